@@ -1,0 +1,103 @@
+# winstate — build, test and demo.
+#
+#   make          build build/winstate
+#   make check    install missing packages, build, run every test, then again under ASan+UBSan
+#   make demo     install missing packages, build, make a sample Windows disk and show it
+#   make deps     install the Debian packages the project needs (only those missing)
+#
+# Every module is a folder with one public header; its .c files become a static
+# library, so adding a file never needs a Makefile edit.  BUILD selects the output
+# folder (several builds can live side by side: build/, build/asan/, ...).
+
+BUILD    ?= build
+CC       ?= cc
+PKGS     := libntfs-3g blkid libxml-2.0 libzstd hivex libsodium
+CPPFLAGS += -I. -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -Wall -Wextra -Werror -fno-common $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+# Link order: a module may use only the modules to its right.
+MODULES  := agent store rules registry ntfs
+LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib/libws_$(m).a)
+
+# Debian packages: build, tests (fixtures are made with mkntfs, the ntfs-3g FUSE
+# driver, setfattr and hivex's own tools), and what later issues boot and bench.
+DEB_PACKAGES := build-essential pkg-config ntfs-3g ntfs-3g-dev libblkid-dev libxml2-dev \
+	libzstd-dev zstd libhivex-dev libhivex-bin libwin-hivex-perl libsodium-dev \
+	libcriterion-dev attr fuse3 dosfstools gdisk fdisk xz-utils bzip2 python3 util-linux
+
+lib_srcs  = $(filter-out agent/main.c,$(wildcard $(1)/*.c))
+lib_objs  = $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
+UNIT_DIRS := $(patsubst tests/unit/%/,%,$(sort $(dir $(wildcard tests/unit/*/*.c))))
+UNIT_BINS := $(foreach d,$(UNIT_DIRS),$(BUILD)/tests/unit-$(d))
+TOOL_SRCS := $(wildcard tests/fixtures/*.c)
+TOOL_BINS := $(patsubst tests/fixtures/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
+
+.PHONY: all deps check check-plain check-asan demo fixtures clean tests
+all: $(BUILD)/winstate $(BUILD)/scanstate $(BUILD)/loadstate $(BUILD)/usmtutils
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+define module_lib
+$(BUILD)/lib/libws_$(1).a: $(call lib_objs,$(1))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_lib,$(m))))
+
+$(BUILD)/winstate: $(BUILD)/obj/agent/main.o $(LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+# The USMT spellings are names of the same program.
+$(BUILD)/scanstate $(BUILD)/loadstate $(BUILD)/usmtutils: $(BUILD)/winstate
+	ln -sf winstate $@
+
+define unit_bin
+$(BUILD)/tests/unit-$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/$(1)/*.c)) $(LIBS)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBS) $(LDLIBS) -lcriterion
+endef
+$(foreach d,$(UNIT_DIRS),$(eval $(call unit_bin,$(d))))
+
+$(BUILD)/tools/%: $(BUILD)/obj/tests/fixtures/%.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+
+tests: all $(UNIT_BINS) $(TOOL_BINS)
+
+deps:
+	@missing=$$(for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "make deps: installing" $$missing; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+# Fixture disks are built once per build folder by our own fixture tools.
+fixtures: tests
+	tests/fixtures/mkfixtures.sh $(BUILD)/fixtures $(BUILD)/tools
+
+check: deps
+	$(MAKE) check-plain
+	$(MAKE) check-asan
+	@tests/run.sh --summary build/results-plain build/asan/results-asan
+
+check-plain: tests fixtures
+	tests/run.sh --run $(BUILD) build/fixtures build/results-plain
+
+check-asan:
+	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g $(SANITIZE)" LDFLAGS="$(SANITIZE)" tests
+	tests/run.sh --run build/asan build/fixtures build/asan/results-asan
+
+demo: deps
+	$(MAKE) all fixtures
+	tests/fixtures/demo.sh $(BUILD)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,229 @@
+/*
+ * winstate ls DISK[:PART] [PATH] [-R] [--json]
+ *
+ * Lists files on an offline NTFS volume with what matters for a migration:
+ * attributes, hard-link counts, named streams, reparse points (junctions are
+ * shown with their target, never followed), cloud placeholders and EFS.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/commands.h"
+#include "agent/output.h"
+#include "ntfs/ntfs.h"
+
+struct ls_state {
+	bool json, recursive, first;
+	unsigned long count, errors;
+};
+
+static const char *
+kind_note(const struct nv_inode *in, char *buf, size_t len)
+{
+	char *target = NULL;
+	buf[0] = '\0';
+	if (in->kind & (NV_IS_JUNCTION | NV_IS_SYMLINK)) {
+		if (nv_reparse_target(in, &target) == NV_OK) {
+			snprintf(buf, len, " -> %s [%s]", target,
+				 (in->kind & NV_IS_JUNCTION) ? "junction" : "symlink");
+			free(target);
+		} else
+			snprintf(buf, len, " [%s, damaged target]",
+				 (in->kind & NV_IS_JUNCTION) ? "junction" : "symlink");
+	} else if (in->kind & NV_IS_CLOUD)
+		snprintf(buf, len, (in->kind & NV_IS_DEHYDRATED)
+					   ? " [cloud placeholder: dehydrated, data not on this disk]"
+					   : " [cloud file: hydrated]");
+	else if (in->kind & NV_IS_WOF)
+		snprintf(buf, len, " [WOF-compressed]");
+	else if (in->reparse_tag)
+		snprintf(buf, len, " [reparse tag 0x%08x]", in->reparse_tag);
+	if (in->kind & NV_IS_ENCRYPTED)
+		strncat(buf, " [EFS-encrypted]", len - strlen(buf) - 1);
+	return buf;
+}
+
+static const char *
+kind_word(const struct nv_inode *in)
+{
+	if (in->kind & NV_IS_JUNCTION)
+		return "junction";
+	if (in->kind & NV_IS_SYMLINK)
+		return "symlink";
+	if (in->kind & NV_IS_DIR)
+		return "dir";
+	return "file";
+}
+
+static void
+print_json_entry(struct ls_state *s, const char *path, const struct nv_inode *in)
+{
+	char t[48];
+	static const char *const time_names[] = { "creation", "write", "access", "change" };
+	char *target = NULL;
+
+	printf("%s\n{\"path\":", s->first ? "" : ",");
+	s->first = false;
+	json_string(stdout, path);
+	printf(",\"mref\":%llu,\"kind\":\"%s\",\"size\":%llu,\"allocated\":%llu,\"attributes\":%u,"
+	       "\"links\":%zu",
+	       (unsigned long long)in->mref, kind_word(in), (unsigned long long)in->size,
+	       (unsigned long long)in->allocated, in->attributes, in->name_count);
+	printf(",\"sparse\":%s,\"compressed\":%s,\"encrypted\":%s,\"wof\":%s,\"cloud\":%s,"
+	       "\"dehydrated\":%s",
+	       in->kind & NV_IS_SPARSE ? "true" : "false", in->kind & NV_IS_COMPRESSED ? "true" : "false",
+	       in->kind & NV_IS_ENCRYPTED ? "true" : "false", in->kind & NV_IS_WOF ? "true" : "false",
+	       in->kind & NV_IS_CLOUD ? "true" : "false", in->kind & NV_IS_DEHYDRATED ? "true" : "false");
+	printf(",\"times\":{");
+	for (int i = 0; i < 4; i++) {
+		printf("%s\"%s\":", i ? "," : "", time_names[i]);
+		json_string(stdout, ntfs_time_iso(in->times[i], t, sizeof(t)));
+	}
+	printf("},\"times_raw\":[%llu,%llu,%llu,%llu]", (unsigned long long)in->times[0],
+	       (unsigned long long)in->times[1], (unsigned long long)in->times[2],
+	       (unsigned long long)in->times[3]);
+	printf(",\"streams\":[");
+	for (size_t i = 0; i < in->stream_count; i++) {
+		printf("%s{\"name\":", i ? "," : "");
+		json_string(stdout, in->streams[i].name);
+		printf(",\"size\":%llu}", (unsigned long long)in->streams[i].size);
+	}
+	printf("],\"names\":[");
+	for (size_t i = 0; i < in->name_count; i++) {
+		printf("%s{\"parent\":%llu,\"name\":", i ? "," : "",
+		       (unsigned long long)in->names[i].parent);
+		json_string(stdout, in->names[i].name);
+		printf("}");
+	}
+	printf("],\"security\":");
+	json_hex(stdout, in->security, in->security_len);
+	if (in->reparse_tag) {
+		printf(",\"reparse_tag\":%u,\"reparse\":", in->reparse_tag);
+		json_hex(stdout, in->reparse, in->reparse_len);
+		if (nv_reparse_target(in, &target) == NV_OK) {
+			printf(",\"target\":");
+			json_string(stdout, target);
+			free(target);
+		}
+	}
+	printf("}");
+}
+
+static void
+print_line(const char *path, const struct nv_inode *in)
+{
+	char attrs[16], when[32], note[1200];
+	printf("%-12s %3zu %12llu  %s  %s%s", attribute_letters(in->attributes, attrs, sizeof(attrs)),
+	       in->name_count, (unsigned long long)in->size,
+	       ntfs_time_text(in->times[NV_TIME_WRITE], when, sizeof(when)), path,
+	       (in->kind & NV_IS_DIR) && !(in->kind & NV_IS_REPARSE) ? "/" : "");
+	for (size_t i = 0; i < in->stream_count; i++)
+		printf("  :%s (%llu)", in->streams[i].name, (unsigned long long)in->streams[i].size);
+	printf("%s\n", kind_note(in, note, sizeof(note)));
+}
+
+static int
+visit(const struct nv_entry *e, void *ctx)
+{
+	struct ls_state *s = ctx;
+	if (!e->inode) {
+		s->errors++;
+		fprintf(stderr, "winstate ls: %s: %s\n", e->path[0] ? e->path : "(folder)", e->error);
+		return NV_WALK_CONTINUE;
+	}
+	s->count++;
+	if (s->json)
+		print_json_entry(s, e->path, e->inode);
+	else
+		print_line(e->path, e->inode);
+	return s->recursive ? NV_WALK_CONTINUE : NV_WALK_SKIP;
+}
+
+static int
+usage(FILE *out, int code)
+{
+	fprintf(out, "usage: winstate ls DISK[:PART] [PATH] [-R] [--json]\n\n"
+		     "List PATH (default: the volume root) on the offline NTFS volume in DISK.\n"
+		     "Columns: attributes (R H S A D C E P L O T N = read-only, hidden, system,\n"
+		     "archive, directory, compressed, encrypted, sparse, reparse point, offline,\n"
+		     "temporary, not indexed), hard links, size, last write (UTC), path, then\n"
+		     "named streams as :name (size) and junction/symlink targets. Junctions are\n"
+		     "never followed.\n"
+		     "  -R       list every folder below PATH\n"
+		     "  --json   one JSON array with every piece of metadata\n");
+	return code;
+}
+
+int
+cmd_ls(int argc, char **argv)
+{
+	struct ls_state s = { .first = true };
+	const char *spec = NULL, *path = "";
+	struct nv_open_options opts = { 0 };
+	struct nv_volume *v;
+	struct nv_inode *in;
+	uint64_t mref;
+	char *disk;
+	int rc = WS_EXIT_OK;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-R") || !strcmp(argv[i], "--recursive"))
+			s.recursive = true;
+		else if (!strcmp(argv[i], "--json"))
+			s.json = true;
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage(stdout, WS_EXIT_OK);
+		else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "winstate ls: unknown option %s\n", argv[i]);
+			return usage(stderr, WS_EXIT_USAGE);
+		} else if (!spec)
+			spec = argv[i];
+		else if (!path[0])
+			path = argv[i];
+		else {
+			fprintf(stderr, "winstate ls: one path at a time\n");
+			return WS_EXIT_USAGE;
+		}
+	}
+	if (!spec)
+		return usage(stderr, WS_EXIT_USAGE);
+	if (nv_split_target(spec, &disk, &opts.partition) != NV_OK) {
+		fprintf(stderr, "winstate ls: %s\n", nv_last_error());
+		return WS_EXIT_USAGE;
+	}
+	if (nv_open(disk, &opts, &v) != NV_OK) {
+		fprintf(stderr, "winstate ls: %s\n", nv_last_error());
+		free(disk);
+		return WS_EXIT_INPUT;
+	}
+	free(disk);
+	if (nv_lookup(v, path, &mref) != NV_OK || nv_stat(v, mref, &in) != NV_OK) {
+		fprintf(stderr, "winstate ls: %s\n", nv_last_error());
+		nv_close(v);
+		return WS_EXIT_INPUT;
+	}
+	if (s.json)
+		printf("[");
+	if (!(in->kind & NV_IS_DIR) || (in->kind & NV_IS_REPARSE)) {
+		/* A file (or a junction, which is listed, not entered). */
+		if (s.json)
+			print_json_entry(&s, path, in);
+		else
+			print_line(path, in);
+		s.count++;
+	} else if (nv_walk(v, path, visit, &s) != NV_OK) {
+		fprintf(stderr, "winstate ls: %s\n", nv_last_error());
+		rc = WS_EXIT_INPUT;
+	}
+	if (s.json)
+		printf("\n]\n");
+	nv_inode_free(in);
+	nv_close(v);
+	if (rc == WS_EXIT_OK && s.errors) {
+		fprintf(stderr, "winstate ls: %lu entries could not be read (listed above)\n", s.errors);
+		rc = WS_EXIT_PARTIAL;
+	}
+	return rc;
+}

@@ -1,0 +1,28 @@
+/*
+ * The winstate subcommands.  Each lives in agent/cmd_<name>.c, takes the
+ * arguments after its own name (argv[0] is the subcommand) and returns the
+ * process exit code (see docs/exit-codes.md).
+ */
+#ifndef WINSTATE_AGENT_COMMANDS_H
+#define WINSTATE_AGENT_COMMANDS_H
+
+/* Exit codes of the `winstate` spelling (USMT's own numbers are used under
+ * the scanstate/loadstate/usmtutils names). */
+enum ws_exit {
+	WS_EXIT_OK = 0,          /* everything asked for was done */
+	WS_EXIT_PARTIAL = 1,     /* done, but some items were skipped (listed) */
+	WS_EXIT_USAGE = 2,       /* bad command line: nothing was done */
+	WS_EXIT_INPUT = 3,       /* the disk, image, store or rule file is unusable */
+	WS_EXIT_FAILED = 4,      /* the operation started and failed */
+	WS_EXIT_INTERNAL = 5,    /* out of memory or a bug */
+};
+
+int cmd_volumes(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_users(int argc, char **argv);
+int cmd_reg(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
+int cmd_genconfig(int argc, char **argv);
+
+#endif

@@ -1,0 +1,669 @@
+/*
+ * Inodes: what one MFT record says about a file, path lookup, and the walk.
+ *
+ * Every metadata getter used here is the one behind the ntfs-3g driver's
+ * system.ntfs_* extended attributes, so what we report agrees with what a
+ * FUSE mount shows (the tests compare the two).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "ntfs/internal.h"
+
+enum nv_status
+nv_inode_get(struct nv_volume *v, uint64_t mref, ntfs_inode **out)
+{
+	struct open_inode *o;
+
+	for (o = v->open_inodes; o; o = o->next) {
+		if (o->mref == mref) {
+			o->refs++;
+			*out = o->ni;
+			return NV_OK;
+		}
+	}
+	o = calloc(1, sizeof(*o));
+	if (!o)
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
+	nv_library_message();
+	*out = ntfs_inode_open(v->vol, (MFT_REF)mref);
+	if (!*out) {
+		free(o);
+		return nv_fail_errno(errno, "%s: cannot read MFT record %llu", v->path,
+				     (unsigned long long)mref);
+	}
+	o->mref = mref;
+	o->ni = *out;
+	o->refs = 1;
+	o->next = v->open_inodes;
+	v->open_inodes = o;
+	return NV_OK;
+}
+
+int
+nv_inode_put(struct nv_volume *v, ntfs_inode *ni, ntfs_inode *dir_ni)
+{
+	struct open_inode **link, *o;
+
+	for (link = &v->open_inodes; (o = *link); link = &o->next) {
+		if (o->ni != ni)
+			continue;
+		if (--o->refs > 0)
+			return 0;
+		*link = o->next;
+		free(o);
+		break;
+	}
+	return dir_ni ? ntfs_inode_close_in_dir(ni, dir_ni) : ntfs_inode_close(ni);
+}
+
+enum nv_status
+nv_name_to_ntfs(const char *name, ntfschar **out, int *len)
+{
+	uint16_t *u;
+	long n;
+
+	*out = NULL;
+	if (!name || !*name)
+		return nv_fail(NV_ERR_NAME, "an empty file name");
+	if (!strcmp(name, ".") || !strcmp(name, ".."))
+		return nv_fail(NV_ERR_NAME, "\"%s\" cannot be a file name", name);
+	if (strpbrk(name, "/\\"))
+		return nv_fail(NV_ERR_NAME, "\"%s\": a name cannot contain / or \\", name);
+	n = nv_utf8_to_utf16(name, &u);
+	if (n < 0)
+		return nv_fail(NV_ERR_NAME, "\"%s\" is not valid UTF-8", name);
+	if (n > 255) {
+		free(u);
+		return nv_fail(NV_ERR_NAME, "\"%.40s...\" is %ld UTF-16 units long; NTFS allows 255",
+			       name, n);
+	}
+	*out = (ntfschar *)u;
+	*len = (int)n;
+	return NV_OK;
+}
+
+enum nv_status
+nv_stream_to_ntfs(const char *stream, ntfschar **out, int *len)
+{
+	uint16_t *u;
+	long n;
+
+	if (!stream || !*stream) {
+		*out = AT_UNNAMED;
+		*len = 0;
+		return NV_OK;
+	}
+	n = nv_utf8_to_utf16(stream, &u);
+	if (n < 0 || n > 255) {
+		if (n >= 0)
+			free(u);
+		return nv_fail(NV_ERR_NAME, "\"%s\" cannot be a stream name", stream);
+	}
+	*out = (ntfschar *)u;
+	*len = (int)n;
+	return NV_OK;
+}
+
+void
+nv_free_ntfs_name(ntfschar *name)
+{
+	if (name != AT_UNNAMED)
+		free(name);
+}
+
+void
+nv_inode_free(struct nv_inode *inode)
+{
+	if (!inode)
+		return;
+	for (size_t i = 0; i < inode->stream_count; i++)
+		free(inode->streams[i].name);
+	for (size_t i = 0; i < inode->name_count; i++)
+		free(inode->names[i].name);
+	free(inode->streams);
+	free(inode->names);
+	free(inode->security);
+	free(inode->reparse);
+	free(inode);
+}
+
+static char *
+attr_name(ATTR_RECORD *a)
+{
+	return nv_utf16_to_utf8((const uint16_t *)((uint8_t *)a + le16_to_cpu(a->name_offset)),
+				a->name_length);
+}
+
+/* Data streams: the unnamed one gives the size, the named ones are listed. */
+static enum nv_status
+read_streams(struct nv_volume *v, ntfs_inode *ni, struct nv_inode *info)
+{
+	ntfs_attr_search_ctx *ctx = ntfs_attr_get_search_ctx(ni, NULL);
+	enum nv_status st = NV_OK;
+
+	if (!ctx)
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
+	while (!ntfs_attr_lookup(AT_DATA, NULL, 0, CASE_SENSITIVE, 0, NULL, 0, ctx)) {
+		ATTR_RECORD *a = ctx->attr;
+		uint64_t size, allocated;
+		/* A large attribute can span several records; its first carries the sizes. */
+		if (a->non_resident && sle64_to_cpu(a->lowest_vcn) != 0)
+			continue;
+		size = (uint64_t)ntfs_get_attribute_value_length(a);
+		if (!a->non_resident)
+			allocated = 0;
+		else if (a->flags & (ATTR_IS_COMPRESSED | ATTR_IS_SPARSE))
+			allocated = (uint64_t)sle64_to_cpu(a->compressed_size);
+		else
+			allocated = (uint64_t)sle64_to_cpu(a->allocated_size);
+		if (a->name_length == 0) {
+			/* Two unnamed $DATA can be reported; keep the non-empty one. */
+			if (size || !info->size) {
+				info->size = size;
+				info->allocated = allocated;
+			}
+			continue;
+		}
+		struct nv_stream *grown = realloc(info->streams,
+						  (info->stream_count + 1) * sizeof(*grown));
+		if (!grown) {
+			st = nv_fail(NV_ERR_NOMEM, "out of memory");
+			break;
+		}
+		info->streams = grown;
+		grown[info->stream_count].name = attr_name(a);
+		grown[info->stream_count].size = size;
+		grown[info->stream_count].allocated = allocated;
+		if (!grown[info->stream_count].name) {
+			st = nv_fail(NV_ERR_NOMEM, "out of memory");
+			break;
+		}
+		info->stream_count++;
+	}
+	if (st == NV_OK && errno != ENOENT)
+		st = nv_fail_errno(errno, "%s: MFT record %llu: cannot list its data streams",
+				   v->path, (unsigned long long)info->mref);
+	ntfs_attr_put_search_ctx(ctx);
+	return st;
+}
+
+/* Every $FILE_NAME but the DOS-only ones: one per hard link. */
+static enum nv_status
+read_names(struct nv_volume *v, ntfs_inode *ni, struct nv_inode *info)
+{
+	ntfs_attr_search_ctx *ctx = ntfs_attr_get_search_ctx(ni, NULL);
+	enum nv_status st = NV_OK;
+
+	if (!ctx)
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
+	while (!ntfs_attr_lookup(AT_FILE_NAME, NULL, 0, CASE_SENSITIVE, 0, NULL, 0, ctx)) {
+		ATTR_RECORD *a = ctx->attr;
+		FILE_NAME_ATTR *fn;
+		if (a->non_resident || le32_to_cpu(a->value_length) < sizeof(FILE_NAME_ATTR))
+			continue;
+		fn = (FILE_NAME_ATTR *)((uint8_t *)a + le16_to_cpu(a->value_offset));
+		if (fn->file_name_type == FILE_NAME_DOS)
+			continue;
+		struct nv_name *grown = realloc(info->names, (info->name_count + 1) * sizeof(*grown));
+		if (!grown) {
+			st = nv_fail(NV_ERR_NOMEM, "out of memory");
+			break;
+		}
+		info->names = grown;
+		grown[info->name_count].parent = MREF_LE(fn->parent_directory);
+		grown[info->name_count].name_space = fn->file_name_type;
+		uint16_t units[256];
+		memcpy(units, (const uint8_t *)fn + offsetof(FILE_NAME_ATTR, file_name),
+		       (size_t)fn->file_name_length * 2);
+		grown[info->name_count].name = nv_utf16_to_utf8(units, fn->file_name_length);
+		if (!grown[info->name_count].name) {
+			st = nv_fail(NV_ERR_NOMEM, "out of memory");
+			break;
+		}
+		info->name_count++;
+	}
+	if (st == NV_OK && errno != ENOENT)
+		st = nv_fail_errno(errno, "%s: MFT record %llu: cannot list its names", v->path,
+				   (unsigned long long)info->mref);
+	ntfs_attr_put_search_ctx(ctx);
+	return st;
+}
+
+/* Calls a getxattr-like libntfs-3g getter: ask for the size, then the data. */
+static enum nv_status
+read_blob(struct nv_volume *v, uint64_t mref, const char *what,
+	  int (*get)(void *ctx, ntfs_inode *ni, char *buf, size_t size), void *ctx, ntfs_inode *ni,
+	  uint8_t **out, size_t *len)
+{
+	int need = get(ctx, ni, NULL, 0);
+	*out = NULL;
+	*len = 0;
+	if (need < 0)
+		return errno == ENODATA ? NV_OK
+					: nv_fail_errno(errno, "%s: MFT record %llu: cannot read its %s",
+							v->path, (unsigned long long)mref, what);
+	if (need == 0)
+		return NV_OK;
+	*out = malloc((size_t)need);
+	if (!*out)
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
+	int got = get(ctx, ni, (char *)*out, (size_t)need);
+	if (got < 0 || got > need) {
+		free(*out);
+		*out = NULL;
+		return nv_fail_errno(got < 0 ? errno : EIO, "%s: MFT record %llu: cannot read its %s",
+				     v->path, (unsigned long long)mref, what);
+	}
+	*len = (size_t)got;
+	return NV_OK;
+}
+
+static int
+get_acl(void *ctx, ntfs_inode *ni, char *buf, size_t size)
+{
+	return ntfs_get_ntfs_acl(ctx, ni, buf, size);
+}
+
+static int
+get_reparse(void *ctx, ntfs_inode *ni, char *buf, size_t size)
+{
+	(void)ctx;
+	return ntfs_get_ntfs_reparse_data(ni, buf, size);
+}
+
+static unsigned
+kind_of(const struct nv_inode *info, bool is_dir, bool has_efs)
+{
+	unsigned kind = 0;
+	uint32_t a = info->attributes;
+
+	if (is_dir)
+		kind |= NV_IS_DIR;
+	if (a & NV_ATTR_SPARSE)
+		kind |= NV_IS_SPARSE;
+	if (a & NV_ATTR_COMPRESSED)
+		kind |= NV_IS_COMPRESSED;
+	if ((a & NV_ATTR_ENCRYPTED) || has_efs)
+		kind |= NV_IS_ENCRYPTED;
+	if (info->reparse_tag) {
+		kind |= NV_IS_REPARSE;
+		if (info->reparse_tag == NV_TAG_MOUNT_POINT)
+			kind |= NV_IS_JUNCTION;
+		else if (info->reparse_tag == NV_TAG_SYMLINK)
+			kind |= NV_IS_SYMLINK;
+		else if (info->reparse_tag == NV_TAG_WOF)
+			kind |= NV_IS_WOF;
+		else if (NV_TAG_IS_CLOUD(info->reparse_tag)) {
+			kind |= NV_IS_CLOUD;
+			/* OneDrive marks a dehydrated placeholder with these; a hydrated
+			 * file keeps its reparse point but not the attributes. */
+			if (a & (NV_ATTR_OFFLINE | NV_ATTR_RECALL_ON_DATA_ACCESS | NV_ATTR_RECALL_ON_OPEN))
+				kind |= NV_IS_DEHYDRATED;
+		}
+	}
+	return kind;
+}
+
+enum nv_status
+nv_stat(struct nv_volume *v, uint64_t mref, struct nv_inode **out)
+{
+	struct nv_inode *info = calloc(1, sizeof(*info));
+	struct SECURITY_CONTEXT scx;
+	enum nv_status st;
+	ntfs_inode *ni;
+	le32 attrib;
+
+	*out = NULL;
+	if (!info)
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
+	st = nv_inode_get(v, mref, &ni);
+	if (st != NV_OK) {
+		free(info);
+		return st;
+	}
+	info->mref = mref;
+	info->sequence = le16_to_cpu(ni->mrec->sequence_number);
+	if (ntfs_get_ntfs_attrib(ni, (char *)&attrib, sizeof(attrib)) == (int)sizeof(attrib))
+		info->attributes = le32_to_cpu(attrib);
+	info->times[NV_TIME_CREATION] = (uint64_t)sle64_to_cpu(ni->creation_time);
+	info->times[NV_TIME_WRITE] = (uint64_t)sle64_to_cpu(ni->last_data_change_time);
+	info->times[NV_TIME_ACCESS] = (uint64_t)sle64_to_cpu(ni->last_access_time);
+	info->times[NV_TIME_CHANGE] = (uint64_t)sle64_to_cpu(ni->last_mft_change_time);
+	st = read_streams(v, ni, info);
+	if (st == NV_OK)
+		st = read_names(v, ni, info);
+	if (st == NV_OK) {
+		memset(&scx, 0, sizeof(scx));
+		scx.vol = v->vol;
+		st = read_blob(v, mref, "security descriptor", get_acl, &scx, ni, &info->security,
+			       &info->security_len);
+	}
+	if (st == NV_OK && (info->attributes & NV_ATTR_REPARSE_POINT)) {
+		st = read_blob(v, mref, "reparse point", get_reparse, NULL, ni, &info->reparse,
+			       &info->reparse_len);
+		if (st == NV_OK && info->reparse_len >= 4)
+			info->reparse_tag = (uint32_t)info->reparse[0] | (uint32_t)info->reparse[1] << 8 |
+					    (uint32_t)info->reparse[2] << 16 |
+					    (uint32_t)info->reparse[3] << 24;
+	}
+	if (st == NV_OK) {
+		static ntfschar efs_name[] = { const_cpu_to_le16('$'), const_cpu_to_le16('E'),
+					       const_cpu_to_le16('F'), const_cpu_to_le16('S'), 0 };
+		bool has_efs = ntfs_attr_exist(ni, AT_LOGGED_UTILITY_STREAM, efs_name, 4);
+		bool is_dir = (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) != 0;
+		info->kind = kind_of(info, is_dir, has_efs);
+		if (is_dir)
+			info->size = info->allocated = 0;
+	}
+	nv_inode_put(v, ni, NULL);
+	if (st != NV_OK) {
+		nv_inode_free(info);
+		return st;
+	}
+	*out = info;
+	return NV_OK;
+}
+
+struct fold_search {
+	ntfs_volume *vol;
+	const ntfschar *name;
+	int len;
+	u64 found;
+};
+
+static int
+fold_match(void *ctx, const ntfschar *name, const int name_len, const int name_type,
+	   const s64 pos, const MFT_REF mref, const unsigned dt_type)
+{
+	struct fold_search *f = ctx;
+	(void)pos;
+	(void)dt_type;
+	if (name_type == FILE_NAME_DOS || name_len != f->len || f->found != (u64)-1)
+		return 0;
+	if (ntfs_names_are_equal(name, (size_t)name_len, f->name, (size_t)f->len, IGNORE_CASE,
+				 f->vol->upcase, f->vol->upcase_len))
+		f->found = mref;
+	return 0;
+}
+
+u64
+nv_find_child(struct nv_volume *v, ntfs_inode *dir, const ntfschar *name, int len)
+{
+	/* Names Windows wrote (Win32 namespace) match case-insensitively in the
+	 * index; POSIX-namespace names (written by ntfs-3g) only exactly, but
+	 * Windows opens them case-insensitively too, and so must we. */
+	u64 found = ntfs_inode_lookup_by_name(dir, name, len);
+	if (found != (u64)-1)
+		return found;
+	struct fold_search f = { .vol = v->vol, .name = name, .len = len, .found = (u64)-1 };
+	s64 pos = 0;
+	if (ntfs_readdir(dir, &pos, &f, fold_match) != 0)
+		return (u64)-1;
+	if (f.found == (u64)-1)
+		errno = ENOENT;
+	return f.found;
+}
+
+enum nv_status
+nv_lookup(struct nv_volume *v, const char *path, uint64_t *mref)
+{
+	char *copy = strdup(path ? path : "");
+	char *save = NULL, *part;
+	uint64_t current = FILE_root;
+	enum nv_status st = NV_OK;
+
+	if (!copy)
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
+	for (part = strtok_r(copy, "/\\", &save); part; part = strtok_r(NULL, "/\\", &save)) {
+		ntfs_inode *dir;
+		ntfschar *uname;
+		int ulen;
+		u64 found;
+
+		if (!strcmp(part, "."))
+			continue;
+		st = nv_name_to_ntfs(part, &uname, &ulen);
+		if (st != NV_OK)
+			break;
+		st = nv_inode_get(v, current, &dir);
+		if (st != NV_OK) {
+			free(uname);
+			break;
+		}
+		if (!(dir->mrec->flags & MFT_RECORD_IS_DIRECTORY)) {
+			nv_inode_put(v, dir, NULL);
+			free(uname);
+			st = nv_fail(NV_ERR_NOT_DIR, "%s: a component of \"%s\" is a file, not a folder",
+				     v->path, path);
+			break;
+		}
+		errno = 0;
+		found = nv_find_child(v, dir, uname, ulen);
+		nv_inode_put(v, dir, NULL);
+		free(uname);
+		if (found == (u64)-1) {
+			st = errno == ENOENT || errno == 0
+				     ? nv_fail(NV_ERR_NOT_FOUND, "%s: \"%s\" does not exist on the volume",
+					       v->path, path)
+				     : nv_fail_errno(errno, "%s: cannot look up \"%s\"", v->path, path);
+			break;
+		}
+		current = MREF(found);
+	}
+	free(copy);
+	if (st == NV_OK)
+		*mref = current;
+	return st;
+}
+
+enum nv_status
+nv_reparse_target(const struct nv_inode *inode, char **target)
+{
+	const uint8_t *r = inode->reparse;
+	size_t header, sub_off, sub_len, print_off, print_len, len = inode->reparse_len;
+
+	*target = NULL;
+	if (inode->reparse_tag != NV_TAG_MOUNT_POINT && inode->reparse_tag != NV_TAG_SYMLINK)
+		return nv_fail(NV_ERR_INVALID, "not a junction or symbolic link");
+	header = inode->reparse_tag == NV_TAG_SYMLINK ? 20 : 16;
+	if (len < header)
+		return nv_fail(NV_ERR_CORRUPT, "the reparse point is too short (%zu bytes)", len);
+	sub_off = (size_t)(r[8] | r[9] << 8);
+	sub_len = (size_t)(r[10] | r[11] << 8);
+	print_off = (size_t)(r[12] | r[13] << 8);
+	print_len = (size_t)(r[14] | r[15] << 8);
+	if (print_len == 0) {
+		print_off = sub_off;
+		print_len = sub_len;
+	}
+	if ((print_off | print_len) & 1 || header + print_off + print_len > len)
+		return nv_fail(NV_ERR_CORRUPT, "the reparse point's target lies outside its buffer");
+	uint16_t *units = malloc(print_len ? print_len : 1);
+	if (!units)
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
+	memcpy(units, r + header + print_off, print_len);
+	*target = nv_utf16_to_utf8(units, print_len / 2);
+	free(units);
+	return *target ? NV_OK : nv_fail(NV_ERR_NOMEM, "out of memory");
+}
+
+/* ------------------------------------------------------------------ walk -- */
+
+struct dirent_rec {
+	char *name;
+	uint64_t mref;
+};
+
+struct dir_list {
+	struct dirent_rec *items;
+	size_t count, cap;
+	bool failed;
+};
+
+static int
+collect(void *dirent, const ntfschar *name, const int name_len, const int name_type,
+	const s64 pos, const MFT_REF mref, const unsigned dt_type)
+{
+	struct dir_list *list = dirent;
+	(void)pos;
+	(void)dt_type;
+	if (name_type == FILE_NAME_DOS)
+		return 0;
+	if (MREF(mref) < FILE_first_user)
+		return 0; /* NTFS's own $MFT, $Extend, ... */
+	if (name_len <= 2 && le16_to_cpu(name[0]) == '.' &&
+	    (name_len == 1 || le16_to_cpu(name[1]) == '.'))
+		return 0;
+	if (list->count == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 32;
+		struct dirent_rec *grown = realloc(list->items, cap * sizeof(*grown));
+		if (!grown) {
+			list->failed = true;
+			return -1;
+		}
+		list->items = grown;
+		list->cap = cap;
+	}
+	list->items[list->count].name = nv_utf16_to_utf8((const uint16_t *)name, (size_t)name_len);
+	if (!list->items[list->count].name) {
+		list->failed = true;
+		return -1;
+	}
+	list->items[list->count++].mref = MREF(mref);
+	return 0;
+}
+
+static void
+free_list(struct dir_list *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		free(list->items[i].name);
+	free(list->items);
+}
+
+struct walk {
+	struct nv_volume *v;
+	nv_walk_fn fn;
+	void *ctx;
+	char *path;
+	size_t path_cap;
+	uint64_t stack[256];  /* folders being walked, to refuse a cycle */
+};
+
+static enum nv_status
+read_dir(struct nv_volume *v, uint64_t mref, struct dir_list *list)
+{
+	ntfs_inode *dir;
+	s64 pos = 0;
+	enum nv_status st = nv_inode_get(v, mref, &dir);
+	int ret;
+
+	if (st != NV_OK)
+		return st;
+	ret = ntfs_readdir(dir, &pos, list, collect);
+	int err = errno;
+	nv_inode_put(v, dir, NULL);
+	if (list->failed)
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
+	if (ret)
+		return nv_fail_errno(err, "%s: cannot list folder (MFT record %llu)", v->path,
+				     (unsigned long long)mref);
+	return NV_OK;
+}
+
+static int report_error(struct walk *w, const char *name, uint64_t parent, uint64_t mref,
+			unsigned depth, enum nv_status st)
+{
+	struct nv_entry e = { .path = w->path, .name = name, .parent = parent, .depth = depth,
+			      .mref = mref, .status = st, .error = nv_last_error() };
+	return w->fn(&e, w->ctx);
+}
+
+static int
+walk_dir(struct walk *w, uint64_t dir_mref, size_t prefix_len, unsigned depth)
+{
+	struct dir_list list = { 0 };
+	enum nv_status st;
+	int ret = NV_WALK_CONTINUE;
+
+	if (depth >= sizeof(w->stack) / sizeof(w->stack[0])) {
+		nv_fail(NV_ERR_CORRUPT, "%s: folders nested more than %zu deep at \"%s\"", w->v->path,
+			sizeof(w->stack) / sizeof(w->stack[0]), w->path);
+		return report_error(w, "", dir_mref, dir_mref, depth, NV_ERR_CORRUPT) == NV_WALK_STOP
+			       ? NV_WALK_STOP : NV_WALK_CONTINUE;
+	}
+	w->stack[depth] = dir_mref;
+	st = read_dir(w->v, dir_mref, &list);
+	if (st != NV_OK) {
+		free_list(&list);
+		ret = report_error(w, "", dir_mref, dir_mref, depth, st);
+		return ret == NV_WALK_SKIP ? NV_WALK_CONTINUE : ret;
+	}
+	for (size_t i = 0; i < list.count && ret != NV_WALK_STOP; i++) {
+		struct dirent_rec *d = &list.items[i];
+		size_t name_len = strlen(d->name);
+		size_t need = prefix_len + 1 + name_len + 1;
+		struct nv_inode *inode = NULL;
+		int verdict;
+
+		if (need > w->path_cap) {
+			size_t cap = need * 2;
+			char *grown = realloc(w->path, cap);
+			if (!grown) {
+				ret = NV_WALK_STOP;
+				nv_fail(NV_ERR_NOMEM, "out of memory");
+				break;
+			}
+			w->path = grown;
+			w->path_cap = cap;
+		}
+		size_t len = prefix_len;
+		if (len)
+			w->path[len++] = '/';
+		memcpy(w->path + len, d->name, name_len + 1);
+		st = nv_stat(w->v, d->mref, &inode);
+		if (st != NV_OK) {
+			verdict = report_error(w, w->path + len, dir_mref, d->mref, depth, st);
+			if (verdict == NV_WALK_STOP)
+				ret = NV_WALK_STOP;
+			w->path[prefix_len] = '\0';
+			continue;
+		}
+		struct nv_entry e = { .path = w->path, .name = w->path + len, .parent = dir_mref,
+				      .depth = depth, .mref = d->mref, .inode = inode };
+		verdict = w->fn(&e, w->ctx);
+		if (verdict != NV_WALK_CONTINUE && verdict != NV_WALK_SKIP)
+			ret = NV_WALK_STOP;
+		bool descend = verdict == NV_WALK_CONTINUE && (inode->kind & NV_IS_DIR) &&
+			       !(inode->kind & NV_IS_REPARSE);
+		nv_inode_free(inode);
+		for (unsigned k = 0; descend && k <= depth; k++)
+			if (w->stack[k] == d->mref)
+				descend = false; /* a folder inside itself: damaged volume */
+		if (descend && ret != NV_WALK_STOP)
+			ret = walk_dir(w, d->mref, len + name_len, depth + 1);
+		w->path[prefix_len] = '\0';
+	}
+	free_list(&list);
+	return ret;
+}
+
+enum nv_status
+nv_walk(struct nv_volume *v, const char *start, nv_walk_fn fn, void *ctx)
+{
+	struct walk w = { .v = v, .fn = fn, .ctx = ctx };
+	uint64_t mref;
+	enum nv_status st = nv_lookup(v, start, &mref);
+
+	if (st != NV_OK)
+		return st;
+	w.path_cap = 4096;
+	w.path = malloc(w.path_cap);
+	if (!w.path)
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
+	w.path[0] = '\0';
+	walk_dir(&w, mref, 0, 0);
+	free(w.path);
+	return NV_OK;
+}

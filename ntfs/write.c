@@ -1,0 +1,403 @@
+/*
+ * Writing: folders, files, data, hard links, named streams, and the metadata
+ * a restored file must carry.  Each call opens what it needs and releases it
+ * before returning, so a caller never holds libntfs-3g state between calls;
+ * times are meant to be set last (every other write moves the change time).
+ */
+#include <string.h>
+
+#include "ntfs/internal.h"
+
+#define WINDOWS_MAX_LINKS 1024
+
+static enum nv_status
+create_entry(struct nv_volume *v, uint64_t parent, const char *name, mode_t type, uint64_t *mref)
+{
+	ntfschar *uname;
+	int ulen;
+	ntfs_inode *dir, *ni;
+	enum nv_status st;
+
+	NV_CHECK_WRITABLE(v);
+	st = nv_name_to_ntfs(name, &uname, &ulen);
+	if (st != NV_OK)
+		return st;
+	st = nv_inode_get(v, parent, &dir);
+	if (st != NV_OK) {
+		free(uname);
+		return st;
+	}
+	if (!(dir->mrec->flags & MFT_RECORD_IS_DIRECTORY)) {
+		st = nv_fail(NV_ERR_NOT_DIR, "MFT record %llu is not a folder",
+			     (unsigned long long)parent);
+		goto out;
+	}
+	/* NTFS lookups fold case, as Windows will: "A" and "a" cannot coexist. */
+	if (nv_find_child(v, dir, uname, ulen) != (u64)-1) {
+		st = nv_fail(NV_ERR_EXISTS, "\"%s\" already exists in that folder", name);
+		goto out;
+	}
+	nv_library_message();
+	ni = ntfs_create(dir, const_cpu_to_le32(0), uname, (u8)ulen, type);
+	if (!ni) {
+		st = nv_fail_errno(errno, "cannot create \"%s\"", name);
+		goto out;
+	}
+	if (mref)
+		*mref = ni->mft_no;
+	if (ntfs_inode_close_in_dir(ni, dir) != 0)
+		st = nv_fail_errno(errno, "cannot write the new entry \"%s\"", name);
+out:
+	if (nv_inode_put(v, dir, NULL) != 0 && st == NV_OK)
+		st = nv_fail_errno(errno, "cannot update the folder holding \"%s\"", name);
+	free(uname);
+	return st;
+}
+
+enum nv_status
+nv_mkdir(struct nv_volume *v, uint64_t parent, const char *name, uint64_t *mref)
+{
+	return create_entry(v, parent, name, S_IFDIR, mref);
+}
+
+enum nv_status
+nv_create(struct nv_volume *v, uint64_t parent, const char *name, uint64_t *mref)
+{
+	return create_entry(v, parent, name, S_IFREG, mref);
+}
+
+/* Open a stream of an inode for writing; both are released by close_stream. */
+static enum nv_status
+open_stream(struct nv_volume *v, uint64_t mref, const char *stream, ntfs_inode **ni,
+	    ntfs_attr **na)
+{
+	ntfschar *uname;
+	int ulen;
+	enum nv_status st;
+
+	NV_CHECK_WRITABLE(v);
+	st = nv_stream_to_ntfs(stream, &uname, &ulen);
+	if (st != NV_OK)
+		return st;
+	st = nv_inode_get(v, mref, ni);
+	if (st != NV_OK) {
+		nv_free_ntfs_name(uname);
+		return st;
+	}
+	*na = ntfs_attr_open(*ni, AT_DATA, uname, (u32)ulen);
+	int err = errno;
+	nv_free_ntfs_name(uname);
+	if (!*na) {
+		nv_inode_put(v, *ni, NULL);
+		return nv_fail_errno(err, "MFT record %llu: cannot open its %s data stream",
+				     (unsigned long long)mref, stream && *stream ? stream : "unnamed");
+	}
+	return NV_OK;
+}
+
+static enum nv_status
+close_stream(struct nv_volume *v, uint64_t mref, ntfs_inode *ni, ntfs_attr *na, enum nv_status st)
+{
+	/* pclose writes the last compression block of a compressed file. */
+	if ((na->data_flags & ATTR_COMPRESSION_MASK) && ntfs_attr_pclose(na) != 0 && st == NV_OK)
+		st = nv_fail_errno(errno, "MFT record %llu: finishing compressed data failed",
+				   (unsigned long long)mref);
+	ntfs_attr_close(na);
+	if (nv_inode_put(v, ni, NULL) != 0 && st == NV_OK)
+		st = nv_fail_errno(errno, "MFT record %llu: writing it back failed",
+				   (unsigned long long)mref);
+	return st;
+}
+
+enum nv_status
+nv_write(struct nv_volume *v, uint64_t mref, const char *stream, uint64_t offset, const void *buf,
+	 size_t len)
+{
+	ntfs_inode *ni;
+	ntfs_attr *na;
+	enum nv_status st = open_stream(v, mref, stream, &ni, &na);
+	size_t done = 0;
+
+	if (st != NV_OK)
+		return st;
+	/* Before 2016.2.22 pwrite could return short on compressed data: loop. */
+	while (done < len) {
+		s64 n = ntfs_attr_pwrite(na, (s64)(offset + done), (s64)(len - done),
+					 (const char *)buf + done);
+		if (n <= 0) {
+			st = nv_fail_errno(n < 0 ? errno : EIO, "MFT record %llu: writing %zu bytes at %llu failed",
+					   (unsigned long long)mref, len - done,
+					   (unsigned long long)(offset + done));
+			break;
+		}
+		done += (size_t)n;
+	}
+	return close_stream(v, mref, ni, na, st);
+}
+
+enum nv_status
+nv_truncate(struct nv_volume *v, uint64_t mref, const char *stream, uint64_t size)
+{
+	ntfs_inode *ni;
+	ntfs_attr *na;
+	enum nv_status st = open_stream(v, mref, stream, &ni, &na);
+
+	if (st != NV_OK)
+		return st;
+	if (ntfs_attr_truncate(na, (s64)size) != 0)
+		st = nv_fail_errno(errno, "MFT record %llu: cannot set the length to %llu",
+				   (unsigned long long)mref, (unsigned long long)size);
+	return close_stream(v, mref, ni, na, st);
+}
+
+enum nv_status
+nv_add_stream(struct nv_volume *v, uint64_t mref, const char *stream)
+{
+	ntfschar *uname;
+	int ulen;
+	ntfs_inode *ni;
+	enum nv_status st;
+
+	NV_CHECK_WRITABLE(v);
+	if (!stream || !*stream)
+		return nv_fail(NV_ERR_INVALID, "a named stream needs a name");
+	st = nv_stream_to_ntfs(stream, &uname, &ulen);
+	if (st != NV_OK)
+		return st;
+	st = nv_inode_get(v, mref, &ni);
+	if (st == NV_OK) {
+		if (ntfs_attr_exist(ni, AT_DATA, uname, (u32)ulen))
+			st = nv_fail(NV_ERR_EXISTS, "MFT record %llu already has a stream \"%s\"",
+				     (unsigned long long)mref, stream);
+		else if (ntfs_attr_add(ni, AT_DATA, uname, (u8)ulen, NULL, 0) != 0)
+			st = nv_fail_errno(errno, "MFT record %llu: cannot add stream \"%s\"",
+					   (unsigned long long)mref, stream);
+		if (nv_inode_put(v, ni, NULL) != 0 && st == NV_OK)
+			st = nv_fail_errno(errno, "MFT record %llu: writing it back failed",
+					   (unsigned long long)mref);
+	}
+	nv_free_ntfs_name(uname);
+	return st;
+}
+
+static size_t
+link_count(ntfs_inode *ni)
+{
+	ntfs_attr_search_ctx *ctx = ntfs_attr_get_search_ctx(ni, NULL);
+	size_t n = 0;
+
+	if (!ctx)
+		return 0;
+	while (!ntfs_attr_lookup(AT_FILE_NAME, NULL, 0, CASE_SENSITIVE, 0, NULL, 0, ctx)) {
+		FILE_NAME_ATTR *fn = (FILE_NAME_ATTR *)((uint8_t *)ctx->attr +
+							le16_to_cpu(ctx->attr->value_offset));
+		if (fn->file_name_type != FILE_NAME_DOS)
+			n++;
+	}
+	ntfs_attr_put_search_ctx(ctx);
+	return n;
+}
+
+enum nv_status
+nv_link(struct nv_volume *v, uint64_t mref, uint64_t parent, const char *name)
+{
+	ntfschar *uname;
+	int ulen;
+	ntfs_inode *dir = NULL, *ni = NULL;
+	enum nv_status st;
+
+	NV_CHECK_WRITABLE(v);
+	st = nv_name_to_ntfs(name, &uname, &ulen);
+	if (st != NV_OK)
+		return st;
+	if (mref == parent) {
+		free(uname);
+		return nv_fail(NV_ERR_INVALID, "a folder cannot be linked into itself");
+	}
+	st = nv_inode_get(v, parent, &dir);
+	if (st != NV_OK)
+		goto out;
+	st = nv_inode_get(v, mref, &ni);
+	if (st != NV_OK)
+		goto out;
+	if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
+		st = nv_fail(NV_ERR_INVALID, "MFT record %llu is a folder; folders cannot be hard-linked",
+			     (unsigned long long)mref);
+		goto out;
+	}
+	if (nv_find_child(v, dir, uname, ulen) != (u64)-1) {
+		st = nv_fail(NV_ERR_EXISTS, "\"%s\" already exists in that folder", name);
+		goto out;
+	}
+	/* libntfs-3g does not enforce Windows' limit; a 1025th link would make a
+	 * file Windows refuses to touch. */
+	if (link_count(ni) >= WINDOWS_MAX_LINKS) {
+		st = nv_fail(NV_ERR_TOO_MANY_LINKS,
+			     "MFT record %llu already has %d hard links, the most Windows allows",
+			     (unsigned long long)mref, WINDOWS_MAX_LINKS);
+		goto out;
+	}
+	nv_library_message();
+	if (ntfs_link(ni, dir, uname, (u8)ulen) != 0)
+		st = nv_fail_errno(errno, "cannot link \"%s\"", name);
+out:
+	if (ni && nv_inode_put(v, ni, dir) != 0 && st == NV_OK)
+		st = nv_fail_errno(errno, "writing back MFT record %llu failed", (unsigned long long)mref);
+	if (dir && nv_inode_put(v, dir, NULL) != 0 && st == NV_OK)
+		st = nv_fail_errno(errno, "writing back the folder failed");
+	free(uname);
+	return st;
+}
+
+enum nv_status
+nv_unlink(struct nv_volume *v, uint64_t parent, const char *name)
+{
+	ntfschar *uname;
+	int ulen;
+	ntfs_inode *dir, *ni;
+	enum nv_status st;
+	u64 found;
+
+	NV_CHECK_WRITABLE(v);
+	st = nv_name_to_ntfs(name, &uname, &ulen);
+	if (st != NV_OK)
+		return st;
+	st = nv_inode_get(v, parent, &dir);
+	if (st != NV_OK) {
+		free(uname);
+		return st;
+	}
+	found = nv_find_child(v, dir, uname, ulen);
+	if (found == (u64)-1) {
+		nv_inode_put(v, dir, NULL);
+		free(uname);
+		return nv_fail(NV_ERR_NOT_FOUND, "\"%s\" does not exist in that folder", name);
+	}
+	/* ntfs_delete closes both inodes itself, so neither may be shared. */
+	for (struct open_inode *o = v->open_inodes; o; o = o->next) {
+		if (o->mref == MREF(found) || (o->mref == parent && o->refs > 1)) {
+			nv_inode_put(v, dir, NULL);
+			free(uname);
+			return nv_fail(NV_ERR_BUSY, "\"%s\" is open; close it before removing it", name);
+		}
+	}
+	for (struct open_inode **link = &v->open_inodes; *link; link = &(*link)->next) {
+		if ((*link)->ni == dir) {
+			struct open_inode *o = *link;
+			*link = o->next;
+			free(o);
+			break;
+		}
+	}
+	ni = ntfs_inode_open(v->vol, MREF(found));
+	if (!ni) {
+		st = nv_fail_errno(errno, "cannot open \"%s\"", name);
+		ntfs_inode_close(dir);
+	} else {
+		/* The name as stored, not as asked: lookups fold case, delete does not. */
+		if (ntfs_delete(v->vol, NULL, ni, dir, uname, (u8)ulen) != 0) {
+			st = errno == ENOTEMPTY ? nv_fail(NV_ERR_EXISTS, "folder \"%s\" is not empty", name)
+						: nv_fail_errno(errno, "cannot remove \"%s\"", name);
+		}
+	}
+	free(uname);
+	return st;
+}
+
+/* Run @fn on an open inode and release it, reporting the first failure. */
+static enum nv_status
+with_inode(struct nv_volume *v, uint64_t mref, const char *what,
+	   int (*fn)(struct nv_volume *, ntfs_inode *, const void *, size_t), const void *data,
+	   size_t len)
+{
+	ntfs_inode *ni;
+	enum nv_status st;
+
+	NV_CHECK_WRITABLE(v);
+	st = nv_inode_get(v, mref, &ni);
+	if (st != NV_OK)
+		return st;
+	nv_library_message();
+	if (fn(v, ni, data, len) != 0)
+		st = nv_fail_errno(errno, "MFT record %llu: cannot set its %s", (unsigned long long)mref,
+				   what);
+	if (nv_inode_put(v, ni, NULL) != 0 && st == NV_OK)
+		st = nv_fail_errno(errno, "MFT record %llu: writing it back failed",
+				   (unsigned long long)mref);
+	return st;
+}
+
+static int
+set_acl(struct nv_volume *v, ntfs_inode *ni, const void *sd, size_t len)
+{
+	struct SECURITY_CONTEXT scx;
+	memset(&scx, 0, sizeof(scx));
+	scx.vol = v->vol;
+	return ntfs_set_ntfs_acl(&scx, ni, sd, len, 0);
+}
+
+enum nv_status
+nv_set_security(struct nv_volume *v, uint64_t mref, const void *sd, size_t len)
+{
+	if (!sd || len < 20)
+		return nv_fail(NV_ERR_INVALID, "a security descriptor is at least 20 bytes");
+	return with_inode(v, mref, "security descriptor", set_acl, sd, len);
+}
+
+static int
+set_attrib(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
+{
+	(void)v;
+	return ntfs_set_ntfs_attrib(ni, data, len, 0);
+}
+
+enum nv_status
+nv_set_attributes(struct nv_volume *v, uint64_t mref, uint32_t attributes)
+{
+	le32 value = cpu_to_le32(attributes);
+	return with_inode(v, mref, "attributes", set_attrib, &value, sizeof(value));
+}
+
+static int
+set_reparse(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
+{
+	(void)v;
+	return ntfs_set_ntfs_reparse_data(ni, data, len, 0);
+}
+
+enum nv_status
+nv_set_reparse(struct nv_volume *v, uint64_t mref, const void *data, size_t len)
+{
+	const uint8_t *r = data;
+	if (!data || len < 8 || (size_t)(r[4] | r[5] << 8) + 8 != len)
+		return nv_fail(NV_ERR_INVALID,
+			       "a reparse buffer is an 8-byte header and as many bytes as it says");
+	return with_inode(v, mref, "reparse point", set_reparse, data, len);
+}
+
+static int
+set_times(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
+{
+	const uint64_t *t = data;
+	le64 three[3];
+
+	(void)v;
+	(void)len;
+	three[0] = cpu_to_le64(t[NV_TIME_CREATION]);
+	three[1] = cpu_to_le64(t[NV_TIME_WRITE]);
+	three[2] = cpu_to_le64(t[NV_TIME_ACCESS]);
+	if (ntfs_inode_set_times(ni, (const char *)three, sizeof(three), 0) != 0)
+		return -1;
+	/* libntfs-3g stamps the change time with "now"; the migrated file keeps
+	 * its own, written back with the rest of $STANDARD_INFORMATION. */
+	ni->last_mft_change_time = cpu_to_sle64((s64)t[NV_TIME_CHANGE]);
+	NInoSetDirty(ni);
+	NInoFileNameSetDirty(ni);
+	return 0;
+}
+
+enum nv_status
+nv_set_times(struct nv_volume *v, uint64_t mref, const uint64_t times[4])
+{
+	return with_inode(v, mref, "times", set_times, times, 4 * sizeof(uint64_t));
+}
