@@ -471,6 +471,10 @@ nv_open(const char *path, const struct nv_open_options *opts, struct nv_volume *
 		v->dev = NULL;
 		goto fail;
 	}
+	/* ntfs_mount() does this after ntfs_device_mount(); without the caches
+	 * libntfs-3g's own name lookups (e.g. "$Extend/$Reparse" when setting a
+	 * reparse point) take a path that fails with EINVAL. */
+	ntfs_create_lru_caches(v->vol);
 	read_state(v);
 	if (!v->read_only && (v->state & (NV_STATE_DIRTY | NV_STATE_LOG_UNCLEAN))) {
 		st = status_of_mount_error(EOPNOTSUPP, path);

@@ -388,10 +388,23 @@ set_times(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
 	three[2] = cpu_to_le64(t[NV_TIME_ACCESS]);
 	if (ntfs_inode_set_times(ni, (const char *)three, sizeof(three), 0) != 0)
 		return -1;
-	/* libntfs-3g stamps the change time with "now"; the migrated file keeps
-	 * its own, written back with the rest of $STANDARD_INFORMATION. */
-	ni->last_mft_change_time = cpu_to_sle64((s64)t[NV_TIME_CHANGE]);
-	NInoSetDirty(ni);
+	/* libntfs-3g stamps the change time with "now" and, having written the
+	 * times into $STANDARD_INFORMATION itself, no longer syncs them from the
+	 * inode; so the migrated file's own change time is written there too. */
+	ntfs_attr_search_ctx *ctx = ntfs_attr_get_search_ctx(ni, NULL);
+	if (!ctx)
+		return -1;
+	if (ntfs_attr_lookup(AT_STANDARD_INFORMATION, AT_UNNAMED, 0, CASE_SENSITIVE, 0, NULL, 0,
+			     ctx)) {
+		ntfs_attr_put_search_ctx(ctx);
+		return -1;
+	}
+	STANDARD_INFORMATION *si = (STANDARD_INFORMATION *)((uint8_t *)ctx->attr +
+							    le16_to_cpu(ctx->attr->value_offset));
+	si->last_mft_change_time = cpu_to_sle64((s64)t[NV_TIME_CHANGE]);
+	ni->last_mft_change_time = si->last_mft_change_time;
+	ntfs_inode_mark_dirty(ctx->ntfs_ino);
+	ntfs_attr_put_search_ctx(ctx);
 	NInoFileNameSetDirty(ni);
 	return 0;
 }

@@ -1,0 +1,166 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tests/unit/ntfs/helpers.h"
+
+char *
+scratch_dir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *dir;
+	cr_assert(asprintf(&dir, "%s/winstate-test-XXXXXX", tmp ? tmp : "/tmp") > 0);
+	cr_assert_not_null(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	return dir;
+}
+
+void
+scratch_done(char *dir)
+{
+	/* Anything still mounted below would make rm fail loudly: unmount first. */
+	sh("for m in $(grep -o ' %s/[^ ]*' /proc/mounts); do umount \"$m\"; done; rm -rf '%s'",
+	   dir, dir);
+	free(dir);
+}
+
+static char *
+vformat(const char *fmt, va_list ap)
+{
+	char *cmd;
+	cr_assert(vasprintf(&cmd, fmt, ap) >= 0);
+	return cmd;
+}
+
+int
+sh(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *cmd = vformat(fmt, ap);
+	va_end(ap);
+	int rc = system(cmd);
+	free(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : 128;
+}
+
+uint8_t *
+sh_output(size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *cmd = vformat(fmt, ap);
+	va_end(ap);
+	FILE *p = popen(cmd, "r");
+	cr_assert_not_null(p, "popen %s", cmd);
+	size_t cap = 4096, n = 0, got;
+	uint8_t *buf = malloc(cap + 1);
+	while ((got = fread(buf + n, 1, cap - n, p)) > 0) {
+		n += got;
+		if (n == cap)
+			buf = realloc(buf, (cap *= 2) + 1);
+	}
+	pclose(p);
+	buf[n] = 0;
+	if (len)
+		*len = n;
+	free(cmd);
+	return buf;
+}
+
+void
+make_volume(const char *path, int mib)
+{
+	cr_assert_eq(sh("truncate -s %dM '%s' && mkntfs -q -F -f -L Test '%s' >/dev/null 2>&1", mib,
+			path, path), 0, "mkntfs failed for %s", path);
+}
+
+void
+fuse_mount(const char *image, const char *mnt, bool ro)
+{
+	cr_assert_eq(sh("mkdir -p '%s' && ntfs-3g %s -o streams_interface=xattr%s '%s' '%s'", mnt,
+			"", ro ? ",ro" : "", image, mnt), 0, "ntfs-3g could not mount %s", image);
+}
+
+void
+fuse_umount(const char *mnt)
+{
+	sh("umount '%s' 2>/dev/null || fusermount -u '%s' 2>/dev/null", mnt, mnt);
+}
+
+uint8_t *
+fuse_xattr(const char *path, const char *name, size_t *len)
+{
+	size_t n;
+	if (sh("getfattr -h -n '%s' '%s' >/dev/null 2>&1", name, path) != 0)
+		return NULL;
+	uint8_t *v = sh_output(&n, "getfattr -h --only-values -n '%s' '%s' 2>/dev/null", name, path);
+	*len = n;
+	return v;
+}
+
+const char *
+fixture(const char *name)
+{
+	static char path[4096];
+	const char *dir = getenv("WS_FIXTURES");
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/fixtures", name);
+	if (access(path, R_OK) != 0)
+		cr_skip_test("fixture %s is not built (run `make fixtures`)", path);
+	return path;
+}
+
+const char *
+fixture_env(const char *key)
+{
+	static char value[8][4096];
+	static int next;
+	char line[8192];
+	FILE *f = fopen(fixture("fixture.env"), "r");
+	size_t klen = strlen(key);
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) || line[klen] != '=')
+			continue;
+		char *v = line + klen + 1;
+		v[strcspn(v, "\n")] = 0;
+		/* fixture.env is sourced by the shell: strip one layer of quotes. */
+		size_t vl = strlen(v);
+		if (vl >= 2 && (v[0] == '\'' || v[0] == '"') && v[vl - 1] == v[0]) {
+			v[vl - 1] = 0;
+			v++;
+		}
+		char *out = value[next++ % 8];
+		snprintf(out, 4096, "%s", v);
+		fclose(f);
+		return out;
+	}
+	fclose(f);
+	cr_skip_test("fixture.env has no %s", key);
+	return NULL;
+}
+
+char *
+shared_path(const char *rel)
+{
+	const char *dir = getenv("WS_SHARED");
+	char *path;
+	cr_assert(asprintf(&path, "%s/%s", dir ? dir : "../shared", rel) > 0);
+	if (access(path, R_OK) != 0) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+char *
+sha256_file(const char *path)
+{
+	uint8_t *out = sh_output(NULL, "sha256sum < '%s' | cut -c1-64", path);
+	out[strcspn((char *)out, "\n")] = 0;
+	return (char *)out;
+}

@@ -1,0 +1,196 @@
+/*
+ * Writing through ntfs/, checked by reading back through the ntfs-3g FUSE
+ * driver (getfattr, cat, stat): an independent reader.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "ntfs/ntfs.h"
+#include "tests/unit/ntfs/helpers.h"
+
+static char *dir, img[4096], mnt[4096];
+static struct nv_volume *v;
+
+static void
+setup(void)
+{
+	struct nv_open_options rw = { .read_write = true };
+	dir = scratch_dir();
+	snprintf(img, sizeof(img), "%s/vol.img", dir);
+	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+	make_volume(img, 48);
+	cr_assert_eq(nv_open(img, &rw, &v), NV_OK, "%s", nv_last_error());
+}
+
+static void
+teardown(void)
+{
+	if (v)
+		nv_close(v);
+	scratch_done(dir);
+}
+
+TestSuite(ntfs_write, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Close our handle and mount the image read-only through FUSE. */
+static void
+close_and_mount(void)
+{
+	cr_assert_eq(nv_close(v), NV_OK, "%s", nv_last_error());
+	v = NULL;
+	fuse_mount(img, mnt, true);
+}
+
+static char *
+at(const char *rel)
+{
+	static char path[8192];
+	snprintf(path, sizeof(path), "%s/%s", mnt, rel);
+	return path;
+}
+
+Test(ntfs_write, folders_files_data_and_streams)
+{
+	uint64_t users, alice, file;
+	char big[300000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + (i * 7) % 26);
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "Users", &users), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_mkdir(v, users, "álice 日本", &alice), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_create(v, alice, "notes.txt", &file), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_write(v, file, NULL, 0, big, sizeof(big)), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_write(v, file, NULL, 10, "XYZ", 3), NV_OK, "%s", nv_last_error());
+	memcpy(big + 10, "XYZ", 3);
+	cr_assert_eq(nv_add_stream(v, file, "Zone.Identifier"), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_write(v, file, "Zone.Identifier", 0, "[ZoneTransfer]\r\nZoneId=3\r\n", 26),
+		     NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_add_stream(v, file, "Zone.Identifier"), NV_ERR_EXISTS);
+	cr_assert_eq(nv_create(v, alice, "NOTES.TXT", NULL), NV_ERR_EXISTS,
+		     "names are unique regardless of case, as on Windows");
+	cr_assert_eq(nv_create(v, alice, "a/b", NULL), NV_ERR_NAME);
+	cr_assert_eq(nv_create(v, alice, "", NULL), NV_ERR_NAME);
+	cr_assert_eq(nv_create(v, file, "inside-a-file", NULL), NV_ERR_NOT_DIR);
+	close_and_mount();
+
+	size_t len;
+	uint8_t *got = sh_output(&len, "cat '%s'", at("Users/álice 日本/notes.txt"));
+	cr_assert_eq(len, sizeof(big));
+	cr_assert_arr_eq(got, big, len);
+	free(got);
+	uint8_t *zone = fuse_xattr(at("Users/álice 日本/notes.txt"), "user.Zone.Identifier", &len);
+	cr_assert_not_null(zone, "the named stream is visible through FUSE");
+	cr_assert_eq(len, 26);
+	cr_assert_arr_eq(zone, "[ZoneTransfer]\r\nZoneId=3\r\n", 26);
+	free(zone);
+	fuse_umount(mnt);
+}
+
+Test(ntfs_write, hard_links_and_the_windows_limit)
+{
+	uint64_t d, f;
+	char name[32];
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "links", &d), NV_OK);
+	cr_assert_eq(nv_create(v, d, "0", &f), NV_OK);
+	cr_assert_eq(nv_write(v, f, NULL, 0, "shared", 6), NV_OK);
+	for (int i = 1; i < 1024; i++) {
+		snprintf(name, sizeof(name), "%d", i);
+		cr_assert_eq(nv_link(v, f, d, name), NV_OK, "link %d: %s", i, nv_last_error());
+	}
+	cr_assert_eq(nv_link(v, f, d, "one-too-many"), NV_ERR_TOO_MANY_LINKS);
+	cr_assert(strstr(nv_last_error(), "1024"));
+	cr_assert_eq(nv_link(v, f, d, "5"), NV_ERR_EXISTS);
+	cr_assert_eq(nv_link(v, d, NV_MREF_ROOT, "dirlink"), NV_ERR_INVALID,
+		     "folders cannot be hard-linked");
+	cr_assert_eq(nv_unlink(v, d, "1023"), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_link(v, f, d, "again"), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_unlink(v, d, "missing"), NV_ERR_NOT_FOUND);
+	close_and_mount();
+	uint8_t *out = sh_output(NULL, "stat -c '%%h %%i' '%s' '%s'", at("links/0"), at("links/again"));
+	unsigned n1, i1, n2, i2;
+	cr_assert_eq(sscanf((char *)out, "%u %u %u %u", &n1, &i1, &n2, &i2), 4, "%s", out);
+	cr_assert_eq(n1, 1024);
+	cr_assert_eq(i1, i2, "both names are one file");
+	cr_assert_eq(sh("test ! -e '%s'", at("links/1023")), 0);
+	free(out);
+	fuse_umount(mnt);
+}
+
+Test(ntfs_write, metadata_reads_back_through_fuse)
+{
+	uint64_t f, d;
+	/* Owner alice (S-1-5-21-1-2-3-1001), group SYSTEM, DACL: alice full control. */
+	static const uint8_t sd[] = {
+		1, 0, 0x04, 0x80, 20, 0, 0, 0, 48, 0, 0, 0, 0, 0, 0, 0, 60, 0, 0, 0,
+		/* owner */ 1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0,
+		0xe9, 3, 0, 0,
+		/* group */ 1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0,
+		/* dacl */ 2, 0, 44, 0, 1, 0, 0, 0,
+		0, 0, 36, 0, 0xff, 0x01, 0x1f, 0, 1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0,
+		2, 0, 0, 0, 3, 0, 0, 0, 0xe9, 3, 0, 0,
+	};
+	/* A WOF reparse point: version 1, file provider, LZX. */
+	uint8_t rp[8 + 16] = { 0x17, 0, 0, 0x80, 16, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0,
+			       1, 0, 0, 0, 1, 0, 0, 0 };
+	const uint64_t times[4] = { 131000000000000000ULL, 132000000000000000ULL,
+				    133000000000000000ULL, 133500000000000000ULL };
+
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "meta", &d), NV_OK);
+	cr_assert_eq(nv_create(v, d, "file.txt", &f), NV_OK);
+	cr_assert_eq(nv_write(v, f, NULL, 0, "data", 4), NV_OK);
+	cr_assert_eq(nv_set_security(v, f, sd, sizeof(sd)), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_set_attributes(v, f, NV_ATTR_READONLY | NV_ATTR_HIDDEN | NV_ATTR_ARCHIVE),
+		     NV_OK, "%s", nv_last_error());
+	uint64_t w;
+	cr_assert_eq(nv_create(v, d, "wof.dll", &w), NV_OK);
+	cr_assert_eq(nv_set_reparse(v, w, rp, sizeof(rp)), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_set_reparse(v, w, rp, 7), NV_ERR_INVALID);
+	cr_assert_eq(nv_set_security(v, f, sd, 3), NV_ERR_INVALID);
+	cr_assert_eq(nv_set_times(v, f, times), NV_OK, "%s", nv_last_error());
+	close_and_mount();
+
+	size_t len;
+	uint8_t *x = fuse_xattr(at("meta/file.txt"), "system.ntfs_acl", &len);
+	cr_assert_not_null(x);
+	cr_assert_eq(len, sizeof(sd));
+	cr_assert_arr_eq(x, sd, len);
+	free(x);
+	x = fuse_xattr(at("meta/file.txt"), "system.ntfs_attrib", &len);
+	cr_assert_eq(len, 4);
+	cr_assert_eq(x[0], NV_ATTR_READONLY | NV_ATTR_HIDDEN | NV_ATTR_ARCHIVE);
+	free(x);
+	x = fuse_xattr(at("meta/file.txt"), "system.ntfs_times", &len);
+	cr_assert_geq(len, 32, "four times through FUSE");
+	cr_assert_arr_eq(x, times, 32, "all four times, the change time too, were kept");
+	free(x);
+	x = fuse_xattr(at("meta/wof.dll"), "system.ntfs_reparse_data", &len);
+	cr_assert_not_null(x);
+	cr_assert_eq(len, sizeof(rp));
+	cr_assert_arr_eq(x, rp, len);
+	free(x);
+	fuse_umount(mnt);
+}
+
+Test(ntfs_write, sparse_growth_keeps_a_hole)
+{
+	uint64_t f;
+	cr_assert_eq(nv_create(v, NV_MREF_ROOT, "sparse.bin", &f), NV_OK);
+	cr_assert_eq(nv_set_attributes(v, f, NV_ATTR_SPARSE | NV_ATTR_ARCHIVE), NV_OK, "%s",
+		     nv_last_error());
+	cr_assert_eq(nv_write(v, f, NULL, 0, "head", 4), NV_OK);
+	cr_assert_eq(nv_truncate(v, f, NULL, 32 << 20), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_write(v, f, NULL, (32 << 20) - 4, "tail", 4), NV_OK);
+	close_and_mount();
+	uint8_t *out = sh_output(NULL, "stat -c '%%s %%b' '%s'", at("sparse.bin"));
+	unsigned long size, blocks;
+	cr_assert_eq(sscanf((char *)out, "%lu %lu", &size, &blocks), 2);
+	cr_assert_eq(size, 32ul << 20);
+	cr_assert_lt(blocks * 512, 4ul << 20, "the middle is a hole, not 32 MiB of zeros");
+	free(out);
+	out = sh_output(NULL, "tail -c 4 '%s'", at("sparse.bin"));
+	cr_assert_str_eq((char *)out, "tail");
+	free(out);
+	fuse_umount(mnt);
+}
