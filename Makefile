@@ -26,7 +26,8 @@ LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib/libws_$(m).a)
 # driver, setfattr and hivex's own tools), and what later issues boot and bench.
 DEB_PACKAGES := build-essential pkg-config ntfs-3g ntfs-3g-dev libblkid-dev libxml2-dev \
 	libzstd-dev zstd libhivex-dev libhivex-bin libwin-hivex-perl libsodium-dev \
-	libcriterion-dev attr fuse3 dosfstools gdisk fdisk xz-utils bzip2 python3 util-linux
+	libcriterion-dev attr fuse3 dosfstools gdisk fdisk xz-utils bzip2 python3 util-linux \
+	qemu-utils
 
 lib_srcs  = $(filter-out agent/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))

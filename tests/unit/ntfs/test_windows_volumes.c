@@ -170,3 +170,14 @@ Test(windows_volumes, lastaccess_and_big_sparse_disks_walk_cleanly, .timeout = 3
 	cr_assert_gt(t.entries, 0);
 	free(img);
 }
+
+Test(windows_volumes, vss_volume_from_windows_7, .timeout = 120)
+{
+	if (sh("command -v qemu-img >/dev/null") != 0)
+		cr_skip_test("qemu-img (qemu-utils) is not installed");
+	char *img = unpacked("ntfs/vsstest.qcow2", "vsstest.raw",
+			     "qemu-img convert -O raw \"$SRC\" \"$OUT\"");
+	struct tally t = walk_all(img, 0);
+	cr_assert_gt(t.entries, 0);
+	free(img);
+}
