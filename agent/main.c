@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/commands.h"
+#include "agent/usmt_args.h"
 
 struct command {
 	const char *name;
@@ -35,6 +36,34 @@ usage(FILE *out)
 	fprintf(out, "\n`winstate <command> --help` describes a command.\n");
 }
 
+/*
+ * The USMT spellings: the command line is parsed and checked exactly as USMT
+ * documents, with its exit codes, so scripts fail (or pass) the same way.
+ */
+static int
+usmt_main(const char *self, int argc, char **argv)
+{
+	enum usmt_tool tool = !strcmp(self, "scanstate")   ? USMT_SCANSTATE
+			      : !strcmp(self, "loadstate") ? USMT_LOADSTATE
+							   : USMT_UTILS;
+	struct usmt_args args;
+	char err[512];
+	int code = usmt_parse(tool, argc - 1, argv + 1, &args, err, sizeof(err));
+
+	if (code == USMT_DISPLAY_HELP)
+		fputs(usmt_usage(tool), stdout);
+	else if (code != USMT_SUCCESS)
+		fprintf(stderr, "%s: %s\n%s", self, err, usmt_usage(tool));
+	else {
+		/* USMT_INIT_ERROR: nothing was touched. */
+		fprintf(stderr, "%s: the command line is valid, but capture and restore are not part "
+			"of this build yet; nothing was done\n", self);
+		code = 26;
+	}
+	usmt_args_free(&args);
+	return code;
+}
+
 static const char *
 base_name(const char *path)
 {
@@ -47,12 +76,8 @@ main(int argc, char **argv)
 {
 	const char *self = base_name(argv[0]);
 
-	if (!strcmp(self, "scanstate") || !strcmp(self, "loadstate") || !strcmp(self, "usmtutils")) {
-		/* USMT's "invalid command line" code. */
-		fprintf(stderr, "%s: this spelling is not available yet in this build; "
-			"use `winstate volumes` and `winstate ls`.\n", self);
-		return 11;
-	}
+	if (!strcmp(self, "scanstate") || !strcmp(self, "loadstate") || !strcmp(self, "usmtutils"))
+		return usmt_main(self, argc, argv);
 	if (argc < 2) {
 		usage(stderr);
 		return WS_EXIT_USAGE;

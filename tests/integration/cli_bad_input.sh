@@ -38,6 +38,13 @@ contains "$ERR" "truncated"
 
 # The USMT spellings are the same program.
 ln -s "$WS_BIN" "$WORK/scanstate"
+ln -s "$WS_BIN" "$WORK/loadstate"
 run 11 "$WORK/scanstate"
-contains "$ERR" "scanstate"
+contains "$ERR" "StorePath"
+run 11 "$WORK/scanstate" 'D:\Store' /hardlink
+contains "$ERR" "needs /nocompress"
+run 1 "$WORK/scanstate" '/?'
+contains "$OUT" "usage: scanstate"
+run 36 "$WORK/loadstate" 'D:\Store' '/offlinewindir:C:\Windows'
+run 12 "$WORK/scanstate" "$(printf 'x%.0s' $(seq 300))"
 exit 0
