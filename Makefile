@@ -15,7 +15,7 @@ PKGS     := libntfs-3g blkid libxml-2.0 libzstd hivex libsodium
 CPPFLAGS += -I. -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -Wall -Wextra -Werror -fno-common $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Link order: a module may use only the modules to its right.
@@ -36,7 +36,7 @@ UNIT_BINS := $(foreach d,$(UNIT_DIRS),$(BUILD)/tests/unit-$(d))
 TOOL_SRCS := $(wildcard tests/fixtures/*.c)
 TOOL_BINS := $(patsubst tests/fixtures/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps check check-plain check-asan demo fixtures clean tests
+.PHONY: all deps check check-plain check-asan demo fixtures clean tests bench
 all: $(BUILD)/winstate $(BUILD)/scanstate $(BUILD)/loadstate $(BUILD)/usmtutils
 
 $(BUILD)/obj/%.o: %.c
@@ -69,6 +69,22 @@ $(BUILD)/tools/%: $(BUILD)/obj/tests/fixtures/%.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 tests: all $(UNIT_BINS) $(TOOL_BINS)
+
+# Benchmarks: bench/<name>/*.c becomes $(BUILD)/bench/<name>; `make bench` runs
+# each one (they print their figures beside the peer measured in the same run).
+BENCH_DIRS := $(patsubst bench/%/,%,$(sort $(dir $(wildcard bench/*/*.c))))
+BENCH_BINS := $(foreach d,$(BENCH_DIRS),$(BUILD)/bench/$(d))
+define bench_bin
+$(BUILD)/bench/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard bench/$(1)/*.c)) $(LIBS)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBS) $(LDLIBS)
+endef
+$(foreach d,$(BENCH_DIRS),$(eval $(call bench_bin,$(d))))
+
+bench: deps
+	$(MAKE) all $(BENCH_BINS) fixtures
+	@for b in $(BENCH_BINS); do echo "== $$b"; WS_SHARED=$${WS_SHARED:-$$(cd .. && pwd)/shared} \
+		WS_FIXTURES=$(BUILD)/fixtures WS_BIN=$(BUILD)/winstate $$b || exit 1; done
 
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \

@@ -1,0 +1,216 @@
+/*
+ * `winstate explain`: say whether the rules take a file or registry value,
+ * in the system context and in a user's context, and which rule decides
+ * (file:line, component, pattern) plus the restore transforms recorded on
+ * the decision.  Without a disk, variables get the documented defaults
+ * (USERPROFILE=C:\Users\<user>, ...) and nothing is detected as installed:
+ * components with a detection contribute nothing.
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/commands.h"
+#include "rules/rules.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: winstate explain [--rules FILE]... [--config FILE] [--user NAME|SID]\n"
+		"                        [--system-only] [--ignore-detection] [-v] OBJECT...\n\n"
+		"OBJECT is a path (C:\\Users\\bob\\Documents\\a.docx; a trailing \\ means the\n"
+		"folder itself), a registry key (HKCU\\Control Panel\\Desktop) or an encoded\n"
+		"location \"node [leaf]\" (HKCU\\Control Panel\\Desktop [Wallpaper], [] = default\n"
+		"value).  Without --rules, winstate's default rules are used.  The user\n"
+		"defaults to 'user'; a SID is accepted (profile C:\\Users\\<SID>).\n"
+		"--ignore-detection  treat every application as installed (like LoadState).\n"
+		"-v                  also print diagnostics (notes on dropped patterns ...).\n");
+}
+
+static void
+print_ref(const char *label, const struct ws_rule_ref *r)
+{
+	printf("    %-20s %s:%u  component \"%s\"\n", label, r->file, r->line, r->component);
+	printf("    %-20s %s", "", r->source);
+	if (strcmp(r->source, r->pattern))
+		printf("  =>  %s", r->pattern);
+	printf("\n");
+	if (r->helper) {
+		printf("    %-20s %s(", "", r->helper);
+		for (unsigned i = 0; i < r->nargs; i++)
+			printf("%s%s%s%s", i ? ", " : "", r->args[i] ? "\"" : "",
+				r->args[i] ? r->args[i] : "NULL", r->args[i] ? "\"" : "");
+		printf(")\n");
+	}
+	if (r->attributes)
+		printf("    %-20s attributes=%s\n", "", r->attributes);
+}
+
+static void
+explain_one(const ws_matcher *m, const char *what, enum ws_obj_type type, const char *obj)
+{
+	struct ws_decision d;
+	int rc;
+	if (strchr(obj, '[')) {
+		rc = ws_matcher_decide_location(m, type, obj, &d);
+	} else if (type == WS_OBJ_REGISTRY) {
+		rc = ws_matcher_decide(m, type, obj, NULL, &d);
+	} else {
+		size_t n = strlen(obj);
+		char *copy = strdup(obj);
+		if (n && copy[n - 1] == '\\') {
+			rc = ws_matcher_decide(m, type, copy, NULL, &d);
+		} else {
+			char *bs = strrchr(copy, '\\');
+			if (bs) {
+				*bs = 0;
+				rc = ws_matcher_decide(m, type, copy, bs + 1, &d);
+			} else {
+				rc = ws_matcher_decide(m, type, copy, NULL, &d);
+			}
+		}
+		free(copy);
+	}
+	if (rc < 0) {
+		printf("  %s: cannot parse '%s'\n", what, obj);
+		return;
+	}
+	printf("  %s: %s\n", what, ws_outcome_name(d.outcome));
+	if (d.rule)
+		print_ref(ws_rule_kind_name(d.rule->kind), d.rule);
+	for (int k = 0; k < WS_RULE_KIND_COUNT; k++) {
+		if (!d.by_kind[k] || d.by_kind[k] == d.rule || k == WS_RULE_INCLUDE ||
+			k == WS_RULE_EXCLUDE)
+			continue;
+		if (d.outcome != WS_INCLUDED && k != WS_RULE_UNCOND_EXCLUDE)
+			continue;
+		print_ref(ws_rule_kind_name((enum ws_rule_kind)k), d.by_kind[k]);
+	}
+}
+
+int
+cmd_explain(int argc, char **argv)
+{
+	const char *rules[64];
+	size_t nrules = 0;
+	const char *config = NULL, *user = "user";
+	bool system_only = false, verbose = false;
+	unsigned flags = 0;
+	const char *objs[256];
+	size_t nobjs = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		bool has_val = i + 1 < argc;
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return WS_EXIT_OK;
+		} else if (!strcmp(a, "--rules") || !strcmp(a, "--config") || !strcmp(a, "--user")) {
+			if (!has_val) {
+				fprintf(stderr, "winstate explain: %s needs a value\n", a);
+				return WS_EXIT_USAGE;
+			}
+			const char *v = argv[++i];
+			if (!strcmp(a, "--rules")) {
+				if (nrules == 64) {
+					fprintf(stderr, "winstate explain: too many --rules\n");
+					return WS_EXIT_USAGE;
+				}
+				rules[nrules++] = v;
+			} else if (!strcmp(a, "--config")) {
+				if (config) {
+					fprintf(stderr, "winstate explain: --config given twice\n");
+					return WS_EXIT_USAGE;
+				}
+				config = v;
+			} else {
+				user = v;
+			}
+		} else if (!strcmp(a, "--system-only")) {
+			system_only = true;
+		} else if (!strcmp(a, "--ignore-detection")) {
+			flags |= WS_BUILD_IGNORE_DETECTION;
+		} else if (!strcmp(a, "-v")) {
+			verbose = true;
+		} else if (a[0] == '-' && a[1] == '-') {
+			fprintf(stderr, "winstate explain: unknown option '%s'\n\n", a);
+			usage(stderr);
+			return WS_EXIT_USAGE;
+		} else {
+			if (nobjs == 256) {
+				fprintf(stderr, "winstate explain: too many objects\n");
+				return WS_EXIT_USAGE;
+			}
+			objs[nobjs++] = a;
+		}
+	}
+	if (!nobjs) {
+		fprintf(stderr, "winstate explain: no path or registry key given\n\n");
+		usage(stderr);
+		return WS_EXIT_USAGE;
+	}
+	ws_diags *d = ws_diags_new();
+	ws_ruleset *rs = ws_ruleset_new();
+	int rc = WS_EXIT_OK;
+	char *defaults[32];
+	size_t ndef = 0;
+	if (!nrules) {
+		ndef = ws_rules_default_paths(defaults, 32);
+		if (!ndef) {
+			fprintf(stderr, "winstate explain: no --rules given and no default rules found\n");
+			rc = WS_EXIT_INPUT;
+			goto out;
+		}
+		for (size_t i = 0; i < ndef; i++)
+			rules[nrules++] = defaults[i];
+	}
+	for (size_t i = 0; i < nrules; i++) {
+		if (ws_ruleset_load(rs, rules[i], d) < 0) {
+			ws_diags_print(d, stderr, WS_DIAG_ERROR);
+			fprintf(stderr, "winstate explain: %s is unusable\n", rules[i]);
+			rc = WS_EXIT_INPUT;
+			goto out;
+		}
+	}
+	ws_config *cfg = NULL;
+	if (config && !(cfg = ws_config_load(config, d))) {
+		ws_diags_print(d, stderr, WS_DIAG_ERROR);
+		fprintf(stderr, "winstate explain: %s is unusable\n", config);
+		rc = WS_EXIT_INPUT;
+		goto out;
+	}
+	ws_vars *sys = ws_vars_new(), *usr = ws_vars_new();
+	ws_vars_default_system(sys, "C:");
+	bool is_sid = !strncasecmp(user, "S-1-", 4);
+	ws_vars_default_user(usr, "C:", user, NULL, is_sid ? user : NULL);
+	ws_matcher *ms = NULL, *mu = NULL;
+	ws_matcher_build(rs, cfg, WS_CTX_SYSTEM, sys, NULL, flags, &ms, d);
+	if (!system_only)
+		ws_matcher_build(rs, cfg, WS_CTX_USER, usr, NULL, flags, &mu, d);
+	if (verbose)
+		ws_diags_print(d, stderr, WS_DIAG_NOTE);
+	for (size_t i = 0; i < nobjs; i++) {
+		const char *o = objs[i];
+		enum ws_obj_type t = !strncasecmp(o, "HK", 2) ? WS_OBJ_REGISTRY :
+			strchr(o, '|') ? WS_OBJ_INI : WS_OBJ_FILE;
+		printf("%s\n", o);
+		explain_one(ms, "system context", t, o);
+		if (mu) {
+			char label[300];
+			snprintf(label, sizeof(label), "user context (%s)", user);
+			explain_one(mu, label, t, o);
+		}
+	}
+	ws_matcher_free(ms);
+	ws_matcher_free(mu);
+	ws_vars_free(sys);
+	ws_vars_free(usr);
+	ws_config_free(cfg);
+out:
+	for (size_t i = 0; i < ndef; i++)
+		free(defaults[i]);
+	ws_ruleset_free(rs);
+	ws_diags_free(d);
+	return rc;
+}

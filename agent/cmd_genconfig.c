@@ -1,0 +1,89 @@
+/*
+ * `winstate genconfig --rules A.xml [...]`: write a Config.xml listing every
+ * component of the rule files, like ScanState /genconfig, to stdout (or -o).
+ */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent/commands.h"
+#include "rules/rules.h"
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: winstate genconfig [--rules FILE]... [-o OUT]\n\n"
+		"Write a Config.xml for the rule files (default: winstate's own rules) to\n"
+		"stdout or OUT.  Edit migrate=\"yes\" to \"no\" to leave a component out.\n"
+		"Unlike ScanState, components are listed whether or not they are detected.\n");
+}
+
+int
+cmd_genconfig(int argc, char **argv)
+{
+	const char *rules[64], *out = NULL;
+	size_t nrules = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return WS_EXIT_OK;
+		} else if (!strcmp(argv[i], "--rules") || !strcmp(argv[i], "-o")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "winstate genconfig: %s needs a value\n", argv[i]);
+				return WS_EXIT_USAGE;
+			}
+			if (!strcmp(argv[i], "-o"))
+				out = argv[++i];
+			else if (nrules < 64)
+				rules[nrules++] = argv[++i];
+			else {
+				fprintf(stderr, "winstate genconfig: too many --rules\n");
+				return WS_EXIT_USAGE;
+			}
+		} else {
+			fprintf(stderr, "winstate genconfig: unexpected argument '%s'\n\n", argv[i]);
+			usage(stderr);
+			return WS_EXIT_USAGE;
+		}
+	}
+	char *defaults[32];
+	size_t ndef = 0;
+	if (!nrules) {
+		ndef = ws_rules_default_paths(defaults, 32);
+		for (size_t i = 0; i < ndef; i++)
+			rules[nrules++] = defaults[i];
+		if (!nrules) {
+			fprintf(stderr, "winstate genconfig: no --rules given and no default rules found\n");
+			return WS_EXIT_INPUT;
+		}
+	}
+	int rc = WS_EXIT_OK;
+	ws_diags *d = ws_diags_new();
+	ws_ruleset *rs = ws_ruleset_new();
+	for (size_t i = 0; i < nrules && rc == WS_EXIT_OK; i++) {
+		if (ws_ruleset_load(rs, rules[i], d) < 0) {
+			ws_diags_print(d, stderr, WS_DIAG_ERROR);
+			fprintf(stderr, "winstate genconfig: %s is unusable\n", rules[i]);
+			rc = WS_EXIT_INPUT;
+		}
+	}
+	if (rc == WS_EXIT_OK) {
+		FILE *f = out ? fopen(out, "w") : stdout;
+		if (!f) {
+			perror(out);
+			rc = WS_EXIT_FAILED;
+		} else {
+			if (ws_genconfig_write(rs, f) < 0)
+				rc = WS_EXIT_FAILED;
+			if (out && fclose(f) != 0)
+				rc = WS_EXIT_FAILED;
+		}
+	}
+	for (size_t i = 0; i < ndef; i++)
+		free(defaults[i]);
+	ws_ruleset_free(rs);
+	ws_diags_free(d);
+	return rc;
+}

@@ -1,0 +1,238 @@
+/*
+ * Internal interfaces of the rules module (shared by its .c files only).
+ * libxml2 appears here and never in rules.h.
+ */
+#ifndef WINSTATE_RULES_INTERNAL_H
+#define WINSTATE_RULES_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libxml/tree.h>
+
+#include "rules/rules.h"
+
+#define WS_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* ---------------------------------------------------------------- util.c */
+
+struct ws_diags {
+	struct ws_diag *v;
+	size_t n, cap;
+};
+
+void ws__diag(ws_diags *d, enum ws_diag_level level, const char *file, unsigned line,
+	const char *fmt, ...) WS_PRINTF(5, 6);
+
+struct sbuf {
+	char *p;
+	size_t n, cap;
+};
+void sb_addn(struct sbuf *s, const char *p, size_t n);
+void sb_add(struct sbuf *s, const char *p);
+void sb_addc(struct sbuf *s, char c);
+void sb_fmt(struct sbuf *s, const char *fmt, ...) WS_PRINTF(2, 3);
+char *sb_steal(struct sbuf *s);        /* NUL-terminated, never NULL */
+void sb_free(struct sbuf *s);
+
+void *ws__xmalloc(size_t n);
+void *ws__xrealloc(void *p, size_t n);
+char *ws__strdup(const char *s);
+char *ws__strndup(const char *s, size_t n);
+bool ws__ieq(const char *a, const char *b);    /* ASCII case-insensitive equality */
+/* Simple Unicode case folding (to lower case) of UTF-8, appended to out.
+ * Only mappings that keep the UTF-8 length are applied. */
+void ws__fold(const char *in, size_t len, struct sbuf *out);
+/* Fold into buf (at least len bytes); returns false if buf too small. */
+void ws__fold_into(const char *in, size_t len, char *out);
+/* 1 for 1/TRUE/Yes, 0 for 0/FALSE/No (any case), -1 otherwise. */
+int ws__parse_bool(const char *s);
+/* Trim ASCII white space; returns malloc'd copy. */
+char *ws__trim(const char *s);
+/* UTF-16LE -> UTF-8 (stops at NUL), malloc'd. */
+char *ws__utf16_to_utf8(const unsigned char *p, size_t len);
+
+/* ---------------------------------------------------------------- env.c */
+
+struct ws_var_ent {
+	char *name;     /* as given */
+	char *key;      /* folded */
+	char *value;
+	uint64_t hash;
+};
+struct ws_vars {
+	struct ws_var_ent *v;
+	size_t n, cap;
+	uint32_t *slots;    /* open addressing, index+1, 0 = empty */
+	size_t nslots;
+	const struct ws_vars *parent;   /* lookups fall back to it */
+};
+ws_vars *ws__vars_child(const ws_vars *parent);
+uint64_t ws__hash(const char *p, size_t n);
+/* Expand; values are ^-escaped when `escape` (for use inside patterns). */
+char *ws__vars_expand(const ws_vars *v, const char *in, bool escape, char **missing);
+
+/* ---------------------------------------------------------------- script.c */
+
+enum {
+	H_COND = 1 << 0,       /* <condition> */
+	H_GEN = 1 << 1,        /* <script> in an objectSet: generates patterns */
+	H_STR = 1 << 2,        /* <script> in a variable: returns a string */
+	H_CONTENT = 1 << 3,    /* <content filter=> */
+	H_FILTER = 1 << 4,     /* include/exclude filter= */
+	H_MERGE = 1 << 5,
+	H_LOCMOD = 1 << 6,
+	H_CONTMOD = 1 << 7,
+	H_PROC = 1 << 8,       /* <processing><script> */
+	H_CLEANUP = 1 << 9,    /* destinationCleanup filter= */
+};
+
+struct ws_helper {
+	const char *lib;       /* "MigXmlHelper" or "MigSysHelper" */
+	const char *name;
+	unsigned min, max;     /* argument counts; max UINT_MAX = variadic */
+	unsigned uses;
+	bool evaluated;        /* evaluated by the engine (else recorded only) */
+};
+
+struct ws_call {
+	char *lib;             /* text before the dot, may be NULL */
+	char *name;
+	unsigned nargs;
+	char **args;           /* NULL entry = NULL argument */
+	const struct ws_helper *def;
+};
+
+/* Parse "Lib.Name (arg, 'arg', NULL)".  0 ok, else -1 and a message in err. */
+int ws__call_parse(const char *text, struct ws_call *c, char *err, size_t errlen);
+void ws__call_free(struct ws_call *c);
+const struct ws_helper *ws__helper_find(const char *lib, const char *name);
+/* Parse and check against the table and the place of use; diag on error. */
+int ws__call_check(const char *text, unsigned use, struct ws_call *c, ws_diags *diags,
+	const char *file, unsigned line);
+const char *ws__use_name(unsigned use);
+
+/* ---------------------------------------------------------------- pattern.c */
+
+/* A parsed, expanded, folded pattern ready to match. */
+struct ws_pat {
+	char *node;            /* folded, escapes resolved, '*' = wildcard */
+	char *leaf;            /* NULL: no leaf (containers) */
+	uint32_t node_len, leaf_len;
+	uint32_t node_lit, leaf_lit;   /* literal byte counts */
+	uint32_t prefix_len;   /* bytes of complete literal components (trie key) */
+	uint64_t node_mask, leaf_mask;
+	uint64_t spec;         /* specificity: larger = more specific */
+	uint8_t type;
+};
+
+/* Split an encoded location "node [leaf]" (escapes kept); leaf NULL if no brackets.
+ * Returns -1 on a syntax error (unbalanced bracket). */
+int ws__loc_split(const char *text, char **node, char **leaf);
+/* Resolve ^ escapes. */
+char *ws__unescape(const char *s);
+/* Normalise a node (hive names, duplicate and trailing backslashes). */
+char *ws__norm_node(enum ws_obj_type type, const char *node);
+/* Compile expanded text into p.  -1 on syntax error (msg in err). */
+int ws__pat_compile(enum ws_obj_type type, const char *expanded, struct ws_pat *p, char *err,
+	size_t errlen);
+void ws__pat_free(struct ws_pat *p);
+uint64_t ws__mask(const char *s, size_t n);
+/* Wildcard match of folded strings ('*' only). */
+bool ws__wild(const char *pat, size_t plen, const char *s, size_t slen);
+/* Node match honouring "dir\*" also matching "dir" itself. */
+bool ws__node_match(const char *pat, size_t plen, const char *s, size_t slen);
+/* Match a compiled pattern against folded node/leaf. */
+bool ws__pat_match(const struct ws_pat *p, const char *node, size_t nlen, const char *leaf,
+	size_t llen);
+/* Fold and normalise an object; out strings malloc'd. */
+void ws__obj_fold(enum ws_obj_type type, const char *node, const char *leaf, char **fnode,
+	char **fleaf);
+
+/* ---------------------------------------------------------------- parse.c */
+
+struct ws_rfile {
+	char *path;
+	char *urlid;
+	xmlDocPtr doc;
+	xmlNodePtr root;
+};
+
+struct ws_comp {
+	struct ws_component_info info;
+	xmlNodePtr node;
+	size_t file;           /* index in ws_ruleset.files */
+	ssize_t parent;        /* index or -1 */
+};
+
+struct ws_ruleset {
+	struct ws_rfile *files;
+	size_t nfiles;
+	struct ws_comp *comps;
+	size_t ncomps;
+};
+
+/* Safe XML loading shared with config.c: NULL on error (diag added). */
+xmlDocPtr ws__xml_read(const char *name, const char *buf, size_t len, ws_diags *diags);
+/* Read a whole file (limit 64 MiB); NULL on error (diag added). */
+char *ws__read_file(const char *path, size_t *len, ws_diags *diags);
+/* Element helpers. */
+bool ws__is(xmlNodePtr n, const char *name);
+char *ws__attr(xmlNodePtr n, const char *name);       /* malloc'd or NULL */
+char *ws__text(xmlNodePtr n);                         /* malloc'd, trimmed */
+unsigned ws__line(xmlNodePtr n);
+/* Find a <namedElements> child `elem` with name= in the file of root. */
+xmlNodePtr ws__named(xmlNodePtr root, const char *elem, const char *name);
+/* Is this element a named reference (name= and no element children)? */
+bool ws__is_ref(xmlNodePtr n);
+
+/* ---------------------------------------------------------------- helpers.c */
+
+struct ws_eval {
+	const struct ws_rules_host *host;
+	const ws_vars *vars;
+	enum ws_ctx ctx;
+	ws_diags *diags;
+	const char *file;
+};
+
+/* One object found by evaluating an objectSet / content filter. */
+struct ws_found {
+	enum ws_obj_type type;
+	char *node;
+	char *leaf;
+};
+struct ws_found_list {
+	struct ws_found *v;
+	size_t n, cap;
+};
+void ws__found_add(struct ws_found_list *l, enum ws_obj_type t, const char *node,
+	const char *leaf);
+void ws__found_free(struct ws_found_list *l);
+
+/* Evaluate a condition helper with variable-expanded args: 1 true, 0 false. */
+int ws__eval_condition(const struct ws_eval *e, const struct ws_call *c, unsigned line);
+/* String helper (GetStringContent): malloc'd or NULL. */
+char *ws__eval_string(const struct ws_eval *e, const struct ws_call *c, unsigned line);
+/* Pattern generator: appends pattern texts (unexpanded, may contain %vars%). */
+int ws__eval_generator(const struct ws_eval *e, const struct ws_call *c, unsigned line,
+	char ***out, size_t *nout);
+/* Content filter applied to found registry objects: appends file objects. */
+int ws__eval_content(const struct ws_eval *e, const struct ws_call *c, unsigned line,
+	const struct ws_found_list *in, struct ws_found_list *out);
+/* Registry/Ini string content, malloc'd or NULL. */
+char *ws__string_content(const struct ws_eval *e, const char *type, const char *loc,
+	bool expand);
+/* Existence of an expanded encoded location. */
+int ws__object_exists(const struct ws_eval *e, enum ws_obj_type t, const char *loc);
+/* Find objects matching an expanded pattern (existence or enumeration). */
+void ws__find_objects(const struct ws_eval *e, enum ws_obj_type t, const char *loc,
+	struct ws_found_list *out);
+/* Expand every argument of a call with the variables; NULL stays NULL.
+ * Returns -1 if a variable is undefined. */
+int ws__expand_args(const ws_vars *v, const struct ws_call *c, char ***out);
+void ws__free_args(char **a, unsigned n);
+
+#endif

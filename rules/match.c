@@ -1,0 +1,976 @@
+/*
+ * Compiling rules into a matcher, and deciding objects.
+ *
+ * Build: walk every component of every file (nested ones inside Container
+ * roles inherit their parent's variables), keep those whose context fits,
+ * that Config.xml does not disable and whose detection succeeds; evaluate
+ * <environment> variables, rules conditions and generators; expand and
+ * compile every pattern.  Patterns are indexed in a trie keyed by the
+ * complete literal path components at their start ("c:" / "users" / ...),
+ * so a decision walks the object's own path and only tests the patterns
+ * hanging on its ancestors; a 64-bit character mask rejects most of those
+ * without running the wildcard matcher.
+ *
+ * Decide (USMT "conflicts and precedence"): unconditionalExclude anywhere
+ * wins; otherwise include and exclude only compete inside one component,
+ * where the more specific pattern wins and equal specificity goes to the
+ * exclude; an object included by any component is INCLUDED.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rules/internal.h"
+
+struct cpat {
+	struct ws_pat p;
+	uint32_t comp;
+	uint8_t kind;
+	struct ws_rule_ref *ref;
+};
+
+struct tnode {
+	uint32_t *pats;
+	uint32_t n, cap;
+};
+
+struct edge {
+	uint64_t hash;
+	uint32_t parent, child;
+	char *name;
+	uint32_t len;
+};
+
+struct ws_matcher {
+	struct cpat *pats;
+	size_t npats, cappats;
+	struct tnode *nodes;
+	size_t nnodes, capnodes;
+	struct edge *edges;
+	size_t nedges, nslots;
+	char **pool;
+	size_t npool, cappool;
+	size_t ncomps;
+};
+
+static const char *
+pool(ws_matcher *m, const char *s)
+{
+	if (!s)
+		return NULL;
+	if (m->npool == m->cappool) {
+		m->cappool = m->cappool ? m->cappool * 2 : 256;
+		m->pool = ws__xrealloc(m->pool, m->cappool * sizeof(char *));
+	}
+	return m->pool[m->npool++] = ws__strdup(s);
+}
+
+static void *
+pool_mem(ws_matcher *m, size_t n)
+{
+	if (m->npool == m->cappool) {
+		m->cappool = m->cappool ? m->cappool * 2 : 256;
+		m->pool = ws__xrealloc(m->pool, m->cappool * sizeof(char *));
+	}
+	void *p = ws__xmalloc(n);
+	memset(p, 0, n);
+	m->pool[m->npool++] = p;
+	return p;
+}
+
+/* ---------------------------------------------------------------- trie */
+
+static uint32_t
+new_node(ws_matcher *m)
+{
+	if (m->nnodes == m->capnodes) {
+		m->capnodes = m->capnodes ? m->capnodes * 2 : 256;
+		m->nodes = ws__xrealloc(m->nodes, m->capnodes * sizeof(*m->nodes));
+	}
+	memset(&m->nodes[m->nnodes], 0, sizeof(struct tnode));
+	return (uint32_t)m->nnodes++;
+}
+
+static uint64_t
+edge_hash(uint32_t parent, const char *s, size_t n)
+{
+	return ws__hash(s, n) ^ ((uint64_t)parent * 0x9E3779B97F4A7C15ull);
+}
+
+static ssize_t
+edge_find(const ws_matcher *m, uint32_t parent, const char *s, size_t n, uint64_t h)
+{
+	if (!m->nslots)
+		return -1;
+	for (size_t i = h & (m->nslots - 1);; i = (i + 1) & (m->nslots - 1)) {
+		const struct edge *e = &m->edges[i];
+		if (!e->name)
+			return -1;
+		if (e->hash == h && e->parent == parent && e->len == n && !memcmp(e->name, s, n))
+			return (ssize_t)e->child;
+	}
+}
+
+static void
+edge_insert_raw(ws_matcher *m, struct edge e)
+{
+	size_t i = e.hash & (m->nslots - 1);
+	while (m->edges[i].name)
+		i = (i + 1) & (m->nslots - 1);
+	m->edges[i] = e;
+}
+
+static uint32_t
+child_of(ws_matcher *m, uint32_t parent, const char *s, size_t n)
+{
+	uint64_t h = edge_hash(parent, s, n);
+	ssize_t c = edge_find(m, parent, s, n, h);
+	if (c >= 0)
+		return (uint32_t)c;
+	if ((m->nedges + 1) * 2 > m->nslots) {
+		size_t old = m->nslots;
+		struct edge *oe = m->edges;
+		m->nslots = old ? old * 2 : 1024;
+		m->edges = ws__xmalloc(m->nslots * sizeof(struct edge));
+		memset(m->edges, 0, m->nslots * sizeof(struct edge));
+		for (size_t i = 0; i < old; i++)
+			if (oe[i].name)
+				edge_insert_raw(m, oe[i]);
+		free(oe);
+	}
+	uint32_t child = new_node(m);
+	edge_insert_raw(m, (struct edge){ h, parent, child, ws__strndup(s, n), (uint32_t)n });
+	m->nedges++;
+	return child;
+}
+
+static void
+index_pattern(ws_matcher *m, uint32_t idx)
+{
+	const struct ws_pat *p = &m->pats[idx].p;
+	uint32_t node = p->type;          /* roots 0, 1, 2 */
+	size_t i = 0;
+	while (i < p->prefix_len) {
+		size_t e = i;
+		while (e < p->prefix_len && p->node[e] != '\\')
+			e++;
+		node = child_of(m, node, p->node + i, e - i);
+		i = e + 1;
+	}
+	struct tnode *t = &m->nodes[node];
+	if (t->n == t->cap) {
+		t->cap = t->cap ? t->cap * 2 : 4;
+		t->pats = ws__xrealloc(t->pats, t->cap * sizeof(uint32_t));
+	}
+	t->pats[t->n++] = idx;
+}
+
+/* ---------------------------------------------------------------- build */
+
+struct build {
+	const ws_ruleset *rs;
+	const ws_config *cfg;
+	enum ws_ctx ctx;
+	const struct ws_rules_host *host;
+	unsigned flags;
+	ws_diags *diags;
+	ws_matcher *m;
+	xmlNodePtr root;
+	const char *file;
+	const char *comp_name, *comp_id;
+	uint32_t comp;
+};
+
+static bool
+ctx_ok(const struct build *b, xmlNodePtr n)
+{
+	char *c = ws__attr(n, "context");
+	bool ok = true;
+	if (c) {
+		char *t = ws__trim(c);
+		if (!strcasecmp(t, "User"))
+			ok = b->ctx == WS_CTX_USER;
+		else if (!strcasecmp(t, "System"))
+			ok = b->ctx == WS_CTX_SYSTEM;
+		free(t);
+	}
+	free(c);
+	return ok;
+}
+
+static xmlNodePtr
+resolve(const struct build *b, xmlNodePtr n)
+{
+	if (!ws__is_ref(n))
+		return n;
+	char *name = ws__attr(n, "name");
+	xmlNodePtr d = ws__named(b->root, (const char *)n->name, name);
+	free(name);
+	return d;
+}
+
+static struct ws_eval
+evalctx(const struct build *b, const ws_vars *v)
+{
+	return (struct ws_eval){ b->host, v, b->ctx, b->diags, b->file };
+}
+
+static int eval_conditions(const struct build *b, const ws_vars *v, xmlNodePtr n);
+
+static int
+eval_condition(const struct build *b, const ws_vars *v, xmlNodePtr n)
+{
+	char *t = ws__text(n);
+	struct ws_call c;
+	int r = 0;
+	if (ws__call_check(t, H_COND, &c, NULL, NULL, 0) == 0) {
+		struct ws_eval e = evalctx(b, v);
+		r = ws__eval_condition(&e, &c, ws__line(n));
+		ws__call_free(&c);
+	}
+	free(t);
+	char *neg = ws__attr(n, "negation");
+	if (neg && ws__parse_bool(neg) == 1)
+		r = !r;
+	free(neg);
+	return r;
+}
+
+static int
+eval_conditions(const struct build *b, const ws_vars *v, xmlNodePtr n)
+{
+	n = resolve(b, n);
+	if (!n)
+		return 0;
+	char *op = ws__attr(n, "operation");
+	bool is_or = op && !strcasecmp(op, "OR");
+	free(op);
+	bool any = false;
+	for (xmlNodePtr c = n->children; c; c = c->next) {
+		int r;
+		if (ws__is(c, "condition"))
+			r = eval_condition(b, v, c);
+		else if (ws__is(c, "conditions"))
+			r = eval_conditions(b, v, c);
+		else
+			continue;
+		any = true;
+		if (is_or && r)
+			return 1;
+		if (!is_or && !r)
+			return 0;
+	}
+	return is_or ? !any : 1;
+}
+
+static void objset_found(const struct build *b, const ws_vars *v, xmlNodePtr os,
+	struct ws_found_list *out);
+
+/* Objects of one <pattern>/<script>/<content> child of an objectSet. */
+static void
+item_found(const struct build *b, const ws_vars *v, xmlNodePtr c, struct ws_found_list *out)
+{
+	struct ws_eval e = evalctx(b, v);
+	if (ws__is(c, "pattern")) {
+		char *type = ws__attr(c, "type"), *t = ws__text(c);
+		enum ws_obj_type ot = type && !strcasecmp(type, "Registry") ? WS_OBJ_REGISTRY :
+			type && !strcasecmp(type, "Ini") ? WS_OBJ_INI : WS_OBJ_FILE;
+		char *x = ws__vars_expand(v, t, true, NULL);
+		if (x)
+			ws__find_objects(&e, ot, x, out);
+		free(x);
+		free(t);
+		free(type);
+	} else if (ws__is(c, "content")) {
+		char *f = ws__attr(c, "filter");
+		struct ws_call call;
+		if (f && ws__call_check(f, H_CONTENT, &call, NULL, NULL, 0) == 0) {
+			struct ws_found_list in = { 0 };
+			for (xmlNodePtr o = c->children; o; o = o->next)
+				if (ws__is(o, "objectSet"))
+					objset_found(b, v, o, &in);
+			ws__eval_content(&e, &call, ws__line(c), &in, out);
+			ws__found_free(&in);
+			ws__call_free(&call);
+		}
+		free(f);
+	} else if (ws__is(c, "script")) {
+		char *t = ws__text(c);
+		struct ws_call call;
+		if (ws__call_check(t, H_GEN, &call, NULL, NULL, 0) == 0) {
+			char **pats = NULL;
+			size_t np = 0;
+			ws__eval_generator(&e, &call, ws__line(c), &pats, &np);
+			for (size_t i = 0; i < np; i++) {
+				char *x = ws__vars_expand(v, pats[i], true, NULL);
+				if (x)
+					ws__find_objects(&e, WS_OBJ_FILE, x, out);
+				free(x);
+				free(pats[i]);
+			}
+			free(pats);
+			ws__call_free(&call);
+		}
+		free(t);
+	}
+}
+
+static bool
+objset_conditions(const struct build *b, const ws_vars *v, xmlNodePtr os)
+{
+	bool has = false, any_true = false;
+	for (xmlNodePtr c = os->children; c; c = c->next) {
+		if (ws__is(c, "conditions"))
+			return eval_conditions(b, v, c);
+		if (ws__is(c, "condition")) {
+			has = true;
+			any_true |= eval_condition(b, v, c) != 0;
+		}
+	}
+	/* several <condition> directly in an objectSet: all false => empty set */
+	return !has || any_true;
+}
+
+static void
+objset_found(const struct build *b, const ws_vars *v, xmlNodePtr os, struct ws_found_list *out)
+{
+	if (!objset_conditions(b, v, os))
+		return;
+	for (xmlNodePtr c = os->children; c; c = c->next)
+		item_found(b, v, c, out);
+}
+
+static int
+eval_detect(const struct build *b, const ws_vars *v, xmlNodePtr d)
+{
+	d = resolve(b, d);
+	if (!d || !ctx_ok(b, d))
+		return d ? 1 : 0;
+	bool any = false;
+	for (xmlNodePtr c = d->children; c; c = c->next) {
+		if (ws__is(c, "condition")) {
+			any = true;
+			if (eval_condition(b, v, c))
+				return 1;
+		} else if (ws__is(c, "objectSet")) {
+			any = true;
+			struct ws_found_list l = { 0 };
+			objset_found(b, v, c, &l);
+			size_t n = l.n;
+			ws__found_free(&l);
+			if (n)
+				return 1;
+		}
+	}
+	return !any;
+}
+
+static int
+eval_detects(const struct build *b, const ws_vars *v, xmlNodePtr d)
+{
+	d = resolve(b, d);
+	if (!d)
+		return 0;
+	if (!ctx_ok(b, d))
+		return 1;
+	for (xmlNodePtr c = d->children; c; c = c->next)
+		if (ws__is(c, "detect") && !eval_detect(b, v, c))
+			return 0;
+	return 1;
+}
+
+static int
+eval_detection(const struct build *b, const ws_vars *v, xmlNodePtr d)
+{
+	d = resolve(b, d);
+	if (!d)
+		return 0;
+	for (xmlNodePtr c = d->children; c; c = c->next)
+		if (ws__is(c, "conditions"))
+			return eval_conditions(b, v, c);
+	return 1;
+}
+
+/* <detection> elements are OR-ed, <detects> AND-ed; none = present. */
+static bool
+detected(const struct build *b, const ws_vars *v, xmlNodePtr role)
+{
+	if (b->flags & WS_BUILD_IGNORE_DETECTION)
+		return true;
+	bool has_det = false, det = false, dets = true;
+	for (xmlNodePtr c = role->children; c; c = c->next) {
+		if (ws__is(c, "detection")) {
+			xmlNodePtr r = resolve(b, c);
+			if (r && !ctx_ok(b, r))
+				continue;
+			has_det = true;
+			det = det || eval_detection(b, v, c);
+		} else if (ws__is(c, "detects")) {
+			dets = dets && eval_detects(b, v, c);
+		}
+	}
+	return (!has_det || det) && dets;
+}
+
+static void
+eval_environment(const struct build *b, ws_vars *v, xmlNodePtr env)
+{
+	env = resolve(b, env);
+	if (!env || !ctx_ok(b, env))
+		return;
+	for (xmlNodePtr c = env->children; c; c = c->next)
+		if (ws__is(c, "conditions") && !eval_conditions(b, v, c))
+			return;
+	struct ws_eval e = evalctx(b, v);
+	for (xmlNodePtr var = env->children; var; var = var->next) {
+		if (!ws__is(var, "variable"))
+			continue;
+		char *name = ws__attr(var, "name");
+		char *val = NULL;
+		for (xmlNodePtr c = var->children; c && !val; c = c->next) {
+			if (ws__is(c, "text")) {
+				char *t = ws__text(c);
+				val = ws__vars_expand(v, t, false, NULL);
+				free(t);
+			} else if (ws__is(c, "script")) {
+				char *t = ws__text(c);
+				struct ws_call call;
+				if (ws__call_check(t, H_STR, &call, NULL, NULL, 0) == 0) {
+					val = ws__eval_string(&e, &call, ws__line(c));
+					ws__call_free(&call);
+				}
+				free(t);
+			} else if (ws__is(c, "objectSet")) {
+				struct ws_found_list l = { 0 };
+				objset_found(b, v, c, &l);
+				if (l.n) {
+					struct sbuf s = { 0 };
+					sb_add(&s, l.v[0].node);
+					if (l.v[0].leaf) {
+						sb_addc(&s, '\\');
+						sb_add(&s, l.v[0].leaf);
+					}
+					val = sb_steal(&s);
+				}
+				ws__found_free(&l);
+			}
+		}
+		if (name && val)
+			ws_vars_set(v, name, val);
+		free(name);
+		free(val);
+	}
+}
+
+/* ------------------------------------------------------------ rule elements */
+
+struct action {
+	enum ws_rule_kind kind;
+	const char *helper;
+	unsigned nargs;
+	const char *const *args;
+	const char *attributes;
+};
+
+static void
+add_pat(struct build *b, const ws_vars *v, const struct action *a, enum ws_obj_type type,
+	const char *source, const char *text, unsigned line)
+{
+	char *missing = NULL;
+	/* v == NULL: the text is a literal found on the system, not expanded */
+	char *x = v ? ws__vars_expand(v, text, true, &missing) : ws__strdup(text);
+	if (!x) {
+		ws__diag(b->diags, WS_DIAG_NOTE, b->file, line,
+			"pattern '%s' dropped: variable %%%s%% is not defined here", text, missing);
+		free(missing);
+		return;
+	}
+	struct ws_pat p;
+	char err[512];
+	if (ws__pat_compile(type, x, &p, err, sizeof(err)) < 0) {
+		ws__diag(b->diags, WS_DIAG_WARNING, b->file, line, "%s", err);
+		free(x);
+		return;
+	}
+	ws_matcher *m = b->m;
+	struct ws_rule_ref *r = pool_mem(m, sizeof(*r));
+	r->kind = a->kind;
+	r->type = type;
+	r->file = b->file;
+	r->line = line;
+	r->component = b->comp_name;
+	r->component_id = b->comp_id;
+	r->source = pool(m, source);
+	r->pattern = pool(m, x);
+	r->helper = a->helper;
+	r->nargs = a->nargs;
+	r->args = a->args;
+	r->attributes = a->attributes;
+	free(x);
+	if (m->npats == m->cappats) {
+		m->cappats = m->cappats ? m->cappats * 2 : 1024;
+		m->pats = ws__xrealloc(m->pats, m->cappats * sizeof(*m->pats));
+	}
+	m->pats[m->npats] = (struct cpat){ p, b->comp, (uint8_t)a->kind, r };
+	m->npats++;
+}
+
+static enum ws_obj_type
+type_of(const char *t)
+{
+	if (t && !strcasecmp(t, "Registry"))
+		return WS_OBJ_REGISTRY;
+	if (t && !strcasecmp(t, "Ini"))
+		return WS_OBJ_INI;
+	return WS_OBJ_FILE;
+}
+
+static void
+compile_objset(struct build *b, const ws_vars *v, const struct action *a, xmlNodePtr os)
+{
+	if (!objset_conditions(b, v, os))
+		return;
+	struct ws_eval e = evalctx(b, v);
+	for (xmlNodePtr c = os->children; c; c = c->next) {
+		if (ws__is(c, "pattern")) {
+			char *type = ws__attr(c, "type"), *t = ws__text(c);
+			add_pat(b, v, a, type_of(type), t, t, ws__line(c));
+			free(type);
+			free(t);
+		} else if (ws__is(c, "script")) {
+			char *t = ws__text(c);
+			struct ws_call call;
+			if (ws__call_check(t, H_GEN, &call, NULL, NULL, 0) == 0) {
+				char **pats = NULL;
+				size_t np = 0;
+				ws__eval_generator(&e, &call, ws__line(c), &pats, &np);
+				for (size_t i = 0; i < np; i++) {
+					add_pat(b, v, a, WS_OBJ_FILE, t, pats[i], ws__line(c));
+					free(pats[i]);
+				}
+				free(pats);
+				ws__call_free(&call);
+			}
+			free(t);
+		} else if (ws__is(c, "content")) {
+			struct ws_found_list l = { 0 };
+			item_found(b, v, c, &l);
+			char *f = ws__attr(c, "filter");
+			for (size_t i = 0; i < l.n; i++) {
+				struct sbuf s = { 0 };
+				for (const char *q = l.v[i].node; *q; q++) {
+					if (*q == '[' || *q == ']' || *q == '^')
+						sb_addc(&s, '^');
+					sb_addc(&s, *q);
+				}
+				if (l.v[i].leaf) {
+					sb_add(&s, " [");
+					for (const char *q = l.v[i].leaf; *q; q++) {
+						if (*q == '[' || *q == ']' || *q == '^')
+							sb_addc(&s, '^');
+						sb_addc(&s, *q);
+					}
+					sb_addc(&s, ']');
+				}
+				add_pat(b, NULL, a, l.v[i].type, f, s.p, ws__line(c));
+				sb_free(&s);
+			}
+			free(f);
+			ws__found_free(&l);
+		}
+	}
+}
+
+static const struct {
+	const char *elem;
+	enum ws_rule_kind kind;
+	const char *attr;
+} rule_elems[] = {
+	{ "include", WS_RULE_INCLUDE, "filter" },
+	{ "exclude", WS_RULE_EXCLUDE, "filter" },
+	{ "unconditionalExclude", WS_RULE_UNCOND_EXCLUDE, "filter" },
+	{ "merge", WS_RULE_MERGE, "script" },
+	{ "locationModify", WS_RULE_LOCATION_MODIFY, "script" },
+	{ "contentModify", WS_RULE_CONTENT_MODIFY, "script" },
+	{ "destinationCleanup", WS_RULE_DESTINATION_CLEANUP, "filter" },
+	{ "includeAttributes", WS_RULE_INCLUDE_ATTRIBUTES, "attributes" },
+	{ "excludeAttributes", WS_RULE_EXCLUDE_ATTRIBUTES, "attributes" },
+};
+
+static void
+compile_rule_elem(struct build *b, const ws_vars *v, xmlNodePtr n, size_t k)
+{
+	struct action a = { rule_elems[k].kind, NULL, 0, NULL, NULL };
+	char *val = ws__attr(n, rule_elems[k].attr);
+	if (val && !strcmp(rule_elems[k].attr, "attributes")) {
+		a.attributes = pool(b->m, val);
+	} else if (val) {
+		struct ws_call c;
+		if (ws__call_parse(val, &c, (char[256]){ 0 }, 256) == 0) {
+			a.helper = pool(b->m, c.name);
+			a.nargs = c.nargs;
+			const char **args = pool_mem(b->m, (c.nargs + 1) * sizeof(char *));
+			char **ex;
+			ws__expand_args(v, &c, &ex);
+			for (unsigned i = 0; i < c.nargs; i++)
+				args[i] = pool(b->m, ex[i]);
+			ws__free_args(ex, c.nargs);
+			a.args = args;
+			ws__call_free(&c);
+		}
+	}
+	free(val);
+	for (xmlNodePtr os = n->children; os; os = os->next)
+		if (ws__is(os, "objectSet"))
+			compile_objset(b, v, &a, os);
+}
+
+static void compile_rule_elem(struct build *b, const ws_vars *v, xmlNodePtr n, size_t k);
+
+static void
+compile_rules(struct build *b, const ws_vars *v, xmlNodePtr rules, int depth)
+{
+	xmlNodePtr r = resolve(b, rules);
+	if (!r || depth > 16)
+		return;
+	if (!ctx_ok(b, rules) || (r != rules && !ctx_ok(b, r)))
+		return;
+	for (xmlNodePtr c = r->children; c; c = c->next) {
+		if (ws__is(c, "conditions") && !eval_conditions(b, v, c))
+			return;
+		if (ws__is(c, "detects") && !(b->flags & WS_BUILD_IGNORE_DETECTION) &&
+			!eval_detects(b, v, c))
+			return;
+	}
+	for (xmlNodePtr c = r->children; c; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (ws__is(c, "rules")) {
+			compile_rules(b, v, c, depth + 1);
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(rule_elems) / sizeof(rule_elems[0]); k++)
+			if (ws__is(c, rule_elems[k].elem))
+				compile_rule_elem(b, v, c, k);
+	}
+}
+
+static ssize_t
+comp_index(const ws_ruleset *rs, xmlNodePtr n)
+{
+	for (size_t i = 0; i < rs->ncomps; i++)
+		if (rs->comps[i].node == n)
+			return (ssize_t)i;
+	return -1;
+}
+
+static void
+process_component(struct build *b, const ws_vars *parent, xmlNodePtr comp)
+{
+	ssize_t ci = comp_index(b->rs, comp);
+	if (ci < 0)
+		return;
+	const struct ws_component_info *info = &b->rs->comps[ci].info;
+	if (b->cfg && ws_config_component_enabled(b->cfg, info->id, info->display_name) == 0)
+		return;
+	if (!ctx_ok(b, comp))
+		return;
+	ws_vars *v = ws__vars_child(parent);
+	for (xmlNodePtr c = comp->children; c; c = c->next)
+		if (ws__is(c, "environment"))
+			eval_environment(b, v, c);
+	for (xmlNodePtr role = comp->children; role; role = role->next) {
+		if (!ws__is(role, "role"))
+			continue;
+		ws_vars *rv = ws__vars_child(v);
+		for (xmlNodePtr c = role->children; c; c = c->next)
+			if (ws__is(c, "environment"))
+				eval_environment(b, rv, c);
+		if (detected(b, rv, role)) {
+			b->comp_name = pool(b->m, info->display_name);
+			b->comp_id = pool(b->m, info->id);
+			b->comp = (uint32_t)ci;
+			bool counted = false;
+			for (xmlNodePtr c = role->children; c; c = c->next) {
+				if (ws__is(c, "rules")) {
+					b->comp_name = pool(b->m, info->display_name);
+					b->comp_id = pool(b->m, info->id);
+					b->comp = (uint32_t)ci;
+					compile_rules(b, rv, c, 0);
+					counted = true;
+				} else if (ws__is(c, "component")) {
+					process_component(b, rv, c);
+				} else if (ws__is(c, "destinationCleanup")) {
+					b->comp_name = pool(b->m, info->display_name);
+					b->comp_id = pool(b->m, info->id);
+					b->comp = (uint32_t)ci;
+					compile_rule_elem(b, rv, c, 6);
+				}
+			}
+			if (counted)
+				b->m->ncomps++;
+		}
+		ws_vars_free(rv);
+	}
+	/* <extensions><extension>*.doc</extension> = GenerateDrivePatterns("* [*.doc]","Fixed") */
+	for (xmlNodePtr x = comp->children; x; x = x->next) {
+		if (!ws__is(x, "extensions"))
+			continue;
+		b->comp_name = pool(b->m, info->display_name);
+		b->comp_id = pool(b->m, info->id);
+		b->comp = (uint32_t)ci;
+		struct action a = { WS_RULE_INCLUDE, NULL, 0, NULL, NULL };
+		for (xmlNodePtr e = x->children; e; e = e->next) {
+			if (!ws__is(e, "extension"))
+				continue;
+			char *t = ws__text(e);
+			const char *ext = t[0] == '*' && t[1] == '.' ? t + 2 : t[0] == '.' ? t + 1 : t;
+			const char *d = ws_vars_get(v, "WS_FIXED_DRIVES");
+			char *dl = ws__strdup(d ? d : "C:");
+			for (char *tok = strtok(dl, ";, "); tok; tok = strtok(NULL, ";, ")) {
+				struct sbuf s = { 0 };
+				sb_fmt(&s, "%s\\* [*.%s]", tok, ext);
+				add_pat(b, v, &a, WS_OBJ_FILE, t, s.p, ws__line(e));
+				sb_free(&s);
+			}
+			free(dl);
+			free(t);
+		}
+	}
+	ws_vars_free(v);
+}
+
+int
+ws_matcher_build(const ws_ruleset *rs, const ws_config *cfg, enum ws_ctx ctx,
+	const ws_vars *vars, const struct ws_rules_host *host, unsigned flags,
+	ws_matcher **out, ws_diags *diags)
+{
+	*out = NULL;
+	if (!rs || (ctx != WS_CTX_SYSTEM && ctx != WS_CTX_USER))
+		return -1;
+	ws_matcher *m = ws__xmalloc(sizeof(*m));
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < 3; i++)
+		new_node(m);
+	static const struct ws_rules_host none = { 0 };
+	ws_vars *empty = NULL;
+	if (!vars)
+		vars = empty = ws_vars_new();
+	struct build b = { rs, cfg, ctx, host ? host : &none, flags, diags, m, NULL, NULL, NULL,
+		NULL, 0 };
+	for (size_t f = 0; f < rs->nfiles; f++) {
+		b.root = rs->files[f].root;
+		b.file = pool(m, rs->files[f].path);
+		for (xmlNodePtr c = b.root->children; c; c = c->next)
+			if (ws__is(c, "component"))
+				process_component(&b, vars, c);
+	}
+	ws_vars_free(empty);
+	for (size_t i = 0; i < m->npats; i++)
+		index_pattern(m, (uint32_t)i);
+	*out = m;
+	return 0;
+}
+
+void
+ws_matcher_free(ws_matcher *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->npats; i++)
+		ws__pat_free(&m->pats[i].p);
+	free(m->pats);
+	for (size_t i = 0; i < m->nnodes; i++)
+		free(m->nodes[i].pats);
+	free(m->nodes);
+	for (size_t i = 0; i < m->nslots; i++)
+		free(m->edges[i].name);
+	free(m->edges);
+	for (size_t i = 0; i < m->npool; i++)
+		free(m->pool[i]);
+	free(m->pool);
+	free(m);
+}
+
+size_t
+ws_matcher_pattern_count(const ws_matcher *m)
+{
+	return m ? m->npats : 0;
+}
+
+size_t
+ws_matcher_component_count(const ws_matcher *m)
+{
+	return m ? m->ncomps : 0;
+}
+
+/* ---------------------------------------------------------------- decide */
+
+const char *
+ws_outcome_name(enum ws_outcome o)
+{
+	switch (o) {
+	case WS_NOT_SELECTED: return "NOT_SELECTED";
+	case WS_INCLUDED: return "INCLUDED";
+	case WS_EXCLUDED: return "EXCLUDED";
+	case WS_UNCOND_EXCLUDED: return "UNCONDITIONALLY_EXCLUDED";
+	}
+	return "?";
+}
+
+const char *
+ws_rule_kind_name(enum ws_rule_kind k)
+{
+	static const char *const names[] = { "include", "exclude", "unconditionalExclude", "merge",
+		"locationModify", "contentModify", "destinationCleanup", "includeAttributes",
+		"excludeAttributes" };
+	return k < WS_RULE_KIND_COUNT ? names[k] : "?";
+}
+
+struct slot {
+	uint32_t comp;
+	int32_t inc, exc;
+};
+
+#define SLOTS 64
+
+static void
+decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size_t nlen,
+	const char *leaf, size_t llen, struct ws_decision *d)
+{
+	memset(d, 0, sizeof(*d));
+	uint64_t nmask = ws__mask(node, nlen), lmask = leaf ? ws__mask(leaf, llen) : 0;
+	struct slot stack_slots[SLOTS], *slots = stack_slots;
+	size_t nslots = 0, capslots = SLOTS;
+	int32_t best[WS_RULE_KIND_COUNT];
+	for (int k = 0; k < WS_RULE_KIND_COUNT; k++)
+		best[k] = -1;
+
+	uint32_t tn = (uint32_t)type;
+	size_t pos = 0;       /* bytes of node consumed by the trie walk */
+	for (;;) {
+		const struct tnode *t = &m->nodes[tn];
+		for (uint32_t i = 0; i < t->n; i++) {
+			const struct cpat *c = &m->pats[t->pats[i]];
+			const struct ws_pat *p = &c->p;
+			if ((p->node_mask & ~nmask) || (p->leaf_mask & ~lmask))
+				continue;
+			if (!p->leaf != !leaf)
+				continue;
+			if (p->leaf && (p->leaf_lit > llen || !ws__wild(p->leaf, p->leaf_len, leaf, llen)))
+				continue;
+			if (!ws__node_match(p->node + p->prefix_len, p->node_len - p->prefix_len,
+				node + p->prefix_len, nlen - p->prefix_len))
+				continue;
+			int32_t idx = (int32_t)t->pats[i];
+			if (c->kind == WS_RULE_INCLUDE || c->kind == WS_RULE_EXCLUDE) {
+				size_t s = 0;
+				while (s < nslots && slots[s].comp != c->comp)
+					s++;
+				if (s == nslots) {
+					if (nslots == capslots) {
+						capslots *= 2;
+						if (slots == stack_slots) {
+							slots = ws__xmalloc(capslots * sizeof(*slots));
+							memcpy(slots, stack_slots, sizeof(stack_slots));
+						} else {
+							slots = ws__xrealloc(slots, capslots * sizeof(*slots));
+						}
+					}
+					slots[nslots++] = (struct slot){ c->comp, -1, -1 };
+				}
+				int32_t *b = c->kind == WS_RULE_INCLUDE ? &slots[s].inc : &slots[s].exc;
+				if (*b < 0 || m->pats[*b].p.spec < p->spec)
+					*b = idx;
+			}
+			if (best[c->kind] < 0 || m->pats[best[c->kind]].p.spec < p->spec)
+				best[c->kind] = idx;
+		}
+		/* descend along the object's next path component */
+		if (pos > nlen)
+			break;
+		size_t e = pos;
+		while (e < nlen && node[e] != '\\')
+			e++;
+		uint64_t h = edge_hash(tn, node + pos, e - pos);
+		ssize_t ch = edge_find(m, tn, node + pos, e - pos, h);
+		if (ch < 0)
+			break;
+		tn = (uint32_t)ch;
+		pos = e + 1;
+	}
+
+	for (int k = 0; k < WS_RULE_KIND_COUNT; k++)
+		d->by_kind[k] = best[k] >= 0 ? m->pats[best[k]].ref : NULL;
+	if (best[WS_RULE_UNCOND_EXCLUDE] >= 0) {
+		d->outcome = WS_UNCOND_EXCLUDED;
+		d->rule = d->by_kind[WS_RULE_UNCOND_EXCLUDE];
+	} else {
+		int32_t inc = -1, exc = -1;
+		for (size_t s = 0; s < nslots; s++) {
+			int32_t i = slots[s].inc, x = slots[s].exc;
+			bool wins = i >= 0 && (x < 0 || m->pats[i].p.spec > m->pats[x].p.spec);
+			if (wins) {
+				if (inc < 0 || m->pats[inc].p.spec < m->pats[i].p.spec)
+					inc = i;
+			} else if (x >= 0) {
+				if (exc < 0 || m->pats[exc].p.spec < m->pats[x].p.spec)
+					exc = x;
+			}
+		}
+		if (inc >= 0) {
+			d->outcome = WS_INCLUDED;
+			d->rule = m->pats[inc].ref;
+			d->by_kind[WS_RULE_INCLUDE] = d->rule;
+		} else if (exc >= 0) {
+			d->outcome = WS_EXCLUDED;
+			d->rule = m->pats[exc].ref;
+			d->by_kind[WS_RULE_EXCLUDE] = d->rule;
+		}
+	}
+	if (slots != stack_slots)
+		free(slots);
+}
+
+int
+ws_matcher_decide(const ws_matcher *m, enum ws_obj_type type, const char *node,
+	const char *leaf, struct ws_decision *d)
+{
+	if (!m || !node || !d || type > WS_OBJ_INI)
+		return -1;
+	size_t n = strlen(node), l = leaf ? strlen(leaf) : 0;
+	/* fast path: fold into a stack buffer when already normalised */
+	char buf[1024];
+	bool simple = n + l + 2 <= sizeof(buf) && n > 0 && node[n - 1] != '\\' &&
+		!strstr(node, "\\\\") && node[0] != ' ' && type != WS_OBJ_REGISTRY;
+	if (simple) {
+		ws__fold_into(node, n, buf);
+		buf[n] = 0;
+		if (leaf)
+			ws__fold_into(leaf, l, buf + n + 1);
+		buf[n + 1 + l] = 0;
+		decide_folded(m, type, buf, n, leaf ? buf + n + 1 : NULL, l, d);
+		return 0;
+	}
+	char *fn, *fl;
+	ws__obj_fold(type, node, leaf, &fn, &fl);
+	decide_folded(m, type, fn, strlen(fn), fl, fl ? strlen(fl) : 0, d);
+	free(fn);
+	free(fl);
+	return 0;
+}
+
+int
+ws_matcher_decide_location(const ws_matcher *m, enum ws_obj_type type, const char *location,
+	struct ws_decision *d)
+{
+	char *rn, *rl;
+	if (!location || ws__loc_split(location, &rn, &rl) < 0)
+		return -1;
+	char *node = ws__unescape(rn), *leaf = rl ? ws__unescape(rl) : NULL;
+	free(rn);
+	free(rl);
+	int r = ws_matcher_decide(m, type, node, leaf, d);
+	free(node);
+	free(leaf);
+	return r;
+}

@@ -1,0 +1,297 @@
+/*
+ * rules — the MigXML rule engine.
+ *
+ * Reads USMT migration rule files (MigApp.xml, MigUser.xml, MigDocs.xml and
+ * custom ones) and Config.xml unchanged, and answers one question for every
+ * object of an offline Windows: does this file / registry value migrate, and
+ * which rule says so?  Rule files are parsed safely (no network, no DTD, no
+ * entities), every element and helper function of the language is checked
+ * and anything we do not support is reported by name with file:line.
+ *
+ * The engine never touches a disk: whatever it needs to know about the
+ * offline Windows (does a file exist, registry values, version resources of
+ * executables, OS version, architecture, object enumeration) comes through
+ * struct ws_rules_host, and variables (%CSIDL_PERSONAL%, %USERPROFILE%, ...)
+ * come from a ws_vars table the caller fills, one per user context.
+ *
+ * Typical use:
+ *     ws_ruleset *rs = ws_ruleset_new();
+ *     ws_ruleset_load(rs, "MigDocs.xml", diags);          (repeat per file)
+ *     ws_vars *v = ws_vars_new();  ws_vars_default_user(v, "C:", "bob", NULL);
+ *     ws_matcher *m;  ws_matcher_build(rs, cfg, WS_CTX_USER, v, &host, 0, &m, diags);
+ *     ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Users\\bob\\Documents", "a.docx", &d);
+ * A matcher is immutable once built: decide() may run from several threads.
+ */
+#ifndef WINSTATE_RULES_H
+#define WINSTATE_RULES_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* ---------------------------------------------------------------- diagnostics */
+
+enum ws_diag_level {
+	WS_DIAG_NOTE,        /* informational (e.g. a pattern dropped: variable undefined) */
+	WS_DIAG_WARNING,     /* suspicious but usable */
+	WS_DIAG_UNSUPPORTED, /* a construct we parse but do not implement: named, never silent */
+	WS_DIAG_ERROR,       /* the file (or a part of it) is unusable */
+};
+
+struct ws_diag {
+	enum ws_diag_level level;
+	char *file;          /* rule or config file, may be NULL */
+	unsigned line;       /* 0 = unknown */
+	char *msg;
+};
+
+typedef struct ws_diags ws_diags;
+
+ws_diags *ws_diags_new(void);
+void ws_diags_free(ws_diags *d);
+size_t ws_diags_count(const ws_diags *d);
+const struct ws_diag *ws_diags_get(const ws_diags *d, size_t i);
+/* Number of diagnostics at exactly this level. */
+size_t ws_diags_count_level(const ws_diags *d, enum ws_diag_level level);
+/* Print as "file:line: level: message", one per line, levels >= min. */
+void ws_diags_print(const ws_diags *d, FILE *out, enum ws_diag_level min);
+/* Text of the first diagnostic at or above the level, or NULL. */
+const char *ws_diags_first(const ws_diags *d, enum ws_diag_level min);
+
+/* ---------------------------------------------------------------- variables */
+
+/* A case-insensitive NAME -> value table (names without the % signs). */
+typedef struct ws_vars ws_vars;
+
+ws_vars *ws_vars_new(void);
+ws_vars *ws_vars_clone(const ws_vars *v);
+void ws_vars_free(ws_vars *v);
+int ws_vars_set(ws_vars *v, const char *name, const char *value);
+const char *ws_vars_get(const ws_vars *v, const char *name);
+size_t ws_vars_count(const ws_vars *v);
+/* i-th entry, for listing (order unspecified). */
+void ws_vars_entry(const ws_vars *v, size_t i, const char **name, const char **value);
+
+/*
+ * Documented defaults of a Windows 10/11 install on `drive` (e.g. "C:"):
+ * SYSTEMROOT, WINDIR, PROGRAMFILES, CSIDL_COMMON_*, PROFILESFOLDER, ... and
+ * the fixed-drive list WS_FIXED_DRIVES (";"-separated, default the system
+ * drive) used by GenerateDrivePatterns.  Existing entries are overwritten.
+ */
+int ws_vars_default_system(ws_vars *v, const char *drive);
+/*
+ * System defaults plus the user-context ones for `user` with profile
+ * directory `profile` (NULL = <drive>\Users\<user>): USERPROFILE, APPDATA,
+ * LOCALAPPDATA, CSIDL_PERSONAL, CSIDL_DESKTOP, FOLDERID_Downloads, ...
+ * `sid` (may be NULL) sets USERSID.
+ */
+int ws_vars_default_user(ws_vars *v, const char *drive, const char *user, const char *profile,
+	const char *sid);
+/*
+ * Expand %NAME% references in `in`.  Returns a malloc'd string, or NULL if a
+ * variable is undefined (its name is then copied to *missing, when given, as
+ * a malloc'd string).  "%%" and a lone "%" stay as they are.
+ */
+char *ws_vars_expand(const ws_vars *v, const char *in, char **missing);
+
+/* ---------------------------------------------------------------- host callbacks */
+
+enum ws_obj_type { WS_OBJ_FILE = 0, WS_OBJ_REGISTRY = 1, WS_OBJ_INI = 2 };
+
+/* Registry value types, as in winnt.h. */
+enum { WS_REG_NONE = 0, WS_REG_SZ = 1, WS_REG_EXPAND_SZ = 2, WS_REG_BINARY = 3,
+	WS_REG_DWORD = 4, WS_REG_MULTI_SZ = 7, WS_REG_QWORD = 11 };
+
+/*
+ * What the engine may ask about the offline system.  Every member may be
+ * NULL: the question then gets the answer "no / unknown" (a file does not
+ * exist, a value is absent, the OS version is unknown ...).  Paths are
+ * Windows paths ("C:\Users\bob\x.txt"); registry keys use the short hive
+ * names HKLM, HKCU, HKU, HKCR, HKCC; a value name "" is the default value.
+ * Returned buffers are malloc'd and freed by the engine.
+ */
+struct ws_rules_host {
+	void *opaque;
+	/* 1 exists, 0 does not; *is_dir (may be NULL) set when it exists. */
+	int (*file_exists)(void *opaque, const char *path, int *is_dir);
+	/* value == NULL: does the key exist?  Otherwise: does the value exist?  1/0. */
+	int (*reg_exists)(void *opaque, const char *key, const char *value);
+	/* 0 with type, data (bytes as stored in the hive: REG_SZ is UTF-16LE) and
+	 * length set, or -1 if absent. */
+	int (*reg_read)(void *opaque, const char *key, const char *value, unsigned *type,
+		unsigned char **data, size_t *len);
+	/* Read at most `max` bytes from the start of a file: 0 ok, -1 error/absent. */
+	int (*file_read)(void *opaque, const char *path, size_t max, unsigned char **data,
+		size_t *len);
+	/* 0 and the version of the offline Windows (10.0.19045 ...), -1 unknown. */
+	int (*os_version)(void *opaque, unsigned *major, unsigned *minor, unsigned *build);
+	/* 1 = 64-bit Windows, 0 = 32-bit, -1 unknown. */
+	int (*is_native_64bit)(void *opaque);
+	/*
+	 * Enumerate existing objects matching a pattern (node pattern and leaf
+	 * pattern with '*' wildcards, leaf NULL = containers), calling emit for
+	 * each until it returns non-zero.  Used by DoesObjectExist on wildcards,
+	 * <content> filters and objectSet variables.  0 ok, -1 error.
+	 */
+	int (*enumerate)(void *opaque, enum ws_obj_type type, const char *node, const char *leaf,
+		int (*emit)(void *ctx, const char *node, const char *leaf), void *ctx);
+};
+
+/* Read version-resource strings (FileVersion, ProductVersion, CompanyName ...)
+ * from the bytes of a PE file.  Returns a malloc'd UTF-8 string or NULL.
+ * For FileVersion/ProductVersion the binary VS_FIXEDFILEINFO is used when the
+ * string table lacks the entry. */
+char *ws_pe_version_string(const unsigned char *pe, size_t len, const char *tag);
+
+/* ---------------------------------------------------------------- rule sets */
+
+typedef struct ws_ruleset ws_ruleset;
+
+ws_ruleset *ws_ruleset_new(void);
+void ws_ruleset_free(ws_ruleset *rs);
+/*
+ * Parse and check one rule file.  Every problem is added to `diags` with
+ * file:line.  Returns 0 if the file is usable (it may still contain
+ * unsupported constructs, reported as WS_DIAG_UNSUPPORTED), -1 if not
+ * (unreadable, malformed, DTD/entities, wrong root, unknown helper ...).
+ * A file whose urlid was already loaded is ignored with a warning (USMT).
+ */
+int ws_ruleset_load(ws_ruleset *rs, const char *path, ws_diags *diags);
+/* Same from memory; `name` is used in messages. */
+int ws_ruleset_load_memory(ws_ruleset *rs, const char *name, const char *buf, size_t len,
+	ws_diags *diags);
+size_t ws_ruleset_file_count(const ws_ruleset *rs);
+
+/* A component as seen by Config.xml / genconfig. */
+struct ws_component_info {
+	const char *display_name;
+	const char *id;           /* <urlid>/<lower(displayName)>/<lower(role)> */
+	const char *type;         /* Documents, Application, System, Device */
+	const char *context;      /* User, System, UserAndSystem */
+	const char *file;
+	unsigned line;
+	int depth;                /* 0 = top level, 1 = inside a Container role ... */
+	int hidden;
+};
+/* Components in document order (parents before their children). */
+size_t ws_ruleset_component_count(const ws_ruleset *rs);
+const struct ws_component_info *ws_ruleset_component(const ws_ruleset *rs, size_t i);
+
+/* ---------------------------------------------------------------- Config.xml */
+
+typedef struct ws_config ws_config;
+
+/* Parse a Config.xml (same safety rules).  NULL on error (in diags). */
+ws_config *ws_config_load(const char *path, ws_diags *diags);
+ws_config *ws_config_load_memory(const char *name, const char *buf, size_t len,
+	ws_diags *diags);
+void ws_config_free(ws_config *c);
+/* 1 enabled, 0 migrate="no" (itself or an enclosing group), -1 not listed. */
+int ws_config_component_enabled(const ws_config *c, const char *id, const char *display_name);
+
+enum ws_error_action { WS_ERR_DEFAULT = 0, WS_ERR_NONFATAL, WS_ERR_FATAL };
+/* <ErrorControl>: first matching fileError/registryError entry wins. */
+enum ws_error_action ws_config_error_action(const ws_config *c, enum ws_obj_type type,
+	const char *node, const char *leaf, unsigned error_code);
+enum ws_hardlink_action { WS_HL_DEFAULT = 0, WS_HL_CREATE, WS_HL_ERROR };
+/* <HardLinkStoreControl><fileLocked>: first matching entry wins. */
+enum ws_hardlink_action ws_config_hardlink_action(const ws_config *c, const char *node,
+	const char *leaf);
+/* <ProfileControl><domains>/<users> mappings (from, to) — i-th pair or -1. */
+int ws_config_domain_mapping(const ws_config *c, size_t i, const char **from, const char **to);
+int ws_config_user_mapping(const ws_config *c, size_t i, const char **from, const char **to);
+
+/* Write a Config.xml listing the components of `rs` like ScanState /genconfig
+ * (all migrate="yes", nested components nested).  0 ok. */
+int ws_genconfig_write(const ws_ruleset *rs, FILE *out);
+
+/* ---------------------------------------------------------------- matching */
+
+enum ws_ctx { WS_CTX_SYSTEM = 1, WS_CTX_USER = 2 };
+
+enum ws_outcome {
+	WS_NOT_SELECTED = 0,
+	WS_INCLUDED,
+	WS_EXCLUDED,
+	WS_UNCOND_EXCLUDED,
+};
+const char *ws_outcome_name(enum ws_outcome o);
+
+enum ws_rule_kind {
+	WS_RULE_INCLUDE, WS_RULE_EXCLUDE, WS_RULE_UNCOND_EXCLUDE, WS_RULE_MERGE,
+	WS_RULE_LOCATION_MODIFY, WS_RULE_CONTENT_MODIFY, WS_RULE_DESTINATION_CLEANUP,
+	WS_RULE_INCLUDE_ATTRIBUTES, WS_RULE_EXCLUDE_ATTRIBUTES,
+	WS_RULE_KIND_COUNT
+};
+const char *ws_rule_kind_name(enum ws_rule_kind k);
+
+/* One compiled pattern and where it came from.  Owned by the matcher. */
+struct ws_rule_ref {
+	enum ws_rule_kind kind;
+	enum ws_obj_type type;
+	const char *file;
+	unsigned line;            /* line of the <pattern> or <script> that produced it */
+	const char *component;    /* display name */
+	const char *component_id;
+	const char *source;       /* pattern as written, or the generator call */
+	const char *pattern;      /* after variable expansion: "node [leaf]" */
+	/* filter (include/exclude) or script (merge, locationModify, contentModify),
+	 * e.g. helper "RelativeMove" with its arguments, variables expanded. */
+	const char *helper;       /* NULL if none; name without the "MigXmlHelper." prefix */
+	unsigned nargs;
+	const char *const *args;  /* NULL entries are NULL arguments */
+	const char *attributes;   /* include/excludeAttributes: "Security,TimeFields" */
+};
+
+struct ws_decision {
+	enum ws_outcome outcome;
+	const struct ws_rule_ref *rule;   /* the deciding rule, NULL if NOT_SELECTED */
+	/* Most specific matching rule of each kind (any component), NULL if none:
+	 * restore applies merge / locationModify / contentModify / attributes. */
+	const struct ws_rule_ref *by_kind[WS_RULE_KIND_COUNT];
+};
+
+typedef struct ws_matcher ws_matcher;
+
+enum {
+	WS_BUILD_IGNORE_DETECTION = 1,  /* LoadState: all components present */
+};
+
+/*
+ * Compile every rule of `rs` that applies to the context (system, or one
+ * user with its variable table): evaluate environments, detections and
+ * conditions through `host`, run generators, expand variables, and index
+ * the patterns.  `cfg` (may be NULL) disables components.  0 ok.
+ */
+int ws_matcher_build(const ws_ruleset *rs, const ws_config *cfg, enum ws_ctx ctx,
+	const ws_vars *vars, const struct ws_rules_host *host, unsigned flags,
+	ws_matcher **out, ws_diags *diags);
+void ws_matcher_free(ws_matcher *m);
+size_t ws_matcher_pattern_count(const ws_matcher *m);
+/* Components that were compiled in (detected, enabled, in context). */
+size_t ws_matcher_component_count(const ws_matcher *m);
+
+/*
+ * Decide one object.  node = directory or registry key; leaf = file name or
+ * value name ("" = default value), NULL = the directory/key itself.  The
+ * object is normalised (case, trailing "\", HKEY_* spellings).  0 ok.
+ */
+int ws_matcher_decide(const ws_matcher *m, enum ws_obj_type type, const char *node,
+	const char *leaf, struct ws_decision *d);
+/* Same with an encoded location "node [leaf]" (leaf escapes with ^). */
+int ws_matcher_decide_location(const ws_matcher *m, enum ws_obj_type type,
+	const char *location, struct ws_decision *d);
+
+/* ---------------------------------------------------------------- default rules */
+
+/*
+ * Our own default rule files (winstate-default.xml ...), found in
+ * $WINSTATE_RULES_DIR, else next to the executable (<exe dir>/rules/xml and
+ * <exe dir>/../rules/xml), else the build-time WS_RULES_DIR ("rules/xml").
+ * Returns the number of paths stored in paths[] (malloc'd strings), 0 if
+ * none found.
+ */
+size_t ws_rules_default_paths(char **paths, size_t max);
+/* The directory chosen by the search above (malloc'd) or NULL. */
+char *ws_rules_default_dir(void);
+
+#endif

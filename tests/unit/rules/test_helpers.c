@@ -1,0 +1,393 @@
+/*
+ * Helper functions evaluated through the host callbacks: the PE version
+ * resource parser (on a PE built here), DoesFileVersionMatch, registry
+ * string content (GetStringContent in <environment>), content filters
+ * (ExtractSingleFile) and the OS / architecture conditions.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tests/unit/rules/common.h"
+
+/* ---- a tiny PE32 with an RT_VERSION resource */
+
+struct buf {
+	unsigned char b[8192];
+	size_t n;
+};
+
+static void
+w16(unsigned char *p, unsigned v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+}
+
+static void
+w32(unsigned char *p, uint32_t v)
+{
+	w16(p, v & 0xFFFF);
+	w16(p + 2, v >> 16);
+}
+
+static void
+align4(struct buf *b)
+{
+	while (b->n & 3)
+		b->b[b->n++] = 0;
+}
+
+static void
+wstr(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		w16(b->b + b->n, (unsigned char)*s);
+		b->n += 2;
+	}
+	w16(b->b + b->n, 0);
+	b->n += 2;
+}
+
+/* Start a block: returns its offset; finish with end_blk. */
+static size_t
+blk(struct buf *b, const char *key, unsigned type)
+{
+	align4(b);
+	size_t at = b->n;
+	b->n += 6;
+	w16(b->b + at + 4, type);
+	wstr(b, key);
+	align4(b);
+	return at;
+}
+
+static void
+end_blk(struct buf *b, size_t at)
+{
+	w16(b->b + at, (unsigned)(b->n - at));
+}
+
+static void
+str_entry(struct buf *b, const char *k, const char *v)
+{
+	size_t at = blk(b, k, 1);
+	wstr(b, v);
+	w16(b->b + at + 2, (unsigned)strlen(v) + 1);
+	end_blk(b, at);
+}
+
+static size_t
+make_pe(unsigned char *pe)
+{
+	memset(pe, 0, 4096);
+	pe[0] = 'M';
+	pe[1] = 'Z';
+	w32(pe + 0x3C, 0x40);
+	memcpy(pe + 0x40, "PE\0\0", 4);
+	w16(pe + 0x44, 0x14c);
+	w16(pe + 0x46, 1);
+	w16(pe + 0x54, 224);
+	size_t opt = 0x58;
+	w16(pe + opt, 0x10b);
+	w32(pe + opt + 96 + 16, 0x1000);      /* resource directory */
+	w32(pe + opt + 96 + 20, 0x800);
+	size_t sec = opt + 224;
+	memcpy(pe + sec, ".rsrc", 5);
+	w32(pe + sec + 8, 0x800);
+	w32(pe + sec + 12, 0x1000);
+	w32(pe + sec + 16, 0x800);
+	w32(pe + sec + 20, 0x200);
+	unsigned char *r = pe + 0x200;
+	/* type 16 -> name 1 -> lang 0x409 -> data entry */
+	w16(r + 14, 1);
+	w32(r + 16, 16);
+	w32(r + 20, 0x80000000u | 0x18);
+	w16(r + 0x18 + 14, 1);
+	w32(r + 0x18 + 16, 1);
+	w32(r + 0x18 + 20, 0x80000000u | 0x30);
+	w16(r + 0x30 + 14, 1);
+	w32(r + 0x30 + 16, 0x409);
+	w32(r + 0x30 + 20, 0x48);
+	struct buf v = { .n = 0 };
+	size_t root = blk(&v, "VS_VERSION_INFO", 0);
+	w16(v.b + root + 2, 52);
+	size_t fixed = v.n;
+	w32(v.b + fixed, 0xFEEF04BDu);
+	w32(v.b + fixed + 8, (16u << 16) | 0);       /* 16.0 */
+	w32(v.b + fixed + 12, (4266u << 16) | 1003); /* .4266.1003 */
+	w32(v.b + fixed + 16, (16u << 16) | 0);
+	w32(v.b + fixed + 20, 0);
+	v.n += 52;
+	size_t sfi = blk(&v, "StringFileInfo", 1);
+	size_t tab = blk(&v, "040904b0", 1);
+	str_entry(&v, "CompanyName", "Contoso Ltd.");
+	str_entry(&v, "ProductName", "Contoso Writer");
+	str_entry(&v, "ProductVersion", "16, 0, 1, 2");
+	end_blk(&v, tab);
+	end_blk(&v, sfi);
+	end_blk(&v, root);
+	w32(r + 0x48, 0x1000 + 0x58);
+	w32(r + 0x48 + 4, (uint32_t)v.n);
+	memcpy(r + 0x58, v.b, v.n);
+	return 0x200 + 0x58 + v.n;
+}
+
+Test(rules_pe, version_strings)
+{
+	unsigned char pe[4096];
+	size_t n = make_pe(pe);
+	char *s = ws_pe_version_string(pe, n, "CompanyName");
+	cr_expect_str_eq(s, "Contoso Ltd.");
+	free(s);
+	s = ws_pe_version_string(pe, n, "productversion");
+	cr_expect_str_eq(s, "16.0.1.2");
+	free(s);
+	s = ws_pe_version_string(pe, n, "FileVersion");   /* from VS_FIXEDFILEINFO */
+	cr_expect_str_eq(s, "16.0.4266.1003");
+	free(s);
+	cr_expect_null(ws_pe_version_string(pe, n, "LegalCopyright"));
+	/* truncated or garbage input never crashes */
+	for (size_t k = 0; k < n; k += 7) {
+		free(ws_pe_version_string(pe, k, "CompanyName"));
+		unsigned char c[4096];
+		memcpy(c, pe, n);
+		c[k] ^= 0xFF;
+		free(ws_pe_version_string(c, n, "ProductName"));
+	}
+}
+
+/* ---- a host with one PE file and a few registry values */
+
+static unsigned char the_pe[4096];
+static size_t the_pe_len;
+
+static int
+h_file_exists(void *o, const char *p, int *is_dir)
+{
+	(void)o;
+	int r = !strcasecmp(p, "C:\\Program Files\\Contoso\\writer.exe") ||
+		!strcasecmp(p, "C:\\Program Files\\Contoso") ||
+		!strcasecmp(p, "C:\\Users\\alice\\Documents\\custom.dic");
+	if (r && is_dir)
+		*is_dir = !strchr(strrchr(p, '\\'), '.');
+	return r;
+}
+
+static int
+h_file_read(void *o, const char *p, size_t max, unsigned char **d, size_t *len)
+{
+	(void)o;
+	if (strcasecmp(p, "C:\\Program Files\\Contoso\\writer.exe"))
+		return -1;
+	*len = the_pe_len < max ? the_pe_len : max;
+	*d = malloc(*len);
+	memcpy(*d, the_pe, *len);
+	return 0;
+}
+
+static unsigned char *
+utf16(const char *s, size_t *len)
+{
+	size_t n = strlen(s);
+	unsigned char *d = malloc(2 * n + 2);
+	for (size_t i = 0; i <= n; i++) {
+		d[2 * i] = (unsigned char)s[i];
+		d[2 * i + 1] = 0;
+	}
+	*len = 2 * n + 2;
+	return d;
+}
+
+static int
+h_reg_read(void *o, const char *k, const char *v, unsigned *type, unsigned char **d, size_t *len)
+{
+	(void)o;
+	if (!strcasecmp(k, "HKLM\\SOFTWARE\\Contoso\\Writer") && !strcasecmp(v, "InstallDir")) {
+		*type = WS_REG_SZ;
+		*d = utf16("C:\\Program Files\\Contoso", len);
+		return 0;
+	}
+	if (!strcasecmp(k, "HKCU\\Software\\Contoso\\Writer") && !strcasecmp(v, "Dictionary")) {
+		*type = WS_REG_EXPAND_SZ;
+		*d = utf16("%USERPROFILE%\\Documents\\custom.dic", len);
+		return 0;
+	}
+	return -1;
+}
+
+static int
+h_reg_exists(void *o, const char *k, const char *v)
+{
+	unsigned t;
+	unsigned char *d;
+	size_t l;
+	if (!v)
+		return !strncasecmp(k, "HKLM\\SOFTWARE\\Contoso", 21);
+	int r = h_reg_read(o, k, v, &t, &d, &l) == 0;
+	if (r)
+		free(d);
+	return r;
+}
+
+static int
+h_os(void *o, unsigned *ma, unsigned *mi, unsigned *bu)
+{
+	(void)o;
+	*ma = 10;
+	*mi = 0;
+	*bu = 19045;
+	return 0;
+}
+
+static const struct ws_rules_host host = {
+	.file_exists = h_file_exists, .reg_exists = h_reg_exists, .reg_read = h_reg_read,
+	.file_read = h_file_read, .os_version = h_os, .is_native_64bit = is64,
+};
+
+static const char app_xml[] =
+	"<migration urlid=\"t\">\n"
+	"<component type=\"Application\" context=\"UserAndSystem\">\n"
+	"<displayName>Contoso Writer</displayName>\n"
+	"<environment><variable name=\"WriterDir\">\n"
+	"<script>MigXmlHelper.GetStringContent(\"Registry\",\"HKLM\\SOFTWARE\\Contoso\\Writer [InstallDir]\")</script>\n"
+	"</variable></environment>\n"
+	"<role role=\"Settings\">\n"
+	"<detection><conditions>\n"
+	"<condition>MigXmlHelper.DoesFileVersionMatch(\"%WriterDir%\\writer.exe\",\"FileVersion\",\"16.*\")</condition>\n"
+	"<condition>MigXmlHelper.IsOSLaterThan(\"NT\",\"6.1\")</condition>\n"
+	"<condition>MigXmlHelper.DoesOSMatch(\"NT\",\"10.0.*\")</condition>\n"
+	"<condition>MigXmlHelper.DoesStringContentContain(\"Registry\",\"HKLM\\SOFTWARE\\Contoso\\Writer [InstallDir]\",\"contoso\")</condition>\n"
+	"<condition negation=\"Yes\">MigXmlHelper.IsOSEarlierThan(\"NT\",\"6.1\")</condition>\n"
+	"</conditions></detection>\n"
+	"<rules context=\"User\">\n"
+	"<include><objectSet>\n"
+	"<pattern type=\"Registry\">HKCU\\Software\\Contoso\\Writer\\* [*]</pattern>\n"
+	"<content filter=\"MigXmlHelper.ExtractSingleFile(NULL,NULL)\"><objectSet>\n"
+	"<pattern type=\"Registry\">HKCU\\Software\\Contoso\\Writer [Dictionary]</pattern>\n"
+	"</objectSet></content>\n"
+	"</objectSet></include>\n"
+	"</rules>\n"
+	"<rules context=\"System\"><include><objectSet>\n"
+	"<pattern type=\"File\">%WriterDir%\\Templates\\* [*]</pattern>\n"
+	"</objectSet></include></rules>\n"
+	"</role></component></migration>\n";
+
+static ws_matcher *
+build_app(const char *xml, enum ws_ctx ctx, const struct ws_rules_host *h)
+{
+	ws_ruleset *rs = ws_ruleset_new();
+	ws_diags *d = ws_diags_new();
+	cr_assert_eq(ws_ruleset_load_memory(rs, "app.xml", xml, strlen(xml), d), 0, "%s",
+		ws_diags_first(d, 0));
+	ws_vars *v = ws_vars_new();
+	ws_vars_default_user(v, "C:", "alice", NULL, NULL);
+	ws_matcher *m;
+	ws_matcher_build(rs, NULL, ctx, v, h, 0, &m, d);
+	ws_vars_free(v);
+	ws_diags_free(d);
+	ws_ruleset_free(rs);
+	return m;
+}
+
+Test(rules_helpers, detection_and_content_through_host)
+{
+	the_pe_len = make_pe(the_pe);
+	ws_matcher *m = build_app(app_xml, WS_CTX_USER, &host);
+	struct ws_decision d;
+	ws_matcher_decide(m, WS_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
+	cr_expect_eq(d.outcome, WS_INCLUDED);
+	/* ExtractSingleFile turned the registry value into a file pattern */
+	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Users\\alice\\Documents", "custom.dic", &d);
+	cr_expect_eq(d.outcome, WS_INCLUDED);
+	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Users\\alice\\Documents", "other.dic", &d);
+	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
+	ws_matcher_free(m);
+	m = build_app(app_xml, WS_CTX_SYSTEM, &host);
+	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Program Files\\Contoso\\Templates", "a.dot", &d);
+	cr_expect_eq(d.outcome, WS_INCLUDED);
+	ws_matcher_free(m);
+}
+
+Test(rules_helpers, version_mismatch_means_not_installed)
+{
+	the_pe_len = make_pe(the_pe);
+	char *xml = strdup(app_xml);
+	char *p = strstr(xml, "\"16.*\"");
+	memcpy(p, "\"15.*\"", 6);
+	ws_matcher *m = build_app(xml, WS_CTX_USER, &host);
+	struct ws_decision d;
+	ws_matcher_decide(m, WS_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
+	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
+	ws_matcher_free(m);
+	free(xml);
+	/* no host at all: nothing is installed */
+	m = build_app(app_xml, WS_CTX_USER, NULL);
+	ws_matcher_decide(m, WS_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
+	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
+	ws_matcher_free(m);
+}
+
+Test(rules_helpers, generators)
+{
+	const char *xml = "<migration urlid=\"g\"><component type=\"Documents\" context=\"System\">"
+		"<displayName>G</displayName><role role=\"Data\"><rules><include><objectSet>"
+		"<script>MigXmlHelper.GenerateDrivePatterns(\"* [*.pst]\", \"Fixed\")</script>"
+		"<script>MigXmlHelper.GenerateDrivePatterns(\"\\Share\\* [*]\", \"Fixed\")</script>"
+		"<script>MigXmlHelper.GenerateDrivePatterns(\"* [*.iso]\", \"CDROM\")</script>"
+		"</objectSet></include></rules></role>"
+		"<extensions><extension>*.qbw</extension></extensions></component></migration>";
+	ws_ruleset *rs = ws_ruleset_new();
+	cr_assert_eq(ws_ruleset_load_memory(rs, "g.xml", xml, strlen(xml), NULL), 0);
+	ws_vars *v = ws_vars_new();
+	ws_vars_default_system(v, "C:");
+	ws_vars_set(v, "WS_FIXED_DRIVES", "C:;E:");
+	ws_matcher *m;
+	ws_matcher_build(rs, NULL, WS_CTX_SYSTEM, v, NULL, 0, &m, NULL);
+	struct ws_decision d;
+	ws_matcher_decide(m, WS_OBJ_FILE, "E:\\Old\\Mail", "a.PST", &d);
+	cr_expect_eq(d.outcome, WS_INCLUDED);
+	ws_matcher_decide(m, WS_OBJ_FILE, "F:\\Old", "a.pst", &d);
+	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
+	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Share\\x", "y.bin", &d);
+	cr_expect_eq(d.outcome, WS_INCLUDED);
+	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\x", "disc.iso", &d);
+	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
+	ws_matcher_decide(m, WS_OBJ_FILE, "E:\\Books", "co.QBW", &d);
+	cr_expect_eq(d.outcome, WS_INCLUDED);
+	ws_matcher_free(m);
+	ws_vars_free(v);
+	ws_ruleset_free(rs);
+}
+
+Test(rules_helpers, genconfig_roundtrip)
+{
+	char path[4096];
+	if (!shared_xml("MigApp.xml", path, sizeof(path)))
+		cr_skip_test("WS_SHARED/usmt-xml not found (set WS_SHARED)");
+	ws_ruleset *rs = ws_ruleset_new();
+	cr_assert_eq(ws_ruleset_load(rs, path, NULL), 0);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	cr_assert_eq(ws_genconfig_write(rs, f), 0);
+	fclose(f);
+	cr_expect(strstr(text, "<Applications>") != NULL);
+	cr_expect(strstr(text, "displayname=\"Google Chrome\"") != NULL);
+	/* what we write, we read back with no diagnostics, all enabled */
+	ws_diags *d = ws_diags_new();
+	ws_config *c = ws_config_load_memory("gen.xml", text, len, d);
+	cr_assert_not_null(c);
+	cr_expect_eq(ws_diags_count(d), 0);
+	size_t listed = 0;
+	for (size_t i = 0; i < ws_ruleset_component_count(rs); i++) {
+		const struct ws_component_info *ci = ws_ruleset_component(rs, i);
+		if (!ci->hidden)
+			listed += ws_config_component_enabled(c, ci->id, NULL) == 1;
+	}
+	cr_expect_gt(listed, 50);
+	ws_config_free(c);
+	ws_diags_free(d);
+	free(text);
+	ws_ruleset_free(rs);
+}
