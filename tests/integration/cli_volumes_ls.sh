@@ -59,9 +59,9 @@ sys.exit(1 if bad else 0)
 PY
 
 # Junctions are shown with their target and never entered.
-run 0 "$WS_BIN" ls "$disk:3" "Users/$WS_FX_USER1"
+run 0 "$WS_BIN" ls "$disk:3" "Users/$ALICE_NAME"
 contains "$OUT" "Application Data -> "
 contains "$OUT" "[junction]"
-run 0 "$WS_BIN" ls "$disk:3" "Users/$WS_FX_USER1/Application Data/"
+run 0 "$WS_BIN" ls "$disk:3" "Users/$ALICE_NAME/Application Data/"
 contains "$OUT" "[junction]"
 exit 0

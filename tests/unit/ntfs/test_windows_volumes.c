@@ -25,8 +25,8 @@ unpacked(const char *packed, const char *name, const char *how)
 	cr_assert(asprintf(&out, "%s/%s", cache, name) > 0);
 	if (access(out, R_OK) != 0) {
 		/* Unpack beside, then rename: parallel tests never see half a file. */
-		cr_assert_eq(sh("mkdir -p '%s' && cd '%s' && SRC='%s' OUT='%s.$$' && %s && mv \"$OUT\" '%s'",
-				cache, cache, src, out, how, out), 0, "unpacking %s", packed);
+		cr_assert_eq(sh("mkdir -p '%s' && SRC='%s' OUT='%s.$$' && %s && mv \"$OUT\" '%s'",
+				cache, src, out, how, out), 0, "unpacking %s", packed);
 	}
 	free(src);
 	free(cache);
