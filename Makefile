@@ -13,8 +13,10 @@ BUILD    ?= build
 CC       ?= cc
 PKGS     := libntfs-3g blkid libxml-2.0 libzstd hivex libsodium
 CPPFLAGS += -I. -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+# CFLAGS/LDFLAGS are the caller's (optimisation, sanitizers); the project's own
+# flags are always added, even when CFLAGS is given on the command line.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -Wall -Wextra -Werror -fno-common $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+WS_CFLAGS = -std=c11 -Wall -Wextra -Werror -fno-common $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -41,7 +43,7 @@ all: $(BUILD)/winstate $(BUILD)/scanstate $(BUILD)/loadstate $(BUILD)/usmtutils
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WS_CFLAGS) -MMD -MP -c $< -o $@
 
 define module_lib
 $(BUILD)/lib/libws_$(1).a: $(call lib_objs,$(1))

@@ -39,9 +39,10 @@ run() {
 	for bin in "$build"/tests/unit-*; do
 		[ -x "$bin" ] || continue
 		echo "== $(basename "$bin") ($build)"
-		"$bin" --jobs 2 --timeout 300 >"$log" 2>&1
+		"$bin" --verbose --jobs 2 --timeout 600 >"$log" 2>&1
 		local rc=$?
-		cat "$log"
+		# Passing tests are counted, not listed; failures and skips (with why) are shown.
+		grep -a -v -E '^\[(RUN |PASS)\]' "$log"
 		local line
 		line=$(grep -a 'Synthesis: Tested:' "$log" | tail -n 1)
 		if [ -z "$line" ]; then
@@ -56,7 +57,7 @@ run() {
 		cr=$(sed -E 's/.*Crashing: ([0-9]+).*/\1/' <<<"$line")
 		passed=$((passed + pa)); failed=$((failed + fa))
 		local sk
-		sk=$(grep -ac 'SKIP' "$log")
+		sk=$(grep -a -c '^\[SKIP\]' "$log")
 		skipped=$((skipped + sk))
 		if [ "$rc" -ne 0 ] && [ "$fa" -eq 0 ]; then
 			echo "!! $(basename "$bin") exited $rc"
@@ -78,7 +79,7 @@ run() {
 	done
 	rm -f "$log"
 	echo "$passed $failed $skipped" >"$results"
-	echo "$build: $passed passed, $failed failed, $skipped skipped"
+	echo "$(basename "$build"): $passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The command line refuses what it cannot do, with a sentence and the documented code.
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 
 run 2 "$WS_BIN"
 contains "$ERR" "usage: winstate <command>"

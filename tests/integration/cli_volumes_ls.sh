@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `volumes` and `ls` on the sample Windows disk, checked against the fixture's
 # own manifest (written from the ntfs-3g FUSE mount, not by winstate).
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/common.bash"
 
 disk=$(fixture win.img)
 manifest=$(fixture manifest.tsv)

@@ -19,7 +19,7 @@ unpacked(const char *packed, const char *name, const char *how)
 {
 	char *src = shared_path(packed), *cache, *out;
 	if (!src)
-		cr_skip_test("../shared/ntfs/%s is not here (only developers' machines have it)", packed);
+		cr_skip_test("../shared/%s is not here (only developers' machines have it)", packed);
 	const char *fx = getenv("WS_FIXTURES");
 	cr_assert(asprintf(&cache, "%s/../windows-volumes", fx ? fx : "build/fixtures") > 0);
 	cr_assert(asprintf(&out, "%s/%s", cache, name) > 0);
