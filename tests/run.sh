@@ -30,8 +30,9 @@ run() {
 	export WS_TOOLS="$WS_BUILD/tools"
 	export WS_SHARED=${WS_SHARED:-$(cd "$top/.." && pwd)/shared}
 	export WS_TOP=$top
-	# Leak reports from Criterion's own runner are not ours to fix.
+	# Leak reports from Criterion's own runner are not ours to fix (tests/lsan.supp).
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+	export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 	mkdir -p "$(dirname "$results")"
 	local log

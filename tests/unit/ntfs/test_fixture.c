@@ -60,6 +60,16 @@ load_manifest(struct manifest *m)
 	cr_assert_gt(m->count, 100);
 }
 
+static void
+free_manifest(struct manifest *m)
+{
+	for (size_t i = 0; i < m->count; i++) {
+		free(m->rows[i].path);
+		free(m->rows[i].streams);
+	}
+	free(m->rows);
+}
+
 static struct row *
 find_row(struct manifest *m, const char *path)
 {
@@ -155,6 +165,7 @@ Test(ntfs_fixture, walk_and_contents_match_the_manifest, .timeout = 300)
 	cr_assert_eq(c.compared, m.count);
 	cr_assert_gt(c.hashed, 100, "only %lu files hashed", c.hashed);
 	nv_close(v);
+	free_manifest(&m);
 }
 
 static struct nv_inode *
