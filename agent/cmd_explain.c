@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "agent/commands.h"
+#include "agent/offline.h"
+#include "agent/rules_host.h"
 #include "rules/rules.h"
 
 static void
@@ -19,7 +23,11 @@ usage(FILE *out)
 {
 	fprintf(out,
 		"usage: winstate explain [--rules FILE]... [--config FILE] [--user NAME|SID]\n"
-		"                        [--system-only] [--ignore-detection] [-v] OBJECT...\n\n"
+		"                        [--system-only] [--ignore-detection] [-v] [DISK[:PART]] OBJECT...\n\n"
+		"With DISK (an image or device holding the offline Windows), the user's\n"
+		"variables come from their own profile and hive (folders redirected to\n"
+		"OneDrive, ...), and detections ask the offline system whether an\n"
+		"application is installed.\n"
 		"OBJECT is a path (C:\\Users\\bob\\Documents\\a.docx; a trailing \\ means the\n"
 		"folder itself), a registry key (HKCU\\Control Panel\\Desktop) or an encoded\n"
 		"location \"node [leaf]\" (HKCU\\Control Panel\\Desktop [Wallpaper], [] = default\n"
@@ -145,6 +153,22 @@ cmd_explain(int argc, char **argv)
 			objs[nobjs++] = a;
 		}
 	}
+	/* A first argument that names a local image or device is the disk. */
+	const char *disk = NULL;
+	struct stat sb;
+	if (nobjs > 1 && !strchr(objs[0], '\\') && stat(objs[0], &sb) == 0 &&
+	    (S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode))) {
+		disk = objs[0];
+		memmove(objs, objs + 1, --nobjs * sizeof(objs[0]));
+	} else if (nobjs > 1 && strchr(objs[0], ':') && !strchr(objs[0], '\\')) {
+		char *path = NULL;
+		int part;
+		if (nv_split_target(objs[0], &path, &part) == NV_OK && stat(path, &sb) == 0) {
+			disk = objs[0];
+			memmove(objs, objs + 1, --nobjs * sizeof(objs[0]));
+		}
+		free(path);
+	}
 	if (!nobjs) {
 		fprintf(stderr, "winstate explain: no path or registry key given\n\n");
 		usage(stderr);
@@ -183,11 +207,67 @@ cmd_explain(int argc, char **argv)
 	ws_vars *sys = ws_vars_new(), *usr = ws_vars_new();
 	ws_vars_default_system(sys, "C:");
 	bool is_sid = !strncasecmp(user, "S-1-", 4);
-	ws_vars_default_user(usr, "C:", user, NULL, is_sid ? user : NULL);
+	struct nv_volume *vol = NULL;
+	struct offline_windows *win = NULL;
+	struct rules_host sys_host, user_host;
+	const struct ws_rules_host *hs = NULL, *hu = NULL;
+	if (disk) {
+		char *path = NULL, err[1024];
+		struct nv_open_options o = { 0 };
+		const struct offline_user *found = NULL;
+		if (nv_split_target(disk, &path, &o.partition) != NV_OK ||
+		    nv_open(path, &o, &vol) != NV_OK) {
+			fprintf(stderr, "winstate explain: %s\n", nv_last_error());
+			rc = WS_EXIT_INPUT;
+			free(path);
+			ws_vars_free(sys);
+			ws_vars_free(usr);
+			ws_config_free(cfg);
+			goto out;
+		}
+		free(path);
+		if (offline_open(vol, NULL, false, &win, err, sizeof(err)) < 0) {
+			fprintf(stderr, "winstate explain: %s\n", err);
+			rc = WS_EXIT_INPUT;
+			nv_close(vol);
+			ws_vars_free(sys);
+			ws_vars_free(usr);
+			ws_config_free(cfg);
+			goto out;
+		}
+		for (size_t i = 0; i < win->user_count && !found; i++) {
+			const struct offline_user *u = &win->users[i];
+			if (u->is_bak)
+				continue;
+			if ((u->sid && !strcasecmp(u->sid, user)) || (u->name && !strcasecmp(u->name, user)))
+				found = u;
+		}
+		if (!found && !system_only) {
+			fprintf(stderr, "winstate explain: no profile for \"%s\" on %s (see `winstate users %s`)\n",
+				user, disk, disk);
+			rc = WS_EXIT_INPUT;
+			offline_close(win);
+			nv_close(vol);
+			ws_vars_free(sys);
+			ws_vars_free(usr);
+			ws_config_free(cfg);
+			goto out;
+		}
+		rules_host_init(&sys_host, win, NULL);
+		hs = &sys_host.host;
+		if (found) {
+			rules_host_init(&user_host, win, found);
+			hu = &user_host.host;
+			rules_vars_for_user(usr, found);
+			user = found->name ? found->name : user;
+		}
+	} else {
+		ws_vars_default_user(usr, "C:", user, NULL, is_sid ? user : NULL);
+	}
 	ws_matcher *ms = NULL, *mu = NULL;
-	ws_matcher_build(rs, cfg, WS_CTX_SYSTEM, sys, NULL, flags, &ms, d);
+	ws_matcher_build(rs, cfg, WS_CTX_SYSTEM, sys, hs, flags, &ms, d);
 	if (!system_only)
-		ws_matcher_build(rs, cfg, WS_CTX_USER, usr, NULL, flags, &mu, d);
+		ws_matcher_build(rs, cfg, WS_CTX_USER, usr, hu, flags, &mu, d);
 	if (verbose)
 		ws_diags_print(d, stderr, WS_DIAG_NOTE);
 	for (size_t i = 0; i < nobjs; i++) {
@@ -204,6 +284,13 @@ cmd_explain(int argc, char **argv)
 	}
 	ws_matcher_free(ms);
 	ws_matcher_free(mu);
+	if (hs)
+		rules_host_fini(&sys_host);
+	if (hu)
+		rules_host_fini(&user_host);
+	offline_close(win);
+	if (vol)
+		nv_close(vol);
 	ws_vars_free(sys);
 	ws_vars_free(usr);
 	ws_config_free(cfg);

@@ -1,12 +1,210 @@
-/* Placeholder until the issue that owns this command lands; it says so plainly. */
+/*
+ * winstate users DISK[:PART] [--windir PATH] [--no-sizes] [--json]
+ *
+ * Who has a profile on the offline Windows: SID, name and where the name came
+ * from, account type, profile path, last use, the state of their registry
+ * hive (clean, replayed from its logs, or not), and the profile's size.
+ */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "agent/commands.h"
+#include "agent/offline.h"
+#include "agent/output.h"
+
+static const char *
+filetime_text(int64_t t, char *buf, size_t len)
+{
+	return ntfs_time_text(t > 0 ? (uint64_t)t : 0, buf, len);
+}
+
+static void
+print_json(const struct offline_windows *w)
+{
+	char t[48];
+	printf("{\"windows\":{\"windir\":");
+	json_string(stdout, w->install.windir);
+	printf(",\"windows_old\":%s", w->install.is_windows_old ? "true" : "false");
+	const char *facts[][2] = { { "product_name", w->info.product_name },
+				   { "edition_id", w->info.edition_id },
+				   { "current_build", w->info.current_build },
+				   { "display_version", w->info.display_version },
+				   { "architecture", w->info.arch },
+				   { "computer_name", w->info.computer_name },
+				   { "domain", w->info.domain },
+				   { "machine_sid", w->machine_sid } };
+	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
+		printf(",\"%s\":", facts[i][0]);
+		if (facts[i][1])
+			json_string(stdout, facts[i][1]);
+		else
+			printf("null");
+	}
+	printf(",\"entra_joined\":%s,\"software_hive\":\"%s\",\"system_hive\":\"%s\"},\"users\":[",
+	       w->info.entra_joined ? "true" : "false", w->software_state, w->system_state);
+	for (size_t i = 0; i < w->user_count; i++) {
+		const struct offline_user *u = &w->users[i];
+		printf("%s\n{\"sid\":", i ? "," : "");
+		if (u->sid)
+			json_string(stdout, u->sid);
+		else
+			printf("null");
+		printf(",\"name\":");
+		json_string(stdout, u->name ? u->name : "");
+		printf(",\"name_source\":");
+		json_string(stdout, u->name_source ? u->name_source : "");
+		printf(",\"type\":\"%s\",\"profile_path\":", user_type_name(u->type));
+		json_string(stdout, u->profile_path ? u->profile_path : "");
+		printf(",\"volume_path\":");
+		if (u->volume_path)
+			json_string(stdout, u->volume_path);
+		else
+			printf("null");
+		printf(",\"folder_exists\":%s,\"in_profile_list\":%s,\"bak\":%s,\"temporary\":%s,"
+		       "\"disabled\":%s,\"last_use\":",
+		       u->folder_exists ? "true" : "false", u->in_profile_list ? "true" : "false",
+		       u->is_bak ? "true" : "false", u->is_temp ? "true" : "false",
+		       u->disabled ? "true" : "false");
+		json_string(stdout, ntfs_time_iso(u->last_use > 0 ? (uint64_t)u->last_use : 0, t,
+						  sizeof(t)));
+		printf(",\"hive_state\":");
+		json_string(stdout, u->hive_state ? u->hive_state : "-");
+		printf(",\"hive_detail\":");
+		json_string(stdout, u->hive_detail ? u->hive_detail : "");
+		printf(",\"size\":%llu,\"files\":%llu}", (unsigned long long)u->size_bytes,
+		       (unsigned long long)u->file_count);
+	}
+	printf("\n]}\n");
+}
+
+static void
+print_table(const struct offline_windows *w, bool sizes)
+{
+	char t[48], s[32];
+	printf("Windows: %s %s (build %s)%s, computer %s, in %s%s\n",
+	       w->info.product_name ? w->info.product_name : "?",
+	       w->info.display_version ? w->info.display_version : "",
+	       w->info.current_build ? w->info.current_build : "?",
+	       w->info.arch ? "" : "", w->info.computer_name ? w->info.computer_name : "?",
+	       w->install.windir, w->install.is_windows_old ? " (Windows.old)" : "");
+	if (w->info.domain)
+		printf("Domain: %s\n", w->info.domain);
+	if (w->info.entra_joined)
+		printf("Entra ID joined%s%s\n", w->info.entra_tenant ? ", tenant " : "",
+		       w->info.entra_tenant ? w->info.entra_tenant : "");
+	int wsid = 3, wname = 4, wpath = 7;
+	for (size_t i = 0; i < w->user_count; i++) {
+		const struct offline_user *u = &w->users[i];
+		int l = (int)strlen(u->sid ? u->sid : "-") + (u->is_bak ? 4 : 0);
+		if (l > wsid)
+			wsid = l;
+		if (u->name && (int)strlen(u->name) > wname)
+			wname = (int)strlen(u->name);
+		if (u->profile_path && (int)strlen(u->profile_path) > wpath)
+			wpath = (int)strlen(u->profile_path);
+	}
+	printf("\n%-*s  %-*s  %-9s  %-*s  %-19s  %-18s  %s\n", wsid, "SID", wname, "NAME", "TYPE",
+	       wpath, "PROFILE", "LAST USE (UTC)", "HIVE", "SIZE");
+	for (size_t i = 0; i < w->user_count; i++) {
+		const struct offline_user *u = &w->users[i];
+		char sid[96];
+		snprintf(sid, sizeof(sid), "%s%s", u->sid ? u->sid : "-", u->is_bak ? ".bak" : "");
+		printf("%-*s  %-*s  %-9s  %-*s  %-19s  %-18s  %s\n", wsid, sid, wname,
+		       u->name ? u->name : "?", user_type_name(u->type), wpath,
+		       u->profile_path ? u->profile_path : "-", filetime_text(u->last_use, t, sizeof(t)),
+		       u->hive_state ? u->hive_state : "-",
+		       u->folder_exists && sizes ? human_size(u->size_bytes, s, sizeof(s)) : "-");
+	}
+	printf("\nWhere names come from, and what needs attention:\n");
+	for (size_t i = 0; i < w->user_count; i++) {
+		const struct offline_user *u = &w->users[i];
+		printf("  %-22s name from %s", u->name ? u->name : "?",
+		       u->name_source ? u->name_source : "?");
+		if (!u->in_profile_list)
+			printf("; folder has no ProfileList entry");
+		else if (!u->volume_path)
+			printf("; profile is not on this volume");
+		else if (!u->folder_exists)
+			printf("; ProfileList entry but no folder");
+		if (u->is_bak)
+			printf("; .bak entry (Windows kept a backup of a broken profile)");
+		if (u->is_temp)
+			printf("; temporary profile");
+		if (u->disabled)
+			printf("; account disabled");
+		if (u->hive_state && strcmp(u->hive_state, "clean") && strcmp(u->hive_state, "-"))
+			printf("; hive %s: %s", u->hive_state, u->hive_detail ? u->hive_detail : "");
+		printf("\n");
+	}
+}
+
+static int
+usage(FILE *out, int code)
+{
+	fprintf(out, "usage: winstate users DISK[:PART] [--windir PATH] [--no-sizes] [--json]\n\n"
+		     "List the user profiles of the offline Windows on DISK: SID, name (and where\n"
+		     "it came from: SAM, the user's hive, or the folder name), type, profile path,\n"
+		     "last use, the state of the user's registry hive (clean, replayed from its\n"
+		     "transaction logs, dirty, unrecoverable, missing) and the profile's size.\n"
+		     "  --windir PATH   the Windows folder to read when the volume has several\n"
+		     "                  (e.g. Windows.old/Windows)\n"
+		     "  --no-sizes      skip walking each profile for its size\n");
+	return code;
+}
 
 int
 cmd_users(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "winstate %s: not implemented yet\n", argv[0]);
-	return WS_EXIT_INTERNAL;
+	const char *spec = NULL, *windir = NULL;
+	bool json = false, sizes = true;
+	struct nv_open_options opts = { 0 };
+	struct nv_volume *v;
+	struct offline_windows *w;
+	char *disk, err[1024];
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--no-sizes"))
+			sizes = false;
+		else if (!strcmp(argv[i], "--windir") && i + 1 < argc)
+			windir = argv[++i];
+		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage(stdout, WS_EXIT_OK);
+		else if (argv[i][0] == '-') {
+			fprintf(stderr, "winstate users: unknown option %s\n", argv[i]);
+			return usage(stderr, WS_EXIT_USAGE);
+		} else if (!spec)
+			spec = argv[i];
+		else {
+			fprintf(stderr, "winstate users: one disk at a time\n");
+			return WS_EXIT_USAGE;
+		}
+	}
+	if (!spec)
+		return usage(stderr, WS_EXIT_USAGE);
+	if (nv_split_target(spec, &disk, &opts.partition) != NV_OK) {
+		fprintf(stderr, "winstate users: %s\n", nv_last_error());
+		return WS_EXIT_USAGE;
+	}
+	enum nv_status st = nv_open(disk, &opts, &v);
+	free(disk);
+	if (st != NV_OK) {
+		fprintf(stderr, "winstate users: %s\n", nv_last_error());
+		return WS_EXIT_INPUT;
+	}
+	if (offline_open(v, windir, sizes, &w, err, sizeof(err)) < 0) {
+		fprintf(stderr, "winstate users: %s\n", err);
+		nv_close(v);
+		return WS_EXIT_INPUT;
+	}
+	if (json)
+		print_json(w);
+	else
+		print_table(w, sizes);
+	offline_close(w);
+	nv_close(v);
+	return WS_EXIT_OK;
 }

@@ -174,16 +174,16 @@ reg_string(unsigned type, const unsigned char *d, size_t len)
 {
 	struct sbuf b = { 0 };
 	switch (type) {
-	case WS_REG_SZ:
-	case WS_REG_EXPAND_SZ:
-	case WS_REG_MULTI_SZ:
+	case WS_RULES_REG_SZ:
+	case WS_RULES_REG_EXPAND_SZ:
+	case WS_RULES_REG_MULTI_SZ:
 		return ws__utf16_to_utf8(d, len);
-	case WS_REG_DWORD:
+	case WS_RULES_REG_DWORD:
 		if (len < 4)
 			return NULL;
 		sb_fmt(&b, "%u", d[0] | (unsigned)d[1] << 8 | (unsigned)d[2] << 16 | (unsigned)d[3] << 24);
 		return sb_steal(&b);
-	case WS_REG_QWORD: {
+	case WS_RULES_REG_QWORD: {
 		if (len < 8)
 			return NULL;
 		unsigned long long v = 0;

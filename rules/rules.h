@@ -98,8 +98,8 @@ char *ws_vars_expand(const ws_vars *v, const char *in, char **missing);
 enum ws_obj_type { WS_OBJ_FILE = 0, WS_OBJ_REGISTRY = 1, WS_OBJ_INI = 2 };
 
 /* Registry value types, as in winnt.h. */
-enum { WS_REG_NONE = 0, WS_REG_SZ = 1, WS_REG_EXPAND_SZ = 2, WS_REG_BINARY = 3,
-	WS_REG_DWORD = 4, WS_REG_MULTI_SZ = 7, WS_REG_QWORD = 11 };
+enum { WS_RULES_REG_NONE = 0, WS_RULES_REG_SZ = 1, WS_RULES_REG_EXPAND_SZ = 2, WS_RULES_REG_BINARY = 3,
+	WS_RULES_REG_DWORD = 4, WS_RULES_REG_MULTI_SZ = 7, WS_RULES_REG_QWORD = 11 };
 
 /*
  * What the engine may ask about the offline system.  Every member may be

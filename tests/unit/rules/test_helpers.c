@@ -204,12 +204,12 @@ h_reg_read(void *o, const char *k, const char *v, unsigned *type, unsigned char 
 {
 	(void)o;
 	if (!strcasecmp(k, "HKLM\\SOFTWARE\\Contoso\\Writer") && !strcasecmp(v, "InstallDir")) {
-		*type = WS_REG_SZ;
+		*type = WS_RULES_REG_SZ;
 		*d = utf16("C:\\Program Files\\Contoso", len);
 		return 0;
 	}
 	if (!strcasecmp(k, "HKCU\\Software\\Contoso\\Writer") && !strcasecmp(v, "Dictionary")) {
-		*type = WS_REG_EXPAND_SZ;
+		*type = WS_RULES_REG_EXPAND_SZ;
 		*d = utf16("%USERPROFILE%\\Documents\\custom.dic", len);
 		return 0;
 	}

@@ -1,0 +1,532 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "agent/offline.h"
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+user_type_name(enum user_type t)
+{
+	static const char *const names[] = { "local", "domain", "Entra ID", "service",
+					     "temporary", "default", "unknown" };
+	return names[t];
+}
+
+/* ------------------------------------------------------------ installs -- */
+
+struct root_dirs {
+	char **names;
+	size_t count;
+};
+
+static int
+collect_dirs(const struct nv_entry *e, void *ctx)
+{
+	struct root_dirs *r = ctx;
+	if (e->inode && (e->inode->kind & NV_IS_DIR) && !(e->inode->kind & NV_IS_REPARSE)) {
+		char **grown = realloc(r->names, (r->count + 1) * sizeof(*grown));
+		if (grown) {
+			r->names = grown;
+			r->names[r->count++] = strdup(e->name);
+		}
+	}
+	return NV_WALK_SKIP;
+}
+
+static void
+add_install(struct nv_volume *vol, const char *parent, const char *dir, struct windows_install **out,
+	    size_t *n)
+{
+	char *windir, *hive;
+	uint64_t mref;
+	if (asprintf(&windir, "%s%s%s", parent, *parent ? "/" : "", dir) < 0)
+		return;
+	if (asprintf(&hive, "%s/System32/config/SOFTWARE", windir) < 0) {
+		free(windir);
+		return;
+	}
+	if (nv_lookup(vol, hive, &mref) == NV_OK) {
+		struct windows_install *grown = realloc(*out, (*n + 1) * sizeof(*grown));
+		if (grown) {
+			*out = grown;
+			grown[*n].windir = windir;
+			grown[*n].root = strdup(parent);
+			grown[*n].is_windows_old = !strcasecmp(parent, "Windows.old");
+			(*n)++;
+			windir = NULL;
+		}
+	}
+	free(windir);
+	free(hive);
+}
+
+int
+offline_find_installs(struct nv_volume *vol, struct windows_install **out, size_t *n)
+{
+	struct root_dirs root = { 0 }, old = { 0 };
+	*out = NULL;
+	*n = 0;
+	nv_walk(vol, "", collect_dirs, &root);
+	for (size_t i = 0; i < root.count; i++) {
+		if (!strcasecmp(root.names[i], "Windows.old"))
+			nv_walk(vol, "Windows.old", collect_dirs, &old);
+		else
+			add_install(vol, "", root.names[i], out, n);
+	}
+	for (size_t i = 0; i < old.count; i++)
+		add_install(vol, "Windows.old", old.names[i], out, n);
+	for (size_t i = 0; i < root.count; i++)
+		free(root.names[i]);
+	for (size_t i = 0; i < old.count; i++)
+		free(old.names[i]);
+	free(root.names);
+	free(old.names);
+	return (int)*n;
+}
+
+void
+offline_installs_free(struct windows_install *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(w[i].windir);
+		free(w[i].root);
+	}
+	free(w);
+}
+
+/* --------------------------------------------------------------- hives -- */
+
+/* Copy a hive out and open it; NULL with @state "missing"/"unreadable" otherwise. */
+static ws_hive *
+open_copy(struct offline_windows *w, const char *volume_path, const char *local, char **copy,
+	  char *state, size_t statelen, char **detail)
+{
+	char msg[512];
+	int err;
+	ws_hive *h;
+
+	*copy = NULL;
+	if (detail)
+		*detail = NULL;
+	if (hive_copy_out(w->vol, volume_path, &w->hives, local, copy) != NV_OK) {
+		snprintf(state, statelen, "missing");
+		if (detail)
+			*detail = strdup(hive_copy_error());
+		return NULL;
+	}
+	h = ws_hive_open(*copy, 0, &err, msg, sizeof(msg));
+	if (!h) {
+		snprintf(state, statelen, "unreadable");
+		if (detail)
+			*detail = strdup(msg);
+		return NULL;
+	}
+	const struct ws_replay_report *rep = ws_hive_report(h);
+	snprintf(state, statelen, "%s", ws_hive_state_name(rep->state));
+	if (detail)
+		*detail = strdup(rep->detail);
+	return h;
+}
+
+static char *
+sid_value(ws_hive *h, const char *key)
+{
+	struct ws_reg_value v = { 0 };
+	char *sid = NULL;
+	if (h && ws_hive_get_value(h, key, "", &v) == WS_REG_OK && v.len >= 8)
+		sid = ws_sid_to_string(v.data, v.len);
+	ws_reg_value_clear(&v);
+	return sid;
+}
+
+static char
+system_drive(ws_hive *software)
+{
+	struct ws_reg_value v = { 0 };
+	char *root = NULL, letter = 'C';
+	if (software &&
+	    ws_hive_get_value(software, "Microsoft\\Windows NT\\CurrentVersion", "SystemRoot", &v) ==
+		    WS_REG_OK &&
+	    ws_reg_value_string(&v, &root) == WS_REG_OK && root && root[0] && root[1] == ':')
+		letter = root[0];
+	free(root);
+	ws_reg_value_clear(&v);
+	return (char)(letter & ~0x20);
+}
+
+/* "C:\Users\alice" -> "<root>/Users/alice" when on the system drive. */
+static char *
+volume_path_of(const char *windows_path, char drive, const char *root)
+{
+	if (!windows_path || strlen(windows_path) < 3 || windows_path[1] != ':' ||
+	    (windows_path[0] & ~0x20) != drive || windows_path[2] != '\\')
+		return NULL;
+	char *p;
+	if (asprintf(&p, "%s%s%s", root, *root ? "/" : "", windows_path + 3) < 0)
+		return NULL;
+	for (char *c = p; *c; c++)
+		if (*c == '\\')
+			*c = '/';
+	size_t len = strlen(p);
+	while (len && p[len - 1] == '/')
+		p[--len] = '\0';
+	return p;
+}
+
+/* ---------------------------------------------------------------- users -- */
+
+static struct offline_user *
+new_user(struct offline_windows *w)
+{
+	struct offline_user *grown = realloc(w->users, (w->user_count + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	w->users = grown;
+	memset(&grown[w->user_count], 0, sizeof(*grown));
+	return &grown[w->user_count++];
+}
+
+static bool
+sid_in_domain(const char *sid, const char *domain)
+{
+	size_t len = domain ? strlen(domain) : 0;
+	return len && !strncasecmp(sid, domain, len) && sid[len] == '-' &&
+	       !strchr(sid + len + 1, '-');
+}
+
+static enum user_type
+type_of(const struct offline_windows *w, const char *sid, bool temp)
+{
+	if (!strcmp(sid, "S-1-5-18") || !strcmp(sid, "S-1-5-19") || !strcmp(sid, "S-1-5-20"))
+		return USER_SERVICE;
+	if (temp)
+		return USER_TEMPORARY;
+	if (sid_in_domain(sid, w->machine_sid))
+		return USER_LOCAL;
+	if (!strncmp(sid, "S-1-12-1-", 9))
+		return USER_ENTRA;
+	if (!strncmp(sid, "S-1-5-21-", 9))
+		return USER_DOMAIN;
+	return USER_UNKNOWN;
+}
+
+struct size_sum {
+	uint64_t bytes, files;
+};
+
+static int
+sum_sizes(const struct nv_entry *e, void *ctx)
+{
+	struct size_sum *s = ctx;
+	if (e->inode && !(e->inode->kind & NV_IS_DIR)) {
+		s->bytes += e->inode->size;
+		s->files++;
+	}
+	return NV_WALK_CONTINUE;
+}
+
+static void
+set_name(struct offline_user *u, const char *name, const char *source)
+{
+	free(u->name);
+	free(u->name_source);
+	u->name = strdup(name);
+	u->name_source = strdup(source);
+}
+
+static const char *
+last_component(const char *path)
+{
+	const char *slash = strrchr(path, '\\');
+	if (!slash)
+		slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+/* Read one user's hives and folder: state, name hints, last use, size. */
+static void
+inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index, bool sizes,
+		const struct ws_local_user *sam, size_t sam_count)
+{
+	char local[64], path[8192], state[48];
+	uint64_t mref;
+
+	u->folder_exists = u->volume_path && nv_lookup(w->vol, u->volume_path, &mref) == NV_OK;
+	/* A temporary profile still belongs to a local account: name it from SAM. */
+	if (u->sid && sid_in_domain(u->sid, w->machine_sid)) {
+		uint32_t rid = (uint32_t)strtoul(strrchr(u->sid, '-') + 1, NULL, 10);
+		for (size_t i = 0; i < sam_count; i++) {
+			if (sam[i].rid != rid)
+				continue;
+			char source[64];
+			snprintf(source, sizeof(source), "SAM (RID %u)", rid);
+			set_name(u, sam[i].name, source);
+			u->disabled = sam[i].disabled;
+		}
+	}
+	if (!u->folder_exists) {
+		u->hive_state = strdup("-");
+		u->hive_detail = strdup(u->volume_path ? "the profile folder does not exist"
+						       : "the profile is not on this volume");
+	} else {
+		snprintf(local, sizeof(local), "NTUSER-%zu.DAT", index);
+		snprintf(path, sizeof(path), "%s/NTUSER.DAT", u->volume_path);
+		ws_hive *h = open_copy(w, path, local, &u->ntuser_copy, state, sizeof(state),
+				       &u->hive_detail);
+		u->hive_state = strdup(state);
+		if (h) {
+			struct ws_name_hint *hints;
+			size_t nh;
+			if (!u->name && ws_facts_name_hints(h, &hints, &nh) == WS_REG_OK) {
+				if (nh) {
+					char source[300];
+					snprintf(source, sizeof(source), "hive: %s", hints[0].source);
+					set_name(u, hints[0].name, source);
+				}
+				ws_name_hints_free(hints, nh);
+			}
+			ws_hive_close(h);
+		}
+		struct nv_inode *in;
+		if (nv_lookup(w->vol, path, &mref) == NV_OK && nv_stat(w->vol, mref, &in) == NV_OK) {
+			if ((int64_t)in->times[NV_TIME_WRITE] > u->last_use)
+				u->last_use = (int64_t)in->times[NV_TIME_WRITE];
+			nv_inode_free(in);
+		}
+		snprintf(local, sizeof(local), "UsrClass-%zu.dat", index);
+		snprintf(path, sizeof(path), "%s/AppData/Local/Microsoft/Windows/UsrClass.dat",
+			 u->volume_path);
+		char *copy = NULL;
+		if (hive_copy_out(w->vol, path, &w->hives, local, &copy) == NV_OK)
+			u->usrclass_copy = copy;
+		if (sizes) {
+			struct size_sum s = { 0 };
+			nv_walk(w->vol, u->volume_path, sum_sizes, &s);
+			u->size_bytes = s.bytes;
+			u->file_count = s.files;
+		}
+	}
+	if (!u->name) {
+		static const struct {
+			const char *sid, *name;
+		} wellknown[] = { { "S-1-5-18", "SYSTEM" },
+				  { "S-1-5-19", "LOCAL SERVICE" },
+				  { "S-1-5-20", "NETWORK SERVICE" } };
+		for (size_t i = 0; u->sid && i < 3; i++)
+			if (!strcmp(u->sid, wellknown[i].sid))
+				set_name(u, wellknown[i].name, "well-known SID");
+	}
+	if (!u->name && u->profile_path)
+		set_name(u, last_component(u->profile_path), "profile folder name");
+}
+
+static bool
+path_taken(const struct offline_windows *w, const char *volume_path)
+{
+	for (size_t i = 0; i < w->user_count; i++)
+		if (w->users[i].volume_path && !strcasecmp(w->users[i].volume_path, volume_path))
+			return true;
+	return false;
+}
+
+/* Folders in Users\ with no ProfileList entry, and the Default profile. */
+static void
+add_folders_without_entries(struct offline_windows *w, char drive, bool sizes)
+{
+	struct root_dirs dirs = { 0 };
+	char *users_dir = volume_path_of("C:\\Users", 'C', w->install.root);
+	(void)drive;
+	if (!users_dir)
+		return;
+	nv_walk(w->vol, users_dir, collect_dirs, &dirs);
+	for (size_t i = 0; i < dirs.count; i++) {
+		char *vp;
+		if (!strcasecmp(dirs.names[i], "Public") || asprintf(&vp, "%s/%s", users_dir,
+								      dirs.names[i]) < 0)
+			continue;
+		if (path_taken(w, vp)) {
+			free(vp);
+			continue;
+		}
+		struct offline_user *u = new_user(w);
+		if (!u) {
+			free(vp);
+			break;
+		}
+		u->volume_path = vp;
+		if (asprintf(&u->profile_path, "%c:\\Users\\%s", 'C', dirs.names[i]) < 0)
+			u->profile_path = NULL;
+		bool is_default = !strcasecmp(dirs.names[i], "Default");
+		u->type = is_default ? USER_DEFAULT : USER_UNKNOWN;
+		set_name(u, dirs.names[i], is_default ? "the Default profile (template for new users)"
+						      : "profile folder name (no ProfileList entry)");
+		inspect_profile(w, u, w->user_count, sizes, NULL, 0);
+	}
+	for (size_t i = 0; i < dirs.count; i++)
+		free(dirs.names[i]);
+	free(dirs.names);
+	free(users_dir);
+}
+
+int
+offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offline_windows **out,
+	     char *err, size_t errlen)
+{
+	struct windows_install *installs;
+	size_t n;
+	struct offline_windows *w;
+	char path[4096], *copy;
+
+	*out = NULL;
+	offline_find_installs(vol, &installs, &n);
+	const struct windows_install *chosen = NULL;
+	if (windir) {
+		for (size_t i = 0; i < n; i++)
+			if (!strcasecmp(installs[i].windir, windir))
+				chosen = &installs[i];
+		if (!chosen) {
+			seterr(err, errlen, "no Windows installation in \"%s\" (no System32/config/SOFTWARE there)",
+			       windir);
+			offline_installs_free(installs, n);
+			return -1;
+		}
+	} else if (n == 0) {
+		seterr(err, errlen, "no Windows installation found on this volume "
+				    "(no folder holds System32/config/SOFTWARE)");
+		return -1;
+	} else {
+		size_t current = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!installs[i].is_windows_old)
+				current++;
+		if (current > 1) {
+			char list[1024] = "";
+			for (size_t i = 0; i < n; i++) {
+				size_t len = strlen(list);
+				snprintf(list + len, sizeof(list) - len, "%s%s", len ? ", " : "",
+					 installs[i].windir);
+			}
+			seterr(err, errlen, "several Windows installations on this volume (%s): name one "
+					    "with --windir", list);
+			offline_installs_free(installs, n);
+			return -1;
+		}
+		for (size_t i = 0; i < n && !chosen; i++)
+			if (!installs[i].is_windows_old)
+				chosen = &installs[i];
+		if (!chosen)
+			chosen = &installs[0];
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w) {
+		offline_installs_free(installs, n);
+		seterr(err, errlen, "out of memory");
+		return -1;
+	}
+	w->vol = vol;
+	w->install.windir = strdup(chosen->windir);
+	w->install.root = strdup(chosen->root);
+	w->install.is_windows_old = chosen->is_windows_old;
+	offline_installs_free(installs, n);
+	if (hive_dir_open(&w->hives) < 0) {
+		seterr(err, errlen, "cannot make a private folder for hive copies");
+		offline_close(w);
+		return -1;
+	}
+	static const char *const names[] = { "SOFTWARE", "SYSTEM", "SAM", "SECURITY" };
+	ws_hive **slots[] = { &w->software, &w->system, &w->sam, &w->security };
+	for (int i = 0; i < 4; i++) {
+		char state[48], *detail;
+		snprintf(path, sizeof(path), "%s/System32/config/%s", w->install.windir, names[i]);
+		*slots[i] = open_copy(w, path, names[i], &copy, state, sizeof(state), &detail);
+		if (i == 0)
+			snprintf(w->software_state, sizeof(w->software_state), "%s", state);
+		if (i == 1)
+			snprintf(w->system_state, sizeof(w->system_state), "%s", state);
+		if (i == 0 && !w->software) {
+			seterr(err, errlen, "%s: the SOFTWARE hive is %s: %s", path, state,
+			       detail ? detail : "");
+			free(detail);
+			free(copy);
+			offline_close(w);
+			return -1;
+		}
+		free(detail);
+		free(copy);
+	}
+	ws_facts_windows(w->software, w->system, &w->info);
+	w->machine_sid = sid_value(w->security, "Policy\\PolAcDmS");
+	w->domain_sid = sid_value(w->security, "Policy\\PolPrDmS");
+
+	struct ws_local_user *sam = NULL;
+	size_t sam_count = 0;
+	if (w->sam)
+		ws_facts_sam_users(w->sam, &sam, &sam_count);
+	struct ws_profile *profiles;
+	size_t np;
+	char drive = system_drive(w->software);
+	if (ws_facts_profiles(w->software, &profiles, &np) == WS_REG_OK) {
+		for (size_t i = 0; i < np; i++) {
+			struct offline_user *u = new_user(w);
+			if (!u)
+				break;
+			u->sid = strdup(profiles[i].sid);
+			u->in_profile_list = true;
+			u->is_bak = profiles[i].is_bak;
+			u->is_temp = profiles[i].is_temp;
+			u->profile_path = profiles[i].image_path ? strdup(profiles[i].image_path) : NULL;
+			u->volume_path = volume_path_of(profiles[i].image_path, drive, w->install.root);
+			u->type = type_of(w, u->sid, u->is_temp);
+			u->last_use = profiles[i].unload_time > profiles[i].load_time
+					      ? profiles[i].unload_time : profiles[i].load_time;
+			inspect_profile(w, u, i, sizes, sam, sam_count);
+		}
+		ws_profiles_free(profiles, np);
+	}
+	add_folders_without_entries(w, drive, sizes);
+	ws_local_users_free(sam, sam_count);
+	*out = w;
+	return 0;
+}
+
+void
+offline_close(struct offline_windows *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->user_count; i++) {
+		struct offline_user *u = &w->users[i];
+		free(u->sid);
+		free(u->name);
+		free(u->name_source);
+		free(u->profile_path);
+		free(u->volume_path);
+		free(u->hive_state);
+		free(u->hive_detail);
+		free(u->ntuser_copy);
+		free(u->usrclass_copy);
+	}
+	free(w->users);
+	ws_hive *hives[] = { w->software, w->system, w->sam, w->security };
+	for (int i = 0; i < 4; i++)
+		if (hives[i])
+			ws_hive_close(hives[i]);
+	ws_windows_info_clear(&w->info);
+	free(w->machine_sid);
+	free(w->domain_sid);
+	free(w->install.windir);
+	free(w->install.root);
+	hive_dir_close(&w->hives);
+	free(w);
+}

@@ -1,0 +1,563 @@
+/*
+ * Facts about an offline Windows read from its hives (no volume access):
+ * version and names from SOFTWARE and SYSTEM, ProfileList entries, local
+ * users from SAM, a user's known folders and name hints from NTUSER.DAT.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "registry/reg_internal.h"
+
+static char *
+get_str(ws_hive *h, const char *key, const char *name)
+{
+	struct ws_reg_value v = { 0 };
+	char *s = NULL;
+
+	if (!h || ws_hive_get_value(h, key, name, &v))
+		return NULL;
+	if (ws_reg_value_string(&v, &s))
+		s = NULL;
+	ws_reg_value_clear(&v);
+	if (s && !*s) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+static int
+get_u32(ws_hive *h, ws_key k, const char *name, uint32_t *out)
+{
+	struct ws_reg_value v = { 0 };
+	int e = ws_key_get_value(h, k, name, &v);
+
+	if (!e)
+		e = ws_reg_value_u32(&v, out);
+	ws_reg_value_clear(&v);
+	return e;
+}
+
+/* Replace %NAME% (case-insensitive) by the values given in vars[2*i], vars[2*i+1]. */
+static char *
+expand_vars(const char *s, const char *const *vars, size_t nvars)
+{
+	size_t cap = strlen(s) + 1, o = 0;
+	char *out = malloc(cap);
+
+	if (!out)
+		return NULL;
+	while (*s) {
+		const char *rep = NULL;
+		size_t skip = 0;
+		if (*s == '%') {
+			for (size_t i = 0; i < nvars; i++) {
+				size_t n = strlen(vars[2 * i]);
+				if (vars[2 * i + 1] && !strncasecmp(s + 1, vars[2 * i], n) && s[1 + n] == '%') {
+					rep = vars[2 * i + 1];
+					skip = n + 2;
+					break;
+				}
+			}
+		}
+		if (!rep) {
+			rep = s;
+			skip = 1;
+		}
+		size_t rl = rep == s ? 1 : strlen(rep);
+		if (o + rl + 1 > cap) {
+			char *nb;
+			cap = (o + rl + 1) * 2;
+			nb = realloc(out, cap);
+			if (!nb) {
+				free(out);
+				return NULL;
+			}
+			out = nb;
+		}
+		memcpy(out + o, rep, rl);
+		o += rl;
+		s += skip;
+	}
+	out[o] = 0;
+	return out;
+}
+
+char *
+ws_system_current_control_set(ws_hive *system)
+{
+	ws_key sel, cs;
+	uint32_t n = 0;
+
+	if (ws_key_open(system, "Select", &sel) ||
+	    (get_u32(system, sel, "Current", &n) && get_u32(system, sel, "Default", &n)))
+		n = 1;
+	char *name = reg_asprintf("ControlSet%03u", n);
+	if (name && ws_key_open(system, name, &cs)) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+void
+ws_windows_info_clear(struct ws_windows_info *w)
+{
+	free(w->product_name);
+	free(w->edition_id);
+	free(w->current_build);
+	free(w->display_version);
+	free(w->arch);
+	free(w->computer_name);
+	free(w->domain);
+	free(w->entra_tenant);
+	free(w->control_set);
+	memset(w, 0, sizeof(*w));
+}
+
+int
+ws_facts_windows(ws_hive *sw, ws_hive *sys, struct ws_windows_info *w)
+{
+	static const char cv[] = "Microsoft\\Windows NT\\CurrentVersion";
+
+	memset(w, 0, sizeof(*w));
+	if (sw) {
+		w->product_name = get_str(sw, cv, "ProductName");
+		w->edition_id = get_str(sw, cv, "EditionID");
+		w->current_build = get_str(sw, cv, "CurrentBuild");
+		if (!w->current_build)
+			w->current_build = get_str(sw, cv, "CurrentBuildNumber");
+		w->display_version = get_str(sw, cv, "DisplayVersion");
+		if (!w->display_version)
+			w->display_version = get_str(sw, cv, "ReleaseId");
+	}
+	if (sys && (w->control_set = ws_system_current_control_set(sys))) {
+		char *p;
+		ws_key k;
+
+		p = reg_asprintf("%s\\Control\\Session Manager\\Environment", w->control_set);
+		w->arch = p ? get_str(sys, p, "PROCESSOR_ARCHITECTURE") : NULL;
+		free(p);
+		p = reg_asprintf("%s\\Control\\ComputerName\\ComputerName", w->control_set);
+		w->computer_name = p ? get_str(sys, p, "ComputerName") : NULL;
+		free(p);
+		p = reg_asprintf("%s\\Services\\Tcpip\\Parameters", w->control_set);
+		if (p) {
+			w->domain = get_str(sys, p, "Domain");
+			if (!w->domain)
+				w->domain = get_str(sys, p, "NV Domain");
+		}
+		free(p);
+		p = reg_asprintf("%s\\Control\\CloudDomainJoin\\JoinInfo", w->control_set);
+		if (p && !ws_key_open(sys, p, &k)) {
+			ws_key *kids;
+			size_t n;
+			if (!ws_key_subkeys(sys, k, &kids, &n)) {
+				if (n) {
+					struct ws_reg_value v;
+					w->entra_joined = 1;
+					if (!ws_key_get_value(sys, kids[0], "TenantId", &v)) {
+						ws_reg_value_string(&v, &w->entra_tenant);
+						ws_reg_value_clear(&v);
+					}
+				}
+				free(kids);
+			}
+		}
+		free(p);
+	}
+	if (!w->arch && sw) {
+		ws_key k;
+		if (!ws_key_open(sw, "Wow6432Node", &k))
+			w->arch = strdup("AMD64");   /* a hint: 64-bit Windows has a 32-bit view */
+	}
+	return WS_REG_OK;
+}
+
+/* ---- ProfileList ---- */
+
+void
+ws_profiles_free(struct ws_profile *p, size_t n)
+{
+	for (size_t i = 0; p && i < n; i++) {
+		free(p[i].sid);
+		free(p[i].image_path_raw);
+		free(p[i].image_path);
+	}
+	free(p);
+}
+
+static char *
+expand_system(const char *s)
+{
+	static const char *const vars[] = {
+		"SystemDrive", "C:", "SystemRoot", "C:\\Windows", "windir", "C:\\Windows",
+		"ProgramData", "C:\\ProgramData", "ALLUSERSPROFILE", "C:\\ProgramData",
+	};
+	return expand_vars(s, vars, sizeof(vars) / sizeof(vars[0]) / 2);
+}
+
+int
+ws_facts_profiles(ws_hive *sw, struct ws_profile **out, size_t *n)
+{
+	ws_key pl, *kids;
+	size_t nk;
+	struct ws_profile *v;
+	int e;
+
+	*out = NULL;
+	*n = 0;
+	e = ws_key_open(sw, "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", &pl);
+	if (e)
+		return e;
+	e = ws_key_subkeys(sw, pl, &kids, &nk);
+	if (e)
+		return e;
+	v = calloc(nk + 1, sizeof(*v));
+	if (!v) {
+		free(kids);
+		return WS_REG_ENOMEM;
+	}
+	for (size_t i = 0; i < nk; i++) {
+		struct ws_profile *p = &v[*n];
+		struct ws_reg_value val;
+		uint32_t lo, hi;
+		char *name = ws_key_name(sw, kids[i]);
+		size_t len;
+
+		if (!name)
+			continue;
+		len = strlen(name);
+		if (len > 4 && !strcasecmp(name + len - 4, ".bak")) {
+			p->is_bak = 1;
+			name[len - 4] = 0;
+		}
+		p->sid = name;
+		p->image_path_raw = NULL;
+		if (!ws_key_get_value(sw, kids[i], "ProfileImagePath", &val)) {
+			ws_reg_value_string(&val, &p->image_path_raw);
+			ws_reg_value_clear(&val);
+		}
+		if (p->image_path_raw)
+			p->image_path = expand_system(p->image_path_raw);
+		get_u32(sw, kids[i], "State", &p->state);
+		get_u32(sw, kids[i], "Flags", &p->flags);
+		if (!get_u32(sw, kids[i], "LocalProfileLoadTimeLow", &lo) &&
+		    !get_u32(sw, kids[i], "LocalProfileLoadTimeHigh", &hi))
+			p->load_time = (int64_t)((uint64_t)hi << 32 | lo);
+		if (!get_u32(sw, kids[i], "LocalProfileUnloadTimeLow", &lo) &&
+		    !get_u32(sw, kids[i], "LocalProfileUnloadTimeHigh", &hi))
+			p->unload_time = (int64_t)((uint64_t)hi << 32 | lo);
+		p->sid_ok = 1;
+		if (!ws_key_get_value(sw, kids[i], "Sid", &val)) {
+			char *s = ws_sid_to_string(val.data, val.len);
+			p->sid_ok = s && !strcasecmp(s, p->sid);
+			free(s);
+			ws_reg_value_clear(&val);
+		}
+		p->is_temp = (p->state & WS_PROFILE_STATE_TEMP) != 0;
+		if (p->image_path) {
+			const char *b = strrchr(p->image_path, '\\');
+			if (b && !strncasecmp(b + 1, "TEMP", 4) &&
+			    (b[5] == 0 || b[5] == '.'))
+				p->is_temp = 1;
+		}
+		(*n)++;
+	}
+	free(kids);
+	*out = v;
+	return WS_REG_OK;
+}
+
+/* ---- SAM ---- */
+
+void
+ws_local_users_free(struct ws_local_user *u, size_t n)
+{
+	for (size_t i = 0; u && i < n; i++) {
+		free(u[i].name);
+		free(u[i].full_name);
+		free(u[i].comment);
+	}
+	free(u);
+}
+
+/* One string of the V value: its table entry at `at` (offset, length), data at 0xCC + offset. */
+static char *
+v_string(const struct ws_reg_value *v, size_t at)
+{
+	uint32_t off, len;
+
+	if (v->len < 0xCC || at + 8 > v->len)
+		return NULL;
+	off = rd32(v->data + at);
+	len = rd32(v->data + at + 4);
+	if (!len || (uint64_t)0xCC + off + len > v->len)
+		return NULL;
+	char *s = ws_utf16le_to_utf8(v->data + 0xCC + off, len);
+	if (s && !*s) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+int
+ws_facts_sam_users(ws_hive *sam, struct ws_local_user **out, size_t *n)
+{
+	ws_key names, users, *kids;
+	size_t nk;
+	struct ws_local_user *u;
+	int e;
+
+	*out = NULL;
+	*n = 0;
+	if ((e = ws_key_open(sam, "SAM\\Domains\\Account\\Users\\Names", &names)) ||
+	    (e = ws_key_open(sam, "SAM\\Domains\\Account\\Users", &users)))
+		return e;
+	if ((e = ws_key_subkeys(sam, names, &kids, &nk)))
+		return e;
+	u = calloc(nk + 1, sizeof(*u));
+	if (!u) {
+		free(kids);
+		return WS_REG_ENOMEM;
+	}
+	for (size_t i = 0; i < nk; i++) {
+		struct ws_local_user *x = &u[*n];
+		hive_value_h dv = hivex_node_get_value(sam->hx, kids[i], "");
+		hive_type t;
+		size_t len;
+		char rid[16];
+		ws_key uk;
+
+		x->name = ws_key_name(sam, kids[i]);
+		if (!x->name)
+			continue;
+		/* The RID is the *type* of the default value of Names\<name>. */
+		if (dv && hivex_value_type(sam->hx, dv, &t, &len) == 0)
+			x->rid = (uint32_t)t;
+		snprintf(rid, sizeof(rid), "%08X", x->rid);
+		if (x->rid && !ws_key_child(sam, users, rid, &uk)) {
+			struct ws_reg_value v;
+			if (!ws_key_get_value(sam, uk, "F", &v)) {
+				if (v.len >= 0x3A)
+					x->disabled = (v.data[0x38] & 0x01) != 0;
+				if (v.len >= 0x10)
+					x->last_logon = (int64_t)rd64(v.data + 0x08);
+				ws_reg_value_clear(&v);
+			}
+			if (!ws_key_get_value(sam, uk, "V", &v)) {
+				x->full_name = v_string(&v, 0x18);
+				x->comment = v_string(&v, 0x24);
+				ws_reg_value_clear(&v);
+			}
+		}
+		(*n)++;
+	}
+	free(kids);
+	*out = u;
+	return WS_REG_OK;
+}
+
+/* ---- user folders ---- */
+
+void
+ws_user_folders_free(struct ws_user_folder *f, size_t n)
+{
+	for (size_t i = 0; f && i < n; i++) {
+		free(f[i].name);
+		free(f[i].raw);
+		free(f[i].path);
+	}
+	free(f);
+}
+
+int
+ws_facts_user_folders(ws_hive *nt, const char *profile, struct ws_user_folder **out, size_t *n)
+{
+	static const char usf[] = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\User Shell Folders";
+	static const char sf[] = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Shell Folders";
+	const char *paths[2] = { usf, sf };
+	const char *sources[2] = { "User Shell Folders", "Shell Folders" };
+	char *onedrive = get_str(nt, "Environment", "OneDrive");
+	struct ws_user_folder *v = NULL;
+	size_t cnt = 0, cap = 0;
+	int e = WS_REG_OK, found_any = 0;
+
+	if (!onedrive)
+		onedrive = get_str(nt, "Software\\Microsoft\\OneDrive", "UserFolder");
+	const char *vars[] = {
+		"USERPROFILE", profile, "OneDrive", onedrive, "SystemDrive", "C:",
+		"SystemRoot", "C:\\Windows", "windir", "C:\\Windows", "HOMEDRIVE", "C:",
+	};
+	*out = NULL;
+	*n = 0;
+	for (int pass = 0; pass < 2 && !e; pass++) {
+		struct ws_reg_value *vals;
+		size_t nv;
+		ws_key k;
+
+		if (ws_key_open(nt, paths[pass], &k) || ws_key_values(nt, k, &vals, &nv))
+			continue;
+		found_any = 1;
+		for (size_t i = 0; i < nv && !e; i++) {
+			char *raw = NULL;
+			size_t j;
+
+			if (!*vals[i].name || ws_reg_value_string(&vals[i], &raw))
+				continue;
+			for (j = 0; j < cnt; j++)
+				if (!strcasecmp(v[j].name, vals[i].name))
+					break;
+			if (j < cnt) {          /* User Shell Folders wins */
+				free(raw);
+				continue;
+			}
+			if (cnt == cap) {
+				size_t nc = cap ? cap * 2 : 32;
+				struct ws_user_folder *nvp = realloc(v, nc * sizeof(*nvp));
+				if (!nvp) {
+					free(raw);
+					e = WS_REG_ENOMEM;
+					break;
+				}
+				v = nvp;
+				cap = nc;
+			}
+			struct ws_user_folder *f = &v[cnt];
+			memset(f, 0, sizeof(*f));
+			f->name = strdup(vals[i].name);
+			f->raw = raw;
+			f->path = expand_vars(raw, vars, sizeof(vars) / sizeof(vars[0]) / 2);
+			f->source = sources[pass];
+			if (!f->name || !f->path) {
+				free(f->name);
+				free(f->raw);
+				free(f->path);
+				e = WS_REG_ENOMEM;
+				break;
+			}
+			f->is_unc = f->path[0] == '\\' && f->path[1] == '\\';
+			f->onedrive = strcasestr(f->path, "\\OneDrive") != NULL ||
+				      (onedrive && !strncasecmp(f->path, onedrive, strlen(onedrive)));
+			cnt++;
+		}
+		ws_reg_values_free(vals, nv);
+	}
+	free(onedrive);
+	if (e) {
+		ws_user_folders_free(v, cnt);
+		return e;
+	}
+	if (!found_any) {
+		free(v);
+		reg_seterr(nt, "hive has neither User Shell Folders nor Shell Folders");
+		return WS_REG_ENOTFOUND;
+	}
+	*out = v;
+	*n = cnt;
+	return WS_REG_OK;
+}
+
+/* ---- name hints ---- */
+
+void
+ws_name_hints_free(struct ws_name_hint *h, size_t n)
+{
+	for (size_t i = 0; h && i < n; i++) {
+		free(h[i].name);
+		free(h[i].source);
+	}
+	free(h);
+}
+
+static int
+add_hint(struct ws_name_hint **v, size_t *n, char *name, const char *source)
+{
+	struct ws_name_hint *nv;
+
+	if (!name)
+		return 0;
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i].source, source) && !strcasecmp((*v)[i].name, name)) {
+			free(name);
+			return 0;
+		}
+	nv = realloc(*v, (*n + 1) * sizeof(*nv));
+	if (!nv) {
+		free(name);
+		return -1;
+	}
+	*v = nv;
+	nv[*n].name = name;
+	nv[*n].source = strdup(source);
+	if (!nv[*n].source) {
+		free(name);
+		return -1;
+	}
+	(*n)++;
+	return 0;
+}
+
+/* "C:\Users\tony\Desktop" -> "tony" */
+static char *
+profile_dir_name(const char *path)
+{
+	const char *p = strcasestr(path, "\\Users\\");
+	const char *q;
+
+	if (!p)
+		p = strcasestr(path, "\\Documents and Settings\\");
+	if (!p)
+		return NULL;
+	p = strchr(p + 1, '\\') + 1;
+	q = strchr(p, '\\');
+	return q ? strndup(p, (size_t)(q - p)) : strdup(p);
+}
+
+int
+ws_facts_name_hints(ws_hive *nt, struct ws_name_hint **out, size_t *n)
+{
+	static const char *const sf_names[] = { "Desktop", "Personal", "AppData", "Local AppData" };
+	struct ws_name_hint *v = NULL;
+	size_t cnt = 0;
+	ws_key k;
+	int fail = 0;
+
+	fail |= add_hint(&v, &cnt, get_str(nt, "Volatile Environment", "USERNAME"),
+			 "Volatile Environment\\USERNAME");
+	fail |= add_hint(&v, &cnt, get_str(nt, "Volatile Environment", "USERDOMAIN"),
+			 "Volatile Environment\\USERDOMAIN");
+	fail |= add_hint(&v, &cnt, get_str(nt, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer",
+					     "Logon User Name"), "Explorer\\Logon User Name");
+	fail |= add_hint(&v, &cnt, get_str(nt, "Software\\Microsoft\\Office\\Common\\UserInfo", "UserName"),
+			 "Office\\Common\\UserInfo\\UserName");
+	if (!ws_key_open(nt, "Software\\Microsoft\\IdentityCRL\\UserExtendedProperties", &k)) {
+		ws_key *kids;
+		size_t nk;
+		if (!ws_key_subkeys(nt, k, &kids, &nk)) {
+			for (size_t i = 0; i < nk; i++)
+				fail |= add_hint(&v, &cnt, ws_key_name(nt, kids[i]),
+						 "IdentityCRL\\UserExtendedProperties (Microsoft account)");
+			free(kids);
+		}
+	}
+	for (size_t i = 0; i < sizeof(sf_names) / sizeof(sf_names[0]); i++) {
+		char *p = get_str(nt, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Shell Folders",
+				  sf_names[i]);
+		if (p)
+			fail |= add_hint(&v, &cnt, profile_dir_name(p), "Shell Folders (profile folder name)");
+		free(p);
+	}
+	if (fail) {
+		ws_name_hints_free(v, cnt);
+		return WS_REG_ENOMEM;
+	}
+	*out = v;
+	*n = cnt;
+	return WS_REG_OK;
+}

@@ -1,0 +1,610 @@
+/*
+ * Reading keys and values: lookup by path (case-insensitive), enumeration,
+ * walking, MigXML-like patterns, and decoding of value data.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "registry/reg_internal.h"
+
+#define MAX_DEPTH 512           /* deeper than any real hive; stops cycles */
+
+void
+ws_reg_value_clear(struct ws_reg_value *v)
+{
+	if (!v)
+		return;
+	free(v->name);
+	free(v->data);
+	memset(v, 0, sizeof(*v));
+}
+
+void
+ws_reg_values_free(struct ws_reg_value *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		ws_reg_value_clear(&v[i]);
+	free(v);
+}
+
+ws_key
+ws_hive_root(ws_hive *h)
+{
+	return hivex_root(h->hx);
+}
+
+int
+ws_key_child(ws_hive *h, ws_key parent, const char *name, ws_key *out)
+{
+	hive_node_h c;
+
+	errno = 0;
+	c = hivex_node_get_child(h->hx, parent, name);
+	if (!c) {
+		if (errno) {
+			reg_seterr(h, "cannot read subkeys: %s", strerror(errno));
+			return WS_REG_EFORMAT;
+		}
+		reg_seterr(h, "no subkey '%s'", name);
+		return WS_REG_ENOTFOUND;
+	}
+	*out = c;
+	return WS_REG_OK;
+}
+
+int
+ws_key_open(ws_hive *h, const char *path, ws_key *out)
+{
+	char *copy = strdup(path ? path : ""), *save = NULL, *tok;
+	ws_key k = hivex_root(h->hx);
+	int e = WS_REG_OK;
+
+	if (!copy)
+		return WS_REG_ENOMEM;
+	if (!k) {
+		free(copy);
+		reg_seterr(h, "hive has no root key");
+		return WS_REG_EFORMAT;
+	}
+	for (tok = strtok_r(copy, "\\", &save); tok; tok = strtok_r(NULL, "\\", &save)) {
+		e = ws_key_child(h, k, tok, &k);
+		if (e) {
+			reg_seterr(h, "key '%s' not found (no '%s')", path, tok);
+			break;
+		}
+	}
+	free(copy);
+	if (!e)
+		*out = k;
+	return e;
+}
+
+char *
+ws_key_name(ws_hive *h, ws_key k)
+{
+	return hivex_node_name(h->hx, k);
+}
+
+int64_t
+ws_key_timestamp(ws_hive *h, ws_key k)
+{
+	return hivex_node_timestamp(h->hx, k);
+}
+
+int
+ws_key_subkeys(ws_hive *h, ws_key k, ws_key **out, size_t *n)
+{
+	hive_node_h *c = hivex_node_children(h->hx, k);
+	size_t i;
+
+	if (!c) {
+		reg_seterr(h, "cannot list subkeys: %s", strerror(errno));
+		return WS_REG_EFORMAT;
+	}
+	for (i = 0; c[i]; i++)
+		;
+	*out = malloc((i + 1) * sizeof(**out));
+	if (!*out) {
+		free(c);
+		return WS_REG_ENOMEM;
+	}
+	for (size_t j = 0; j < i; j++)
+		(*out)[j] = c[j];
+	(*out)[i] = 0;
+	*n = i;
+	free(c);
+	return WS_REG_OK;
+}
+
+static int
+read_value(ws_hive *h, hive_value_h v, struct ws_reg_value *out)
+{
+	hive_type t;
+	size_t len = 0;
+	char *data;
+
+	memset(out, 0, sizeof(*out));
+	out->name = hivex_value_key(h->hx, v);
+	if (!out->name) {
+		reg_seterr(h, "cannot read a value name: %s", strerror(errno));
+		return WS_REG_EFORMAT;
+	}
+	data = hivex_value_value(h->hx, v, &t, &len);
+	if (!data) {
+		reg_seterr(h, "cannot read value '%s': %s", out->name, strerror(errno));
+		ws_reg_value_clear(out);
+		return WS_REG_EFORMAT;
+	}
+	out->type = (uint32_t)t;
+	out->data = (uint8_t *)data;
+	out->len = len;
+	return WS_REG_OK;
+}
+
+int
+ws_key_values(ws_hive *h, ws_key k, struct ws_reg_value **out, size_t *n)
+{
+	hive_value_h *vals = hivex_node_values(h->hx, k);
+	size_t i, cnt;
+	int e = WS_REG_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (!vals) {
+		reg_seterr(h, "cannot list values: %s", strerror(errno));
+		return WS_REG_EFORMAT;
+	}
+	for (cnt = 0; vals[cnt]; cnt++)
+		;
+	*out = calloc(cnt + 1, sizeof(**out));
+	if (!*out) {
+		free(vals);
+		return WS_REG_ENOMEM;
+	}
+	for (i = 0; i < cnt && !e; i++)
+		e = read_value(h, vals[i], &(*out)[i]);
+	free(vals);
+	if (e) {
+		ws_reg_values_free(*out, cnt);
+		*out = NULL;
+		return e;
+	}
+	*n = cnt;
+	return WS_REG_OK;
+}
+
+int
+ws_key_get_value(ws_hive *h, ws_key k, const char *name, struct ws_reg_value *out)
+{
+	hive_value_h *vals = hivex_node_values(h->hx, k);
+	int e = WS_REG_ENOTFOUND;
+
+	memset(out, 0, sizeof(*out));   /* safe to clear whatever happens */
+	if (!name)
+		name = "";
+	if (!vals) {
+		reg_seterr(h, "cannot list values: %s", strerror(errno));
+		return WS_REG_EFORMAT;
+	}
+	for (size_t i = 0; vals[i]; i++) {
+		char *vn = hivex_value_key(h->hx, vals[i]);
+		int same = vn && strcasecmp(vn, name) == 0;
+		free(vn);
+		if (same) {
+			e = read_value(h, vals[i], out);
+			break;
+		}
+	}
+	free(vals);
+	if (e == WS_REG_ENOTFOUND)
+		reg_seterr(h, "no value '%s'", name);
+	return e;
+}
+
+int
+ws_hive_get_value(ws_hive *h, const char *key_path, const char *name, struct ws_reg_value *out)
+{
+	ws_key k;
+	int e;
+
+	memset(out, 0, sizeof(*out));
+	e = ws_key_open(h, key_path, &k);
+	return e ? e : ws_key_get_value(h, k, name, out);
+}
+
+static int
+walk(ws_hive *h, ws_key k, const char *path, ws_key_cb cb, void *opaque, int depth)
+{
+	ws_key *kids = NULL;
+	size_t n = 0;
+	int r;
+
+	r = cb(h, k, path, opaque);
+	if (r)
+		return r;
+	if (depth >= MAX_DEPTH) {
+		reg_seterr(h, "key '%s' is nested too deep", path);
+		return WS_REG_EFORMAT;
+	}
+	r = ws_key_subkeys(h, k, &kids, &n);
+	for (size_t i = 0; !r && i < n; i++) {
+		char *name = hivex_node_name(h->hx, kids[i]);
+		char *sub = name ? reg_asprintf("%s%s%s", path, *path ? "\\" : "", name) : NULL;
+		if (!sub)
+			r = name ? WS_REG_ENOMEM : WS_REG_EFORMAT;
+		else
+			r = walk(h, kids[i], sub, cb, opaque, depth + 1);
+		free(name);
+		free(sub);
+	}
+	free(kids);
+	return r;
+}
+
+int
+ws_hive_walk(ws_hive *h, ws_key start, const char *start_path, ws_key_cb cb, void *opaque)
+{
+	return walk(h, start ? start : hivex_root(h->hx), start_path ? start_path : "", cb, opaque, 0);
+}
+
+int
+ws_reg_glob(const char *p, const char *s)
+{
+	const char *star = NULL, *resume = NULL;
+
+	while (*s) {
+		if (*p == '*') {
+			star = p++;
+			resume = s;
+		} else if (*p == '?' || (*p && tolower((unsigned char)*p) == tolower((unsigned char)*s))) {
+			p++;
+			s++;
+		} else if (star) {
+			p = star + 1;
+			s = ++resume;
+		} else {
+			return 0;
+		}
+	}
+	while (*p == '*')
+		p++;
+	return *p == 0;
+}
+
+struct match_ctx {
+	char **comps;
+	size_t ncomps;
+	const char *value_pat;  /* NULL = keys only */
+	ws_match_cb cb;
+	void *opaque;
+};
+
+static int
+emit(ws_hive *h, ws_key k, const char *path, struct match_ctx *m)
+{
+	struct ws_reg_value *vals;
+	size_t n;
+	int r;
+
+	if (!m->value_pat)
+		return m->cb(h, path, k, NULL, m->opaque);
+	r = ws_key_values(h, k, &vals, &n);
+	if (r)
+		return r;
+	for (size_t i = 0; !r && i < n; i++)
+		if (ws_reg_glob(m->value_pat, vals[i].name))
+			r = m->cb(h, path, k, &vals[i], m->opaque);
+	ws_reg_values_free(vals, n);
+	return r;
+}
+
+static int
+emit_cb(ws_hive *h, ws_key k, const char *path, void *opaque)
+{
+	return emit(h, k, path, opaque);
+}
+
+static int
+match_from(ws_hive *h, ws_key k, const char *path, size_t i, struct match_ctx *m)
+{
+	const char *c;
+	int r = 0;
+
+	if (i == m->ncomps)
+		return emit(h, k, path, m);
+	c = m->comps[i];
+	if (!strcmp(c, "*") && i + 1 == m->ncomps)
+		return ws_hive_walk(h, k, path, emit_cb, m);
+	if (!strpbrk(c, "*?")) {
+		ws_key child;
+		char *sub;
+		if (ws_key_child(h, k, c, &child))
+			return 0;
+		{
+			char *name = hivex_node_name(h->hx, child);
+			sub = reg_asprintf("%s%s%s", path, *path ? "\\" : "", name ? name : c);
+			free(name);
+		}
+		if (!sub)
+			return WS_REG_ENOMEM;
+		r = match_from(h, child, sub, i + 1, m);
+		free(sub);
+		return r;
+	}
+	ws_key *kids;
+	size_t n;
+	r = ws_key_subkeys(h, k, &kids, &n);
+	for (size_t j = 0; !r && j < n; j++) {
+		char *name = hivex_node_name(h->hx, kids[j]);
+		if (name && ws_reg_glob(c, name)) {
+			char *sub = reg_asprintf("%s%s%s", path, *path ? "\\" : "", name);
+			r = sub ? match_from(h, kids[j], sub, i + 1, m) : WS_REG_ENOMEM;
+			free(sub);
+		}
+		free(name);
+	}
+	free(kids);
+	return r;
+}
+
+int
+ws_hive_match(ws_hive *h, const char *pattern, ws_match_cb cb, void *opaque)
+{
+	struct match_ctx m = { .cb = cb, .opaque = opaque };
+	char *keyp = strdup(pattern), *br, *save = NULL, *tok, *end;
+	int r = WS_REG_OK;
+
+	if (!keyp)
+		return WS_REG_ENOMEM;
+	br = strrchr(keyp, '[');
+	if (br) {
+		end = strrchr(br, ']');
+		if (!end) {
+			free(keyp);
+			reg_seterr(h, "pattern '%s' has '[' without ']'", pattern);
+			return WS_REG_EINVAL;
+		}
+		*end = 0;
+		m.value_pat = br + 1;
+		*br = 0;
+	}
+	/* trim the blanks between key and "[value]" */
+	for (end = keyp + strlen(keyp); end > keyp && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		end[-1] = 0;
+	m.comps = calloc(strlen(keyp) / 2 + 2, sizeof(*m.comps));
+	if (!m.comps) {
+		free(keyp);
+		return WS_REG_ENOMEM;
+	}
+	for (tok = strtok_r(keyp, "\\", &save); tok; tok = strtok_r(NULL, "\\", &save))
+		m.comps[m.ncomps++] = tok;
+	r = match_from(h, hivex_root(h->hx), "", 0, &m);
+	free(m.comps);
+	free(keyp);
+	return r;
+}
+
+/* ---- decoding ---- */
+
+char *
+ws_utf16le_to_utf8(const uint8_t *p, size_t len)
+{
+	size_t n = len / 2, o = 0;
+	char *out = malloc(n * 3 + 1);
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t c = (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
+		if (c == 0)
+			break;
+		if (c >= 0xD800 && c < 0xDC00 && i + 1 < n) {
+			uint32_t d = (uint32_t)p[2 * i + 2] | (uint32_t)p[2 * i + 3] << 8;
+			if (d >= 0xDC00 && d < 0xE000) {
+				c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
+				i++;
+			} else {
+				c = 0xFFFD;
+			}
+		} else if (c >= 0xD800 && c < 0xE000) {
+			c = 0xFFFD;
+		}
+		if (c < 0x80) {
+			out[o++] = (char)c;
+		} else if (c < 0x800) {
+			out[o++] = (char)(0xC0 | c >> 6);
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else if (c < 0x10000) {
+			out[o++] = (char)(0xE0 | c >> 12);
+			out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		} else {
+			out[o++] = (char)(0xF0 | c >> 18);
+			out[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
+			out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+			out[o++] = (char)(0x80 | (c & 0x3F));
+		}
+	}
+	out[o] = 0;
+	return out;
+}
+
+uint8_t *
+ws_utf8_to_utf16le(const char *s, size_t *len_out)
+{
+	size_t n = strlen(s), o = 0;
+	uint8_t *out = malloc(n * 4 + 2);
+	const unsigned char *p = (const unsigned char *)s;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		uint32_t c;
+		if (*p < 0x80) {
+			c = *p++;
+		} else if ((*p & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
+			c = (uint32_t)(*p & 0x1F) << 6 | (p[1] & 0x3F);
+			p += 2;
+		} else if ((*p & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
+			c = (uint32_t)(*p & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+			p += 3;
+		} else if ((*p & 0xF8) == 0xF0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
+			   (p[3] & 0xC0) == 0x80) {
+			c = (uint32_t)(*p & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+			    (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+			p += 4;
+		} else {
+			c = 0xFFFD;
+			p++;
+		}
+		if (c >= 0x10000) {
+			uint32_t hi = 0xD800 + ((c - 0x10000) >> 10), lo = 0xDC00 + ((c - 0x10000) & 0x3FF);
+			out[o++] = (uint8_t)hi;
+			out[o++] = (uint8_t)(hi >> 8);
+			c = lo;
+		}
+		out[o++] = (uint8_t)c;
+		out[o++] = (uint8_t)(c >> 8);
+	}
+	out[o++] = 0;
+	out[o++] = 0;
+	*len_out = o;
+	return out;
+}
+
+int
+ws_reg_value_string(const struct ws_reg_value *v, char **out)
+{
+	if (v->type != WS_REG_SZ && v->type != WS_REG_EXPAND_SZ && v->type != WS_REG_LINK &&
+	    v->type != WS_REG_MULTI_SZ)
+		return WS_REG_ETYPE;
+	*out = ws_utf16le_to_utf8(v->data, v->len);
+	return *out ? WS_REG_OK : WS_REG_ENOMEM;
+}
+
+int
+ws_reg_value_multi(const struct ws_reg_value *v, char ***out, size_t *n)
+{
+	size_t cnt = 0, i = 0, words = v->len / 2;
+	char **arr;
+
+	if (v->type != WS_REG_MULTI_SZ && v->type != WS_REG_SZ && v->type != WS_REG_EXPAND_SZ)
+		return WS_REG_ETYPE;
+	arr = calloc(words / 2 + 2, sizeof(*arr));
+	if (!arr)
+		return WS_REG_ENOMEM;
+	while (i < words) {
+		size_t start = i;
+		while (i < words && (v->data[2 * i] | v->data[2 * i + 1]))
+			i++;
+		if (i == start)
+			break;          /* empty string: end of the list */
+		arr[cnt] = ws_utf16le_to_utf8(v->data + 2 * start, 2 * (i - start));
+		if (!arr[cnt]) {
+			for (size_t j = 0; j < cnt; j++)
+				free(arr[j]);
+			free(arr);
+			return WS_REG_ENOMEM;
+		}
+		cnt++;
+		i++;
+	}
+	*out = arr;
+	*n = cnt;
+	return WS_REG_OK;
+}
+
+int
+ws_reg_value_u32(const struct ws_reg_value *v, uint32_t *out)
+{
+	if (v->len < 4)
+		return WS_REG_ETYPE;
+	if (v->type == WS_REG_DWORD || ((v->type == WS_REG_BINARY || v->type == WS_REG_NONE) && v->len == 4))
+		*out = rd32(v->data);
+	else if (v->type == WS_REG_DWORD_BIG_ENDIAN)
+		*out = (uint32_t)v->data[0] << 24 | (uint32_t)v->data[1] << 16 |
+		       (uint32_t)v->data[2] << 8 | v->data[3];
+	else
+		return WS_REG_ETYPE;
+	return WS_REG_OK;
+}
+
+int
+ws_reg_value_u64(const struct ws_reg_value *v, uint64_t *out)
+{
+	uint32_t d;
+
+	if ((v->type == WS_REG_QWORD || v->type == WS_REG_BINARY) && v->len == 8) {
+		*out = rd64(v->data);
+		return WS_REG_OK;
+	}
+	if (v->type == WS_REG_QWORD && v->len > 8) {
+		*out = rd64(v->data);
+		return WS_REG_OK;
+	}
+	if (ws_reg_value_u32(v, &d) == WS_REG_OK) {
+		*out = d;
+		return WS_REG_OK;
+	}
+	return WS_REG_ETYPE;
+}
+
+char *
+ws_reg_value_format(const struct ws_reg_value *v)
+{
+	char *s = NULL;
+	uint32_t d;
+	uint64_t q;
+
+	switch (v->type) {
+	case WS_REG_SZ:
+	case WS_REG_EXPAND_SZ:
+	case WS_REG_LINK:
+		return ws_utf16le_to_utf8(v->data, v->len);
+	case WS_REG_MULTI_SZ: {
+		char **arr;
+		size_t n, total = 1;
+		if (ws_reg_value_multi(v, &arr, &n))
+			break;
+		for (size_t i = 0; i < n; i++)
+			total += strlen(arr[i]) + 2;
+		s = malloc(total);
+		if (s) {
+			s[0] = 0;
+			for (size_t i = 0; i < n; i++) {
+				if (i)
+					strcat(s, "\\0");
+				strcat(s, arr[i]);
+			}
+		}
+		for (size_t i = 0; i < n; i++)
+			free(arr[i]);
+		free(arr);
+		return s;
+	}
+	case WS_REG_DWORD:
+	case WS_REG_DWORD_BIG_ENDIAN:
+		if (v->len == 4 && ws_reg_value_u32(v, &d) == WS_REG_OK)
+			return reg_asprintf("0x%" PRIx32, d);
+		break;
+	case WS_REG_QWORD:
+		if (v->len == 8 && ws_reg_value_u64(v, &q) == WS_REG_OK)
+			return reg_asprintf("0x%" PRIx64, q);
+		break;
+	default:
+		break;
+	}
+	/* raw: hex digits, as `reg query` prints REG_BINARY */
+	s = malloc(v->len * 2 + 1);
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < v->len; i++)
+		sprintf(s + 2 * i, "%02X", v->data[i]);
+	s[2 * v->len] = 0;
+	return s;
+}

@@ -1,0 +1,76 @@
+/*
+ * Internals of the registry module shared between its .c files.  Only files
+ * in registry/ include this; it is the one place hivex.h is included.
+ */
+#ifndef WINSTATE_REGISTRY_INTERNAL_H
+#define WINSTATE_REGISTRY_INTERNAL_H
+
+#include <hivex.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "registry/registry.h"
+
+#define REGF_BASE_BLOCK 4096u
+#define REGF_SECTOR 512u
+
+struct ws_hive {
+	hive_h *hx;
+	char *src_path;         /* what the caller opened */
+	char *tmp_path;         /* private replayed copy, unlinked at close */
+	unsigned flags;
+	struct ws_replay_report report;
+	char errmsg[320];
+};
+
+struct ws_hive_set_entry {
+	enum ws_hive_kind kind;
+	char *sid;
+	char *path;
+	ws_hive *hive;
+	int open_failed;
+};
+
+struct ws_hive_set {
+	struct ws_hive_set_entry *e;
+	size_t n;
+	char *current_sid;
+	char errmsg[320];
+};
+
+void reg_seterr(ws_hive *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+rd64(const uint8_t *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+static inline void
+wr32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+/* Read a whole file into memory (*len bytes); NULL + errno on failure. */
+uint8_t *reg_read_file(const char *path, size_t *len);
+int reg_write_file(const char *path, const uint8_t *buf, size_t len);
+/* Find dir/<name> case-insensitively; malloc'd path or NULL. */
+char *reg_find_beside(const char *file_path, const char *suffix);
+/* Make a private temporary file path (file created, empty). */
+char *reg_make_temp(const char *tag);
+/* Case-insensitive ASCII/UTF-8 compare (ASCII folding only). */
+int reg_strcaseeq(const char *a, const char *b);
+char *reg_strdup(const char *s);
+char *reg_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,359 @@
+/* Hive sets (path mapping) and facts about an offline Windows. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry/registry.h"
+#include "tests/unit/registry/helpers.h"
+
+static void
+teardown(void)
+{
+	t_cleanup();
+}
+
+TestSuite(registry_facts, .fini = teardown);
+
+/* Build a small hive with hivex through our write API, committed to path. */
+static ws_hive *
+new_hive(const char *name, char *path, size_t pathsz)
+{
+	char in[4200];
+	int err;
+	char msg[320];
+
+	snprintf(in, sizeof(in), "%s/%s.empty", t_tmpdir(), name);
+	snprintf(path, pathsz, "%s/%s", t_tmpdir(), name);
+	cr_assert_eq(t_write_min_hive(in, "ROOT"), 0);
+	ws_hive *h = ws_hive_open(in, WS_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
+	cr_assert(h, "%s", msg);
+	return h;
+}
+
+static void
+set_sz(ws_hive *h, const char *key, const char *name, const char *val)
+{
+	ws_key k;
+	cr_assert_eq(ws_key_create(h, key, &k), 0);
+	cr_assert_eq(ws_key_set_string(h, k, name, WS_REG_SZ, val), 0);
+}
+
+static void
+set_dw(ws_hive *h, const char *key, const char *name, uint32_t val)
+{
+	ws_key k;
+	cr_assert_eq(ws_key_create(h, key, &k), 0);
+	cr_assert_eq(ws_key_set_dword(h, k, name, val), 0);
+}
+
+static void
+done(ws_hive *h, const char *path)
+{
+	cr_assert_eq(ws_hive_commit(h, path), 0, "%s", ws_hive_errmsg(h));
+	ws_hive_close(h);
+}
+
+static ws_hive *
+ro(const char *path)
+{
+	int err;
+	char msg[320];
+	ws_hive *h = ws_hive_open(path, 0, &err, msg, sizeof(msg));
+	cr_assert(h, "%s", msg);
+	return h;
+}
+
+#define SID1 "S-1-5-21-1-2-3-1001"
+
+static void
+build_machine(char *sys, char *sw, char *nt, char *uc)
+{
+	ws_hive *h = new_hive("SYSTEM", sys, 4200);
+	set_dw(h, "Select", "Current", 2);
+	set_sz(h, "ControlSet001\\Control\\ComputerName\\ComputerName", "ComputerName", "OLDNAME");
+	set_sz(h, "ControlSet002\\Control\\ComputerName\\ComputerName", "ComputerName", "PC-42");
+	set_sz(h, "ControlSet002\\Control\\Session Manager\\Environment", "PROCESSOR_ARCHITECTURE", "AMD64");
+	set_sz(h, "ControlSet002\\Services\\Tcpip\\Parameters", "NV Domain", "corp.example");
+	set_sz(h, "ControlSet002\\Control\\CloudDomainJoin\\JoinInfo\\ABCDEF", "TenantId", "tenant-guid");
+	done(h, sys);
+
+	h = new_hive("SOFTWARE", sw, 4200);
+	set_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "ProductName", "Windows 10 Pro");
+	set_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "EditionID", "Professional");
+	set_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "CurrentBuild", "19045");
+	set_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "DisplayVersion", "22H2");
+	set_sz(h, "Vendor\\App", "Bits", "64");
+	set_sz(h, "Wow6432Node\\Vendor\\App", "Bits", "32");
+	struct ws_profile_new p1 = { SID1, "%SystemDrive%\\Users\\tony", 0, 0 };
+	struct ws_profile_new p2 = { "S-1-5-21-1-2-3-1002", "C:\\Users\\TEMP", 0x0800, 0 };
+	cr_assert_eq(ws_profilelist_add(h, &p1), 0);
+	cr_assert_eq(ws_profilelist_add(h, &p2), 0);
+	ws_key k;
+	cr_assert_eq(ws_key_create(h, "Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\S-1-5-21-1-2-3-1003.bak", &k), 0);
+	cr_assert_eq(ws_key_set_string(h, k, "ProfileImagePath", WS_REG_EXPAND_SZ, "C:\\Users\\old"), 0);
+	cr_assert_eq(ws_key_open(h, "Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\" SID1, &k), 0);
+	cr_assert_eq(ws_key_set_dword(h, k, "LocalProfileLoadTimeLow", 0x89abcdef), 0);
+	cr_assert_eq(ws_key_set_dword(h, k, "LocalProfileLoadTimeHigh", 0x01d00000), 0);
+	done(h, sw);
+
+	h = new_hive("NTUSER.DAT", nt, 4200);
+	set_sz(h, "Environment", "OneDrive", "C:\\Users\\tony\\OneDrive");
+	ws_key usf;
+	cr_assert_eq(ws_key_create(h, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\User Shell Folders", &usf), 0);
+	cr_assert_eq(ws_key_set_string(h, usf, "Personal", WS_REG_EXPAND_SZ, "%USERPROFILE%\\Documents"), 0);
+	cr_assert_eq(ws_key_set_string(h, usf, "Desktop", WS_REG_EXPAND_SZ, "%OneDrive%\\Desktop"), 0);
+	cr_assert_eq(ws_key_set_string(h, usf, "My Music", WS_REG_EXPAND_SZ, "\\\\server\\share\\Music"), 0);
+	set_sz(h, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Shell Folders", "Personal", "C:\\Users\\tony\\Documents");
+	set_sz(h, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Shell Folders", "Fonts", "C:\\Windows\\Fonts");
+	set_sz(h, "Volatile Environment", "USERNAME", "tony");
+	set_sz(h, "Volatile Environment", "USERDOMAIN", "CORP");
+	cr_assert_eq(ws_key_create(h, "Software\\Microsoft\\IdentityCRL\\UserExtendedProperties\\tony@example.com", NULL), 0);
+	set_sz(h, "Software\\Vendor\\App", "Bits", "user64");
+	set_sz(h, "Software\\Wow6432Node\\Vendor\\App", "Bits", "user32");
+	done(h, nt);
+
+	h = new_hive("UsrClass.dat", uc, 4200);
+	set_sz(h, ".txt", "", "txtfile");
+	done(h, uc);
+}
+
+static char *
+resolve_str(ws_hive_set *s, const char *path, unsigned view, const char *name)
+{
+	struct ws_reg_location loc;
+	struct ws_reg_value v;
+	char *str = NULL;
+	int e = ws_hive_set_resolve(s, path, view, &loc);
+	cr_assert_eq(e, 0, "%s: %s", path, ws_hive_set_errmsg(s));
+	e = ws_hive_get_value(loc.hive, loc.subpath, name, &v);
+	cr_assert_eq(e, 0, "%s -> %s: %s", path, loc.subpath, ws_hive_errmsg(loc.hive));
+	cr_assert_eq(ws_reg_value_string(&v, &str), 0);
+	ws_reg_value_clear(&v);
+	free(loc.subpath);
+	return str;
+}
+
+#define EXPECT_RESOLVE(set, path, view, name, want)                 \
+	do {                                                        \
+		char *got_ = resolve_str(set, path, view, name);    \
+		cr_expect_str_eq(got_, want, "%s", path);           \
+		free(got_);                                         \
+	} while (0)
+
+Test(registry_facts, hive_set_mapping)
+{
+	char sys[4200], sw[4200], nt[4200], uc[4200];
+	build_machine(sys, sw, nt, uc);
+	ws_hive_set *s = ws_hive_set_new();
+	cr_assert(s);
+	cr_assert_eq(ws_hive_set_add(s, WS_HK_SYSTEM, NULL, sys), 0);
+	cr_assert_eq(ws_hive_set_add(s, WS_HK_SOFTWARE, NULL, sw), 0);
+	cr_assert_eq(ws_hive_set_add(s, WS_HK_NTUSER, SID1, nt), 0);
+	cr_assert_eq(ws_hive_set_add(s, WS_HK_USRCLASS, SID1, uc), 0);
+
+	struct ws_reg_location loc;
+	cr_expect_eq(ws_hive_set_resolve(s, "HKCU\\Software", 0, &loc), WS_REG_ENOTFOUND, "no current user yet");
+	cr_assert_eq(ws_hive_set_current_user(s, SID1), 0);
+
+	EXPECT_RESOLVE(s, "HKLM\\System\\CurrentControlSet\\Control\\ComputerName\\ComputerName", 0,
+		       "ComputerName", "PC-42");
+	EXPECT_RESOLVE(s, "HKEY_LOCAL_MACHINE\\SOFTWARE\\Vendor\\App", 0, "Bits", "64");
+	EXPECT_RESOLVE(s, "HKLM\\Software\\Wow6432Node\\Vendor\\App", 0, "Bits", "32");
+	EXPECT_RESOLVE(s, "HKLM\\Software\\Vendor\\App", WS_VIEW_32, "Bits", "32");
+	EXPECT_RESOLVE(s, "HKCU\\Software\\Vendor\\App", 0, "Bits", "user64");
+	EXPECT_RESOLVE(s, "HKCU\\Software\\Vendor\\App", WS_VIEW_32, "Bits", "user32");
+	EXPECT_RESOLVE(s, "HKCU\\Software\\Classes\\.txt", 0, "", "txtfile");
+	EXPECT_RESOLVE(s, "HKU\\" SID1 "\\Environment", 0, "OneDrive", "C:\\Users\\tony\\OneDrive");
+	EXPECT_RESOLVE(s, "HKU\\" SID1 "_Classes\\.TXT", 0, "", "txtfile");
+
+	cr_expect_eq(ws_hive_set_resolve(s, "HKLM\\SAM\\SAM", 0, &loc), WS_REG_ENOTFOUND);
+	cr_expect(strstr(ws_hive_set_errmsg(s), "no hive file"), "%s", ws_hive_set_errmsg(s));
+	cr_expect_eq(ws_hive_set_resolve(s, "HKU\\S-1-5-21-9-9-9-9\\X", 0, &loc), WS_REG_ENOTFOUND);
+	cr_expect_eq(ws_hive_set_resolve(s, "HKXX\\Foo", 0, &loc), WS_REG_EINVAL);
+	ws_hive_set_free(s);
+}
+
+Test(registry_facts, windows_info_profiles_folders_hints)
+{
+	char sys[4200], sw[4200], nt[4200], uc[4200];
+	build_machine(sys, sw, nt, uc);
+	ws_hive *hs = ro(sys), *hw = ro(sw), *hn = ro(nt);
+
+	struct ws_windows_info w;
+	cr_assert_eq(ws_facts_windows(hw, hs, &w), 0);
+	cr_expect_str_eq(w.product_name, "Windows 10 Pro");
+	cr_expect_str_eq(w.edition_id, "Professional");
+	cr_expect_str_eq(w.current_build, "19045");
+	cr_expect_str_eq(w.display_version, "22H2");
+	cr_expect_str_eq(w.arch, "AMD64");
+	cr_expect_str_eq(w.computer_name, "PC-42");
+	cr_expect_str_eq(w.control_set, "ControlSet002");
+	cr_expect_str_eq(w.domain, "corp.example");
+	cr_expect(w.entra_joined);
+	cr_expect_str_eq(w.entra_tenant, "tenant-guid");
+	ws_windows_info_clear(&w);
+
+	struct ws_profile *p;
+	size_t n;
+	cr_assert_eq(ws_facts_profiles(hw, &p, &n), 0);
+	cr_assert_eq(n, 3);
+	int seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(p[i].sid, SID1)) {
+			seen |= 1;
+			cr_expect_str_eq(p[i].image_path_raw, "%SystemDrive%\\Users\\tony");
+			cr_expect_str_eq(p[i].image_path, "C:\\Users\\tony");
+			cr_expect_eq(p[i].load_time, 0x01d0000089abcdefll);
+			cr_expect(p[i].sid_ok);
+			cr_expect_not(p[i].is_temp);
+			cr_expect_not(p[i].is_bak);
+		} else if (!strcmp(p[i].sid, "S-1-5-21-1-2-3-1002")) {
+			seen |= 2;
+			cr_expect(p[i].is_temp);
+			cr_expect_eq(p[i].state, 0x0800);
+		} else if (!strcmp(p[i].sid, "S-1-5-21-1-2-3-1003")) {
+			seen |= 4;
+			cr_expect(p[i].is_bak);
+		}
+	}
+	cr_expect_eq(seen, 7);
+	ws_profiles_free(p, n);
+
+	struct ws_user_folder *f;
+	cr_assert_eq(ws_facts_user_folders(hn, "C:\\Users\\tony", &f, &n), 0);
+	seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(f[i].name, "Personal")) {
+			seen |= 1;
+			cr_expect_str_eq(f[i].path, "C:\\Users\\tony\\Documents");
+			cr_expect_str_eq(f[i].source, "User Shell Folders");
+		} else if (!strcmp(f[i].name, "Desktop")) {
+			seen |= 2;
+			cr_expect_str_eq(f[i].path, "C:\\Users\\tony\\OneDrive\\Desktop");
+			cr_expect(f[i].onedrive);
+		} else if (!strcmp(f[i].name, "My Music")) {
+			seen |= 4;
+			cr_expect(f[i].is_unc);
+		} else if (!strcmp(f[i].name, "Fonts")) {
+			seen |= 8;
+			cr_expect_str_eq(f[i].source, "Shell Folders");
+		}
+	}
+	cr_expect_eq(seen, 15);
+	ws_user_folders_free(f, n);
+
+	struct ws_name_hint *nh;
+	cr_assert_eq(ws_facts_name_hints(hn, &nh, &n), 0);
+	seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(nh[i].source, "Volatile Environment\\USERNAME") && !strcmp(nh[i].name, "tony"))
+			seen |= 1;
+		if (!strcmp(nh[i].source, "Volatile Environment\\USERDOMAIN") && !strcmp(nh[i].name, "CORP"))
+			seen |= 2;
+		if (strstr(nh[i].source, "IdentityCRL") && !strcmp(nh[i].name, "tony@example.com"))
+			seen |= 4;
+		if (strstr(nh[i].source, "Shell Folders") && !strcmp(nh[i].name, "tony"))
+			seen |= 8;
+	}
+	cr_expect_eq(seen, 15);
+	ws_name_hints_free(nh, n);
+	ws_hive_close(hs);
+	ws_hive_close(hw);
+	ws_hive_close(hn);
+}
+
+Test(registry_facts, real_sam_users)
+{
+	T_NEED_SHARED();
+	ws_hive *h = ro(t_extract("SAM", "SAM"));
+	struct ws_local_user *u;
+	size_t n;
+	int seen = 0;
+
+	cr_assert_eq(ws_facts_sam_users(h, &u, &n), 0, "%s", ws_hive_errmsg(h));
+	cr_expect_eq(n, 3);
+	for (size_t i = 0; i < n; i++) {
+		if (!strcmp(u[i].name, "Administrator")) {
+			seen |= 1;
+			cr_expect_eq(u[i].rid, 500);
+			cr_expect(u[i].disabled);
+		} else if (!strcmp(u[i].name, "Guest")) {
+			seen |= 2;
+			cr_expect_eq(u[i].rid, 501);
+			cr_expect(u[i].disabled);
+		} else if (!strcmp(u[i].name, "Preston")) {
+			seen |= 4;
+			cr_expect_geq(u[i].rid, 1000);
+			cr_expect_not(u[i].disabled);
+		}
+	}
+	cr_expect_eq(seen, 7);
+	ws_local_users_free(u, n);
+	ws_hive_close(h);
+}
+
+Test(registry_facts, real_system_1709, .timeout = 120)
+{
+	T_NEED_SHARED();
+	ws_hive *h = ro(t_extract("SYSTEM_WIN_10_1709", "SYSTEM"));
+	struct ws_windows_info w;
+
+	cr_assert_eq(ws_facts_windows(NULL, h, &w), 0);
+	cr_expect_str_eq(w.control_set, "ControlSet001");
+	cr_expect_str_eq(w.computer_name, "DESKTOP-2KGM189");
+	cr_expect_str_eq(w.arch, "AMD64");
+	ws_windows_info_clear(&w);
+
+	ws_hive_set *s = ws_hive_set_new();
+	ws_hive_set_add(s, WS_HK_SYSTEM, NULL, ws_hive_path(h));
+	EXPECT_RESOLVE(s, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\ComputerName\\ComputerName", 0,
+		       "ComputerName", "DESKTOP-2KGM189");
+	ws_hive_set_free(s);
+	ws_hive_close(h);
+}
+
+Test(registry_facts, real_ntuser_folders_and_names, .timeout = 120)
+{
+	static const struct { const char *file, *user; } v[] = {
+		{ "NTUSER.DAT", "vibranium" }, { "NTUSER-WSL.DAT", "admin" },
+		{ "NTUSER_with_winscp.DAT", "tony" }, { "transactions_NTUSER.DAT", "tony" },
+		{ "notatin_NTUSER.DAT", "Patrick" }, { "plaso_NTUSER-WIN7.DAT", "nfury" },
+	};
+	T_NEED_SHARED();
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		ws_hive *h = ro(t_extract(v[i].file, v[i].file));
+		char prof[200], want[300];
+		struct ws_user_folder *f;
+		struct ws_name_hint *nh;
+		size_t n;
+		int desktop = 0, named = 0;
+
+		snprintf(prof, sizeof(prof), "C:\\Users\\%s", v[i].user);
+		snprintf(want, sizeof(want), "%s\\Desktop", prof);
+		cr_assert_eq(ws_facts_user_folders(h, prof, &f, &n), 0, "%s", v[i].file);
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(f[j].name, "Desktop")) {
+				desktop = 1;
+				cr_expect_str_eq(f[j].path, want, "%s", v[i].file);
+				cr_expect_str_eq(f[j].raw, "%USERPROFILE%\\Desktop");
+				cr_expect_not(f[j].is_unc);
+			}
+		cr_expect(desktop, "%s has a Desktop folder", v[i].file);
+		ws_user_folders_free(f, n);
+
+		cr_assert_eq(ws_facts_name_hints(h, &nh, &n), 0);
+		for (size_t j = 0; j < n; j++)
+			if (!strcmp(nh[j].name, v[i].user) && strstr(nh[j].source, "Shell Folders"))
+				named = 1;
+		cr_expect(named, "%s names %s", v[i].file, v[i].user);
+		if (!strcmp(v[i].file, "notatin_NTUSER.DAT")) {
+			int msa = 0;
+			for (size_t j = 0; j < n; j++)
+				msa |= !strcmp(nh[j].name, "lcdivt10@outlook.com");
+			cr_expect(msa, "Microsoft account from IdentityCRL");
+		}
+		ws_name_hints_free(nh, n);
+		ws_hive_close(h);
+	}
+}
