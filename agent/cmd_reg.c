@@ -1,19 +1,25 @@
 /*
+ * winstate reg DISK[:PART] [--user NAME|SID] [--json] [-s] FULLKEY
  * winstate reg --hive FILE [--json] [-s] [KEY | "PATTERN [VALUE]"]
  *
  * Prints keys and values of a hive file like `reg query`, after replaying its
  * transaction logs when it is dirty (logs are found beside the file by name,
  * case-insensitively).  The first line says the hive's state.  KEY is a path
  * inside the hive ("" = root); with '*', '?' or "[...]" it is a pattern
- * (registry/registry.h: ws_hive_match).  The DISK[:PART] form comes later.
+ * (registry/registry.h: ws_hive_match).  With a disk, FULLKEY is a full path
+ * (HKLM\Software\..., HKLM\System\CurrentControlSet\..., HKCU\... with --user,
+ * HKU\<SID>\...) mapped onto the offline Windows' hives.
  */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/commands.h"
+#include "agent/offline.h"
 #include "agent/output.h"
+#include "agent/rules_host.h"
 #include "registry/registry.h"
 
 struct reg_opts {
@@ -26,11 +32,14 @@ struct reg_opts {
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: winstate reg --hive FILE [--json] [-s] [KEY]\n"
+	fprintf(out, "usage: winstate reg DISK[:PART] [--user NAME|SID] [--json] [-s] FULLKEY\n"
+		"       winstate reg --hive FILE [--json] [-s] [KEY]\n"
 		"       winstate reg --hive FILE [--json] 'KEY\\PAT* [VALUE*]'\n\n"
 		"Show the keys and values of an offline registry hive like `reg query`.\n"
 		"A dirty hive is read with its .LOG1/.LOG2 (or .LOG) replayed into a private\n"
-		"copy; the first line says whether that happened.  -s lists subkeys recursively.\n");
+		"copy; the first line says whether that happened.  -s lists subkeys recursively.\n"
+		"With DISK, FULLKEY is HKLM\\Software\\..., HKLM\\System\\CurrentControlSet\\...,\n"
+		"HKLM\\SAM\\..., HKU\\<SID>\\..., or HKCU\\... for the profile named by --user.\n");
 }
 
 static void
@@ -171,6 +180,9 @@ match_cb(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value *
 	return 0;
 }
 
+static int show(ws_hive *h, const char *label, const char *key, struct reg_opts *o);
+static int reg_on_disk(const char *spec, const char *key, const char *user, struct reg_opts *o);
+
 int
 cmd_reg(int argc, char **argv)
 {
@@ -178,6 +190,7 @@ cmd_reg(int argc, char **argv)
 	const char *hive_path = NULL, *key = "";
 	int have_key = 0, e;
 	char msg[400];
+	const char *disk_spec = NULL, *user = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -189,12 +202,17 @@ cmd_reg(int argc, char **argv)
 			hive_path = argv[i] + 7;
 		} else if (!strcmp(argv[i], "--json")) {
 			o.json = 1;
+		} else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
+			user = argv[++i];
 		} else if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "/s") || !strcmp(argv[i], "--recurse")) {
 			o.recurse = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			fprintf(stderr, "winstate reg: unknown option '%s'\n\n", argv[i]);
 			usage(stderr);
 			return WS_EXIT_USAGE;
+		} else if (!hive_path && !disk_spec && !strchr(argv[i], '\\') &&
+			   strncasecmp(argv[i], "HK", 2)) {
+			disk_spec = argv[i];
 		} else if (!have_key) {
 			key = argv[i];
 			have_key = 1;
@@ -204,12 +222,13 @@ cmd_reg(int argc, char **argv)
 			return WS_EXIT_USAGE;
 		}
 	}
-	if (!hive_path) {
-		fprintf(stderr, "winstate reg: --hive FILE is needed (the DISK[:PART] form is not "
-			"available yet)\n\n");
+	if (!hive_path && !disk_spec) {
+		fprintf(stderr, "winstate reg: name a disk (DISK[:PART] KEY) or a hive file (--hive FILE)\n\n");
 		usage(stderr);
 		return WS_EXIT_USAGE;
 	}
+	if (disk_spec)
+		return reg_on_disk(disk_spec, key, user, &o);
 	while (*key == '\\')
 		key++;
 
@@ -218,16 +237,27 @@ cmd_reg(int argc, char **argv)
 		fprintf(stderr, "winstate reg: %s\n", msg);
 		return e == WS_REG_ENOMEM ? WS_EXIT_INTERNAL : WS_EXIT_INPUT;
 	}
+	int rc = show(h, hive_path, key, &o);
+	ws_hive_close(h);
+	return rc;
+}
+
+/* Show @key (relative to the hive root) of an open hive; @label names it. */
+static int
+show(ws_hive *h, const char *label, const char *key, struct reg_opts *o_)
+{
+	struct reg_opts o = *o_;
+	int e;
 	const struct ws_replay_report *r = ws_hive_report(h);
 	if (o.json) {
 		printf("{\"hive\":");
-		json_string(stdout, hive_path);
+		json_string(stdout, label);
 		printf(",\"state\":\"%s\",\"detail\":", ws_hive_state_name(r->state));
 		json_string(stdout, r->detail);
 		printf(",\"entries_applied\":%u,\"entries_rejected\":%u,\"keys\":[",
 		       r->entries_applied, r->entries_rejected);
 	} else {
-		printf("hive %s: %s (%s)\n", hive_path, ws_hive_state_name(r->state), r->detail);
+		printf("hive %s: %s (%s)\n", label, ws_hive_state_name(r->state), r->detail);
 	}
 
 	int rc = WS_EXIT_OK;
@@ -253,6 +283,84 @@ cmd_reg(int argc, char **argv)
 		printf("]}\n");
 	if (rc == WS_EXIT_OK && (r->state == WS_HIVE_DIRTY_NOT_REPLAYED || r->state == WS_HIVE_UNRECOVERABLE))
 		rc = WS_EXIT_PARTIAL;   /* shown, but recent changes may be missing */
-	ws_hive_close(h);
+	return rc;
+}
+
+/*
+ * The DISK form: the hives are copied out of the offline Windows (and
+ * replayed when dirty), and a full path (HKLM\..., HKCU\... for --user,
+ * HKU\<SID>\...) is mapped onto the right one.
+ */
+static int
+reg_on_disk(const char *spec, const char *key, const char *user, struct reg_opts *o)
+{
+	struct nv_open_options opts = { 0 };
+	struct nv_volume *v;
+	struct offline_windows *w;
+	struct rules_host host;
+	struct ws_reg_location loc;
+	char *disk, err[1024];
+	int rc;
+
+	if (nv_split_target(spec, &disk, &opts.partition) != NV_OK) {
+		fprintf(stderr, "winstate reg: %s\n", nv_last_error());
+		return WS_EXIT_USAGE;
+	}
+	enum nv_status st = nv_open(disk, &opts, &v);
+	free(disk);
+	if (st != NV_OK) {
+		fprintf(stderr, "winstate reg: %s\n", nv_last_error());
+		return WS_EXIT_INPUT;
+	}
+	if (offline_open(v, NULL, false, &w, err, sizeof(err)) < 0) {
+		fprintf(stderr, "winstate reg: %s\n", err);
+		nv_close(v);
+		return WS_EXIT_INPUT;
+	}
+	const struct offline_user *found = NULL;
+	for (size_t i = 0; user && i < w->user_count && !found; i++) {
+		const struct offline_user *u = &w->users[i];
+		if (!u->is_bak && ((u->sid && !strcasecmp(u->sid, user)) ||
+				   (u->name && !strcasecmp(u->name, user))))
+			found = u;
+	}
+	if (user && !found) {
+		fprintf(stderr, "winstate reg: no profile for \"%s\" (see `winstate users %s`)\n", user,
+			spec);
+		rc = WS_EXIT_INPUT;
+		goto out;
+	}
+	if (!strncasecmp(key, "HKCU", 4) && !found) {
+		fprintf(stderr, "winstate reg: HKCU needs --user NAME|SID: whose hive should it be?\n");
+		rc = WS_EXIT_USAGE;
+		goto out;
+	}
+	rules_host_init(&host, w, found);
+	/* HKU\<SID> for every profile whose hive was copied. */
+	for (size_t i = 0; i < w->user_count; i++) {
+		const struct offline_user *u = &w->users[i];
+		if (u != found && u->sid && !u->is_bak && u->ntuser_copy) {
+			ws_hive_set_add(host.hives, WS_HK_NTUSER, u->sid, u->ntuser_copy);
+			if (u->usrclass_copy)
+				ws_hive_set_add(host.hives, WS_HK_USRCLASS, u->sid, u->usrclass_copy);
+		}
+	}
+	if (ws_hive_set_resolve(host.hives, key, WS_VIEW_DEFAULT, &loc) != WS_REG_OK) {
+		fprintf(stderr, "winstate reg: %s\n", ws_hive_set_errmsg(host.hives));
+		rc = WS_EXIT_INPUT;
+	} else {
+		static const char *const kinds[] = { "SYSTEM", "SOFTWARE", "SAM", "SECURITY", "DEFAULT",
+						     "NTUSER.DAT", "UsrClass.dat" };
+		char label[128];
+		snprintf(label, sizeof(label), "%s%s%s", kinds[loc.kind],
+			 loc.kind >= WS_HK_NTUSER && found ? " of " : "",
+			 loc.kind >= WS_HK_NTUSER && found ? found->name : "");
+		rc = show(loc.hive, label, loc.subpath, o);
+		free(loc.subpath);
+	}
+	rules_host_fini(&host);
+out:
+	offline_close(w);
+	nv_close(v);
 	return rc;
 }
