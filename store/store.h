@@ -1,0 +1,293 @@
+/*
+ * store/ — where captured user state is kept between capture and restore.
+ *
+ * One writer interface and one reader interface over three formats:
+ *
+ *   ST_FORMAT_COMPRESSED  (default) STORE/USMT/USMT.MIG: one file of
+ *                         independent zstd frames, content deduplicated,
+ *                         optionally encrypted (XChaCha20-Poly1305), the
+ *                         catalog at the end.  Written as USMT.MIG.partial and
+ *                         renamed when complete.
+ *   ST_FORMAT_DIRECTORY   (/nocompress) STORE/USMT/File/C$/<path>: plain files
+ *                         anyone can browse, plus STORE/catalog.
+ *   ST_FORMAT_HARDLINK    (/hardlink /nocompress) the same layout on the
+ *                         *source* NTFS volume, made through ntfs/: every
+ *                         captured file is a new hard link to its MFT record.
+ *
+ * The on-disk formats are specified in docs/store-format.md.
+ *
+ * Conventions (as ntfs/): functions return enum st_status (ST_OK = 0); the
+ * sentence explaining the last failure of the calling thread is in
+ * st_last_error().  Paths inside a store are UTF-8, volume-relative and
+ * '/'-separated ("Users/alice/Documents/a.docx").  Times of files are NTFS
+ * times (100 ns since 1601); store-level times are Unix seconds.
+ *
+ * Trust: a writer trusts its caller; a reader trusts nothing it reads.  Every
+ * length, offset and count in a store is checked, and names that could make a
+ * restore write outside its target ("..", absolute paths, drive letters,
+ * backslashes, NUL, reserved Windows device names) are refused.
+ */
+#ifndef WINSTATE_STORE_H
+#define WINSTATE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ntfs/ntfs.h"
+
+/* Explicit numbers, never reused. */
+enum st_status {
+	ST_OK = 0,
+	ST_ERR_NOMEM = 1,
+	ST_ERR_IO = 2,          /* reading or writing the store failed (errno in the sentence) */
+	ST_ERR_INVALID = 3,     /* a bad argument from the caller */
+	ST_ERR_STATE = 4,       /* a call out of order (write_data outside a file, ...) */
+	ST_ERR_EXISTS = 5,      /* the store (or a path in it) already exists */
+	ST_ERR_NOT_FOUND = 6,   /* no store there, or no such file in it */
+	ST_ERR_CORRUPT = 7,     /* the store is damaged: checksum, bounds, structure */
+	ST_ERR_VERSION = 8,     /* written by a newer winstate */
+	ST_ERR_INCOMPLETE = 9,  /* a capture that did not finish (.partial, no catalog) */
+	ST_ERR_KEY = 10,        /* wrong key or damaged store; or a key is missing */
+	ST_ERR_UNSAFE = 11,     /* a name that could escape the restore target */
+	ST_ERR_REFUSED = 12,    /* this file cannot go into this store (EFS, 1024 links) */
+	ST_ERR_NTFS = 13,       /* ntfs/ failed (hard-link store): its sentence is kept */
+	ST_ERR_COMPRESS = 14,   /* zstd failed */
+};
+
+const char *st_last_error(void);
+const char *st_status_name(enum st_status status);
+
+enum st_format {
+	ST_FORMAT_COMPRESSED = 1,
+	ST_FORMAT_DIRECTORY = 2,
+	ST_FORMAT_HARDLINK = 3,
+};
+const char *st_format_name(enum st_format format);
+
+/* Owner of an item: a user SID ("S-1-5-21-...") or this word. */
+#define ST_OWNER_SYSTEM "system"
+/* begin_file's source_id when the caller has none (no hard-link tracking). */
+#define ST_NO_SOURCE_ID UINT64_MAX
+#define ST_HASH_BYTES 32 /* BLAKE2b-256 (libsodium crypto_generichash) */
+
+/* ------------------------------------------------------------- records -- */
+/* The same structs describe what goes in and what a reader lists.  In a
+ * reader's lists every pointer is owned by the reader. */
+
+struct st_kv {
+	const char *key;
+	const char *value;
+};
+
+struct st_user {
+	const char *sid;
+	const char *name;           /* "alice" */
+	const char *profile_path;   /* "Users/alice" (volume-relative) */
+	const struct st_kv *extra;  /* free-form */
+	size_t extra_count;
+};
+
+struct st_stream {
+	const char *name;           /* "" for the unnamed data stream */
+	uint64_t size;
+	bool has_hash;              /* false in hard-link stores (data not copied) */
+	uint8_t hash[ST_HASH_BYTES];
+};
+
+struct st_file {
+	const char *path;           /* volume-relative, '/'-separated */
+	const char *owner;          /* SID or ST_OWNER_SYSTEM */
+	const char *decision;       /* why the rules took it */
+	uint64_t source_id;         /* MFT record number, or ST_NO_SOURCE_ID */
+	uint32_t attributes;        /* FILE_ATTRIBUTE_* */
+	uint64_t times[4];          /* enum nv_time_index order */
+	const uint8_t *security;    /* self-relative security descriptor */
+	size_t security_len;
+	const uint8_t *reparse;     /* whole reparse buffer */
+	size_t reparse_len;
+	bool sparse;
+	/* Reader only (ignored by begin_file): */
+	int64_t link_to;            /* index of the file this is a hard link of, or -1 */
+	const struct st_stream *streams; /* [0] is the unnamed stream */
+	size_t stream_count;
+};
+
+struct st_reg_value {
+	const char *owner;          /* SID or ST_OWNER_SYSTEM */
+	const char *key;            /* "HKCU\\Control Panel\\Desktop" */
+	const char *name;           /* "" for the default value */
+	uint32_t type;              /* REG_* */
+	const uint8_t *data;
+	size_t len;
+	const char *decision;
+};
+
+struct st_skipped {
+	const char *path;           /* or a registry key */
+	const char *owner;
+	const char *reason;         /* "OneDrive placeholder, data not on this disk" */
+};
+
+struct st_store_info {
+	enum st_format format;
+	uint32_t version;           /* store format version */
+	const char *computer;
+	const char *windows_version;
+	const char *winstate_version;
+	char volume_letter;         /* 'C' for USMT/File/C$ */
+	int64_t start_time, end_time; /* Unix seconds */
+	bool encrypted;
+};
+
+/* --------------------------------------------------------------- keys -- */
+
+enum st_key_kind { ST_KEY_NONE = 0, ST_KEY_PASSPHRASE = 1, ST_KEY_RAW = 2 };
+struct st_key {
+	enum st_key_kind kind;
+	const char *passphrase;     /* ST_KEY_PASSPHRASE, NUL-terminated */
+	uint8_t raw[32];            /* ST_KEY_RAW */
+};
+/* A key file holds exactly 32 raw bytes, or 64 hex digits (and a newline). */
+enum st_status st_key_from_file(const char *path, struct st_key *key);
+
+/* ------------------------------------------------------------- writing -- */
+
+struct st_writer;
+
+struct st_create_options {
+	enum st_format format;
+	/* COMPRESSED and DIRECTORY: the store folder on the local filesystem
+	 * (created; must not exist or be empty).  HARDLINK: the folder's path on
+	 * @volume (created; its parent must exist). */
+	const char *path;
+	struct nv_volume *volume;   /* HARDLINK only: opened read-write by the caller */
+	char volume_letter;         /* 0 = 'C' */
+	const char *computer, *windows_version, *winstate_version;
+	int64_t start_time;         /* 0 = now */
+	/* COMPRESSED only. */
+	int level;                  /* zstd level, 0 = 3 */
+	int threads;                /* compression threads, 0 = online CPUs */
+	const struct st_key *key;   /* NULL or ST_KEY_NONE: not encrypted */
+	/* Argon2id limits for a passphrase; 0 = production defaults
+	 * (crypto_pwhash OPSLIMIT_MODERATE / MEMLIMIT_MODERATE: 3, 256 MiB). */
+	unsigned long long kdf_ops;
+	size_t kdf_mem;
+	/* HARDLINK only: link EFS-encrypted files too (/efs:hardlink). */
+	bool allow_efs;
+};
+
+enum st_status st_writer_create(const struct st_create_options *opts, struct st_writer **out);
+
+/*
+ * Start a captured file.  Only the metadata fields of @file are read
+ * (link_to/streams are ignored) and copied.  On return *@need_data says
+ * whether the caller must feed the file's contents: false when the file is a
+ * hard link of one already captured (same @file->source_id: it becomes a link
+ * entry) and in hard-link stores (the data stays in the MFT record).  When
+ * true, call st_writer_write_data for the unnamed stream, then
+ * st_writer_begin_stream + write_data (or st_writer_add_stream) for each named
+ * stream, then st_writer_end_file.  When false, call end_file directly.
+ * ST_ERR_REFUSED / ST_ERR_UNSAFE leave the writer usable: the caller lists
+ * the file as skipped.
+ */
+enum st_status st_writer_begin_file(struct st_writer *w, const struct st_file *file,
+				    bool *need_data);
+/* Append to the stream being written (the unnamed one after begin_file). */
+enum st_status st_writer_write_data(struct st_writer *w, const void *buf, size_t len);
+/* Finish the current stream and start the named stream @name. */
+enum st_status st_writer_begin_stream(struct st_writer *w, const char *name);
+/* begin_stream + write_data for a stream already in memory. */
+enum st_status st_writer_add_stream(struct st_writer *w, const char *name, const void *data,
+				    size_t len);
+enum st_status st_writer_end_file(struct st_writer *w);
+
+enum st_status st_writer_add_user(struct st_writer *w, const struct st_user *user);
+enum st_status st_writer_add_registry(struct st_writer *w, const struct st_reg_value *value);
+enum st_status st_writer_add_skipped(struct st_writer *w, const struct st_skipped *item);
+
+/* Write STORE/@name (one plain component, e.g. "report.json") next to the
+ * store's data, replacing it atomically.  Any time before finish. */
+enum st_status st_writer_put_file(struct st_writer *w, const char *name, const void *data,
+				  size_t len);
+
+/* Write the catalog, make everything durable (fsync) and, for a compressed
+ * store, rename USMT.MIG.partial to USMT.MIG.  @end_time 0 = now.  Frees @w
+ * whatever the result. */
+enum st_status st_writer_finish(struct st_writer *w, int64_t end_time);
+/* Give up: frees @w; what was written stays, recognisably incomplete. */
+void st_writer_abort(struct st_writer *w);
+
+struct st_writer_stats {
+	uint64_t files, links, streams;
+	uint64_t bytes_in;          /* stream bytes received */
+	uint64_t bytes_stored;      /* after dedup, before compression */
+	uint64_t dedup_hits;
+};
+void st_writer_stats(const struct st_writer *w, struct st_writer_stats *stats);
+
+/* ------------------------------------------------------------- reading -- */
+
+struct st_reader;
+
+/*
+ * Open a store folder (or a USMT.MIG file directly).  @key is needed for an
+ * encrypted store (ST_ERR_KEY otherwise, and for a wrong key).  A store whose
+ * capture did not finish is ST_ERR_INCOMPLETE.
+ */
+enum st_status st_reader_open(const char *path, const struct st_key *key, struct st_reader **out);
+/* Open a hard-link store at @path on @volume (which stays the caller's). */
+enum st_status st_reader_open_ntfs(struct nv_volume *volume, const char *path,
+				   struct st_reader **out);
+void st_reader_close(struct st_reader *r);
+
+const struct st_store_info *st_reader_info(const struct st_reader *r);
+size_t st_reader_user_count(const struct st_reader *r);
+const struct st_user *st_reader_user(const struct st_reader *r, size_t i);
+size_t st_reader_file_count(const struct st_reader *r);
+const struct st_file *st_reader_file(const struct st_reader *r, size_t i);
+size_t st_reader_registry_count(const struct st_reader *r);
+const struct st_reg_value *st_reader_registry(const struct st_reader *r, size_t i);
+size_t st_reader_skipped_count(const struct st_reader *r);
+const struct st_skipped *st_reader_skipped(const struct st_reader *r, size_t i);
+/* Index of the file with this exact path, or -1. */
+int64_t st_reader_find(const struct st_reader *r, const char *path);
+
+/* Receives a file's data in order; a non-zero return stops the read and is
+ * passed back (as ST_ERR_IO unless it is a st_status). */
+typedef int (*st_data_fn)(const void *buf, size_t len, void *ctx);
+
+/*
+ * Stream file @index's stream @stream (0 = unnamed; a link entry reads its
+ * target's data) to @fn.  The checksum is verified on the way: a mismatch is
+ * ST_ERR_CORRUPT naming the file, reported after the last byte (the caller
+ * must discard what it received).
+ */
+enum st_status st_reader_read(struct st_reader *r, size_t index, size_t stream, st_data_fn fn,
+			      void *ctx);
+
+/* Called once per damaged file (and once with path NULL for the catalog). */
+typedef void (*st_damage_fn)(const char *path, const char *why, void *ctx);
+struct st_verify_result {
+	uint64_t files_ok, files_damaged;
+	bool catalog_ok;
+};
+/* Check every checksum and the catalog's consistency.  Returns ST_OK when all
+ * is intact, ST_ERR_CORRUPT when something is damaged (each named to @fn). */
+enum st_status st_reader_verify(struct st_reader *r, st_damage_fn fn, void *ctx,
+				struct st_verify_result *result);
+
+#define ST_EXTRACT_OVERWRITE 1u
+/*
+ * Extract the unnamed data of every file whose path matches @pattern
+ * (fnmatch, case-insensitive, '*' crosses '/'; NULL = all) into @dest as
+ * plain files, @dest/<path>.  Never writes outside @dest (no symlink is
+ * followed).  *@count gets the number of files written.
+ */
+enum st_status st_reader_extract(struct st_reader *r, const char *pattern, const char *dest,
+				 unsigned flags, size_t *count);
+
+/* Check one store path the way readers do (for callers and tests). */
+enum st_status st_check_path(const char *path);
+
+#endif
