@@ -24,5 +24,19 @@ int cmd_reg(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_genconfig(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_migrate_winold(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_rmstore(int argc, char **argv);
+
+/* The USMT spellings, after agent/usmt_args.c has parsed and checked the
+ * command line; each returns USMT's documented exit code. */
+struct usmt_args;
+int usmt_scanstate(const struct usmt_args *args);
+int usmt_loadstate(const struct usmt_args *args);
+int usmt_utils(const struct usmt_args *args);
 
 #endif

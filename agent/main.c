@@ -25,6 +25,13 @@ static const struct command commands[] = {
 	{ "rules", cmd_rules, "check MigXML rule files (rules check FILE...)" },
 	{ "explain", cmd_explain, "say whether the rules take a path or key, and why" },
 	{ "genconfig", cmd_genconfig, "write a Config.xml for rule files, like ScanState /genconfig" },
+	{ "scan", cmd_scan, "capture users' files and settings into a store (ScanState)" },
+	{ "load", cmd_load, "restore a store into the new Windows (LoadState)" },
+	{ "migrate-winold", cmd_migrate_winold, "move users from Windows.old into the new Windows, in place" },
+	{ "verify", cmd_verify, "check every checksum of a store" },
+	{ "list", cmd_list, "list the users, files and settings in a store" },
+	{ "extract", cmd_extract, "copy files out of a store into a folder" },
+	{ "rmstore", cmd_rmstore, "remove a hard-link store safely" },
 };
 
 static void
@@ -54,12 +61,12 @@ usmt_main(const char *self, int argc, char **argv)
 		fputs(usmt_usage(tool), stdout);
 	else if (code != USMT_SUCCESS)
 		fprintf(stderr, "%s: %s\n%s", self, err, usmt_usage(tool));
-	else {
-		/* USMT_INIT_ERROR: nothing was touched. */
-		fprintf(stderr, "%s: the command line is valid, but capture and restore are not part "
-			"of this build yet; nothing was done\n", self);
-		code = 26;
-	}
+	else if (tool == USMT_SCANSTATE)
+		code = usmt_scanstate(&args);
+	else if (tool == USMT_LOADSTATE)
+		code = usmt_loadstate(&args);
+	else
+		code = usmt_utils(&args);
 	usmt_args_free(&args);
 	return code;
 }
