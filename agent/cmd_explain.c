@@ -255,10 +255,11 @@ cmd_explain(int argc, char **argv)
 		}
 		rules_host_init(&sys_host, win, NULL);
 		hs = &sys_host.host;
+		rules_vars_for_system(sys, win);
 		if (found) {
 			rules_host_init(&user_host, win, found);
 			hu = &user_host.host;
-			rules_vars_for_user(usr, found);
+			rules_vars_for_user(usr, win, found);
 			user = found->name ? found->name : user;
 		}
 	} else {

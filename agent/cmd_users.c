@@ -73,14 +73,28 @@ print_json(const struct offline_windows *w)
 		json_string(stdout, u->hive_state ? u->hive_state : "-");
 		printf(",\"hive_detail\":");
 		json_string(stdout, u->hive_detail ? u->hive_detail : "");
-		printf(",\"size\":%llu,\"files\":%llu}", (unsigned long long)u->size_bytes,
-		       (unsigned long long)u->file_count);
+		printf(",\"state\":%u,\"flags\":%u,\"size\":%llu,\"files\":%llu,\"folders\":[", u->state,
+		       u->flags, (unsigned long long)u->size_bytes, (unsigned long long)u->file_count);
+		for (size_t f = 0; f < u->folder_count; f++) {
+			const struct ws_user_folder *fo = &u->folders[f];
+			printf("%s{\"name\":", f ? "," : "");
+			json_string(stdout, fo->name);
+			printf(",\"raw\":");
+			json_string(stdout, fo->raw ? fo->raw : "");
+			printf(",\"path\":");
+			json_string(stdout, fo->path ? fo->path : "");
+			printf(",\"source\":");
+			json_string(stdout, fo->source ? fo->source : "");
+			printf(",\"onedrive\":%s,\"unc\":%s}", fo->onedrive ? "true" : "false",
+			       fo->is_unc ? "true" : "false");
+		}
+		printf("]}");
 	}
 	printf("\n]}\n");
 }
 
 static void
-print_table(const struct offline_windows *w, bool sizes)
+print_table(const struct offline_windows *w, bool sizes, bool folders)
 {
 	char t[48], s[32];
 	printf("Windows: %s %s (build %s)%s, computer %s, in %s%s\n",
@@ -137,20 +151,30 @@ print_table(const struct offline_windows *w, bool sizes)
 		if (u->hive_state && strcmp(u->hive_state, "clean") && strcmp(u->hive_state, "-"))
 			printf("; hive %s: %s", u->hive_state, u->hive_detail ? u->hive_detail : "");
 		printf("\n");
+		for (size_t f = 0; folders && f < u->folder_count; f++) {
+			const struct ws_user_folder *fo = &u->folders[f];
+			if (strcmp(fo->source, "User Shell Folders"))
+				continue;
+			printf("      %-40s %s%s%s\n", fo->name, fo->path ? fo->path : fo->raw,
+			       fo->onedrive ? "  [OneDrive]" : "",
+			       fo->is_unc ? "  [network share: not on this disk]" : "");
+		}
 	}
 }
 
 static int
 usage(FILE *out, int code)
 {
-	fprintf(out, "usage: winstate users DISK[:PART] [--windir PATH] [--no-sizes] [--json]\n\n"
+	fprintf(out, "usage: winstate users DISK[:PART] [--windir PATH] [--no-sizes] [--folders] [--json]\n\n"
 		     "List the user profiles of the offline Windows on DISK: SID, name (and where\n"
 		     "it came from: SAM, the user's hive, or the folder name), type, profile path,\n"
 		     "last use, the state of the user's registry hive (clean, replayed from its\n"
 		     "transaction logs, dirty, unrecoverable, missing) and the profile's size.\n"
 		     "  --windir PATH   the Windows folder to read when the volume has several\n"
 		     "                  (e.g. Windows.old/Windows)\n"
-		     "  --no-sizes      skip walking each profile for its size\n");
+		     "  --no-sizes      skip walking each profile for its size\n"
+		     "  --folders       also list each user's folders (Documents, Desktop, ...) as\n"
+		     "                  their own hive says, OneDrive and network redirections marked\n");
 	return code;
 }
 
@@ -158,7 +182,7 @@ int
 cmd_users(int argc, char **argv)
 {
 	const char *spec = NULL, *windir = NULL;
-	bool json = false, sizes = true;
+	bool json = false, sizes = true, folders = false;
 	struct nv_open_options opts = { 0 };
 	struct nv_volume *v;
 	struct offline_windows *w;
@@ -169,6 +193,8 @@ cmd_users(int argc, char **argv)
 			json = true;
 		else if (!strcmp(argv[i], "--no-sizes"))
 			sizes = false;
+		else if (!strcmp(argv[i], "--folders"))
+			folders = true;
 		else if (!strcmp(argv[i], "--windir") && i + 1 < argc)
 			windir = argv[++i];
 		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
@@ -203,7 +229,7 @@ cmd_users(int argc, char **argv)
 	if (json)
 		print_json(w);
 	else
-		print_table(w, sizes);
+		print_table(w, sizes, folders);
 	offline_close(w);
 	nv_close(v);
 	return WS_EXIT_OK;

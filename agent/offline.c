@@ -286,6 +286,8 @@ inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index,
 				       &u->hive_detail);
 		u->hive_state = strdup(state);
 		if (h) {
+			if (u->profile_path)
+				ws_facts_user_folders(h, u->profile_path, &u->folders, &u->folder_count);
 			struct ws_name_hint *hints;
 			size_t nh;
 			if (!u->name && ws_facts_name_hints(h, &hints, &nh) == WS_REG_OK) {
@@ -485,6 +487,8 @@ offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offli
 			u->in_profile_list = true;
 			u->is_bak = profiles[i].is_bak;
 			u->is_temp = profiles[i].is_temp;
+			u->state = profiles[i].state;
+			u->flags = profiles[i].flags;
 			u->profile_path = profiles[i].image_path ? strdup(profiles[i].image_path) : NULL;
 			u->volume_path = volume_path_of(profiles[i].image_path, drive, w->install.root);
 			u->type = type_of(w, u->sid, u->is_temp);
@@ -516,6 +520,7 @@ offline_close(struct offline_windows *w)
 		free(u->hive_detail);
 		free(u->ntuser_copy);
 		free(u->usrclass_copy);
+		ws_user_folders_free(u->folders, u->folder_count);
 	}
 	free(w->users);
 	ws_hive *hives[] = { w->software, w->system, w->sam, w->security };

@@ -49,6 +49,9 @@ struct offline_user {
 	char *hive_state;        /* "clean", "replayed", "dirty (not replayed)", "unrecoverable", "missing", "-" */
 	char *hive_detail;       /* the sentence behind it */
 	uint64_t size_bytes, file_count; /* of the profile folder, junctions not followed */
+	uint32_t state, flags;   /* ProfileList State and Flags */
+	struct ws_user_folder *folders; /* Shell Folders from their hive, expanded */
+	size_t folder_count;
 	char *ntuser_copy;       /* local copy of NTUSER.DAT (in the session's hive folder) */
 	char *usrclass_copy;     /* local copy of UsrClass.dat, or NULL */
 };

@@ -222,11 +222,12 @@ static const struct {
 };
 
 void
-rules_vars_for_user(ws_vars *v, const struct offline_user *user)
+rules_vars_for_user(ws_vars *v, const struct offline_windows *w, const struct offline_user *user)
 {
 	int err;
 	char msg[256];
 	ws_vars_default_user(v, "C:", user->name ? user->name : "user", user->profile_path, user->sid);
+	rules_vars_for_system(v, w);
 	if (!user->ntuser_copy || !user->profile_path)
 		return;
 	ws_hive *h = ws_hive_open(user->ntuser_copy, 0, &err, msg, sizeof(msg));
@@ -248,4 +249,65 @@ rules_vars_for_user(ws_vars *v, const struct offline_user *user)
 		ws_user_folders_free(folders, n);
 	}
 	ws_hive_close(h);
+}
+
+/* A REG_SZ/REG_EXPAND_SZ value with %SystemDrive% and %SystemRoot% resolved. */
+static char *
+system_string(ws_hive *h, const char *key, const char *value, const char *systemroot)
+{
+	struct ws_reg_value v = { 0 };
+	char *text = NULL, *out = NULL;
+	if (!h || ws_hive_get_value(h, key, value, &v) != WS_REG_OK ||
+	    ws_reg_value_string(&v, &text) != WS_REG_OK || !text || !*text) {
+		ws_reg_value_clear(&v);
+		free(text);
+		return NULL;
+	}
+	ws_reg_value_clear(&v);
+	static const char *const names[] = { "%SystemDrive%", "%SystemRoot%" };
+	const char *repl[] = { "C:", systemroot ? systemroot : "C:\\Windows" };
+	out = text;
+	for (int i = 0; i < 2; i++) {
+		char *at = strcasestr(out, names[i]);
+		if (!at)
+			continue;
+		char *joined;
+		if (asprintf(&joined, "%.*s%s%s", (int)(at - out), out, repl[i], at + strlen(names[i])) < 0)
+			break;
+		free(out);
+		out = joined;
+	}
+	return out;
+}
+
+void
+rules_vars_for_system(ws_vars *v, const struct offline_windows *w)
+{
+	static const struct {
+		const char *key, *value;
+		const char *vars[3];
+	} map[] = {
+		{ "Microsoft\\Windows NT\\CurrentVersion", "SystemRoot",
+		  { "SYSTEMROOT", "WINDIR", "CSIDL_WINDOWS" } },
+		{ "Microsoft\\Windows\\CurrentVersion", "ProgramFilesDir",
+		  { "PROGRAMFILES", "CSIDL_PROGRAM_FILES", "ProgramW6432" } },
+		{ "Microsoft\\Windows\\CurrentVersion", "ProgramFilesDir (x86)",
+		  { "PROGRAMFILES(X86)", "CSIDL_PROGRAM_FILESX86", NULL } },
+		{ "Microsoft\\Windows\\CurrentVersion", "CommonFilesDir",
+		  { "COMMONPROGRAMFILES", "CSIDL_PROGRAM_FILES_COMMON", NULL } },
+		{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "ProgramData",
+		  { "PROGRAMDATA", "ALLUSERSPROFILE", "CSIDL_COMMON_APPDATA" } },
+		{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "Public",
+		  { "PUBLIC", NULL, NULL } },
+		{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "ProfilesDirectory",
+		  { "PROFILESFOLDER", NULL, NULL } },
+	};
+	char *systemroot = system_string(w->software, map[0].key, map[0].value, NULL);
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+		char *value = system_string(w->software, map[i].key, map[i].value, systemroot);
+		for (int k = 0; value && k < 3 && map[i].vars[k]; k++)
+			ws_vars_set(v, map[i].vars[k], value);
+		free(value);
+	}
+	free(systemroot);
 }

@@ -21,8 +21,12 @@ int rules_host_init(struct rules_host *h, struct offline_windows *w,
 		    const struct offline_user *user);
 void rules_host_fini(struct rules_host *h);
 
-/* Variables for @user's context: the defaults, then the folders their own
- * hive says (Documents redirected to OneDrive, ...). */
-void rules_vars_for_user(ws_vars *v, const struct offline_user *user);
+/* Variables for the system context: the documented defaults overridden by
+ * what the offline Windows says (SystemRoot, Program Files, ProgramData...). */
+void rules_vars_for_system(ws_vars *v, const struct offline_windows *w);
+/* Variables for @user's context: the system ones, then the folders their
+ * own hive says (Documents redirected to OneDrive, ...). */
+void rules_vars_for_user(ws_vars *v, const struct offline_windows *w,
+			 const struct offline_user *user);
 
 #endif
