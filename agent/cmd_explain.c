@@ -220,38 +220,21 @@ cmd_explain(int argc, char **argv)
 			fprintf(stderr, "winstate explain: %s\n", nv_last_error());
 			rc = WS_EXIT_INPUT;
 			free(path);
-			ws_vars_free(sys);
-			ws_vars_free(usr);
-			ws_config_free(cfg);
-			goto out;
+			vol = NULL;
+			goto done;
 		}
 		free(path);
 		if (offline_open(vol, NULL, false, &win, err, sizeof(err)) < 0) {
 			fprintf(stderr, "winstate explain: %s\n", err);
 			rc = WS_EXIT_INPUT;
-			nv_close(vol);
-			ws_vars_free(sys);
-			ws_vars_free(usr);
-			ws_config_free(cfg);
-			goto out;
+			goto done;
 		}
-		for (size_t i = 0; i < win->user_count && !found; i++) {
-			const struct offline_user *u = &win->users[i];
-			if (u->is_bak)
-				continue;
-			if ((u->sid && !strcasecmp(u->sid, user)) || (u->name && !strcasecmp(u->name, user)))
-				found = u;
-		}
+		found = offline_find_user(win, user);
 		if (!found && !system_only) {
 			fprintf(stderr, "winstate explain: no profile for \"%s\" on %s (see `winstate users %s`)\n",
 				user, disk, disk);
 			rc = WS_EXIT_INPUT;
-			offline_close(win);
-			nv_close(vol);
-			ws_vars_free(sys);
-			ws_vars_free(usr);
-			ws_config_free(cfg);
-			goto out;
+			goto done;
 		}
 		rules_host_init(&sys_host, win, NULL);
 		hs = &sys_host.host;
@@ -285,6 +268,7 @@ cmd_explain(int argc, char **argv)
 	}
 	ws_matcher_free(ms);
 	ws_matcher_free(mu);
+done:
 	if (hs)
 		rules_host_fini(&sys_host);
 	if (hu)

@@ -317,13 +317,7 @@ reg_on_disk(const char *spec, const char *key, const char *user, struct reg_opts
 		nv_close(v);
 		return WS_EXIT_INPUT;
 	}
-	const struct offline_user *found = NULL;
-	for (size_t i = 0; user && i < w->user_count && !found; i++) {
-		const struct offline_user *u = &w->users[i];
-		if (!u->is_bak && ((u->sid && !strcasecmp(u->sid, user)) ||
-				   (u->name && !strcasecmp(u->name, user))))
-			found = u;
-	}
+	const struct offline_user *found = user ? offline_find_user(w, user) : NULL;
 	if (user && !found) {
 		fprintf(stderr, "winstate reg: no profile for \"%s\" (see `winstate users %s`)\n", user,
 			spec);

@@ -535,3 +535,15 @@ offline_close(struct offline_windows *w)
 	hive_dir_close(&w->hives);
 	free(w);
 }
+
+const struct offline_user *
+offline_find_user(const struct offline_windows *w, const char *who)
+{
+	for (size_t i = 0; i < w->user_count; i++) {
+		const struct offline_user *u = &w->users[i];
+		if (!u->is_bak && ((u->sid && !strcasecmp(u->sid, who)) ||
+				   (u->name && !strcasecmp(u->name, who))))
+			return u;
+	}
+	return NULL;
+}

@@ -78,5 +78,8 @@ struct offline_windows {
 int offline_open(struct nv_volume *vol, const char *windir, bool sizes,
 		 struct offline_windows **out, char *err, size_t errlen);
 void offline_close(struct offline_windows *w);
+/* The profile of @who (a SID or a name, case-insensitive; .bak entries are
+ * never chosen), or NULL. */
+const struct offline_user *offline_find_user(const struct offline_windows *w, const char *who);
 
 #endif
