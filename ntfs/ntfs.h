@@ -268,6 +268,11 @@ enum nv_status nv_add_stream(struct nv_volume *vol, uint64_t mref, const char *s
 /* A new name for @mref in @parent; refused past Windows' 1024 links. */
 enum nv_status nv_link(struct nv_volume *vol, uint64_t mref, uint64_t parent, const char *name);
 enum nv_status nv_unlink(struct nv_volume *vol, uint64_t parent, const char *name);
+/* Give file @name in @parent the name @new_name in @new_parent, replacing a
+ * file already there (the new name is linked before the old one is removed,
+ * so an interruption leaves both names, never neither).  Files only. */
+enum nv_status nv_rename(struct nv_volume *vol, uint64_t parent, const char *name,
+			 uint64_t new_parent, const char *new_name);
 enum nv_status nv_set_security(struct nv_volume *vol, uint64_t mref, const void *sd, size_t len);
 /* Settable bits: READONLY HIDDEN SYSTEM ARCHIVE TEMPORARY OFFLINE NOT_CONTENT_INDEXED
  * (and SPARSE/COMPRESSED where libntfs-3g allows). */

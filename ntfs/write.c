@@ -304,6 +304,47 @@ nv_unlink(struct nv_volume *v, uint64_t parent, const char *name)
 	return st;
 }
 
+enum nv_status
+nv_rename(struct nv_volume *v, uint64_t parent, const char *name, uint64_t new_parent,
+	  const char *new_name)
+{
+	ntfschar *uname;
+	int ulen;
+	ntfs_inode *dir;
+	struct nv_inode *in;
+	enum nv_status st;
+	u64 found;
+
+	NV_CHECK_WRITABLE(v);
+	st = nv_name_to_ntfs(name, &uname, &ulen);
+	if (st != NV_OK)
+		return st;
+	st = nv_inode_get(v, parent, &dir);
+	if (st != NV_OK) {
+		free(uname);
+		return st;
+	}
+	found = nv_find_child(v, dir, uname, ulen);
+	nv_inode_put(v, dir, NULL);
+	free(uname);
+	if (found == (u64)-1)
+		return nv_fail(NV_ERR_NOT_FOUND, "\"%s\" does not exist in that folder", name);
+	st = nv_stat(v, MREF(found), &in);
+	if (st != NV_OK)
+		return st;
+	bool is_dir = (in->kind & NV_IS_DIR) != 0;
+	nv_inode_free(in);
+	if (is_dir)
+		return nv_fail(NV_ERR_UNSUPPORTED, "\"%s\" is a folder; only files can be renamed", name);
+	st = nv_unlink(v, new_parent, new_name);
+	if (st != NV_OK && st != NV_ERR_NOT_FOUND)
+		return st;
+	st = nv_link(v, MREF(found), new_parent, new_name);
+	if (st != NV_OK)
+		return st;
+	return nv_unlink(v, parent, name);
+}
+
 /* Run @fn on an open inode and release it, reporting the first failure. */
 static enum nv_status
 with_inode(struct nv_volume *v, uint64_t mref, const char *what,

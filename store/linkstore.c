@@ -309,7 +309,14 @@ link_prepare(void *impl, struct st_catalog *c)
 static enum st_status
 link_finish(void *impl, const struct buf *cat)
 {
-	return put_ntfs_file(impl, "catalog", cat->p, cat->len);
+	struct link_w *l = impl;
+	/* Written under another name first: a store whose catalog is there is
+	 * complete, whatever interrupted the capture. */
+	enum st_status st = put_ntfs_file(l, "catalog.partial", cat->p, cat->len);
+	if (st != ST_OK)
+		return st;
+	enum nv_status s = nv_rename(l->vol, l->store, "catalog.partial", l->store, "catalog");
+	return s ? st_fail_nv(s, "cannot complete the hard-link store's catalog") : ST_OK;
 }
 
 static void

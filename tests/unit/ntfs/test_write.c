@@ -194,3 +194,22 @@ Test(ntfs_write, sparse_growth_keeps_a_hole)
 	free(out);
 	fuse_umount(mnt);
 }
+
+Test(ntfs_write, rename_replaces_and_refuses_folders)
+{
+	uint64_t d, a, b, sub;
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "ren", &d), NV_OK);
+	cr_assert_eq(nv_create(v, d, "catalog.partial", &a), NV_OK);
+	cr_assert_eq(nv_write(v, a, NULL, 0, "new", 3), NV_OK);
+	cr_assert_eq(nv_create(v, d, "catalog", &b), NV_OK);
+	cr_assert_eq(nv_write(v, b, NULL, 0, "old!", 4), NV_OK);
+	cr_assert_eq(nv_mkdir(v, d, "sub", &sub), NV_OK);
+	cr_assert_eq(nv_rename(v, d, "catalog.partial", d, "catalog"), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_rename(v, d, "catalog.partial", d, "x"), NV_ERR_NOT_FOUND);
+	cr_assert_eq(nv_rename(v, d, "sub", d, "sub2"), NV_ERR_UNSUPPORTED);
+	close_and_mount();
+	uint8_t *out = sh_output(NULL, "cd '%s' && cat catalog && ls", at("ren"));
+	cr_assert_str_eq((char *)out, "newcatalog\nsub\n");
+	free(out);
+	fuse_umount(mnt);
+}
