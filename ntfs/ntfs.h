@@ -244,7 +244,9 @@ enum nv_status nv_walk(struct nv_volume *vol, const char *start, nv_walk_fn fn, 
 /* --------------------------------------------------------------- reading -- */
 
 struct nv_reader;
-/* Open the unnamed (@stream NULL or "") or a named data stream for reading. */
+/* Open the unnamed (@stream NULL or "") or a named data stream for reading.
+ * The unnamed data of a dehydrated cloud placeholder or of a WOF-compressed
+ * file is refused (NV_ERR_UNSUPPORTED): libntfs-3g would return zeros. */
 enum nv_status nv_reader_open(struct nv_volume *vol, uint64_t mref, const char *stream,
 			      struct nv_reader **out);
 uint64_t nv_reader_size(const struct nv_reader *r);

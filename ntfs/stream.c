@@ -31,6 +31,32 @@ nv_reader_open(struct nv_volume *v, uint64_t mref, const char *stream, struct nv
 		free(r);
 		return st;
 	}
+	/* The unnamed stream of a cloud placeholder or a WOF-compressed file reads
+	 * as zeros through libntfs-3g: refuse, so nobody ever stores those zeros as
+	 * the file's contents. */
+	if (!stream || !*stream) {
+		struct nv_inode *in;
+		st = nv_stat(v, mref, &in);
+		if (st != NV_OK) {
+			nv_free_ntfs_name(uname);
+			free(r);
+			return st;
+		}
+		unsigned kind = in->kind;
+		nv_inode_free(in);
+		if (kind & (NV_IS_DEHYDRATED | NV_IS_WOF)) {
+			nv_free_ntfs_name(uname);
+			free(r);
+			return nv_fail(NV_ERR_UNSUPPORTED,
+				       (kind & NV_IS_WOF)
+					       ? "%s: MFT record %llu is WOF-compressed (compact OS): its data "
+						 "is in the WofCompressedData stream, which winstate does not "
+						 "decompress yet"
+					       : "%s: MFT record %llu is a cloud placeholder whose data is not "
+						 "on this disk (OneDrive Files On-Demand)",
+				       v->path, (unsigned long long)mref);
+		}
+	}
 	st = nv_inode_get(v, mref, &r->ni);
 	if (st != NV_OK) {
 		nv_free_ntfs_name(uname);
