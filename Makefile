@@ -1,7 +1,9 @@
 # winstate — build, test and demo.
 #
 #   make          build build/winstate
-#   make check    install missing packages, build, run every test, then again under ASan+UBSan
+#   make check    install missing packages, build, run every test, then again under ASan+UBSan,
+#                 then each fuzzer for 10 s
+#   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make demo     install missing packages, build, make a sample Windows disk and show it
 #   make deps     install the Debian packages the project needs (only those missing)
 #
@@ -29,7 +31,7 @@ LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib/libws_$(m).a)
 DEB_PACKAGES := build-essential pkg-config ntfs-3g ntfs-3g-dev libblkid-dev libxml2-dev \
 	libzstd-dev zstd libhivex-dev libhivex-bin libwin-hivex-perl libsodium-dev \
 	libcriterion-dev attr fuse3 dosfstools gdisk fdisk xz-utils bzip2 python3 util-linux \
-	qemu-utils bc
+	qemu-utils bc clang libclang-rt-14-dev
 
 lib_srcs  = $(filter-out agent/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
@@ -62,9 +64,14 @@ $(BUILD)/scanstate $(BUILD)/loadstate $(BUILD)/usmtutils: $(BUILD)/winstate
 define unit_bin
 $(BUILD)/tests/unit-$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/$(1)/*.c)) $(LIBS)
 	@mkdir -p $$(dir $$@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LIBS) $(LDLIBS) -lcriterion
+	$(CC) $(CFLAGS) $(LDFLAGS) $$(LDFLAGS_unit_$(1)) -o $$@ $$(filter %.o,$$^) $(LIBS) $(LDLIBS) -lcriterion
 endef
 $(foreach d,$(UNIT_DIRS),$(eval $(call unit_bin,$(d))))
+# tests/unit/fault: our own code's I/O and allocation calls go through the test's
+# fault injector (tests/unit/fault/inject.c); nothing changes in the product build.
+FAULT_WRAPPED := write pwrite64 ftruncate64 fsync fdatasync syncfs rename link read pread64 \
+	malloc calloc realloc
+LDFLAGS_unit_fault := $(foreach f,$(FAULT_WRAPPED),-Wl,--wrap=$(f))
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/fixtures/%.o
 	@mkdir -p $(dir $@)
@@ -88,6 +95,33 @@ bench: deps
 	@for b in $(BENCH_BINS); do echo "== $$b"; WS_SHARED=$${WS_SHARED:-$$(cd .. && pwd)/shared} \
 		WS_FIXTURES=$(BUILD)/fixtures WS_BIN=$(BUILD)/winstate $$b || exit 1; done
 
+# Fuzzing (docs/reliability.md): tests/fuzz/fuzz_*.c are libFuzzer targets, built
+# with clang into build/fuzz/ and run FUZZ_SECONDS each by tests/fuzz/run.sh (seeds
+# made at run time from winstate's writers, the fixtures and ../shared; crashes kept
+# in tests/fuzz/regress/ are replayed first).  `make check` runs them 10 s each.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined
+FUZZ_LIBS    := $(filter-out %/libws_agent.a,$(LIBS))
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(FUZZ_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(LDLIBS)
+$(BUILD)/mkseeds: tests/fuzz/mkseeds.c tests/fuzz/*.h $(FUZZ_LIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WS_CFLAGS) -o $@ $< $(FUZZ_LIBS) $(LDLIBS)
+.PHONY: fuzz fuzz-build fuzz-targets check-fuzz
+fuzz-targets: $(FUZZ_BINS) $(BUILD)/mkseeds
+fuzz-build:
+	$(MAKE) BUILD=build/fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS)" LDFLAGS= fuzz-targets
+fuzz: deps
+	$(MAKE) fuzz-build
+	-$(MAKE) fixtures
+	tests/fuzz/run.sh --build build/fuzz --fixtures build/fixtures --seconds $(FUZZ_SECONDS)
+# The short round for `make check` (one result per target for tests/run.sh --summary).
+check-fuzz:
+	$(MAKE) fuzz-build
+	tests/fuzz/run.sh --build build/fuzz --fixtures build/fixtures --seconds 10 \
+		--results build/fuzz/results-fuzz
+
 deps:
 	@missing=$$(for p in $(DEB_PACKAGES); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -103,7 +137,8 @@ fixtures: tests
 check: deps
 	$(MAKE) check-plain
 	$(MAKE) check-asan
-	@tests/run.sh --summary build/results-plain build/asan/results-asan
+	$(MAKE) check-fuzz
+	@tests/run.sh --summary build/results-plain build/asan/results-asan build/fuzz/results-fuzz
 
 check-plain: tests fixtures
 	tests/run.sh --run $(BUILD) build/fixtures build/results-plain

@@ -215,6 +215,26 @@ read_le64(const uint8_t *p)
 	return v;
 }
 
+/* pread all of @len bytes: a block device or network filesystem may return
+ * fewer than asked (errno EIO at the end of the file). */
+static bool
+pread_exact(int fd, void *buf, size_t len, uint64_t offset)
+{
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(fd, (char *)buf + done, len - done, (off_t)(offset + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			return false;
+		}
+		done += (size_t)n;
+	}
+	return true;
+}
+
 /* Check the boot sector before libntfs-3g sees it, so the common ways of not
  * being a usable NTFS volume get their own words. */
 static enum nv_status
@@ -225,7 +245,7 @@ check_boot_sector(int fd, const char *path, uint64_t offset, uint64_t size)
 	if (size < 8192)
 		return nv_fail(NV_ERR_NOT_NTFS, "%s: the volume is only %llu bytes: too small for NTFS",
 			       path, (unsigned long long)size);
-	if (pread(fd, bs, sizeof(bs), (off_t)offset) != (ssize_t)sizeof(bs))
+	if (!pread_exact(fd, bs, sizeof(bs), offset))
 		return nv_fail(NV_ERR_IO, "%s: cannot read the boot sector: %s", path,
 			       strerror(errno ? errno : EIO));
 	if (!memcmp(bs + 3, "-FVE-FS-", 8))
@@ -248,8 +268,8 @@ check_boot_sector(int fd, const char *path, uint64_t offset, uint64_t size)
 		return NV_OK;
 	}
 	/* The backup boot sector lives in the last sector of the partition. */
-	bool backup_ok = pread(fd, backup, sizeof(backup), (off_t)(offset + size - 512)) ==
-				 (ssize_t)sizeof(backup) && !memcmp(backup + 3, "NTFS    ", 8);
+	bool backup_ok = pread_exact(fd, backup, sizeof(backup), offset + size - 512) &&
+			 !memcmp(backup + 3, "NTFS    ", 8);
 	if (backup_ok)
 		return nv_fail(NV_ERR_CORRUPT,
 			       "%s: the NTFS boot sector is damaged but its backup at the end of the "
@@ -545,6 +565,6 @@ nv_volume_info(struct nv_volume *v, struct nv_volume_info *info)
 	info->read_only = v->read_only;
 	info->offset = v->offset;
 	info->partition = v->partition;
-	if (pread(v->fd, bs, sizeof(bs), (off_t)v->offset) == (ssize_t)sizeof(bs))
+	if (pread_exact(v->fd, bs, sizeof(bs), v->offset))
 		info->serial = read_le64(bs + 0x48);
 }

@@ -204,7 +204,8 @@ replay_new(uint8_t **hive, size_t *hlen, struct log_file *logs, size_t nlogs,
 			free(el.v);
 			return WS_REG_ENOMEM;
 		}
-	qsort(el.v, el.n, sizeof(*el.v), cmp_entry_seq);
+	if (el.n > 1) /* el.v is NULL when no entry was found, and qsort's may not be */
+		qsort(el.v, el.n, sizeof(*el.v), cmp_entry_seq);
 	for (i = 0; i < el.n; i++) {
 		const struct log_entry *e = &el.v[i];
 

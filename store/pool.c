@@ -140,16 +140,21 @@ nomem:
 	return st_fail(ST_ERR_NOMEM, "out of memory for the compression buffers");
 }
 
-/* Wait for the oldest frame and emit it (lock held on entry and exit). */
+/* Wait for the oldest frame and emit it (lock held on entry and exit).  After
+ * a failure the rest are only @discard-ed: emitting them would replace the
+ * sentence of the first error (e.g. "No space left on device") with one about
+ * frame numbering. */
 static enum st_status
-emit_oldest(struct pool *p)
+emit_oldest(struct pool *p, bool discard)
 {
 	struct job *j = &p->jobs[p->emitted % p->njobs];
 	while (j->state != JOB_DONE)
 		pthread_cond_wait(&p->done, &p->lock);
 	pthread_mutex_unlock(&p->lock);
 	enum st_status st = j->err;
-	if (st)
+	if (discard)
+		st = ST_OK;
+	else if (st)
 		st_fail(st, "%s", j->errmsg);
 	else
 		st = p->o.emit(p->o.ctx, j->index, j->out, j->olen, j->ilen);
@@ -165,7 +170,7 @@ pool_submit(struct pool *p, uint8_t **buf, size_t len, uint64_t index)
 	enum st_status st = ST_OK;
 	pthread_mutex_lock(&p->lock);
 	while (st == ST_OK && p->submitted - p->emitted == p->njobs)
-		st = emit_oldest(p);
+		st = emit_oldest(p, false);
 	if (st == ST_OK) {
 		struct job *j = &p->jobs[p->submitted % p->njobs];
 		uint8_t *free_buf = j->in;
@@ -187,7 +192,7 @@ pool_drain(struct pool *p)
 	enum st_status st = ST_OK;
 	pthread_mutex_lock(&p->lock);
 	while (p->emitted < p->submitted) {
-		enum st_status s = emit_oldest(p);
+		enum st_status s = emit_oldest(p, st != ST_OK);
 		if (st == ST_OK)
 			st = s;
 	}

@@ -1,0 +1,179 @@
+/*
+ * Seed builder for the fuzzers: mkseeds OUTDIR writes OUTDIR/<target>/...
+ * with inputs made by winstate's own writers (a compressed store, an
+ * encrypted one, a directory store's catalog), the fixed dirty hive and the
+ * log that repairs it, small rule files with objects to decide, and small
+ * partition tables.  tests/fuzz/run.sh adds what comes from the fixtures
+ * and from ../shared at run time; nothing here is committed.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "tests/fuzz/fuzz_common.h"
+#include "tests/fuzz/hive_fixture.h"
+#include "tests/fuzz/store_fixture.h"
+
+static const char *outdir;
+
+static void
+die(const char *what, const char *why)
+{
+	fprintf(stderr, "mkseeds: %s: %s\n", what, why);
+	exit(1);
+}
+
+static const char *
+out(const char *target, const char *name)
+{
+	static char p[PATH_MAX];
+	snprintf(p, sizeof(p), "%s/%s", outdir, target);
+	if (mkdir(p, 0755) != 0 && errno != EEXIST)
+		die(p, strerror(errno));
+	snprintf(p, sizeof(p), "%s/%s/%s", outdir, target, name);
+	return p;
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	size_t n = 0;
+	uint8_t *p = fz_read_bytes(from, &n);
+	if (!p || fz_write_bytes(to, p, n))
+		die(from, "cannot copy");
+	free(p);
+}
+
+static void
+stores(const char *work)
+{
+	char dir[PATH_MAX], file[PATH_MAX];
+	struct st_key key;
+
+	snprintf(dir, sizeof(dir), "%s/pack", work);
+	if (fz_make_store(dir, ST_FORMAT_COMPRESSED, NULL, 300000))
+		die("compressed store", st_last_error());
+	snprintf(file, sizeof(file), "%s/USMT/USMT.MIG", dir);
+	copy_file(file, out("fuzz_store_pack", "compressed.mig"));
+
+	snprintf(dir, sizeof(dir), "%s/small", work);
+	if (fz_make_store(dir, ST_FORMAT_COMPRESSED, NULL, 0))
+		die("small store", st_last_error());
+	snprintf(file, sizeof(file), "%s/USMT/USMT.MIG", dir);
+	copy_file(file, out("fuzz_store_pack", "small.mig"));
+
+	fz_store_key(&key);
+	snprintf(dir, sizeof(dir), "%s/sealed", work);
+	if (fz_make_store(dir, ST_FORMAT_COMPRESSED, &key, 0))
+		die("encrypted store", st_last_error());
+	snprintf(file, sizeof(file), "%s/USMT/USMT.MIG", dir);
+	copy_file(file, out("fuzz_store_pack", "encrypted.mig"));
+
+	/* The same content the catalog fuzzer writes at start-up. */
+	snprintf(dir, sizeof(dir), "%s/dir", work);
+	if (fz_make_store(dir, ST_FORMAT_DIRECTORY, NULL, 200000))
+		die("directory store", st_last_error());
+	snprintf(file, sizeof(file), "%s/catalog", dir);
+	copy_file(file, out("fuzz_store_catalog", "catalog"));
+}
+
+static void
+hives(const char *work)
+{
+	uint8_t h[8192];
+	if (fz_hive_log(work, out("fuzz_hive_log", "repairs.LOG1")))
+		die("hive log", "cannot build it");
+	size_t n = 0;
+	uint8_t *log = fz_read_bytes(out("fuzz_hive_log", "repairs.LOG1"), &n);
+	if (!log)
+		die("hive log", "cannot read it back");
+	/* Its base block alone: a log with no entries. */
+	fz_write_bytes(out("fuzz_hive_log", "base-block-only.LOG1"), log, 512);
+	free(log);
+	fz_hive_before(h, FZ_HIVE_SEQ1, FZ_HIVE_SEQ2);
+	fz_write_bytes(out("fuzz_hive_base", "dirty.hive"), h, sizeof(h));
+	fz_hive_before(h, FZ_HIVE_SEQ2, FZ_HIVE_SEQ2);
+	fz_write_bytes(out("fuzz_hive_base", "clean.hive"), h, sizeof(h));
+	char after[PATH_MAX];
+	snprintf(after, sizeof(after), "%s/after.hive", work);
+	copy_file(after, out("fuzz_hive_base", "after.hive"));
+}
+
+static void
+rules(void)
+{
+	static const char rules1[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<migration urlid=\"http://www.microsoft.com/migration/1.0/migxmlext/fuzz\">\n"
+		"  <component type=\"Documents\" context=\"User\">\n"
+		"    <displayName>Fuzz documents</displayName>\n"
+		"    <role role=\"Data\">\n"
+		"      <detects><detect><condition>MigXmlHelper.DoesObjectExist(\"File\",\"%CSIDL_PERSONAL%\")</condition></detect></detects>\n"
+		"      <rules>\n"
+		"        <include><objectSet>\n"
+		"          <pattern type=\"File\">%CSIDL_PERSONAL%\\* [*]</pattern>\n"
+		"          <pattern type=\"Registry\">HKCU\\Control Panel\\Desktop [Wallpaper]</pattern>\n"
+		"        </objectSet></include>\n"
+		"        <exclude><objectSet><pattern type=\"File\">%CSIDL_PERSONAL%\\* [*.tmp]</pattern></objectSet></exclude>\n"
+		"        <unconditionalExclude><objectSet><pattern type=\"File\">%USERPROFILE%\\AppData\\Local\\Temp\\* [*]</pattern></objectSet></unconditionalExclude>\n"
+		"        <locationModify script=\"MigXmlHelper.RelativeMove('%CSIDL_PERSONAL%','%CSIDL_PERSONAL%\\Old')\">\n"
+		"          <objectSet><pattern type=\"File\">%CSIDL_PERSONAL%\\Moved\\* [*]</pattern></objectSet>\n"
+		"        </locationModify>\n"
+		"        <merge script=\"MigXmlHelper.SourcePriority()\"><objectSet><pattern type=\"Registry\">HKCU\\Software\\Fuzz\\* [*]</pattern></objectSet></merge>\n"
+		"      </rules>\n"
+		"    </role>\n"
+		"  </component>\n"
+		"</migration>\n";
+	static const char objects[] =
+		"F C:\\Users\\bob\\Documents [report.docx]\n"
+		"F C:\\Users\\bob\\Documents\\Moved [x.txt]\n"
+		"F C:\\Users\\bob\\Documents [x.tmp]\n"
+		"R HKCU\\Software\\Fuzz\\A [B]\n"
+		"R HKCU\\Control Panel\\Desktop [Wallpaper]\n";
+	const char *p = out("fuzz_rules", "documents.xml");
+	fz_write_bytes(p, rules1, sizeof(rules1) - 1);
+	uint8_t *both = malloc(sizeof(rules1) + sizeof(objects));
+	memcpy(both, rules1, sizeof(rules1)); /* with its NUL */
+	memcpy(both + sizeof(rules1), objects, sizeof(objects) - 1);
+	fz_write_bytes(out("fuzz_rules", "documents-and-objects"), both,
+		       sizeof(rules1) + sizeof(objects) - 1);
+	free(both);
+}
+
+/* An MBR with one NTFS partition at 1 MiB and the start of an NTFS boot
+ * sector there would be past the first MiB: the seed is the table alone. */
+static void
+disks(void)
+{
+	static uint8_t mbr[512];
+	memset(mbr, 0, sizeof(mbr));
+	uint8_t *e = mbr + 446;
+	e[0] = 0x80;
+	e[4] = 0x07;
+	fz_put32(e + 8, 2048);
+	fz_put32(e + 12, 819200);
+	mbr[510] = 0x55;
+	mbr[511] = 0xAA;
+	fz_write_bytes(out("fuzz_disk", "mbr-one-ntfs"), mbr, sizeof(mbr));
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: mkseeds OUTDIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+	if (mkdir(outdir, 0755) != 0 && errno != EEXIST)
+		die(outdir, strerror(errno));
+	char work[PATH_MAX];
+	snprintf(work, sizeof(work), "%s", fz_path("work"));
+	if (mkdir(work, 0700) != 0)
+		die(work, strerror(errno));
+	stores(work);
+	hives(work);
+	rules();
+	disks();
+	return 0;
+}
