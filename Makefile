@@ -31,7 +31,7 @@ LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib/libws_$(m).a)
 DEB_PACKAGES := build-essential pkg-config ntfs-3g ntfs-3g-dev libblkid-dev libxml2-dev \
 	libzstd-dev zstd libhivex-dev libhivex-bin libwin-hivex-perl libsodium-dev \
 	libcriterion-dev attr fuse3 dosfstools gdisk fdisk xz-utils bzip2 python3 util-linux \
-	qemu-utils bc clang libclang-rt-14-dev
+	qemu-utils bc clang libclang-rt-14-dev wimtools
 
 lib_srcs  = $(filter-out agent/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))

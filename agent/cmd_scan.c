@@ -1,22 +1,565 @@
-/* Capture (issue 5) lands here; until then it says so and does nothing. */
+/*
+ * Capture: `winstate scan SOURCE STORE [options]` and `scanstate STORE
+ * /offlinewindir:SOURCE ...`.  Both fill struct scan_options for the engine
+ * in agent/scan.c and map its outcome to their own exit codes
+ * (docs/capture.md).
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 
 #include "agent/commands.h"
+#include "agent/scan.h"
+#include "agent/usmt_args.h"
+
+static const char scan_help[] =
+	"usage: winstate scan SOURCE STORE [options]\n"
+	"\n"
+	"Capture the users' files and settings of the offline Windows on SOURCE into\n"
+	"the store folder STORE (ScanState).  SOURCE is DISK or DISK:PART: a disk\n"
+	"image, a partition image or a block device, and the partition number that\n"
+	"`winstate volumes` shows.  STORE is a local folder (the compressed store is\n"
+	"STORE/USMT/USMT.MIG); with --hardlink it is a folder on the source volume,\n"
+	"relative to its root (MigStore or C:\\MigStore).\n"
+	"\n"
+	"  --rules FILE        MigXML rule file (repeatable; default: winstate's rules)\n"
+	"  --config FILE       Config.xml (components switched off with migrate=\"no\")\n"
+	"  --nocompress        a directory store of plain files (STORE/USMT/File/C$/...)\n"
+	"  --hardlink          with --nocompress: a hard-link store on the source volume\n"
+	"  --overwrite         replace an existing store\n"
+	"  --continue          record per-file errors and go on (exit 1 instead of 4)\n"
+	"  --windir PATH       the Windows to capture, e.g. Windows.old/Windows\n"
+	"  --all               every user (the default)\n"
+	"  --ui PAT, --ue PAT  include / exclude users: DOMAIN\\user, COMPUTER\\user, user\n"
+	"                      or a SID, '*' wildcards; --ui wins over --ue and --uel\n"
+	"  --uel N|YYYY/MM/DD|0  only profiles used in the last N days / since the date /\n"
+	"                      the most recently used one (from the profile's last use)\n"
+	"  --efs abort|skip|hardlink  EFS-encrypted files: stop (default), leave out, or\n"
+	"                      link them into a hard-link store\n"
+	"  --encrypt --key K | --keyfile F   encrypt the compressed store\n"
+	"  --force-unclean     capture a hibernated or uncleanly shut down volume anyway\n"
+	"  --log FILE, --verbosity N   log (N: USMT's /v bits, 1 = every decision)\n"
+	"  --progress FILE     USMT-format progress log\n"
+	"  --listfiles FILE    one captured path per line\n"
+	"  --estimate FILE     write USMT's space estimate XML; no store is written\n"
+	"  --json              print the summary (report.json's content) as JSON\n"
+	"\n"
+	"Exit codes: 0 complete, 1 complete but errors were continued past (listed in\n"
+	"STORE/report.json), 2 bad command line, 3 source, store, rules or config\n"
+	"unusable, 4 the capture started and failed (the store is left incomplete),\n"
+	"5 internal error.\n";
+
+static const char scanstate_note[] =
+	"\nOn Linux the offline Windows is named by disk, not drive letter:\n"
+	"  /offlinewindir:DISK[:PART]            the only Windows on that volume\n"
+	"  /offlinewindir:DISK[:PART]:\\Windows   that Windows folder\n"
+	"  /offlinewinold:DISK[:PART]            Windows.old\\Windows on that volume\n"
+	"  /offline:offline.xml                  <winDir><path> entries in the forms above\n"
+	"With /hardlink the StorePath is on that volume: C:\\MigStore or MigStore.\n";
+
+static int
+winstate_code(enum scan_outcome o)
+{
+	switch (o) {
+	case SCAN_OK: return WS_EXIT_OK;
+	case SCAN_PARTIAL: return WS_EXIT_PARTIAL;
+	case SCAN_ERR_USAGE: return WS_EXIT_USAGE;
+	case SCAN_ERR_SOURCE: case SCAN_ERR_UNCLEAN: case SCAN_ERR_RULES: case SCAN_ERR_CONFIG:
+	case SCAN_ERR_LOG: case SCAN_ERR_PROGRESS: case SCAN_ERR_OUTPUT: case SCAN_ERR_STORE_EXISTS:
+	case SCAN_ERR_STORE: case SCAN_ERR_HARDLINK: case SCAN_ERR_KEY:
+		return WS_EXIT_INPUT;
+	case SCAN_ERR_EFS: case SCAN_ERR_STOPPED: case SCAN_ERR_CANCELED: case SCAN_ERR_FAILED:
+		return WS_EXIT_FAILED;
+	case SCAN_ERR_INTERNAL: return WS_EXIT_INTERNAL;
+	}
+	return WS_EXIT_INTERNAL;
+}
+
+static int
+usmt_code(enum scan_outcome o)
+{
+	switch (o) {
+	case SCAN_OK: return 0;
+	case SCAN_PARTIAL: return 3;          /* USMT_WOULD_HAVE_FAILED */
+	case SCAN_ERR_USAGE: return 11;
+	case SCAN_ERR_SOURCE: return 26;      /* USMT_INIT_ERROR: no valid offline Windows */
+	case SCAN_ERR_UNCLEAN: return 26;
+	case SCAN_ERR_RULES: return 28;
+	case SCAN_ERR_CONFIG: return 39;
+	case SCAN_ERR_LOG: return 13;
+	case SCAN_ERR_PROGRESS: return 40;
+	case SCAN_ERR_OUTPUT: return 41;
+	case SCAN_ERR_STORE_EXISTS: return 27;
+	case SCAN_ERR_STORE: return 27;
+	case SCAN_ERR_HARDLINK: return 38;
+	case SCAN_ERR_KEY: return 33;
+	case SCAN_ERR_EFS: return 2;
+	case SCAN_ERR_CANCELED: return 2;
+	case SCAN_ERR_STOPPED: return 61;
+	case SCAN_ERR_FAILED: return 72;
+	case SCAN_ERR_INTERNAL: return 71;
+	}
+	return 71;
+}
+
+/* The key: --key is a passphrase; a key file holds 32 raw bytes, 64 hex
+ * digits, or (USMT's /keyfile) a line of text used as the passphrase. */
+static int
+read_key(const char *key, const char *keyfile, struct st_key *out, char **owned,
+	 const char *prog)
+{
+	memset(out, 0, sizeof(*out));
+	if (key) {
+		if (!*key) {
+			fprintf(stderr, "%s: the key is empty\n", prog);
+			return -1;
+		}
+		out->kind = ST_KEY_PASSPHRASE;
+		out->passphrase = key;
+		return 0;
+	}
+	if (st_key_from_file(keyfile, out) == ST_OK)
+		return 0;
+	FILE *f = fopen(keyfile, "r");
+	if (!f) {
+		fprintf(stderr, "%s: the key file %s cannot be read: %s\n", prog, keyfile, strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n = getline(&line, &cap, f);
+	fclose(f);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = 0;
+	if (n <= 0) {
+		free(line);
+		fprintf(stderr, "%s: the key file %s is empty\n", prog, keyfile);
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	out->kind = ST_KEY_PASSPHRASE;
+	out->passphrase = *owned = line;
+	return 0;
+}
+
+static int
+parse_efs(const char *v, enum scan_efs *out)
+{
+	if (!strcasecmp(v, "abort"))
+		*out = SCAN_EFS_ABORT;
+	else if (!strcasecmp(v, "skip"))
+		*out = SCAN_EFS_SKIP;
+	else if (!strcasecmp(v, "hardlink"))
+		*out = SCAN_EFS_HARDLINK;
+	else if (!strcasecmp(v, "copyraw"))
+		*out = SCAN_EFS_COPYRAW;
+	else
+		return -1;
+	return 0;
+}
+
+static const char copyraw_refusal[] =
+	"copyraw is not supported: it must store an EFS file's raw encrypted form (the $EFS "
+	"metadata with the ciphertext, as Windows' ReadEncryptedFileRaw gives it), and "
+	"libntfs-3g cannot read that, so winstate would have to store something that is not the "
+	"file.  Use skip (leave EFS files out, each listed) or, for a hard-link store, hardlink";
+
+/* Check what the engine does not: option combinations. */
+static int
+check_options(struct scan_options *o, const char *prog)
+{
+	if (o->hardlink && !o->nocompress) {
+		fprintf(stderr, "%s: --hardlink needs --nocompress: a hard-link store holds links to "
+			"the files themselves, never compressed copies\n", prog);
+		return -1;
+	}
+	if (o->key && o->nocompress) {
+		fprintf(stderr, "%s: only a compressed store can be encrypted: drop --nocompress or "
+			"--encrypt\n", prog);
+		return -1;
+	}
+	if (o->efs == SCAN_EFS_HARDLINK && !o->hardlink) {
+		fprintf(stderr, "%s: --efs hardlink only goes with a hard-link store\n", prog);
+		return -1;
+	}
+	if (o->all && (o->nui || o->nue || o->uel)) {
+		fprintf(stderr, "%s: --all selects every user; it cannot be combined with --ui, --ue "
+			"or --uel\n", prog);
+		return -1;
+	}
+	if (o->listfiles && o->estimate) {
+		fprintf(stderr, "%s: --listfiles lists what a capture took and --estimate captures "
+			"nothing: use one\n", prog);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+join_args(int argc, char **argv, const char *first)
+{
+	size_t n = strlen(first) + 1;
+	for (int i = 0; i < argc; i++)
+		n += strlen(argv[i]) + 3;
+	char *s = malloc(n + 1);
+	if (!s)
+		return NULL;
+	strcpy(s, first);
+	for (int i = 0; i < argc; i++) {
+		strcat(s, " ");
+		bool q = strchr(argv[i], ' ') != NULL;
+		if (q)
+			strcat(s, "\"");
+		strcat(s, argv[i]);
+		if (q)
+			strcat(s, "\"");
+	}
+	return s;
+}
 
 int
 cmd_scan(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "winstate %s: capture is not part of this build yet; nothing was done\n",
-		argv[0]);
-	return WS_EXIT_INTERNAL;
+	const char *prog = "winstate scan";
+	struct scan_options o = { .prog = prog };
+	const char *pos[2];
+	int npos = 0;
+	const char *key = NULL, *keyfile = NULL;
+	bool encrypt = false;
+	o.rules = calloc((size_t)argc + 1, sizeof(char *));
+	o.ui = calloc((size_t)argc + 1, sizeof(char *));
+	o.ue = calloc((size_t)argc + 1, sizeof(char *));
+	int rc = WS_EXIT_USAGE;
+	if (!o.rules || !o.ui || !o.ue)
+		goto out;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define TAKES(name) (!strcmp(a, name) && (v ? (i++, true) : (fprintf(stderr, \
+			"%s: %s needs a value\n", prog, name), false)))
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(scan_help, stdout);
+			rc = WS_EXIT_OK;
+			goto out;
+		} else if (!strcmp(a, "--hardlink")) {
+			o.hardlink = true;
+		} else if (!strcmp(a, "--nocompress")) {
+			o.nocompress = true;
+		} else if (!strcmp(a, "--overwrite")) {
+			o.overwrite = true;
+		} else if (!strcmp(a, "--continue")) {
+			o.keep_going = true;
+		} else if (!strcmp(a, "--all")) {
+			o.all = true;
+		} else if (!strcmp(a, "--json")) {
+			o.json = true;
+		} else if (!strcmp(a, "--encrypt")) {
+			encrypt = true;
+		} else if (!strcmp(a, "--force-unclean")) {
+			o.force_unclean = true;
+		} else if (TAKES("--rules")) {
+			o.rules[o.nrules++] = v;
+		} else if (TAKES("--config")) {
+			o.config = v;
+		} else if (TAKES("--log")) {
+			o.log = v;
+		} else if (TAKES("--verbosity")) {
+			char *end;
+			long n = strtol(v, &end, 10);
+			if (*end || n < 0 || n > 13) {
+				fprintf(stderr, "%s: --verbosity wants 0..13, not \"%s\"\n", prog, v);
+				goto out;
+			}
+			o.verbosity = (int)n;
+		} else if (TAKES("--progress")) {
+			o.progress = v;
+		} else if (TAKES("--listfiles")) {
+			o.listfiles = v;
+		} else if (TAKES("--estimate")) {
+			o.estimate = v;
+		} else if (TAKES("--ui")) {
+			o.ui[o.nui++] = v;
+		} else if (TAKES("--ue")) {
+			o.ue[o.nue++] = v;
+		} else if (TAKES("--uel")) {
+			int64_t c;
+			bool l;
+			if (scan_parse_uel(v, 0, &c, &l) < 0) {
+				fprintf(stderr, "%s: --uel wants a number of days, a date YYYY/MM/DD or 0, "
+					"not \"%s\"\n", prog, v);
+				goto out;
+			}
+			o.uel = v;
+		} else if (TAKES("--windir")) {
+			o.windir = v;
+		} else if (TAKES("--efs")) {
+			if (parse_efs(v, &o.efs) < 0) {
+				fprintf(stderr, "%s: --efs wants abort, skip or hardlink, not \"%s\"\n", prog, v);
+				goto out;
+			}
+			if (o.efs == SCAN_EFS_COPYRAW) {
+				fprintf(stderr, "%s: --efs %s\n", prog, copyraw_refusal);
+				goto out;
+			}
+		} else if (TAKES("--key")) {
+			key = v;
+		} else if (TAKES("--keyfile")) {
+			keyfile = v;
+		} else if (a[0] == '-' && a[1]) {
+			/* A value option without its value was reported by TAKES. */
+			static const char *const valued[] = { "--rules", "--config", "--log",
+				"--verbosity", "--progress", "--listfiles", "--estimate", "--ui", "--ue",
+				"--uel", "--windir", "--efs", "--key", "--keyfile" };
+			bool known = false;
+			for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
+				known |= !strcmp(a, valued[k]);
+			if (!known)
+				fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
+			goto out;
+		} else if (npos < 2) {
+			pos[npos++] = a;
+		} else {
+			fprintf(stderr, "%s: unexpected argument '%s': give SOURCE and STORE only\n", prog, a);
+			goto out;
+		}
+#undef TAKES
+	}
+	if (npos < 2) {
+		fprintf(stderr, "%s: give the SOURCE disk and the STORE folder\n\n%s", prog, scan_help);
+		goto out;
+	}
+	o.source = pos[0];
+	o.store = pos[1];
+	if ((key || keyfile) && !encrypt) {
+		fprintf(stderr, "%s: --key and --keyfile only go with --encrypt\n", prog);
+		goto out;
+	}
+	if (encrypt && !!key == !!keyfile) {
+		fprintf(stderr, "%s: --encrypt needs the key: --key K or --keyfile F (one of them)\n", prog);
+		goto out;
+	}
+	struct st_key k;
+	char *owned = NULL;
+	if (encrypt) {
+		if (read_key(key, keyfile, &k, &owned, prog) < 0) {
+			rc = WS_EXIT_INPUT;
+			goto out;
+		}
+		o.key = &k;
+	}
+	/* The test suite makes Argon2id cheap; production keeps libsodium's MODERATE. */
+	if (getenv("WINSTATE_TEST_CHEAP_KDF")) {
+		o.kdf_ops = 1;
+		o.kdf_mem = 8u << 20;
+	}
+	if (check_options(&o, prog) < 0) {
+		free(owned);
+		goto out;
+	}
+	char *cl = join_args(argc - 1, argv + 1, "winstate scan");
+	o.command_line = cl;
+	rc = winstate_code(scan_run(&o));
+	free(cl);
+	if (owned) {
+		memset(owned, 0, strlen(owned));
+		free(owned);
+	}
+out:
+	free(o.rules);
+	free(o.ui);
+	free(o.ue);
+	return rc;
+}
+
+/* ------------------------------------------------------------ scanstate -- */
+
+/* "DISK[:PART][:\Windows]" -> disk spec and Windows folder (volume path). */
+static int
+split_offline_source(const char *spec, char **disk, char **windir)
+{
+	*disk = *windir = NULL;
+	const char *sep = strstr(spec, ":\\");
+	if (!sep)
+		sep = strstr(spec, ":/");
+	if (sep) {
+		*disk = strndup(spec, (size_t)(sep - spec));
+		const char *w = sep + 2;
+		if (*w) {
+			*windir = strdup(w);
+			for (char *c = *windir; *c; c++)
+				if (*c == '\\')
+					*c = '/';
+			size_t n = strlen(*windir);
+			while (n && (*windir)[n - 1] == '/')
+				(*windir)[--n] = 0;
+		}
+	} else {
+		*disk = strdup(spec);
+	}
+	return *disk && **disk ? 0 : -1;
+}
+
+/* /offline:offline.xml: the first <winDir><path> whose disk exists. */
+static int
+offline_xml_source(const char *file, char **disk, char **windir, char *err, size_t errlen)
+{
+	xmlDocPtr doc = xmlReadFile(file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
+				    XML_PARSE_NOWARNING);
+	if (!doc) {
+		snprintf(err, errlen, "/offline:%s cannot be read as XML", file);
+		return -1;
+	}
+	xmlNodePtr root = xmlDocGetRootElement(doc);
+	int rc = -1;
+	snprintf(err, errlen, "/offline:%s names no <winDir><path> whose disk exists", file);
+	if (!root || xmlStrcasecmp(root->name, BAD_CAST "offline")) {
+		snprintf(err, errlen, "/offline:%s is not an offline.xml (its root is not <offline>)", file);
+		goto done;
+	}
+	for (xmlNodePtr wd = root->children; wd && rc; wd = wd->next) {
+		if (wd->type != XML_ELEMENT_NODE || xmlStrcasecmp(wd->name, BAD_CAST "winDir"))
+			continue;
+		for (xmlNodePtr p = wd->children; p && rc; p = p->next) {
+			if (p->type != XML_ELEMENT_NODE || xmlStrcasecmp(p->name, BAD_CAST "path"))
+				continue;
+			xmlChar *t = xmlNodeGetContent(p);
+			char *d = NULL, *w = NULL;
+			if (t && split_offline_source((const char *)t, &d, &w) == 0) {
+				char *path = NULL;
+				int part;
+				struct stat sb;
+				if (nv_split_target(d, &path, &part) == NV_OK && stat(path, &sb) == 0) {
+					*disk = d;
+					*windir = w;
+					d = w = NULL;
+					rc = 0;
+				}
+				free(path);
+			}
+			free(d);
+			free(w);
+			xmlFree(t);
+		}
+	}
+done:
+	xmlFreeDoc(doc);
+	return rc;
 }
 
 int
-usmt_scanstate(const struct usmt_args *args)
+usmt_scanstate(const struct usmt_args *a)
 {
-	(void)args;
-	fprintf(stderr, "scanstate: the command line is valid, but capture is not part of this "
-		"build yet; nothing was done\n");
-	return 26; /* USMT_INIT_ERROR */
+	const char *prog = "scanstate";
+	if (a->genconfig) {
+		char *argv[160];
+		int n = 0;
+		argv[n++] = "genconfig";
+		for (size_t i = 0; i < a->includes.count && n < 150; i++) {
+			argv[n++] = "--rules";
+			argv[n++] = a->includes.items[i];
+		}
+		argv[n++] = "-o";
+		argv[n++] = a->genconfig;
+		argv[n] = NULL;
+		int rc = cmd_genconfig(n, argv);
+		return rc == 0 ? 0 : rc == WS_EXIT_USAGE ? 11 : 28;
+	}
+	char *disk = NULL, *windir = NULL, err[1024];
+	if (a->offlinewindir || a->offlinewinold) {
+		const char *spec = a->offlinewindir ? a->offlinewindir : a->offlinewinold;
+		if (split_offline_source(spec, &disk, &windir) < 0) {
+			fprintf(stderr, "%s: /offlinewin%s:%s: expected DISK[:PART] or DISK[:PART]:\\Windows\n%s",
+				prog, a->offlinewindir ? "dir" : "old", spec, scanstate_note);
+			free(disk);
+			free(windir);
+			return 11;
+		}
+		if (a->offlinewinold && !windir)
+			windir = strdup("Windows.old/Windows");
+	} else if (a->offline) {
+		if (offline_xml_source(a->offline, &disk, &windir, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s\n%s", prog, err, scanstate_note);
+			return 26;
+		}
+	} else {
+		fprintf(stderr, "%s: winstate captures offline only: name the Windows to capture with "
+			"/offlinewindir, /offlinewinold or /offline\n%s", prog, scanstate_note);
+		return 36;
+	}
+	struct scan_options o = { .prog = prog, .usmt = true };
+	o.source = disk;
+	o.windir = windir;
+	o.store = a->store;
+	o.rules = (const char **)a->includes.items;
+	o.nrules = a->includes.count;
+	o.config = a->config;
+	o.hardlink = a->hardlink;
+	o.nocompress = a->nocompress;
+	o.overwrite = a->overwrite;
+	o.keep_going = a->keep_going;
+	o.log = a->log ? a->log : "ScanState.log";
+	o.verbosity = a->verbosity;
+	o.progress = a->progress;
+	o.listfiles = a->listfiles;
+	o.all = a->all;
+	o.ui = (const char **)a->ui.items;
+	o.nui = a->ui.count;
+	o.ue = (const char **)a->ue.items;
+	o.nue = a->ue.count;
+	o.uel = a->uel;
+	int rc;
+	char *estimate_owned = NULL, *owned = NULL;
+	if (a->efs && parse_efs(a->efs, &o.efs) == 0 && o.efs == SCAN_EFS_COPYRAW) {
+		fprintf(stderr, "%s: /efs:%s\n", prog, copyraw_refusal);
+		rc = 36;
+		goto out;
+	}
+	if (a->estimate) {
+		if (a->estimate_file) {
+			o.estimate = a->estimate_file;
+		} else {
+			/* Bare /p: USMTsize.txt in the store folder, as USMT does. */
+			mkdir(a->store, 0755);
+			if (asprintf(&estimate_owned, "%s/USMTsize.txt", a->store) < 0) {
+				rc = 71;
+				goto out;
+			}
+			o.estimate = estimate_owned;
+		}
+	}
+	struct st_key k;
+	if (a->encrypt) {
+		if (read_key(a->key, a->keyfile, &k, &owned, prog) < 0) {
+			rc = 33;
+			goto out;
+		}
+		o.key = &k;
+		if (getenv("WINSTATE_TEST_CHEAP_KDF")) {
+			o.kdf_ops = 1;
+			o.kdf_mem = 8u << 20;
+		}
+	}
+	if (check_options(&o, prog) < 0) {
+		rc = 11;
+		goto out;
+	}
+	char *cl = join_args(0, NULL, "scanstate");
+	o.command_line = cl;
+	rc = usmt_code(scan_run(&o));
+	free(cl);
+out:
+	if (owned) {
+		memset(owned, 0, strlen(owned));
+		free(owned);
+	}
+	free(estimate_owned);
+	free(disk);
+	free(windir);
+	return rc;
 }

@@ -52,6 +52,9 @@ static const struct option_spec options[] = {
 	{ "offline", SCAN | LOAD, VALUE, false },
 	{ "offlinewindir", SCAN | LOAD, VALUE, false },
 	{ "offlinewinold", SCAN | LOAD, VALUE, false },
+	/* winstate's own: the disk holding the Windows to restore into (or the
+	 * hard-link store's volume), since there is no running Windows offline. */
+	{ "target", LOAD | UTIL, VALUE, false },
 	{ "md", LOAD, VALUE, true },
 	{ "mu", LOAD, VALUE, true },
 	{ "lac", LOAD, OPTIONAL, false },
@@ -165,6 +168,8 @@ store_value(struct usmt_args *a, const char *name, const char *value, char *err,
 		SET(offlinewindir);
 	else if (!strcmp(name, "offlinewinold"))
 		SET(offlinewinold);
+	else if (!strcmp(name, "target"))
+		SET(target);
 	else if (!strcmp(name, "v")) {
 		if (parse_int(value, &a->verbosity) < 0 || (a->verbosity & ~13) )
 			return fail(err, errlen, USMT_INVALID_PARAMETERS,
@@ -337,8 +342,15 @@ check_combinations(struct usmt_args *a, char *err, size_t errlen)
 			    "use only one of /offline, /offlinewindir and /offlinewinold");
 	if (a->tool == USMT_LOADSTATE && offline_forms)
 		return fail(err, errlen, USMT_ERROR_UNSUPPORTED_PLATFORM,
-			    "LoadState does not take /offline options: name the target disk instead");
+			    "LoadState does not take /offline options: name the target disk with /target:DISK[:PART]");
 	return USMT_SUCCESS;
+}
+
+/* An option's name has no '/': "/mnt/usb/store" or "/dev/sda:3" is a Linux path. */
+static bool
+is_linux_path(const char *arg)
+{
+	return arg[0] == '/' && memchr(arg + 1, '/', strcspn(arg + 1, ":")) != NULL;
 }
 
 static const struct option_spec *
@@ -373,7 +385,7 @@ usmt_parse(enum usmt_tool tool, int argc, char **argv, struct usmt_args *a, char
 			return fail(err, errlen, USMT_ERROR_OPTION_PARAM_TOO_LARGE,
 				    "an argument is %zu characters long; USMT's limit is %d: \"%.40s...\"",
 				    strlen(arg), MAX_ARG, arg);
-		if (arg[0] != '/' || !arg[1]) {
+		if (arg[0] != '/' || !arg[1] || is_linux_path(arg)) {
 			/* Positional: StorePath (UsmtUtils: store, then destination). */
 			if (!a->store)
 				a->store = strdup(arg);
@@ -404,7 +416,7 @@ usmt_parse(enum usmt_tool tool, int argc, char **argv, struct usmt_args *a, char
 			return fail(err, errlen, USMT_INVALID_PARAMETERS, "/%s takes no value", o->name);
 		if (o->kind == VALUE && !value) {
 			/* "/option value" is accepted as well as "/option:value". */
-			if (i + 1 < argc && argv[i + 1][0] != '/')
+			if (i + 1 < argc && (argv[i + 1][0] != '/' || is_linux_path(argv[i + 1])))
 				value = argv[++i];
 			else
 				return fail(err, errlen, USMT_INVALID_PARAMETERS, "/%s needs a value (/%s:...)",
@@ -436,7 +448,7 @@ usmt_args_free(struct usmt_args *a)
 	char **strings[] = { &a->store, &a->config, &a->genconfig, &a->crypt_alg, &a->key,
 			     &a->keyfile, &a->log, &a->progress, &a->listfiles, &a->estimate_file,
 			     &a->uel, &a->efs, &a->offline, &a->offlinewindir, &a->offlinewinold,
-			     &a->lac_password, &a->verify_type, &a->extract_dest, &a->utils_include,
+			     &a->lac_password, &a->target, &a->verify_type, &a->extract_dest, &a->utils_include,
 			     &a->utils_exclude };
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		free(*strings[i]);
@@ -465,16 +477,21 @@ usmt_usage(enum usmt_tool tool)
 		       "       [/encrypt[:alg] /key:K | /keyfile:F] [/v:N] [/l:File] [/progress:File]\n"
 		       "       [/listfiles:File] [/p[:File]] [/c] [/all | /ui:U... /ue:U... /uel:N]\n"
 		       "       [/efs:abort|skip|copyraw|hardlink] [/offlinewindir:Path | /offlinewinold:Path\n"
-		       "       | /offline:File] [/localonly] [/genconfig:File]\n";
+		       "       | /offline:File] [/localonly] [/genconfig:File]\n"
+		       "On Linux the offline Windows is a disk, not a drive letter:\n"
+		       "  /offlinewindir:DISK[:PART] or /offlinewindir:DISK[:PART]:\\Windows,\n"
+		       "  /offlinewinold:DISK[:PART] (its Windows.old\\Windows), /offline:offline.xml\n"
+		       "  with <winDir><path> entries in those forms.  With /hardlink the\n"
+		       "  StorePath is a folder on that volume (C:\\MigStore).  See docs/capture.md.\n";
 	case USMT_LOADSTATE:
 		return "usage: loadstate StorePath [/i:File]... [/config:File] [/hardlink /nocompress]\n"
 		       "       [/decrypt[:alg] /key:K | /keyfile:F] [/v:N] [/l:File] [/progress:File] [/c]\n"
 		       "       [/all | /ui:U... /ue:U... /uel:N] [/md:Old:New]... [/mu:Old:New]...\n"
-		       "       [/lac[:Password] [/lae]]\n";
+		       "       [/lac[:Password] [/lae]] /target:DISK[:PART]\n";
 	default:
 		return "usage: usmtutils /verify[:summary|all|failureonly|catalog] Store [/decrypt /key:K]\n"
 		       "       usmtutils /extract Store DestFolder [/i:Patterns] [/e:Patterns] [/o]\n"
-		       "       usmtutils /rd StoreFolder [/y]\n"
+		       "       usmtutils /rd StoreFolder [/target:DISK[:PART]] [/y]\n"
 		       "       usmtutils /ec\n";
 	}
 }

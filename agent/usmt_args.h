@@ -56,6 +56,7 @@ struct usmt_args {
 	size_t md_count, mu_count;
 	bool lac, lae;
 	char *lac_password;
+	char *target;                /* winstate's /target:DISK[:PART] (LoadState, UsmtUtils) */
 	/* UsmtUtils */
 	enum usmt_utils_op op;
 	char *verify_type;           /* summary all failureonly catalog */

@@ -803,6 +803,12 @@ ws_matcher_component_count(const ws_matcher *m)
 	return m ? m->ncomps : 0;
 }
 
+const struct ws_rule_ref *
+ws_matcher_pattern(const ws_matcher *m, size_t i)
+{
+	return m && i < m->npats ? m->pats[i].ref : NULL;
+}
+
 /* ---------------------------------------------------------------- decide */
 
 const char *

@@ -269,6 +269,10 @@ void ws_matcher_free(ws_matcher *m);
 size_t ws_matcher_pattern_count(const ws_matcher *m);
 /* Components that were compiled in (detected, enabled, in context). */
 size_t ws_matcher_component_count(const ws_matcher *m);
+/* The i-th compiled pattern (i < ws_matcher_pattern_count), for callers that
+ * must enumerate what the rules name (a capture visits the registry keys of
+ * every include pattern).  NULL when out of range. */
+const struct ws_rule_ref *ws_matcher_pattern(const ws_matcher *m, size_t i);
 
 /*
  * Decide one object.  node = directory or registry key; leaf = file name or

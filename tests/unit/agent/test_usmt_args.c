@@ -41,6 +41,9 @@ static struct case_ cases[] = {
 	{ USMT_UTILS, "/verify:failureonly D:\\S\\USMT\\USMT.MIG /decrypt:AES_192 /keyfile:k.txt", 0, "" },
 	{ USMT_UTILS, "/extract D:\\S\\USMT\\USMT.MIG C:\\Out /i:*.txt,*.pdf /o", 0, "" },
 	{ USMT_UTILS, "/rd D:\\MigStore /y", 0, "" },
+	{ USMT_LOADSTATE, "S /target:win.img:3 /c /v:5", 0, "" },
+	{ USMT_LOADSTATE, "MigStore /hardlink /nocompress /target /dev/sda:3", 0, "" },
+	{ USMT_UTILS, "/rd MigStore /target:win.img:3 /y", 0, "" },
 	{ USMT_SCANSTATE, "/?", 1, "" },
 	/* refused, as USMT documents */
 	{ USMT_SCANSTATE, "/i:MigDocs.xml", 11, "StorePath" },
@@ -70,6 +73,10 @@ static struct case_ cases[] = {
 	{ USMT_LOADSTATE, "S /md:NOCOLON", 11, "OldDomain:NewDomain" },
 	{ USMT_LOADSTATE, "S /mu:a:b:c", 11, "OldUser" },
 	{ USMT_LOADSTATE, "S /offlinewindir:C:\\Windows", 36, "LoadState" },
+	{ USMT_LOADSTATE, "S /offline:offline.xml", 36, "/target" },
+	{ USMT_LOADSTATE, "S /target:a.img /target:b.img", 11, "twice" },
+	{ USMT_LOADSTATE, "S /target:", 11, "empty" },
+	{ USMT_SCANSTATE, "S /target:win.img", 11, "not a ScanState option" },
 	{ USMT_UTILS, "D:\\x.mig", 11, "/verify" },
 	{ USMT_UTILS, "/extract D:\\x.mig", 11, "destination" },
 	{ USMT_UTILS, "/verify:everything x.mig", 11, "summary" },
@@ -116,6 +123,11 @@ Test(usmt_args, values_land_where_they_belong)
 	cr_assert_str_eq(a.mu[0].to, "NEW\\robert");
 	cr_assert(a.lac);
 	cr_assert_null(a.lac_password);
+	usmt_args_free(&a);
+
+	/* winstate's /target keeps the partition suffix for nv_split_target. */
+	cr_assert_eq(parse(USMT_LOADSTATE, "S /TARGET:disk.img:3", &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(a.target, "disk.img:3");
 	usmt_args_free(&a);
 }
 

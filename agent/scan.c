@@ -1,0 +1,1663 @@
+/*
+ * The capture engine (see agent/scan.h and docs/capture.md).
+ *
+ * One walk of the volume: every entry is mapped to its Windows path (C:\...,
+ * relative to the installation's root, so Windows.old/Users/x is C:\Users\x
+ * for a Windows.old capture) and decided against the system matcher and every
+ * selected user's matcher.  An unconditional exclude in any context wins;
+ * otherwise a file is captured when some context includes it, owned by the
+ * user whose profile holds it (or the first user that includes it, else the
+ * system).  Files are written as they are met, so data is read once and the
+ * capture never stages anything.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/offline.h"
+#include "agent/output.h"
+#include "agent/rules_host.h"
+#include "agent/scan.h"
+#include "rules/rules.h"
+
+#define WINSTATE_VERSION "0.5"
+#define READ_CHUNK (1u << 20)
+
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+struct skip_item {
+	char *path, *owner, *reason;
+	bool error;                 /* an error continued past (vs. not captured by design) */
+};
+
+struct scan_user {
+	const struct offline_user *u;
+	char *sid;                  /* without ".bak" */
+	char *rel_profile;          /* profile folder relative to the install root */
+	char *domains[3];
+	size_t ndomains;
+	bool selected;
+	char why[160];
+	ws_vars *vars;
+	struct rules_host host;
+	bool host_ok;
+	ws_matcher *m;
+	uint64_t files, bytes, regs;
+};
+
+struct seen_set {               /* registry values already stored: "owner|key|name" */
+	char **slots;
+	size_t n, cap;
+};
+
+struct scan {
+	const struct scan_options *o;
+	struct nv_volume *vol;
+	struct offline_windows *w;
+	const char *root;           /* install root on the volume: "" or "Windows.old" */
+	struct scan_user *users;
+	size_t nusers;
+	ws_vars *sysvars;
+	struct rules_host syshost;
+	bool syshost_ok;
+	ws_matcher *sysm;
+	ws_ruleset *rs;
+	ws_config *cfg;
+	ws_diags *diags;
+	struct st_writer *wr;
+	char *store_rel;            /* hard-link store folder on the volume, excluded */
+	FILE *log, *prog, *list;
+	int verbosity;
+	/* counters */
+	uint64_t files, links, bytes, regs, sys_files, sys_bytes;
+	uint64_t est_bytes, est_files;
+	uint64_t entries, walked_bytes, used_bytes;
+	uint64_t errors, not_captured, links_not_followed;
+	uint32_t cluster;
+	struct skip_item *skips;
+	size_t nskips, capskips;
+	struct seen_set seen;
+	enum scan_outcome fail;
+	char failmsg[2048];
+	uint8_t *buf;
+	double t0, last_tick;
+	bool tty;
+	time_t start;
+};
+
+/* ------------------------------------------------------------ helpers -- */
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+stamp(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+logf_(struct scan *s, const char *level, const char *fmt, ...)
+{
+	if (!s->log)
+		return;
+	char ts[32];
+	stamp(ts, sizeof(ts));
+	fprintf(s->log, "%s, %-7s ", ts, level);
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(s->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', s->log);
+}
+#define LOG_INFO(s, ...) logf_(s, "Info", __VA_ARGS__)
+#define LOG_WARN(s, ...) logf_(s, "Warning", __VA_ARGS__)
+#define LOG_ERR(s, ...) logf_(s, "Error", __VA_ARGS__)
+#define VERBOSE(s) ((s)->verbosity & 1)
+
+/* USMT's progress log: "date, local time, migration time, key, value, ...". */
+static void
+progress_line(struct scan *s, const char *kv1, const char *v1, const char *kv2, const char *v2)
+{
+	if (!s->prog)
+		return;
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	char date[32], clock_[32];
+	strftime(date, sizeof(date), "%d %b %Y", &tm);
+	strftime(clock_, sizeof(clock_), "%H:%M:%S %z", &tm);
+	long el = (long)(now_s() - s->t0);
+	fprintf(s->prog, "%s, %s, %02ld:%02ld:%02ld, %s, %s", date, clock_, el / 3600,
+		el / 60 % 60, el % 60, kv1, v1);
+	if (kv2)
+		fprintf(s->prog, ", %s, %s", kv2, v2);
+	fputc('\n', s->prog);
+	fflush(s->prog);
+}
+
+static void
+fail(struct scan *s, enum scan_outcome why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void
+fail(struct scan *s, enum scan_outcome why, const char *fmt, ...)
+{
+	if (s->fail)
+		return;
+	s->fail = why;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->failmsg, sizeof(s->failmsg), fmt, ap);
+	va_end(ap);
+	LOG_ERR(s, "%s", s->failmsg);
+}
+
+static void
+add_skip(struct scan *s, const char *path, const char *owner, const char *reason, bool error)
+{
+	if (s->nskips == s->capskips) {
+		size_t n = s->capskips ? s->capskips * 2 : 64;
+		struct skip_item *g = realloc(s->skips, n * sizeof(*g));
+		if (!g)
+			return;
+		s->skips = g;
+		s->capskips = n;
+	}
+	struct skip_item *it = &s->skips[s->nskips++];
+	it->path = strdup(path);
+	it->owner = strdup(owner);
+	it->reason = strdup(reason);
+	it->error = error;
+	if (error)
+		s->errors++;
+	else
+		s->not_captured++;
+	if (error)
+		LOG_ERR(s, "%s: %s", path, reason);
+	else
+		LOG_WARN(s, "%s not captured: %s", path, reason);
+	if (s->wr) {
+		struct st_skipped sk = { path, owner, reason };
+		st_writer_add_skipped(s->wr, &sk);
+	}
+	if (error && s->prog) {
+		char msg[1200];
+		snprintf(msg, sizeof(msg), "%s, action, %s, message, %s", path,
+			 s->o->keep_going ? "Ignore" : "Abort", reason);
+		progress_line(s, "error", "UnableToCopy, objectName", msg, NULL);
+	}
+}
+
+/* A per-item error: recorded; without --continue it stops the capture. */
+static int
+item_error(struct scan *s, const char *path, const char *owner, const char *reason)
+{
+	add_skip(s, path, owner, reason, true);
+	if (!s->o->keep_going) {
+		fail(s, SCAN_ERR_STOPPED,
+		     "%s: %s.  The capture stopped here (--continue, /c in USMT's spelling, "
+		     "records such errors and goes on)", path, reason);
+		return NV_WALK_STOP;
+	}
+	return NV_WALK_CONTINUE;
+}
+
+static uint64_t
+hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s)) * 1099511628211ull;
+	return h;
+}
+
+/* Insert; false when already there. */
+static bool
+seen_add(struct seen_set *set, const char *key)
+{
+	if ((set->n + 1) * 2 > set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 256;
+		char **slots = calloc(cap, sizeof(*slots));
+		if (!slots)
+			return true;
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->slots[i]) {
+				size_t j = hash_str(set->slots[i]) & (cap - 1);
+				while (slots[j])
+					j = (j + 1) & (cap - 1);
+				slots[j] = set->slots[i];
+			}
+		free(set->slots);
+		set->slots = slots;
+		set->cap = cap;
+	}
+	size_t j = hash_str(key) & (set->cap - 1);
+	while (set->slots[j]) {
+		if (!strcasecmp(set->slots[j], key))
+			return false;
+		j = (j + 1) & (set->cap - 1);
+	}
+	set->slots[j] = strdup(key);
+	set->n++;
+	return true;
+}
+
+static void
+seen_free(struct seen_set *set)
+{
+	for (size_t i = 0; i < set->cap; i++)
+		free(set->slots[i]);
+	free(set->slots);
+}
+
+static const char *
+base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static void
+decision_text(const struct ws_rule_ref *r, char *buf, size_t len)
+{
+	if (!r) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	snprintf(buf, len, "%s:%u %s (component \"%s\")", base_name(r->file), r->line,
+		 ws_rule_kind_name(r->kind), r->component ? r->component : "");
+}
+
+/* ------------------------------------------------------------ progress -- */
+
+static void
+tick(struct scan *s, bool final)
+{
+	double t = now_s();
+	if (!final && t - s->last_tick < (s->tty ? 0.25 : 10.0))
+		return;
+	s->last_tick = t;
+	double el = t - s->t0;
+	double rate = el > 0 ? (double)s->bytes / el : 0;
+	double frac = s->used_bytes ? (double)s->walked_bytes / (double)s->used_bytes : 0;
+	if (frac > 0.99 && !final)
+		frac = 0.99;
+	if (final)
+		frac = 1;
+	char b1[32], b2[32], eta[32] = "";
+	if (frac > 0.02 && !final) {
+		long rem = (long)(el / frac - el);
+		snprintf(eta, sizeof(eta), ", ETA %ld:%02ld", rem / 60, rem % 60);
+	}
+	if (!s->o->json || s->tty) {
+		fprintf(stderr, "%s%s: %3.0f%%  %llu files, %s captured, %s/s%s%s", s->tty ? "\r" : "",
+			s->o->prog, frac * 100, (unsigned long long)(s->files + s->links),
+			human_size(s->bytes, b1, sizeof(b1)), human_size((uint64_t)rate, b2, sizeof(b2)),
+			eta, s->tty ? "\033[K" : "\n");
+		if (final && s->tty)
+			fputc('\n', stderr);
+	}
+	if (s->prog) {
+		char pc[16], mins[16];
+		snprintf(pc, sizeof(pc), "%.0f", frac * 100);
+		snprintf(mins, sizeof(mins), "%ld", frac > 0.02 ? (long)((el / frac - el) / 60) : 0L);
+		progress_line(s, "totalPercentageCompleted", pc, "totalMinutesRemaining", mins);
+	}
+}
+
+/* ------------------------------------------------------------ capture -- */
+
+struct owner_pick {
+	const char *owner;
+	const struct ws_rule_ref *rule;
+	struct scan_user *user;
+};
+
+/* Decide one object against every context.  Returns the outcome; *pick has
+ * the owner and the deciding rule. */
+static enum ws_outcome
+decide(struct scan *s, enum ws_obj_type type, const char *node, const char *leaf,
+       const char *rel, struct owner_pick *pick)
+{
+	struct ws_decision d;
+	enum ws_outcome out = WS_NOT_SELECTED;
+	const struct ws_rule_ref *excl = NULL;
+	memset(pick, 0, sizeof(*pick));
+	struct owner_pick first = { 0 }, home = { 0 };
+	for (size_t i = 0; i < s->nusers; i++) {
+		struct scan_user *u = &s->users[i];
+		if (!u->selected || !u->m)
+			continue;
+		ws_matcher_decide(u->m, type, node, leaf, &d);
+		if (d.outcome == WS_UNCOND_EXCLUDED) {
+			pick->rule = d.rule;
+			return WS_UNCOND_EXCLUDED;
+		}
+		if (d.outcome == WS_INCLUDED) {
+			size_t n = strlen(u->rel_profile);
+			bool inside = rel && n && !strncasecmp(rel, u->rel_profile, n) &&
+				      (rel[n] == '/' || !rel[n]);
+			if (!first.owner)
+				first = (struct owner_pick){ u->sid, d.rule, u };
+			if (inside && !home.owner)
+				home = (struct owner_pick){ u->sid, d.rule, u };
+		} else if (d.outcome == WS_EXCLUDED && !excl) {
+			excl = d.rule;
+		}
+	}
+	if (s->sysm) {
+		ws_matcher_decide(s->sysm, type, node, leaf, &d);
+		if (d.outcome == WS_UNCOND_EXCLUDED) {
+			pick->rule = d.rule;
+			return WS_UNCOND_EXCLUDED;
+		}
+		if (d.outcome == WS_INCLUDED && !first.owner)
+			first = (struct owner_pick){ ST_OWNER_SYSTEM, d.rule, NULL };
+		else if (d.outcome == WS_EXCLUDED && !excl)
+			excl = d.rule;
+	}
+	if (home.owner) {
+		*pick = home;
+		out = WS_INCLUDED;
+	} else if (first.owner) {
+		*pick = first;
+		out = WS_INCLUDED;
+	} else if (excl) {
+		pick->rule = excl;
+		out = WS_EXCLUDED;
+	}
+	return out;
+}
+
+static void
+account(struct scan *s, struct owner_pick *p, uint64_t bytes, bool link)
+{
+	if (link)
+		s->links++;
+	else
+		s->files++;
+	s->bytes += bytes;
+	if (p->user) {
+		p->user->files++;
+		p->user->bytes += bytes;
+	} else {
+		s->sys_files++;
+		s->sys_bytes += bytes;
+	}
+}
+
+/* Copy one stream from the volume into the store. */
+static enum st_status
+copy_stream(struct scan *s, struct nv_reader *r, const char *path, const char *stream,
+	    uint64_t *copied)
+{
+	uint64_t off = 0;
+	for (;;) {
+		size_t got = 0;
+		if (nv_reader_pread(r, s->buf, READ_CHUNK, off, &got) != NV_OK) {
+			fail(s, SCAN_ERR_STOPPED,
+			     "%s%s%s: reading failed at byte %llu (%s).  Part of the file was already "
+			     "written, so the store cannot hold a faithful copy; it was abandoned",
+			     path, *stream ? ":" : "", stream, (unsigned long long)off, nv_last_error());
+			return ST_ERR_IO;
+		}
+		if (!got)
+			break;
+		enum st_status st = st_writer_write_data(s->wr, s->buf, got);
+		if (st) {
+			fail(s, SCAN_ERR_FAILED, "writing %s into the store failed: %s", path,
+			     st_last_error());
+			return st;
+		}
+		off += got;
+		*copied += got;
+		if (stop_signal)
+			return ST_ERR_IO;
+	}
+	return ST_OK;
+}
+
+static int
+capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const char *winpath,
+	     struct owner_pick *pick)
+{
+	const struct nv_inode *in = e->inode;
+	char dec[600];
+	decision_text(pick->rule, dec, sizeof(dec));
+	if (VERBOSE(s))
+		LOG_INFO(s, "%s: captured for %s by %s", winpath, pick->owner, dec);
+	if (!s->wr) { /* estimate */
+		uint64_t sz = in->size;
+		for (size_t i = 0; i < in->stream_count; i++)
+			sz += in->streams[i].size;
+		s->est_files++;
+		s->est_bytes += (sz + s->cluster - 1) / s->cluster * s->cluster;
+		account(s, pick, sz, false);
+		return NV_WALK_CONTINUE;
+	}
+	/* Open every stream before the store hears of the file: an unreadable
+	 * file is then an error on its own, never a half-written entry. */
+	size_t nstreams = in->stream_count;
+	struct nv_reader **readers = calloc(nstreams + 1, sizeof(*readers));
+	int ret = NV_WALK_CONTINUE;
+	if (!readers) {
+		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		return NV_WALK_STOP;
+	}
+	bool hardlink = s->o->hardlink;
+	if (!hardlink) {
+		for (size_t i = 0; i <= nstreams; i++) {
+			const char *name = i ? in->streams[i - 1].name : NULL;
+			if (nv_reader_open(s->vol, in->mref, name, &readers[i]) != NV_OK) {
+				char why[800];
+				snprintf(why, sizeof(why), "cannot be read%s%s: %s", name ? " (stream " : "",
+					 name ? name : "", nv_last_error());
+				if (name)
+					strcat(why, ")");
+				ret = item_error(s, winpath, pick->owner, why);
+				goto out;
+			}
+		}
+	}
+	struct st_file f = { 0 };
+	f.path = rel;
+	f.owner = pick->owner;
+	f.decision = dec;
+	f.source_id = in->mref;
+	f.attributes = in->attributes;
+	memcpy(f.times, in->times, sizeof(f.times));
+	f.security = in->security;
+	f.security_len = in->security_len;
+	f.reparse = in->reparse;
+	f.reparse_len = in->reparse_len;
+	f.sparse = (in->kind & NV_IS_SPARSE) != 0;
+	bool need = false;
+	enum st_status st = st_writer_begin_file(s->wr, &f, &need);
+	if (st == ST_ERR_REFUSED || st == ST_ERR_UNSAFE || st == ST_ERR_INVALID) {
+		ret = item_error(s, winpath, pick->owner, st_last_error());
+		goto out;
+	}
+	if (st) {
+		fail(s, SCAN_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
+		ret = NV_WALK_STOP;
+		goto out;
+	}
+	uint64_t copied = 0;
+	if (need) {
+		if (f.sparse)
+			LOG_INFO(s, "%s is sparse: its holes are stored as the zeros they read as",
+				 winpath);
+		for (size_t i = 0; i <= nstreams && !ret; i++) {
+			const char *name = i ? in->streams[i - 1].name : "";
+			if (i && (st = st_writer_begin_stream(s->wr, name))) {
+				fail(s, SCAN_ERR_FAILED, "writing %s:%s into the store failed: %s", winpath,
+				     name, st_last_error());
+				ret = NV_WALK_STOP;
+				break;
+			}
+			if (copy_stream(s, readers[i], winpath, name, &copied))
+				ret = NV_WALK_STOP;
+		}
+	}
+	if (!ret && (st = st_writer_end_file(s->wr))) {
+		fail(s, SCAN_ERR_FAILED, "finishing %s in the store failed: %s", winpath, st_last_error());
+		ret = NV_WALK_STOP;
+	}
+	if (!ret) {
+		bool link = !need && !hardlink;
+		if (hardlink) {
+			copied = in->size;
+			for (size_t i = 0; i < in->stream_count; i++)
+				copied += in->streams[i].size;
+		}
+		account(s, pick, copied, link);
+		if (s->list)
+			fprintf(s->list, "%s\n", winpath);
+	}
+out:
+	for (size_t i = 0; i <= nstreams; i++)
+		if (readers[i])
+			nv_reader_close(readers[i]);
+	free(readers);
+	return ret;
+}
+
+static bool
+is_always_excluded(struct scan *s, const char *rel, unsigned depth, bool dir, const char **why)
+{
+	if (s->store_rel && !strcasecmp(rel, s->store_rel)) {
+		*why = "the store being written";
+		return true;
+	}
+	if (depth == 0 && !dir &&
+	    (!strcasecmp(rel, "pagefile.sys") || !strcasecmp(rel, "hiberfil.sys") ||
+	     !strcasecmp(rel, "swapfile.sys"))) {
+		*why = "Windows' paging/hibernation file (never user data)";
+		return true;
+	}
+	if (depth == 0 && dir && !strcasecmp(rel, "System Volume Information")) {
+		*why = "System Volume Information (restore points, indexes: never migrated)";
+		return true;
+	}
+	return false;
+}
+
+static int
+walk_cb(const struct nv_entry *e, void *ctx)
+{
+	struct scan *s = ctx;
+	if (stop_signal) {
+		fail(s, SCAN_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
+		     (int)stop_signal);
+		return NV_WALK_STOP;
+	}
+	s->entries++;
+	const char *rel = e->path;
+	/* Windows path: C:\ + rel with backslashes; node = its folder. */
+	size_t rlen = strlen(rel);
+	char *win = malloc(rlen + 4);
+	if (!win) {
+		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		return NV_WALK_STOP;
+	}
+	memcpy(win, "C:\\", 3);
+	for (size_t i = 0; i <= rlen; i++)
+		win[3 + i] = rel[i] == '/' ? '\\' : rel[i];
+	char *last = strrchr(win, '\\');
+	int ret = NV_WALK_CONTINUE;
+	const char *why;
+	if (!e->inode) {
+		ret = item_error(s, win, ST_OWNER_SYSTEM, e->error ? e->error : "cannot be read");
+		goto out;
+	}
+	const struct nv_inode *in = e->inode;
+	bool dir = (in->kind & NV_IS_DIR) != 0;
+	s->walked_bytes += in->allocated;
+	if (is_always_excluded(s, rel, e->depth, dir, &why)) {
+		LOG_INFO(s, "%s not captured: %s", win, why);
+		ret = dir ? NV_WALK_SKIP : NV_WALK_CONTINUE;
+		goto out;
+	}
+	if (dir && !(in->kind & NV_IS_REPARSE))
+		goto out;
+	/* The object: node = folder, leaf = name. */
+	char node[8];
+	const char *nodep = win;
+	if (last == win + 2) { /* at the root: node "C:\" */
+		memcpy(node, "C:\\", 4);
+		nodep = node;
+	}
+	*last = 0;
+	struct owner_pick pick;
+	enum ws_outcome out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
+	*last = '\\';
+	if (out != WS_INCLUDED) {
+		if (VERBOSE(s) && out != WS_NOT_SELECTED) {
+			char dec[600];
+			decision_text(pick.rule, dec, sizeof(dec));
+			LOG_INFO(s, "%s: %s by %s", win, ws_outcome_name(out), dec);
+		}
+		goto out;
+	}
+	if (dir) {
+		/* Junctions and folder symlinks: never followed (nv_walk does not
+		 * descend), and not data; named in the report. */
+		s->links_not_followed++;
+		LOG_INFO(s, "%s is a junction or folder symlink: not followed, not captured", win);
+		goto out;
+	}
+	if (in->kind & NV_IS_DEHYDRATED) {
+		add_skip(s, win, pick.owner,
+			 "cloud placeholder (OneDrive Files On-Demand): its data is only in the cloud, "
+			 "not on this disk; it was not captured (it comes back when the user signs in "
+			 "to OneDrive)", false);
+		goto out;
+	}
+	if (in->kind & NV_IS_WOF) {
+		add_skip(s, win, pick.owner,
+			 "WOF-compressed (compact OS) file: winstate does not decompress WOF data, so it "
+			 "was not captured rather than stored wrong", false);
+		goto out;
+	}
+	if ((in->kind & NV_IS_ENCRYPTED) && !s->o->estimate) {
+		switch (s->o->efs) {
+		case SCAN_EFS_ABORT:
+			fail(s, SCAN_ERR_EFS,
+			     "%s is EFS-encrypted, and %s (the default) stops the capture on encrypted "
+			     "files; use %s to leave them out (each is listed)%s%s", win,
+			     s->o->usmt ? "/efs:abort" : "--efs abort", s->o->usmt ? "/efs:skip" : "--efs skip",
+			     s->o->hardlink ? " or link them with " : "",
+			     s->o->hardlink ? (s->o->usmt ? "/efs:hardlink" : "--efs hardlink") : "");
+			ret = NV_WALK_STOP;
+			goto out;
+		case SCAN_EFS_SKIP:
+			add_skip(s, win, pick.owner, "EFS-encrypted; skipped (--efs skip)", false);
+			goto out;
+		case SCAN_EFS_COPYRAW: /* refused before the walk */
+		case SCAN_EFS_HARDLINK:
+			break;
+		}
+	}
+	ret = capture_file(s, e, rel, win, &pick);
+out:
+	free(win);
+	tick(s, false);
+	return ret;
+}
+
+/* ------------------------------------------------------------ registry -- */
+
+struct reg_ctx {
+	struct scan *s;
+	struct scan_user *user;         /* NULL: system */
+	const ws_matcher *m;
+	const struct ws_rule_ref *ref;
+	const char *prefix;             /* "HKCU", "HKLM\SOFTWARE", ... */
+};
+
+static const char *
+hive_prefix(enum ws_hive_kind k)
+{
+	switch (k) {
+	case WS_HK_SYSTEM: return "HKLM\\SYSTEM";
+	case WS_HK_SOFTWARE: return "HKLM\\SOFTWARE";
+	case WS_HK_SAM: return "HKLM\\SAM";
+	case WS_HK_SECURITY: return "HKLM\\SECURITY";
+	case WS_HK_DEFAULT: return "HKU\\.DEFAULT";
+	case WS_HK_NTUSER: return "HKCU";
+	case WS_HK_USRCLASS: return "HKCU\\Software\\Classes";
+	}
+	return "HK?";
+}
+
+static int
+reg_value_cb(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value *v, void *opaque)
+{
+	(void)h;
+	(void)k;
+	struct reg_ctx *c = opaque;
+	struct scan *s = c->s;
+	if (!v)
+		return 0;
+	char *full;
+	if (asprintf(&full, "%s%s%s", c->prefix, *key_path ? "\\" : "", key_path) < 0)
+		return 1;
+	struct ws_decision d;
+	const struct ws_rule_ref *rule = c->ref;
+	ws_matcher_decide(c->m, WS_OBJ_REGISTRY, full, v->name, &d);
+	if (d.outcome == WS_EXCLUDED || d.outcome == WS_UNCOND_EXCLUDED) {
+		if (VERBOSE(s))
+			LOG_INFO(s, "%s [%s]: %s", full, v->name, ws_outcome_name(d.outcome));
+		free(full);
+		return 0;
+	}
+	if (d.outcome == WS_INCLUDED)
+		rule = d.rule;
+	const char *owner = c->user ? c->user->sid : ST_OWNER_SYSTEM;
+	char *key;
+	if (asprintf(&key, "%s|%s|%s", owner, full, v->name) < 0) {
+		free(full);
+		return 1;
+	}
+	if (seen_add(&s->seen, key)) {
+		char dec[600];
+		decision_text(rule, dec, sizeof(dec));
+		if (VERBOSE(s))
+			LOG_INFO(s, "%s [%s]: captured for %s by %s", full, v->name, owner, dec);
+		if (s->wr) {
+			struct st_reg_value rv = { owner, full, v->name, v->type, v->data, v->len, dec };
+			enum st_status st = st_writer_add_registry(s->wr, &rv);
+			if (st) {
+				fail(s, SCAN_ERR_FAILED, "storing %s [%s] failed: %s", full, v->name,
+				     st_last_error());
+				free(key);
+				free(full);
+				return 1;
+			}
+		}
+		s->regs++;
+		if (c->user)
+			c->user->regs++;
+	}
+	free(key);
+	free(full);
+	return 0;
+}
+
+/* Split "node [leaf]" (no escapes handled beyond ^] ^[). */
+static int
+split_location(const char *pat, char **node, char **leaf)
+{
+	const char *br = strstr(pat, " [");
+	if (!br) {
+		*node = strdup(pat);
+		*leaf = NULL;
+		return 0;
+	}
+	size_t n = strlen(pat);
+	if (pat[n - 1] != ']')
+		return -1;
+	*node = strndup(pat, (size_t)(br - pat));
+	*leaf = strndup(br + 2, n - (size_t)(br - pat) - 3);
+	return 0;
+}
+
+static void
+capture_registry(struct scan *s, struct scan_user *u, const ws_matcher *m, ws_hive_set *hives)
+{
+	for (size_t i = 0; i < ws_matcher_pattern_count(m) && !s->fail; i++) {
+		const struct ws_rule_ref *r = ws_matcher_pattern(m, i);
+		if (!r || r->type != WS_OBJ_REGISTRY || r->kind != WS_RULE_INCLUDE)
+			continue;
+		char *node, *leaf;
+		if (split_location(r->pattern, &node, &leaf) < 0)
+			continue;
+		if (!leaf) { /* a key alone carries no value to store */
+			free(node);
+			continue;
+		}
+		struct ws_reg_location loc;
+		if (ws_hive_set_resolve(hives, node, WS_VIEW_DEFAULT, &loc) == WS_REG_OK && loc.hive) {
+			char *pat;
+			if (asprintf(&pat, "%s [%s]", loc.subpath, leaf) >= 0) {
+				struct reg_ctx c = { s, u, m, r, hive_prefix(loc.kind) };
+				ws_hive_match(loc.hive, pat, reg_value_cb, &c);
+				free(pat);
+			}
+			free(loc.subpath);
+		} else if (VERBOSE(s)) {
+			LOG_INFO(s, "%s: no such hive or key on this Windows (%s)", r->pattern,
+				 ws_hive_set_errmsg(hives));
+		}
+		free(node);
+		free(leaf);
+	}
+}
+
+/* -------------------------------------------------------------- users -- */
+
+static char *
+user_domain_hint(const struct offline_user *u)
+{
+	if (!u->ntuser_copy)
+		return NULL;
+	int err;
+	char msg[256];
+	ws_hive *h = ws_hive_open(u->ntuser_copy, 0, &err, msg, sizeof(msg));
+	if (!h)
+		return NULL;
+	struct ws_reg_value v = { 0 };
+	char *out = NULL;
+	if (ws_hive_get_value(h, "Volatile Environment", "USERDOMAIN", &v) == WS_REG_OK)
+		ws_reg_value_string(&v, &out);
+	ws_reg_value_clear(&v);
+	ws_hive_close(h);
+	return out;
+}
+
+static int
+select_users(struct scan *s)
+{
+	const struct scan_options *o = s->o;
+	struct offline_windows *w = s->w;
+	int64_t cutoff = 0;
+	bool latest_only = false;
+	if (o->uel && scan_parse_uel(o->uel, (int64_t)time(NULL), &cutoff, &latest_only) < 0) {
+		fail(s, SCAN_ERR_USAGE, "--uel/%s wants a number of days, a date YYYY/MM/DD or 0, "
+		     "not \"%s\"", "/uel", o->uel);
+		return -1;
+	}
+	s->users = calloc(w->user_count + 1, sizeof(*s->users));
+	if (!s->users)
+		return -1;
+	int64_t newest = 0;
+	for (size_t i = 0; i < w->user_count; i++)
+		if (w->users[i].last_use > newest && w->users[i].sid && w->users[i].folder_exists)
+			newest = w->users[i].last_use;
+	bool *ui_used = calloc(o->nui + 1, 1), *ue_used = calloc(o->nue + 1, 1);
+	size_t rootlen = strlen(s->root);
+	for (size_t i = 0; i < w->user_count; i++) {
+		const struct offline_user *u = &w->users[i];
+		struct scan_user *su = &s->users[s->nusers];
+		if (!u->sid) {
+			LOG_WARN(s, "profile folder %s has no ProfileList entry (no SID): not captured",
+				 u->profile_path ? u->profile_path : "?");
+			continue;
+		}
+		if (u->type == USER_SERVICE || u->type == USER_DEFAULT)
+			continue;
+		su->u = u;
+		su->sid = strdup(u->sid);
+		char *bak = strcasestr(su->sid, ".bak");
+		if (bak)
+			*bak = 0;
+		const char *vp = u->volume_path ? u->volume_path : "";
+		if (rootlen && !strncasecmp(vp, s->root, rootlen) && vp[rootlen] == '/')
+			vp += rootlen + 1;
+		su->rel_profile = strdup(vp);
+		/* DOMAIN\user spellings this account answers to: the computer for
+		 * accounts of this machine, AzureAD for Entra ID, else the domain. */
+		size_t mlen = w->machine_sid ? strlen(w->machine_sid) : 0;
+		bool local = mlen && !strncasecmp(su->sid, w->machine_sid, mlen) && su->sid[mlen] == '-';
+		if (local && w->info.computer_name)
+			su->domains[su->ndomains++] = strdup(w->info.computer_name);
+		else if (u->type == USER_ENTRA || !strncmp(su->sid, "S-1-12-1-", 9))
+			su->domains[su->ndomains++] = strdup("AzureAD");
+		else if (!local) {
+			char *hint = user_domain_hint(u);
+			if (hint)
+				su->domains[su->ndomains++] = hint;
+			if (w->info.domain) {
+				su->domains[su->ndomains] = strdup(w->info.domain);
+				char *dot = strchr(su->domains[su->ndomains], '.');
+				if (dot)
+					*dot = 0;
+				su->ndomains++;
+			}
+		}
+		s->nusers++;
+		const char *name = u->name;
+		bool in_ui = false, in_ue = false;
+		for (size_t k = 0; k < o->nui; k++)
+			if (scan_user_matches(o->ui[k], su->sid, name, (const char *const *)su->domains,
+					      su->ndomains))
+				in_ui = ui_used[k] = true;
+		for (size_t k = 0; k < o->nue; k++)
+			if (scan_user_matches(o->ue[k], su->sid, name, (const char *const *)su->domains,
+					      su->ndomains))
+				in_ue = ue_used[k] = true;
+		if (!u->folder_exists) {
+			snprintf(su->why, sizeof(su->why), "profile folder %s does not exist",
+				 u->profile_path ? u->profile_path : "?");
+		} else if (u->is_temp) {
+			snprintf(su->why, sizeof(su->why), "temporary profile (Windows could not load the "
+				 "real one; it is captured from its .bak entry when present)");
+		} else if (in_ui) {
+			su->selected = true;
+			snprintf(su->why, sizeof(su->why), "included by --ui");
+		} else if (in_ue) {
+			snprintf(su->why, sizeof(su->why), "excluded by --ue");
+		} else if (o->uel && latest_only && u->last_use != newest) {
+			snprintf(su->why, sizeof(su->why), "not the most recently used profile (--uel 0)");
+		} else if (o->uel && !latest_only && u->last_use < cutoff) {
+			snprintf(su->why, sizeof(su->why), "last used %s, before the --uel limit",
+				 u->last_use ? "earlier" : "at an unknown time");
+		} else {
+			su->selected = true;
+			snprintf(su->why, sizeof(su->why), "%s", o->uel ? "used recently enough (--uel)" : "all users");
+		}
+		LOG_INFO(s, "user %s (%s, %s): %s: %s", name ? name : "?", su->sid,
+			 user_type_name(u->type), su->selected ? "captured" : "not captured", su->why);
+		if (s->prog) {
+			char who[512];
+			snprintf(who, sizeof(who), "%s\\%s", su->ndomains ? su->domains[0] : "",
+				 name ? name : su->sid);
+			progress_line(s, "detectedUser", who, "includedInMigration",
+				      su->selected ? "Yes" : "No");
+		}
+	}
+	for (size_t k = 0; k < o->nui; k++)
+		if (!ui_used[k]) {
+			fprintf(stderr, "%s: warning: the user pattern \"%s\" (--ui) matches no profile on "
+				"this Windows\n", o->prog, o->ui[k]);
+			LOG_WARN(s, "user pattern \"%s\" (include) matches no profile", o->ui[k]);
+		}
+	for (size_t k = 0; k < o->nue; k++)
+		if (!ue_used[k]) {
+			fprintf(stderr, "%s: warning: the user pattern \"%s\" (--ue) matches no profile on "
+				"this Windows\n", o->prog, o->ue[k]);
+			LOG_WARN(s, "user pattern \"%s\" (exclude) matches no profile", o->ue[k]);
+		}
+	free(ui_used);
+	free(ue_used);
+	return 0;
+}
+
+/* -------------------------------------------------------------- store -- */
+
+static int
+rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* A local store folder: empty or absent is fine; a store with --overwrite is
+ * removed; anything else is refused. */
+static int
+prepare_local_store(struct scan *s)
+{
+	const char *p = s->o->store;
+	struct stat sb;
+	if (stat(p, &sb) < 0)
+		return 0;
+	if (!S_ISDIR(sb.st_mode)) {
+		fail(s, SCAN_ERR_STORE, "the store location %s exists and is not a folder", p);
+		return -1;
+	}
+	DIR *d = opendir(p);
+	if (!d) {
+		fail(s, SCAN_ERR_STORE, "the store folder %s cannot be read: %s", p, strerror(errno));
+		return -1;
+	}
+	bool empty = true, looks_like_store = false;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		empty = false;
+		if (!strcmp(de->d_name, "USMT") || !strcmp(de->d_name, "catalog") ||
+		    !strcmp(de->d_name, "report.json"))
+			looks_like_store = true;
+	}
+	closedir(d);
+	if (empty)
+		return 0;
+	if (!s->o->overwrite) {
+		fail(s, SCAN_ERR_STORE_EXISTS, "the store folder %s already holds data; give %s to "
+		     "replace it", p, s->o->usmt ? "/o" : "--overwrite");
+		return -1;
+	}
+	if (!looks_like_store) {
+		fail(s, SCAN_ERR_STORE, "the folder %s holds files that are not a winstate store; "
+		     "nothing was removed (choose an empty or new folder)", p);
+		return -1;
+	}
+	char usmt[4096], other[4096];
+	snprintf(usmt, sizeof(usmt), "%s/USMT", p);
+	if (nftw(usmt, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
+		fail(s, SCAN_ERR_STORE, "cannot remove the old store %s: %s", usmt, strerror(errno));
+		return -1;
+	}
+	snprintf(other, sizeof(other), "%s/catalog", p);
+	unlink(other);
+	snprintf(other, sizeof(other), "%s/report.json", p);
+	unlink(other);
+	LOG_INFO(s, "removed the previous store in %s (--overwrite)", p);
+	return 0;
+}
+
+struct unlink_list {
+	uint64_t *parents;
+	char **names;
+	size_t n, cap;
+};
+
+static int
+collect_for_unlink(const struct nv_entry *e, void *ctx)
+{
+	struct unlink_list *l = ctx;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		uint64_t *p = realloc(l->parents, cap * sizeof(*p));
+		if (p)
+			l->parents = p;
+		char **n = realloc(l->names, cap * sizeof(*n));
+		if (n)
+			l->names = n;
+		if (!p || !n)
+			return NV_WALK_STOP;
+		l->cap = cap;
+	}
+	l->parents[l->n] = e->parent;
+	l->names[l->n++] = strdup(e->name);
+	return NV_WALK_CONTINUE;
+}
+
+/* Remove an old hard-link store: only names (the files' other names stay). */
+static int
+remove_link_store(struct scan *s, const char *rel)
+{
+	struct unlink_list l = { 0 };
+	int rc = 0;
+	uint64_t mref;
+	if (nv_walk(s->vol, rel, collect_for_unlink, &l) != NV_OK) {
+		fail(s, SCAN_ERR_STORE, "cannot list the old store %s: %s", rel, nv_last_error());
+		rc = -1;
+	}
+	/* Children come after parents in the walk: remove in reverse. */
+	for (size_t i = l.n; i-- > 0 && !rc;)
+		if (nv_unlink(s->vol, l.parents[i], l.names[i]) != NV_OK) {
+			fail(s, SCAN_ERR_STORE, "cannot remove %s from the old store %s: %s", l.names[i],
+			     rel, nv_last_error());
+			rc = -1;
+		}
+	if (!rc) {
+		char *parent = strdup(rel), *slash = strrchr(parent, '/');
+		const char *name = slash ? slash + 1 : rel;
+		if (slash)
+			*slash = 0;
+		if (nv_lookup(s->vol, slash ? parent : "", &mref) != NV_OK ||
+		    nv_unlink(s->vol, mref, name) != NV_OK) {
+			fail(s, SCAN_ERR_STORE, "cannot remove the old store folder %s: %s", rel,
+			     nv_last_error());
+			rc = -1;
+		}
+		free(parent);
+	}
+	for (size_t i = 0; i < l.n; i++)
+		free(l.names[i]);
+	free(l.names);
+	free(l.parents);
+	return rc;
+}
+
+/* "MigStore", "C:\MigStore", "/MigStore" on the volume -> volume path. */
+static char *
+hardlink_store_path(struct scan *s)
+{
+	const char *p = s->o->store;
+	if (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) {
+		if ((p[0] & ~0x20) != 'C') {
+			fail(s, SCAN_ERR_HARDLINK, "a hard-link store must be on the volume it captures "
+			     "(C:); %s is on another volume", p);
+			return NULL;
+		}
+		p += 3;
+	} else if (p[0] == '/' || p[0] == '.') {
+		fail(s, SCAN_ERR_HARDLINK, "a hard-link store must be on the volume it captures: give "
+		     "its folder relative to that volume's root (for example MigStore), not the local "
+		     "path %s, which is on another filesystem", p);
+		return NULL;
+	}
+	/* Volume-relative, also for a Windows.old capture (the store sits beside it). */
+	char *out = strdup(p);
+	if (!out)
+		return NULL;
+	for (char *c = out; *c; c++)
+		if (*c == '\\')
+			*c = '/';
+	size_t n = strlen(out);
+	while (n && out[n - 1] == '/')
+		out[--n] = 0;
+	if (!n) {
+		fail(s, SCAN_ERR_HARDLINK, "the hard-link store cannot be the volume's root");
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* ------------------------------------------------------------- report -- */
+
+static void
+write_report(struct scan *s, FILE *out, bool complete)
+{
+	char t1[40];
+	fprintf(out, "{\n  \"winstate_version\": \"%s\",\n  \"source\": ", WINSTATE_VERSION);
+	json_string(out, s->o->source);
+	fprintf(out, ",\n  \"windows\": ");
+	json_string(out, s->w && s->w->install.windir ? s->w->install.windir : "");
+	fprintf(out, ",\n  \"computer\": ");
+	json_string(out, s->w && s->w->info.computer_name ? s->w->info.computer_name : "");
+	fprintf(out, ",\n  \"store\": ");
+	json_string(out, s->o->store);
+	fprintf(out, ",\n  \"format\": \"%s\",\n  \"complete\": %s,\n",
+		s->o->estimate ? "estimate" : st_format_name(s->o->hardlink ? ST_FORMAT_HARDLINK :
+		s->o->nocompress ? ST_FORMAT_DIRECTORY : ST_FORMAT_COMPRESSED),
+		complete ? "true" : "false");
+	struct tm tm;
+	gmtime_r(&s->start, &tm);
+	strftime(t1, sizeof(t1), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(out, "  \"started\": \"%s\",\n  \"seconds\": %.3f,\n", t1, now_s() - s->t0);
+	fprintf(out, "  \"files\": %llu,\n  \"hard_links\": %llu,\n  \"bytes\": %llu,\n"
+		"  \"registry_values\": %llu,\n  \"errors\": %llu,\n  \"not_captured\": %llu,\n"
+		"  \"links_not_followed\": %llu,\n",
+		(unsigned long long)s->files, (unsigned long long)s->links,
+		(unsigned long long)s->bytes, (unsigned long long)s->regs,
+		(unsigned long long)s->errors, (unsigned long long)s->not_captured,
+		(unsigned long long)s->links_not_followed);
+	fprintf(out, "  \"system\": {\"files\": %llu, \"bytes\": %llu},\n",
+		(unsigned long long)s->sys_files, (unsigned long long)s->sys_bytes);
+	fprintf(out, "  \"users\": [");
+	for (size_t i = 0; i < s->nusers; i++) {
+		struct scan_user *u = &s->users[i];
+		fprintf(out, "%s\n    {\"sid\": ", i ? "," : "");
+		json_string(out, u->sid);
+		fprintf(out, ", \"name\": ");
+		json_string(out, u->u->name ? u->u->name : "");
+		fprintf(out, ", \"type\": \"%s\", \"profile\": ", user_type_name(u->u->type));
+		json_string(out, u->u->profile_path ? u->u->profile_path : "");
+		fprintf(out, ", \"captured\": %s, \"why\": ", u->selected ? "true" : "false");
+		json_string(out, u->why);
+		fprintf(out, ", \"files\": %llu, \"bytes\": %llu, \"registry_values\": %llu}",
+			(unsigned long long)u->files, (unsigned long long)u->bytes,
+			(unsigned long long)u->regs);
+	}
+	fprintf(out, "\n  ],\n  \"skipped\": [");
+	for (size_t i = 0; i < s->nskips; i++) {
+		fprintf(out, "%s\n    {\"path\": ", i ? "," : "");
+		json_string(out, s->skips[i].path);
+		fprintf(out, ", \"owner\": ");
+		json_string(out, s->skips[i].owner);
+		fprintf(out, ", \"error\": %s, \"reason\": ", s->skips[i].error ? "true" : "false");
+		json_string(out, s->skips[i].reason);
+		fputc('}', out);
+	}
+	fprintf(out, "\n  ]");
+	if (s->fail) {
+		fprintf(out, ",\n  \"failure\": ");
+		json_string(out, s->failmsg);
+	}
+	fprintf(out, "\n}\n");
+}
+
+static int
+write_estimate(struct scan *s)
+{
+	FILE *f = fopen(s->o->estimate, "w");
+	if (!f) {
+		fail(s, SCAN_ERR_OUTPUT, "the estimate file %s cannot be written: %s", s->o->estimate,
+		     strerror(errno));
+		return -1;
+	}
+	/* USMT's /p:file.xml format; a compressed store needs no temporary space. */
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PreMigration>\n"
+		"  <storeSize>\n    <size clusterSize=\"%u\">%llu</size>\n  </storeSize>\n"
+		"  <temporarySpace>\n    <size>0</size>\n  </temporarySpace>\n</PreMigration>\n",
+		s->cluster, (unsigned long long)s->est_bytes);
+	if (fclose(f)) {
+		fail(s, SCAN_ERR_OUTPUT, "the estimate file %s cannot be written: %s", s->o->estimate,
+		     strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------------- rules -- */
+
+static int
+load_rules(struct scan *s)
+{
+	const struct scan_options *o = s->o;
+	char *defaults[32];
+	size_t ndef = 0;
+	const char **files = o->rules;
+	size_t n = o->nrules;
+	s->rs = ws_ruleset_new();
+	s->diags = ws_diags_new();
+	if (!n) {
+		ndef = ws_rules_default_paths(defaults, 32);
+		if (!ndef) {
+			fail(s, SCAN_ERR_RULES, "no rule files given and winstate's default rules were not "
+			     "found (set WINSTATE_RULES_DIR)");
+			return -1;
+		}
+		files = (const char **)defaults;
+		n = ndef;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++) {
+		LOG_INFO(s, "rules: %s", files[i]);
+		if (ws_ruleset_load(s->rs, files[i], s->diags) < 0) {
+			const char *why = ws_diags_first(s->diags, WS_DIAG_ERROR);
+			fail(s, SCAN_ERR_RULES, "the rule file %s is unusable: %s", files[i],
+			     why ? why : "see the log");
+			rc = -1;
+		}
+	}
+	for (size_t i = 0; i < ndef; i++)
+		free(defaults[i]);
+	if (rc)
+		return -1;
+	if (o->config) {
+		ws_diags *cd = ws_diags_new();
+		s->cfg = ws_config_load(o->config, cd);
+		if (!s->cfg) {
+			const char *why = ws_diags_first(cd, WS_DIAG_ERROR);
+			fail(s, SCAN_ERR_CONFIG, "the configuration file %s is unusable: %s", o->config,
+			     why ? why : "it could not be read");
+			ws_diags_free(cd);
+			return -1;
+		}
+		ws_diags_free(cd);
+	}
+	return 0;
+}
+
+static void
+log_diags(struct scan *s)
+{
+	for (size_t i = 0; i < ws_diags_count(s->diags); i++) {
+		const struct ws_diag *d = ws_diags_get(s->diags, i);
+		if (d->level == WS_DIAG_NOTE && !VERBOSE(s))
+			continue;
+		logf_(s, d->level >= WS_DIAG_WARNING ? "Warning" : "Info", "%s:%u: %s",
+		      d->file ? d->file : "-", d->line, d->msg);
+	}
+}
+
+static int
+build_matchers(struct scan *s)
+{
+	if (rules_host_init(&s->syshost, s->w, NULL) < 0) {
+		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	s->syshost_ok = true;
+	s->sysvars = ws_vars_new();
+	rules_vars_for_system(s->sysvars, s->w);
+	ws_matcher_build(s->rs, s->cfg, WS_CTX_SYSTEM, s->sysvars, &s->syshost.host, 0, &s->sysm,
+			 s->diags);
+	for (size_t i = 0; i < s->nusers; i++) {
+		struct scan_user *u = &s->users[i];
+		if (!u->selected)
+			continue;
+		if (rules_host_init(&u->host, s->w, u->u) < 0) {
+			fail(s, SCAN_ERR_INTERNAL, "out of memory");
+			return -1;
+		}
+		u->host_ok = true;
+		u->vars = ws_vars_new();
+		rules_vars_for_user(u->vars, s->w, u->u);
+		ws_matcher_build(s->rs, s->cfg, WS_CTX_USER, u->vars, &u->host.host, 0, &u->m,
+				 s->diags);
+	}
+	log_diags(s);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- run -- */
+
+static enum scan_outcome
+open_source(struct scan *s)
+{
+	const struct scan_options *o = s->o;
+	char *path = NULL;
+	struct nv_open_options no = { .read_write = o->hardlink && !o->estimate };
+	if (nv_split_target(o->source, &path, &no.partition) != NV_OK) {
+		fail(s, SCAN_ERR_SOURCE, "%s is not DISK or DISK:PARTITION", o->source);
+		return s->fail;
+	}
+	enum nv_status st = nv_open(path, &no, &s->vol);
+	free(path);
+	if (st == NV_ERR_HIBERNATED || st == NV_ERR_UNCLEAN) {
+		fail(s, SCAN_ERR_UNCLEAN, "%s: %s.  A hard-link store writes to this volume, which is "
+		     "only safe on a volume Windows shut down completely: start Windows and shut it "
+		     "down fully (Shift+Shut down, or powercfg /h off), or capture into a compressed "
+		     "store", o->source, nv_last_error());
+		return s->fail;
+	}
+	if (st != NV_OK) {
+		fail(s, SCAN_ERR_SOURCE, "%s: %s", o->source,
+		     nv_last_error());
+		return s->fail;
+	}
+	struct nv_volume_info vi;
+	nv_volume_info(s->vol, &vi);
+	s->cluster = vi.cluster_size ? vi.cluster_size : 4096;
+	s->used_bytes = vi.size > vi.free_bytes ? vi.size - vi.free_bytes : vi.size;
+	if (vi.state && !o->force_unclean) {
+		fail(s, SCAN_ERR_UNCLEAN, "%s was not shut down cleanly (%s%s%s): Windows still holds "
+		     "changes in memory or in its journal, so what is on the disk may be stale or "
+		     "half-written and a capture could miss or mix up recent files.  Start Windows "
+		     "and shut it down fully (Shift+Shut down), or give --force-unclean to capture "
+		     "the disk as it is", o->source,
+		     vi.state & NV_STATE_HIBERNATED ? "hibernated / Fast Startup" : "",
+		     (vi.state & NV_STATE_HIBERNATED) && (vi.state & ~NV_STATE_HIBERNATED) ? ", " : "",
+		     vi.state & NV_STATE_DIRTY ? "dirty" : vi.state & NV_STATE_LOG_UNCLEAN ?
+		     "journal not clean" : "");
+		return s->fail;
+	}
+	if (vi.state)
+		LOG_WARN(s, "%s was not shut down cleanly; captured anyway (--force-unclean)", o->source);
+	char err[1024];
+	if (offline_open(s->vol, o->windir, false, &s->w, err, sizeof(err)) < 0) {
+		fail(s, SCAN_ERR_SOURCE, "%s", err);
+		return s->fail;
+	}
+	s->root = s->w->install.root;
+	if (!o->windir && !s->w->install.is_windows_old) {
+		/* After a reinstall the users live in Windows.old: say so, never
+		 * capture an empty new Windows in silence. */
+		struct windows_install *all = NULL;
+		size_t n = 0;
+		offline_find_installs(s->vol, &all, &n);
+		for (size_t i = 0; i < n; i++)
+			if (all[i].is_windows_old) {
+				fprintf(stderr, "%s: note: %s also holds the previous Windows in %s; this "
+					"captures the current one (%s).  To capture the users of the previous "
+					"one, give %s\n", o->prog, o->source, all[i].windir,
+					s->w->install.windir, o->usmt ? "/offlinewinold" : "--windir Windows.old/Windows");
+				LOG_WARN(s, "the volume also holds %s (not captured)", all[i].windir);
+			}
+		offline_installs_free(all, n);
+	}
+	LOG_INFO(s, "Windows: %s %s (build %s), computer %s, in %s",
+		 s->w->info.product_name ? s->w->info.product_name : "?",
+		 s->w->info.display_version ? s->w->info.display_version : "",
+		 s->w->info.current_build ? s->w->info.current_build : "?",
+		 s->w->info.computer_name ? s->w->info.computer_name : "?", s->w->install.windir);
+	return SCAN_OK;
+}
+
+static enum scan_outcome
+create_store(struct scan *s)
+{
+	const struct scan_options *o = s->o;
+	struct st_create_options co = { 0 };
+	char winver[256];
+	snprintf(winver, sizeof(winver), "%s %s (build %s)",
+		 s->w->info.product_name ? s->w->info.product_name : "Windows",
+		 s->w->info.display_version ? s->w->info.display_version : "",
+		 s->w->info.current_build ? s->w->info.current_build : "?");
+	co.computer = s->w->info.computer_name ? s->w->info.computer_name : "";
+	co.windows_version = winver;
+	co.winstate_version = WINSTATE_VERSION;
+	co.volume_letter = 'C';
+	co.start_time = (int64_t)s->start;
+	co.key = o->key;
+	co.kdf_ops = o->kdf_ops;
+	co.kdf_mem = o->kdf_mem;
+	if (o->hardlink) {
+		if (!(s->store_rel = hardlink_store_path(s)))
+			return s->fail ? s->fail : SCAN_ERR_INTERNAL;
+		uint64_t mref;
+		if (nv_lookup(s->vol, s->store_rel, &mref) == NV_OK) {
+			if (!o->overwrite) {
+				fail(s, SCAN_ERR_STORE_EXISTS, "%s already exists on %s; give %s to replace "
+				     "it", s->store_rel, o->source, o->usmt ? "/o" : "--overwrite");
+				return s->fail;
+			}
+			if (remove_link_store(s, s->store_rel) < 0)
+				return s->fail;
+		}
+		co.format = ST_FORMAT_HARDLINK;
+		co.path = s->store_rel;
+		co.volume = s->vol;
+		co.allow_efs = o->efs == SCAN_EFS_HARDLINK;
+	} else {
+		if (prepare_local_store(s) < 0)
+			return s->fail;
+		co.format = o->nocompress ? ST_FORMAT_DIRECTORY : ST_FORMAT_COMPRESSED;
+		co.path = o->store;
+	}
+	enum st_status st = st_writer_create(&co, &s->wr);
+	if (st) {
+		fail(s, st == ST_ERR_EXISTS ? SCAN_ERR_STORE_EXISTS : SCAN_ERR_STORE,
+		     "the store %s cannot be created: %s", o->store, st_last_error());
+		return s->fail;
+	}
+	return SCAN_OK;
+}
+
+static void
+add_users_to_store(struct scan *s)
+{
+	for (size_t i = 0; i < s->nusers; i++) {
+		struct scan_user *u = &s->users[i];
+		if (!u->selected)
+			continue;
+		char lu[32], state[16], flags[16];
+		snprintf(lu, sizeof(lu), "%lld", (long long)u->u->last_use);
+		snprintf(state, sizeof(state), "0x%x", u->u->state);
+		snprintf(flags, sizeof(flags), "0x%x", u->u->flags);
+		struct st_kv kv[] = {
+			{ "type", user_type_name(u->u->type) },
+			{ "profile_image_path", u->u->profile_path ? u->u->profile_path : "" },
+			{ "last_use", lu },
+			{ "state", state },
+			{ "flags", flags },
+			{ "hive_state", u->u->hive_state ? u->u->hive_state : "" },
+			{ "domain", u->ndomains ? u->domains[0] : "" },
+			{ "disabled", u->u->disabled ? "yes" : "no" },
+		};
+		struct st_user su = { u->sid, u->u->name ? u->u->name : "", u->rel_profile, kv,
+				      sizeof(kv) / sizeof(kv[0]) };
+		if (st_writer_add_user(s->wr, &su))
+			LOG_WARN(s, "user %s could not be recorded: %s", u->sid, st_last_error());
+	}
+}
+
+static void
+print_summary(struct scan *s, enum scan_outcome rc)
+{
+	if (s->o->json) {
+		write_report(s, stdout, rc == SCAN_OK || rc == SCAN_PARTIAL);
+		return;
+	}
+	char b[32];
+	size_t sel = 0;
+	for (size_t i = 0; i < s->nusers; i++)
+		sel += s->users[i].selected;
+	if (rc != SCAN_OK && rc != SCAN_PARTIAL)
+		return;
+	if (s->o->estimate) {
+		printf("estimate: %llu files, %s on disk for %zu user(s) and the system; written to %s\n",
+		       (unsigned long long)s->est_files, human_size(s->est_bytes, b, sizeof(b)), sel,
+		       s->o->estimate);
+		return;
+	}
+	if (s->o->hardlink)
+		printf("linked %llu files (%s, nothing copied), %llu registry values, for %zu user(s) "
+		       "and the system into the hard-link store %s on %s\n",
+		       (unsigned long long)s->files, human_size(s->bytes, b, sizeof(b)),
+		       (unsigned long long)s->regs, sel, s->o->store, s->o->source);
+	else
+		printf("captured %llu files (%llu more hard links), %s, %llu registry values, for %zu "
+		       "user(s) and the system into %s\n",
+		       (unsigned long long)s->files, (unsigned long long)s->links,
+		       human_size(s->bytes, b, sizeof(b)), (unsigned long long)s->regs, sel, s->o->store);
+	if (s->not_captured)
+		printf("%llu item(s) were not captured on purpose (cloud placeholders, WOF, EFS ...): "
+		       "each is listed with its reason in report.json\n",
+		       (unsigned long long)s->not_captured);
+	if (s->errors)
+		printf("%llu item(s) could not be captured (errors continued past): listed in "
+		       "report.json\n", (unsigned long long)s->errors);
+}
+
+enum scan_outcome
+scan_run(const struct scan_options *o)
+{
+	struct scan sc = { 0 }, *s = &sc;
+	s->o = o;
+	s->verbosity = o->verbosity;
+	s->t0 = s->last_tick = now_s();
+	s->start = time(NULL);
+	s->tty = isatty(2);
+	stop_signal = 0;
+	enum scan_outcome rc = SCAN_OK;
+
+	if (o->log && !(s->log = fopen(o->log, "a"))) {
+		fprintf(stderr, "%s: the log file %s cannot be written: %s\n", o->prog, o->log,
+			strerror(errno));
+		return SCAN_ERR_LOG;
+	}
+	if (o->progress && !(s->prog = fopen(o->progress, "a"))) {
+		fprintf(stderr, "%s: the progress log %s cannot be written: %s\n", o->prog, o->progress,
+			strerror(errno));
+		if (s->log)
+			fclose(s->log);
+		return SCAN_ERR_PROGRESS;
+	}
+	if (o->listfiles && !(s->list = fopen(o->listfiles, "w"))) {
+		fprintf(stderr, "%s: the file list %s cannot be written: %s\n", o->prog, o->listfiles,
+			strerror(errno));
+		if (s->log)
+			fclose(s->log);
+		if (s->prog)
+			fclose(s->prog);
+		return SCAN_ERR_OUTPUT;
+	}
+	LOG_INFO(s, "%s started: %s", o->prog, o->command_line ? o->command_line : "");
+	progress_line(s, "program", "winstate scan", "productVersion", WINSTATE_VERSION);
+	if (o->command_line)
+		progress_line(s, "commandLine", o->command_line, NULL, NULL);
+	progress_line(s, "PHASE", "Initializing", NULL, NULL);
+
+	struct sigaction sa = { 0 }, old_int, old_term;
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	if (!(s->buf = malloc(READ_CHUNK))) {
+		rc = SCAN_ERR_INTERNAL;
+		goto done;
+	}
+	if (load_rules(s) < 0 || open_source(s) != SCAN_OK)
+		goto done;
+	if (s->w->info.computer_name)
+		progress_line(s, "computerName", s->w->info.computer_name, NULL, NULL);
+	progress_line(s, "PHASE", "Scanning", NULL, NULL);
+	if (select_users(s) < 0 || build_matchers(s) < 0)
+		goto done;
+	if (!o->estimate) {
+		if (create_store(s) != SCAN_OK)
+			goto done;
+		add_users_to_store(s);
+	}
+	progress_line(s, "PHASE", o->estimate ? "Estimating" : "Collecting", NULL, NULL);
+	/* Registry first: small, and a failure there costs no file data. */
+	for (size_t i = 0; i < s->nusers && !s->fail; i++)
+		if (s->users[i].selected && s->users[i].m)
+			capture_registry(s, &s->users[i], s->users[i].m, s->users[i].host.hives);
+	if (!s->fail && s->sysm)
+		capture_registry(s, NULL, s->sysm, s->syshost.hives);
+	if (!s->fail) {
+		progress_line(s, "PHASE", o->estimate ? "Estimating" : "Saving", NULL, NULL);
+		enum nv_status ws = nv_walk(s->vol, s->root, walk_cb, s);
+		if (ws != NV_OK && !s->fail)
+			fail(s, SCAN_ERR_SOURCE, "the volume could not be walked: %s", nv_last_error());
+	}
+	if (!s->fail && stop_signal)
+		fail(s, SCAN_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
+		     (int)stop_signal);
+	tick(s, true);
+	if (s->fail)
+		goto done;
+	if (o->estimate) {
+		write_estimate(s);
+		goto done;
+	}
+	/* report.json, then the catalog: the store is complete only after both. */
+	char *rep = NULL;
+	size_t replen = 0;
+	FILE *mem = open_memstream(&rep, &replen);
+	if (mem) {
+		write_report(s, mem, true);
+		fclose(mem);
+		if (st_writer_put_file(s->wr, "report.json", rep, replen))
+			fail(s, SCAN_ERR_FAILED, "report.json could not be written into the store: %s",
+			     st_last_error());
+		free(rep);
+	}
+	if (!s->fail) {
+		enum st_status st = st_writer_finish(s->wr, 0);
+		s->wr = NULL;
+		if (st)
+			fail(s, SCAN_ERR_FAILED, "the store could not be completed: %s", st_last_error());
+	}
+done:
+	if (s->wr) {
+		st_writer_abort(s->wr);
+		s->wr = NULL;
+	}
+	if (s->fail)
+		rc = s->fail;
+	else if (s->errors)
+		rc = SCAN_PARTIAL;
+	if (s->fail)
+		fprintf(stderr, "%s%s: %s\n", s->tty ? "\n" : "", o->prog, s->failmsg);
+	if (rc == SCAN_ERR_CANCELED || rc == SCAN_ERR_STOPPED || rc == SCAN_ERR_FAILED ||
+	    rc == SCAN_ERR_EFS)
+		if (!o->estimate && !o->hardlink)
+			fprintf(stderr, "%s: the store in %s is incomplete and no restore will accept it; "
+				"run the capture again with %s to replace it\n", o->prog, o->store,
+				o->usmt ? "/o" : "--overwrite");
+	print_summary(s, rc);
+	if (s->log) {
+		if (s->errors || s->fail) {
+			fprintf(s->log, "\nUSMT ERROR SUMMARY\n  Error | Caused abort | Item\n");
+			for (size_t i = 0; i < s->nskips; i++)
+				if (s->skips[i].error)
+					fprintf(s->log, "  %s | %s | %s\n", s->skips[i].reason,
+						o->keep_going ? "No" : "Yes", s->skips[i].path);
+			if (s->fail)
+				fprintf(s->log, "  %s | Yes | -\n", s->failmsg);
+		}
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		LOG_INFO(s, "%s ended: outcome %d, %llu files, %llu bytes, %llu registry values, "
+			 "%.1f s, peak memory %ld KiB", o->prog, (int)rc, (unsigned long long)s->files,
+			 (unsigned long long)s->bytes, (unsigned long long)s->regs, now_s() - s->t0,
+			 ru.ru_maxrss);
+		fclose(s->log);
+	}
+	if (s->prog) {
+		char code[16];
+		snprintf(code, sizeof(code), "%d", (int)rc);
+		progress_line(s, "PHASE", "Done", "errorCode", code);
+		fclose(s->prog);
+	}
+	if (s->list)
+		fclose(s->list);
+	/* teardown */
+	for (size_t i = 0; i < s->nusers; i++) {
+		struct scan_user *u = &s->users[i];
+		ws_matcher_free(u->m);
+		if (u->host_ok)
+			rules_host_fini(&u->host);
+		ws_vars_free(u->vars);
+		free(u->sid);
+		free(u->rel_profile);
+		for (size_t k = 0; k < u->ndomains; k++)
+			free(u->domains[k]);
+	}
+	free(s->users);
+	ws_matcher_free(s->sysm);
+	if (s->syshost_ok)
+		rules_host_fini(&s->syshost);
+	ws_vars_free(s->sysvars);
+	ws_config_free(s->cfg);
+	ws_ruleset_free(s->rs);
+	ws_diags_free(s->diags);
+	if (s->w)
+		offline_close(s->w);
+	if (s->vol) {
+		enum nv_status cs = nv_close(s->vol);
+		if (cs != NV_OK && (rc == SCAN_OK || rc == SCAN_PARTIAL)) {
+			fprintf(stderr, "%s: closing the volume failed: %s\n", o->prog, nv_last_error());
+			rc = SCAN_ERR_FAILED;
+		}
+	}
+	for (size_t i = 0; i < s->nskips; i++) {
+		free(s->skips[i].path);
+		free(s->skips[i].owner);
+		free(s->skips[i].reason);
+	}
+	free(s->skips);
+	seen_free(&s->seen);
+	free(s->store_rel);
+	free(s->buf);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rc;
+}

@@ -1,0 +1,231 @@
+/*
+ * Capture benchmark: winstate scan against the tools an administrator would
+ * use instead, measured in the same run on the same files.
+ *
+ *   hard-link store   vs  cp -al of the same folder over an ntfs-3g FUSE mount
+ *   compressed store  vs  tar -c | zstd -T0 -3 over the FUSE mount
+ *                     vs  wimlib-imagex capture (when installed: apt-get install wimtools)
+ *
+ * The files: `tests/fixtures/mkfixtures.sh --scale N` (default 20000, env
+ * WS_BENCH_SCALE) copied into Users/alice/Documents/bench of a copy of the
+ * fixture volume, so winstate sees a real Windows with users and hives and
+ * walks the whole volume, while a rule file selects exactly that folder for
+ * both sides.  Times include opening and closing the volume (mount, unmount
+ * and flush for the peers).  Peak memory is each process tree's ru_maxrss.
+ *
+ * Environment (set by `make bench`): WS_BIN, WS_FIXTURES; WS_TOP (repo root,
+ * default "."), WS_BENCH_DIR (scratch, default /tmp/winstate-bench-capture).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct measure {
+	double seconds;
+	long maxrss_kib;
+	int status;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Run @cmd with /bin/sh; time it and take the tree's peak memory. */
+static struct measure __attribute__((format(printf, 1, 2)))
+timed(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	struct measure m = { 0 };
+	double t0 = now();
+	pid_t pid = fork();
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	int st = 0;
+	struct rusage ru = { 0 };
+	wait4(pid, &st, 0, &ru);
+	m.seconds = now() - t0;
+	m.maxrss_kib = ru.ru_maxrss;
+	m.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	if (m.status)
+		fprintf(stderr, "bench: command failed (%d): %s\n", m.status, cmd);
+	return m;
+}
+
+static int __attribute__((format(printf, 1, 2)))
+sh(const char *fmt, ...)
+{
+	char cmd[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+static long long
+file_size(const char *path)
+{
+	struct stat sb;
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : -1;
+}
+
+static long long
+tree_size(const char *dir)
+{
+	char cmd[8192];
+	snprintf(cmd, sizeof(cmd), "du -sb '%s' | cut -f1", dir);
+	FILE *p = popen(cmd, "r");
+	long long n = -1;
+	if (p) {
+		if (fscanf(p, "%lld", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
+static void
+row(const char *what, struct measure w, const char *peer, struct measure p, long long wbytes,
+    long long pbytes)
+{
+	if (w.status || p.status) {
+		printf("  %-11s FAILED (winstate exit %d, %s exit %d): no figure\n", what, w.status,
+		       peer, p.status);
+		return;
+	}
+	printf("  %-11s winstate %7.2f s, %6.1f MiB peak", what, w.seconds, w.maxrss_kib / 1024.0);
+	if (wbytes >= 0)
+		printf(", %6.1f MiB", wbytes / 1048576.0);
+	printf("   |   %-28s %7.2f s, %6.1f MiB peak", peer, p.seconds, p.maxrss_kib / 1024.0);
+	if (pbytes >= 0)
+		printf(", %6.1f MiB", pbytes / 1048576.0);
+	printf("   |   winstate is %.2fx %s\n", w.seconds > 0 ? p.seconds / w.seconds : 0,
+	       "the peer's speed");
+}
+
+int
+main(void)
+{
+	const char *bin = getenv("WS_BIN"), *fx = getenv("WS_FIXTURES");
+	const char *top = getenv("WS_TOP") ? getenv("WS_TOP") : ".";
+	const char *dir = getenv("WS_BENCH_DIR") ? getenv("WS_BENCH_DIR") : "/tmp/winstate-bench-capture";
+	int scale = getenv("WS_BENCH_SCALE") ? atoi(getenv("WS_BENCH_SCALE")) : 20000;
+	if (!bin || !fx) {
+		fprintf(stderr, "bench_capture: set WS_BIN and WS_FIXTURES (make bench does)\n");
+		return 2;
+	}
+	char tools[4096];
+	snprintf(tools, sizeof(tools), "%s", bin);
+	char *slash = strrchr(tools, '/');
+	snprintf(slash ? slash + 1 : tools, sizeof(tools) - (size_t)(slash ? slash + 1 - tools : 0),
+		 "tools");
+	if (geteuid() != 0) {
+		printf("bench_capture: skipped: needs root to mount NTFS images with ntfs-3g\n");
+		return 0;
+	}
+	sh("mkdir -p '%s'", dir);
+	/* 1. The files: a --scale tree, placed in alice's Documents. */
+	if (sh("'%s/tests/fixtures/mkfixtures.sh' --scale %d '%s/fx' '%s' >'%s/mkfixtures.log' 2>&1",
+	       top, scale, dir, tools, dir)) {
+		fprintf(stderr, "bench_capture: mkfixtures --scale failed: see %s/mkfixtures.log\n", dir);
+		return 1;
+	}
+	char img[4200], scaleimg[4200];
+	snprintf(img, sizeof(img), "%s/bench.img", dir);
+	snprintf(scaleimg, sizeof(scaleimg), "%s/fx/scale-%d.img", dir, scale);
+	sh("umount '%s/m1' '%s/m2' 2>/dev/null", dir, dir);
+	if (sh("cp --sparse=always '%s/volume.img' '%s' && truncate -s 2G '%s' && "
+	       "ntfsresize -f -f -s 2G '%s' >/dev/null 2>&1 </dev/null && ntfsfix -d '%s' >/dev/null 2>&1", fx, img, img, img, img) ||
+	    sh("mkdir -p '%s/m1' '%s/m2' && ntfs-3g -o ro '%s' '%s/m1' && ntfs-3g -o big_writes '%s' "
+	       "'%s/m2' && mkdir -p '%s/m2/Users/alice/Documents/bench' && "
+	       "(cd '%s/m1/Users' && tar cf - .) | (cd '%s/m2/Users/alice/Documents/bench' && "
+	       "tar xf - --no-same-owner --no-same-permissions)", dir, dir, scaleimg, dir, img, dir,
+	       dir, dir, dir)) {
+		fprintf(stderr, "bench_capture: building the bench volume failed\n");
+		sh("umount '%s/m1' '%s/m2' 2>/dev/null", dir, dir);
+		return 1;
+	}
+	sh("umount '%s/m1'; umount '%s/m2'; sleep 1", dir, dir);
+	char rules[4200];
+	snprintf(rules, sizeof(rules), "%s/bench.xml", dir);
+	FILE *rf = fopen(rules, "w");
+	if (!rf)
+		return 1;
+	fprintf(rf, "<migration urlid=\"https://winstate.invalid/bench\">\n"
+		"  <component type=\"Documents\" context=\"System\"><displayName>bench</displayName>\n"
+		"    <role role=\"Data\"><rules><include><objectSet>\n"
+		"      <pattern type=\"File\">C:\\Users\\alice\\Documents\\bench\\* [*]</pattern>\n"
+		"    </objectSet></include></rules></role></component>\n</migration>\n");
+	fclose(rf);
+	const char *sub = "Users/alice/Documents/bench";
+	char m[4200];
+	snprintf(m, sizeof(m), "%s/m2", dir);
+	long long data = -1;
+	if (!sh("ntfs-3g -o ro '%s' '%s'", img, m)) {
+		char p[4400];
+		snprintf(p, sizeof(p), "%s/%s", m, sub);
+		data = tree_size(p);
+		sh("umount '%s'; sleep 0.5", m);
+	}
+	printf("capture benchmark: %d files, %.1f MiB in C:\\Users\\alice\\Documents\\bench of a "
+	       "Windows fixture volume (%s)\n", scale, data / 1048576.0, img);
+	sh("sync; echo 3 > /proc/sys/vm/drop_caches 2>/dev/null");
+
+	/* 2. Hard-link store vs cp -al over FUSE (mount + cp + unmount). */
+	sh("rm -rf '%s/ws-c' '%s/tar.zst' '%s/out.wim'", dir, dir, dir);
+	struct measure wh = timed("'%s' scan '%s' MigStore --hardlink --nocompress --efs skip "
+				  "--rules '%s' >/dev/null 2>&1", bin, img, rules);
+	struct measure ch = timed("ntfs-3g -o big_writes '%s' '%s' && mkdir -p '%s/CpStore' && "
+				  "cp -al '%s/%s' '%s/CpStore/' && umount '%s' && sleep 0.2",
+				  img, m, m, m, sub, m, m);
+	/* 3. Compressed store vs tar | zstd over a read-only FUSE mount. */
+	char wsstore[4200], tarout[4200], wim[4200];
+	snprintf(wsstore, sizeof(wsstore), "%s/ws-c", dir);
+	snprintf(tarout, sizeof(tarout), "%s/tar.zst", dir);
+	snprintf(wim, sizeof(wim), "%s/out.wim", dir);
+	struct measure wc = timed("'%s' scan '%s' '%s' --efs skip --rules '%s' >/dev/null 2>&1", bin,
+				  img, wsstore, rules);
+	struct measure tz = timed("ntfs-3g -o ro '%s' '%s' && tar -C '%s' -cf - '%s' | zstd -q -T0 -3 "
+				  "-o '%s' -f; rc=$?; umount '%s'; exit $rc", img, m, m, sub, tarout, m);
+	char mig[4300];
+	snprintf(mig, sizeof(mig), "%s/USMT/USMT.MIG", wsstore);
+	printf("\n");
+	row("hard-link", wh, "cp -al (ntfs-3g FUSE)", ch, -1, -1);
+	row("compressed", wc, "tar -c | zstd -T0 -3 (FUSE)", tz, file_size(mig), file_size(tarout));
+	if (sh("command -v wimlib-imagex >/dev/null 2>&1") == 0) {
+		struct measure wl = timed("ntfs-3g -o ro '%s' '%s' && wimlib-imagex capture '%s/%s' '%s' "
+					  "--compress=fast >/dev/null 2>&1; rc=$?; umount '%s'; exit $rc",
+					  img, m, m, sub, wim, m);
+		row("compressed", wc, "wimlib-imagex capture (FUSE)", wl, file_size(mig), file_size(wim));
+	} else {
+		printf("  wimlib-imagex is not installed (apt-get install wimtools): not compared\n");
+	}
+	/* 4. For scale: the whole default-rules capture of every user. */
+	sh("rm -rf '%s/ws-d'", dir);
+	struct measure wd = timed("'%s' scan '%s' '%s/ws-d' --efs skip --overwrite >/dev/null 2>&1",
+				  bin, img, dir);
+	printf("  default rules, every user, compressed: %.2f s, %.1f MiB peak%s\n", wd.seconds,
+	       wd.maxrss_kib / 1024.0, wd.status ? " (FAILED)" : "");
+	int bad = wh.status || ch.status || wc.status || tz.status || wd.status;
+	sh("rm -rf '%s/ws-c' '%s/ws-d' '%s/tar.zst' '%s/out.wim' '%s/bench.img'", dir, dir, dir, dir,
+	   dir);
+	return bad ? 1 : 0;
+}
