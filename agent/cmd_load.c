@@ -1,28 +1,500 @@
-/* Restore (issue 6) lands here; until then it says so and does nothing. */
+/*
+ * winstate load STORE TARGET [options]     (LoadState)
+ * loadstate StorePath /target:DISK[:PART] [USMT options]
+ * winstate migrate-winold DISK             (capture from Windows.old + restore, linked)
+ *
+ * The engine is agent/restore.c; this file turns command lines into
+ * restore_options and outcomes into exit codes (winstate's or USMT's).
+ */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "agent/commands.h"
+#include "agent/output.h"
+#include "agent/restore.h"
+#include "agent/scan.h"
+#include "agent/usmt_args.h"
+
+static const char load_usage[] =
+	"usage: winstate load STORE DISK[:PART] [options]\n"
+	"  STORE             the store folder; with --hardlink, the store's folder on the target volume\n"
+	"  DISK[:PART]       the disk (or partition N) holding the newly installed Windows\n"
+	"  --hardlink        the store is a hard-link store on the target volume: link files back\n"
+	"  --nocompress      accepted for USMT parity (the store's format is read from the store)\n"
+	"  --key K | --keyfile F   key of an encrypted store\n"
+	"  --continue        skip damaged files and unwritable items (listed), exit 1\n"
+	"  --all | --ui USER... --ue USER...   which store users to restore (name, DOMAIN\\name, SID, '*')\n"
+	"  --mu OLD\\user:NEW\\user   restore a user as another account (NEW may be a SID)\n"
+	"  --md OLD:NEW      move users of domain OLD to NEW\n"
+	"  --lac[=PASSWORD] --lae   create missing local accounts (refused: see docs/restore.md)\n"
+	"  --log FILE --verbosity N --progress FILE --json\n";
+
+static int
+ws_code(enum restore_outcome o)
+{
+	switch (o) {
+	case RESTORE_OK: return WS_EXIT_OK;
+	case RESTORE_PARTIAL: case RESTORE_NEED_LAC: return WS_EXIT_PARTIAL;
+	case RESTORE_USAGE: return WS_EXIT_USAGE;
+	case RESTORE_TARGET: case RESTORE_STORE_MISSING: case RESTORE_STORE_VERSION:
+	case RESTORE_STORE_CORRUPT: case RESTORE_KEY: return WS_EXIT_INPUT;
+	case RESTORE_LAC_REFUSED: case RESTORE_FAILED: return WS_EXIT_FAILED;
+	default: return WS_EXIT_INTERNAL;
+	}
+}
+
+static int
+usmt_code(enum restore_outcome o)
+{
+	switch (o) {
+	case RESTORE_OK: return 0;
+	case RESTORE_PARTIAL: return 3;          /* USMT_WOULD_HAVE_FAILED */
+	case RESTORE_NEED_LAC: return 14;        /* USMT_ERROR_USE_LAC */
+	case RESTORE_USAGE: return 11;           /* USMT_INVALID_PARAMETERS */
+	case RESTORE_TARGET: return 26;          /* USMT_INIT_ERROR */
+	case RESTORE_STORE_MISSING: case RESTORE_STORE_VERSION: return 27; /* INVALID_STORE_LOCATION */
+	case RESTORE_STORE_CORRUPT: return 42;   /* USMT_ERROR_CORRUPTED_STORE */
+	case RESTORE_KEY: return 37;             /* USMT_ERROR_NO_INVALID_KEY */
+	case RESTORE_FAILED: return 72;          /* USMT_UNABLE_DOMIGRATION */
+	default: return 71;                      /* INIT_OPERATING_ENVIRONMENT_FAILED */
+	}
+}
+
+static void
+print_result(const struct restore_result *res, bool json, const char *self)
+{
+	if (json) {
+		printf("{\"outcome\": %d, \"message\": ", res->outcome);
+		json_string(stdout, res->message);
+		printf(", \"files\": %llu, \"links\": %llu, \"bytes\": %llu, \"renamed\": %llu, "
+		       "\"values\": %llu, \"users\": [",
+		       (unsigned long long)res->files, (unsigned long long)res->links,
+		       (unsigned long long)res->bytes, (unsigned long long)res->renamed,
+		       (unsigned long long)res->values);
+		for (size_t i = 0; i < res->user_count; i++) {
+			const struct restore_user_result *u = &res->users[i];
+			printf("%s{\"store_sid\": ", i ? ", " : "");
+			json_string(stdout, u->store_sid);
+			printf(", \"name\": ");
+			json_string(stdout, u->store_name ? u->store_name : "");
+			printf(", \"target_sid\": ");
+			if (u->target_sid)
+				json_string(stdout, u->target_sid);
+			else
+				printf("null");
+			printf(", \"profile\": ");
+			if (u->profile)
+				json_string(stdout, u->profile);
+			else
+				printf("null");
+			printf(", \"created\": %s, \"files\": %llu, \"bytes\": %llu, \"renamed\": %llu, "
+			       "\"values\": %llu, \"skipped\": ",
+			       u->created ? "true" : "false", (unsigned long long)u->files,
+			       (unsigned long long)u->bytes, (unsigned long long)u->renamed,
+			       (unsigned long long)u->values);
+			if (u->skipped_reason)
+				json_string(stdout, u->skipped_reason);
+			else
+				printf("null");
+			printf("}");
+		}
+		printf("], \"problems\": [");
+		for (size_t i = 0; i < res->problem_count; i++) {
+			printf("%s", i ? ", " : "");
+			json_string(stdout, res->problems[i]);
+		}
+		printf("]}\n");
+		return;
+	}
+	char size[32];
+	bool started = res->outcome == RESTORE_OK || res->outcome == RESTORE_PARTIAL ||
+		       res->outcome == RESTORE_NEED_LAC || res->outcome == RESTORE_FAILED ||
+		       res->outcome == RESTORE_STORE_CORRUPT;
+	for (size_t i = 0; started && i < res->user_count; i++) {
+		const struct restore_user_result *u = &res->users[i];
+		if (!u->store_sid)
+			continue;
+		if (u->target_sid && u->profile)
+			printf("%-24s -> %s%s: %llu files (%s), %llu renamed to keep both, %llu settings\n",
+			       u->store_name ? u->store_name : u->store_sid, u->profile,
+			       u->created ? " (new profile)" : "", (unsigned long long)u->files,
+			       human_size(u->bytes, size, sizeof(size)), (unsigned long long)u->renamed,
+			       (unsigned long long)u->values);
+		else
+			printf("%-24s not restored: %s\n", u->store_name ? u->store_name : u->store_sid,
+			       u->skipped_reason ? u->skipped_reason : "stopped before it");
+	}
+	if (started)
+		printf("restored %llu files (%llu linked), %s, %llu settings\n",
+	       (unsigned long long)res->files, (unsigned long long)res->links,
+	       human_size(res->bytes, size, sizeof(size)), (unsigned long long)res->values);
+	for (size_t i = 0; i < res->problem_count; i++)
+		fprintf(stderr, "%s: skipped: %s\n", self, res->problems[i]);
+	if (res->message[0])
+		fprintf(stderr, "%s: %s\n", self, res->message);
+}
+
+/* Load the key from --key/--keyfile; 0, or -1 with a sentence printed. */
+static int
+load_key(const char *self, const char *key, const char *keyfile, struct st_key *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (key) {
+		out->kind = ST_KEY_PASSPHRASE;
+		out->passphrase = key;
+	} else if (keyfile && st_key_from_file(keyfile, out) != ST_OK) {
+		fprintf(stderr, "%s: %s\n", self, st_last_error());
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_map(const char *value, struct restore_map **list, size_t *n)
+{
+	const char *colon = strrchr(value, ':');
+	if (!colon || colon == value || !colon[1])
+		return -1;
+	/* "OLD\user:S-1-..." has no other ':'; "OLD:NEW" neither. */
+	if (strchr(value, ':') != colon)
+		return -1;
+	struct restore_map *g = realloc(*list, (*n + 1) * sizeof(*g));
+	if (!g)
+		return -1;
+	*list = g;
+	g[*n].from = strndup(value, (size_t)(colon - value));
+	g[*n].to = strdup(colon + 1);
+	(*n)++;
+	return 0;
+}
+
+static void
+free_maps(struct restore_map *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free((char *)m[i].from);
+		free((char *)m[i].to);
+	}
+	free(m);
+}
 
 int
 cmd_load(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "winstate %s: restore is not part of this build yet; nothing was done\n",
-		argv[0]);
-	return WS_EXIT_INTERNAL;
+	static const struct option longopts[] = {
+		{ "rules", required_argument, NULL, 'r' },  { "config", required_argument, NULL, 'c' },
+		{ "hardlink", no_argument, NULL, 'H' },     { "nocompress", no_argument, NULL, 'N' },
+		{ "key", required_argument, NULL, 'k' },    { "keyfile", required_argument, NULL, 'K' },
+		{ "continue", no_argument, NULL, 'C' },     { "log", required_argument, NULL, 'l' },
+		{ "verbosity", required_argument, NULL, 'v' }, { "progress", required_argument, NULL, 'p' },
+		{ "all", no_argument, NULL, 'a' },          { "ui", required_argument, NULL, 'i' },
+		{ "ue", required_argument, NULL, 'e' },     { "uel", required_argument, NULL, 'u' },
+		{ "md", required_argument, NULL, 'd' },     { "mu", required_argument, NULL, 'm' },
+		{ "lac", optional_argument, NULL, 'L' },    { "lae", no_argument, NULL, 'E' },
+		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	struct restore_options o = { 0 };
+	const char *key = NULL, *keyfile = NULL, *log_path = NULL, *progress_path = NULL;
+	const char **ui = NULL, **ue = NULL;
+	struct restore_map *mu = NULL, *md = NULL;
+	size_t nui = 0, nue = 0, nmu = 0, nmd = 0;
+	bool json = false, rules = false;
+	int code = WS_EXIT_USAGE, ch;
+	const char *self = "winstate load";
+
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		const char **grown;
+		switch (ch) {
+		case 'r': case 'c': rules = true; break;
+		case 'H': o.hardlink = true; break;
+		case 'N': break;
+		case 'k': key = optarg; break;
+		case 'K': keyfile = optarg; break;
+		case 'C': o.keep_going = true; break;
+		case 'l': log_path = optarg; break;
+		case 'v': o.verbosity = atoi(optarg); break;
+		case 'p': progress_path = optarg; break;
+		case 'a': o.all = true; break;
+		case 'i': case 'e': {
+			const char ***list = ch == 'i' ? &ui : &ue;
+			size_t *count = ch == 'i' ? &nui : &nue;
+			grown = realloc(*list, (*count + 1) * sizeof(*grown));
+			if (!grown)
+				goto out;
+			grown[(*count)++] = optarg;
+			*list = grown;
+			break;
+		}
+		case 'u':
+			fprintf(stderr, "%s: --uel is not available at restore: the store does not carry "
+				"each profile's last use; select users with --ui/--ue\n", self);
+			goto out;
+		case 'd': case 'm':
+			if (parse_map(optarg, ch == 'd' ? &md : &mu, ch == 'd' ? &nmd : &nmu) < 0) {
+				fprintf(stderr, "%s: --%s %s: expected %s\n", self, ch == 'd' ? "md" : "mu", optarg,
+					ch == 'd' ? "OLDDOMAIN:NEWDOMAIN" : "OLDDOMAIN\\user:NEWDOMAIN\\user (or :SID)");
+				goto out;
+			}
+			break;
+		case 'L': o.lac = true; o.lac_password = optarg; break;
+		case 'E': o.lae = true; break;
+		case 'j': json = true; break;
+		case 'h': fputs(load_usage, stdout); code = WS_EXIT_OK; goto out;
+		default:
+			fprintf(stderr, "%s: unknown or incomplete option %s\n%s", self, argv[optind - 1], load_usage);
+			goto out;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "%s: give the store and the target disk\n%s", self, load_usage);
+		goto out;
+	}
+	if (rules) {
+		fprintf(stderr, "%s: restore-time rules (--rules/--config: merge, locationModify) are not "
+			"applied by this build; the decisions made at capture are used. Run without them\n",
+			self);
+		goto out;
+	}
+	if (o.all && (nui || nue)) {
+		fprintf(stderr, "%s: --all cannot be combined with --ui or --ue\n", self);
+		goto out;
+	}
+	if (o.lae && !o.lac) {
+		fprintf(stderr, "%s: --lae needs --lac\n", self);
+		goto out;
+	}
+	if (key && keyfile) {
+		fprintf(stderr, "%s: give the key one way: --key or --keyfile\n", self);
+		goto out;
+	}
+	struct st_key k;
+	if (load_key(self, key, keyfile, &k) < 0) {
+		code = WS_EXIT_INPUT;
+		goto out;
+	}
+	o.store = argv[optind];
+	o.target = argv[optind + 1];
+	o.key = k.kind ? &k : NULL;
+	o.ui = ui;
+	o.ui_count = nui;
+	o.ue = ue;
+	o.ue_count = nue;
+	o.mu = mu;
+	o.mu_count = nmu;
+	o.md = md;
+	o.md_count = nmd;
+	FILE *log = log_path ? fopen(log_path, "w") : NULL, *progress = NULL;
+	if (log_path && !log) {
+		fprintf(stderr, "%s: cannot write the log %s\n", self, log_path);
+		goto out;
+	}
+	if (progress_path && !(progress = fopen(progress_path, "w"))) {
+		fprintf(stderr, "%s: cannot write the progress log %s\n", self, progress_path);
+		if (log)
+			fclose(log);
+		goto out;
+	}
+	o.log = log;
+	o.progress = progress;
+	struct restore_result res;
+	restore_run(&o, &res);
+	print_result(&res, json, self);
+	code = ws_code(res.outcome);
+	restore_result_free(&res);
+	if (log)
+		fclose(log);
+	if (progress)
+		fclose(progress);
+out:
+	free(ui);
+	free(ue);
+	free_maps(mu, nmu);
+	free_maps(md, nmd);
+	return code;
 }
 
+/*
+ * winstate migrate-winold DISK[:PART] [--store PATH] [--ui U] [--ue U] [--mu M] [--md M]
+ *                         [--continue] [--log FILE] [--json]
+ * Capture Windows.old into a hard-link store on the same volume (nothing is
+ * copied), then restore it into the new Windows by linking.  The store stays
+ * until `winstate rmstore --target DISK STORE` after the user has checked.
+ */
 int
 cmd_migrate_winold(int argc, char **argv)
 {
-	return cmd_load(argc, argv);
+	static const struct option longopts[] = {
+		{ "store", required_argument, NULL, 's' }, { "ui", required_argument, NULL, 'i' },
+		{ "ue", required_argument, NULL, 'e' },    { "mu", required_argument, NULL, 'm' },
+		{ "md", required_argument, NULL, 'd' },    { "continue", no_argument, NULL, 'C' },
+		{ "log", required_argument, NULL, 'l' },   { "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },        { 0 },
+	};
+	static const char usage[] =
+		"usage: winstate migrate-winold DISK[:PART] [--store PATH] [--ui USER]... [--ue USER]...\n"
+		"       [--mu OLD\\user:NEW\\user]... [--md OLD:NEW]... [--continue] [--log FILE] [--json]\n"
+		"  captures Windows.old's users into a hard-link store on the same volume (default\n"
+		"  MigStore.winold) and restores them into the new Windows by linking: nothing is copied\n";
+	const char *store = "MigStore.winold", *log_path = NULL;
+	const char **ui = NULL, **ue = NULL;
+	struct restore_map *mu = NULL, *md = NULL;
+	size_t nui = 0, nue = 0, nmu = 0, nmd = 0;
+	bool keep_going = false, json = false;
+	int ch, code = WS_EXIT_USAGE;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's': store = optarg; break;
+		case 'i': case 'e': {
+			const char ***list = ch == 'i' ? &ui : &ue;
+			size_t *count = ch == 'i' ? &nui : &nue;
+			const char **grown = realloc(*list, (*count + 1) * sizeof(*grown));
+			if (!grown)
+				goto out;
+			grown[(*count)++] = optarg;
+			*list = grown;
+			break;
+		}
+		case 'm': case 'd':
+			if (parse_map(optarg, ch == 'd' ? &md : &mu, ch == 'd' ? &nmd : &nmu) < 0) {
+				fprintf(stderr, "winstate migrate-winold: --%s %s: bad mapping\n",
+					ch == 'd' ? "md" : "mu", optarg);
+				goto out;
+			}
+			break;
+		case 'C': keep_going = true; break;
+		case 'l': log_path = optarg; break;
+		case 'j': json = true; break;
+		case 'h': fputs(usage, stdout); code = WS_EXIT_OK; goto out;
+		default:
+			fprintf(stderr, "winstate migrate-winold: unknown or incomplete option %s\n%s",
+				argv[optind - 1], usage);
+			goto out;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "winstate migrate-winold: give the disk\n%s", usage);
+		goto out;
+	}
+	const char *disk = argv[optind];
+	struct scan_options so = {
+		.prog = "winstate migrate-winold", .source = disk, .windir = "Windows.old/Windows",
+		.store = store, .hardlink = true, .nocompress = true, .keep_going = keep_going,
+		.all = !nui && !nue, .ui = ui, .ue = ue, .nui = nui, .nue = nue,
+		.efs = SCAN_EFS_HARDLINK, .log = NULL,
+	};
+	enum scan_outcome sc = scan_run(&so);
+	if (sc != SCAN_OK && sc != SCAN_PARTIAL) {
+		fprintf(stderr, "winstate migrate-winold: the capture from Windows.old did not complete; "
+			"nothing was restored\n");
+		code = sc == SCAN_ERR_USAGE ? WS_EXIT_USAGE
+		       : sc == SCAN_ERR_INTERNAL ? WS_EXIT_INTERNAL
+		       : sc == SCAN_ERR_SOURCE || sc == SCAN_ERR_UNCLEAN || sc == SCAN_ERR_STORE_EXISTS ||
+				 sc == SCAN_ERR_STORE || sc == SCAN_ERR_HARDLINK
+			       ? WS_EXIT_INPUT
+			       : WS_EXIT_FAILED;
+		goto out;
+	}
+	FILE *log = log_path ? fopen(log_path, "w") : NULL;
+	if (log_path && !log) {
+		fprintf(stderr, "winstate migrate-winold: cannot write the log %s\n", log_path);
+		goto out;
+	}
+	struct restore_options o = {
+		.store = store, .target = disk, .hardlink = true, .keep_going = keep_going,
+		.all = !nui && !nue, .ui = ui, .ui_count = nui, .ue = ue, .ue_count = nue,
+		.mu = mu, .mu_count = nmu, .md = md, .md_count = nmd, .log = log,
+	};
+	struct restore_result res;
+	restore_run(&o, &res);
+	print_result(&res, json, "winstate migrate-winold");
+	code = ws_code(res.outcome);
+	if (sc == SCAN_PARTIAL && code == WS_EXIT_OK)
+		code = WS_EXIT_PARTIAL;
+	if (!json)
+		printf("the hard-link store %s stays on the volume; once the users have checked their "
+		       "files, remove it with: winstate rmstore --target %s %s\n", store, disk, store);
+	restore_result_free(&res);
+	if (log)
+		fclose(log);
+out:
+	free(ui);
+	free(ue);
+	free_maps(mu, nmu);
+	free_maps(md, nmd);
+	return code;
 }
 
 int
-usmt_loadstate(const struct usmt_args *args)
+usmt_loadstate(const struct usmt_args *a)
 {
-	(void)args;
-	fprintf(stderr, "loadstate: the command line is valid, but restore is not part of this "
-		"build yet; nothing was done\n");
-	return 26; /* USMT_INIT_ERROR */
+	if (!a->target) {
+		fprintf(stderr, "loadstate: name the disk holding the new Windows with /target:DISK[:PART] "
+			"(winstate runs offline, so there is no running Windows to restore into)\n");
+		return 11;
+	}
+	if (a->uel) {
+		fprintf(stderr, "loadstate: /uel is not available at restore: the store does not carry "
+			"each profile's last use\n");
+		return 11;
+	}
+	if (a->includes.count || a->config)
+		fprintf(stderr, "loadstate: warning: restore-time rules from /i and /config (merge, "
+			"locationModify) are not applied by this build; the decisions made at capture "
+			"are used\n");
+	struct st_key k;
+	if (load_key("loadstate", a->key, a->keyfile, &k) < 0)
+		return 33; /* USMT_UNABLE_READKEY */
+	struct restore_map *mu = calloc(a->mu_count + 1, sizeof(*mu)), *md = calloc(a->md_count + 1, sizeof(*md));
+	if (!mu || !md) {
+		free(mu);
+		free(md);
+		return 71;
+	}
+	for (size_t i = 0; i < a->mu_count; i++)
+		mu[i] = (struct restore_map){ a->mu[i].from, a->mu[i].to };
+	for (size_t i = 0; i < a->md_count; i++)
+		md[i] = (struct restore_map){ a->md[i].from, a->md[i].to };
+	FILE *log = a->log ? fopen(a->log, "w") : NULL, *progress = NULL;
+	if (a->log && !log) {
+		fprintf(stderr, "loadstate: cannot write the log %s\n", a->log);
+		free(mu);
+		free(md);
+		return 13; /* USMT_INIT_LOGFILE_FAILED */
+	}
+	if (a->progress && !(progress = fopen(a->progress, "w"))) {
+		fprintf(stderr, "loadstate: cannot write the progress log %s\n", a->progress);
+		if (log)
+			fclose(log);
+		free(mu);
+		free(md);
+		return 40;
+	}
+	struct restore_options o = {
+		.store = a->store, .target = a->target, .hardlink = a->hardlink,
+		.key = k.kind ? &k : NULL, .keep_going = a->keep_going, .all = a->all,
+		.ui = (const char *const *)a->ui.items, .ui_count = a->ui.count,
+		.ue = (const char *const *)a->ue.items, .ue_count = a->ue.count,
+		.mu = mu, .mu_count = a->mu_count, .md = md, .md_count = a->md_count,
+		.lac = a->lac, .lae = a->lae, .lac_password = a->lac_password,
+		.verbosity = a->verbosity, .log = log, .progress = progress,
+	};
+	struct restore_result res;
+	restore_run(&o, &res);
+	print_result(&res, false, "loadstate");
+	int code = usmt_code(res.outcome);
+	restore_result_free(&res);
+	if (log)
+		fclose(log);
+	if (progress)
+		fclose(progress);
+	free(mu);
+	free(md);
+	return code;
 }

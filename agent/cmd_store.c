@@ -1,48 +1,839 @@
-/* The store tools (issue 6) land here; until then they say so and do nothing. */
+/*
+ * The store tools:
+ *   winstate verify  STORE [--target DISK[:PART]] [--key K|--keyfile F] [--json]
+ *   winstate list    STORE [--target DISK[:PART]] [--key K|--keyfile F] [--json]
+ *   winstate extract STORE [--user SID] [--key K|--keyfile F] [--overwrite] PATTERN DEST
+ *   winstate rmstore STORE [--target DISK[:PART]] [--force]
+ *   usmtutils /verify[:summary|all|failureonly|catalog] /extract /rd  (USMT's shapes and codes)
+ *
+ * --target names the volume that holds a hard-link store (STORE is then its
+ * folder on that volume).  The reader checks everything it reads, so these
+ * tools are also how a damaged or hostile store is inspected safely.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <ftw.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/commands.h"
+#include "agent/output.h"
+#include "agent/usmt_args.h"
+#include "registry/registry.h"
+#include "store/store.h"
+
+struct store_handle {
+	struct nv_volume *vol;
+	struct st_reader *r;
+	struct st_key key;
+};
 
 static int
-not_yet(const char *name)
+exit_for(enum st_status st)
 {
-	fprintf(stderr, "winstate %s: not part of this build yet; nothing was done\n", name);
-	return WS_EXIT_INTERNAL;
+	return st == ST_ERR_NOMEM ? WS_EXIT_INTERNAL : WS_EXIT_INPUT;
+}
+
+static int
+usmt_for(enum st_status st)
+{
+	switch (st) {
+	case ST_ERR_KEY: return 37;
+	case ST_ERR_CORRUPT: case ST_ERR_UNSAFE: return 42;
+	case ST_ERR_NOMEM: return 71;
+	default: return 27;
+	}
+}
+
+/* Open a store (local, or a hard-link store on @target); prints why not. */
+static enum st_status
+open_store(const char *self, const char *store, const char *target, bool rw, const char *key,
+	   const char *keyfile, struct store_handle *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (key) {
+		h->key.kind = ST_KEY_PASSPHRASE;
+		h->key.passphrase = key;
+	} else if (keyfile && st_key_from_file(keyfile, &h->key) != ST_OK) {
+		fprintf(stderr, "%s: %s\n", self, st_last_error());
+		return ST_ERR_KEY;
+	}
+	enum st_status st;
+	if (target) {
+		char *disk;
+		int part;
+		if (nv_split_target(target, &disk, &part) != NV_OK) {
+			fprintf(stderr, "%s: %s: not a DISK[:PARTITION]\n", self, target);
+			return ST_ERR_INVALID;
+		}
+		struct nv_open_options o = { .read_write = rw, .partition = part };
+		enum nv_status ns = nv_open(disk, &o, &h->vol);
+		free(disk);
+		if (ns != NV_OK) {
+			fprintf(stderr, "%s: %s: %s\n", self, target, nv_last_error());
+			return ST_ERR_NOT_FOUND;
+		}
+		st = st_reader_open_ntfs(h->vol, store, &h->r);
+	} else {
+		st = st_reader_open(store, h->key.kind ? &h->key : NULL, &h->r);
+	}
+	if (st != ST_OK) {
+		fprintf(stderr, "%s: %s: %s\n", self, store, st_last_error());
+		if (h->vol)
+			nv_close(h->vol);
+		h->vol = NULL;
+	}
+	return st;
+}
+
+static void
+close_store(struct store_handle *h)
+{
+	if (h->r)
+		st_reader_close(h->r);
+	if (h->vol)
+		nv_close(h->vol);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---------------------------------------------------------------- verify -- */
+
+struct damage {
+	char **paths;
+	char **whys;
+	size_t n;
+	bool catalog_bad;
+	char *catalog_why;
+};
+
+static void
+on_damage(const char *path, const char *why, void *ctx)
+{
+	struct damage *d = ctx;
+	if (!path) {
+		d->catalog_bad = true;
+		free(d->catalog_why);
+		d->catalog_why = strdup(why ? why : "");
+		return;
+	}
+	char **p = realloc(d->paths, (d->n + 1) * sizeof(*p)), **w;
+	if (!p)
+		return;
+	d->paths = p;
+	w = realloc(d->whys, (d->n + 1) * sizeof(*w));
+	if (!w)
+		return;
+	d->whys = w;
+	p[d->n] = strdup(path);
+	w[d->n] = strdup(why ? why : "");
+	d->n++;
+}
+
+static void
+damage_free(struct damage *d)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		free(d->paths[i]);
+		free(d->whys[i]);
+	}
+	free(d->paths);
+	free(d->whys);
+	free(d->catalog_why);
+}
+
+static bool
+is_damaged(const struct damage *d, const char *path)
+{
+	size_t n = strlen(path);
+	for (size_t i = 0; i < d->n; i++)
+		if (!strncmp(d->paths[i], path, n) && (d->paths[i][n] == 0 || d->paths[i][n] == ':'))
+			return true;
+	return false;
+}
+
+static const struct option key_opts[] = {
+	{ "target", required_argument, NULL, 't' }, { "key", required_argument, NULL, 'k' },
+	{ "keyfile", required_argument, NULL, 'K' }, { "json", no_argument, NULL, 'j' },
+	{ "user", required_argument, NULL, 'u' },    { "overwrite", no_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },         { "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+struct common {
+	const char *target, *key, *keyfile, *user;
+	bool json, overwrite, force;
+};
+
+/* Parse the options every store tool shares; returns optind, or -1. */
+static int
+parse_common(int argc, char **argv, const char *allowed, struct common *c, const char *usage)
+{
+	int ch;
+	memset(c, 0, sizeof(*c));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "", key_opts, NULL)) != -1) {
+		if (ch == 'h') {
+			fputs(usage, stdout);
+			return -2;
+		}
+		if (ch == '?' || !strchr(allowed, ch)) {
+			fprintf(stderr, "winstate %s: unknown or incomplete option %s\n%s", argv[0],
+				argv[optind - 1], usage);
+			return -1;
+		}
+		switch (ch) {
+		case 't': c->target = optarg; break;
+		case 'k': c->key = optarg; break;
+		case 'K': c->keyfile = optarg; break;
+		case 'j': c->json = true; break;
+		case 'u': c->user = optarg; break;
+		case 'o': c->overwrite = true; break;
+		case 'f': c->force = true; break;
+		}
+	}
+	if (c->key && c->keyfile) {
+		fprintf(stderr, "winstate %s: give the key one way: --key or --keyfile\n", argv[0]);
+		return -1;
+	}
+	return optind;
 }
 
 int
 cmd_verify(int argc, char **argv)
 {
-	(void)argc;
-	return not_yet(argv[0]);
+	static const char usage[] =
+		"usage: winstate verify STORE [--target DISK[:PART]] [--key K | --keyfile F] [--json]\n";
+	struct common c;
+	int i = parse_common(argc, argv, "tkKj", &c, usage);
+	if (i == -2)
+		return WS_EXIT_OK;
+	if (i < 0 || argc - i != 1) {
+		if (i >= 0)
+			fprintf(stderr, "winstate verify: give one store\n%s", usage);
+		return WS_EXIT_USAGE;
+	}
+	struct store_handle h;
+	enum st_status st = open_store("winstate verify", argv[i], c.target, false, c.key, c.keyfile, &h);
+	if (st != ST_OK)
+		return exit_for(st);
+	struct damage d = { 0 };
+	struct st_verify_result vr = { 0 };
+	st = st_reader_verify(h.r, on_damage, &d, &vr);
+	if (c.json) {
+		printf("{\"store\": ");
+		json_string(stdout, argv[i]);
+		printf(", \"format\": ");
+		json_string(stdout, st_format_name(st_reader_info(h.r)->format));
+		printf(", \"files_ok\": %llu, \"files_damaged\": %llu, \"catalog_ok\": %s, \"damaged\": [",
+		       (unsigned long long)vr.files_ok, (unsigned long long)vr.files_damaged,
+		       vr.catalog_ok && !d.catalog_bad ? "true" : "false");
+		for (size_t k = 0; k < d.n; k++) {
+			printf("%s{\"path\": ", k ? ", " : "");
+			json_string(stdout, d.paths[k]);
+			printf(", \"why\": ");
+			json_string(stdout, d.whys[k]);
+			printf("}");
+		}
+		printf("]}\n");
+	} else {
+		for (size_t k = 0; k < d.n; k++)
+			printf("DAMAGED %s: %s\n", d.paths[k], d.whys[k]);
+		if (d.catalog_bad)
+			printf("DAMAGED catalog: %s\n", d.catalog_why);
+		printf("%s: %llu files intact, %llu damaged, catalog %s\n", argv[i],
+		       (unsigned long long)vr.files_ok, (unsigned long long)vr.files_damaged,
+		       vr.catalog_ok && !d.catalog_bad ? "intact" : "damaged");
+	}
+	int code = st == ST_OK ? WS_EXIT_OK : exit_for(st);
+	if (st != ST_OK && st != ST_ERR_CORRUPT)
+		fprintf(stderr, "winstate verify: %s\n", st_last_error());
+	damage_free(&d);
+	close_store(&h);
+	return code;
 }
+
+/* ------------------------------------------------------------------ list -- */
 
 int
 cmd_list(int argc, char **argv)
 {
-	(void)argc;
-	return not_yet(argv[0]);
+	static const char usage[] =
+		"usage: winstate list STORE [--target DISK[:PART]] [--key K | --keyfile F] [--json]\n";
+	struct common c;
+	int i = parse_common(argc, argv, "tkKj", &c, usage);
+	if (i == -2)
+		return WS_EXIT_OK;
+	if (i < 0 || argc - i != 1) {
+		if (i >= 0)
+			fprintf(stderr, "winstate list: give one store\n%s", usage);
+		return WS_EXIT_USAGE;
+	}
+	struct store_handle h;
+	enum st_status st = open_store("winstate list", argv[i], c.target, false, c.key, c.keyfile, &h);
+	if (st != ST_OK)
+		return exit_for(st);
+	const struct st_store_info *info = st_reader_info(h.r);
+	size_t nu = st_reader_user_count(h.r), nf = st_reader_file_count(h.r);
+	size_t nr = st_reader_registry_count(h.r), ns = st_reader_skipped_count(h.r);
+	char size[32];
+	if (c.json) {
+		printf("{\"format\": ");
+		json_string(stdout, st_format_name(info->format));
+		printf(", \"version\": %u, \"computer\": ", info->version);
+		json_string(stdout, info->computer ? info->computer : "");
+		printf(", \"windows_version\": ");
+		json_string(stdout, info->windows_version ? info->windows_version : "");
+		printf(", \"encrypted\": %s, \"start\": %lld, \"end\": %lld, \"users\": [",
+		       info->encrypted ? "true" : "false", (long long)info->start_time,
+		       (long long)info->end_time);
+		for (size_t k = 0; k < nu; k++) {
+			const struct st_user *u = st_reader_user(h.r, k);
+			printf("%s{\"sid\": ", k ? ", " : "");
+			json_string(stdout, u->sid);
+			printf(", \"name\": ");
+			json_string(stdout, u->name ? u->name : "");
+			printf(", \"profile\": ");
+			json_string(stdout, u->profile_path ? u->profile_path : "");
+			printf(", \"extra\": {");
+			for (size_t e = 0; e < u->extra_count; e++) {
+				printf("%s", e ? ", " : "");
+				json_string(stdout, u->extra[e].key ? u->extra[e].key : "");
+				printf(": ");
+				json_string(stdout, u->extra[e].value ? u->extra[e].value : "");
+			}
+			printf("}}");
+		}
+		printf("], \"files\": [");
+		for (size_t k = 0; k < nf; k++) {
+			const struct st_file *f = st_reader_file(h.r, k);
+			printf("%s{\"path\": ", k ? ", " : "");
+			json_string(stdout, f->path);
+			printf(", \"owner\": ");
+			json_string(stdout, f->owner);
+			printf(", \"size\": %llu, \"decision\": ",
+			       (unsigned long long)(f->stream_count ? f->streams[0].size : 0));
+			json_string(stdout, f->decision ? f->decision : "");
+			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld}", f->attributes,
+			       f->stream_count, (long long)f->link_to);
+		}
+		printf("], \"registry\": [");
+		for (size_t k = 0; k < nr; k++) {
+			const struct st_reg_value *v = st_reader_registry(h.r, k);
+			printf("%s{\"owner\": ", k ? ", " : "");
+			json_string(stdout, v->owner);
+			printf(", \"key\": ");
+			json_string(stdout, v->key);
+			printf(", \"name\": ");
+			json_string(stdout, v->name);
+			printf(", \"type\": %u, \"size\": %zu, \"decision\": ", v->type, v->len);
+			json_string(stdout, v->decision ? v->decision : "");
+			printf("}");
+		}
+		printf("], \"skipped\": [");
+		for (size_t k = 0; k < ns; k++) {
+			const struct st_skipped *s = st_reader_skipped(h.r, k);
+			printf("%s{\"path\": ", k ? ", " : "");
+			json_string(stdout, s->path);
+			printf(", \"owner\": ");
+			json_string(stdout, s->owner ? s->owner : "");
+			printf(", \"reason\": ");
+			json_string(stdout, s->reason ? s->reason : "");
+			printf("}");
+		}
+		printf("]}\n");
+	} else {
+		printf("store: %s, format %s (version %u)%s, from %s (%s)\n", argv[i],
+		       st_format_name(info->format), info->version, info->encrypted ? ", encrypted" : "",
+		       info->computer ? info->computer : "?",
+		       info->windows_version ? info->windows_version : "?");
+		printf("users (%zu):\n", nu);
+		for (size_t k = 0; k < nu; k++) {
+			const struct st_user *u = st_reader_user(h.r, k);
+			printf("  %-20s %-48s %s\n", u->name ? u->name : "?", u->sid,
+			       u->profile_path ? u->profile_path : "");
+		}
+		printf("files (%zu):\n", nf);
+		for (size_t k = 0; k < nf; k++) {
+			const struct st_file *f = st_reader_file(h.r, k);
+			if (f->link_to >= 0)
+				printf("  %10s  %s  (hard link of %s)\n", "link", f->path,
+				       st_reader_file(h.r, (size_t)f->link_to)->path);
+			else
+				printf("  %10s  %s  [%s]\n",
+				       human_size(f->stream_count ? f->streams[0].size : 0, size, sizeof(size)),
+				       f->path, f->decision ? f->decision : "");
+		}
+		printf("registry values (%zu):\n", nr);
+		for (size_t k = 0; k < nr; k++) {
+			const struct st_reg_value *v = st_reader_registry(h.r, k);
+			printf("  %s [%s] %s (%zu bytes)\n", v->key, v->name, ws_reg_type_name(v->type), v->len);
+		}
+		if (ns)
+			printf("skipped at capture (%zu):\n", ns);
+		for (size_t k = 0; k < ns; k++) {
+			const struct st_skipped *s = st_reader_skipped(h.r, k);
+			printf("  %s: %s\n", s->path, s->reason ? s->reason : "");
+		}
+	}
+	close_store(&h);
+	return WS_EXIT_OK;
+}
+
+/* --------------------------------------------------------------- extract -- */
+
+/* Extract exactly @path (fnmatch specials escaped). */
+static enum st_status
+extract_exact(struct st_reader *r, const char *path, const char *dest, unsigned flags, size_t *count)
+{
+	size_t n = strlen(path);
+	char *pat = malloc(2 * n + 1), *q = pat;
+	if (!pat)
+		return ST_ERR_NOMEM;
+	for (const char *p = path; *p; p++) {
+		if (strchr("*?[]\\", *p))
+			*q++ = '\\';
+		*q++ = *p;
+	}
+	*q = '\0';
+	size_t got = 0;
+	enum st_status st = st_reader_extract(r, pat, dest, flags, &got);
+	free(pat);
+	*count += got;
+	return st;
 }
 
 int
 cmd_extract(int argc, char **argv)
 {
-	(void)argc;
-	return not_yet(argv[0]);
+	static const char usage[] =
+		"usage: winstate extract STORE [--user SID] [--key K | --keyfile F] [--overwrite] PATTERN DEST\n"
+		"  PATTERN is matched against store paths (Users/alice/Documents/*.docx; '*' crosses '/')\n";
+	struct common c;
+	int i = parse_common(argc, argv, "kKuo", &c, usage);
+	if (i == -2)
+		return WS_EXIT_OK;
+	if (i < 0 || argc - i != 3) {
+		if (i >= 0)
+			fprintf(stderr, "winstate extract: give the store, a pattern and a destination folder\n%s",
+				usage);
+		return WS_EXIT_USAGE;
+	}
+	struct store_handle h;
+	enum st_status st = open_store("winstate extract", argv[i], NULL, false, c.key, c.keyfile, &h);
+	if (st != ST_OK)
+		return exit_for(st);
+	const char *pattern = argv[i + 1], *dest = argv[i + 2];
+	unsigned flags = c.overwrite ? ST_EXTRACT_OVERWRITE : 0;
+	size_t count = 0;
+	if (!c.user) {
+		st = st_reader_extract(h.r, pattern, dest, flags, &count);
+	} else {
+		enum st_status first = ST_OK;
+		for (size_t k = 0; k < st_reader_file_count(h.r); k++) {
+			const struct st_file *f = st_reader_file(h.r, k);
+			if (strcasecmp(f->owner, c.user) || fnmatch(pattern, f->path, FNM_CASEFOLD))
+				continue;
+			enum st_status s = extract_exact(h.r, f->path, dest, flags, &count);
+			if (s != ST_OK) {
+				fprintf(stderr, "winstate extract: %s\n", st_last_error());
+				if (!first)
+					first = s;
+			}
+		}
+		st = first;
+	}
+	printf("extracted %zu files into %s\n", count, dest);
+	if (st != ST_OK && !c.user)
+		fprintf(stderr, "winstate extract: %s\n", st_last_error());
+	if (st == ST_ERR_EXISTS)
+		fprintf(stderr, "winstate extract: files already in %s are kept; --overwrite replaces them\n",
+			dest);
+	close_store(&h);
+	if (st == ST_OK)
+		return WS_EXIT_OK;
+	if (count)
+		return WS_EXIT_PARTIAL;
+	return st == ST_ERR_EXISTS ? WS_EXIT_FAILED : exit_for(st);
+}
+
+/* --------------------------------------------------------------- rmstore -- */
+
+struct rm_entry {
+	char *path;      /* relative to the store folder */
+	char *name;
+	uint64_t parent, mref;
+	bool dir, only_name;
+	unsigned depth;
+};
+
+struct rm_walk {
+	struct rm_entry *e;
+	size_t n;
+	bool failed;
+	char *unexpected;  /* first entry that is not the store's */
+};
+
+static int
+collect(const struct nv_entry *e, void *ctx)
+{
+	struct rm_walk *w = ctx;
+	if (!e->inode) {
+		w->failed = true;
+		return NV_WALK_STOP;
+	}
+	struct rm_entry *g = realloc(w->e, (w->n + 1) * sizeof(*g));
+	if (!g) {
+		w->failed = true;
+		return NV_WALK_STOP;
+	}
+	w->e = g;
+	g[w->n] = (struct rm_entry){ strdup(e->path), strdup(e->name), e->parent, e->mref,
+				     (e->inode->kind & NV_IS_DIR) && !e->inode->reparse_tag,
+				     e->inode->name_count <= 1, e->depth };
+	w->n++;
+	/* A junction or symlink (captured as such) is removed as a name, never entered. */
+	return e->inode->reparse_tag ? NV_WALK_SKIP : NV_WALK_CONTINUE;
+}
+
+static int
+by_depth_desc(const void *a, const void *b)
+{
+	const struct rm_entry *x = a, *y = b;
+	return (int)y->depth - (int)x->depth;
+}
+
+static bool
+top_level_extra(const char *path)
+{
+	static const char *const ok[] = { "catalog", "catalog.tmp", "USMT" };
+	for (size_t i = 0; i < 3; i++)
+		if (!strcasecmp(path, ok[i]))
+			return true;
+	const char *dot = strrchr(path, '.');
+	return !strchr(path, '/') && dot && (!strcasecmp(dot, ".json") || !strcasecmp(dot, ".log") ||
+					     !strcasecmp(dot, ".txt") || !strcasecmp(dot, ".xml"));
+}
+
+/* The store's own names: "f<path>" for each file entry, "d<path>" for each folder above one. */
+struct owned {
+	char **names;
+	size_t n;
+};
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+owned_build(struct st_reader *r, struct owned *o)
+{
+	size_t cap = 0;
+	o->names = NULL;
+	o->n = 0;
+	for (size_t i = 0; i < st_reader_file_count(r); i++) {
+		const char *path = st_reader_file(r, i)->path;
+		for (const char *p = path;; p++) {
+			if (*p != '/' && *p)
+				continue;
+			if (o->n == cap) {
+				cap = cap ? cap * 2 : 256;
+				char **g = realloc(o->names, cap * sizeof(*g));
+				if (!g)
+					return -1;
+				o->names = g;
+			}
+			if (asprintf(&o->names[o->n], "%c%.*s", *p ? 'd' : 'f', (int)(p - path), path) < 0)
+				return -1;
+			o->n++;
+			if (!*p)
+				break;
+		}
+	}
+	qsort(o->names, o->n, sizeof(*o->names), cmp_str);
+	return 0;
+}
+
+static void
+owned_free(struct owned *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		free(o->names[i]);
+	free(o->names);
+}
+
+/* Is @rel (relative to the store folder) one of the store's own names? */
+static bool
+store_owns(const struct owned *o, char letter, const char *rel, bool dir)
+{
+	char prefix[16];
+	snprintf(prefix, sizeof(prefix), "USMT/File/%c$", letter);
+	if (dir && (!strcasecmp(rel, "USMT") || !strcasecmp(rel, "USMT/File") || !strcasecmp(rel, prefix)))
+		return true;
+	size_t pl = strlen(prefix);
+	if (strncasecmp(rel, prefix, pl) || rel[pl] != '/')
+		return !dir && top_level_extra(rel);
+	char *key;
+	if (asprintf(&key, "%c%s", dir ? 'd' : 'f', rel + pl + 1) < 0)
+		return false;
+	bool found = bsearch(&key, o->names, o->n, sizeof(*o->names), cmp_str) != NULL;
+	free(key);
+	return found;
+}
+
+static int
+rm_volume_store(const char *self, const char *store, const char *target, bool force, bool usmt)
+{
+	struct store_handle h;
+	enum st_status st = open_store(self, store, target, true, NULL, NULL, &h);
+	if (st != ST_OK) {
+		fprintf(stderr, "%s: %s does not look like a winstate store; nothing was removed\n", self,
+			store);
+		return usmt ? usmt_for(st) : exit_for(st);
+	}
+	char letter = st_reader_info(h.r)->volume_letter ? st_reader_info(h.r)->volume_letter : 'C';
+	struct rm_walk w = { 0 };
+	int code = usmt ? 35 : WS_EXIT_FAILED;
+	nv_walk(h.vol, store, collect, &w);
+	if (w.failed) {
+		fprintf(stderr, "%s: %s cannot be read whole; nothing was removed\n", self, store);
+		goto out;
+	}
+	struct owned own;
+	if (owned_build(h.r, &own) < 0) {
+		owned_free(&own);
+		fprintf(stderr, "%s: out of memory\n", self);
+		goto out;
+	}
+	for (size_t i = 0; i < w.n && !w.unexpected; i++)
+		if (!store_owns(&own, letter, w.e[i].path, w.e[i].dir))
+			w.unexpected = strdup(w.e[i].path);
+	owned_free(&own);
+	if (w.unexpected) {
+		fprintf(stderr, "%s: %s/%s is not part of the store; nothing was "
+			"removed. Move it out first\n", self, store, w.unexpected);
+		goto out;
+	}
+	size_t lonely = 0;
+	for (size_t i = 0; i < w.n; i++)
+		if (!w.e[i].dir && w.e[i].only_name && strncasecmp(w.e[i].path, "USMT/", 5) == 0) {
+			if (lonely++ < 10)
+				fprintf(stderr, "%s: %s/%s is the file's only name: removing it deletes the data "
+					"(it was not restored)\n", self, store, w.e[i].path);
+		}
+	if (lonely && !force) {
+		fprintf(stderr, "%s: %zu files exist only in the store; nothing was removed (restore them, "
+			"or give --force to delete them)\n", self, lonely);
+		goto out;
+	}
+	qsort(w.e, w.n, sizeof(*w.e), by_depth_desc);
+	for (size_t i = 0; i < w.n; i++)
+		if (nv_unlink(h.vol, w.e[i].parent, w.e[i].name) != NV_OK) {
+			fprintf(stderr, "%s: cannot remove %s/%s: %s\n", self, store, w.e[i].path,
+				nv_last_error());
+			goto out;
+		}
+	char *parent_path = strdup(store), *slash = parent_path ? strrchr(parent_path, '/') : NULL;
+	uint64_t parent;
+	const char *base = slash ? slash + 1 : store;
+	if (slash)
+		*slash = '\0';
+	if (nv_lookup(h.vol, slash ? parent_path : "", &parent) != NV_OK ||
+	    nv_unlink(h.vol, parent, base) != NV_OK) {
+		fprintf(stderr, "%s: cannot remove the store folder %s: %s\n", self, store, nv_last_error());
+		free(parent_path);
+		goto out;
+	}
+	free(parent_path);
+	printf("removed the store %s (%zu names; the files themselves stay where they were restored)\n",
+	       store, w.n);
+	code = 0;
+out:
+	for (size_t i = 0; i < w.n; i++) {
+		free(w.e[i].path);
+		free(w.e[i].name);
+	}
+	free(w.e);
+	free(w.unexpected);
+	close_store(&h);
+	return code;
+}
+
+static const char *rm_root;
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (strncmp(path, rm_root, strlen(rm_root)))
+		return -1;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int
+rm_local_store(const char *self, const char *store, bool usmt)
+{
+	struct stat sb;
+	char p[4096];
+	snprintf(p, sizeof(p), "%s/USMT", store);
+	bool has_usmt = lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+	DIR *d = opendir(store);
+	if (!d || !has_usmt) {
+		if (d)
+			closedir(d);
+		fprintf(stderr, "%s: %s does not look like a winstate store (no USMT folder); nothing "
+			"was removed\n", self, store);
+		return usmt ? 27 : WS_EXIT_INPUT;
+	}
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (!top_level_extra(e->d_name)) {
+			fprintf(stderr, "%s: %s/%s is not part of a store; nothing was removed\n", self,
+				store, e->d_name);
+			closedir(d);
+			return usmt ? 35 : WS_EXIT_FAILED;
+		}
+	}
+	closedir(d);
+	rm_root = store;
+	if (nftw(store, rm_one, 32, FTW_DEPTH | FTW_PHYS) != 0) {
+		fprintf(stderr, "%s: cannot remove all of %s: %s\n", self, store, strerror(errno));
+		return usmt ? 35 : WS_EXIT_FAILED;
+	}
+	printf("removed the store %s\n", store);
+	return 0;
 }
 
 int
 cmd_rmstore(int argc, char **argv)
 {
-	(void)argc;
-	return not_yet(argv[0]);
+	static const char usage[] =
+		"usage: winstate rmstore STORE [--target DISK[:PART]] [--force]\n"
+		"  with --target, STORE is a hard-link store's folder on that volume: only the store's\n"
+		"  own names are removed; files that exist only in the store are kept unless --force\n";
+	struct common c;
+	int i = parse_common(argc, argv, "tf", &c, usage);
+	if (i == -2)
+		return WS_EXIT_OK;
+	if (i < 0 || argc - i != 1) {
+		if (i >= 0)
+			fprintf(stderr, "winstate rmstore: give one store\n%s", usage);
+		return WS_EXIT_USAGE;
+	}
+	if (c.target)
+		return rm_volume_store("winstate rmstore", argv[i], c.target, c.force, false);
+	return rm_local_store("winstate rmstore", argv[i], false);
+}
+
+/* ---------------------------------------------------------------- usmtutils -- */
+
+static void
+windows_path(char letter, const char *path, char *out, size_t len)
+{
+	snprintf(out, len, "%c:\\%s", letter, path);
+	for (char *p = out; *p; p++)
+		if (*p == '/')
+			*p = '\\';
+}
+
+static bool
+in_list(const char *list, const char *path)
+{
+	if (!list)
+		return false;
+	char *copy = strdup(list), *save = NULL;
+	bool hit = false;
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (char *t = strtok_r(copy, ",;", &save); t && !hit; t = strtok_r(NULL, ",;", &save)) {
+		while (*t == ' ')
+			t++;
+		hit = !fnmatch(t, path, FNM_CASEFOLD) || !fnmatch(t, base, FNM_CASEFOLD);
+	}
+	free(copy);
+	return hit;
 }
 
 int
-usmt_utils(const struct usmt_args *args)
+usmt_utils(const struct usmt_args *a)
 {
-	(void)args;
-	fprintf(stderr, "usmtutils: the command line is valid, but the store tools are not part of "
-		"this build yet; nothing was done\n");
-	return 26; /* USMT_INIT_ERROR */
+	if (a->op == UTILS_EC) {
+		printf("winstate stores are encrypted with XChaCha20-Poly1305 (key: 32 bytes, or a "
+		       "passphrase through Argon2id); /decrypt:AlgID is accepted and ignored\n");
+		return 0;
+	}
+	if (a->op == UTILS_RD) {
+		if (a->target)
+			return rm_volume_store("usmtutils", a->store, a->target, false, true);
+		return rm_local_store("usmtutils", a->store, true);
+	}
+	struct store_handle h;
+	enum st_status st = open_store("usmtutils", a->store, a->target, false, a->key, a->keyfile, &h);
+	if (st != ST_OK)
+		return usmt_for(st);
+	char letter = st_reader_info(h.r)->volume_letter ? st_reader_info(h.r)->volume_letter : 'C';
+	char wp[8192];
+	int code = 0;
+	if (a->op == UTILS_VERIFY) {
+		const char *type = a->verify_type ? a->verify_type : "summary";
+		struct damage d = { 0 };
+		struct st_verify_result vr = { 0 };
+		st = st_reader_verify(h.r, on_damage, &d, &vr);
+		bool catalog_ok = vr.catalog_ok && !d.catalog_bad;
+		if (!strcasecmp(type, "all") || !strcasecmp(type, "failureonly")) {
+			bool all = !strcasecmp(type, "all");
+			for (size_t k = 0; k < st_reader_file_count(h.r); k++) {
+				const struct st_file *f = st_reader_file(h.r, k);
+				bool bad = is_damaged(&d, f->path);
+				if (!all && !bad)
+					continue;
+				windows_path(letter, f->path, wp, sizeof(wp));
+				printf("%s\t%s\n", wp, bad ? "CORRUPTED" : "OK");
+			}
+			printf("CATALOG\t%s\n", catalog_ok ? "OK" : "CORRUPTED");
+		} else if (!strcasecmp(type, "catalog")) {
+			printf("CATALOG\t%s\n", catalog_ok ? "OK" : "CORRUPTED");
+		} else {
+			printf("Total number of files: %llu\n",
+			       (unsigned long long)(vr.files_ok + vr.files_damaged));
+			printf("Number of intact files: %llu\n", (unsigned long long)vr.files_ok);
+			printf("Number of corrupted files: %llu\n", (unsigned long long)vr.files_damaged);
+			printf("Catalog: %s\n", catalog_ok ? "OK" : "CORRUPTED");
+		}
+		if (st != ST_OK)
+			code = usmt_for(st);
+		damage_free(&d);
+	} else {
+		size_t count = 0;
+		enum st_status first = ST_OK;
+		unsigned flags = a->overwrite ? ST_EXTRACT_OVERWRITE : 0;
+		for (size_t k = 0; k < st_reader_file_count(h.r); k++) {
+			const struct st_file *f = st_reader_file(h.r, k);
+			bool inc = in_list(a->utils_include, f->path), exc = in_list(a->utils_exclude, f->path);
+			if ((a->utils_include && !inc) || (exc && !inc))
+				continue;
+			enum st_status s = extract_exact(h.r, f->path, a->extract_dest, flags, &count);
+			if (s != ST_OK) {
+				windows_path(letter, f->path, wp, sizeof(wp));
+				fprintf(stderr, "usmtutils: %s: %s\n", wp, st_last_error());
+				if (!first)
+					first = s;
+			}
+		}
+		printf("Extracted %zu files to %s\n", count, a->extract_dest);
+		if (first)
+			code = first == ST_ERR_EXISTS ? 41 : usmt_for(first);
+	}
+	close_store(&h);
+	return code;
 }

@@ -1,0 +1,1565 @@
+/*
+ * Restore engine (see agent/restore.h).  Order of work, chosen so that a
+ * failure leaves the target's existing files as they were:
+ *   1. open the target read-write, read its Windows (offline_open), open the store;
+ *   2. plan every store user: target SID, profile (existing or to create),
+ *      known folders on both sides — refusals happen here, before any write;
+ *   3. create missing profiles (folder + SD; NTUSER.DAT and ProfileList are
+ *      prepared locally);
+ *   4. files: created (never overwritten: keep-both names) or linked back;
+ *   5. registry values into local hive copies, committed and written back
+ *      through a new file that replaces the old name only once complete.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/hivefiles.h"
+#include "agent/offline.h"
+#include "agent/restore.h"
+#include "registry/registry.h"
+
+#define NO_MREF UINT64_MAX
+#define MAX_SID 68
+
+struct known_folder {
+	char *name;   /* "Personal" */
+	char *src;    /* store volume path: "Users/bob/OneDrive/Documents" */
+	char *dst;    /* target volume path */
+};
+
+struct plan {
+	const struct st_user *su;
+	char *domain;          /* source domain (or computer for local accounts) */
+	bool local;            /* a local account of the source machine */
+	bool restore;
+	char *target_sid;
+	char *target_name;
+	char *profile;         /* target volume path "Users/alice" */
+	char *profile_win;     /* "C:\\Users\\alice" */
+	bool create;
+	uint64_t profile_mref;
+	char *ntuser_local, *ntuser_volume;
+	char *usrclass_local, *usrclass_volume;
+	ws_hive *ntuser, *usrclass;
+	bool ntuser_dirty, usrclass_dirty;
+	struct known_folder *kf;
+	size_t nkf;
+	size_t result;         /* index in res->users */
+};
+
+struct dir_entry {
+	char *key;             /* lower-case volume path */
+	uint64_t mref;
+	struct dir_entry *next;
+};
+#define DIR_BUCKETS 4096
+
+struct sid_pair {
+	uint8_t from[MAX_SID], to[MAX_SID];
+	size_t from_len, to_len;
+};
+
+struct dir_times {
+	uint64_t mref;
+	uint64_t times[4];
+};
+
+struct ctx {
+	const struct restore_options *o;
+	struct restore_result *res;
+	struct nv_volume *vol;
+	struct offline_windows *win;
+	struct st_reader *r;
+	const struct st_store_info *info;
+	struct plan *plans;
+	size_t nplans;
+	uint64_t *file_mref;
+	struct dir_entry *dirs[DIR_BUCKETS];
+	struct sid_pair *sids;
+	size_t nsids;
+	ws_hive *software, *system;
+	bool software_dirty, system_dirty;
+	char *software_local, *system_local;
+	struct dir_times *dtimes;
+	size_t ndtimes;
+	char drive;
+	bool fatal;
+};
+
+/* ------------------------------------------------------------ helpers -- */
+
+static void
+outcome(struct ctx *c, enum restore_outcome o, const char *fmt, ...)
+{
+	va_list ap;
+	c->res->outcome = o;
+	va_start(ap, fmt);
+	vsnprintf(c->res->message, sizeof(c->res->message), fmt, ap);
+	va_end(ap);
+	if (c->o->log)
+		fprintf(c->o->log, "error: %s\n", c->res->message);
+}
+
+static void
+problem(struct ctx *c, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	if (!s)
+		return;
+	char **grown = realloc(c->res->problems, (c->res->problem_count + 1) * sizeof(*grown));
+	if (!grown) {
+		free(s);
+		return;
+	}
+	c->res->problems = grown;
+	grown[c->res->problem_count++] = s;
+	c->res->skipped++;
+	if (c->o->log)
+		fprintf(c->o->log, "skipped: %s\n", s);
+}
+
+static void
+logf_(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	if (!c->o->log)
+		return;
+	va_start(ap, fmt);
+	vfprintf(c->o->log, fmt, ap);
+	va_end(ap);
+	fputc('\n', c->o->log);
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static char *
+joinp(const char *a, const char *b)
+{
+	char *p;
+	if (asprintf(&p, "%s%s%s", a, *a && *b ? "/" : "", b) < 0)
+		return NULL;
+	return p;
+}
+
+static const char *
+user_extra(const struct st_user *u, const char *key)
+{
+	for (size_t i = 0; i < u->extra_count; i++)
+		if (u->extra[i].key && !strcasecmp(u->extra[i].key, key))
+			return u->extra[i].value;
+	return NULL;
+}
+
+/* "C:\Users\x" -> "Users/x" (root "" on the target); NULL when not on drive @drive. */
+static char *
+win_to_volume(const char *win, char drive)
+{
+	if (!win || strlen(win) < 3 || win[1] != ':' || toupper((unsigned char)win[0]) != drive ||
+	    win[2] != '\\')
+		return NULL;
+	char *p = strdup(win + 3);
+	if (!p)
+		return NULL;
+	for (char *q = p; *q; q++)
+		if (*q == '\\')
+			*q = '/';
+	size_t n = strlen(p);
+	while (n && p[n - 1] == '/')
+		p[--n] = '\0';
+	return p;
+}
+
+/* Is @path equal to or below @prefix (case-insensitive, on a component boundary)? */
+static const char *
+below(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (!n)
+		return path;
+	if (strncasecmp(path, prefix, n))
+		return NULL;
+	if (path[n] == '\0')
+		return path + n;
+	if (path[n] == '/')
+		return path + n + 1;
+	return NULL;
+}
+
+static char *
+lower_key(const char *s)
+{
+	char *k = strdup(s);
+	for (char *p = k; p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return k;
+}
+
+static size_t
+hash_str(const char *s)
+{
+	size_t h = 1469598103934665603ull & SIZE_MAX;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h % DIR_BUCKETS;
+}
+
+static bool
+dir_cached(struct ctx *c, const char *key, uint64_t *mref)
+{
+	for (struct dir_entry *e = c->dirs[hash_str(key)]; e; e = e->next)
+		if (!strcmp(e->key, key)) {
+			*mref = e->mref;
+			return true;
+		}
+	return false;
+}
+
+static void
+dir_remember(struct ctx *c, char *key, uint64_t mref)
+{
+	struct dir_entry *e = malloc(sizeof(*e));
+	if (!e) {
+		free(key);
+		return;
+	}
+	size_t h = hash_str(key);
+	e->key = key;
+	e->mref = mref;
+	e->next = c->dirs[h];
+	c->dirs[h] = e;
+}
+
+/*
+ * The folder @path (volume-relative), made when missing.  Every component
+ * below @root must be a real folder: a junction, symlink or other reparse
+ * point met on the way is refused, so nothing lands outside @root.
+ */
+static enum nv_status
+ensure_dir(struct ctx *c, const char *root, uint64_t root_mref, const char *path, const char *owner,
+	   uint64_t *out)
+{
+	const char *rest = below(path, root);
+	if (!rest)
+		return NV_ERR_INVALID;
+	uint64_t cur = root_mref;
+	char *sofar = strdup(root);
+	const char *p = rest;
+	enum nv_status st = NV_OK;
+	while (sofar && *p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		char *comp = strndup(p, n);
+		char *next = comp ? joinp(sofar, comp) : NULL;
+		if (!next) {
+			free(comp);
+			st = NV_ERR_NOMEM;
+			break;
+		}
+		free(sofar);
+		sofar = next;
+		char *key = lower_key(sofar);
+		uint64_t m;
+		if (key && dir_cached(c, key, &m)) {
+			free(key);
+		} else {
+			if (nv_lookup(c->vol, sofar, &m) == NV_OK) {
+				struct nv_inode *in;
+				st = nv_stat(c->vol, m, &in);
+				if (st == NV_OK) {
+					if (in->reparse_tag || !(in->kind & NV_IS_DIR))
+						st = in->reparse_tag ? NV_ERR_UNSUPPORTED : NV_ERR_NOT_DIR;
+					nv_inode_free(in);
+				}
+			} else {
+				st = nv_mkdir(c->vol, cur, comp, &m);
+				if (st == NV_OK) {
+					struct nv_inode *pin;
+					if (nv_stat(c->vol, cur, &pin) == NV_OK) {
+						uint8_t *sd;
+						size_t sl;
+						if (pin->security &&
+						    restore_sd_inherit(pin->security, pin->security_len, owner,
+								       true, &sd, &sl) == 0) {
+							nv_set_security(c->vol, m, sd, sl);
+							free(sd);
+						}
+						nv_inode_free(pin);
+					}
+				}
+			}
+			if (st != NV_OK) {
+				free(key);
+				free(comp);
+				break;
+			}
+			if (key)
+				dir_remember(c, key, m);
+		}
+		free(comp);
+		cur = m;
+		p += n;
+		if (*p == '/')
+			p++;
+	}
+	free(sofar);
+	if (st == NV_OK)
+		*out = cur;
+	return st;
+}
+
+/* Is every component of @path a real folder (no junction, symlink, reparse point)? */
+static bool
+real_folders(struct ctx *c, const char *path)
+{
+	char *copy = strdup(path);
+	bool ok = copy != NULL;
+	for (char *p = copy; ok && p && *p;) {
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		uint64_t m;
+		struct nv_inode *in;
+		if (nv_lookup(c->vol, copy, &m) != NV_OK || nv_stat(c->vol, m, &in) != NV_OK) {
+			ok = false;
+			break;
+		}
+		ok = !in->reparse_tag && (in->kind & NV_IS_DIR);
+		nv_inode_free(in);
+		if (!slash)
+			break;
+		*slash = '/';
+		p = slash + 1;
+	}
+	free(copy);
+	return ok;
+}
+
+/* ---------------------------------------------------------- SID mapping -- */
+
+static const uint8_t *
+map_sid(const uint8_t *sid, size_t len, size_t *new_len, void *ctx)
+{
+	struct ctx *c = ctx;
+	for (size_t i = 0; i < c->nsids; i++)
+		if (c->sids[i].from_len == len && !memcmp(c->sids[i].from, sid, len)) {
+			*new_len = c->sids[i].to_len;
+			return c->sids[i].to;
+		}
+	return NULL;
+}
+
+static void
+add_sid_pair(struct ctx *c, const char *from, const char *to)
+{
+	if (!strcmp(from, to))
+		return;
+	struct sid_pair p;
+	if (ws_sid_from_string(from, p.from, sizeof(p.from), &p.from_len) != WS_REG_OK ||
+	    ws_sid_from_string(to, p.to, sizeof(p.to), &p.to_len) != WS_REG_OK)
+		return;
+	struct sid_pair *grown = realloc(c->sids, (c->nsids + 1) * sizeof(*grown));
+	if (!grown)
+		return;
+	c->sids = grown;
+	c->sids[c->nsids++] = p;
+}
+
+/* ------------------------------------------------------------ planning -- */
+
+static bool
+user_matches(const struct plan *p, const char *pattern)
+{
+	char full[1024];
+	snprintf(full, sizeof(full), "%s\\%s", p->domain ? p->domain : "", p->su->name ? p->su->name : "");
+	return !fnmatch(pattern, full, FNM_CASEFOLD) ||
+	       (p->su->name && !fnmatch(pattern, p->su->name, FNM_CASEFOLD)) ||
+	       !fnmatch(pattern, p->su->sid, FNM_CASEFOLD);
+}
+
+static char *
+sam_lookup(struct ctx *c, const char *name)
+{
+	struct ws_local_user *u;
+	size_t n;
+	char *sid = NULL;
+	if (!c->win->sam || !c->win->machine_sid || ws_facts_sam_users(c->win->sam, &u, &n) != WS_REG_OK)
+		return NULL;
+	for (size_t i = 0; i < n && !sid; i++)
+		if (u[i].name && !strcasecmp(u[i].name, name) &&
+		    asprintf(&sid, "%s-%u", c->win->machine_sid, u[i].rid) < 0)
+			sid = NULL;
+	ws_local_users_free(u, n);
+	return sid;
+}
+
+/* "DOM\name", "name" or a SID -> the SID on the target, or NULL. */
+static char *
+resolve_account(struct ctx *c, const char *account)
+{
+	if (!strncasecmp(account, "S-1-", 4)) {
+		uint8_t b[MAX_SID];
+		size_t l;
+		return ws_sid_from_string(account, b, sizeof(b), &l) == WS_REG_OK ? strdup(account) : NULL;
+	}
+	const char *bs = strchr(account, '\\');
+	const char *name = bs ? bs + 1 : account;
+	bool local = !bs || (c->win->info.computer_name &&
+			     !strncasecmp(account, c->win->info.computer_name, (size_t)(bs - account)) &&
+			     strlen(c->win->info.computer_name) == (size_t)(bs - account));
+	if (local) {
+		char *sid = sam_lookup(c, name);
+		if (sid)
+			return sid;
+	}
+	/* A bare name may also be a profile the target already has; a DOMAIN\name of a
+	 * domain is never guessed from a profile's folder name (its SID is not knowable offline). */
+	for (size_t i = 0; !bs && i < c->win->user_count; i++) {
+		const struct offline_user *u = &c->win->users[i];
+		if (u->sid && u->name && !strcasecmp(u->name, name) && u->in_profile_list && !u->is_bak)
+			return strdup(u->sid);
+	}
+	return NULL;
+}
+
+static const struct offline_user *
+target_profile_of(struct ctx *c, const char *sid)
+{
+	for (size_t i = 0; i < c->win->user_count; i++) {
+		const struct offline_user *u = &c->win->users[i];
+		if (u->sid && !strcasecmp(u->sid, sid) && u->in_profile_list && !u->is_bak &&
+		    !u->is_temp && u->volume_path && u->folder_exists)
+			return u;
+	}
+	return NULL;
+}
+
+static const struct {
+	const char *name, *rel;
+} default_folders[] = {
+	{ "Personal", "Documents" },       { "Desktop", "Desktop" },
+	{ "My Pictures", "Pictures" },     { "My Music", "Music" },
+	{ "My Video", "Videos" },          { "Favorites", "Favorites" },
+	{ "AppData", "AppData/Roaming" },  { "Local AppData", "AppData/Local" },
+	{ "{374DE290-123F-4565-9164-39C4925E467B}", "Downloads" },
+	{ "Cookies", "AppData/Local/Microsoft/Windows/INetCookies" },
+	{ "Start Menu", "AppData/Roaming/Microsoft/Windows/Start Menu" },
+	{ "Templates", "AppData/Roaming/Microsoft/Windows/Templates" },
+};
+
+static bool
+is_shell_folders_key(const char *key)
+{
+	size_t n = strlen(key);
+	static const char *const tails[] = { "\\Explorer\\User Shell Folders",
+					     "\\Explorer\\Shell Folders" };
+	for (int i = 0; i < 2; i++) {
+		size_t t = strlen(tails[i]);
+		if (n >= t && !strcasecmp(key + n - t, tails[i]))
+			return true;
+	}
+	return false;
+}
+
+/* One source known folder (@raw: "%USERPROFILE%\\x", "C:\\Users\\bob\\x" or
+ * "Users/bob/x") and where the target user keeps the same folder. */
+static void
+add_known_folder(struct ctx *c, struct plan *p, const struct offline_user *tu, const char *name,
+		 const char *raw_in)
+{
+	char letter = c->info->volume_letter ? c->info->volume_letter : 'C';
+	char *raw = strdup(raw_in), *src = NULL;
+	if (!raw)
+		return;
+	if (!strncasecmp(raw, "%USERPROFILE%", 13) && p->su->profile_path) {
+		char *tail = raw + 13;
+		for (char *q = tail; *q; q++)
+			if (*q == '\\')
+				*q = '/';
+		while (*tail == '/')
+			tail++;
+		src = joinp(p->su->profile_path, tail);
+	} else if (strlen(raw) > 2 && raw[1] == ':') {
+		src = win_to_volume(raw, letter);
+	} else {
+		src = strdup(raw);
+	}
+	free(raw);
+	if (!src)
+		return;
+	for (size_t k = 0; k < p->nkf; k++)
+		if (!strcasecmp(p->kf[k].name, name)) {
+			free(src); /* the first source wins */
+			return;
+		}
+	if (st_check_path(src) != ST_OK) {
+		free(src);
+		return;
+	}
+	char *dst = NULL;
+	for (size_t k = 0; tu && k < tu->folder_count && !dst; k++)
+		if (!strcasecmp(tu->folders[k].name, name) && !tu->folders[k].is_unc)
+			dst = win_to_volume(tu->folders[k].path, c->drive);
+	if (dst && !below(dst, p->profile)) {
+		free(dst); /* a target folder outside the profile is not written to */
+		dst = NULL;
+	}
+	for (size_t k = 0; !dst && k < sizeof(default_folders) / sizeof(default_folders[0]); k++)
+		if (!strcasecmp(default_folders[k].name, name))
+			dst = joinp(p->profile, default_folders[k].rel);
+	struct known_folder *grown = dst ? realloc(p->kf, (p->nkf + 1) * sizeof(*grown)) : NULL;
+	if (!grown) {
+		free(src);
+		free(dst);
+		return;
+	}
+	p->kf = grown;
+	p->kf[p->nkf++] = (struct known_folder){ strdup(name), src, dst };
+}
+
+/*
+ * Source known folders: the user's "folder:<Name>" extras written by capture
+ * (e.g. folder:Personal = Users/bob/OneDrive/Documents), else the store's
+ * own Shell Folders registry values.
+ */
+static void
+plan_known_folders(struct ctx *c, struct plan *p, const struct offline_user *tu)
+{
+	for (size_t i = 0; i < p->su->extra_count; i++) {
+		const struct st_kv *kv = &p->su->extra[i];
+		if (kv->key && kv->value && !strncasecmp(kv->key, "folder:", 7) && kv->key[7])
+			add_known_folder(c, p, tu, kv->key + 7, kv->value);
+	}
+	for (size_t i = 0; i < st_reader_registry_count(c->r); i++) {
+		const struct st_reg_value *v = st_reader_registry(c->r, i);
+		if (strcasecmp(v->owner, p->su->sid) || !is_shell_folders_key(v->key) || !*v->name)
+			continue;
+		if (v->type != WS_REG_SZ && v->type != WS_REG_EXPAND_SZ)
+			continue;
+		char *raw = ws_utf16le_to_utf8(v->data, v->len);
+		if (raw)
+			add_known_folder(c, p, tu, v->name, raw);
+		free(raw);
+	}
+}
+
+static int
+plan_users(struct ctx *c)
+{
+	const struct restore_options *o = c->o;
+	size_t n = st_reader_user_count(c->r);
+	c->plans = calloc(n ? n : 1, sizeof(*c->plans));
+	c->res->users = calloc(n ? n : 1, sizeof(*c->res->users));
+	if (!c->plans || !c->res->users)
+		return -1;
+	c->nplans = n;
+	c->res->user_count = n;
+	bool need_lac = false;
+	for (size_t i = 0; i < n; i++) {
+		struct plan *p = &c->plans[i];
+		struct restore_user_result *ur = &c->res->users[i];
+		p->su = st_reader_user(c->r, i);
+		p->result = i;
+		ur->store_sid = xstrdup(p->su->sid);
+		ur->store_name = xstrdup(p->su->name);
+		const char *type = user_extra(p->su, "type");
+		if (!type)
+			type = user_extra(p->su, "kind");
+		const char *dom = user_extra(p->su, "domain");
+		if (dom && !*dom)
+			dom = NULL;
+		bool s21 = !strncmp(p->su->sid, "S-1-5-21-", 9);
+		if (type)
+			p->local = !strcasecmp(type, "local");
+		else
+			p->local = s21 && !(c->win->domain_sid &&
+					    !strncmp(p->su->sid, c->win->domain_sid, strlen(c->win->domain_sid)));
+		p->domain = xstrdup(dom ? dom : p->local ? c->info->computer : NULL);
+
+		/* Filters: /ue excludes unless /ui names the user too. */
+		bool selected = true;
+		if (!o->all) {
+			for (size_t k = 0; k < o->ue_count; k++)
+				if (user_matches(p, o->ue[k]))
+					selected = false;
+			for (size_t k = 0; k < o->ui_count; k++)
+				if (user_matches(p, o->ui[k]))
+					selected = true;
+		}
+		if (!selected) {
+			ur->skipped_reason = strdup("not selected (/ue)");
+			continue;
+		}
+		/* Mappings: /mu first (exact), then /md. */
+		char *target = NULL;
+		const char *mapped_name = NULL;
+		bool mapped = false;
+		for (size_t k = 0; k < o->mu_count && !mapped; k++) {
+			const char *from = o->mu[k].from, *bs = strchr(from, '\\');
+			const char *fname = bs ? bs + 1 : from;
+			if (!p->su->name || strcasecmp(fname, p->su->name))
+				continue;
+			if (bs && (!p->domain || strncasecmp(from, p->domain, (size_t)(bs - from)) ||
+				   strlen(p->domain) != (size_t)(bs - from)))
+				continue;
+			mapped = true;
+			target = resolve_account(c, o->mu[k].to);
+			const char *tbs = strrchr(o->mu[k].to, '\\');
+			mapped_name = strncasecmp(o->mu[k].to, "S-1-", 4) ? (tbs ? tbs + 1 : o->mu[k].to) : NULL;
+			if (!target && !strncasecmp(o->mu[k].to, "S-1-", 4)) {
+				outcome(c, RESTORE_USAGE, "/mu %s:%s: \"%s\" is not a valid SID", from,
+					o->mu[k].to, o->mu[k].to);
+				return -1;
+			}
+			if (!target) {
+				outcome(c, RESTORE_USAGE,
+					"/mu %s:%s: \"%s\" is not an account the offline target knows "
+					"(not in its SAM, no profile): give its SID instead (%s:S-1-5-21-...)",
+					from, o->mu[k].to, o->mu[k].to, from);
+				return -1;
+			}
+		}
+		for (size_t k = 0; k < o->md_count && !mapped; k++) {
+			if (!p->domain || fnmatch(o->md[k].from, p->domain, FNM_CASEFOLD))
+				continue;
+			mapped = true;
+			char acct[1024];
+			snprintf(acct, sizeof(acct), "%s\\%s", o->md[k].to, p->su->name ? p->su->name : "");
+			target = resolve_account(c, acct);
+			if (!target) {
+				outcome(c, RESTORE_USAGE,
+					"/md %s:%s: %s has no account or profile on the offline target, so "
+					"its SID cannot be known offline; map the user with /mu %s\\%s:SID",
+					o->md[k].from, o->md[k].to, acct, p->domain, p->su->name);
+				return -1;
+			}
+		}
+		if (!mapped) {
+			if (target_profile_of(c, p->su->sid))
+				target = strdup(p->su->sid);
+			else if (p->local)
+				target = p->su->name ? sam_lookup(c, p->su->name) : NULL;
+			else
+				target = strdup(p->su->sid);
+		}
+		if (!target) {
+			char why[512];
+			snprintf(why, sizeof(why),
+				 "the local account %s\\%s (%s) does not exist on the target; without "
+				 "/lac it is not restored", p->domain ? p->domain : "?",
+				 p->su->name ? p->su->name : "?", p->su->sid);
+			ur->skipped_reason = strdup(why);
+			need_lac = true;
+			continue;
+		}
+		p->target_sid = target;
+		p->target_name = strdup(mapped_name ? mapped_name : p->su->name ? p->su->name : target);
+		add_sid_pair(c, p->su->sid, target);
+		const struct offline_user *tu = target_profile_of(c, target);
+		if (tu) {
+			p->profile = strdup(tu->volume_path);
+			p->profile_win = xstrdup(tu->profile_path);
+			p->ntuser_local = xstrdup(tu->ntuser_copy);
+			p->usrclass_local = xstrdup(tu->usrclass_copy);
+		} else {
+			p->create = true;
+		}
+		p->restore = true;
+		ur->target_sid = strdup(target);
+	}
+	if (need_lac && o->lac) {
+		outcome(c, RESTORE_LAC_REFUSED,
+			"/lac: a selected local account does not exist on the target, and creating "
+			"SAM accounts offline (the V and F records and the domain's next RID) is not "
+			"supported; create the account first, or map the user to an existing one with /mu");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- new profiles -- */
+
+static int
+copy_file_out(struct ctx *c, const char *volume_path, const char *local)
+{
+	uint64_t m;
+	struct nv_reader *rd;
+	if (nv_lookup(c->vol, volume_path, &m) != NV_OK || nv_reader_open(c->vol, m, NULL, &rd) != NV_OK)
+		return -1;
+	FILE *f = fopen(local, "wb");
+	char buf[65536];
+	uint64_t off = 0;
+	size_t got;
+	int ret = f ? 0 : -1;
+	while (!ret && nv_reader_pread(rd, buf, sizeof(buf), off, &got) == NV_OK && got) {
+		if (fwrite(buf, 1, got, f) != got)
+			ret = -1;
+		off += got;
+	}
+	nv_reader_close(rd);
+	if (f && fclose(f))
+		ret = -1;
+	return ret;
+}
+
+static int
+create_profile(struct ctx *c, struct plan *p)
+{
+	uint64_t users;
+	struct nv_inode *in;
+	if (nv_lookup(c->vol, "Users", &users) != NV_OK || nv_stat(c->vol, users, &in) != NV_OK) {
+		outcome(c, RESTORE_TARGET, "the target has no Users folder to make %s's profile in",
+			p->target_name);
+		return -1;
+	}
+	bool reparse = in->reparse_tag != 0;
+	nv_inode_free(in);
+	if (reparse) {
+		outcome(c, RESTORE_TARGET, "the target's Users folder is a junction or link; nothing is "
+			"written through it");
+		return -1;
+	}
+	const char *base = p->target_name;
+	if (st_check_path(base) != ST_OK || strchr(base, '/')) {
+		outcome(c, RESTORE_STORE_CORRUPT, "the user name \"%s\" cannot be a folder name", base);
+		return -1;
+	}
+	/* Windows: Users\name, then Users\name.COMPUTER, then .COMPUTER.000, .001, ... */
+	const char *computer = c->win->info.computer_name ? c->win->info.computer_name : "PC";
+	char name[600], path[700];
+	uint64_t m;
+	enum nv_status st = NV_ERR_EXISTS;
+	for (int attempt = -2; attempt < 1000 && st == NV_ERR_EXISTS; attempt++) {
+		if (attempt == -2)
+			snprintf(name, sizeof(name), "%s", base);
+		else if (attempt == -1)
+			snprintf(name, sizeof(name), "%s.%s", base, computer);
+		else
+			snprintf(name, sizeof(name), "%s.%s.%03d", base, computer, attempt);
+		snprintf(path, sizeof(path), "Users/%s", name);
+		if (nv_lookup(c->vol, path, &m) == NV_OK)
+			continue;
+		st = nv_mkdir(c->vol, users, name, &m);
+	}
+	if (st != NV_OK) {
+		outcome(c, st == NV_ERR_NO_SPACE ? RESTORE_FAILED : RESTORE_TARGET,
+			"cannot make the profile folder %s: %s", path, nv_last_error());
+		return -1;
+	}
+	uint8_t *sd;
+	size_t sl;
+	if (restore_sd_profile_root(p->target_sid, &sd, &sl) == 0) {
+		nv_set_security(c->vol, m, sd, sl);
+		free(sd);
+	}
+	p->profile = strdup(path);
+	if (asprintf(&p->profile_win, "%c:\\Users\\%s", c->drive, name) < 0)
+		p->profile_win = NULL;
+	p->profile_mref = m;
+	dir_remember(c, lower_key(path), m);
+
+	/* NTUSER.DAT from the target's Default profile. */
+	char tmpl[4096], out[4096], msg[512];
+	snprintf(tmpl, sizeof(tmpl), "%s/default-%zu.DAT", c->win->hives.path, p->result);
+	snprintf(out, sizeof(out), "%s/new-ntuser-%zu.DAT", c->win->hives.path, p->result);
+	if (copy_file_out(c, "Users/Default/NTUSER.DAT", tmpl) < 0 ||
+	    ws_hive_create_from_template(tmpl, out, msg, sizeof(msg)) != WS_REG_OK) {
+		outcome(c, RESTORE_TARGET, "cannot make %s's NTUSER.DAT from Users/Default/NTUSER.DAT "
+			"on the target", p->target_name);
+		return -1;
+	}
+	p->ntuser_local = strdup(out);
+	p->ntuser_dirty = true; /* written into the profile even when no value changes it */
+
+	struct ws_profile_new np = { p->target_sid, p->profile_win, 0, 0 };
+	if (!c->software || ws_profilelist_add(c->software, &np) != WS_REG_OK) {
+		outcome(c, RESTORE_TARGET, "cannot add %s to the target's ProfileList: %s", p->target_sid,
+			c->software ? ws_hive_errmsg(c->software) : "SOFTWARE is not open");
+		return -1;
+	}
+	c->software_dirty = true;
+	c->res->users[p->result].created = true;
+	logf_(c, "profile %s made for %s (%s)", path, p->target_name, p->target_sid);
+	return 0;
+}
+
+/* ------------------------------------------------------------- files -- */
+
+struct write_ctx {
+	struct ctx *c;
+	uint64_t mref;
+	const char *stream;
+	uint64_t offset;
+	bool sparse;
+	enum nv_status st;
+};
+
+static int
+write_chunk(const void *buf, size_t len, void *opaque)
+{
+	struct write_ctx *w = opaque;
+	if (w->sparse) {
+		const uint8_t *b = buf;
+		size_t i = 0;
+		while (i < len && !b[i])
+			i++;
+		if (i == len) {
+			w->offset += len;
+			return 0;
+		}
+	}
+	w->st = nv_write(w->c->vol, w->mref, w->stream, w->offset, buf, len);
+	if (w->st != NV_OK)
+		return ST_ERR_NTFS;
+	w->offset += len;
+	return 0;
+}
+
+/* Where a store path goes on the target: *root is the folder it must stay under. */
+static char *
+relocate(struct ctx *c, const struct st_file *f, struct plan **owner, const char **root)
+{
+	*owner = NULL;
+	*root = "";
+	struct plan *p = NULL;
+	for (size_t i = 0; i < c->nplans; i++)
+		if (!strcasecmp(c->plans[i].su->sid, f->owner))
+			p = &c->plans[i];
+	if (p) {
+		*owner = p;
+		if (!p->restore)
+			return NULL;
+		const char *best_rest = NULL;
+		size_t best_len = 0;
+		const struct known_folder *best = NULL;
+		for (size_t k = 0; k < p->nkf; k++) {
+			const char *rest = below(f->path, p->kf[k].src);
+			if (rest && strlen(p->kf[k].src) >= best_len) {
+				best = &p->kf[k];
+				best_rest = rest;
+				best_len = strlen(p->kf[k].src);
+			}
+		}
+		*root = p->profile;
+		if (best)
+			return joinp(best->dst, best_rest);
+		const char *rest = p->su->profile_path ? below(f->path, p->su->profile_path) : NULL;
+		if (rest)
+			return joinp(p->profile, rest);
+		*root = "";
+	}
+	/* Machine files (and a user's files outside the profile): the same place,
+	 * the old C:\ of a Windows.old capture mapping onto the new one. */
+	const char *rest = below(f->path, "Windows.old");
+	return strdup(rest && *rest ? rest : f->path);
+}
+
+static enum nv_status
+create_unique(struct ctx *c, uint64_t parent, const char *name, bool link, uint64_t link_mref,
+	      uint64_t *out, char **used)
+{
+	enum nv_status st;
+	char *n = strdup(name);
+	for (unsigned k = 1; n; k++) {
+		if (link)
+			st = nv_link(c->vol, link_mref, parent, n);
+		else
+			st = nv_create(c->vol, parent, n, out);
+		if (st != NV_ERR_EXISTS || k > 9999)
+			break;
+		free(n);
+		n = restore_conflict_name(name, k);
+	}
+	if (!n)
+		return NV_ERR_NOMEM;
+	if (link)
+		*out = link_mref;
+	*used = n;
+	return st;
+}
+
+static void
+set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t parent, const char *owner)
+{
+	uint8_t *sd = NULL;
+	size_t sl = 0;
+	char err[256];
+	if (f->security_len) {
+		if (restore_sd_rewrite(f->security, f->security_len, map_sid, c, &sd, &sl, err,
+				       sizeof(err)) < 0) {
+			problem(c, "%s: its security descriptor is damaged (%s); it inherits its folder's",
+				f->path, err);
+			sd = NULL;
+		}
+	}
+	if (!sd) {
+		struct nv_inode *pin;
+		if (nv_stat(c->vol, parent, &pin) == NV_OK) {
+			if (pin->security)
+				restore_sd_inherit(pin->security, pin->security_len, owner,
+						   (f->attributes & NV_ATTR_DIRECTORY) != 0, &sd, &sl);
+			nv_inode_free(pin);
+		}
+	}
+	if (sd)
+		nv_set_security(c->vol, mref, sd, sl);
+	free(sd);
+}
+
+#define SETTABLE_ATTRS (NV_ATTR_READONLY | NV_ATTR_HIDDEN | NV_ATTR_SYSTEM | NV_ATTR_ARCHIVE | \
+			NV_ATTR_TEMPORARY | NV_ATTR_OFFLINE | NV_ATTR_NOT_CONTENT_INDEXED)
+
+static const char *
+hardlink_entry(struct ctx *c, const struct st_file *f, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s/USMT/File/%c$/%s", c->o->store,
+		 c->info->volume_letter ? c->info->volume_letter : 'C', f->path);
+	return buf;
+}
+
+/* Restore one store file; returns false when the whole restore must stop. */
+static bool
+restore_file(struct ctx *c, size_t index)
+{
+	const struct st_file *f = st_reader_file(c->r, index);
+	struct plan *p;
+	const char *root;
+	char *dest = relocate(c, f, &p, &root);
+	if (!dest)
+		return true; /* its user is not restored (reported once, per user) */
+	const char *owner = p ? p->target_sid : NULL;
+	bool ok = true;
+	char *dir = strdup(dest), *slash = dir ? strrchr(dir, '/') : NULL;
+	const char *name = slash ? slash + 1 : dest;
+	if (slash)
+		*slash = '\0';
+	else if (dir)
+		dir[0] = '\0';
+	uint64_t root_mref = NV_MREF_ROOT, parent = 0, mref = NO_MREF;
+	char *used = NULL;
+	enum nv_status st;
+	bool is_dir = f->attributes & NV_ATTR_DIRECTORY;
+
+	if (st_check_path(dest) != ST_OK || !below(dest, root)) {
+		problem(c, "%s: refused, its restored name %s is unsafe: %s", f->path, dest, st_last_error());
+		goto out;
+	}
+	if (is_dir && !strcasecmp(dest, root)) {
+		logf_(c, "%s: the profile folder itself keeps the target's security", f->path);
+		goto out;
+	}
+	if (*root && (p->profile_mref || nv_lookup(c->vol, root, &p->profile_mref) == NV_OK))
+		root_mref = p->profile_mref;
+	st = ensure_dir(c, root, root_mref, dir, owner, &parent);
+	if (st != NV_OK) {
+		if (st == NV_ERR_NO_SPACE)
+			goto full;
+		problem(c, "%s: refused: its folder %s %s", f->path, dir,
+			st == NV_ERR_UNSUPPORTED ? "passes through a junction or link on the target"
+			: st == NV_ERR_NOT_DIR   ? "is a file on the target"
+						 : nv_last_error());
+		goto out;
+	}
+	if (is_dir) {
+		char *full = joinp(dir, name);
+		st = full ? ensure_dir(c, root, root_mref, full, owner, &mref) : NV_ERR_NOMEM;
+		free(full);
+		if (st == NV_ERR_NO_SPACE)
+			goto full;
+		if (st != NV_OK) {
+			problem(c, "%s: refused: %s", f->path, nv_last_error());
+			goto out;
+		}
+		c->file_mref[index] = mref;
+		struct dir_times *g = realloc(c->dtimes, (c->ndtimes + 1) * sizeof(*g));
+		if (g) {
+			c->dtimes = g;
+			g[c->ndtimes].mref = mref;
+			memcpy(g[c->ndtimes].times, f->times, sizeof(f->times));
+			c->ndtimes++;
+		}
+		nv_set_attributes(c->vol, mref, f->attributes & SETTABLE_ATTRS);
+		goto out;
+	}
+
+	if (f->link_to >= 0) {
+		uint64_t target = c->file_mref[f->link_to];
+		if (target == NO_MREF) {
+			problem(c, "%s: not restored: it is a hard link of %s, which was not restored",
+				f->path, st_reader_file(c->r, (size_t)f->link_to)->path);
+			goto out;
+		}
+		st = create_unique(c, parent, name, true, target, &mref, &used);
+		if (st == NV_ERR_NO_SPACE)
+			goto full;
+		if (st != NV_OK)
+			problem(c, "%s: cannot link it: %s", f->path, nv_last_error());
+		else
+			c->res->links++;
+		goto out;
+	}
+
+	if (c->info->format == ST_FORMAT_HARDLINK) {
+		char entry[8192];
+		uint64_t em;
+		if (nv_lookup(c->vol, hardlink_entry(c, f, entry, sizeof(entry)), &em) != NV_OK) {
+			problem(c, "%s: its link in the store (%s) is gone", f->path, entry);
+			goto out;
+		}
+		if (f->source_id != ST_NO_SOURCE_ID && em != f->source_id) {
+			problem(c, "%s: the store's link now names another file (record %llu, captured %llu)",
+				f->path, (unsigned long long)em, (unsigned long long)f->source_id);
+			goto out;
+		}
+		st = create_unique(c, parent, name, true, em, &mref, &used);
+		if (st == NV_ERR_NO_SPACE)
+			goto full;
+		if (st != NV_OK) {
+			problem(c, "%s: cannot link it into %s: %s", f->path, dir, nv_last_error());
+			goto out;
+		}
+		c->res->links++;
+		for (size_t s = 0; s < f->stream_count; s++) {
+			c->res->bytes += f->streams[s].size;
+			if (p)
+				c->res->users[p->result].bytes += f->streams[s].size;
+		}
+	} else if (f->attributes & NV_ATTR_ENCRYPTED) {
+		/* Raw EFS data needs the encrypted-file import libntfs-3g does not offer here;
+		 * writing it as plain data would leave an unreadable file. */
+		problem(c, "%s: not restored: it is EFS-encrypted, and restoring raw EFS data from a "
+			"copied store is not supported (a hard-link store on the same volume keeps it)",
+			f->path);
+		goto out;
+	} else {
+		st = create_unique(c, parent, name, false, 0, &mref, &used);
+		if (st == NV_ERR_NO_SPACE)
+			goto full;
+		if (st != NV_OK) {
+			problem(c, "%s: cannot create it in %s: %s", f->path, dir, nv_last_error());
+			goto out;
+		}
+		if (f->sparse)
+			nv_set_attributes(c->vol, mref, NV_ATTR_SPARSE);
+		for (size_t s = 0; s < f->stream_count; s++) {
+			const char *sname = s ? f->streams[s].name : NULL;
+			if (s && (st = nv_add_stream(c->vol, mref, sname)) != NV_OK) {
+				if (st == NV_ERR_NO_SPACE)
+					goto undo_full;
+				problem(c, "%s:%s: cannot add the stream: %s", f->path, sname, nv_last_error());
+				continue;
+			}
+			struct write_ctx w = { c, mref, sname, 0, f->sparse && !s, NV_OK };
+			enum st_status rs = st_reader_read(c->r, index, s, write_chunk, &w);
+			if (w.st == NV_ERR_NO_SPACE)
+				goto undo_full;
+			if (rs != ST_OK) {
+				char why[1024];
+				snprintf(why, sizeof(why), "%s", w.st != NV_OK ? nv_last_error() : st_last_error());
+				nv_unlink(c->vol, parent, used);
+				if (!c->o->keep_going) {
+					outcome(c, rs == ST_ERR_CORRUPT ? RESTORE_STORE_CORRUPT : RESTORE_FAILED,
+						"%s: %s (nothing of it was kept; --continue skips damaged files)",
+						f->path, why);
+					ok = false;
+				} else {
+					problem(c, "%s: not restored: %s", f->path, why);
+				}
+				goto out;
+			}
+			if (w.sparse && w.offset) /* trailing holes */
+				nv_truncate(c->vol, mref, NULL, f->streams[0].size);
+			c->res->bytes += f->streams[s].size;
+			if (p)
+				c->res->users[p->result].bytes += f->streams[s].size;
+		}
+		if (f->reparse_len && nv_set_reparse(c->vol, mref, f->reparse, f->reparse_len) != NV_OK)
+			problem(c, "%s: its reparse data could not be set: %s", f->path, nv_last_error());
+	}
+	set_security(c, f, mref, parent, owner);
+	nv_set_attributes(c->vol, mref, (f->attributes & SETTABLE_ATTRS) | (f->sparse ? NV_ATTR_SPARSE : 0));
+	nv_set_times(c->vol, mref, f->times);
+	c->file_mref[index] = mref;
+	c->res->files++;
+	if (p) {
+		c->res->users[p->result].files++;
+		if (strcmp(used, name))
+			c->res->users[p->result].renamed++;
+	}
+	if (strcmp(used, name)) {
+		c->res->renamed++;
+		logf_(c, "%s: %s/%s exists; restored as %s", f->path, dir, name, used);
+	}
+	if (c->o->verbosity & 1)
+		logf_(c, "restored %s -> %s/%s", f->path, dir, used);
+	goto out;
+
+undo_full:
+	nv_unlink(c->vol, parent, used);
+full:
+	outcome(c, RESTORE_FAILED, "the target volume is full while restoring %s (%s); stopped. "
+		"Files already on the target are untouched; free space and run the restore again",
+		f->path, nv_last_error());
+	ok = false;
+out:
+	free(used);
+	free(dir);
+	free(dest);
+	return ok;
+}
+
+/* ----------------------------------------------------------- registry -- */
+
+static ws_hive *
+open_rw(struct ctx *c, const char *local, const char *what)
+{
+	char msg[512];
+	int err;
+	ws_hive *h = local ? ws_hive_open(local, WS_HIVE_OPEN_WRITE, &err, msg, sizeof(msg)) : NULL;
+	if (!h && local)
+		problem(c, "%s: cannot open it for writing: %s", what, msg);
+	return h;
+}
+
+static bool
+strip_prefix(const char **key, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	if (strncasecmp(*key, prefix, n) || ((*key)[n] != '\\' && (*key)[n] != '\0'))
+		return false;
+	*key += n + ((*key)[n] == '\\');
+	return true;
+}
+
+static void
+restore_value(struct ctx *c, const struct st_reg_value *v)
+{
+	const char *key = v->key;
+	ws_hive *h = NULL;
+	bool *dirty = NULL;
+	char *owned = NULL;
+	struct plan *p = NULL;
+
+	if (is_shell_folders_key(key))
+		return; /* the target's own folders stay; files were moved into them */
+	if (strcasecmp(v->owner, ST_OWNER_SYSTEM)) {
+		for (size_t i = 0; i < c->nplans; i++)
+			if (!strcasecmp(c->plans[i].su->sid, v->owner))
+				p = &c->plans[i];
+		if (!p) {
+			problem(c, "%s [%s]: its owner %s is not a user of this store", key, v->name, v->owner);
+			return;
+		}
+		if (!p->restore)
+			return;
+	}
+	if (p && (strip_prefix(&key, "HKCU") || strip_prefix(&key, "HKEY_CURRENT_USER"))) {
+		if (strip_prefix(&key, "Software\\Classes")) {
+			if (!p->usrclass && p->usrclass_local)
+				p->usrclass = open_rw(c, p->usrclass_local, "UsrClass.dat");
+			if (!p->usrclass) {
+				problem(c, "HKCU\\Software\\Classes\\%s [%s]: %s has no UsrClass.dat on the "
+					"target yet (Windows makes it at first sign-in)", key, v->name,
+					p->target_name);
+				return;
+			}
+			h = p->usrclass;
+			dirty = &p->usrclass_dirty;
+		} else {
+			if (!p->ntuser)
+				p->ntuser = open_rw(c, p->ntuser_local, "NTUSER.DAT");
+			if (!p->ntuser) {
+				problem(c, "%s [%s]: %s's NTUSER.DAT cannot be opened", v->key, v->name,
+					p->target_name);
+				return;
+			}
+			h = p->ntuser;
+			dirty = &p->ntuser_dirty;
+		}
+	} else if (!p && (strip_prefix(&key, "HKLM") || strip_prefix(&key, "HKEY_LOCAL_MACHINE"))) {
+		if (strip_prefix(&key, "SOFTWARE")) {
+			h = c->software;
+			dirty = &c->software_dirty;
+		} else if (strip_prefix(&key, "SYSTEM")) {
+			h = c->system;
+			dirty = &c->system_dirty;
+			if (strip_prefix(&key, "CurrentControlSet")) {
+				const char *cs = c->win->info.control_set ? c->win->info.control_set : "ControlSet001";
+				if (asprintf(&owned, "%s%s%s", cs, *key ? "\\" : "", key) < 0)
+					return;
+				key = owned;
+			}
+		}
+	}
+	if (!h) {
+		problem(c, "%s [%s]: not restored: only HKCU, HKLM\\SOFTWARE and HKLM\\SYSTEM values are",
+			v->key, v->name);
+		free(owned);
+		return;
+	}
+	ws_key k;
+	if (ws_key_create(h, key, &k) != WS_REG_OK ||
+	    ws_key_set_value(h, k, v->name, v->type, v->data, v->len) != WS_REG_OK) {
+		problem(c, "%s [%s]: cannot set it: %s", v->key, v->name, ws_hive_errmsg(h));
+	} else {
+		*dirty = true;
+		c->res->values++;
+		if (p)
+			c->res->users[p->result].values++;
+	}
+	free(owned);
+}
+
+/*
+ * Put the local file @local into the volume at @path: written whole under a
+ * temporary name first, then swapped in, so a full volume never leaves half a
+ * hive.  Security and attributes follow the file it replaces (or inherit).
+ */
+static int
+write_back(struct ctx *c, const char *local, const char *path, const char *owner)
+{
+	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!slash) {
+		free(dir);
+		return -1;
+	}
+	*slash = '\0';
+	const char *base = slash + 1;
+	char tmp[600];
+	snprintf(tmp, sizeof(tmp), "%s.winstate-new", base);
+	uint64_t parent, old = NO_MREF, nm;
+	int ret = -1;
+	FILE *f = NULL;
+	if (nv_lookup(c->vol, dir, &parent) != NV_OK)
+		goto out;
+	uint64_t m;
+	if (nv_lookup(c->vol, path, &m) == NV_OK)
+		old = m;
+	nv_unlink(c->vol, parent, tmp); /* a leftover of an interrupted run */
+	if (nv_create(c->vol, parent, tmp, &nm) != NV_OK)
+		goto out;
+	f = fopen(local, "rb");
+	char buf[65536];
+	size_t got;
+	uint64_t off = 0;
+	while (f && (got = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (nv_write(c->vol, nm, NULL, off, buf, got) != NV_OK) {
+			nv_unlink(c->vol, parent, tmp);
+			goto out;
+		}
+		off += got;
+	}
+	if (!f) {
+		nv_unlink(c->vol, parent, tmp);
+		goto out;
+	}
+	struct nv_inode *in = NULL;
+	uint8_t *sd = NULL;
+	size_t sl = 0;
+	uint32_t attrs = NV_ATTR_HIDDEN | NV_ATTR_ARCHIVE;
+	if (old != NO_MREF && nv_stat(c->vol, old, &in) == NV_OK) {
+		attrs = in->attributes;
+		if (in->security)
+			restore_sd_rewrite(in->security, in->security_len, NULL, NULL, &sd, &sl, NULL, 0);
+		nv_inode_free(in);
+	} else if (nv_stat(c->vol, parent, &in) == NV_OK) {
+		if (in->security)
+			restore_sd_inherit(in->security, in->security_len, owner, false, &sd, &sl);
+		nv_inode_free(in);
+	}
+	if (sd)
+		nv_set_security(c->vol, nm, sd, sl);
+	free(sd);
+	nv_set_attributes(c->vol, nm, attrs & SETTABLE_ATTRS);
+	if (old != NO_MREF && nv_unlink(c->vol, parent, base) != NV_OK) {
+		nv_unlink(c->vol, parent, tmp);
+		goto out;
+	}
+	if (nv_link(c->vol, nm, parent, base) != NV_OK)
+		goto out;
+	nv_unlink(c->vol, parent, tmp);
+	ret = 0;
+out:
+	if (ret)
+		problem(c, "%s: cannot write it back into the target: %s", path, nv_last_error());
+	if (f)
+		fclose(f);
+	free(dir);
+	return ret;
+}
+
+static int
+commit_hive(struct ctx *c, ws_hive *h, const char *volume_path, const char *owner, const char *tag)
+{
+	char local[4096];
+	snprintf(local, sizeof(local), "%s/commit-%s", c->win->hives.path, tag);
+	if (ws_hive_commit(h, local) != WS_REG_OK) {
+		problem(c, "%s: cannot save the changed hive: %s", volume_path, ws_hive_errmsg(h));
+		return -1;
+	}
+	return write_back(c, local, volume_path, owner);
+}
+
+/* --------------------------------------------------------------- run -- */
+
+static enum restore_outcome
+store_outcome(enum st_status st)
+{
+	switch (st) {
+	case ST_ERR_KEY: return RESTORE_KEY;
+	case ST_ERR_VERSION: return RESTORE_STORE_VERSION;
+	case ST_ERR_CORRUPT: case ST_ERR_UNSAFE: return RESTORE_STORE_CORRUPT;
+	case ST_ERR_NOMEM: return RESTORE_INTERNAL;
+	default: return RESTORE_STORE_MISSING;
+	}
+}
+
+int
+restore_run(const struct restore_options *o, struct restore_result *res)
+{
+	struct ctx c = { .o = o, .res = res, .drive = 'C' };
+	char *disk = NULL, err[1024];
+	int part = 0;
+	memset(res, 0, sizeof(*res));
+
+	if (nv_split_target(o->target, &disk, &part) != NV_OK) {
+		outcome(&c, RESTORE_USAGE, "%s: not a DISK[:PARTITION]", o->target);
+		return -1;
+	}
+	struct nv_open_options no = { .read_write = true, .partition = part };
+	enum nv_status nst = nv_open(disk, &no, &c.vol);
+	free(disk);
+	if (nst != NV_OK) {
+		outcome(&c, RESTORE_TARGET, "%s: %s", o->target, nv_last_error());
+		return -1;
+	}
+	if (offline_open(c.vol, "Windows", false, &c.win, err, sizeof(err)) < 0) {
+		outcome(&c, RESTORE_TARGET, "%s: no Windows to restore into: %s", o->target, err);
+		goto done;
+	}
+	enum st_status sst = o->hardlink ? st_reader_open_ntfs(c.vol, o->store, &c.r)
+					 : st_reader_open(o->store, o->key, &c.r);
+	if (sst != ST_OK) {
+		outcome(&c, store_outcome(sst), "%s: %s", o->store, st_last_error());
+		goto done;
+	}
+	c.info = st_reader_info(c.r);
+	if (o->hardlink != (c.info->format == ST_FORMAT_HARDLINK)) {
+		outcome(&c, RESTORE_STORE_MISSING,
+			o->hardlink ? "%s is a %s store, not a hard-link store: drop --hardlink"
+				    : "%s is a hard-link store: give --hardlink and its path on the target",
+			o->store, st_format_name(c.info->format));
+		goto done;
+	}
+	/* Local copies of the target's machine hives, writable. */
+	if (asprintf(&c.software_local, "%s/SOFTWARE", c.win->hives.path) < 0 ||
+	    asprintf(&c.system_local, "%s/SYSTEM", c.win->hives.path) < 0)
+		goto oom;
+	c.software = open_rw(&c, c.software_local, "the target's SOFTWARE hive");
+	c.system = open_rw(&c, c.system_local, "the target's SYSTEM hive");
+	if (!c.software) {
+		outcome(&c, RESTORE_TARGET, "the target's SOFTWARE hive cannot be changed");
+		goto done;
+	}
+	if (plan_users(&c) < 0)
+		goto done;
+	size_t nfiles = st_reader_file_count(c.r);
+	c.file_mref = malloc((nfiles ? nfiles : 1) * sizeof(*c.file_mref));
+	if (!c.file_mref)
+		goto oom;
+	for (size_t i = 0; i < nfiles; i++)
+		c.file_mref[i] = NO_MREF;
+
+	for (size_t i = 0; i < c.nplans; i++) {
+		struct plan *p = &c.plans[i];
+		if (!p->restore)
+			continue;
+		if (p->create && create_profile(&c, p) < 0)
+			goto done;
+		if (!p->profile_mref && nv_lookup(c.vol, p->profile, &p->profile_mref) != NV_OK) {
+			outcome(&c, RESTORE_TARGET, "%s's profile %s cannot be opened", p->target_name, p->profile);
+			goto done;
+		}
+		if (!real_folders(&c, p->profile)) {
+			outcome(&c, RESTORE_TARGET, "%s's profile %s is (or lies behind) a junction or link on "
+				"the target; nothing is written through it", p->target_name, p->profile);
+			goto done;
+		}
+		res->users[p->result].profile = strdup(p->profile);
+		plan_known_folders(&c, p, p->create ? NULL : target_profile_of(&c, p->target_sid));
+		logf_(&c, "user %s (%s) -> %s in %s", p->su->name ? p->su->name : "?", p->su->sid,
+		      p->target_sid, p->profile);
+	}
+	for (size_t i = 0; i < nfiles; i++) {
+		if (!restore_file(&c, i)) {
+			c.fatal = true;
+			break;
+		}
+		if (o->progress && i % 1000 == 999)
+			fprintf(o->progress, "PHASE, Applying, totalPercentageCompleted, %zu\n",
+				(i + 1) * 100 / nfiles);
+	}
+	for (size_t i = 0; i < c.ndtimes; i++)
+		nv_set_times(c.vol, c.dtimes[i].mref, c.dtimes[i].times);
+	if (c.fatal)
+		goto done;
+	for (size_t i = 0; i < st_reader_registry_count(c.r); i++)
+		restore_value(&c, st_reader_registry(c.r, i));
+
+	/* Hives back into the volume: users first, ProfileList last, so a profile
+	 * is only announced once its NTUSER.DAT is in place. */
+	for (size_t i = 0; i < c.nplans; i++) {
+		struct plan *p = &c.plans[i];
+		char path[4096];
+		if (!p->restore)
+			continue;
+		if (p->ntuser_dirty) {
+			snprintf(path, sizeof(path), "%s/NTUSER.DAT", p->profile);
+			int r;
+			if (p->ntuser) {
+				char tag[32];
+				snprintf(tag, sizeof(tag), "ntuser-%zu", i);
+				r = commit_hive(&c, p->ntuser, path, p->target_sid, tag);
+			} else {
+				r = write_back(&c, p->ntuser_local, path, p->target_sid);
+			}
+			if (r < 0 && p->create) {
+				outcome(&c, RESTORE_FAILED, "%s's new NTUSER.DAT could not be written", p->target_name);
+				goto done;
+			}
+		}
+		if (p->usrclass_dirty) {
+			snprintf(path, sizeof(path), "%s/AppData/Local/Microsoft/Windows/UsrClass.dat",
+				 p->profile);
+			char tag[32];
+			snprintf(tag, sizeof(tag), "usrclass-%zu", i);
+			commit_hive(&c, p->usrclass, path, p->target_sid, tag);
+		}
+	}
+	char path[4096];
+	if (c.system_dirty) {
+		snprintf(path, sizeof(path), "%s/System32/config/SYSTEM", c.win->install.windir);
+		commit_hive(&c, c.system, path, NULL, "SYSTEM");
+	}
+	if (c.software_dirty) {
+		snprintf(path, sizeof(path), "%s/System32/config/SOFTWARE", c.win->install.windir);
+		if (commit_hive(&c, c.software, path, NULL, "SOFTWARE") < 0) {
+			outcome(&c, RESTORE_FAILED, "the target's SOFTWARE hive (ProfileList) could not be written");
+			goto done;
+		}
+	}
+	goto done;
+oom:
+	outcome(&c, RESTORE_INTERNAL, "out of memory");
+done:
+	if (res->outcome == RESTORE_OK) {
+		size_t missing = 0, len = 0;
+		char names[600] = "";
+		for (size_t i = 0; i < c.nplans; i++) {
+			const struct restore_user_result *u = &res->users[i];
+			if (!u->skipped_reason || u->target_sid || !strncmp(u->skipped_reason, "not selected", 12))
+				continue;
+			missing++;
+			if (len < sizeof(names) - 1)
+				len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s\\%s",
+							len ? ", " : "", c.plans[i].domain ? c.plans[i].domain : "?",
+							u->store_name ? u->store_name : u->store_sid);
+			if (len >= sizeof(names))
+				len = sizeof(names) - 1;
+		}
+		if (missing) {
+			res->outcome = RESTORE_NEED_LAC;
+			snprintf(res->message, sizeof(res->message),
+				 "%zu local account%s of the store do%s not exist on the target and %s not "
+				 "restored (%s): create %s first, or map %s to existing accounts with --mu "
+				 "OLD\\user:NEW\\user (or :SID)",
+				 missing, missing > 1 ? "s" : "", missing > 1 ? "" : "es",
+				 missing > 1 ? "were" : "was", names, missing > 1 ? "them" : "it",
+				 missing > 1 ? "them" : "it");
+		}
+		if (res->outcome == RESTORE_OK && res->problem_count)
+			res->outcome = RESTORE_PARTIAL;
+	}
+	for (size_t i = 0; i < c.nplans; i++) {
+		struct plan *p = &c.plans[i];
+		if (p->ntuser)
+			ws_hive_close(p->ntuser);
+		if (p->usrclass)
+			ws_hive_close(p->usrclass);
+		free(p->domain);
+		free(p->target_sid);
+		free(p->target_name);
+		free(p->profile);
+		free(p->profile_win);
+		free(p->ntuser_local);
+		free(p->ntuser_volume);
+		free(p->usrclass_local);
+		free(p->usrclass_volume);
+		for (size_t k = 0; k < p->nkf; k++) {
+			free(p->kf[k].name);
+			free(p->kf[k].src);
+			free(p->kf[k].dst);
+		}
+		free(p->kf);
+	}
+	free(c.plans);
+	for (size_t i = 0; i < DIR_BUCKETS; i++)
+		for (struct dir_entry *e = c.dirs[i], *n; e; e = n) {
+			n = e->next;
+			free(e->key);
+			free(e);
+		}
+	free(c.file_mref);
+	free(c.sids);
+	free(c.dtimes);
+	if (c.software)
+		ws_hive_close(c.software);
+	if (c.system)
+		ws_hive_close(c.system);
+	free(c.software_local);
+	free(c.system_local);
+	if (c.r)
+		st_reader_close(c.r);
+	if (c.win)
+		offline_close(c.win);
+	if (c.vol && nv_close(c.vol) != NV_OK && res->outcome == RESTORE_OK) {
+		res->outcome = RESTORE_FAILED;
+		snprintf(res->message, sizeof(res->message), "the target could not be flushed: %s",
+			 nv_last_error());
+	}
+	return res->outcome == RESTORE_OK ? 0 : -1;
+}
+
+void
+restore_result_free(struct restore_result *res)
+{
+	for (size_t i = 0; i < res->user_count; i++) {
+		struct restore_user_result *u = &res->users[i];
+		free(u->store_sid);
+		free(u->store_name);
+		free(u->target_sid);
+		free(u->profile);
+		free(u->skipped_reason);
+	}
+	free(res->users);
+	for (size_t i = 0; i < res->problem_count; i++)
+		free(res->problems[i]);
+	free(res->problems);
+	memset(res, 0, sizeof(*res));
+}
