@@ -6,6 +6,7 @@
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make demo     install missing packages, build, make a sample Windows disk and show it
 #   make deps     install the Debian packages the project needs (only those missing)
+#   make image    the boot image in build/image/: vmlinuz, initrd.img, ISO, USB stick, PXE
 #
 # Every module is a folder with one public header; its .c files become a static
 # library, so adding a file never needs a Makefile edit.  BUILD selects the output
@@ -31,7 +32,9 @@ LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib/libws_$(m).a)
 DEB_PACKAGES := build-essential pkg-config ntfs-3g ntfs-3g-dev libblkid-dev libxml2-dev \
 	libzstd-dev zstd libhivex-dev libhivex-bin libwin-hivex-perl libsodium-dev \
 	libcriterion-dev attr fuse3 dosfstools gdisk fdisk xz-utils bzip2 python3 util-linux \
-	qemu-utils bc clang libclang-rt-14-dev wimtools
+	qemu-utils bc clang libclang-rt-14-dev wimtools e2fsprogs apt \
+	busybox-static qemu-system-x86 ovmf xorriso grub-efi-amd64-bin grub-common mtools cpio \
+	isolinux syslinux syslinux-common kmod samba
 
 lib_srcs  = $(filter-out agent/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
@@ -40,7 +43,7 @@ UNIT_BINS := $(foreach d,$(UNIT_DIRS),$(BUILD)/tests/unit-$(d))
 TOOL_SRCS := $(wildcard tests/fixtures/*.c)
 TOOL_BINS := $(patsubst tests/fixtures/%.c,$(BUILD)/tools/%,$(TOOL_SRCS))
 
-.PHONY: all deps check check-plain check-asan demo fixtures clean tests bench
+.PHONY: all deps check check-plain check-asan demo fixtures clean tests bench image
 all: $(BUILD)/winstate $(BUILD)/scanstate $(BUILD)/loadstate $(BUILD)/usmtutils
 
 $(BUILD)/obj/%.o: %.c
@@ -130,6 +133,10 @@ deps:
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	fi
 
+# The boot image (docs/boot-image.md): kernel, initrd, hybrid ISO, USB stick, PXE.
+image: all
+	initramfs/build-image.sh $(BUILD)
+
 # Fixture disks are built once per build folder by our own fixture tools.
 fixtures: tests
 	tests/fixtures/mkfixtures.sh $(BUILD)/fixtures $(BUILD)/tools
@@ -140,7 +147,7 @@ check: deps
 	$(MAKE) check-fuzz
 	@tests/run.sh --summary build/results-plain build/asan/results-asan build/fuzz/results-fuzz
 
-check-plain: tests fixtures
+check-plain: tests fixtures image
 	tests/run.sh --run $(BUILD) build/fixtures build/results-plain
 
 check-asan:
