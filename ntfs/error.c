@@ -51,10 +51,13 @@ nv_status_name(enum nv_status status)
 enum nv_status
 nv_fail(enum nv_status status, const char *fmt, ...)
 {
+	/* Formatted aside first: a caller may pass nv_last_error() itself. */
+	char text[sizeof(last_error)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	memcpy(last_error, text, sizeof(last_error));
 	return status;
 }
 

@@ -51,10 +51,13 @@ st_format_name(enum st_format format)
 enum st_status
 st_fail(enum st_status status, const char *fmt, ...)
 {
+	/* Formatted aside first: callers often pass st_last_error() itself. */
+	char text[sizeof(last_error)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
+	memcpy(last_error, text, sizeof(last_error));
 	return status;
 }
 
@@ -62,12 +65,14 @@ enum st_status
 st_fail_errno(enum st_status status, const char *fmt, ...)
 {
 	int e = errno;
+	char text[sizeof(last_error)];
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	int n = vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (n >= 0 && (size_t)n < sizeof(last_error))
-		snprintf(last_error + n, sizeof(last_error) - (size_t)n, ": %s", strerror(e));
+	if (n >= 0 && (size_t)n < sizeof(text))
+		snprintf(text + n, sizeof(text) - (size_t)n, ": %s", strerror(e));
+	memcpy(last_error, text, sizeof(last_error));
 	if (e == ENOMEM)
 		return ST_ERR_NOMEM;
 	return status;
