@@ -1429,9 +1429,37 @@ add_users_to_store(struct scan *s)
 			{ "domain", u->ndomains ? u->domains[0] : "" },
 			{ "disabled", u->u->disabled ? "yes" : "no" },
 		};
-		struct st_user su = { u->sid, u->u->name ? u->u->name : "", u->rel_profile, kv,
-				      sizeof(kv) / sizeof(kv[0]) };
-		if (st_writer_add_user(s->wr, &su))
+		/* The user's known folders as their own hive names them, so restore
+		 * puts Documents-in-OneDrive back into the new Documents folder. */
+		size_t nbase = sizeof(kv) / sizeof(kv[0]), nall = nbase;
+		struct st_kv *all = calloc(nbase + u->u->folder_count, sizeof(*all));
+		char **keys = calloc(u->u->folder_count + 1, sizeof(*keys));
+		if (!all || !keys) {
+			free(all);
+			free(keys);
+			LOG_WARN(s, "user %s could not be recorded: out of memory", u->sid);
+			continue;
+		}
+		memcpy(all, kv, sizeof(kv));
+		for (size_t f = 0; f < u->u->folder_count; f++) {
+			const struct ws_user_folder *fo = &u->u->folders[f];
+			if (!fo->path || fo->is_unc || !fo->source ||
+			    strcmp(fo->source, "User Shell Folders") ||
+			    asprintf(&keys[f], "folder:%s", fo->name) < 0) {
+				keys[f] = NULL;
+				continue;
+			}
+			all[nall].key = keys[f];
+			all[nall++].value = fo->path;
+		}
+		struct st_user su = { u->sid, u->u->name ? u->u->name : "", u->rel_profile, all,
+				      nall };
+		bool failed = st_writer_add_user(s->wr, &su) != ST_OK;
+		for (size_t f = 0; f < u->u->folder_count; f++)
+			free(keys[f]);
+		free(keys);
+		free(all);
+		if (failed)
 			LOG_WARN(s, "user %s could not be recorded: %s", u->sid, st_last_error());
 	}
 }
