@@ -28,3 +28,15 @@ fixture() {
 	[ -e "$f" ] || skip "fixture $f is not built (make fixtures)"
 	echo "$f"
 }
+
+# mnt IMAGE DIR [OPTIONS]: mount with the ntfs-3g driver in the foreground
+# (no_detach), so that umnt waits until the image is completely written.
+declare -A MNT_PID
+mnt() {
+	mkdir -p "$2"
+	ntfs-3g -o "no_detach,${3:-ro}" "$1" "$2" >>"$WORK/ntfs-3g.log" 2>&1 &
+	MNT_PID[$2]=$!
+	for _ in $(seq 1 200); do mountpoint -q "$2" && return 0; sleep 0.05; done
+	fail "cannot mount $1: $(tail -3 "$WORK/ntfs-3g.log")"
+}
+umnt() { umount "$1" || fail "cannot unmount $1"; wait "${MNT_PID[$1]}"; }

@@ -8,16 +8,6 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-# ntfs-3g in the foreground (no_detach) so that unmounting waits until the image is written.
-declare -A MNT_PID
-mnt() {
-	mkdir -p "$2"
-	ntfs-3g -o "no_detach,${3:-ro}" "$1" "$2" >>"$WORK/ntfs-3g.log" 2>&1 &
-	MNT_PID[$2]=$!
-	for _ in $(seq 1 200); do mountpoint -q "$2" && return 0; sleep 0.05; done
-	fail "cannot mount $1: $(tail -3 "$WORK/ntfs-3g.log")"
-}
-umnt() { umount "$1" || fail "cannot unmount $1"; wait "${MNT_PID[$1]}"; }
 ln -sf "$WS_BIN" "$WORK/loadstate"
 
 # --- 1. A folder on the source is a junction on the target ---------------------
