@@ -205,24 +205,45 @@ parse_common(int argc, char **argv, const char *allowed, struct common *c, const
 	return optind;
 }
 
+/*
+ * The start of `verify` and `list`: the common options, exactly one STORE,
+ * opened for reading.  Returns the index of STORE in argv, or -1 with the
+ * exit code in *code (0 after --help).
+ */
+static int
+open_one_store(const char *cmd, int argc, char **argv, const char *usage, struct common *c,
+	       struct store_handle *h, int *code)
+{
+	int i = parse_common(argc, argv, "tkKj", c, usage);
+	if (i == -2) {
+		*code = WS_EXIT_OK;
+		return -1;
+	}
+	if (i < 0 || argc - i != 1) {
+		if (i >= 0)
+			fprintf(stderr, "%s: give one store\n%s", cmd, usage);
+		*code = WS_EXIT_USAGE;
+		return -1;
+	}
+	enum st_status st = open_store(cmd, argv[i], c->target, false, c->key, c->keyfile, h);
+	if (st != ST_OK) {
+		*code = exit_for(st);
+		return -1;
+	}
+	return i;
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: winstate verify STORE [--target DISK[:PART]] [--key K | --keyfile F] [--json]\n";
 	struct common c;
-	int i = parse_common(argc, argv, "tkKj", &c, usage);
-	if (i == -2)
-		return WS_EXIT_OK;
-	if (i < 0 || argc - i != 1) {
-		if (i >= 0)
-			fprintf(stderr, "winstate verify: give one store\n%s", usage);
-		return WS_EXIT_USAGE;
-	}
 	struct store_handle h;
-	enum st_status st = open_store("winstate verify", argv[i], c.target, false, c.key, c.keyfile, &h);
-	if (st != ST_OK)
-		return exit_for(st);
+	int code, i = open_one_store("winstate verify", argc, argv, usage, &c, &h, &code);
+	if (i < 0)
+		return code;
+	enum st_status st;
 	struct damage d = { 0 };
 	struct st_verify_result vr = { 0 };
 	st = st_reader_verify(h.r, on_damage, &d, &vr);
@@ -251,7 +272,7 @@ cmd_verify(int argc, char **argv)
 		       (unsigned long long)vr.files_ok, (unsigned long long)vr.files_damaged,
 		       vr.catalog_ok && !d.catalog_bad ? "intact" : "damaged");
 	}
-	int code = st == ST_OK ? WS_EXIT_OK : exit_for(st);
+	code = st == ST_OK ? WS_EXIT_OK : exit_for(st);
 	if (st != ST_OK && st != ST_ERR_CORRUPT)
 		fprintf(stderr, "winstate verify: %s\n", st_last_error());
 	damage_free(&d);
@@ -267,18 +288,10 @@ cmd_list(int argc, char **argv)
 	static const char usage[] =
 		"usage: winstate list STORE [--target DISK[:PART]] [--key K | --keyfile F] [--json]\n";
 	struct common c;
-	int i = parse_common(argc, argv, "tkKj", &c, usage);
-	if (i == -2)
-		return WS_EXIT_OK;
-	if (i < 0 || argc - i != 1) {
-		if (i >= 0)
-			fprintf(stderr, "winstate list: give one store\n%s", usage);
-		return WS_EXIT_USAGE;
-	}
 	struct store_handle h;
-	enum st_status st = open_store("winstate list", argv[i], c.target, false, c.key, c.keyfile, &h);
-	if (st != ST_OK)
-		return exit_for(st);
+	int code, i = open_one_store("winstate list", argc, argv, usage, &c, &h, &code);
+	if (i < 0)
+		return code;
 	const struct st_store_info *info = st_reader_info(h.r);
 	size_t nu = st_reader_user_count(h.r), nf = st_reader_file_count(h.r);
 	size_t nr = st_reader_registry_count(h.r), ns = st_reader_skipped_count(h.r);
