@@ -39,7 +39,7 @@ usage(FILE *out)
 {
 	fprintf(out, "usage: winstate <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\n`winstate <command> --help` describes a command.\n");
 }
 
