@@ -249,17 +249,20 @@ out:
 	return st;
 }
 
-enum nv_status
-nv_unlink(struct nv_volume *v, uint64_t parent, const char *name)
+/*
+ * Find @name in folder @parent as Windows would (case-insensitively).  Gives
+ * the MFT record and, when @stored is not NULL, the name exactly as the folder
+ * holds it (malloc'd UTF-16): libntfs-3g deletes by exact name.
+ */
+static enum nv_status
+find_in_folder(struct nv_volume *v, uint64_t parent, const char *name, uint64_t *mref,
+	       ntfschar **stored, int *stored_len)
 {
 	ntfschar *uname;
 	int ulen;
-	ntfs_inode *dir, *ni;
-	enum nv_status st;
-	u64 found;
+	ntfs_inode *dir;
+	enum nv_status st = nv_name_to_ntfs(name, &uname, &ulen);
 
-	NV_CHECK_WRITABLE(v);
-	st = nv_name_to_ntfs(name, &uname, &ulen);
 	if (st != NV_OK)
 		return st;
 	st = nv_inode_get(v, parent, &dir);
@@ -267,38 +270,77 @@ nv_unlink(struct nv_volume *v, uint64_t parent, const char *name)
 		free(uname);
 		return st;
 	}
-	found = nv_find_child(v, dir, uname, ulen);
+	u64 found = nv_find_child(v, dir, uname, ulen);
+	nv_inode_put(v, dir, NULL);
 	if (found == (u64)-1) {
-		nv_inode_put(v, dir, NULL);
 		free(uname);
 		return nv_fail(NV_ERR_NOT_FOUND, "\"%s\" does not exist in that folder", name);
 	}
+	*mref = MREF(found);
+	if (!stored) {
+		free(uname);
+		return NV_OK;
+	}
+	/* Of the record's names in this folder, the one equal to @name when case
+	 * is folded (an exact match was tried first by the lookup). */
+	struct nv_inode *in;
+	st = nv_stat(v, *mref, &in);
+	for (size_t i = 0; st == NV_OK && i < in->name_count; i++) {
+		uint16_t *u;
+		long n;
+		if (in->names[i].parent != parent || (n = nv_utf8_to_utf16(in->names[i].name, &u)) < 0)
+			continue;
+		if (n == ulen && ntfs_names_are_equal((ntfschar *)u, (size_t)n, uname, (size_t)ulen,
+						      IGNORE_CASE, v->vol->upcase, v->vol->upcase_len)) {
+			free(uname);
+			uname = (ntfschar *)u;
+			break;
+		}
+		free(u);
+	}
+	if (st == NV_OK)
+		nv_inode_free(in);
+	if (st != NV_OK) {
+		free(uname);
+		return st;
+	}
+	*stored = uname;
+	*stored_len = ulen;
+	return NV_OK;
+}
+
+enum nv_status
+nv_unlink(struct nv_volume *v, uint64_t parent, const char *name)
+{
+	ntfschar *uname;
+	int ulen;
+	ntfs_inode *dir, *ni;
+	enum nv_status st;
+	uint64_t found;
+
+	NV_CHECK_WRITABLE(v);
+	st = find_in_folder(v, parent, name, &found, &uname, &ulen);
+	if (st != NV_OK)
+		return st;
 	/* ntfs_delete closes both inodes itself, so neither may be shared. */
 	for (struct open_inode *o = v->open_inodes; o; o = o->next) {
-		if (o->mref == MREF(found) || (o->mref == parent && o->refs > 1)) {
-			nv_inode_put(v, dir, NULL);
+		if (o->mref == found || o->mref == parent) {
 			free(uname);
 			return nv_fail(NV_ERR_BUSY, "\"%s\" is open; close it before removing it", name);
 		}
 	}
-	for (struct open_inode **link = &v->open_inodes; *link; link = &(*link)->next) {
-		if ((*link)->ni == dir) {
-			struct open_inode *o = *link;
-			*link = o->next;
-			free(o);
-			break;
-		}
+	dir = ntfs_inode_open(v->vol, (MFT_REF)parent);
+	if (!dir) {
+		free(uname);
+		return nv_fail_errno(errno, "cannot open the folder holding \"%s\"", name);
 	}
-	ni = ntfs_inode_open(v->vol, MREF(found));
+	ni = ntfs_inode_open(v->vol, (MFT_REF)found);
 	if (!ni) {
 		st = nv_fail_errno(errno, "cannot open \"%s\"", name);
 		ntfs_inode_close(dir);
-	} else {
-		/* The name as stored, not as asked: lookups fold case, delete does not. */
-		if (ntfs_delete(v->vol, NULL, ni, dir, uname, (u8)ulen) != 0) {
-			st = errno == ENOTEMPTY ? nv_fail(NV_ERR_EXISTS, "folder \"%s\" is not empty", name)
-						: nv_fail_errno(errno, "cannot remove \"%s\"", name);
-		}
+	} else if (ntfs_delete(v->vol, NULL, ni, dir, uname, (u8)ulen) != 0) {
+		st = errno == ENOTEMPTY ? nv_fail(NV_ERR_EXISTS, "folder \"%s\" is not empty", name)
+					: nv_fail_errno(errno, "cannot remove \"%s\"", name);
 	}
 	free(uname);
 	return st;
@@ -308,28 +350,15 @@ enum nv_status
 nv_rename(struct nv_volume *v, uint64_t parent, const char *name, uint64_t new_parent,
 	  const char *new_name)
 {
-	ntfschar *uname;
-	int ulen;
-	ntfs_inode *dir;
 	struct nv_inode *in;
 	enum nv_status st;
-	u64 found;
+	uint64_t found;
 
 	NV_CHECK_WRITABLE(v);
-	st = nv_name_to_ntfs(name, &uname, &ulen);
+	st = find_in_folder(v, parent, name, &found, NULL, NULL);
 	if (st != NV_OK)
 		return st;
-	st = nv_inode_get(v, parent, &dir);
-	if (st != NV_OK) {
-		free(uname);
-		return st;
-	}
-	found = nv_find_child(v, dir, uname, ulen);
-	nv_inode_put(v, dir, NULL);
-	free(uname);
-	if (found == (u64)-1)
-		return nv_fail(NV_ERR_NOT_FOUND, "\"%s\" does not exist in that folder", name);
-	st = nv_stat(v, MREF(found), &in);
+	st = nv_stat(v, found, &in);
 	if (st != NV_OK)
 		return st;
 	bool is_dir = (in->kind & NV_IS_DIR) != 0;
@@ -339,7 +368,7 @@ nv_rename(struct nv_volume *v, uint64_t parent, const char *name, uint64_t new_p
 	st = nv_unlink(v, new_parent, new_name);
 	if (st != NV_OK && st != NV_ERR_NOT_FOUND)
 		return st;
-	st = nv_link(v, MREF(found), new_parent, new_name);
+	st = nv_link(v, found, new_parent, new_name);
 	if (st != NV_OK)
 		return st;
 	return nv_unlink(v, parent, name);

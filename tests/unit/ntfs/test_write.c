@@ -207,6 +207,12 @@ Test(ntfs_write, rename_replaces_and_refuses_folders)
 	cr_assert_eq(nv_rename(v, d, "catalog.partial", d, "catalog"), NV_OK, "%s", nv_last_error());
 	cr_assert_eq(nv_rename(v, d, "catalog.partial", d, "x"), NV_ERR_NOT_FOUND);
 	cr_assert_eq(nv_rename(v, d, "sub", d, "sub2"), NV_ERR_UNSUPPORTED);
+	/* Names are found as Windows finds them, and removed by their stored spelling. */
+	uint64_t mixed;
+	cr_assert_eq(nv_create(v, d, "Mixed.TXT", &mixed), NV_OK);
+	cr_assert_eq(nv_unlink(v, d, "mixed.txt"), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_rename(v, d, "CATALOG", d, "catalog2"), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_rename(v, d, "catalog2", d, "catalog"), NV_OK, "%s", nv_last_error());
 	close_and_mount();
 	uint8_t *out = sh_output(NULL, "cd '%s' && cat catalog && ls", at("ren"));
 	cr_assert_str_eq((char *)out, "newcatalog\nsub\n");
