@@ -411,19 +411,19 @@ account(struct scan *s, struct owner_pick *p, uint64_t bytes, bool link)
 	}
 }
 
-/* Copy one stream from the volume into the store. */
+/* Copy one stream from the volume into the store.  A read error sets
+ * *@why (the file is then dropped from the store, or the capture stops). */
 static enum st_status
 copy_stream(struct scan *s, struct nv_reader *r, const char *path, const char *stream,
-	    uint64_t *copied)
+	    uint64_t *copied, char *why, size_t whylen)
 {
 	uint64_t off = 0;
 	for (;;) {
 		size_t got = 0;
 		if (nv_reader_pread(r, s->buf, READ_CHUNK, off, &got) != NV_OK) {
-			fail(s, SCAN_ERR_STOPPED,
-			     "%s%s%s: reading failed at byte %llu (%s).  Part of the file was already "
-			     "written, so the store cannot hold a faithful copy; it was abandoned",
-			     path, *stream ? ":" : "", stream, (unsigned long long)off, nv_last_error());
+			snprintf(why, whylen, "reading %s%s failed at byte %llu of %llu (%s)",
+				 *stream ? "stream " : "its data", stream, (unsigned long long)off,
+				 (unsigned long long)nv_reader_size(r), nv_last_error());
 			return ST_ERR_IO;
 		}
 		if (!got)
@@ -508,6 +508,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		goto out;
 	}
 	uint64_t copied = 0;
+	char read_why[700] = "";
 	if (need) {
 		if (f.sparse)
 			LOG_INFO(s, "%s is sparse: its holes are stored as the zeros they read as",
@@ -520,9 +521,20 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 				ret = NV_WALK_STOP;
 				break;
 			}
-			if (copy_stream(s, readers[i], winpath, name, &copied))
+			if (copy_stream(s, readers[i], winpath, name, &copied, read_why, sizeof(read_why)))
 				ret = NV_WALK_STOP;
 		}
+	}
+	if (ret && read_why[0]) {
+		/* The source failed part-way: the store takes the file back, so it
+		 * never holds a partial copy, and the error is the file's own. */
+		if ((st = st_writer_cancel_file(s->wr))) {
+			fail(s, SCAN_ERR_FAILED, "%s: %s, and the store could not drop the partial "
+			     "copy: %s", winpath, read_why, st_last_error());
+			goto out;
+		}
+		ret = item_error(s, winpath, pick->owner, read_why);
+		goto out;
 	}
 	if (!ret && (st = st_writer_end_file(s->wr))) {
 		fail(s, SCAN_ERR_FAILED, "finishing %s in the store failed: %s", winpath, st_last_error());

@@ -333,8 +333,9 @@ section_end(struct buf *b, size_t start)
 		put_le64(b->p + start - 8, b->len - start);
 }
 
-enum st_status
-catalog_serialize(const struct st_catalog *c, struct buf *b)
+void
+catalog_put_head(const struct st_catalog *c, struct buf *b, uint64_t file_count,
+		 uint64_t file_bytes)
 {
 	size_t s;
 	buf_put(b, CAT_MAGIC, 8);
@@ -366,35 +367,41 @@ catalog_serialize(const struct st_catalog *c, struct buf *b)
 	}
 	section_end(b, s);
 
-	s = section_start(b, TAG_FILE);
-	buf_u64(b, c->file_count);
-	for (size_t i = 0; i < c->file_count; i++) {
-		const struct st_file *f = &c->files[i];
-		buf_str(b, f->path);
-		buf_str(b, f->owner);
-		buf_str(b, f->decision);
-		buf_u64(b, f->source_id);
-		buf_u32(b, f->attributes);
-		for (int t = 0; t < 4; t++)
-			buf_u64(b, f->times[t]);
-		buf_bytes(b, f->security, f->security_len);
-		buf_bytes(b, f->reparse, f->reparse_len);
-		buf_u8(b, f->sparse ? 1 : 0);
-		buf_u64(b, (uint64_t)(f->link_to + 1));
-		buf_u32(b, (uint32_t)f->stream_count);
-		for (size_t k = 0; k < f->stream_count; k++) {
-			const struct st_stream *st = &f->streams[k];
-			buf_str(b, st->name);
-			buf_u64(b, st->size);
-			buf_u8(b, st->has_hash ? 1 : 0);
-			if (st->has_hash)
-				buf_put(b, st->hash, ST_HASH_BYTES);
-			buf_u64(b, c->offsets[i][k]);
-		}
-	}
-	section_end(b, s);
+	buf_u32(b, TAG_FILE);
+	buf_u64(b, 8 + file_bytes);
+	buf_u64(b, file_count);
+}
 
-	s = section_start(b, TAG_REGV);
+void
+catalog_put_file(struct buf *b, const struct st_file *f, int64_t link_to, const uint64_t *offsets)
+{
+	buf_str(b, f->path);
+	buf_str(b, f->owner ? f->owner : ST_OWNER_SYSTEM);
+	buf_str(b, f->decision);
+	buf_u64(b, f->source_id);
+	buf_u32(b, f->attributes);
+	for (int t = 0; t < 4; t++)
+		buf_u64(b, f->times[t]);
+	buf_bytes(b, f->security, f->security_len);
+	buf_bytes(b, f->reparse, f->reparse_len);
+	buf_u8(b, f->sparse ? 1 : 0);
+	buf_u64(b, (uint64_t)(link_to + 1));
+	buf_u32(b, (uint32_t)f->stream_count);
+	for (size_t k = 0; k < f->stream_count; k++) {
+		const struct st_stream *st = &f->streams[k];
+		buf_str(b, st->name);
+		buf_u64(b, st->size);
+		buf_u8(b, st->has_hash ? 1 : 0);
+		if (st->has_hash)
+			buf_put(b, st->hash, ST_HASH_BYTES);
+		buf_u64(b, offsets ? offsets[k] : 0);
+	}
+}
+
+void
+catalog_put_tail(const struct st_catalog *c, struct buf *b)
+{
+	size_t s = section_start(b, TAG_REGV);
 	buf_u64(b, c->reg_count);
 	for (size_t i = 0; i < c->reg_count; i++) {
 		const struct st_reg_value *v = &c->regs[i];
@@ -427,7 +434,20 @@ catalog_serialize(const struct st_catalog *c, struct buf *b)
 
 	s = section_start(b, TAG_END);
 	section_end(b, s);
-	if (b->failed)
+}
+
+enum st_status
+catalog_serialize(const struct st_catalog *c, struct buf *b)
+{
+	struct buf files = { 0 };
+	for (size_t i = 0; i < c->file_count; i++)
+		catalog_put_file(&files, &c->files[i], c->files[i].link_to, c->offsets[i]);
+	catalog_put_head(c, b, c->file_count, files.len);
+	buf_put(b, files.p, files.len);
+	bool failed = files.failed;
+	buf_free(&files);
+	catalog_put_tail(c, b);
+	if (b->failed || failed)
 		return NOMEM();
 	uint8_t sum[ST_HASH_BYTES];
 	crypto_generichash(sum, sizeof(sum), b->p, b->len, NULL, 0);

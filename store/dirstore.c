@@ -177,6 +177,25 @@ dir_end_file(void *impl)
 }
 
 static enum st_status
+dir_cancel_file(void *impl, bool in_stream)
+{
+	struct dir_w *d = impl;
+	(void)in_stream;
+	if (d->fd >= 0)
+		close(d->fd);
+	d->fd = -1;
+	if (d->named && d->tmp)
+		unlink(d->tmp);
+	d->named = false;
+	enum st_status st = ST_OK;
+	if (d->cur && unlink(d->cur) != 0 && errno != ENOENT)
+		st = st_fail_errno(ST_ERR_IO, "cannot remove the unfinished %s from the store", d->cur);
+	free(d->cur);
+	d->cur = NULL;
+	return st;
+}
+
+static enum st_status
 dir_put_file(void *impl, const char *name, const void *data, size_t len)
 {
 	struct dir_w *d = impl;
@@ -191,7 +210,7 @@ dir_prepare(void *impl, struct st_catalog *c)
 }
 
 static enum st_status
-dir_finish(void *impl, const struct buf *cat)
+dir_finish(void *impl, struct cat_source *cat)
 {
 	struct dir_w *d = impl;
 	int fd = open(d->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -202,7 +221,7 @@ dir_finish(void *impl, const struct buf *cat)
 		return st;
 	}
 	close(fd);
-	return put_file_atomic(d->dir, "catalog", cat->p, cat->len);
+	return cat_source_to_file(cat, d->dir, "catalog");
 }
 
 static void
@@ -222,12 +241,14 @@ dir_destroy(void *impl, bool aborted)
 
 static const struct writer_ops dir_ops = {
 	.name = "directory",
+	.link_needs_path = true,
 	.begin_file = dir_begin_file,
 	.link_file = dir_link_file,
 	.begin_stream = dir_begin_stream,
 	.write = dir_write,
 	.end_stream = dir_end_stream,
 	.end_file = dir_end_file,
+	.cancel_file = dir_cancel_file,
 	.put_file = dir_put_file,
 	.prepare_catalog = dir_prepare,
 	.finish = dir_finish,

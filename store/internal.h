@@ -124,6 +124,14 @@ enum st_status catalog_add_frame(struct st_catalog *c, uint64_t file_off, uint32
 				 uint32_t usize);
 /* Serialise (ends with its own BLAKE2b-256). */
 enum st_status catalog_serialize(const struct st_catalog *c, struct buf *out);
+/* The same in pieces, for a writer that does not keep its files in memory:
+ * head (up to the FILE section's count) + each FILE record + tail (without
+ * the checksum). */
+void catalog_put_head(const struct st_catalog *c, struct buf *b, uint64_t file_count,
+		      uint64_t file_bytes);
+void catalog_put_file(struct buf *b, const struct st_file *f, int64_t link_to,
+		      const uint64_t *offsets);
+void catalog_put_tail(const struct st_catalog *c, struct buf *b);
 /*
  * Parse and check everything: bounds, checksum, version, names, links,
  * offsets.  @data_start/@data_limit bound the frames (compressed store; 0, 0
@@ -140,13 +148,25 @@ const char *stream_label(const struct st_file *f, size_t stream, char *buf, size
 /* ---------------------------------------------------------------- writer -- */
 
 struct st_writer;
+/* The serialised catalog, produced piece by piece when the store is
+ * finished (a million files' catalog is never whole in memory). */
+struct cat_source;
+uint64_t cat_source_length(const struct cat_source *s);
+/* The next piece (valid until the next call); *@len 0 at the end. */
+enum st_status cat_source_next(struct cat_source *s, const uint8_t **p, size_t *len);
+/* Write it as @dir/@name atomically (@name.tmp, fsync, rename, fsync dir). */
+enum st_status cat_source_to_file(struct cat_source *s, const char *dir, const char *name);
+
 struct writer_ops {
 	const char *name;
+	/* link_file needs the target's path (the writer then keeps every path). */
+	bool link_needs_path;
 	/* The file is new (not a link).  Set *need_data; a format that keeps the
 	 * data elsewhere (hard link) records the streams with writer_record_stream. */
 	enum st_status (*begin_file)(void *impl, struct st_writer *w, const struct st_file *f,
 				     bool *need_data);
-	/* @f is a hard link of file @target (already captured). */
+	/* @f is a hard link of file @target (already captured; only its
+	 * source_id, and its path when link_needs_path, are set). */
 	enum st_status (*link_file)(void *impl, const struct st_file *f, const struct st_file *target);
 	enum st_status (*begin_stream)(void *impl, const char *name);
 	enum st_status (*write)(void *impl, const void *buf, size_t len);
@@ -154,10 +174,14 @@ struct writer_ops {
 	enum st_status (*end_stream)(void *impl, const uint8_t *hash, uint64_t size,
 				     uint64_t *offset, bool *duplicate);
 	enum st_status (*end_file)(void *impl);
+	/* Forget the file begun last (its source failed mid-way): take back the
+	 * bytes of the stream being written (@in_stream) and anything only it
+	 * owns.  NULL: the format cannot, and the writer refuses to cancel. */
+	enum st_status (*cancel_file)(void *impl, bool in_stream);
 	enum st_status (*put_file)(void *impl, const char *name, const void *data, size_t len);
 	/* Before serialising (frames into the catalog, ...). */
 	enum st_status (*prepare_catalog)(void *impl, struct st_catalog *c);
-	enum st_status (*finish)(void *impl, const struct buf *catalog);
+	enum st_status (*finish)(void *impl, struct cat_source *catalog);
 	void (*destroy)(void *impl, bool aborted);
 };
 /* For formats whose begin_file keeps the data elsewhere (hard link). */
@@ -212,21 +236,29 @@ int crypto_open(const uint8_t key[32], const uint8_t *ad, size_t adlen, const ui
 /* ------------------------------------------------------ compression pool -- */
 
 struct pool;
-/* Called in frame order on the submitting thread with each finished frame. */
+struct ZSTD_CDict_s;
+/* Called in frame order on the submitting thread with each finished job: its
+ * @n frames (from frame @index on) are @data, back to back, of @csize[k]
+ * bytes each, holding @usize[k] bytes each. */
 typedef enum st_status (*pool_emit_fn)(void *ctx, uint64_t index, const uint8_t *data,
-				       size_t csize, size_t usize);
+				       size_t n, const uint32_t *csize, const uint32_t *usize);
 struct pool_options {
 	int threads, level;
 	const uint8_t *key;       /* NULL: not encrypted */
 	const uint8_t *store_id;  /* 16 bytes, part of every frame's AD */
-	size_t max_input;
+	size_t max_input;         /* bytes in one job */
+	size_t max_frames;        /* frames in one job */
 	pool_emit_fn emit;
 	void *ctx;
 };
 enum st_status pool_create(const struct pool_options *o, struct pool **out);
-/* Hand over *@buf (@len bytes) as frame @index; *@buf gets a free buffer of
- * max_input bytes back.  May wait for, and emit, older frames. */
-enum st_status pool_submit(struct pool *p, uint8_t **buf, size_t len, uint64_t index);
+/* Hand over *@buf as frames @index.. of @frames[k] bytes each (their sum at
+ * most max_input); *@buf gets a free buffer of max_input bytes back.  May
+ * wait for, and emit, older jobs. */
+enum st_status pool_submit(struct pool *p, uint8_t **buf, const uint32_t *frames,
+			   size_t nframes, uint64_t index);
+/* Compress every later frame with @dict (emits what was submitted first). */
+enum st_status pool_set_dict(struct pool *p, const struct ZSTD_CDict_s *dict);
 /* Emit every submitted frame. */
 enum st_status pool_drain(struct pool *p);
 void pool_destroy(struct pool *p);

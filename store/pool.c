@@ -6,12 +6,17 @@
  *
  * Why our own pool rather than ZSTD_c_nbWorkers: zstd's multi-threading splits
  * one *stream* into jobs of several MiB (4 x window: 8 MiB at level 3), while
- * our frames are at most 4 MiB and mostly 1 MiB packs of small files; it would
+ * our frames are at most 4 MiB and mostly one small file each; it would
  * compress every frame on one thread.  bench/store measures both.
  *
  * A ring of 2N slots, each owning an input and an output buffer: submitting
  * swaps the caller's filled buffer with the slot's free one, so no frame is
- * copied.  When the ring is full, submit emits the oldest frame first.
+ * copied.  When the ring is full, submit emits the oldest job first.
+ *
+ * A job is a batch: its input is cut into segments (one per stream, or one
+ * chunk of a large stream), and each segment becomes a frame of its own, so a
+ * damaged frame damages one file; batching only saves thread hand-overs.
+ * Every frame references the store's dictionary once one is set.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -27,7 +32,9 @@ enum job_state { JOB_FREE, JOB_QUEUED, JOB_RUNNING, JOB_DONE };
 struct job {
 	uint8_t *in, *out;
 	size_t ilen, olen;
-	uint64_t index;
+	uint32_t *seg, *csize;   /* per frame: input length, output length */
+	size_t nseg;
+	uint64_t index;          /* of its first frame */
 	enum job_state state;
 	enum st_status err;
 	char errmsg[200];
@@ -40,6 +47,7 @@ struct pool {
 	struct job *jobs;
 	size_t njobs, out_cap;
 	uint64_t submitted, taken, emitted;
+	const ZSTD_CDict *dict;  /* set before the first job, or NULL */
 	pthread_mutex_t lock;
 	pthread_cond_t work, done;
 	bool stop;
@@ -48,22 +56,28 @@ struct pool {
 static void
 compress_job(struct pool *p, ZSTD_CCtx *cctx, uint8_t *tmp, size_t tmp_cap, struct job *j)
 {
-	uint8_t *dst = p->o.key ? tmp : j->out;
-	size_t cap = p->o.key ? tmp_cap : p->out_cap;
-	size_t n = ZSTD_compress2(cctx, dst, cap, j->in, j->ilen);
-	if (ZSTD_isError(n)) {
-		j->err = ST_ERR_COMPRESS;
-		snprintf(j->errmsg, sizeof(j->errmsg), "zstd could not compress frame %llu: %s",
-			 (unsigned long long)j->index, ZSTD_getErrorName(n));
-		return;
+	size_t in = 0, out = 0;
+	for (size_t k = 0; k < j->nseg; k++) {
+		uint8_t *dst = p->o.key ? tmp : j->out + out;
+		size_t cap = p->o.key ? tmp_cap : p->out_cap - out;
+		size_t n = ZSTD_compress2(cctx, dst, cap, j->in + in, j->seg[k]);
+		if (ZSTD_isError(n)) {
+			j->err = ST_ERR_COMPRESS;
+			snprintf(j->errmsg, sizeof(j->errmsg), "zstd could not compress frame %llu: %s",
+				 (unsigned long long)(j->index + k), ZSTD_getErrorName(n));
+			return;
+		}
+		if (p->o.key) {
+			uint8_t ad[24];
+			frame_ad(ad, p->o.store_id, j->index + k);
+			crypto_seal(p->o.key, ad, sizeof(ad), tmp, n, j->out + out);
+			n += ST_SEAL_OVERHEAD;
+		}
+		j->csize[k] = (uint32_t)n;
+		in += j->seg[k];
+		out += n;
 	}
-	if (p->o.key) {
-		uint8_t ad[24];
-		frame_ad(ad, p->o.store_id, j->index);
-		crypto_seal(p->o.key, ad, sizeof(ad), tmp, n, j->out);
-		n += ST_SEAL_OVERHEAD;
-	}
-	j->olen = n;
+	j->olen = out;
 	j->err = ST_OK;
 }
 
@@ -72,11 +86,15 @@ worker(void *arg)
 {
 	struct pool *p = arg;
 	ZSTD_CCtx *cctx = ZSTD_createCCtx();
+	const ZSTD_CDict *dict = NULL;
 	size_t tmp_cap = ZSTD_compressBound(p->o.max_input);
 	uint8_t *tmp = p->o.key ? malloc(tmp_cap) : NULL;
 	if (cctx) {
 		ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, p->o.level);
 		ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+		/* Every frame of a store uses the same dictionary: its id would be
+		 * 4 bytes repeated in every (often tiny) frame. */
+		ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 0);
 	}
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
@@ -86,8 +104,11 @@ worker(void *arg)
 			break;
 		struct job *j = &p->jobs[p->taken++ % p->njobs];
 		j->state = JOB_RUNNING;
+		const ZSTD_CDict *want = p->dict;
 		pthread_mutex_unlock(&p->lock);
-		if (!cctx || (p->o.key && !tmp)) {
+		if (cctx && want != dict && !ZSTD_isError(ZSTD_CCtx_refCDict(cctx, want)))
+			dict = want;
+		if (!cctx || (p->o.key && !tmp) || want != dict) {
 			j->err = ST_ERR_NOMEM;
 			snprintf(j->errmsg, sizeof(j->errmsg), "out of memory compressing a frame");
 		} else {
@@ -112,7 +133,9 @@ pool_create(const struct pool_options *o, struct pool **out)
 	p->o = *o;
 	p->nthreads = o->threads > 0 ? o->threads : 1;
 	p->njobs = (size_t)p->nthreads * 2;
-	p->out_cap = ZSTD_compressBound(o->max_input) + ST_SEAL_OVERHEAD;
+	/* Each frame's bound is its input + 1/256 + at most 64 bytes (plus a seal). */
+	p->out_cap = ZSTD_compressBound(o->max_input) +
+		     (o->max_frames ? o->max_frames : 1) * (size_t)(64 + ST_SEAL_OVERHEAD);
 	p->jobs = calloc(p->njobs, sizeof(*p->jobs));
 	p->threads = calloc((size_t)p->nthreads, sizeof(*p->threads));
 	pthread_mutex_init(&p->lock, NULL);
@@ -123,7 +146,9 @@ pool_create(const struct pool_options *o, struct pool **out)
 	for (size_t i = 0; i < p->njobs; i++) {
 		p->jobs[i].in = malloc(o->max_input);
 		p->jobs[i].out = malloc(p->out_cap);
-		if (!p->jobs[i].in || !p->jobs[i].out)
+		p->jobs[i].seg = malloc((o->max_frames ? o->max_frames : 1) * sizeof(uint32_t));
+		p->jobs[i].csize = malloc((o->max_frames ? o->max_frames : 1) * sizeof(uint32_t));
+		if (!p->jobs[i].in || !p->jobs[i].out || !p->jobs[i].seg || !p->jobs[i].csize)
 			goto nomem;
 	}
 	for (int i = 0; i < p->nthreads; i++)
@@ -157,7 +182,7 @@ emit_oldest(struct pool *p, bool discard)
 	else if (st)
 		st_fail(st, "%s", j->errmsg);
 	else
-		st = p->o.emit(p->o.ctx, j->index, j->out, j->olen, j->ilen);
+		st = p->o.emit(p->o.ctx, j->index, j->out, j->nseg, j->csize, j->seg);
 	pthread_mutex_lock(&p->lock);
 	j->state = JOB_FREE;
 	p->emitted++;
@@ -165,9 +190,17 @@ emit_oldest(struct pool *p, bool discard)
 }
 
 enum st_status
-pool_submit(struct pool *p, uint8_t **buf, size_t len, uint64_t index)
+pool_submit(struct pool *p, uint8_t **buf, const uint32_t *frames, size_t nframes,
+	    uint64_t index)
 {
 	enum st_status st = ST_OK;
+	size_t max = p->o.max_frames ? p->o.max_frames : 1, len = 0;
+	if (nframes == 0 || nframes > max)
+		return st_fail(ST_ERR_STATE, "internal error: a job of %zu frames", nframes);
+	for (size_t k = 0; k < nframes; k++)
+		len += frames[k];
+	if (len > p->o.max_input)
+		return st_fail(ST_ERR_STATE, "internal error: a job of %zu bytes", len);
 	pthread_mutex_lock(&p->lock);
 	while (st == ST_OK && p->submitted - p->emitted == p->njobs)
 		st = emit_oldest(p, false);
@@ -177,11 +210,23 @@ pool_submit(struct pool *p, uint8_t **buf, size_t len, uint64_t index)
 		j->in = *buf;
 		*buf = free_buf;
 		j->ilen = len;
+		memcpy(j->seg, frames, nframes * sizeof(*frames));
+		j->nseg = nframes;
 		j->index = index;
 		j->state = JOB_QUEUED;
 		p->submitted++;
 		pthread_cond_signal(&p->work);
 	}
+	pthread_mutex_unlock(&p->lock);
+	return st;
+}
+
+enum st_status
+pool_set_dict(struct pool *p, const ZSTD_CDict *dict)
+{
+	enum st_status st = pool_drain(p);
+	pthread_mutex_lock(&p->lock);
+	p->dict = dict;
 	pthread_mutex_unlock(&p->lock);
 	return st;
 }
@@ -215,6 +260,8 @@ pool_destroy(struct pool *p)
 		for (size_t i = 0; i < p->njobs; i++) {
 			free(p->jobs[i].in);
 			free(p->jobs[i].out);
+			free(p->jobs[i].seg);
+			free(p->jobs[i].csize);
 		}
 	free(p->jobs);
 	free(p->threads);

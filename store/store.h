@@ -201,6 +201,11 @@ enum st_status st_writer_begin_stream(struct st_writer *w, const char *name);
 enum st_status st_writer_add_stream(struct st_writer *w, const char *name, const void *data,
 				    size_t len);
 enum st_status st_writer_end_file(struct st_writer *w);
+/* Drop the file begun by st_writer_begin_file instead of ending it (reading
+ * its source failed part-way): the catalog never names it and the store stays
+ * usable.  Streams of it already complete may stay as unnamed data that later
+ * identical files share.  Hard-link stores cannot (they never read data). */
+enum st_status st_writer_cancel_file(struct st_writer *w);
 
 enum st_status st_writer_add_user(struct st_writer *w, const struct st_user *user);
 enum st_status st_writer_add_registry(struct st_writer *w, const struct st_reg_value *value);
@@ -289,5 +294,13 @@ enum st_status st_reader_extract(struct st_reader *r, const char *pattern, const
 
 /* Check one store path the way readers do (for callers and tests). */
 enum st_status st_check_path(const char *path);
+
+/*
+ * A hard-link store's folder as the administrator wrote it ("MigStore",
+ * "C:\MigStore", "C:/MigStore\") -> the volume path ("MigStore") in @out.
+ * Another drive letter, the volume's root or a Linux path (/...) is
+ * ST_ERR_INVALID with a sentence in st_last_error().
+ */
+enum st_status st_volume_store_path(const char *arg, char *out, size_t outlen);
 
 #endif

@@ -338,3 +338,33 @@ stream_store_name(const uint8_t *hash)
 		return NULL;
 	return s;
 }
+
+enum st_status
+st_volume_store_path(const char *arg, char *out, size_t outlen)
+{
+	const char *p = arg;
+	if (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/' || !p[2])) {
+		if ((p[0] & ~0x20) != 'C')
+			return st_fail(ST_ERR_INVALID, "a hard-link store is on the Windows volume (C:); "
+				       "%s names another drive", arg);
+		p += p[2] ? 3 : 2;
+	} else if (p[0] == '/' || p[0] == '.') {
+		return st_fail(ST_ERR_INVALID, "a hard-link store is named by its folder on the Windows "
+			       "volume (MigStore or C:\\MigStore), not by the local path %s", arg);
+	}
+	size_t n = 0;
+	for (; *p; p++) {
+		if (n + 1 >= outlen)
+			return st_fail(ST_ERR_INVALID, "the store folder %s is too long", arg);
+		char c = *p == '\\' ? '/' : *p;
+		if (c == '/' && (n == 0 || out[n - 1] == '/'))
+			continue; /* leading or doubled separators */
+		out[n++] = c;
+	}
+	while (n && out[n - 1] == '/')
+		n--;
+	out[n] = 0;
+	if (!n)
+		return st_fail(ST_ERR_INVALID, "a hard-link store cannot be the volume's root (%s)", arg);
+	return ST_OK;
+}

@@ -3,19 +3,209 @@
  * checks, hard-link tracking by source id, BLAKE2b of every stream on the
  * way through, statistics, and the catalog; the format behind the const
  * struct writer_ops decides where the bytes go.
+ *
+ * Memory: a capture may hold millions of files, so a finished file is not
+ * kept: its catalog record is serialised at once and compressed into the
+ * spool (paths, owners, decisions and security descriptors repeat, so it
+ * shrinks to a fraction), and the catalog is produced piece by piece
+ * at the end (struct cat_source).  What stays per file is a link-table slot
+ * (16 bytes, 32 with the table's slack).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <zstd.h>
 
 #include "store/internal.h"
+
+#define SPOOL_CHUNK (1u << 20)
+#define SPOOL_LEVEL 3
+
+/* The FILE records, compressed as they come. */
+struct spool {
+	ZSTD_CCtx *cctx;
+	struct spool_chunk {
+		uint8_t *p;
+		size_t len;
+	} *chunks;
+	size_t n, cap;
+	uint64_t raw;        /* uncompressed bytes */
+};
+
+static enum st_status
+spool_put(struct spool *sp, const void *p, size_t len, ZSTD_EndDirective end)
+{
+	if (!sp->cctx) {
+		if (!(sp->cctx = ZSTD_createCCtx()))
+			return st_fail(ST_ERR_NOMEM, "out of memory for the catalog");
+		ZSTD_CCtx_setParameter(sp->cctx, ZSTD_c_compressionLevel, SPOOL_LEVEL);
+	}
+	ZSTD_inBuffer in = { p, len, 0 };
+	for (;;) {
+		if (sp->n == 0 || sp->chunks[sp->n - 1].len == SPOOL_CHUNK) {
+			if (sp->n == sp->cap) {
+				size_t cap = sp->cap ? sp->cap * 2 : 16;
+				struct spool_chunk *c = realloc(sp->chunks, cap * sizeof(*c));
+				if (!c)
+					return st_fail(ST_ERR_NOMEM, "out of memory for the catalog");
+				sp->chunks = c;
+				sp->cap = cap;
+			}
+			if (!(sp->chunks[sp->n].p = malloc(SPOOL_CHUNK)))
+				return st_fail(ST_ERR_NOMEM, "out of memory for the catalog");
+			sp->chunks[sp->n++].len = 0;
+		}
+		struct spool_chunk *c = &sp->chunks[sp->n - 1];
+		ZSTD_outBuffer out = { c->p, SPOOL_CHUNK, c->len };
+		size_t r = ZSTD_compressStream2(sp->cctx, &out, &in, end);
+		c->len = out.pos;
+		if (ZSTD_isError(r))
+			return st_fail(ST_ERR_COMPRESS, "zstd could not compress the catalog: %s",
+				       ZSTD_getErrorName(r));
+		if (end == ZSTD_e_end ? r == 0 : in.pos == in.size)
+			break;
+	}
+	sp->raw += len;
+	return ST_OK;
+}
+
+static void
+spool_free(struct spool *sp)
+{
+	ZSTD_freeCCtx(sp->cctx);
+	for (size_t i = 0; i < sp->n; i++)
+		free(sp->chunks[i].p);
+	free(sp->chunks);
+	memset(sp, 0, sizeof(*sp));
+}
+
+struct cat_source {
+	struct buf head, tail;
+	const struct spool *sp;
+	ZSTD_DCtx *dctx;
+	size_t chunk, chunk_pos;
+	uint64_t files_out;
+	int phase;
+	uint8_t *out;
+	crypto_generichash_state hash;
+	uint8_t sum[ST_HASH_BYTES];
+	uint64_t length;
+};
+
+uint64_t
+cat_source_length(const struct cat_source *s)
+{
+	return s->length;
+}
+
+enum st_status
+cat_source_next(struct cat_source *s, const uint8_t **p, size_t *len)
+{
+	*len = 0;
+	switch (s->phase) {
+	case 0:
+		s->phase = 1;
+		*p = s->head.p;
+		*len = s->head.len;
+		break;
+	case 1:
+		if (s->files_out == s->sp->raw) {
+			s->phase = 2;
+			return cat_source_next(s, p, len);
+		}
+		if (!s->out && !(s->out = malloc(SPOOL_CHUNK)))
+			return st_fail(ST_ERR_NOMEM, "out of memory writing the catalog");
+		ZSTD_outBuffer out = { s->out, SPOOL_CHUNK, 0 };
+		while (out.pos < out.size && s->chunk < s->sp->n) {
+			const struct spool_chunk *c = &s->sp->chunks[s->chunk];
+			ZSTD_inBuffer in = { c->p, c->len, s->chunk_pos };
+			size_t r = ZSTD_decompressStream(s->dctx, &out, &in);
+			if (ZSTD_isError(r))
+				return st_fail(ST_ERR_STATE, "internal error: the catalog spool cannot be "
+					       "read back (%s)", ZSTD_getErrorName(r));
+			s->chunk_pos = in.pos;
+			if (in.pos == in.size && out.pos < out.size) {
+				s->chunk++;
+				s->chunk_pos = 0;
+			}
+		}
+		if (out.pos == 0 || s->files_out + out.pos > s->sp->raw)
+			return st_fail(ST_ERR_STATE, "internal error: the catalog spool holds %llu "
+				       "bytes, not %llu", (unsigned long long)(s->files_out + out.pos),
+				       (unsigned long long)s->sp->raw);
+		s->files_out += out.pos;
+		*p = s->out;
+		*len = out.pos;
+		break;
+	case 2:
+		s->phase = 3;
+		*p = s->tail.p;
+		*len = s->tail.len;
+		break;
+	case 3:
+		s->phase = 4;
+		crypto_generichash_final(&s->hash, s->sum, sizeof(s->sum));
+		*p = s->sum;
+		*len = sizeof(s->sum);
+		return ST_OK;
+	default:
+		return ST_OK;
+	}
+	crypto_generichash_update(&s->hash, *p, *len);
+	return ST_OK;
+}
+
+enum st_status
+cat_source_to_file(struct cat_source *s, const char *dir, const char *name)
+{
+	char *tmp = NULL, *final = NULL;
+	enum st_status st = ST_OK;
+	if (asprintf(&tmp, "%s/%s.tmp", dir, name) < 0 || asprintf(&final, "%s/%s", dir, name) < 0) {
+		free(tmp);
+		return st_fail(ST_ERR_NOMEM, "out of memory");
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		st = st_fail_errno(ST_ERR_IO, "cannot create %s", tmp);
+		goto out;
+	}
+	const uint8_t *p;
+	size_t len;
+	while (!(st = cat_source_next(s, &p, &len)) && len)
+		if (write_all(fd, p, len) != 0) {
+			st = st_fail_errno(ST_ERR_IO, "cannot write %s", tmp);
+			break;
+		}
+	if (!st && fsync(fd) != 0)
+		st = st_fail_errno(ST_ERR_IO, "cannot write %s", tmp);
+	close(fd);
+	if (st) {
+		unlink(tmp);
+		goto out;
+	}
+	if (rename(tmp, final) != 0) {
+		st = st_fail_errno(ST_ERR_IO, "cannot rename %s", tmp);
+		unlink(tmp);
+		goto out;
+	}
+	if (fsync_parent(final) != 0)
+		st = st_fail_errno(ST_ERR_IO, "cannot sync the folder of %s", final);
+out:
+	free(tmp);
+	free(final);
+	return st;
+}
 
 enum wstate { W_IDLE, W_STREAM, W_NODATA, W_DEAD };
 
 struct link_slot {
 	uint64_t id;
-	size_t file;
-	bool used;
+	uint32_t file1;      /* 1 + index of the file; 0: free */
 };
 
 struct st_writer {
@@ -35,6 +225,13 @@ struct st_writer {
 	/* source id -> first file with it */
 	struct link_slot *links;
 	size_t link_cap, link_count;
+	/* Finished files: their records in the spool, their paths only when the
+	 * format links by path. */
+	struct spool spool;
+	struct buf rec;
+	size_t file_count;
+	char **paths;
+	size_t paths_cap;
 	struct st_writer_stats stats;
 };
 
@@ -53,7 +250,7 @@ link_find(struct st_writer *w, uint64_t id)
 	if (!w->link_cap)
 		return NULL;
 	for (size_t i = mix(id) & (w->link_cap - 1);; i = (i + 1) & (w->link_cap - 1))
-		if (!w->links[i].used || w->links[i].id == id)
+		if (!w->links[i].file1 || w->links[i].id == id)
 			return &w->links[i];
 }
 
@@ -71,12 +268,14 @@ link_add(struct st_writer *w, uint64_t id, size_t file)
 		}
 		w->link_cap = ncap;
 		for (size_t i = 0; i < ocap; i++)
-			if (old[i].used)
+			if (old[i].file1)
 				*link_find(w, old[i].id) = old[i];
 		free(old);
 	}
+	if (file >= UINT32_MAX)
+		return st_fail(ST_ERR_NOMEM, "more than 4 billion files in one store");
 	struct link_slot *s = link_find(w, id);
-	*s = (struct link_slot){ id, file, true };
+	*s = (struct link_slot){ id, (uint32_t)file + 1 };
 	w->link_count++;
 	return ST_OK;
 }
@@ -252,9 +451,11 @@ st_writer_begin_file(struct st_writer *w, const struct st_file *f, bool *need_da
 		return st_fail(ST_ERR_NOMEM, "out of memory");
 	w->cur.path = w->cur_path;
 	struct link_slot *ls = f->source_id != ST_NO_SOURCE_ID ? link_find(w, f->source_id) : NULL;
-	if (ls && ls->used) {
-		w->cur_link = (int64_t)ls->file;
-		st = w->ops->link_file(w->impl, &w->cur, &w->cat->files[ls->file]);
+	if (ls && ls->file1) {
+		w->cur_link = (int64_t)ls->file1 - 1;
+		struct st_file target = { .source_id = f->source_id,
+					  .path = w->paths ? w->paths[ls->file1 - 1] : NULL };
+		st = w->ops->link_file(w->impl, &w->cur, &target);
 		if (st) {
 			clear_file(w);
 			return dead(w, st);
@@ -321,6 +522,26 @@ st_writer_add_stream(struct st_writer *w, const char *name, const void *data, si
 }
 
 enum st_status
+st_writer_cancel_file(struct st_writer *w)
+{
+	if (w->state == W_DEAD || (w->state != W_STREAM && w->state != W_NODATA))
+		return check_state(w, W_STREAM, "cancel_file");
+	enum st_status st = ST_OK;
+	if (w->cur_link < 0) {
+		if (!w->ops->cancel_file)
+			st = st_fail(ST_ERR_STATE, "a %s store cannot take back a file begun",
+				     w->ops->name);
+		else
+			st = w->ops->cancel_file(w->impl, w->state == W_STREAM);
+		if (w->state == W_STREAM)
+			w->stats.bytes_in -= w->stream_bytes;
+	}
+	clear_file(w);
+	w->state = st ? W_DEAD : W_IDLE;
+	return st;
+}
+
+enum st_status
 st_writer_end_file(struct st_writer *w)
 {
 	enum st_status st = ST_OK;
@@ -330,18 +551,43 @@ st_writer_end_file(struct st_writer *w)
 		goto out;
 	if (w->cur_link < 0 && (st = dead(w, w->ops->end_file(w->impl))))
 		goto out;
-	size_t index = w->cat->file_count;
-	st = catalog_add_file(w->cat, &w->cur, w->cur_link, w->cur_link < 0 ? w->streams : NULL,
-			      w->cur_link < 0 ? w->offsets : NULL,
-			      w->cur_link < 0 ? w->stream_count : 0);
-	if (st)
+	size_t index = w->file_count;
+	w->cur.streams = w->cur_link < 0 ? w->streams : NULL;
+	w->cur.stream_count = w->cur_link < 0 ? w->stream_count : 0;
+	w->rec.len = 0;
+	catalog_put_file(&w->rec, &w->cur, w->cur_link, w->cur_link < 0 ? w->offsets : NULL);
+	if (w->rec.failed) {
+		st = dead(w, st_fail(ST_ERR_NOMEM, "out of memory"));
 		goto out;
+	}
+	if ((st = dead(w, spool_put(&w->spool, w->rec.p, w->rec.len, ZSTD_e_continue))))
+		goto out;
+	if (w->ops->link_needs_path && w->cur_link < 0) {
+		if (index >= w->paths_cap) {
+			size_t cap = w->paths_cap ? w->paths_cap : 1024;
+			while (cap <= index)
+				cap *= 2;
+			char **np = realloc(w->paths, cap * sizeof(*np));
+			if (!np) {
+				st = dead(w, st_fail(ST_ERR_NOMEM, "out of memory"));
+				goto out;
+			}
+			memset(np + w->paths_cap, 0, (cap - w->paths_cap) * sizeof(*np));
+			w->paths = np;
+			w->paths_cap = cap;
+		}
+		if (!(w->paths[index] = strdup(w->cur.path))) {
+			st = dead(w, st_fail(ST_ERR_NOMEM, "out of memory"));
+			goto out;
+		}
+	}
+	w->file_count++;
 	if (w->cur_link >= 0)
 		w->stats.links++;
 	else
 		w->stats.files++;
 	if (w->cur_link < 0 && w->cur.source_id != ST_NO_SOURCE_ID)
-		st = link_add(w, w->cur.source_id, index);
+		st = dead(w, link_add(w, w->cur.source_id, index));
 out:
 	clear_file(w);
 	if (w->state != W_DEAD)
@@ -412,6 +658,12 @@ writer_free(struct st_writer *w, bool aborted)
 	free(w->streams);
 	free(w->offsets);
 	free(w->links);
+	spool_free(&w->spool);
+	buf_free(&w->rec);
+	if (w->paths)
+		for (size_t i = 0; i < w->file_count && i < w->paths_cap; i++)
+			free(w->paths[i]);
+	free(w->paths);
 	free(w);
 }
 
@@ -419,17 +671,32 @@ enum st_status
 st_writer_finish(struct st_writer *w, int64_t end_time)
 {
 	enum st_status st = check_state(w, W_IDLE, "finish");
-	struct buf b = { 0 };
+	struct cat_source src = { .sp = &w->spool };
 	if (st)
 		goto out;
 	w->cat->info.end_time = end_time ? end_time : (int64_t)time(NULL);
+	/* The link table is not needed any more: its memory goes to the end. */
+	free(w->links);
+	w->links = NULL;
+	w->link_cap = w->link_count = 0;
 	if ((st = w->ops->prepare_catalog(w->impl, w->cat)))
 		goto out;
-	if ((st = catalog_serialize(w->cat, &b)))
+	if ((st = spool_put(&w->spool, NULL, 0, ZSTD_e_end)))
 		goto out;
-	st = w->ops->finish(w->impl, &b);
+	catalog_put_head(w->cat, &src.head, w->file_count, w->spool.raw);
+	catalog_put_tail(w->cat, &src.tail);
+	if (src.head.failed || src.tail.failed || !(src.dctx = ZSTD_createDCtx())) {
+		st = st_fail(ST_ERR_NOMEM, "out of memory writing the catalog");
+		goto out;
+	}
+	src.length = src.head.len + w->spool.raw + src.tail.len + ST_HASH_BYTES;
+	crypto_generichash_init(&src.hash, NULL, 0, ST_HASH_BYTES);
+	st = w->ops->finish(w->impl, &src);
 out:
-	buf_free(&b);
+	buf_free(&src.head);
+	buf_free(&src.tail);
+	ZSTD_freeDCtx(src.dctx);
+	free(src.out);
 	writer_free(w, st != ST_OK);
 	return st;
 }

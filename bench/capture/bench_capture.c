@@ -15,9 +15,17 @@
  *
  * Environment (set by `make bench`): WS_BIN, WS_FIXTURES; WS_TOP (repo root,
  * default "."), WS_BENCH_DIR (scratch, default /tmp/winstate-bench-capture).
+ * WS_BENCH_KEEP=1 keeps the bench volume and stores.
+ *
+ * Peak memory at scale (the issue's target: 256 MiB capturing a million
+ * files): WS_BENCH_MEMORY=1 runs only winstate's compressed and hard-link
+ * captures and prints each one's peak RSS (ru_maxrss from wait4) beside the
+ * file count; WS_BENCH_IMAGE=IMG uses a bench volume built before (it takes
+ * longer to build than to capture at 1M files).  docs/capture.md says how.
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,6 +136,8 @@ main(void)
 	const char *top = getenv("WS_TOP") ? getenv("WS_TOP") : ".";
 	const char *dir = getenv("WS_BENCH_DIR") ? getenv("WS_BENCH_DIR") : "/tmp/winstate-bench-capture";
 	int scale = getenv("WS_BENCH_SCALE") ? atoi(getenv("WS_BENCH_SCALE")) : 20000;
+	const char *given = getenv("WS_BENCH_IMAGE");
+	bool memory_only = getenv("WS_BENCH_MEMORY") != NULL;
 	if (!bin || !fx) {
 		fprintf(stderr, "bench_capture: set WS_BIN and WS_FIXTURES (make bench does)\n");
 		return 2;
@@ -142,17 +152,20 @@ main(void)
 		return 0;
 	}
 	sh("mkdir -p '%s'", dir);
+	char img[4200], scaleimg[4200];
+	snprintf(img, sizeof(img), "%s", given ? given : "");
+	if (!given)
+		snprintf(img, sizeof(img), "%s/bench.img", dir);
+	snprintf(scaleimg, sizeof(scaleimg), "%s/fx/scale-%d.img", dir, scale);
 	/* 1. The files: a --scale tree, placed in alice's Documents. */
-	if (sh("'%s/tests/fixtures/mkfixtures.sh' --scale %d '%s/fx' '%s' >'%s/mkfixtures.log' 2>&1",
+	if (given) {
+		/* Built before (by this bench with WS_BENCH_KEEP=1, or as docs/capture.md says). */
+	} else if (sh("'%s/tests/fixtures/mkfixtures.sh' --scale %d '%s/fx' '%s' >'%s/mkfixtures.log' 2>&1",
 	       top, scale, dir, tools, dir)) {
 		fprintf(stderr, "bench_capture: mkfixtures --scale failed: see %s/mkfixtures.log\n", dir);
 		return 1;
-	}
-	char img[4200], scaleimg[4200];
-	snprintf(img, sizeof(img), "%s/bench.img", dir);
-	snprintf(scaleimg, sizeof(scaleimg), "%s/fx/scale-%d.img", dir, scale);
-	sh("umount '%s/m1' '%s/m2' 2>/dev/null", dir, dir);
-	if (sh("cp --sparse=always '%s/volume.img' '%s' && truncate -s 2G '%s' && "
+	} else if (sh("umount '%s/m1' '%s/m2' 2>/dev/null; true", dir, dir) ||
+		   sh("cp --sparse=always '%s/volume.img' '%s' && truncate -s 2G '%s' && "
 	       "ntfsresize -f -f -s 2G '%s' >/dev/null 2>&1 </dev/null && ntfsfix -d '%s' >/dev/null 2>&1", fx, img, img, img, img) ||
 	    sh("mkdir -p '%s/m1' '%s/m2' && ntfs-3g -o ro '%s' '%s/m1' && ntfs-3g -o big_writes '%s' "
 	       "'%s/m2' && mkdir -p '%s/m2/Users/alice/Documents/bench' && "
@@ -163,7 +176,8 @@ main(void)
 		sh("umount '%s/m1' '%s/m2' 2>/dev/null", dir, dir);
 		return 1;
 	}
-	sh("umount '%s/m1'; umount '%s/m2'; sleep 1", dir, dir);
+	if (!given)
+		sh("umount '%s/m1'; umount '%s/m2'; sleep 1", dir, dir);
 	char rules[4200];
 	snprintf(rules, sizeof(rules), "%s/bench.xml", dir);
 	FILE *rf = fopen(rules, "w");
@@ -178,6 +192,23 @@ main(void)
 	const char *sub = "Users/alice/Documents/bench";
 	char m[4200];
 	snprintf(m, sizeof(m), "%s/m2", dir);
+	if (memory_only) {
+		sh("mkdir -p '%s'; rm -rf '%s/ws-c'", m, dir);
+		struct measure c = timed("'%s' scan '%s' '%s/ws-c' --efs skip --rules '%s' >/dev/null 2>&1",
+					 bin, img, dir, rules);
+		struct measure h = timed("'%s' scan '%s' MigStore --hardlink --nocompress --efs skip "
+					 "--overwrite --rules '%s' >/dev/null 2>&1", bin, img, rules);
+		printf("peak memory of the capture process (ru_maxrss, wait4), %d files in "
+		       "C:\\Users\\alice\\Documents\\bench of %s; the issue's target is 256 MiB "
+		       "at 1000000 files:\n", scale, img);
+		printf("  compressed  %7.1f MiB peak, %7.2f s%s\n", c.maxrss_kib / 1024.0, c.seconds,
+		       c.status ? " (FAILED)" : "");
+		printf("  hard-link   %7.1f MiB peak, %7.2f s%s\n", h.maxrss_kib / 1024.0, h.seconds,
+		       h.status ? " (FAILED)" : "");
+		if (!getenv("WS_BENCH_KEEP"))
+			sh("rm -rf '%s/ws-c'", dir);
+		return c.status || h.status ? 1 : 0;
+	}
 	long long data = -1;
 	if (!sh("ntfs-3g -o ro '%s' '%s'", img, m)) {
 		char p[4400];
@@ -225,7 +256,10 @@ main(void)
 	printf("  default rules, every user, compressed: %.2f s, %.1f MiB peak%s\n", wd.seconds,
 	       wd.maxrss_kib / 1024.0, wd.status ? " (FAILED)" : "");
 	int bad = wh.status || ch.status || wc.status || tz.status || wd.status;
-	sh("rm -rf '%s/ws-c' '%s/ws-d' '%s/tar.zst' '%s/out.wim' '%s/bench.img'", dir, dir, dir, dir,
-	   dir);
+	if (!getenv("WS_BENCH_KEEP")) {
+		sh("rm -rf '%s/ws-c' '%s/ws-d' '%s/tar.zst' '%s/out.wim'", dir, dir, dir, dir);
+		if (!given)
+			sh("rm -f '%s'", img);
+	}
 	return bad ? 1 : 0;
 }

@@ -52,12 +52,14 @@ umnt "$WORK/m"
 run 0 "$WS_BIN" scan "$WORK/src.img" "$WORK/good" --efs skip --ui carol --ue '*'
 cp -r "$WORK/good" "$WORK/flipped"
 mig="$WORK/flipped/USMT/USMT.MIG"
-# Flip one byte in the middle of the first frame (after the 128-byte header).
+# Flip one byte in the first frames (after the 128-byte header and the
+# dictionary, whose place is in the 96-byte trailer at bytes 56 and 72).
 python3 -c '
-import sys
+import struct, sys
 p = sys.argv[1]
 b = bytearray(open(p, "rb").read())
-b[128 + 2000] ^= 0x55
+doff, dlen = struct.unpack_from("<Q8xQ", b, len(b) - 96 + 56)
+b[(doff + dlen if doff else 128) + 2000] ^= 0x55
 open(p, "wb").write(b)' "$mig"
 run 3 "$WS_BIN" verify "$WORK/flipped"
 contains "$OUT" "DAMAGED Users/carol/"

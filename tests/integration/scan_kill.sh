@@ -14,8 +14,8 @@ check_store() {
 	case $fmt in
 	compressed)
 		if [ -e "$st/USMT/USMT.MIG" ]; then
-			# A finished store ends with its trailer.
-			[ "$(tail -c 64 "$st/USMT/USMT.MIG" | head -c 7)" = "WSTPEND" ] ||
+			# A finished store ends with its trailer (96 bytes, format version 2).
+			[ "$(tail -c 96 "$st/USMT/USMT.MIG" | head -c 7)" = "WSTPEND" ] ||
 				fail "$st/USMT/USMT.MIG has no trailer but is named as complete"
 			[ -f "$st/report.json" ] || fail "complete store without report.json"
 			return 0

@@ -41,10 +41,12 @@ assert all(f["decision"] for f in d["files"]) and d["registry"], "decisions"
 # A damaged store: verify names the file, exit 3 / USMT 42.
 cp -r "$WORK/store" "$WORK/bad"
 python3 -c '
-import sys
+import struct, sys
 p = sys.argv[1]
 b = bytearray(open(p, "rb").read())
-b[128 + 5000] ^= 0xFF
+# Frames start after the header and the dictionary (trailer bytes 56, 72).
+doff, dlen = struct.unpack_from("<Q8xQ", b, len(b) - 96 + 56)
+b[(doff + dlen if doff else 128) + 5000] ^= 0xFF
 open(p, "wb").write(b)' "$WORK/bad/USMT/USMT.MIG"
 run 3 "$WS_BIN" verify "$WORK/bad"
 contains "$OUT" "DAMAGED "
