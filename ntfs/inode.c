@@ -365,26 +365,177 @@ nv_stat(struct nv_volume *v, uint64_t mref, struct nv_inode **out)
 	return NV_OK;
 }
 
-struct fold_search {
+/* ---- folder name caches (see struct folder_names) ---- */
+
+#define MAX_FOLDER_CACHES 64
+
+static uint32_t
+upcased_hash(ntfs_volume *vol, const ntfschar *name, int len, ntfschar *up)
+{
+	uint32_t h = 2166136261u;
+	for (int i = 0; i < len; i++) {
+		u16 c = le16_to_cpu(name[i]);
+		if (c < vol->upcase_len)
+			c = le16_to_cpu(vol->upcase[c]);
+		if (up)
+			up[i] = cpu_to_le16(c);
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
+static struct folder_names *
+folder_names_of(struct nv_volume *v, uint64_t dir)
+{
+	for (struct folder_names *f = v->folders; f; f = f->next)
+		if (f->dir == dir)
+			return f;
+	return NULL;
+}
+
+static struct folder_name *
+folder_slot(struct folder_names *f, const ntfschar *up, int len, uint32_t hash)
+{
+	for (size_t i = hash & (f->cap - 1);; i = (i + 1) & (f->cap - 1)) {
+		struct folder_name *s = &f->slots[i];
+		if (!s->up || (s->hash == hash && s->len == len && !memcmp(s->up, up, 2 * (size_t)len)))
+			return s;
+	}
+}
+
+/* Returns false when out of memory (the caller then forgets the folder). */
+static bool
+folder_insert(ntfs_volume *vol, struct folder_names *f, const ntfschar *name, int len, u64 mref)
+{
+	if (2 * (f->count + 1) > f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 64;
+		struct folder_name *old = f->slots, *grown = calloc(cap, sizeof(*grown));
+		if (!grown)
+			return false;
+		size_t old_cap = f->cap;
+		f->slots = grown;
+		f->cap = cap;
+		for (size_t i = 0; i < old_cap; i++)
+			if (old[i].up)
+				*folder_slot(f, old[i].up, old[i].len, old[i].hash) = old[i];
+		free(old);
+	}
+	ntfschar *up = malloc(2 * (size_t)(len ? len : 1));
+	if (!up)
+		return false;
+	uint32_t hash = upcased_hash(vol, name, len, up);
+	struct folder_name *s = folder_slot(f, up, len, hash);
+	if (s->up) {
+		/* Two names equal but for case (ntfs-3g's POSIX names allow it): the
+		 * first stays, and a lookup tries the exact spelling first. */
+		free(up);
+		s->ambiguous = true;
+		return true;
+	}
+	*s = (struct folder_name){ up, len, hash, false, mref };
+	f->count++;
+	return true;
+}
+
+static void
+folder_free(struct folder_names *f)
+{
+	for (size_t i = 0; i < f->cap; i++)
+		free(f->slots[i].up);
+	free(f->slots);
+	free(f);
+}
+
+void
+nv_folder_names_forget(struct nv_volume *v, uint64_t dir)
+{
+	for (struct folder_names **link = &v->folders, *f; (f = *link); link = &f->next)
+		if (f->dir == dir) {
+			*link = f->next;
+			folder_free(f);
+			return;
+		}
+}
+
+void
+nv_folder_names_add(struct nv_volume *v, uint64_t dir, const ntfschar *name, int len, u64 mref)
+{
+	struct folder_names *f = folder_names_of(v, dir);
+	if (f && !folder_insert(v->vol, f, name, len, mref))
+		nv_folder_names_forget(v, dir);
+}
+
+void
+nv_folder_names_free(struct nv_volume *v)
+{
+	while (v->folders) {
+		struct folder_names *f = v->folders;
+		v->folders = f->next;
+		folder_free(f);
+	}
+}
+
+struct fold_scan {
 	ntfs_volume *vol;
+	struct folder_names *names; /* being filled; NULL once out of memory */
 	const ntfschar *name;
 	int len;
 	u64 found;
 };
 
 static int
-fold_match(void *ctx, const ntfschar *name, const int name_len, const int name_type,
-	   const s64 pos, const MFT_REF mref, const unsigned dt_type)
+fold_collect(void *ctx, const ntfschar *name, const int name_len, const int name_type,
+	     const s64 pos, const MFT_REF mref, const unsigned dt_type)
 {
-	struct fold_search *f = ctx;
+	struct fold_scan *f = ctx;
 	(void)pos;
 	(void)dt_type;
-	if (name_type == FILE_NAME_DOS || name_len != f->len || f->found != (u64)-1)
+	if (name_type == FILE_NAME_DOS)
 		return 0;
-	if (ntfs_names_are_equal(name, (size_t)name_len, f->name, (size_t)f->len, IGNORE_CASE,
+	if (f->found == (u64)-1 && name_len == f->len &&
+	    ntfs_names_are_equal(name, (size_t)name_len, f->name, (size_t)f->len, IGNORE_CASE,
 				 f->vol->upcase, f->vol->upcase_len))
 		f->found = mref;
+	if (f->names && !folder_insert(f->vol, f->names, name, name_len, mref)) {
+		folder_free(f->names);
+		f->names = NULL;
+	}
 	return 0;
+}
+
+/* Read every name of @dir into its cache; the record of @name (case
+ * folded) when given, else (u64)-1 with errno ENOENT. */
+static u64
+folder_scan(struct nv_volume *v, ntfs_inode *dir, const ntfschar *name, int len)
+{
+	struct fold_scan f = { .vol = v->vol, .name = name, .len = name ? len : -1, .found = (u64)-1 };
+	f.names = calloc(1, sizeof(*f.names));
+	if (f.names)
+		f.names->dir = dir->mft_no;
+	s64 pos = 0;
+	if (ntfs_readdir(dir, &pos, &f, fold_collect) != 0) {
+		if (f.names)
+			folder_free(f.names);
+		return (u64)-1;
+	}
+	if (f.names) {
+		f.names->next = v->folders;
+		v->folders = f.names;
+		/* Memory stays bounded on huge restores: the oldest folders go. */
+		size_t n = 0;
+		for (struct folder_names **link = &v->folders; *link; link = &(*link)->next)
+			if (++n == MAX_FOLDER_CACHES) {
+				while (*link) {
+					struct folder_names *old = *link;
+					*link = old->next;
+					folder_free(old);
+				}
+				break;
+			}
+	}
+	if (f.found == (u64)-1)
+		errno = ENOENT;
+	return f.found;
 }
 
 u64
@@ -392,17 +543,27 @@ nv_find_child(struct nv_volume *v, ntfs_inode *dir, const ntfschar *name, int le
 {
 	/* Names Windows wrote (Win32 namespace) match case-insensitively in the
 	 * index; POSIX-namespace names (written by ntfs-3g) only exactly, but
-	 * Windows opens them case-insensitively too, and so must we. */
+	 * Windows opens them case-insensitively too, and so must we.  A folder
+	 * scanned once answers later lookups from its name cache. */
+	struct folder_names *cached = folder_names_of(v, dir->mft_no);
+	if (cached) {
+		ntfschar *up = malloc(2 * (size_t)(len ? len : 1));
+		if (up) {
+			uint32_t hash = upcased_hash(v->vol, name, len, up);
+			struct folder_name *s = folder_slot(cached, up, len, hash);
+			free(up);
+			if (!s->up)
+				errno = ENOENT;
+			if (!s->up || !s->ambiguous)
+				return s->up ? s->mref : (u64)-1;
+			u64 exact = ntfs_inode_lookup_by_name(dir, name, len);
+			return exact != (u64)-1 ? exact : s->mref;
+		}
+	}
 	u64 found = ntfs_inode_lookup_by_name(dir, name, len);
 	if (found != (u64)-1)
 		return found;
-	struct fold_search f = { .vol = v->vol, .name = name, .len = len, .found = (u64)-1 };
-	s64 pos = 0;
-	if (ntfs_readdir(dir, &pos, &f, fold_match) != 0)
-		return (u64)-1;
-	if (f.found == (u64)-1)
-		errno = ENOENT;
-	return f.found;
+	return folder_scan(v, dir, name, len);
 }
 
 enum nv_status
@@ -666,4 +827,61 @@ nv_walk(struct nv_volume *v, const char *start, nv_walk_fn fn, void *ctx)
 	walk_dir(&w, mref, 0, 0);
 	free(w.path);
 	return NV_OK;
+}
+
+enum nv_status
+nv_hold(struct nv_volume *v, uint64_t mref)
+{
+	ntfs_inode *ni;
+	return nv_inode_get(v, mref, &ni);
+}
+
+enum nv_status
+nv_release(struct nv_volume *v, uint64_t mref)
+{
+	for (struct open_inode *o = v->open_inodes; o; o = o->next)
+		if (o->mref == mref)
+			return nv_inode_put(v, o->ni, NULL) == 0
+				       ? NV_OK
+				       : nv_fail_errno(errno, "%s: writing back MFT record %llu failed",
+						       v->path, (unsigned long long)mref);
+	return nv_fail(NV_ERR_INVALID, "MFT record %llu is not held", (unsigned long long)mref);
+}
+
+enum nv_status
+nv_lookup_in(struct nv_volume *v, uint64_t parent, const char *name, uint64_t *mref)
+{
+	ntfschar *uname;
+	int ulen;
+	ntfs_inode *dir;
+	enum nv_status st = nv_name_to_ntfs(name, &uname, &ulen);
+
+	if (st != NV_OK)
+		return st;
+	st = nv_inode_get(v, parent, &dir);
+	if (st != NV_OK) {
+		free(uname);
+		return st;
+	}
+	if (!(dir->mrec->flags & MFT_RECORD_IS_DIRECTORY)) {
+		st = nv_fail(NV_ERR_NOT_DIR, "%s: MFT record %llu is a file, not a folder", v->path,
+			     (unsigned long long)parent);
+	} else {
+		/* Names of one folder are looked up one after the other: its names
+		 * are read once into the cache, and each lookup is a hash lookup. */
+		if (!folder_names_of(v, parent))
+			folder_scan(v, dir, NULL, 0);
+		errno = 0;
+		u64 found = nv_find_child(v, dir, uname, ulen);
+		if (found != (u64)-1)
+			*mref = MREF(found);
+		else
+			st = errno == ENOENT || errno == 0
+				     ? nv_fail(NV_ERR_NOT_FOUND, "%s: \"%s\" does not exist in that folder",
+					       v->path, name)
+				     : nv_fail_errno(errno, "%s: cannot look up \"%s\"", v->path, name);
+	}
+	nv_inode_put(v, dir, NULL);
+	free(uname);
+	return st;
 }

@@ -37,9 +37,31 @@ struct open_inode {
 	struct open_inode *next;
 };
 
+/* The names of one folder, upcased, filled by the first lookup that had to
+ * scan it (a miss) and kept in step by our own writes: the next misses in
+ * that folder cost a hash lookup instead of another scan. */
+struct folder_names {
+	uint64_t dir;
+	size_t count, cap;      /* open addressing, cap a power of two */
+	struct folder_name {
+		ntfschar *up;   /* NULL: empty slot */
+		int len;
+		uint32_t hash;
+		bool ambiguous; /* names differing only in case (POSIX): exact one wins */
+		u64 mref;
+	} *slots;
+	struct folder_names *next;
+};
+
 struct nv_volume {
 	ntfs_volume *vol;
 	struct open_inode *open_inodes;
+	struct folder_names *folders;
+	/* The last security descriptor set and its id in $Secure: restored files
+	 * mostly share a few descriptors, so most need no $Secure lookup. */
+	uint8_t *last_sd;
+	size_t last_sd_len;
+	le32 last_sd_id;
 	struct ntfs_device *dev;
 	int fd;
 	bool read_only;
@@ -74,6 +96,11 @@ enum nv_status nv_stream_to_ntfs(const char *stream, ntfschar **out, int *len);
 /* A name in folder @dir, matched as Windows does (case-insensitively);
  * (u64)-1 with errno ENOENT when absent. */
 u64 nv_find_child(struct nv_volume *v, ntfs_inode *dir, const ntfschar *name, int len);
+/* Keep the folder name caches in step: a name added to folder @dir, or
+ * every name of @dir forgotten (after a removal, or when @dir itself goes). */
+void nv_folder_names_add(struct nv_volume *v, uint64_t dir, const ntfschar *name, int len, u64 mref);
+void nv_folder_names_forget(struct nv_volume *v, uint64_t dir);
+void nv_folder_names_free(struct nv_volume *v);
 /* Free what the two above returned (AT_UNNAMED is left alone). */
 void nv_free_ntfs_name(ntfschar *name);
 

@@ -209,6 +209,19 @@ void nv_inode_free(struct nv_inode *inode);
 /* Find a path's MFT record (case-insensitive).  "" and "/" are the root. */
 enum nv_status nv_lookup(struct nv_volume *vol, const char *path, uint64_t *mref);
 
+/* One name in folder @parent (case-insensitive, as Windows): a path lookup
+ * that does not start again from the root for every file of a folder. */
+enum nv_status nv_lookup_in(struct nv_volume *vol, uint64_t parent, const char *name,
+			    uint64_t *mref);
+
+/* Keep MFT record @mref open until nv_release, so that the calls between
+ * (link, security, attributes, times...) share one open inode: it is read
+ * once and written back, with its names in their folders, once.  Holds
+ * nest.  nv_unlink refuses a held file or folder; nv_close writes back
+ * anything still held. */
+enum nv_status nv_hold(struct nv_volume *vol, uint64_t mref);
+enum nv_status nv_release(struct nv_volume *vol, uint64_t mref);
+
 /* The target of a junction or symlink, as its print name, in UTF-8. */
 enum nv_status nv_reparse_target(const struct nv_inode *inode, char **target);
 
@@ -279,6 +292,10 @@ enum nv_status nv_set_security(struct nv_volume *vol, uint64_t mref, const void 
 /* Settable bits: READONLY HIDDEN SYSTEM ARCHIVE TEMPORARY OFFLINE NOT_CONTENT_INDEXED
  * (and SPARSE/COMPRESSED where libntfs-3g allows). */
 enum nv_status nv_set_attributes(struct nv_volume *vol, uint64_t mref, uint32_t attributes);
+/* LZNT1 compression for a new, empty file (before its data is written):
+ * what is written next is compressed as Windows would.  NV_ERR_UNSUPPORTED
+ * when the clusters are larger than 4 KiB (NTFS compresses only below). */
+enum nv_status nv_set_compressed(struct nv_volume *vol, uint64_t mref);
 /* The whole reparse buffer (tag, length, reserved, data). */
 enum nv_status nv_set_reparse(struct nv_volume *vol, uint64_t mref, const void *data, size_t len);
 /* Set last: every other write may move the change time. */

@@ -22,6 +22,7 @@ struct window {
 	uint64_t offset, size;
 	int64_t pos;
 	bool read_only;
+	int write_errno;   /* the first failed write: libntfs-3g drops some (index blocks) */
 };
 
 static int
@@ -116,6 +117,8 @@ win_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (!w->write_errno)
+				w->write_errno = errno;
 			return done ? done : -1;
 		}
 		done += n;
@@ -536,9 +539,16 @@ nv_close(struct nv_volume *v)
 					   (unsigned long long)o->mref);
 		free(o);
 	}
+	nv_folder_names_free(v);
+	free(v->last_sd);
 	/* ntfs_umount's result is the only report of a failed final flush. */
 	if (v->vol && ntfs_umount(v->vol, FALSE) != 0)
 		st = nv_fail_errno(errno, "%s: writing the last changes failed", v->path);
+	/* libntfs-3g ignores a failed index block write (ntfs_index_ctx_put): a
+	 * name could be missing although every call succeeded (fault injection). */
+	if (w && w->write_errno && st == NV_OK)
+		st = nv_fail_errno(w->write_errno, "%s: a write to the volume failed, so some "
+				   "changes may be missing", v->path);
 	if (v->fd >= 0 && close(v->fd) < 0 && st == NV_OK && !v->read_only)
 		st = nv_fail(NV_ERR_IO, "%s: close failed: %s", v->path, strerror(errno));
 	free(w);

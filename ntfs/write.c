@@ -45,6 +45,8 @@ create_entry(struct nv_volume *v, uint64_t parent, const char *name, mode_t type
 	}
 	if (mref)
 		*mref = ni->mft_no;
+	nv_folder_names_add(v, parent, uname, ulen,
+			    MK_MREF(ni->mft_no, le16_to_cpu(ni->mrec->sequence_number)));
 	if (ntfs_inode_close_in_dir(ni, dir) != 0)
 		st = nv_fail_errno(errno, "cannot write the new entry \"%s\"", name);
 out:
@@ -240,6 +242,9 @@ nv_link(struct nv_volume *v, uint64_t mref, uint64_t parent, const char *name)
 	nv_library_message();
 	if (ntfs_link(ni, dir, uname, (u8)ulen) != 0)
 		st = nv_fail_errno(errno, "cannot link \"%s\"", name);
+	else
+		nv_folder_names_add(v, parent, uname, ulen,
+				    MK_MREF(ni->mft_no, le16_to_cpu(ni->mrec->sequence_number)));
 out:
 	if (ni && nv_inode_put(v, ni, dir) != 0 && st == NV_OK)
 		st = nv_fail_errno(errno, "writing back MFT record %llu failed", (unsigned long long)mref);
@@ -322,6 +327,10 @@ nv_unlink(struct nv_volume *v, uint64_t parent, const char *name)
 	st = find_in_folder(v, parent, name, &found, &uname, &ulen);
 	if (st != NV_OK)
 		return st;
+	/* The folder's cached names are dropped whatever happens (the removal
+	 * may be partly done); a removed folder's own with it. */
+	nv_folder_names_forget(v, parent);
+	nv_folder_names_forget(v, found);
 	/* ntfs_delete closes both inodes itself, so neither may be shared. */
 	for (struct open_inode *o = v->open_inodes; o; o = o->next) {
 		if (o->mref == found || o->mref == parent) {
@@ -400,10 +409,35 @@ with_inode(struct nv_volume *v, uint64_t mref, const char *what,
 static int
 set_acl(struct nv_volume *v, ntfs_inode *ni, const void *sd, size_t len)
 {
+	/* The descriptor set last already has its id in $Secure (libntfs-3g
+	 * never removes one): a file with NTFS 3 extensions and no descriptor of
+	 * its own only needs that id, which is what ntfs_set_ntfs_acl would give
+	 * it after looking the descriptor up by hash. */
+	if (v->last_sd && v->last_sd_len == len && !memcmp(v->last_sd, sd, len) &&
+	    test_nino_flag(ni, v3_Extensions) &&
+	    !ntfs_attr_exist(ni, AT_SECURITY_DESCRIPTOR, AT_UNNAMED, 0)) {
+		if (ni->security_id != v->last_sd_id) {
+			ni->security_id = v->last_sd_id;
+			NInoSetDirty(ni);
+		}
+		return 0;
+	}
 	struct SECURITY_CONTEXT scx;
 	memset(&scx, 0, sizeof(scx));
 	scx.vol = v->vol;
-	return ntfs_set_ntfs_acl(&scx, ni, sd, len, 0);
+	if (ntfs_set_ntfs_acl(&scx, ni, sd, len, 0) != 0)
+		return -1;
+	if (test_nino_flag(ni, v3_Extensions) && ni->security_id) {
+		uint8_t *copy = malloc(len);
+		if (copy) {
+			memcpy(copy, sd, len);
+			free(v->last_sd);
+			v->last_sd = copy;
+			v->last_sd_len = len;
+			v->last_sd_id = ni->security_id;
+		}
+	}
+	return 0;
 }
 
 enum nv_status
@@ -414,10 +448,19 @@ nv_set_security(struct nv_volume *v, uint64_t mref, const void *sd, size_t len)
 	return with_inode(v, mref, "security descriptor", set_acl, sd, len);
 }
 
+/* Every bit libntfs-3g may change through ntfs_set_ntfs_attrib. */
+#define MAYBE_SETTABLE 0x00003FA7u
+
 static int
 set_attrib(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
 {
 	(void)v;
+	le32 want;
+	memcpy(&want, data, sizeof(want));
+	/* Nothing to change: no write, and no rewrite of the file's entry in each
+	 * of its folders (what an unchanged hard-linked record would cost). */
+	if (!((le32_to_cpu(ni->flags) ^ le32_to_cpu(want)) & MAYBE_SETTABLE))
+		return 0;
 	return ntfs_set_ntfs_attrib(ni, data, len, 0);
 }
 
@@ -453,6 +496,11 @@ set_times(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
 
 	(void)v;
 	(void)len;
+	if ((u64)sle64_to_cpu(ni->creation_time) == t[NV_TIME_CREATION] &&
+	    (u64)sle64_to_cpu(ni->last_data_change_time) == t[NV_TIME_WRITE] &&
+	    (u64)sle64_to_cpu(ni->last_access_time) == t[NV_TIME_ACCESS] &&
+	    (u64)sle64_to_cpu(ni->last_mft_change_time) == t[NV_TIME_CHANGE])
+		return 0; /* already so: nothing written (see set_attrib) */
 	three[0] = cpu_to_le64(t[NV_TIME_CREATION]);
 	three[1] = cpu_to_le64(t[NV_TIME_WRITE]);
 	three[2] = cpu_to_le64(t[NV_TIME_ACCESS]);
@@ -483,4 +531,59 @@ enum nv_status
 nv_set_times(struct nv_volume *v, uint64_t mref, const uint64_t times[4])
 {
 	return with_inode(v, mref, "times", set_times, times, 4 * sizeof(uint64_t));
+}
+
+/*
+ * LZNT1 for a new, empty file: its unnamed data attribute is marked
+ * compressed (and the file's attributes say so), so that libntfs-3g
+ * compresses what is written next, in 64 KiB units of 16 clusters as
+ * Windows does.  libntfs-3g compresses only with clusters of 4 KiB or less,
+ * the size Windows itself requires for compression.
+ */
+enum nv_status
+nv_set_compressed(struct nv_volume *v, uint64_t mref)
+{
+	ntfs_inode *ni;
+	enum nv_status st;
+
+	NV_CHECK_WRITABLE(v);
+	if (v->vol->cluster_size > 4096)
+		return nv_fail(NV_ERR_UNSUPPORTED,
+			       "the volume's clusters are %u bytes; NTFS compresses only with 4 KiB or less",
+			       (unsigned)v->vol->cluster_size);
+	st = nv_inode_get(v, mref, &ni);
+	if (st != NV_OK)
+		return st;
+	if (ni->mrec->flags & MFT_RECORD_IS_DIRECTORY) {
+		st = nv_fail(NV_ERR_INVALID, "MFT record %llu is a folder, not a file",
+			     (unsigned long long)mref);
+		goto out;
+	}
+	ntfs_attr *na = ntfs_attr_open(ni, AT_DATA, AT_UNNAMED, 0);
+	if (!na) {
+		st = nv_fail_errno(errno, "MFT record %llu: cannot open its data", (unsigned long long)mref);
+		goto out;
+	}
+	bool empty = !NAttrNonResident(na) && na->data_size == 0;
+	bool encrypted = (na->data_flags & ATTR_IS_ENCRYPTED) || (ni->flags & FILE_ATTR_ENCRYPTED);
+	ntfs_attr_close(na);
+	if (!empty || encrypted) {
+		st = nv_fail(NV_ERR_INVALID, "MFT record %llu: only a new, empty, unencrypted file can "
+			     "be made compressed", (unsigned long long)mref);
+		goto out;
+	}
+	if (ntfs_attr_set_flags(ni, AT_DATA, AT_UNNAMED, 0, ATTR_IS_COMPRESSED,
+				ATTR_COMPRESSION_MASK) != 0) {
+		st = nv_fail_errno(errno, "MFT record %llu: cannot mark its data compressed",
+				   (unsigned long long)mref);
+		goto out;
+	}
+	ni->flags |= FILE_ATTR_COMPRESSED;
+	NInoSetDirty(ni);
+	NInoFileNameSetDirty(ni);
+out:
+	if (nv_inode_put(v, ni, NULL) != 0 && st == NV_OK)
+		st = nv_fail_errno(errno, "MFT record %llu: writing it back failed",
+				   (unsigned long long)mref);
+	return st;
 }

@@ -219,3 +219,187 @@ Test(ntfs_write, rename_replaces_and_refuses_folders)
 	free(out);
 	fuse_umount(mnt);
 }
+
+Test(ntfs_write, lznt1_compression_reads_back_through_fuse)
+{
+	uint64_t f, full, d;
+	static char text[300000];
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = "log line: service started, all good\n"[i % 36];
+	cr_assert_eq(nv_create(v, NV_MREF_ROOT, "app.log", &f), NV_OK);
+	cr_assert_eq(nv_set_compressed(v, f), NV_OK, "%s", nv_last_error());
+	/* Pieces that do not fall on 64 KiB compression units, each its own call
+	 * (every call closes the attribute, compressing its last unit). */
+	size_t cuts[] = { 0, 70000, 170001, 300000 };
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(nv_write(v, f, NULL, cuts[i], text + cuts[i], cuts[i + 1] - cuts[i]), NV_OK,
+			     "%s", nv_last_error());
+	cr_assert_eq(nv_set_attributes(v, f, NV_ATTR_ARCHIVE), NV_OK, "%s", nv_last_error());
+	/* Only a new, empty file; never a folder. */
+	cr_assert_eq(nv_create(v, NV_MREF_ROOT, "full.txt", &full), NV_OK);
+	cr_assert_eq(nv_write(v, full, NULL, 0, "data", 4), NV_OK);
+	cr_assert_eq(nv_set_compressed(v, full), NV_ERR_INVALID);
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "dir", &d), NV_OK);
+	cr_assert_eq(nv_set_compressed(v, d), NV_ERR_INVALID);
+	close_and_mount();
+
+	size_t len;
+	uint8_t *x = fuse_xattr(at("app.log"), "system.ntfs_attrib", &len);
+	cr_assert_not_null(x);
+	cr_assert_eq(x[1] & 0x08, 0x08, "FILE_ATTRIBUTE_COMPRESSED (0x800) is set, the attribute "
+		     "setting did not clear it");
+	cr_assert_eq(x[0] & 0x20, 0x20, "ARCHIVE");
+	free(x);
+	uint8_t *out = sh_output(&len, "cat '%s'", at("app.log"));
+	cr_assert_eq(len, sizeof(text));
+	cr_assert_arr_eq(out, text, len, "the driver decompresses what was written");
+	free(out);
+	out = sh_output(NULL, "stat -c '%%s %%b' '%s'", at("app.log"));
+	unsigned long size, blocks;
+	cr_assert_eq(sscanf((char *)out, "%lu %lu", &size, &blocks), 2);
+	cr_assert_lt(blocks * 512, size / 4, "%lu blocks: the data is really compressed", blocks);
+	free(out);
+	x = fuse_xattr(at("full.txt"), "system.ntfs_attrib", &len);
+	cr_assert_eq(x[1] & 0x08, 0, "a refused file stays uncompressed");
+	free(x);
+	fuse_umount(mnt);
+}
+
+Test(ntfs_write, lookups_in_a_folder_fold_case_and_follow_changes)
+{
+	uint64_t d, a, b, m;
+	char name[32];
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "many", &d), NV_OK);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "File-%03d.TXT", i);
+		cr_assert_eq(nv_create(v, d, name, NULL), NV_OK, "%s", nv_last_error());
+	}
+	cr_assert_eq(nv_create(v, d, "Report.docx", &a), NV_OK);
+	/* ntfs-3g's names are POSIX names, matched exactly by the index: the
+	 * other spellings are found by the folder scan, then from its cache. */
+	cr_assert_eq(nv_lookup_in(v, d, "report.DOCX", &m), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(m, a);
+	cr_assert_eq(nv_create(v, d, "REPORT.docx", NULL), NV_ERR_EXISTS);
+	cr_assert_eq(nv_lookup_in(v, d, "file-123.txt", &m), NV_OK);
+	cr_assert_eq(nv_lookup_in(v, d, "missing.txt", &m), NV_ERR_NOT_FOUND);
+	/* What we add, link and remove is seen by the next lookup. */
+	cr_assert_eq(nv_create(v, d, "new.txt", &b), NV_OK);
+	cr_assert_eq(nv_lookup_in(v, d, "NEW.TXT", &m), NV_OK, "a name created after the scan");
+	cr_assert_eq(m, b);
+	cr_assert_eq(nv_link(v, b, d, "Second Name.txt"), NV_OK);
+	cr_assert_eq(nv_link(v, b, d, "second name.TXT"), NV_ERR_EXISTS);
+	cr_assert_eq(nv_unlink(v, d, "NEW.txt"), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_lookup_in(v, d, "new.txt", &m), NV_ERR_NOT_FOUND, "a removed name is gone");
+	cr_assert_eq(nv_create(v, d, "new.txt", NULL), NV_OK, "and can be made again");
+	cr_assert_eq(nv_lookup_in(v, d, "second NAME.txt", &m), NV_OK);
+	cr_assert_eq(m, b);
+	/* Bad input. */
+	cr_assert_eq(nv_lookup_in(v, a, "x", &m), NV_ERR_NOT_DIR);
+	cr_assert_eq(nv_lookup_in(v, d, "a/b", &m), NV_ERR_NAME);
+	close_and_mount();
+	cr_assert_eq(sh("test -f '%s'", at("many/new.txt")), 0);
+	cr_assert_eq(sh("test -f '%s'", at("many/Second Name.txt")), 0);
+	uint8_t *out = sh_output(NULL, "ls '%s' | wc -l", at("many"));
+	cr_assert_eq(atoi((char *)out), 303, "300 + Report.docx + new.txt + Second Name.txt: %s", out);
+	free(out);
+	fuse_umount(mnt);
+}
+
+Test(ntfs_write, held_records_are_written_once_and_right)
+{
+	/* Two descriptors, owner alice or bob (S-1-5-21-1-2-3-1001 / 1002). */
+	uint8_t sd_a[] = {
+		1, 0, 0x04, 0x80, 20, 0, 0, 0, 48, 0, 0, 0, 0, 0, 0, 0, 60, 0, 0, 0,
+		1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 0xe9, 3, 0, 0,
+		1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0,
+		2, 0, 44, 0, 1, 0, 0, 0,
+		0, 0, 36, 0, 0xff, 0x01, 0x1f, 0, 1, 5, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0, 1, 0, 0, 0,
+		2, 0, 0, 0, 3, 0, 0, 0, 0xe9, 3, 0, 0,
+	};
+	uint8_t sd_b[sizeof(sd_a)];
+	memcpy(sd_b, sd_a, sizeof(sd_a));
+	sd_b[44] = 0xea; /* owner RID 1002 */
+	const uint64_t times[4] = { 131000000000000000ULL, 132000000000000000ULL,
+				    133000000000000000ULL, 133500000000000000ULL };
+	uint64_t d, f[4];
+	char name[16];
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "held", &d), NV_OK);
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		cr_assert_eq(nv_create(v, d, name, &f[i]), NV_OK);
+		cr_assert_eq(nv_write(v, f[i], NULL, 0, "data", 4), NV_OK);
+	}
+	/* Held: a link and every piece of metadata, one write-back at release. */
+	cr_assert_eq(nv_hold(v, f[0]), NV_OK);
+	cr_assert_eq(nv_link(v, f[0], NV_MREF_ROOT, "f0-link"), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_unlink(v, d, "f0"), NV_ERR_BUSY, "a held file is not removed under it");
+	cr_assert_eq(nv_set_security(v, f[0], sd_a, sizeof(sd_a)), NV_OK);
+	cr_assert_eq(nv_set_attributes(v, f[0], NV_ATTR_READONLY | NV_ATTR_ARCHIVE), NV_OK);
+	cr_assert_eq(nv_set_times(v, f[0], times), NV_OK);
+	cr_assert_eq(nv_release(v, f[0]), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_release(v, f[0]), NV_ERR_INVALID, "released once only");
+	/* The same descriptor again, another, then the first again. */
+	cr_assert_eq(nv_set_security(v, f[1], sd_a, sizeof(sd_a)), NV_OK);
+	cr_assert_eq(nv_set_security(v, f[2], sd_b, sizeof(sd_b)), NV_OK);
+	cr_assert_eq(nv_set_security(v, f[3], sd_a, sizeof(sd_a)), NV_OK);
+	cr_assert_eq(nv_set_security(v, f[3], sd_b, sizeof(sd_b)), NV_OK, "changed back");
+	/* Setting what is already there changes nothing. */
+	cr_assert_eq(nv_set_times(v, f[0], times), NV_OK);
+	cr_assert_eq(nv_set_attributes(v, f[0], NV_ATTR_READONLY | NV_ATTR_ARCHIVE), NV_OK);
+	close_and_mount();
+
+	const uint8_t *want[] = { sd_a, sd_a, sd_b, sd_b };
+	for (int i = 0; i < 4; i++) {
+		char rel[32];
+		size_t len;
+		snprintf(rel, sizeof(rel), "held/f%d", i);
+		uint8_t *x = fuse_xattr(at(rel), "system.ntfs_acl", &len);
+		cr_assert_not_null(x);
+		cr_assert_eq(len, sizeof(sd_a));
+		cr_assert_arr_eq(x, want[i], len, "descriptor of f%d", i);
+		free(x);
+	}
+	size_t len;
+	uint8_t *x = fuse_xattr(at("f0-link"), "system.ntfs_times", &len);
+	cr_assert_geq(len, 32);
+	cr_assert_arr_eq(x, times, 32, "the held record's four times");
+	free(x);
+	x = fuse_xattr(at("held/f0"), "system.ntfs_attrib", &len);
+	cr_assert_eq(x[0], NV_ATTR_READONLY | NV_ATTR_ARCHIVE);
+	free(x);
+	uint8_t *out = sh_output(NULL, "stat -c '%%h %%i' '%s' '%s'", at("held/f0"), at("f0-link"));
+	unsigned n1, i1, n2, i2;
+	cr_assert_eq(sscanf((char *)out, "%u %u %u %u", &n1, &i1, &n2, &i2), 4, "%s", out);
+	cr_assert(n1 == 2 && i1 == i2, "%s", out);
+	free(out);
+	fuse_umount(mnt);
+}
+
+Test(ntfs_write, names_equal_but_for_case_each_find_their_own_file)
+{
+	/* ntfs-3g (POSIX names) lets a folder hold "Report.docx" and "report.docx". */
+	cr_assert_eq(nv_close(v), NV_OK);
+	v = NULL;
+	fuse_mount(img, mnt, false);
+	cr_assert_eq(sh("mkdir '%s' && echo upper >'%s/Report.docx' && echo lower >'%s/report.docx' && "
+			"for i in $(seq 1 40); do : >'%s/f'$i; done", at("twins"), at("twins"), at("twins"),
+			at("twins")), 0);
+	uint8_t *ino = sh_output(NULL, "stat -c %%i '%s/Report.docx' '%s/report.docx'", at("twins"), at("twins"));
+	unsigned long upper, lower;
+	cr_assert_eq(sscanf((char *)ino, "%lu %lu", &upper, &lower), 2);
+	free(ino);
+	fuse_umount(mnt);
+	struct nv_open_options rw = { .read_write = true };
+	cr_assert_eq(nv_open(img, &rw, &v), NV_OK, "%s", nv_last_error());
+	uint64_t d, m;
+	cr_assert_eq(nv_lookup(v, "twins", &d), NV_OK);
+	/* The folder's names are cached by the first lookup; both spellings still find their own. */
+	cr_assert_eq(nv_lookup_in(v, d, "f7", &m), NV_OK);
+	cr_assert_eq(nv_lookup_in(v, d, "report.docx", &m), NV_OK);
+	cr_assert_eq(m, lower);
+	cr_assert_eq(nv_lookup_in(v, d, "Report.docx", &m), NV_OK);
+	cr_assert_eq(m, upper);
+	cr_assert_eq(nv_lookup_in(v, d, "REPORT.DOCX", &m), NV_OK, "another spelling finds one of them");
+	cr_assert(m == upper || m == lower);
+	cr_assert_eq(nv_create(v, d, "REPORT.docx", NULL), NV_ERR_EXISTS);
+}
