@@ -203,6 +203,13 @@ int ws_key_delete(ws_hive *h, ws_key k);        /* with everything below it */
 int ws_hive_create_from_template(const char *template_path, const char *out_path,
 				 char *msg, size_t msgsz);
 
+/* A new, empty, clean hive written from nothing (hivex cannot make one):
+ * root key @root_name (printable ASCII, e.g. "<SID>_Classes" for a
+ * UsrClass.dat), key security owned by @owner_sid (full control for the user,
+ * SYSTEM and Administrators), @filetime as its last-written time. */
+int ws_hive_create_empty(const char *out_path, const char *root_name, const char *owner_sid,
+			 uint64_t filetime, char *msg, size_t msgsz);
+
 /* SIDs: "S-1-5-21-..." <-> binary form. */
 int ws_sid_from_string(const char *s, uint8_t *out, size_t outsz, size_t *len);
 char *ws_sid_to_string(const uint8_t *sid, size_t len);
@@ -291,6 +298,28 @@ struct ws_local_user {
 };
 int ws_facts_sam_users(ws_hive *sam, struct ws_local_user **out, size_t *n);
 void ws_local_users_free(struct ws_local_user *u, size_t n);
+
+/* Create a local account in a SAM hive opened for writing (LoadState's /lac):
+ * Users\<RID> with its F and V records, Users\Names\<name>, the domain's
+ * next RID bumped, and membership of the Users alias when the SAM has it.
+ * No password hash is written: a non-empty @password is refused (it would
+ * need the SAM key's RC4/AES-128 encryption), so the account has an empty
+ * password (flagged password-not-required); it is disabled unless @enabled.
+ * A duplicate name (case-insensitive), an invalid name or a damaged SAM
+ * (no Account\F, no machine SID) is refused with a sentence in
+ * ws_hive_errmsg() and nothing changed.  Commit with ws_hive_commit. */
+struct ws_sam_new_user {
+	const char *name;               /* UTF-8, 1-20 characters */
+	const char *password;           /* NULL or "": none */
+	int enabled;                    /* 0: disabled (USMT without /lae) */
+	uint64_t now;                   /* FILETIME: password last set */
+};
+struct ws_sam_created {
+	uint32_t rid;
+	char sid[96];                   /* S-1-5-21-x-y-z-RID */
+	int in_users_alias;             /* 0 when the SAM has no Users alias */
+};
+int ws_sam_create_user(ws_hive *sam, const struct ws_sam_new_user *u, struct ws_sam_created *out);
 
 struct ws_user_folder {
 	char *name;             /* value name: "Personal", "Desktop", "{374DE290-...}" */
