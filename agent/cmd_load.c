@@ -28,7 +28,13 @@ static const char load_usage[] =
 	"  --all | --ui USER... --ue USER...   which store users to restore (name, DOMAIN\\name, SID, '*')\n"
 	"  --mu OLD\\user:NEW\\user   restore a user as another account (NEW may be a SID)\n"
 	"  --md OLD:NEW      move users of domain OLD to NEW\n"
-	"  --lac[=PASSWORD] --lae   create missing local accounts (refused: see docs/restore.md)\n"
+	"  --lac[=PASSWORD] --lae   create missing local accounts in the target's SAM, empty password,\n"
+	"                           disabled unless --lae (a PASSWORD is refused: see docs/restore.md)\n"
+	"  --rules FILE      restore-time MigXML rules (repeatable; give the capture's): locationModify\n"
+	"                    moves files and values, merge SourcePriority/DestinationPriority decides\n"
+	"                    conflicts, destinationCleanup empties registry keys first\n"
+	"  --config FILE     Config.xml: components with migrate=\"no\" are not restored (listed);\n"
+	"                    its <ProfileControl> user/domain mappings apply after --mu/--md\n"
 	"  --log FILE --verbosity N --progress FILE --json\n";
 
 static int
@@ -41,6 +47,7 @@ ws_code(enum restore_outcome o)
 	case RESTORE_TARGET: case RESTORE_STORE_MISSING: case RESTORE_STORE_VERSION:
 	case RESTORE_STORE_CORRUPT: case RESTORE_KEY: return WS_EXIT_INPUT;
 	case RESTORE_LAC_REFUSED: case RESTORE_FAILED: return WS_EXIT_FAILED;
+	case RESTORE_RULES: case RESTORE_CONFIG: return WS_EXIT_INPUT;
 	default: return WS_EXIT_INTERNAL;
 	}
 }
@@ -58,6 +65,8 @@ usmt_code(enum restore_outcome o)
 	case RESTORE_STORE_CORRUPT: return 42;   /* USMT_ERROR_CORRUPTED_STORE */
 	case RESTORE_KEY: return 37;             /* USMT_ERROR_NO_INVALID_KEY */
 	case RESTORE_FAILED: return 72;          /* USMT_UNABLE_DOMIGRATION */
+	case RESTORE_RULES: return 28;           /* USMT_UNABLE_GET_SCRIPTFILES */
+	case RESTORE_CONFIG: return 39;          /* USMT_UNABLE_TO_READ_CONFIG_FILE */
 	default: return 71;                      /* INIT_OPERATING_ENVIRONMENT_FAILED */
 	}
 }
@@ -105,6 +114,15 @@ print_result(const struct restore_result *res, bool json, const char *self)
 			printf("%s", i ? ", " : "");
 			json_string(stdout, res->problems[i]);
 		}
+		printf("], \"rules\": {\"moved\": %llu, \"replaced\": %llu, \"kept\": %llu, "
+		       "\"disabled\": %llu, \"cleaned\": %llu}, \"notes\": [",
+		       (unsigned long long)res->moved, (unsigned long long)res->replaced,
+		       (unsigned long long)res->kept, (unsigned long long)res->disabled,
+		       (unsigned long long)res->cleaned);
+		for (size_t i = 0; i < res->note_count; i++) {
+			printf("%s", i ? ", " : "");
+			json_string(stdout, res->notes[i]);
+		}
 		printf("]}\n");
 		return;
 	}
@@ -130,6 +148,15 @@ print_result(const struct restore_result *res, bool json, const char *self)
 		printf("restored %llu files (%llu linked), %s, %llu settings\n",
 	       (unsigned long long)res->files, (unsigned long long)res->links,
 	       human_size(res->bytes, size, sizeof(size)), (unsigned long long)res->values);
+	for (size_t i = 0; started && i < res->note_count; i++)
+		printf("%s\n", res->notes[i]);
+	if (started && (res->moved || res->replaced || res->kept || res->disabled || res->cleaned))
+		printf("restore-time rules: %llu moved (locationModify), %llu replaced (SourcePriority), "
+		       "%llu kept on the target (DestinationPriority), %llu not restored (Config.xml), "
+		       "%llu removed first (destinationCleanup)\n",
+		       (unsigned long long)res->moved, (unsigned long long)res->replaced,
+		       (unsigned long long)res->kept, (unsigned long long)res->disabled,
+		       (unsigned long long)res->cleaned);
 	for (size_t i = 0; i < res->problem_count; i++)
 		fprintf(stderr, "%s: skipped: %s\n", self, res->problems[i]);
 	if (res->message[0])
@@ -198,10 +225,10 @@ cmd_load(int argc, char **argv)
 	};
 	struct restore_options o = { 0 };
 	const char *key = NULL, *keyfile = NULL, *log_path = NULL, *progress_path = NULL;
-	const char **ui = NULL, **ue = NULL;
+	const char **ui = NULL, **ue = NULL, **rules = NULL, *config = NULL;
 	struct restore_map *mu = NULL, *md = NULL;
-	size_t nui = 0, nue = 0, nmu = 0, nmd = 0;
-	bool json = false, rules = false;
+	size_t nui = 0, nue = 0, nmu = 0, nmd = 0, nrules = 0;
+	bool json = false;
 	int code = WS_EXIT_USAGE, ch;
 	const char *self = "winstate load";
 
@@ -210,7 +237,20 @@ cmd_load(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		const char **grown;
 		switch (ch) {
-		case 'r': case 'c': rules = true; break;
+		case 'r':
+			grown = realloc(rules, (nrules + 1) * sizeof(*grown));
+			if (!grown)
+				goto out;
+			grown[nrules++] = optarg;
+			rules = grown;
+			break;
+		case 'c':
+			if (config) {
+				fprintf(stderr, "%s: give --config once\n", self);
+				goto out;
+			}
+			config = optarg;
+			break;
 		case 'H': o.hardlink = true; break;
 		case 'N': break;
 		case 'k': key = optarg; break;
@@ -254,12 +294,6 @@ cmd_load(int argc, char **argv)
 		fprintf(stderr, "%s: give the store and the target disk\n%s", self, load_usage);
 		goto out;
 	}
-	if (rules) {
-		fprintf(stderr, "%s: restore-time rules (--rules/--config: merge, locationModify) are not "
-			"applied by this build; the decisions made at capture are used. Run without them\n",
-			self);
-		goto out;
-	}
 	if (o.all && (nui || nue)) {
 		fprintf(stderr, "%s: --all cannot be combined with --ui or --ue\n", self);
 		goto out;
@@ -279,6 +313,14 @@ cmd_load(int argc, char **argv)
 	}
 	o.store = argv[optind];
 	o.target = argv[optind + 1];
+	char volume_store[4096];
+	if (o.hardlink) {
+		if (st_volume_store_path(o.store, volume_store, sizeof(volume_store)) != ST_OK) {
+			fprintf(stderr, "%s: %s\n", self, st_last_error());
+			goto out;
+		}
+		o.store = volume_store;
+	}
 	o.key = k.kind ? &k : NULL;
 	o.ui = ui;
 	o.ui_count = nui;
@@ -288,6 +330,9 @@ cmd_load(int argc, char **argv)
 	o.mu_count = nmu;
 	o.md = md;
 	o.md_count = nmd;
+	o.rules = rules;
+	o.rules_count = nrules;
+	o.config = config;
 	FILE *log = log_path ? fopen(log_path, "w") : NULL, *progress = NULL;
 	if (log_path && !log) {
 		fprintf(stderr, "%s: cannot write the log %s\n", self, log_path);
@@ -313,6 +358,7 @@ cmd_load(int argc, char **argv)
 out:
 	free(ui);
 	free(ue);
+	free(rules);
 	free_maps(mu, nmu);
 	free_maps(md, nmd);
 	return code;
@@ -383,6 +429,12 @@ cmd_migrate_winold(int argc, char **argv)
 		goto out;
 	}
 	const char *disk = argv[optind];
+	char volume_store[4096];
+	if (st_volume_store_path(store, volume_store, sizeof(volume_store)) != ST_OK) {
+		fprintf(stderr, "winstate migrate-winold: %s\n", st_last_error());
+		goto out;
+	}
+	store = volume_store;
 	struct scan_options so = {
 		.prog = "winstate migrate-winold", .source = disk, .windir = "Windows.old/Windows",
 		.store = store, .hardlink = true, .nocompress = true, .keep_going = keep_going,
@@ -444,10 +496,11 @@ usmt_loadstate(const struct usmt_args *a)
 			"each profile's last use\n");
 		return 11;
 	}
-	if (a->includes.count || a->config)
-		fprintf(stderr, "loadstate: warning: restore-time rules from /i and /config (merge, "
-			"locationModify) are not applied by this build; the decisions made at capture "
-			"are used\n");
+	char volume_store[4096];
+	if (a->hardlink && st_volume_store_path(a->store, volume_store, sizeof(volume_store)) != ST_OK) {
+		fprintf(stderr, "loadstate: %s\n", st_last_error());
+		return 27; /* USMT_INVALID_STORE_LOCATION */
+	}
 	struct st_key k;
 	if (load_key("loadstate", a->key, a->keyfile, &k) < 0)
 		return 33; /* USMT_UNABLE_READKEY */
@@ -477,13 +530,15 @@ usmt_loadstate(const struct usmt_args *a)
 		return 40;
 	}
 	struct restore_options o = {
-		.store = a->store, .target = a->target, .hardlink = a->hardlink,
+		.store = a->hardlink ? volume_store : a->store, .target = a->target, .hardlink = a->hardlink,
 		.key = k.kind ? &k : NULL, .keep_going = a->keep_going, .all = a->all,
 		.ui = (const char *const *)a->ui.items, .ui_count = a->ui.count,
 		.ue = (const char *const *)a->ue.items, .ue_count = a->ue.count,
 		.mu = mu, .mu_count = a->mu_count, .md = md, .md_count = a->md_count,
 		.lac = a->lac, .lae = a->lae, .lac_password = a->lac_password,
 		.verbosity = a->verbosity, .log = log, .progress = progress,
+		.rules = (const char *const *)a->includes.items, .rules_count = a->includes.count,
+		.config = a->config,
 	};
 	struct restore_result res;
 	restore_run(&o, &res);

@@ -79,7 +79,10 @@ open_store(const char *self, const char *store, const char *target, bool rw, con
 			fprintf(stderr, "%s: %s: %s\n", self, target, nv_last_error());
 			return ST_ERR_NOT_FOUND;
 		}
-		st = st_reader_open_ntfs(h->vol, store, &h->r);
+		char volume_store[4096];
+		st = st_volume_store_path(store, volume_store, sizeof(volume_store));
+		if (st == ST_OK)
+			st = st_reader_open_ntfs(h->vol, volume_store, &h->r);
 	} else {
 		st = st_reader_open(store, h->key.kind ? &h->key : NULL, &h->r);
 	}
@@ -606,6 +609,12 @@ static int
 rm_volume_store(const char *self, const char *store, const char *target, bool force, bool usmt)
 {
 	struct store_handle h;
+	char volume_store[4096];
+	if (st_volume_store_path(store, volume_store, sizeof(volume_store)) != ST_OK) {
+		fprintf(stderr, "%s: %s; nothing was removed\n", self, st_last_error());
+		return usmt ? 27 : WS_EXIT_USAGE;
+	}
+	store = volume_store;
 	enum st_status st = open_store(self, store, target, true, NULL, NULL, &h);
 	if (st != ST_OK) {
 		fprintf(stderr, "%s: %s does not look like a winstate store; nothing was removed\n", self,

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/hivefiles.h"
@@ -50,6 +51,7 @@ struct plan {
 	char *usrclass_local, *usrclass_volume;
 	ws_hive *ntuser, *usrclass;
 	bool ntuser_dirty, usrclass_dirty;
+	bool usrclass_tried, usrclass_new; /* a new empty UsrClass.dat was made for it */
 	struct known_folder *kf;
 	size_t nkf;
 	size_t result;         /* index in res->users */
@@ -88,8 +90,18 @@ struct ctx {
 	ws_hive *software, *system;
 	bool software_dirty, system_dirty;
 	char *software_local, *system_local;
+	ws_hive *sam;          /* opened for /lac only */
+	bool sam_dirty;        /* /lac created an account: write SAM back first */
+	char *sam_local;
+	bool resume;           /* an interrupted restore of this store is finished */
 	struct dir_times *dtimes;
 	size_t ndtimes;
+	char *store_dir;         /* hard-link store: the folder of the last link looked up */
+	uint64_t store_dir_mref;
+	struct restore_rules *rules;   /* restore-time rules, or NULL (restore_rules.c) */
+	struct restore_verdict value_verdict; /* the value being restored: its moved key */
+	struct restore_options eff;    /* the options with Config.xml's mappings */
+	struct restore_map *eff_mu, *eff_md;
 	char drive;
 	bool fatal;
 };
@@ -559,6 +571,58 @@ plan_known_folders(struct ctx *c, struct plan *p, const struct offline_user *tu)
 	}
 }
 
+/*
+ * /lac: the local account @p's store user had does not exist on the target:
+ * create it (same name, empty password, disabled unless /lae) in the local
+ * copy of the target's SAM; the SAM goes back into the volume before any
+ * profile is made.  A password is refused here, before anything is written.
+ */
+static ws_hive *open_rw(struct ctx *c, const char *local, const char *what);
+
+static int
+lac_create(struct ctx *c, struct plan *p, char **target)
+{
+	const struct restore_options *o = c->o;
+	if (o->lac_password && *o->lac_password) {
+		outcome(c, RESTORE_LAC_REFUSED,
+			"/lac:password: the local account %s does not exist on the target, and an "
+			"account with a password cannot be created offline (the SAM keeps the password's "
+			"hash encrypted with a key derived from the SYSTEM hive's boot key, which winstate "
+			"does not implement); nothing was written: give /lac without a password (the "
+			"account gets an empty password and is disabled unless /lae), or create it first",
+			p->su->name);
+		return -1;
+	}
+	if (!c->sam) {
+		if (asprintf(&c->sam_local, "%s/SAM", c->win->hives.path) < 0) {
+			c->sam_local = NULL;
+			outcome(c, RESTORE_INTERNAL, "out of memory");
+			return -1;
+		}
+		c->sam = open_rw(c, c->sam_local, "the target's SAM hive");
+		if (!c->sam) {
+			outcome(c, RESTORE_TARGET, "/lac: the target's SAM hive cannot be changed, so the "
+				"local account %s cannot be created", p->su->name);
+			return -1;
+		}
+	}
+	struct ws_sam_new_user nu = {
+		.name = p->su->name, .enabled = o->lae,
+		.now = (uint64_t)time(NULL) * 10000000ull + 116444736000000000ull,
+	};
+	struct ws_sam_created made;
+	if (ws_sam_create_user(c->sam, &nu, &made) != WS_REG_OK) {
+		outcome(c, RESTORE_LAC_REFUSED, "/lac: the local account %s cannot be created on the "
+			"target: %s", p->su->name, ws_hive_errmsg(c->sam));
+		return -1;
+	}
+	c->sam_dirty = true;
+	logf_(c, "/lac: local account %s created on the target as %s (%s, empty password)",
+	      p->su->name, made.sid, o->lae ? "enabled" : "disabled");
+	*target = strdup(made.sid);
+	return *target ? 0 : -1;
+}
+
 static int
 plan_users(struct ctx *c)
 {
@@ -570,7 +634,6 @@ plan_users(struct ctx *c)
 		return -1;
 	c->nplans = n;
 	c->res->user_count = n;
-	bool need_lac = false;
 	for (size_t i = 0; i < n; i++) {
 		struct plan *p = &c->plans[i];
 		struct restore_user_result *ur = &c->res->users[i];
@@ -658,14 +721,16 @@ plan_users(struct ctx *c)
 			else
 				target = strdup(p->su->sid);
 		}
-		if (!target) {
+		if (!target && o->lac && p->su->name) {
+			if (lac_create(c, p, &target) < 0)
+				return -1;
+		} else if (!target) {
 			char why[512];
 			snprintf(why, sizeof(why),
 				 "the local account %s\\%s (%s) does not exist on the target; without "
 				 "/lac it is not restored", p->domain ? p->domain : "?",
 				 p->su->name ? p->su->name : "?", p->su->sid);
 			ur->skipped_reason = strdup(why);
-			need_lac = true;
 			continue;
 		}
 		p->target_sid = target;
@@ -682,13 +747,6 @@ plan_users(struct ctx *c)
 		}
 		p->restore = true;
 		ur->target_sid = strdup(target);
-	}
-	if (need_lac && o->lac) {
-		outcome(c, RESTORE_LAC_REFUSED,
-			"/lac: a selected local account does not exist on the target, and creating "
-			"SAM accounts offline (the V and F records and the domain's next RID) is not "
-			"supported; create the account first, or map the user to an existing one with /mu");
-		return -1;
 	}
 	return 0;
 }
@@ -716,6 +774,38 @@ copy_file_out(struct ctx *c, const char *volume_path, const char *local)
 	if (f && fclose(f))
 		ret = -1;
 	return ret;
+}
+
+#define RESUME_MARK "winstate-restore.incomplete"   /* see resume_begin */
+#define PARTIAL_NAME "winstate-restore.partial"
+
+/* Resuming: folder @m is a profile root this restore made for @sid (exactly
+ * the descriptor create_profile gives it), so it is used again — unless the
+ * kill left its index half-written (libntfs-3g has no journal): then it is
+ * named, left for chkdsk, and a new folder is made. */
+static bool
+own_profile_folder(struct ctx *c, uint64_t m, const char *sid, const char *path)
+{
+	struct nv_inode *in;
+	uint8_t *sd;
+	size_t sl;
+	bool same = false;
+	if (nv_stat(c->vol, m, &in) != NV_OK)
+		return false;
+	if ((in->kind & NV_IS_DIR) && !in->reparse_tag && in->security &&
+	    restore_sd_profile_root(sid, &sd, &sl) == 0) {
+		same = sl == in->security_len && !memcmp(sd, in->security, sl);
+		free(sd);
+	}
+	nv_inode_free(in);
+	uint64_t x;
+	if (same && nv_lookup_in(c->vol, m, PARTIAL_NAME, &x) == NV_ERR_IO) {
+		problem(c, "%s: the profile folder an interrupted restore began cannot be read (%s); it "
+			"is left as it is (chkdsk repairs it) and another folder is made", path,
+			nv_last_error());
+		same = false;
+	}
+	return same;
 }
 
 static int
@@ -753,8 +843,13 @@ create_profile(struct ctx *c, struct plan *p)
 		else
 			snprintf(name, sizeof(name), "%s.%s.%03d", base, computer, attempt);
 		snprintf(path, sizeof(path), "Users/%s", name);
-		if (nv_lookup(c->vol, path, &m) == NV_OK)
+		if (nv_lookup(c->vol, path, &m) == NV_OK) {
+			if (c->resume && own_profile_folder(c, m, p->target_sid, path)) {
+				st = NV_OK; /* made by the interrupted run, not yet in ProfileList */
+				break;
+			}
 			continue;
+		}
 		st = nv_mkdir(c->vol, users, name, &m);
 	}
 	if (st != NV_OK) {
@@ -917,8 +1012,8 @@ set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t par
 			nv_inode_free(pin);
 		}
 	}
-	if (sd)
-		nv_set_security(c->vol, mref, sd, sl);
+	if (sd && nv_set_security(c->vol, mref, sd, sl) != NV_OK)
+		problem(c, "%s: its security descriptor could not be set: %s", f->path, nv_last_error());
 	free(sd);
 }
 
@@ -933,6 +1028,412 @@ hardlink_entry(struct ctx *c, const struct st_file *f, char *buf, size_t len)
 	return buf;
 }
 
+/* The store's link for @f: its folder is looked up once for all the files in
+ * it (the catalog keeps a folder's files together), then only the name. */
+static enum nv_status
+store_link_lookup(struct ctx *c, const struct st_file *f, char *entry, size_t len, uint64_t *em)
+{
+	hardlink_entry(c, f, entry, len);
+	char *slash = strrchr(entry, '/');
+	if (!slash)
+		return nv_lookup(c->vol, entry, em);
+	*slash = '\0';
+	enum nv_status st = NV_OK;
+	if (!c->store_dir || strcmp(c->store_dir, entry)) {
+		free(c->store_dir);
+		c->store_dir = strdup(entry);
+		st = c->store_dir ? nv_lookup(c->vol, entry, &c->store_dir_mref) : NV_ERR_NOMEM;
+		if (st != NV_OK) {
+			free(c->store_dir);
+			c->store_dir = NULL;
+		}
+	}
+	*slash = '/';
+	return st == NV_OK ? nv_lookup_in(c->vol, c->store_dir_mref, slash + 1, em) : st;
+}
+
+/* Write back the record held for @path's link and metadata. */
+static void
+release_held(struct ctx *c, uint64_t *held, const char *path)
+{
+	if (*held != NO_MREF && nv_release(c->vol, *held) != NV_OK)
+		problem(c, "%s: its link or metadata could not be written: %s", path, nv_last_error());
+	*held = NO_MREF;
+}
+
+/* ---------------------------------------------- interrupted restores -- */
+/*
+ * A restore that is interrupted (killed, power lost, volume full) must be
+ * finished by running it again, without "name(1).ext" copies of what it had
+ * already written.  The volume root holds RESUME_MARK (naming the store)
+ * from the first write until the end; a run that finds its own store's mark
+ * resumes: a file whose name already holds it complete (same record for a
+ * link; same size, creation and write times — times are set last — for a
+ * copy) is kept, and a profile folder it had made is used again.  Copies
+ * are written under PARTIAL_NAME and named only once complete, so no half
+ * file ever carries a real name.
+ */
+
+static void
+resume_begin(struct ctx *c)
+{
+	char id[600];
+	int n = snprintf(id, sizeof(id), "winstate restore of the store of %s, captured %lld-%lld, "
+			 "%zu files\n", c->info->computer ? c->info->computer : "?",
+			 (long long)c->info->start_time, (long long)c->info->end_time,
+			 st_reader_file_count(c->r));
+	if (n < 0 || (size_t)n >= sizeof(id))
+		return;
+	uint64_t m;
+	struct nv_reader *rd;
+	if (nv_lookup(c->vol, RESUME_MARK, &m) == NV_OK && nv_reader_open(c->vol, m, NULL, &rd) == NV_OK) {
+		char old[sizeof(id)];
+		size_t got = 0;
+		if (nv_reader_pread(rd, old, sizeof(old), 0, &got) == NV_OK && got == (size_t)n &&
+		    !memcmp(old, id, got))
+			c->resume = true;
+		nv_reader_close(rd);
+	}
+	if (c->resume) {
+		logf_(c, "an interrupted restore of this store is resumed: files it finished are kept");
+		return;
+	}
+	nv_unlink(c->vol, NV_MREF_ROOT, RESUME_MARK);
+	if (nv_create(c->vol, NV_MREF_ROOT, RESUME_MARK, &m) != NV_OK ||
+	    nv_write(c->vol, m, NULL, 0, id, (size_t)n) != NV_OK) {
+		logf_(c, "cannot write %s (%s): if this restore is interrupted, running it again "
+		      "keeps both copies of what was written", RESUME_MARK, nv_last_error());
+		return;
+	}
+	nv_set_attributes(c->vol, m, NV_ATTR_HIDDEN);
+}
+
+/* Resuming: whether @dest already holds store file @f, complete (see above). */
+static bool
+already_restored(struct ctx *c, const struct st_file *f, const char *dest, uint64_t link_mref,
+		 uint64_t *mref)
+{
+	uint64_t m;
+	struct nv_inode *in;
+	if (!c->resume || nv_lookup(c->vol, dest, &m) != NV_OK)
+		return false;
+	if (link_mref != NO_MREF) {
+		*mref = m;
+		return m == link_mref;
+	}
+	if (nv_stat(c->vol, m, &in) != NV_OK)
+		return false;
+	bool same = !(in->kind & NV_IS_DIR) &&
+		    in->size == (f->stream_count ? f->streams[0].size : 0) &&
+		    in->times[NV_TIME_CREATION] == f->times[NV_TIME_CREATION] &&
+		    in->times[NV_TIME_WRITE] == f->times[NV_TIME_WRITE];
+	bool reparse_done = same && in->reparse_len == f->reparse_len &&
+			    (!f->reparse_len || !memcmp(in->reparse, f->reparse, f->reparse_len));
+	nv_inode_free(in);
+	*mref = m;
+	/* Interrupted after its name was given: finish it (reparse data, then times). */
+	if (same && !reparse_done && nv_set_reparse(c->vol, m, f->reparse, f->reparse_len) != NV_OK)
+		return false;
+	if (same) /* the change time may have moved after the final set_times */
+		nv_set_times(c->vol, m, f->times);
+	return same;
+}
+
+/* ------------------------------------------------ restore-time rules -- */
+
+static ws_hive *open_rw(struct ctx *c, const char *local, const char *what);
+static bool strip_prefix(const char **key, const char *prefix);
+
+/*
+ * Restore-time rules for registry value @v: false when it is not restored
+ * (listed); otherwise *@key and *@name may be moved (owned by c->value_verdict
+ * until the next value) and *@merge says who wins.
+ */
+static bool
+rules_value(struct ctx *c, const struct st_reg_value *v, const char **key, const char **name,
+	    enum restore_merge *merge)
+{
+	struct restore_verdict *rv = &c->value_verdict;
+	restore_verdict_clear(rv);
+	if (restore_rules_value(c->rules, v, rv) < 0)
+		return true;
+	if (rv->note[0])
+		restore_result_note(c->res, c->o->log, "%s [%s]: %s", v->key, v->name, rv->note);
+	if (rv->disabled) {
+		restore_result_note(c->res, c->o->log, "%s [%s]: not restored: %s", v->key, v->name,
+				    rv->why);
+		c->res->disabled++;
+		return false;
+	}
+	if (rv->refused) {
+		problem(c, "%s [%s]: not restored: %s", v->key, v->name, rv->why);
+		return false;
+	}
+	if (rv->moved) {
+		logf_(c, "%s [%s]: moved to %s [%s] by %s", v->key, v->name, rv->moved,
+		      rv->moved_name ? rv->moved_name : v->name, rv->move_rule);
+		*key = rv->moved;
+		if (rv->moved_name)
+			*name = rv->moved_name;
+		c->res->moved++;
+	}
+	*merge = rv->merge;
+	return true;
+}
+
+/*
+ * Where store file @f goes once the restore-time rules have spoken
+ * (restore_rules.c): NULL when it is not restored (its user is not, Config.xml
+ * switched its component off, or a locationModify would take it out of its
+ * profile — listed).  A moved file goes through relocate() like any other,
+ * so the same checks apply to it.
+ */
+static char *
+rules_destination(struct ctx *c, const struct st_file *f, struct plan **p, const char **root,
+		  enum restore_merge *merge)
+{
+	char *dest = relocate(c, f, p, root);
+	struct restore_verdict v;
+	if (!dest || !c->rules || restore_rules_file(c->rules, f, &v) < 0)
+		return dest;
+	if (v.note[0])
+		restore_result_note(c->res, c->o->log, "%s: %s", f->path, v.note);
+	if (v.disabled) {
+		restore_result_note(c->res, c->o->log, "%s: not restored: %s", f->path, v.why);
+		c->res->disabled++;
+		free(dest);
+		dest = NULL;
+	} else if (v.refused) {
+		problem(c, "%s: not restored: %s", f->path, v.why);
+		free(dest);
+		dest = NULL;
+	} else if (v.moved) {
+		struct st_file moved = *f;
+		struct plan *mp;
+		const char *mroot;
+		moved.path = v.moved;
+		char *to = relocate(c, &moved, &mp, &mroot);
+		if (!to || (**root && strcasecmp(mroot, *root))) {
+			problem(c, "%s: not restored: %s moves it to %s, outside %s's profile %s; nothing "
+				"is written there", f->path, v.move_rule, v.moved_win ? v.moved_win : v.moved,
+				*p && (*p)->target_name ? (*p)->target_name : "its user", *root);
+			free(to);
+			free(dest);
+			dest = NULL;
+		} else {
+			logf_(c, "%s: moved to %s by %s", f->path, to, v.move_rule);
+			free(dest);
+			dest = to;
+			c->res->moved++;
+		}
+	}
+	*merge = v.merge;
+	restore_verdict_clear(&v);
+	return dest;
+}
+
+/* The hive a destinationCleanup or restored key @key belongs to, for @p (NULL:
+ * the machine); *@rest is the path inside it (in *@owned when rewritten). */
+static ws_hive *
+cleanup_hive(struct ctx *c, struct plan *p, const char *key, const char **rest, bool **dirty,
+	     char **owned)
+{
+	*owned = NULL;
+	*rest = key;
+	if (p && (strip_prefix(rest, "HKCU") || strip_prefix(rest, "HKEY_CURRENT_USER"))) {
+		if (strip_prefix(rest, "Software\\Classes")) {
+			if (!p->usrclass && p->usrclass_local)
+				p->usrclass = open_rw(c, p->usrclass_local, "UsrClass.dat");
+			*dirty = &p->usrclass_dirty;
+			return p->usrclass;
+		}
+		if (!p->ntuser && p->ntuser_local)
+			p->ntuser = open_rw(c, p->ntuser_local, "NTUSER.DAT");
+		*dirty = &p->ntuser_dirty;
+		return p->ntuser;
+	}
+	if (!p && (strip_prefix(rest, "HKLM") || strip_prefix(rest, "HKEY_LOCAL_MACHINE"))) {
+		if (strip_prefix(rest, "SOFTWARE")) {
+			*dirty = &c->software_dirty;
+			return c->software;
+		}
+		if (strip_prefix(rest, "SYSTEM")) {
+			if (strip_prefix(rest, "CurrentControlSet")) {
+				const char *cs = c->win->info.control_set ? c->win->info.control_set : "ControlSet001";
+				if (asprintf(owned, "%s%s%s", cs, **rest ? "\\" : "", *rest) < 0)
+					return NULL;
+				*rest = *owned;
+			}
+			*dirty = &c->system_dirty;
+			return c->system;
+		}
+	}
+	return NULL;
+}
+
+struct cleanup_walk {
+	struct ctx *c;
+	const char *owner;
+	const char *src;       /* the walked folder, source-side Windows path */
+	struct cleanup_hit {
+		uint64_t parent;
+		char *name, *path;
+	} *v;
+	size_t n;
+};
+
+static int
+cleanup_visit(const struct nv_entry *e, void *opaque)
+{
+	struct cleanup_walk *w = opaque;
+	if (!e->inode)
+		return NV_WALK_CONTINUE;
+	if (e->inode->reparse_tag) /* never followed, never deleted */
+		return (e->inode->kind & NV_IS_DIR) ? NV_WALK_SKIP : NV_WALK_CONTINUE;
+	if (e->inode->kind & NV_IS_DIR)
+		return NV_WALK_CONTINUE;
+	char *win;
+	if (asprintf(&win, "%s\\%s", w->src, e->path) < 0)
+		return NV_WALK_STOP;
+	for (char *q = win; *q; q++)
+		if (*q == '/')
+			*q = '\\';
+	if (restore_rules_cleanup_file(w->c->rules, w->owner, win)) {
+		struct cleanup_hit *g = realloc(w->v, (w->n + 1) * sizeof(*g));
+		if (g) {
+			w->v = g;
+			g[w->n].parent = e->parent;
+			g[w->n].name = strdup(e->name);
+			g[w->n].path = strdup(e->path);
+			w->n++;
+		}
+	}
+	free(win);
+	return NV_WALK_CONTINUE;
+}
+
+/* destinationCleanup of files: the target folder that the pattern's fixed
+ * part becomes (through the same relocation as restored files, so inside the
+ * user's profile), walked without following links; every plain file a
+ * cleanup pattern names is unlinked. */
+static void
+cleanup_files(struct ctx *c, struct plan *p, const char *pattern, const char *rule)
+{
+	const char *owner = p ? p->su->sid : ST_OWNER_SYSTEM;
+	char letter = c->info->volume_letter ? c->info->volume_letter : 'C';
+	char *src = restore_rules_literal_prefix(pattern);
+	if (!src || strlen(src) < 3 || toupper((unsigned char)src[0]) != letter || src[1] != ':' ||
+	    src[2] != '\\') {
+		restore_result_note(c->res, c->o->log, "%s: not applied (%s): not a folder of the "
+				    "restored volume %c:", pattern, rule, letter);
+		free(src);
+		return;
+	}
+	char *vol_src = strdup(src + 3);
+	for (char *q = vol_src; q && *q; q++)
+		if (*q == '\\')
+			*q = '/';
+	struct st_file fake = { .path = vol_src, .owner = owner, .attributes = NV_ATTR_DIRECTORY };
+	struct plan *fp;
+	const char *root;
+	char *dir = vol_src ? relocate(c, &fake, &fp, &root) : NULL;
+	uint64_t m;
+	if (!dir || (p && !*root) || (*dir && st_check_path(dir) != ST_OK) || !below(dir, root)) {
+		restore_result_note(c->res, c->o->log, "%s: not applied (%s): %s is outside %s", pattern,
+				    rule, src, p ? "the user's profile" : "the volume");
+	} else if (nv_lookup(c->vol, dir, &m) != NV_OK || (*dir && !real_folders(c, dir))) {
+		logf_(c, "destinationCleanup %s (%s): %s is not on the target (or is a link), nothing to "
+		      "clean", pattern, rule, dir);
+	} else {
+		struct cleanup_walk w = { c, owner, src, NULL, 0 };
+		nv_walk(c->vol, dir, cleanup_visit, &w);
+		for (size_t i = 0; i < w.n; i++) {
+			if (w.v[i].name && nv_unlink(c->vol, w.v[i].parent, w.v[i].name) == NV_OK) {
+				c->res->cleaned++;
+				logf_(c, "destinationCleanup (%s): removed %s/%s", rule, dir, w.v[i].path);
+			} else {
+				problem(c, "%s/%s: destinationCleanup (%s) could not remove it: %s", dir,
+					w.v[i].path ? w.v[i].path : "?", rule, nv_last_error());
+			}
+			free(w.v[i].name);
+			free(w.v[i].path);
+		}
+		free(w.v);
+	}
+	free(dir);
+	free(vol_src);
+	free(src);
+}
+
+/* destinationCleanup of one context (@p NULL: the system), before anything is restored. */
+static void
+rules_cleanup(struct ctx *c, struct plan *p)
+{
+	const char *owner = p ? p->su->sid : ST_OWNER_SYSTEM;
+	enum ws_obj_type type;
+	const char *pattern;
+	char rule[320];
+	for (size_t i = 0; restore_rules_cleanup(c->rules, owner, i, &type, &pattern, rule, sizeof(rule)); i++) {
+		if (type == WS_OBJ_FILE) {
+			cleanup_files(c, p, pattern, rule);
+			continue;
+		}
+		if (type != WS_OBJ_REGISTRY) {
+			restore_result_note(c->res, c->o->log, "%s: not applied (%s): only files and "
+					    "registry are cleaned", pattern, rule);
+			continue;
+		}
+		if (!p && (!strncasecmp(pattern, "HKCU", 4) || !strncasecmp(pattern, "HKEY_CURRENT_USER", 17)))
+			continue; /* a UserAndSystem component's HKCU: each user's context cleans it */
+		const char *rest;
+		bool *dirty = NULL;
+		char *owned;
+		ws_hive *h = cleanup_hive(c, p, pattern, &rest, &dirty, &owned);
+		size_t removed = 0;
+		if (!h && p && rest != pattern) {
+			logf_(c, "destinationCleanup %s (%s): %s has no such hive yet, nothing to clean",
+			      pattern, rule, p->target_name);
+		} else if (!h) {
+			restore_result_note(c->res, c->o->log, "%s: not applied (%s): only HKCU, "
+					    "HKLM\\SOFTWARE and HKLM\\SYSTEM are cleaned%s", pattern, rule,
+					    p ? " for a user" : "");
+		} else if (restore_rules_clean_hive(h, rest, &removed) < 0) {
+			problem(c, "%s: destinationCleanup (%s) failed: %s", pattern, rule, ws_hive_errmsg(h));
+		} else if (removed) {
+			*dirty = true;
+			c->res->cleaned += removed;
+			logf_(c, "destinationCleanup %s (%s): %zu removed%s%s", pattern, rule, removed,
+			      p ? " for " : "", p ? p->target_name : "");
+		}
+		free(owned);
+	}
+}
+
+/* Compile the rules for the system and each restored user, before any write. */
+static int
+rules_prepare(struct ctx *c)
+{
+	char letter = c->info->volume_letter ? c->info->volume_letter : 'C';
+	if (restore_rules_add_context(c->rules, c->win, NULL, NULL, letter) < 0)
+		return -1;
+	for (size_t i = 0; i < c->nplans; i++) {
+		struct plan *p = &c->plans[i];
+		if (p->restore &&
+		    restore_rules_add_context(c->rules, c->win, p->su,
+					      p->create ? NULL : target_profile_of(c, p->target_sid),
+					      letter) < 0)
+			return -1;
+	}
+	restore_rules_index(c->rules, c->r);
+	const ws_diags *d = restore_rules_diags(c->rules);
+	for (size_t i = 0; c->o->log && i < ws_diags_count(d); i++) {
+		const struct ws_diag *g = ws_diags_get(d, i);
+		if (g->level >= WS_DIAG_WARNING)
+			logf_(c, "rules: %s:%u: %s", g->file ? g->file : "-", g->line, g->msg);
+	}
+	return 0;
+}
+
 /* Restore one store file; returns false when the whole restore must stop. */
 static bool
 restore_file(struct ctx *c, size_t index)
@@ -940,9 +1441,10 @@ restore_file(struct ctx *c, size_t index)
 	const struct st_file *f = st_reader_file(c->r, index);
 	struct plan *p;
 	const char *root;
-	char *dest = relocate(c, f, &p, &root);
+	enum restore_merge merge = RESTORE_MERGE_DEFAULT;
+	char *dest = rules_destination(c, f, &p, &root, &merge);
 	if (!dest)
-		return true; /* its user is not restored (reported once, per user) */
+		return true; /* its user is not restored (reported once, per user), or a rule says so (listed) */
 	const char *owner = p ? p->target_sid : NULL;
 	bool ok = true;
 	char *dir = strdup(dest), *slash = dir ? strrchr(dir, '/') : NULL;
@@ -951,7 +1453,7 @@ restore_file(struct ctx *c, size_t index)
 		*slash = '\0';
 	else if (dir)
 		dir[0] = '\0';
-	uint64_t root_mref = NV_MREF_ROOT, parent = 0, mref = NO_MREF;
+	uint64_t root_mref = NV_MREF_ROOT, parent = 0, mref = NO_MREF, held = NO_MREF;
 	char *used = NULL;
 	enum nv_status st;
 	bool is_dir = f->attributes & NV_ATTR_DIRECTORY;
@@ -997,6 +1499,13 @@ restore_file(struct ctx *c, size_t index)
 		nv_set_attributes(c->vol, mref, f->attributes & SETTABLE_ATTRS);
 		goto out;
 	}
+	if (merge == RESTORE_MERGE_DESTINATION && nv_lookup(c->vol, dest, &mref) == NV_OK) {
+		restore_result_note(c->res, c->o->log, "%s: kept the existing %s on the target, the "
+				    "store's copy is not restored (DestinationPriority)", f->path, dest);
+		c->res->kept++;
+		mref = NO_MREF;
+		goto out;
+	}
 
 	if (f->link_to >= 0) {
 		uint64_t target = c->file_mref[f->link_to];
@@ -1005,6 +1514,8 @@ restore_file(struct ctx *c, size_t index)
 				f->path, st_reader_file(c->r, (size_t)f->link_to)->path);
 			goto out;
 		}
+		if (already_restored(c, f, dest, target, &mref))
+			goto resumed;
 		st = create_unique(c, parent, name, true, target, &mref, &used);
 		if (st == NV_ERR_NO_SPACE)
 			goto full;
@@ -1018,7 +1529,7 @@ restore_file(struct ctx *c, size_t index)
 	if (c->info->format == ST_FORMAT_HARDLINK) {
 		char entry[8192];
 		uint64_t em;
-		if (nv_lookup(c->vol, hardlink_entry(c, f, entry, sizeof(entry)), &em) != NV_OK) {
+		if (store_link_lookup(c, f, entry, sizeof(entry), &em) != NV_OK) {
 			problem(c, "%s: its link in the store (%s) is gone", f->path, entry);
 			goto out;
 		}
@@ -1027,6 +1538,11 @@ restore_file(struct ctx *c, size_t index)
 				f->path, (unsigned long long)em, (unsigned long long)f->source_id);
 			goto out;
 		}
+		/* One open record for the link and its metadata: read and written back once. */
+		if (nv_hold(c->vol, em) == NV_OK)
+			held = em;
+		if (already_restored(c, f, dest, em, &mref))
+			goto resumed;
 		st = create_unique(c, parent, name, true, em, &mref, &used);
 		if (st == NV_ERR_NO_SPACE)
 			goto full;
@@ -1048,7 +1564,12 @@ restore_file(struct ctx *c, size_t index)
 			f->path);
 		goto out;
 	} else {
-		st = create_unique(c, parent, name, false, 0, &mref, &used);
+		if (already_restored(c, f, dest, NO_MREF, &mref))
+			goto resumed;
+		/* Written under PARTIAL_NAME, named once complete (see resume_begin). */
+		nv_unlink(c->vol, parent, PARTIAL_NAME); /* a leftover of an interrupted run */
+		used = strdup(PARTIAL_NAME);
+		st = used ? nv_create(c->vol, parent, used, &mref) : NV_ERR_NOMEM;
 		if (st == NV_ERR_NO_SPACE)
 			goto full;
 		if (st != NV_OK) {
@@ -1057,6 +1578,8 @@ restore_file(struct ctx *c, size_t index)
 		}
 		if (f->sparse)
 			nv_set_attributes(c->vol, mref, NV_ATTR_SPARSE);
+		else if ((f->attributes & NV_ATTR_COMPRESSED) && nv_set_compressed(c->vol, mref) != NV_OK)
+			logf_(c, "%s: restored uncompressed: %s", f->path, nv_last_error());
 		for (size_t s = 0; s < f->stream_count; s++) {
 			const char *sname = s ? f->streams[s].name : NULL;
 			if (s && (st = nv_add_stream(c->vol, mref, sname)) != NV_OK) {
@@ -1073,7 +1596,8 @@ restore_file(struct ctx *c, size_t index)
 				char why[1024];
 				snprintf(why, sizeof(why), "%s", w.st != NV_OK ? nv_last_error() : st_last_error());
 				nv_unlink(c->vol, parent, used);
-				if (!c->o->keep_going) {
+				if (!restore_rules_keep_going(c->rules, f, rs == ST_ERR_CORRUPT ? 1392 : 0,
+							      c->o->keep_going)) {
 					outcome(c, rs == ST_ERR_CORRUPT ? RESTORE_STORE_CORRUPT : RESTORE_FAILED,
 						"%s: %s (nothing of it was kept; --continue skips damaged files)",
 						f->path, why);
@@ -1089,12 +1613,47 @@ restore_file(struct ctx *c, size_t index)
 			if (p)
 				c->res->users[p->result].bytes += f->streams[s].size;
 		}
+		/* Complete: its times first (a resumed run recognises it by them), then its name,
+		 * then its reparse data (libntfs-3g loses the record when a reparse point's
+		 * temporary name is removed). */
+		nv_set_times(c->vol, mref, f->times);
+		char *final = NULL;
+		uint64_t same;
+		st = create_unique(c, parent, name, true, mref, &same, &final);
+		if (st != NV_OK) {
+			free(final);
+			if (st == NV_ERR_NO_SPACE)
+				goto undo_full;
+			problem(c, "%s: cannot name it in %s: %s", f->path, dir, nv_last_error());
+			nv_unlink(c->vol, parent, used);
+			goto out;
+		}
+		nv_unlink(c->vol, parent, used);
+		free(used);
+		used = final;
 		if (f->reparse_len && nv_set_reparse(c->vol, mref, f->reparse, f->reparse_len) != NV_OK)
 			problem(c, "%s: its reparse data could not be set: %s", f->path, nv_last_error());
 	}
 	set_security(c, f, mref, parent, owner);
-	nv_set_attributes(c->vol, mref, (f->attributes & SETTABLE_ATTRS) | (f->sparse ? NV_ATTR_SPARSE : 0));
-	nv_set_times(c->vol, mref, f->times);
+	/* A failed write here must not pass for a restored file (found by fault injection). */
+	if (nv_set_attributes(c->vol, mref, (f->attributes & SETTABLE_ATTRS) |
+				(f->sparse ? NV_ATTR_SPARSE : 0)) != NV_OK ||
+	    nv_set_times(c->vol, mref, f->times) != NV_OK)
+		problem(c, "%s: its attributes or times could not be set: %s", f->path, nv_last_error());
+	release_held(c, &held, f->path);
+	if (merge == RESTORE_MERGE_SOURCE && used && strcmp(used, name)) {
+		char why[512], *taken = strdup(name);
+		if (taken && restore_rules_replace(c->vol, parent, dest, name, used, why, sizeof(why)) == 0) {
+			free(used);
+			used = taken;
+			c->res->replaced++;
+			logf_(c, "%s: replaced the existing %s (SourcePriority)", f->path, dest);
+		} else {
+			problem(c, "%s: SourcePriority: the existing %s is kept and the restored copy is "
+				"%s/%s: %s", f->path, dest, dir, used, taken ? why : "out of memory");
+			free(taken);
+		}
+	}
 	c->file_mref[index] = mref;
 	c->res->files++;
 	if (p) {
@@ -1110,6 +1669,14 @@ restore_file(struct ctx *c, size_t index)
 		logf_(c, "restored %s -> %s/%s", f->path, dir, used);
 	goto out;
 
+resumed:
+	c->file_mref[index] = mref;
+	c->res->files++;
+	if (p)
+		c->res->users[p->result].files++;
+	if (c->o->verbosity & 1)
+		logf_(c, "%s: already restored by the interrupted run", f->path);
+	goto out;
 undo_full:
 	nv_unlink(c->vol, parent, used);
 full:
@@ -1118,6 +1685,7 @@ full:
 		f->path, nv_last_error());
 	ok = false;
 out:
+	release_held(c, &held, f->path);
 	free(used);
 	free(dir);
 	free(dest);
@@ -1147,6 +1715,39 @@ strip_prefix(const char **key, const char *prefix)
 	return true;
 }
 
+#define USRCLASS_FOLDER "AppData/Local/Microsoft/Windows"
+#define FILETIME_UNIX_EPOCH 116444736000000000ull
+
+/*
+ * A profile without UsrClass.dat (made by this restore, or never signed in
+ * to): an empty hive as Windows makes it at first sign-in (root key
+ * "<SID>_Classes", owned by the user) is written locally, to be filled and
+ * then put into AppData\Local\Microsoft\Windows with the other hives.
+ */
+static void
+new_usrclass(struct ctx *c, struct plan *p)
+{
+	char path[4096], local[4096], root[128], msg[256];
+	uint64_t m;
+	if (p->usrclass_tried)
+		return;
+	p->usrclass_tried = true;
+	snprintf(path, sizeof(path), "%s/" USRCLASS_FOLDER "/UsrClass.dat", p->profile);
+	if (!p->create && nv_lookup(c->vol, path, &m) == NV_OK) {
+		logf_(c, "%s exists but could not be copied out; it is not replaced", path);
+		return;
+	}
+	snprintf(local, sizeof(local), "%s/new-usrclass-%zu.dat", c->win->hives.path, p->result);
+	snprintf(root, sizeof(root), "%s_Classes", p->target_sid);
+	uint64_t now = FILETIME_UNIX_EPOCH + (uint64_t)time(NULL) * 10000000ull;
+	if (ws_hive_create_empty(local, root, p->target_sid, now, msg, sizeof(msg)) != WS_REG_OK) {
+		logf_(c, "%s: a new UsrClass.dat cannot be made: %s", p->profile, msg);
+		return;
+	}
+	p->usrclass_local = strdup(local);
+	p->usrclass_new = p->usrclass_local != NULL;
+}
+
 static void
 restore_value(struct ctx *c, const struct st_reg_value *v)
 {
@@ -1169,14 +1770,19 @@ restore_value(struct ctx *c, const struct st_reg_value *v)
 		if (!p->restore)
 			return;
 	}
+	const char *vname = v->name;
+	enum restore_merge merge = RESTORE_MERGE_DEFAULT;
+	if (c->rules && !rules_value(c, v, &key, &vname, &merge))
+		return;
 	if (p && (strip_prefix(&key, "HKCU") || strip_prefix(&key, "HKEY_CURRENT_USER"))) {
 		if (strip_prefix(&key, "Software\\Classes")) {
+			if (!p->usrclass && !p->usrclass_local)
+				new_usrclass(c, p);
 			if (!p->usrclass && p->usrclass_local)
 				p->usrclass = open_rw(c, p->usrclass_local, "UsrClass.dat");
 			if (!p->usrclass) {
-				problem(c, "HKCU\\Software\\Classes\\%s [%s]: %s has no UsrClass.dat on the "
-					"target yet (Windows makes it at first sign-in)", key, v->name,
-					p->target_name);
+				problem(c, "HKCU\\Software\\Classes\\%s [%s]: %s's UsrClass.dat on the target "
+					"cannot be read or made", key, v->name, p->target_name);
 				return;
 			}
 			h = p->usrclass;
@@ -1214,8 +1820,18 @@ restore_value(struct ctx *c, const struct st_reg_value *v)
 		return;
 	}
 	ws_key k;
+	struct ws_reg_value existing = { 0 };
+	if (merge == RESTORE_MERGE_DESTINATION && ws_key_open(h, key, &k) == WS_REG_OK &&
+	    ws_key_get_value(h, k, vname, &existing) == WS_REG_OK) {
+		ws_reg_value_clear(&existing);
+		restore_result_note(c->res, c->o->log, "%s [%s]: kept the target's value, the store's is "
+				    "not restored (DestinationPriority)", v->key, vname);
+		c->res->kept++;
+		free(owned);
+		return;
+	}
 	if (ws_key_create(h, key, &k) != WS_REG_OK ||
-	    ws_key_set_value(h, k, v->name, v->type, v->data, v->len) != WS_REG_OK) {
+	    ws_key_set_value(h, k, vname, v->type, v->data, v->len) != WS_REG_OK) {
 		problem(c, "%s [%s]: cannot set it: %s", v->key, v->name, ws_hive_errmsg(h));
 	} else {
 		*dirty = true;
@@ -1338,16 +1954,36 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 	int part = 0;
 	memset(res, 0, sizeof(*res));
 
+	/* Rule files and Config.xml are read before the target is opened: a
+	 * file that does not parse stops the restore before any write. */
+	if (o->rules_count || o->config) {
+		enum restore_outcome ro = restore_rules_load(o->rules, o->rules_count, o->config,
+							     &c.rules, err, sizeof(err));
+		if (ro != RESTORE_OK) {
+			outcome(&c, ro, "%s", ro == RESTORE_INTERNAL ? "out of memory" : err);
+			return -1;
+		}
+		c.eff = *o;
+		if (restore_rules_mappings(c.rules, o, &c.eff_mu, &c.eff.mu_count, &c.eff_md,
+					   &c.eff.md_count) < 0) {
+			restore_rules_free(c.rules);
+			outcome(&c, RESTORE_INTERNAL, "out of memory");
+			return -1;
+		}
+		c.eff.mu = c.eff_mu;
+		c.eff.md = c.eff_md;
+		c.o = o = &c.eff;
+	}
 	if (nv_split_target(o->target, &disk, &part) != NV_OK) {
 		outcome(&c, RESTORE_USAGE, "%s: not a DISK[:PARTITION]", o->target);
-		return -1;
+		goto early;
 	}
 	struct nv_open_options no = { .read_write = true, .partition = part };
 	enum nv_status nst = nv_open(disk, &no, &c.vol);
 	free(disk);
 	if (nst != NV_OK) {
 		outcome(&c, RESTORE_TARGET, "%s: %s", o->target, nv_last_error());
-		return -1;
+		goto early;
 	}
 	if (offline_open(c.vol, "Windows", false, &c.win, err, sizeof(err)) < 0) {
 		outcome(&c, RESTORE_TARGET, "%s: no Windows to restore into: %s", o->target, err);
@@ -1379,6 +2015,10 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 	}
 	if (plan_users(&c) < 0)
 		goto done;
+	if (c.rules && rules_prepare(&c) < 0) {
+		outcome(&c, RESTORE_INTERNAL, "the restore-time rules could not be compiled (out of memory)");
+		goto done;
+	}
 	size_t nfiles = st_reader_file_count(c.r);
 	c.file_mref = malloc((nfiles ? nfiles : 1) * sizeof(*c.file_mref));
 	if (!c.file_mref)
@@ -1386,6 +2026,16 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 	for (size_t i = 0; i < nfiles; i++)
 		c.file_mref[i] = NO_MREF;
 
+	resume_begin(&c); /* before the first write */
+	if (c.sam_dirty) { /* /lac: the accounts exist before their profiles do */
+		char sam_path[4096];
+		snprintf(sam_path, sizeof(sam_path), "%s/System32/config/SAM", c.win->install.windir);
+		if (commit_hive(&c, c.sam, sam_path, NULL, "SAM") < 0) {
+			outcome(&c, RESTORE_FAILED, "the target's SAM hive (the accounts /lac creates) "
+				"could not be written");
+			goto done;
+		}
+	}
 	for (size_t i = 0; i < c.nplans; i++) {
 		struct plan *p = &c.plans[i];
 		if (!p->restore)
@@ -1405,6 +2055,12 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 		plan_known_folders(&c, p, p->create ? NULL : target_profile_of(&c, p->target_sid));
 		logf_(&c, "user %s (%s) -> %s in %s", p->su->name ? p->su->name : "?", p->su->sid,
 		      p->target_sid, p->profile);
+	}
+	if (c.rules) { /* destinationCleanup: before anything is restored (USMT's order) */
+		rules_cleanup(&c, NULL);
+		for (size_t i = 0; i < c.nplans; i++)
+			if (c.plans[i].restore)
+				rules_cleanup(&c, &c.plans[i]);
 	}
 	for (size_t i = 0; i < nfiles; i++) {
 		if (!restore_file(&c, i)) {
@@ -1449,7 +2105,17 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 				 p->profile);
 			char tag[32];
 			snprintf(tag, sizeof(tag), "usrclass-%zu", i);
-			commit_hive(&c, p->usrclass, path, p->target_sid, tag);
+			uint64_t folder;
+			char *dir = p->usrclass_new ? joinp(p->profile, USRCLASS_FOLDER) : NULL;
+			enum nv_status fst = dir ? ensure_dir(&c, p->profile, p->profile_mref, dir,
+							      p->target_sid, &folder)
+						 : p->usrclass_new ? NV_ERR_NOMEM : NV_OK;
+			free(dir);
+			if (fst != NV_OK)
+				problem(&c, "%s: its folder cannot be made (%s); %s's HKCU\\Software\\Classes "
+					"values are not restored", path, nv_last_error(), p->target_name);
+			else
+				commit_hive(&c, p->usrclass, path, p->target_sid, tag);
 		}
 	}
 	char path[4096];
@@ -1464,6 +2130,7 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 			goto done;
 		}
 	}
+	nv_unlink(c.vol, NV_MREF_ROOT, RESUME_MARK); /* every step ran: nothing to resume */
 	goto done;
 oom:
 	outcome(&c, RESTORE_INTERNAL, "out of memory");
@@ -1526,10 +2193,19 @@ done:
 			free(e);
 		}
 	free(c.file_mref);
+	free(c.store_dir);
 	free(c.sids);
+	restore_verdict_clear(&c.value_verdict);
+early: /* from here on, everything is freed only when it was made */
+	restore_rules_free(c.rules);
+	free(c.eff_mu);
+	free(c.eff_md);
 	free(c.dtimes);
 	if (c.software)
 		ws_hive_close(c.software);
+	if (c.sam)
+		ws_hive_close(c.sam);
+	free(c.sam_local);
 	if (c.system)
 		ws_hive_close(c.system);
 	free(c.software_local);
@@ -1561,5 +2237,8 @@ restore_result_free(struct restore_result *res)
 	for (size_t i = 0; i < res->problem_count; i++)
 		free(res->problems[i]);
 	free(res->problems);
+	for (size_t i = 0; i < res->note_count; i++)
+		free(res->notes[i]);
+	free(res->notes);
 	memset(res, 0, sizeof(*res));
 }

@@ -7,7 +7,8 @@
  *    new profile made as Windows makes it (folder, protected DACL,
  *    ProfileList entry, NTUSER.DAT from Users/Default).  A local account is
  *    matched by name in the target's SAM; one that does not exist there is
- *    not restored (USMT's rc 14) — creating SAM accounts (/lac) is refused.
+ *    not restored (USMT's rc 14) unless /lac creates it in the target's SAM
+ *    (registry/sam.c: empty password, disabled unless /lae; a password is refused).
  *  - Files: each lands in the target user's matching known folder or the
  *    same place below the profile; an existing file is kept and the restored
  *    one is renamed "name(1).ext".  Every path is created component by
@@ -17,6 +18,11 @@
  *    back (nothing copied).
  *  - Settings: registry values go into NTUSER.DAT / UsrClass.dat / SOFTWARE
  *    / SYSTEM (copied out, changed, committed, written back).
+ *  - Restore-time rules (restore_rules.c, with the capture's rule files and
+ *    Config.xml): locationModify moves a file or value (then checked like
+ *    any destination), merge SourcePriority replaces and DestinationPriority
+ *    keeps the target's, destinationCleanup deletes first, and components
+ *    Config.xml switches off are not restored (listed).
  *
  * Security descriptors from a store are untrusted: restore_sd_rewrite checks
  * every offset and length before it maps SIDs.
@@ -29,6 +35,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "agent/offline.h"
+#include "rules/rules.h"
 #include "store/store.h"
 
 /* Outcome classes; callers translate them to winstate's or USMT's exit codes. */
@@ -42,9 +50,11 @@ enum restore_outcome {
 	RESTORE_STORE_CORRUPT,  /* damaged store (catalog or files) */
 	RESTORE_KEY,            /* wrong or missing key */
 	RESTORE_NEED_LAC,       /* a selected local account does not exist on the target */
-	RESTORE_LAC_REFUSED,    /* /lac asked: creating SAM accounts is not supported */
+	RESTORE_LAC_REFUSED,    /* /lac:password, or /lac on a damaged SAM / bad name: refused */
 	RESTORE_FAILED,         /* a write failed (volume full, ...): stopped */
 	RESTORE_INTERNAL,
+	RESTORE_RULES,          /* a rule file (--rules, /i:) is missing or does not parse */
+	RESTORE_CONFIG,         /* Config.xml (--config, /config:) is missing or does not parse */
 };
 
 struct restore_map {
@@ -68,6 +78,12 @@ struct restore_options {
 	size_t md_count;
 	bool lac, lae;
 	const char *lac_password;
+	/* Restore-time rules (LoadState's /i: and /config:): locationModify,
+	 * merge, destinationCleanup and Config.xml's migrate="no" and
+	 * ProfileControl.  No rules and no config: the capture's decisions only. */
+	const char *const *rules;   /* rule files; none with a config: winstate's defaults */
+	size_t rules_count;
+	const char *config;         /* Config.xml, or NULL */
 	int verbosity;
 	FILE *log;                  /* may be NULL; progress lines and every skip */
 	FILE *progress;             /* may be NULL; USMT-style progress lines */
@@ -90,6 +106,10 @@ struct restore_result {
 	uint64_t files, links, bytes, renamed, values, skipped;
 	char **problems;            /* each skipped item, with its reason */
 	size_t problem_count;
+	/* What restore-time rules did (listed in notes, not problems). */
+	uint64_t moved, replaced, kept, disabled, cleaned;
+	char **notes;               /* "path: not restored: component X disabled in Config.xml" */
+	size_t note_count;
 };
 
 int restore_run(const struct restore_options *opts, struct restore_result *res);
@@ -116,5 +136,90 @@ int restore_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid,
 
 /* "name.ext" -> "name(N).ext" (USMT's keep-both naming); malloc'd. */
 char *restore_conflict_name(const char *name, unsigned n);
+
+/* ------------------------------------------- restore-time rules (restore_rules.c) */
+
+struct restore_rules;
+
+/* Parse the rule files (none: winstate's defaults, for Config.xml's IDs) and
+ * Config.xml, before anything is opened for writing.  RESTORE_OK, or
+ * RESTORE_RULES / RESTORE_CONFIG with the sentence in @msg. */
+enum restore_outcome restore_rules_load(const char *const *files, size_t n, const char *config,
+					struct restore_rules **out, char *msg, size_t msglen);
+void restore_rules_free(struct restore_rules *r);
+const ws_diags *restore_rules_diags(const struct restore_rules *r);
+/* Compile the rules for the system (@su NULL) or a store user, with the
+ * user's variables as they were on the source; @target_user (may be NULL)
+ * answers the rules' questions about HKCU on the target.  0 or -1. */
+int restore_rules_add_context(struct restore_rules *r, struct offline_windows *target,
+			      const struct st_user *su, const struct offline_user *target_user,
+			      char letter);
+/* The source-side variables of store user @su: profile and known folders
+ * (folder:<Name> extras); the rest are Windows' documented defaults. */
+void restore_rules_user_vars(ws_vars *v, const struct st_user *su, char letter);
+/* /mu and /md with Config.xml's <ProfileControl> mappings after them; a
+ * mapping of the command line wins.  The arrays are malloc'd, the strings
+ * borrowed.  0 or -1. */
+int restore_rules_mappings(const struct restore_rules *r, const struct restore_options *o,
+			   struct restore_map **mu, size_t *nmu, struct restore_map **md, size_t *nmd);
+
+enum restore_merge {
+	RESTORE_MERGE_DEFAULT = 0,   /* files: keep both, name(1).ext; registry: source wins */
+	RESTORE_MERGE_SOURCE,        /* MigXmlHelper.SourcePriority() */
+	RESTORE_MERGE_DESTINATION,   /* MigXmlHelper.DestinationPriority() */
+};
+
+struct restore_verdict {
+	bool disabled;               /* Config.xml switched its component off (why) */
+	bool refused;                /* a locationModify that cannot be applied (why) */
+	enum restore_merge merge;
+	char *moved;                 /* files: new source-side volume path; registry: new key */
+	char *moved_win;             /* files: the same as a Windows path */
+	char *moved_name;            /* registry: new value name (ExactMove with a leaf) */
+	char move_rule[320], merge_rule[320];
+	char why[768];
+	char note[512];              /* something to tell (an unsupported merge helper) */
+};
+int restore_rules_file(const struct restore_rules *r, const struct st_file *f,
+		       struct restore_verdict *v);
+int restore_rules_value(const struct restore_rules *r, const struct st_reg_value *val,
+			struct restore_verdict *v);
+void restore_verdict_clear(struct restore_verdict *v);
+/* The i-th destinationCleanup pattern of @owner's context (a SID or
+ * ST_OWNER_SYSTEM): 1 with *type, *pattern (expanded) and the rule's text, 0 past the end. */
+size_t restore_rules_cleanup(const struct restore_rules *r, const char *owner, size_t i,
+			     enum ws_obj_type *type, const char **pattern, char *rule, size_t rulelen);
+/* Note which components have something in the store (after every context
+ * is added): only their destinationCleanup runs. */
+void restore_rules_index(struct restore_rules *r, struct st_reader *rd);
+/* 1 when a destinationCleanup of @owner's context names the file @win_path
+ * ("C:\\Users\\bob\\x", source-side). */
+int restore_rules_cleanup_file(const struct restore_rules *r, const char *owner, const char *win_path);
+/* The folder part of a file pattern before its first wildcard ("C:\\a\\b\\* [*]" -> "C:\\a\\b"). */
+char *restore_rules_literal_prefix(const char *pattern);
+/* Delete what @pattern ("Key\Path [value]", relative to the hive's root;
+ * "Key\* [*]" empties Key) names in @h.  0 or -1. */
+int restore_rules_clean_hive(ws_hive *h, const char *pattern, size_t *removed);
+/* Give file @used in folder @parent the name @name, replacing the plain file
+ * there (SourcePriority).  0, or -1 with a sentence in @why. */
+int restore_rules_replace(struct nv_volume *vol, uint64_t parent, const char *name_path,
+			  const char *name, const char *used, char *why, size_t whylen);
+/* Whether a file that cannot be restored (@code: a Win32 error, 1392 =
+ * ERROR_FILE_CORRUPT for a damaged store file, 0 = other) is skipped (true) or
+ * stops the restore: Config.xml's <ErrorControl> <nonFatal>/<fatal> first
+ * matching pattern, else @keep_going (--continue, /c).  @r may be NULL. */
+bool restore_rules_keep_going(const struct restore_rules *r, const struct st_file *f, unsigned code,
+			      bool keep_going);
+/* Add a note to the result (and the log). */
+void restore_result_note(struct restore_result *res, FILE *log, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Pure pieces, for tests. */
+/* The Windows path @object after locationModify @helper(@args): malloc'd, or
+ * NULL when it does not move (err empty) or cannot be applied (err says why). */
+char *restore_location_modify(const char *helper, unsigned nargs, const char *const *args,
+			      const char *object, const ws_vars *vars, char *err, size_t errlen);
+/* "x.xml:12 include (component \"Name\")" -> "x.xml", "Name" (malloc'd).  0 or -1. */
+int restore_decision_component(const char *decision, char **file, char **component);
 
 #endif

@@ -222,6 +222,14 @@ static const struct {
 };
 
 void
+rules_vars_set_folder(ws_vars *v, const char *value_name, const char *path)
+{
+	for (size_t k = 0; k < sizeof(folder_vars) / sizeof(folder_vars[0]); k++)
+		if (!strcasecmp(value_name, folder_vars[k].value))
+			ws_vars_set(v, folder_vars[k].var, path);
+}
+
+void
 rules_vars_for_user(ws_vars *v, const struct offline_windows *w, const struct offline_user *user)
 {
 	int err;
@@ -242,9 +250,7 @@ rules_vars_for_user(ws_vars *v, const struct offline_windows *w, const struct of
 			bool user_shell = folders[i].source && !strcmp(folders[i].source, "User Shell Folders");
 			if (folders[i].is_unc || !folders[i].path || user_shell != (pass == 1))
 				continue;
-			for (size_t k = 0; k < sizeof(folder_vars) / sizeof(folder_vars[0]); k++)
-				if (!strcasecmp(folders[i].name, folder_vars[k].value))
-					ws_vars_set(v, folder_vars[k].var, folders[i].path);
+			rules_vars_set_folder(v, folders[i].name, folders[i].path);
 		}
 		ws_user_folders_free(folders, n);
 	}

@@ -24,6 +24,9 @@ void rules_host_fini(struct rules_host *h);
 /* Variables for the system context: the documented defaults overridden by
  * what the offline Windows says (SystemRoot, Program Files, ProgramData...). */
 void rules_vars_for_system(ws_vars *v, const struct offline_windows *w);
+/* Set the variables that stand for the shell folder value @value_name
+ * ("Personal" -> CSIDL_PERSONAL, CSIDL_MYDOCUMENTS, FOLDERID_Documents). */
+void rules_vars_set_folder(ws_vars *v, const char *value_name, const char *path);
 /* Variables for @user's context: the system ones, then the folders their
  * own hive says (Documents redirected to OneDrive, ...). */
 void rules_vars_for_user(ws_vars *v, const struct offline_windows *w,

@@ -16,13 +16,19 @@ run 0 "$WS_BIN" scan "$WORK/tgt.img" MigStore --windir Windows.old/Windows --har
 "$WS_BIN" list --target "$WORK/tgt.img" MigStore --json >"$WORK/list.json" || fail "list of the hard-link store"
 run 0 "$WS_BIN" verify --target "$WORK/tgt.img" MigStore
 contains "$OUT" "0 damaged"
+# USMT's spelling of the same folder works everywhere scan accepts it.
+run 0 "$WS_BIN" verify --target "$WORK/tgt.img" 'C:\MigStore\'
+run 3 "$WS_BIN" verify --target "$WORK/tgt.img" 'D:\MigStore'
+contains "$ERR" "names another drive"
 mnt "$WORK/tgt.img" "$WORK/m"
 free_before=$(df -B1 --output=avail "$WORK/m" | tail -1)
 umnt "$WORK/m"
 
 # Without --hardlink the store folder is not a local store; with it, it is linked back.
 run 3 "$WS_BIN" load MigStore "$WORK/tgt.img" --mu "alice:$NEW_ALICE"
-run 0 "$WS_BIN" load MigStore "$WORK/tgt.img" --hardlink --mu "alice:$NEW_ALICE" --ui alice --ue '*' --json
+run 2 "$WS_BIN" load /mnt/MigStore "$WORK/tgt.img" --hardlink --mu "alice:$NEW_ALICE"
+contains "$ERR" "not by the local path"
+run 0 "$WS_BIN" load 'C:\MigStore' "$WORK/tgt.img" --hardlink --mu "alice:$NEW_ALICE" --ui alice --ue '*' --json
 python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])

@@ -169,7 +169,8 @@ run 14 "$WORK/loadstate" "$WORK/store" "/target:$WORK/tgt2.img" /ue:olduser /ue:
 contains "$ERR" 'WS-PC01\alice'
 contains "$ERR" "--mu"
 contains "$OUT" "carol"
-run 71 "$WORK/loadstate" "$WORK/store" "/target:$WORK/tgt2.img" /lac /ue:olduser
+# /lac with a password is refused before any write (load_lac.sh tests /lac itself).
+run 71 "$WORK/loadstate" "$WORK/store" "/target:$WORK/tgt2.img" /lac:Pa55word /ue:olduser
 contains "$ERR" "SAM"
 # A mapping to an account the offline target cannot know is refused before any write.
 run 2 "$WS_BIN" load "$WORK/store" "$WORK/tgt2.img" --md CONTOSO:FABRIKAM

@@ -68,6 +68,10 @@ ntfs-3g -o ro hl.img mnt || fail "mount"
 n=$(find mnt/MigStore/USMT/File -type f | wc -l)
 [ "$n" -gt 100 ] || fail "only $n files in the hard-link store"
 umount mnt || umount -l mnt
+# The store verifies, EFS files included (their ciphertext cannot be read
+# offline; their links are what is checked).
+run 0 "$WS_BIN" verify --target hl.img MigStore
+contains "$OUT" "0 damaged"
 
 # Compressed and directory captures: the image is not written at all.
 before=$(sha256sum <"$vol")
