@@ -101,3 +101,71 @@ trap stop_vms EXIT
 virtio_disk() { echo -drive "if=none,id=$1,file=$2,format=${3:-qcow2}" -device "virtio-blk-pci,drive=$1"; }
 ahci_disk() { echo -device "ahci,id=ahci$1" -drive "if=none,id=$1,file=$2,format=${3:-qcow2}" -device "ide-hd,drive=$1,bus=ahci$1.0"; }
 usb_disk() { echo -device qemu-xhci,id=xhci$1 -drive "if=none,id=$1,file=$2,format=${3:-qcow2}" -device "usb-storage,bus=xhci$1.0,drive=$1${4:+,bootindex=$4}"; }
+
+# partition DISK N OUT: copy partition N of a raw disk image into OUT (sparse),
+# so the ntfs-3g driver can mount it on this machine (it has no offset option).
+partition() {
+	local line start size
+	line=$(sfdisk -d "$1" | grep -E "^[^ ]*[^0-9]$2 : ") || fail "$1 has no partition $2"
+	start=$(sed -E 's/.*start= *([0-9]+).*/\1/' <<<"$line")
+	size=$(sed -E 's/.*size= *([0-9]+).*/\1/' <<<"$line")
+	dd if="$1" of="$3" bs=1M iflag=skip_bytes,count_bytes skip=$((start * 512)) count=$((size * 512)) \
+		conv=sparse status=none || fail "could not copy partition $2 out of $1"
+}
+
+# sidhex SID: the binary SID in hex, as it appears in a security descriptor.
+sidhex() {
+	python3 -c '
+import sys
+p = sys.argv[1].split("-")
+subs = [int(x) for x in p[3:]]
+b = bytes([int(p[1]), len(subs)]) + int(p[2]).to_bytes(6, "big") + b"".join(s.to_bytes(4, "little") for s in subs)
+print(b.hex())' "$1"
+}
+
+# check_restored LIST.json SRC TGT linked|copied SID...: every file the store
+# holds for these users is in TGT (mounted new Windows) with the content it
+# has under SRC (the captured tree); Documents kept elsewhere (OneDrive) are
+# expected in the new Documents folder.  "linked": the same MFT record as in
+# SRC (a hard-link restore copies nothing; SRC is on the same volume);
+# "copied": SRC is another volume, content only.
+check_restored() {
+	python3 - "$@" <<'PY' || fail "restored files differ from the captured ones (above)"
+import json, os, sys
+lst, src, tgt, how = sys.argv[1:5]
+restored = set(sys.argv[5:])
+d = json.load(open(lst))
+moved = {}
+for u in d["users"]:
+    personal = u.get("extra", u).get("folder:Personal", "")
+    if personal[1:3] == ":\\":
+        old = personal[3:].replace("\\", "/")
+        new = u["profile"] + "/Documents"
+        if old.lower() != new.lower():
+            moved[old + "/"] = new + "/"
+checked = 0
+per_user = {}
+for f in d["files"]:
+    if f["owner"] not in restored or f["attributes"] & 0x410:  # folders, reparse points
+        continue
+    dest = f["path"]
+    for old, new in moved.items():
+        if dest.lower().startswith(old.lower()):
+            dest = new + dest[len(old):]
+    a, b = os.path.join(src, f["path"]), os.path.join(tgt, dest)
+    if not os.path.exists(b):
+        sys.exit(f"not restored: {dest}")
+    if open(a, "rb").read() != open(b, "rb").read():
+        sys.exit(f"content differs: {dest}")
+    if how == "linked" and os.lstat(a).st_ino != os.lstat(b).st_ino:
+        sys.exit(f"{dest}: copied, not linked to the captured file")
+    per_user[f["owner"]] = per_user.get(f["owner"], 0) + 1
+    checked += 1
+missing = restored - set(per_user)
+if missing:
+    sys.exit(f"no files checked for {missing}")
+if checked < 200:
+    sys.exit(f"only {checked} files checked")
+print(f"{checked} restored files {how} with the captured content")
+PY
+}
