@@ -34,7 +34,7 @@ DEB_PACKAGES := build-essential pkg-config ntfs-3g ntfs-3g-dev libblkid-dev libx
 	libcriterion-dev attr fuse3 dosfstools gdisk fdisk xz-utils bzip2 python3 util-linux \
 	qemu-utils bc clang libclang-rt-14-dev wimtools e2fsprogs apt \
 	busybox-static qemu-system-x86 ovmf xorriso grub-efi-amd64-bin grub-common mtools cpio \
-	isolinux syslinux syslinux-common kmod samba
+	isolinux syslinux syslinux-common kmod samba nfs-ganesha nfs-ganesha-vfs chntpw strace valgrind
 
 lib_srcs  = $(filter-out agent/main.c,$(wildcard $(1)/*.c))
 lib_objs  = $(patsubst %.c,$(BUILD)/obj/%.o,$(call lib_srcs,$(1)))
@@ -153,6 +153,11 @@ check-plain: tests fixtures image
 check-asan:
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g $(SANITIZE)" LDFLAGS="$(SANITIZE)" tests
 	tests/run.sh --run build/asan build/fixtures build/asan/results-asan
+
+# The integration scripts with winstate under valgrind (tests/valgrind-wrap.sh); long, so not in check.
+.PHONY: valgrind
+valgrind: tests fixtures
+	tests/valgrind-wrap.sh --run $(BUILD) $(BUILD)/fixtures $(BUILD)/results-valgrind
 
 demo: deps
 	$(MAKE) all fixtures

@@ -2,16 +2,19 @@
  * Seed builder for the fuzzers: mkseeds OUTDIR writes OUTDIR/<target>/...
  * with inputs made by winstate's own writers (a compressed store, an
  * encrypted one, a directory store's catalog), the fixed dirty hive and the
- * log that repairs it, small rule files with objects to decide, and small
- * partition tables.  tests/fuzz/run.sh adds what comes from the fixtures
+ * log that repairs it, small rule files with objects to decide, small
+ * partition tables, a hard-link store's catalog, and Config.xml files (genconfig's own output for the
+ * default rules, and one using every section).  tests/fuzz/run.sh adds what comes from the fixtures
  * and from ../shared at run time; nothing here is committed.
  */
 #include <errno.h>
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "rules/rules.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/fuzz/hive_fixture.h"
+#include "tests/fuzz/linkstore_fixture.h"
 #include "tests/fuzz/store_fixture.h"
 
 static const char *outdir;
@@ -157,6 +160,77 @@ disks(void)
 	fz_write_bytes(out("fuzz_disk", "mbr-one-ntfs"), mbr, sizeof(mbr));
 }
 
+/* Config.xml: what ScanState /genconfig writes for rules/xml, and a file
+ * using every section Config.xml has (nested groups, ErrorControl,
+ * HardLinkStoreControl, ProfileControl mappings). */
+static void
+configs(void)
+{
+	static const char full[] =
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		"<Configuration>\n"
+		"  <Documents>\n"
+		"    <component displayname=\"Fuzz documents\" migrate=\"no\" ID=\"fuzz/documents\"/>\n"
+		"    <component displayname=\"Group\" migrate=\"yes\" ID=\"fuzz/group\">\n"
+		"      <component displayname=\"Fuzz settings\" migrate=\"no\" ID=\"fuzz/settings\"/>\n"
+		"    </component>\n"
+		"  </Documents>\n"
+		"  <Policies>\n"
+		"    <ErrorControl>\n"
+		"      <fileError><nonFatal errorCode=\"any\">D:\\Scratch\\* [*]</nonFatal>"
+		"<fatal errorCode=\"5\">C:\\Users\\* [*.docx]</fatal></fileError>\n"
+		"      <registryError><nonFatal errorCode=\"5\">* [*]</nonFatal></registryError>\n"
+		"    </ErrorControl>\n"
+		"    <HardLinkStoreControl>\n"
+		"      <fileLocked><createHardLink>C:\\Users\\* [*.ost]</createHardLink>"
+		"<errorHardLink>C:\\* [*.pst]</errorHardLink></fileLocked>\n"
+		"    </HardLinkStoreControl>\n"
+		"  </Policies>\n"
+		"  <ProfileControl>\n"
+		"    <localGroups><mappings><changeGroup from=\"Administrators\" to=\"Users\" "
+		"appliesTo=\"MigratedUsers\"><include><pattern>*</pattern></include></changeGroup>"
+		"</mappings></localGroups>\n"
+		"    <domains><domain from=\"OLDDOM\" to=\"NEWDOM\"/></domains>\n"
+		"    <users><user from=\"OLDDOM\\alice\" to=\"NEWDOM\\alice\"/></users>\n"
+		"  </ProfileControl>\n"
+		"</Configuration>\n";
+	fz_write_bytes(out("fuzz_config", "every-section.xml"), full, sizeof(full) - 1);
+
+	ws_diags *d = ws_diags_new();
+	ws_ruleset *rs = ws_ruleset_new();
+	const char *names[] = { "rules/xml/winstate-default.xml" }; /* run.sh runs from the top */
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (access(names[i], R_OK) == 0)
+			ws_ruleset_load(rs, names[i], d);
+	FILE *f = fopen(out("fuzz_config", "genconfig.xml"), "w");
+	if (!f || ws_genconfig_write(rs, f) || fclose(f))
+		die("genconfig.xml", "cannot write");
+	ws_ruleset_free(rs);
+	ws_diags_free(d);
+}
+
+/* The catalog of a hard-link store, as the writer leaves it on the volume. */
+static void
+linkstore(const char *work)
+{
+	char img[PATH_MAX];
+	snprintf(img, sizeof(img), "%s/link.img", work);
+	struct nv_volume *v = fz_make_linkstore(img);
+	uint64_t m;
+	struct nv_reader *r = NULL;
+	if (!v || nv_lookup(v, "MigStore/catalog", &m) || nv_reader_open(v, m, NULL, &r))
+		die("hard-link store", nv_last_error());
+	size_t len = (size_t)nv_reader_size(r), got = 0;
+	uint8_t *buf = malloc(len ? len : 1);
+	if (!buf || nv_reader_pread(r, buf, len, 0, &got) || got != len)
+		die("hard-link catalog", "cannot read it back");
+	nv_reader_close(r);
+	nv_close(v);
+	fz_write_bytes(out("fuzz_linkstore_catalog", "catalog"), buf, len);
+	free(buf);
+	unlink(img);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -175,5 +249,7 @@ main(int argc, char **argv)
 	hives(work);
 	rules();
 	disks();
+	configs();
+	linkstore(work);
 	return 0;
 }

@@ -40,10 +40,12 @@ static atomic_ulong calls[FAULT_KINDS], renames, renames_at_fire;
 static atomic_int armed_kind = -1, armed_err;
 static atomic_ulong armed_nth;
 static atomic_bool armed_sticky;
+static atomic_size_t read_min;   /* reads below this size pass untouched */
 
 void
 fault_reset(void)
 {
+	atomic_store(&read_min, 0);
 	atomic_store(&counting, false);
 	atomic_store(&armed_kind, -1);
 	atomic_store(&short_io, false);
@@ -99,6 +101,12 @@ fault_kind_name(enum fault_kind kind)
 {
 	static const char *const names[] = { "write", "sync", "rename", "read", "allocation" };
 	return kind < FAULT_KINDS ? names[kind] : "?";
+}
+
+void
+fault_read_min(size_t bytes)
+{
+	atomic_store(&read_min, bytes);
 }
 
 /* Count a call of @kind; true when it must fail (errno set). */
@@ -182,12 +190,16 @@ __wrap_link(const char *from, const char *to)
 ssize_t
 __wrap_read(int fd, void *buf, size_t n)
 {
+	if (n < atomic_load(&read_min))
+		return __real_read(fd, buf, n);
 	return should_fail(FAULT_READ) ? -1 : __real_read(fd, buf, shorten(n));
 }
 
 ssize_t
 __wrap_pread64(int fd, void *buf, size_t n, off_t off)
 {
+	if (n < atomic_load(&read_min))
+		return __real_pread64(fd, buf, n, off);
 	return should_fail(FAULT_READ) ? -1 : __real_pread64(fd, buf, shorten(n), off);
 }
 

@@ -30,6 +30,9 @@ void fault_count(void);
  * errno @err (allocations return NULL with ENOMEM); when @sticky, every later
  * call of that kind fails too (a full disk stays full). */
 void fault_arm(enum fault_kind kind, unsigned long nth, int err, bool sticky);
+/* Reads of fewer than @bytes are neither counted nor failed (until
+ * fault_reset): aims the faults at file data rather than NTFS metadata. */
+void fault_read_min(size_t bytes);
 /* Reads (and writes) succeed but move at most half the bytes asked for. */
 void fault_short_io(bool on);
 /* Calls of @kind seen since the last fault_count/fault_arm. */

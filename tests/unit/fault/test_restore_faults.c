@@ -1,0 +1,344 @@
+/*
+ * Faults while restoring (restore_run) into a target volume: every write
+ * libntfs-3g makes to the image lands in ntfs/volume.c's device (pwrite),
+ * which inject.c can fail.  The target is the fixture volume "reinstalled"
+ * (tests/fixtures/reinstall.sh), the store alice's part of a capture of the
+ * fixture.  For N over a spread of the restore's writes, the N-th write fails
+ * with ENOSPC (and every later one: a full disk stays full) or with EIO (that
+ * one only).  What must hold:
+ *  - no crash, no leak (the ASan build runs this too);
+ *  - a failure is an outcome with a sentence (RESTORE_FAILED for a full disk),
+ *    never RESTORE_OK with something missing: a restore that says "done"
+ *    after a fault must have restored exactly what a clean run restores;
+ *  - every file that was on the target before (Windows, Windows.old, the
+ *    Default and Public profiles...) is still there, same size, times and
+ *    content, and SOFTWARE still opens as a hive.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <hivex.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "agent/restore.h"
+#include "ntfs/ntfs.h"
+#include "tests/unit/fault/inject.h"
+
+#define NEW_ALICE "S-1-5-21-3777777777-3888888888-399999999-1001"
+#define POINTS 24 /* fault points per kind of fault */
+
+struct env {
+	char dir[64];
+	char store[128], base[128], img[128];
+};
+
+static int
+sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+/* The store (alice only) and the reinstalled target, made once per test. */
+static void
+make_env(struct env *e)
+{
+	const char *fx = getenv("WS_FIXTURES"), *bin = getenv("WS_BIN"), *tools = getenv("WS_TOOLS"),
+		   *top = getenv("WS_TOP");
+	char vol[4096];
+	if (!fx || !bin || !tools || !top ||
+	    snprintf(vol, sizeof(vol), "%s/volume.img", fx) >= (int)sizeof(vol) || access(vol, R_OK))
+		cr_skip_test("WS_FIXTURES/volume.img, WS_BIN, WS_TOOLS and WS_TOP are needed "
+			     "(make fixtures, and run through tests/run.sh)");
+	snprintf(e->dir, sizeof(e->dir), "/tmp/ws-restore-fault-XXXXXX");
+	cr_assert(mkdtemp(e->dir));
+	snprintf(e->store, sizeof(e->store), "%s/store", e->dir);
+	snprintf(e->base, sizeof(e->base), "%s/base.img", e->dir);
+	snprintf(e->img, sizeof(e->img), "%s/t.img", e->dir);
+	fault_reset();
+	cr_assert_eq(sh("cp --sparse=always '%s' '%s/src.img' && '%s' scan '%s/src.img' '%s' --efs skip "
+			"--ui alice --ue '*' >'%s/scan.log' 2>&1",
+			vol, e->dir, bin, e->dir, e->store, e->dir), 0, "scan failed (see %s)", e->dir);
+	cr_assert_eq(sh("cp --sparse=always '%s/src.img' '%s' && WS_TOOLSDIR='%s' bash "
+			"'%s/tests/fixtures/reinstall.sh' '%s' >'%s/reinstall.log' 2>&1",
+			e->dir, e->base, tools, top, e->base, e->dir), 0, "reinstall.sh failed");
+}
+
+static void
+drop_env(struct env *e)
+{
+	fault_reset();
+	sh("rm -rf '%s'", e->dir);
+}
+
+static void
+fresh_target(struct env *e)
+{
+	fault_reset();
+	cr_assert_eq(sh("cp --sparse=always '%s' '%s'", e->base, e->img), 0);
+}
+
+static enum restore_outcome
+restore(struct env *e, struct restore_result *res)
+{
+	static const char *const ui[] = { "alice" }, *const ue[] = { "*" };
+	static const struct restore_map mu[] = { { "alice", NEW_ALICE } };
+	struct restore_options o = {
+		.store = e->store, .target = e->img, .ui = ui, .ui_count = 1, .ue = ue, .ue_count = 1,
+		.mu = mu, .mu_count = 1,
+	};
+	restore_run(&o, res);
+	return res->outcome;
+}
+
+/* ---------------------------------------------------------- digests -- */
+
+static uint64_t
+mix(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 1099511628211ULL;
+	return h;
+}
+
+struct digest {
+	bool skip_restored;    /* leave out what the restore writes */
+	uint64_t h;
+	unsigned long entries;
+	struct nv_volume *v;
+};
+
+static bool
+starts_ci(const char *s, const char *prefix)
+{
+	return !strncasecmp(s, prefix, strlen(prefix));
+}
+
+/* What restore writes or replaces: alice's new profile, the machine hives it
+ * merges into, its temporary names. */
+static bool
+restored_path(const char *path, const char *name)
+{
+	return starts_ci(path, "Users/alice") ||
+	       !strcasecmp(path, "Windows/System32/config/SOFTWARE") ||
+	       !strcasecmp(path, "Windows/System32/config/SYSTEM") ||
+	       strstr(name, ".winstate-new") || !strcmp(name, "winstate-restore.incomplete") ||
+	       !strcmp(name, "winstate-restore.partial");
+}
+
+static int
+digest_entry(const struct nv_entry *en, void *ctx)
+{
+	struct digest *d = ctx;
+	if (d->skip_restored && restored_path(en->path, en->name))
+		return NV_WALK_SKIP;
+	d->h = mix(d->h, en->path, strlen(en->path) + 1);
+	d->entries++;
+	if (!en->inode) {
+		d->h = mix(d->h, en->error ? en->error : "?", 1);
+		return NV_WALK_CONTINUE;
+	}
+	const struct nv_inode *in = en->inode;
+	if (in->kind & NV_IS_DIR)
+		return NV_WALK_CONTINUE; /* a folder's times move when entries are added */
+	/* Hives restore writes carry the time of the write in their cells. */
+	if (!d->skip_restored && (!strcasecmp(en->name, "NTUSER.DAT") || !strcasecmp(en->name, "UsrClass.dat")))
+		return NV_WALK_CONTINUE;
+	d->h = mix(d->h, &in->size, sizeof(in->size));
+	d->h = mix(d->h, &in->times[NV_TIME_CREATION], 16);
+	d->h = mix(d->h, &in->attributes, sizeof(in->attributes));
+	if (in->size > 256 * 1024 || in->reparse_tag)
+		return NV_WALK_CONTINUE; /* big ones: size and times only, to stay quick */
+	struct nv_reader *r;
+	if (nv_reader_open(d->v, en->mref, NULL, &r) != NV_OK) {
+		d->h = mix(d->h, "unreadable", 10);
+		return NV_WALK_CONTINUE;
+	}
+	char buf[65536];
+	size_t got;
+	uint64_t off = 0;
+	while (nv_reader_pread(r, buf, sizeof(buf), off, &got) == NV_OK && got) {
+		d->h = mix(d->h, buf, got);
+		off += got;
+	}
+	nv_reader_close(r);
+	return NV_WALK_CONTINUE;
+}
+
+/* 0 and the digest, or -1 with the volume's sentence. */
+static int
+digest(const char *img, const char *start, bool skip_restored, uint64_t *out, char *why, size_t wl)
+{
+	struct digest d = { skip_restored, 1469598103934665603ULL, 0, NULL };
+	if (nv_open(img, NULL, &d.v) != NV_OK) {
+		snprintf(why, wl, "%s", nv_last_error());
+		return -1;
+	}
+	enum nv_status st = nv_walk(d.v, start, digest_entry, &d);
+	nv_close(d.v);
+	if (st != NV_OK) {
+		snprintf(why, wl, "%s", nv_last_error());
+		return -1;
+	}
+	*out = mix(d.h, &d.entries, sizeof(d.entries));
+	return 0;
+}
+
+/* SOFTWARE (replaced by restore through a temporary name) still a hive. */
+static bool
+software_opens(struct env *e)
+{
+	struct nv_volume *v;
+	struct nv_reader *r;
+	uint64_t m;
+	bool ok = false;
+	char local[256];
+	snprintf(local, sizeof(local), "%s/SOFTWARE", e->dir);
+	if (nv_open(e->img, NULL, &v) != NV_OK)
+		return false;
+	FILE *f = fopen(local, "wb");
+	if (f && nv_lookup(v, "Windows/System32/config/SOFTWARE", &m) == NV_OK &&
+	    nv_reader_open(v, m, NULL, &r) == NV_OK) {
+		char buf[65536];
+		size_t got;
+		uint64_t off = 0;
+		while (nv_reader_pread(r, buf, sizeof(buf), off, &got) == NV_OK && got) {
+			fwrite(buf, 1, got, f);
+			off += got;
+		}
+		nv_reader_close(r);
+		ok = true;
+	}
+	nv_close(v);
+	if (f)
+		fclose(f);
+	if (ok) {
+		hive_h *h = hivex_open(local, 0);
+		ok = h && hivex_root(h);
+		if (h)
+			hivex_close(h);
+	}
+	unlink(local);
+	return ok;
+}
+
+/* ------------------------------------------------------------ trials -- */
+
+struct tally {
+	unsigned long points, failed, partial, absorbed, fired, mirror;
+};
+
+static void
+write_faults(int err, bool sticky, const char *want)
+{
+	struct env e;
+	struct restore_result res;
+	char why[1024];
+	uint64_t pre_ref, pre, mine_ref, mine;
+
+	make_env(&e);
+	cr_assert_eq(digest(e.base, "", true, &pre_ref, why, sizeof(why)), 0, "%s", why);
+
+	/* The clean run: how many writes, and what alice gets. */
+	fresh_target(&e);
+	fault_count();
+	enum restore_outcome o = restore(&e, &res);
+	unsigned long writes = fault_calls(FAULT_WRITE);
+	fault_reset();
+	cr_assert_eq(o, RESTORE_OK, "clean restore: %s", res.message);
+	cr_assert_gt(res.files, 50);
+	uint64_t files = res.files;
+	restore_result_free(&res);
+	cr_assert_gt(writes, 100, "only %lu writes counted: is the binary linked with --wrap?", writes);
+	cr_assert_eq(digest(e.img, "Users/alice", false, &mine_ref, why, sizeof(why)), 0, "%s", why);
+
+	struct tally t = { 0 };
+	for (unsigned i = 0; i < POINTS; i++) {
+		/* Spread over the run, denser at both ends (profile, hives). */
+		unsigned long n = i < 3 ? i + 1 : i >= POINTS - 3 ? writes - (POINTS - 1 - i) * 2
+				: 1 + (writes * i) / POINTS;
+		fresh_target(&e);
+		fault_arm(FAULT_WRITE, n, err, sticky);
+		o = restore(&e, &res);
+		bool fired = fault_fired();
+		fault_reset();
+		t.points++;
+		t.fired += fired;
+		if (o == RESTORE_OK) {
+			/* Absorbed (libntfs-3g rewrote the block, or the write was a cache's):
+			 * then it must all be there. */
+			cr_assert_eq(res.files, files, "write %lu (%s): done, but %llu files of %llu", n,
+				     strerror(err), (unsigned long long)res.files, (unsigned long long)files);
+			cr_assert_eq(digest(e.img, "Users/alice", false, &mine, why, sizeof(why)), 0,
+				     "write %lu (%s): done, but the profile reads as: %s", n, strerror(err), why);
+			cr_assert_eq(mine, mine_ref, "write %lu (%s): done, but alice's files differ", n,
+				     strerror(err));
+			t.absorbed++;
+		} else {
+			cr_assert(fired, "write %lu: outcome %d (%s) without the fault firing", n, o, res.message);
+			if (o == RESTORE_PARTIAL) {
+				cr_assert_gt(res.problem_count, 0);
+				cr_assert_gt(strlen(res.problems[0]), 10);
+				t.partial++;
+			} else {
+				cr_assert(strlen(res.message) > 10, "write %lu: outcome %d without a sentence", n, o);
+				cr_assert(o == RESTORE_FAILED || o == RESTORE_TARGET,
+					  "write %lu (%s): outcome %d: %s", n, strerror(err), o, res.message);
+				if (want && sticky)
+					cr_assert(strstr(res.message, want) || strstr(res.message, "volume is full"),
+						  "write %lu: \"%s\" does not say \"%s\"", n, res.message, want);
+				t.failed++;
+			}
+		}
+		restore_result_free(&res);
+		/* What was on the target before is untouched, whatever happened. */
+		if (digest(e.img, "", true, &pre, why, sizeof(why)) < 0) {
+			/* libntfs-3g writes MFT records 0-3 to $MFT then to $MFTMirr; when
+			 * only one write fails, the copies differ and libntfs-3g refuses the
+			 * volume until ntfsfix copies the record over.  Nothing else may be
+			 * wrong with it. */
+			cr_assert(strstr(why, "$MFTMirr does not match"),
+				  "write %lu (%s): the target no longer opens: %s", n, strerror(err), why);
+			cr_assert_eq(sh("ntfsfix -d '%s' >/dev/null 2>&1", e.img), 0, "ntfsfix failed");
+			cr_assert_eq(digest(e.img, "", true, &pre, why, sizeof(why)), 0,
+				     "write %lu (%s): even after ntfsfix the target does not open: %s", n,
+				     strerror(err), why);
+			t.mirror++;
+		}
+		cr_assert_eq(pre, pre_ref, "write %lu (%s): files that were on the target changed", n,
+			     strerror(err));
+		cr_assert(software_opens(&e), "write %lu (%s): SOFTWARE is no longer a hive", n,
+			  strerror(err));
+	}
+	printf("fault: restore, write %s%s: %lu writes in a clean run, %lu points tried, %lu failed "
+	       "with a sentence, %lu partial (listed), %lu absorbed (result complete); %lu left $MFT and "
+	       "$MFTMirr different (ntfsfix)\n",
+	       strerror(err), sticky ? " (and every later one)" : "", writes, t.points, t.failed,
+	       t.partial, t.absorbed, t.mirror);
+	fflush(stdout);
+	drop_env(&e);
+}
+
+Test(restore_faults, target_full, .timeout = 900)
+{
+	write_faults(ENOSPC, true, NULL);
+}
+
+Test(restore_faults, write_error, .timeout = 900)
+{
+	write_faults(EIO, false, NULL);
+}
+
+Test(restore_faults, write_errors_from_then_on, .timeout = 900)
+{
+	write_faults(EIO, true, NULL);
+}

@@ -1,0 +1,173 @@
+/*
+ * Read errors on the source during a capture with --continue (/c).  Every
+ * read of the fixture volume lands in ntfs/volume.c's device, which inject.c
+ * can fail; for N over a spread of a clean capture's data reads (reads of
+ * 16 KiB or more: MFT records and index blocks are smaller), the N-th one
+ * fails once with EIO.  What must hold, for the compressed and the
+ * directory store:
+ *  - no crash, no leak (the ASan build runs this too);
+ *  - the capture ends complete or complete-with-errors (or, when the fault
+ *    hits opening the volume, refuses the source with a sentence);
+ *  - the store it leaves verifies whole: a file whose data failed part-way
+ *    is taken back by the store (st_writer_cancel_file), never kept partial,
+ *    and is listed among the skipped items;
+ *  - a directory store keeps no file of that name.
+ * At least one trial must hit a file whose data was already going into the
+ * store, or the test proves nothing.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/scan.h"
+#include "store/store.h"
+#include "tests/unit/fault/inject.h"
+
+#define POINTS 12
+#define DATA_READ (16u << 10)
+
+static int
+sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static char *
+slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return strdup("");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t n;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, n, m);
+	fclose(f);
+	fclose(m);
+	return buf;
+}
+
+static enum scan_outcome
+capture(const char *img, const char *store, const char *log, bool directory)
+{
+	static const char *ui[] = { "alice" }, *ue[] = { "*" };
+	struct scan_options o = {
+		.prog = "winstate scan", .source = img, .store = store, .nocompress = directory,
+		.overwrite = true, .keep_going = true, .log = log, .ui = ui, .nui = 1, .ue = ue,
+		.nue = 1, .efs = SCAN_EFS_SKIP,
+	};
+	return scan_run(&o);
+}
+
+/* The skipped item's Windows path "C:\a\b" as the directory store's file. */
+static bool
+in_directory_store(const char *store, const char *winpath)
+{
+	if (strncmp(winpath, "C:\\", 3) != 0)
+		return false;
+	char p[4096];
+	int n = snprintf(p, sizeof(p), "%s/USMT/File/C$/%s", store, winpath + 3);
+	if (n < 0 || n >= (int)sizeof(p))
+		return false;
+	for (char *c = p + strlen(store); *c; c++)
+		if (*c == '\\')
+			*c = '/';
+	return access(p, F_OK) == 0;
+}
+
+static void
+read_faults(bool directory)
+{
+	const char *fx = getenv("WS_FIXTURES");
+	char vol[4096], dir[] = "/tmp/ws-scan-fault-XXXXXX", img[4200], store[4200], log[4200];
+	if (!fx || snprintf(vol, sizeof(vol), "%s/volume.img", fx) >= (int)sizeof(vol) ||
+	    access(vol, R_OK))
+		cr_skip_test("WS_FIXTURES/volume.img is needed (make fixtures, and run through "
+			     "tests/run.sh)");
+	cr_assert(mkdtemp(dir));
+	snprintf(img, sizeof(img), "%s/src.img", dir);
+	snprintf(store, sizeof(store), "%s/store", dir);
+	snprintf(log, sizeof(log), "%s/scan.log", dir);
+	cr_assert_eq(sh("cp --sparse=always '%s' '%s'", vol, img), 0);
+
+	fault_count();
+	fault_read_min(DATA_READ);
+	enum scan_outcome clean = capture(img, store, log, directory);
+	unsigned long calls = fault_calls(FAULT_READ);
+	fault_reset();
+	cr_assert_eq(clean, SCAN_OK, "the clean capture failed (%d); see %s", clean, log);
+	cr_assert_gt(calls, 4, "only %lu data reads: the fixture changed?", calls);
+
+	unsigned long tried = 0, partial = 0, refused = 0, cancelled = 0;
+	unsigned long step = calls > POINTS ? calls / POINTS : 1;
+	for (unsigned long n = step / 2 + 1; n <= calls; n += step) {
+		fault_arm(FAULT_READ, n, EIO, false);
+		fault_read_min(DATA_READ);
+		enum scan_outcome out = capture(img, store, log, directory);
+		bool fired = fault_fired();
+		fault_reset();
+		tried++;
+		char *text = slurp(log);
+		if (out == SCAN_ERR_SOURCE) {
+			/* The fault hit opening the volume or reading its Windows. */
+			refused++;
+			free(text);
+			continue;
+		}
+		cr_assert(out == SCAN_OK || out == SCAN_PARTIAL,
+			  "read %lu failed: the capture ended with outcome %d; log:\n%s", n, out, text);
+		cr_assert(out == SCAN_OK || fired);
+		if (out == SCAN_PARTIAL)
+			partial++;
+
+		struct st_reader *r = NULL;
+		cr_assert_eq(st_reader_open(store, NULL, &r), ST_OK,
+			     "read %lu: the store does not open: %s", n, st_last_error());
+		struct st_verify_result vr;
+		enum st_status vs = st_reader_verify(r, NULL, NULL, &vr);
+		cr_assert_eq(vs, ST_OK, "read %lu: the store does not verify (%llu damaged): %s", n,
+			     (unsigned long long)vr.files_damaged, st_last_error());
+		for (size_t i = 0; i < st_reader_skipped_count(r); i++) {
+			const struct st_skipped *sk = st_reader_skipped(r, i);
+			if (!strstr(sk->reason, "failed at byte"))
+				continue;
+			cancelled++;
+			cr_assert(strstr(text, sk->path), "read %lu: %s is not in the log", n, sk->path);
+			if (directory)
+				cr_assert(!in_directory_store(store, sk->path),
+					  "read %lu: the partial copy of %s stayed in the store", n,
+					  sk->path);
+		}
+		st_reader_close(r);
+		free(text);
+	}
+	printf("fault: capture with --continue into a %s store, read Input/output error: %lu "
+	       "reads, %lu points tried, %lu ended with skips, %lu refused the source, %lu files "
+	       "taken back part-way\n",
+	       directory ? "directory" : "compressed", calls, tried, partial, refused, cancelled);
+	fflush(stdout);
+	cr_assert_gt(cancelled, 0, "no trial hit a file whose data was being stored");
+	sh("rm -rf '%s'", dir);
+}
+
+Test(scan_faults, compressed_store_read_errors_continue, .timeout = 900)
+{
+	read_faults(false);
+}
+
+Test(scan_faults, directory_store_read_errors_continue, .timeout = 900)
+{
+	read_faults(true);
+}
