@@ -265,27 +265,12 @@ find_in_folder(struct nv_volume *v, uint64_t parent, const char *name, uint64_t 
 {
 	ntfschar *uname;
 	int ulen;
-	ntfs_inode *dir;
-	enum nv_status st = nv_name_to_ntfs(name, &uname, &ulen);
+	enum nv_status st = nv_lookup_in(v, parent, name, mref);
 
-	if (st != NV_OK)
+	if (st != NV_OK || !stored)
 		return st;
-	st = nv_inode_get(v, parent, &dir);
-	if (st != NV_OK) {
-		free(uname);
+	if ((st = nv_name_to_ntfs(name, &uname, &ulen)) != NV_OK)
 		return st;
-	}
-	u64 found = nv_find_child(v, dir, uname, ulen);
-	nv_inode_put(v, dir, NULL);
-	if (found == (u64)-1) {
-		free(uname);
-		return nv_fail(NV_ERR_NOT_FOUND, "\"%s\" does not exist in that folder", name);
-	}
-	*mref = MREF(found);
-	if (!stored) {
-		free(uname);
-		return NV_OK;
-	}
 	/* Of the record's names in this folder, the one equal to @name when case
 	 * is folded (an exact match was tried first by the lookup). */
 	struct nv_inode *in;

@@ -81,6 +81,10 @@ int pread_all(int fd, void *p, size_t len, uint64_t off);
 int fsync_parent(const char *path);
 /* Write @dir/@name atomically (@name.tmp, fsync, rename, fsync dir). */
 enum st_status put_file_atomic(const char *dir, const char *name, const void *data, size_t len);
+/* The same for data produced piece by piece: @next gives the next piece
+ * (valid until the next call), *len 0 at the end. */
+typedef enum st_status (*chunk_fn)(void *ctx, const uint8_t **p, size_t *len);
+enum st_status write_file_atomic(const char *dir, const char *name, chunk_fn next, void *ctx);
 
 /* --------------------------------------------------------------- catalog -- */
 

@@ -287,7 +287,7 @@ fsync_parent(const char *path)
 }
 
 enum st_status
-put_file_atomic(const char *dir, const char *name, const void *data, size_t len)
+write_file_atomic(const char *dir, const char *name, chunk_fn next, void *ctx)
 {
 	char *tmp = NULL, *final = NULL;
 	enum st_status st = ST_OK;
@@ -300,13 +300,20 @@ put_file_atomic(const char *dir, const char *name, const void *data, size_t len)
 		st = st_fail_errno(ST_ERR_IO, "cannot create %s", tmp);
 		goto out;
 	}
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	const uint8_t *p;
+	size_t len;
+	while (!(st = next(ctx, &p, &len)) && len)
+		if (write_all(fd, p, len) != 0) {
+			st = st_fail_errno(ST_ERR_IO, "cannot write %s", tmp);
+			break;
+		}
+	if (!st && fsync(fd) != 0)
 		st = st_fail_errno(ST_ERR_IO, "cannot write %s", tmp);
-		close(fd);
+	close(fd);
+	if (st) {
 		unlink(tmp);
 		goto out;
 	}
-	close(fd);
 	if (rename(tmp, final) != 0) {
 		st = st_fail_errno(ST_ERR_IO, "cannot rename %s", tmp);
 		unlink(tmp);
@@ -318,6 +325,28 @@ out:
 	free(tmp);
 	free(final);
 	return st;
+}
+
+struct one_buffer {
+	const void *data;
+	size_t len;
+};
+
+static enum st_status
+one_buffer_next(void *ctx, const uint8_t **p, size_t *len)
+{
+	struct one_buffer *b = ctx;
+	*p = b->data;
+	*len = b->len;
+	b->len = 0;
+	return ST_OK;
+}
+
+enum st_status
+put_file_atomic(const char *dir, const char *name, const void *data, size_t len)
+{
+	struct one_buffer b = { data, len };
+	return write_file_atomic(dir, name, one_buffer_next, &b);
 }
 
 char *

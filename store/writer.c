@@ -160,45 +160,16 @@ cat_source_next(struct cat_source *s, const uint8_t **p, size_t *len)
 	return ST_OK;
 }
 
+static enum st_status
+cat_source_chunk(void *ctx, const uint8_t **p, size_t *len)
+{
+	return cat_source_next(ctx, p, len);
+}
+
 enum st_status
 cat_source_to_file(struct cat_source *s, const char *dir, const char *name)
 {
-	char *tmp = NULL, *final = NULL;
-	enum st_status st = ST_OK;
-	if (asprintf(&tmp, "%s/%s.tmp", dir, name) < 0 || asprintf(&final, "%s/%s", dir, name) < 0) {
-		free(tmp);
-		return st_fail(ST_ERR_NOMEM, "out of memory");
-	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		st = st_fail_errno(ST_ERR_IO, "cannot create %s", tmp);
-		goto out;
-	}
-	const uint8_t *p;
-	size_t len;
-	while (!(st = cat_source_next(s, &p, &len)) && len)
-		if (write_all(fd, p, len) != 0) {
-			st = st_fail_errno(ST_ERR_IO, "cannot write %s", tmp);
-			break;
-		}
-	if (!st && fsync(fd) != 0)
-		st = st_fail_errno(ST_ERR_IO, "cannot write %s", tmp);
-	close(fd);
-	if (st) {
-		unlink(tmp);
-		goto out;
-	}
-	if (rename(tmp, final) != 0) {
-		st = st_fail_errno(ST_ERR_IO, "cannot rename %s", tmp);
-		unlink(tmp);
-		goto out;
-	}
-	if (fsync_parent(final) != 0)
-		st = st_fail_errno(ST_ERR_IO, "cannot sync the folder of %s", final);
-out:
-	free(tmp);
-	free(final);
-	return st;
+	return write_file_atomic(dir, name, cat_source_chunk, s);
 }
 
 enum wstate { W_IDLE, W_STREAM, W_NODATA, W_DEAD };
