@@ -26,6 +26,7 @@
 
 #include "agent/restore.h"
 #include "ntfs/ntfs.h"
+#include "tests/unit/fault/digest.h"
 #include "tests/unit/fault/inject.h"
 
 #define NEW_ALICE "S-1-5-21-3777777777-3888888888-399999999-1001"
@@ -101,22 +102,6 @@ restore(struct env *e, struct restore_result *res)
 
 /* ---------------------------------------------------------- digests -- */
 
-static uint64_t
-mix(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 1099511628211ULL;
-	return h;
-}
-
-struct digest {
-	bool skip_restored;    /* leave out what the restore writes */
-	uint64_t h;
-	unsigned long entries;
-	struct nv_volume *v;
-};
-
 static bool
 starts_ci(const char *s, const char *prefix)
 {
@@ -135,62 +120,13 @@ restored_path(const char *path, const char *name)
 	       !strcmp(name, "winstate-restore.partial");
 }
 
-static int
-digest_entry(const struct nv_entry *en, void *ctx)
-{
-	struct digest *d = ctx;
-	if (d->skip_restored && restored_path(en->path, en->name))
-		return NV_WALK_SKIP;
-	d->h = mix(d->h, en->path, strlen(en->path) + 1);
-	d->entries++;
-	if (!en->inode) {
-		d->h = mix(d->h, en->error ? en->error : "?", 1);
-		return NV_WALK_CONTINUE;
-	}
-	const struct nv_inode *in = en->inode;
-	if (in->kind & NV_IS_DIR)
-		return NV_WALK_CONTINUE; /* a folder's times move when entries are added */
-	/* Hives restore writes carry the time of the write in their cells. */
-	if (!d->skip_restored && (!strcasecmp(en->name, "NTUSER.DAT") || !strcasecmp(en->name, "UsrClass.dat")))
-		return NV_WALK_CONTINUE;
-	d->h = mix(d->h, &in->size, sizeof(in->size));
-	d->h = mix(d->h, &in->times[NV_TIME_CREATION], 16);
-	d->h = mix(d->h, &in->attributes, sizeof(in->attributes));
-	if (in->size > 256 * 1024 || in->reparse_tag)
-		return NV_WALK_CONTINUE; /* big ones: size and times only, to stay quick */
-	struct nv_reader *r;
-	if (nv_reader_open(d->v, en->mref, NULL, &r) != NV_OK) {
-		d->h = mix(d->h, "unreadable", 10);
-		return NV_WALK_CONTINUE;
-	}
-	char buf[65536];
-	size_t got;
-	uint64_t off = 0;
-	while (nv_reader_pread(r, buf, sizeof(buf), off, &got) == NV_OK && got) {
-		d->h = mix(d->h, buf, got);
-		off += got;
-	}
-	nv_reader_close(r);
-	return NV_WALK_CONTINUE;
-}
-
-/* 0 and the digest, or -1 with the volume's sentence. */
+/* Everything restore must not touch (@skip_restored), or what it wrote
+ * (user hives left out: they carry the time of the write in their cells). */
 static int
 digest(const char *img, const char *start, bool skip_restored, uint64_t *out, char *why, size_t wl)
 {
-	struct digest d = { skip_restored, 1469598103934665603ULL, 0, NULL };
-	if (nv_open(img, NULL, &d.v) != NV_OK) {
-		snprintf(why, wl, "%s", nv_last_error());
-		return -1;
-	}
-	enum nv_status st = nv_walk(d.v, start, digest_entry, &d);
-	nv_close(d.v);
-	if (st != NV_OK) {
-		snprintf(why, wl, "%s", nv_last_error());
-		return -1;
-	}
-	*out = mix(d.h, &d.entries, sizeof(d.entries));
-	return 0;
+	return volume_digest(img, start, skip_restored ? restored_path : NULL, !skip_restored, out,
+			     why, wl);
 }
 
 /* SOFTWARE (replaced by restore through a temporary name) still a hive. */

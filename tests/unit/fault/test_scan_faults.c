@@ -14,6 +14,13 @@
  *  - a directory store keeps no file of that name.
  * At least one trial must hit a file whose data was already going into the
  * store, or the test proves nothing.
+ *
+ * Then writes fail during hard-link captures (ENOSPC from the N-th write on,
+ * or EIO once): every file outside the store folder must be exactly as it
+ * was, and a store left behind either is refused as incomplete or verifies.
+ * When every write fails from some point on, libntfs-3g (no journal) may
+ * leave $MFTMirr behind $MFT; the volume is then refused until ntfsfix (or
+ * chkdsk) copies the mirror back, and the files must be intact after that.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -21,10 +28,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "agent/scan.h"
+#include "ntfs/ntfs.h"
 #include "store/store.h"
+#include "tests/unit/fault/digest.h"
 #include "tests/unit/fault/inject.h"
 
 #define POINTS 12
@@ -170,4 +180,125 @@ Test(scan_faults, compressed_store_read_errors_continue, .timeout = 900)
 Test(scan_faults, directory_store_read_errors_continue, .timeout = 900)
 {
 	read_faults(true);
+}
+
+/* ------------------------------------------ hard-link capture, write faults -- */
+
+static bool
+in_store(const char *path, const char *name)
+{
+	(void)name;
+	return !strcasecmp(path, "MigStore");
+}
+
+static enum scan_outcome
+hardlink_capture(const char *img)
+{
+	struct scan_options o = {
+		.prog = "winstate scan", .source = img, .store = "MigStore", .hardlink = true,
+		.nocompress = true, .all = true, .efs = SCAN_EFS_SKIP,
+	};
+	return scan_run(&o);
+}
+
+/* 0 when the store is refused as not there or incomplete, 1 when it opens
+ * and verifies, -1 otherwise (with a sentence in @why). */
+static int
+store_state(const char *img, char *why, size_t wl)
+{
+	struct nv_volume *v;
+	if (nv_open(img, NULL, &v) != NV_OK) {
+		snprintf(why, wl, "the volume does not open: %s", nv_last_error());
+		return -1;
+	}
+	struct st_reader *r = NULL;
+	enum st_status st = st_reader_open_ntfs(v, "MigStore", &r);
+	int state = 0;
+	if (st == ST_OK) {
+		struct st_verify_result vr;
+		state = st_reader_verify(r, NULL, NULL, &vr) == ST_OK ? 1 : -1;
+		if (state < 0)
+			snprintf(why, wl, "the store opens but %llu files are damaged",
+				 (unsigned long long)vr.files_damaged);
+		st_reader_close(r);
+	} else if (st != ST_ERR_NOT_FOUND && st != ST_ERR_INCOMPLETE) {
+		snprintf(why, wl, "the store is neither complete nor recognised as incomplete: %s",
+			 st_last_error());
+		state = -1;
+	}
+	nv_close(v);
+	return state;
+}
+
+static void
+hardlink_write_faults(int err, bool sticky)
+{
+	const char *fx = getenv("WS_FIXTURES");
+	char vol[4096], dir[] = "/tmp/ws-hl-fault-XXXXXX", img[4200], why[1024];
+	if (!fx || snprintf(vol, sizeof(vol), "%s/volume.img", fx) >= (int)sizeof(vol) ||
+	    access(vol, R_OK))
+		cr_skip_test("WS_FIXTURES/volume.img is needed (make fixtures, and run through "
+			     "tests/run.sh)");
+	cr_assert(mkdtemp(dir));
+	snprintf(img, sizeof(img), "%s/src.img", dir);
+	uint64_t before, after;
+	cr_assert_eq(sh("cp --sparse=always '%s' '%s'", vol, img), 0);
+	cr_assert_eq(volume_digest(img, "", in_store, false, &before, why, sizeof(why)), 0, "%s", why);
+
+	fault_count();
+	enum scan_outcome clean = hardlink_capture(img);
+	unsigned long calls = fault_calls(FAULT_WRITE);
+	fault_reset();
+	cr_assert_eq(clean, SCAN_OK, "the clean hard-link capture failed (%d)", clean);
+	cr_assert_eq(volume_digest(img, "", in_store, false, &after, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(before, after, "a clean hard-link capture changed files outside its store");
+	cr_assert_gt(calls, POINTS);
+
+	unsigned long tried = 0, failed = 0, complete = 0, mirror = 0;
+	unsigned long step = calls / POINTS;
+	for (unsigned long n = step / 2 + 1; n <= calls; n += step) {
+		cr_assert_eq(sh("cp --sparse=always '%s' '%s'", vol, img), 0);
+		fault_arm(FAULT_WRITE, n, err, sticky);
+		enum scan_outcome out = hardlink_capture(img);
+		fault_reset();
+		tried++;
+		if (out == SCAN_OK)
+			complete++;
+		else
+			failed++;
+		/* Writes failing from here on (a dying disk) can stop libntfs-3g between
+		 * $MFT and $MFTMirr: it has no journal.  ntfsfix copies the mirror back,
+		 * as chkdsk would; what matters is that no file outside the store was
+		 * touched. */
+		if (volume_digest(img, "", in_store, false, &after, why, sizeof(why)) < 0) {
+			cr_assert(sticky && strstr(why, "$MFTMirr"), "write %lu failed: %s", n, why);
+			cr_assert_eq(sh("ntfsfix -d '%s' >/dev/null 2>&1", img), 0,
+				     "write %lu: ntfsfix could not repair the mirror", n);
+			mirror++;
+		}
+		int state = store_state(img, why, sizeof(why));
+		cr_assert_geq(state, 0, "write %lu failed (outcome %d): %s", n, out, why);
+		cr_assert(out != SCAN_OK || state == 1,
+			  "write %lu failed: the capture says done but the store is incomplete", n);
+		cr_assert_eq(volume_digest(img, "", in_store, false, &after, why, sizeof(why)), 0,
+			     "write %lu failed: %s", n, why);
+		cr_assert_eq(before, after, "write %lu failed (%s): files outside the store changed",
+			     n, strerror(err));
+	}
+	printf("fault: hard-link capture, %s %s: %lu writes, %lu points tried, %lu failed with a "
+	       "sentence, %lu complete, %lu needed ntfsfix for $MFTMirr; the source outside the "
+	       "store unchanged every time\n",
+	       strerror(err), sticky ? "from then on" : "once", calls, tried, failed, complete, mirror);
+	fflush(stdout);
+	sh("rm -rf '%s'", dir);
+}
+
+Test(scan_faults, hardlink_capture_full_volume_leaves_source_intact, .timeout = 900)
+{
+	hardlink_write_faults(ENOSPC, true);
+}
+
+Test(scan_faults, hardlink_capture_write_error_leaves_source_intact, .timeout = 900)
+{
+	hardlink_write_faults(EIO, false);
 }
