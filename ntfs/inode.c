@@ -265,6 +265,82 @@ get_acl(void *ctx, ntfs_inode *ni, char *buf, size_t size)
 	return ntfs_get_ntfs_acl(ctx, ni, buf, size);
 }
 
+/* ---- security descriptors by id (struct nv_volume's sd_cache) ---- */
+
+#define SD_CACHE_SLOTS 1024u            /* a power of two */
+#define SD_CACHE_BYTES (4u << 20)       /* past this, new ids are not kept */
+
+struct sd_cache {
+	struct sd_entry {
+		uint32_t id;            /* 0: empty */
+		uint32_t len;
+		uint8_t *sd;
+	} slot[SD_CACHE_SLOTS];
+	size_t count, bytes;
+};
+
+static struct sd_entry *
+sd_cache_slot(struct sd_cache *c, uint32_t id)
+{
+	for (uint32_t i = 0, h = id * 2654435761u; i < SD_CACHE_SLOTS; i++, h++) {
+		struct sd_entry *e = &c->slot[h & (SD_CACHE_SLOTS - 1)];
+		if (e->id == id || e->id == 0)
+			return e;
+	}
+	return NULL;
+}
+
+void
+nv_sd_cache_free(struct nv_volume *v)
+{
+	if (!v->sd_cache)
+		return;
+	for (size_t i = 0; i < SD_CACHE_SLOTS; i++)
+		free(v->sd_cache->slot[i].sd);
+	free(v->sd_cache);
+	v->sd_cache = NULL;
+}
+
+/* @ni's security descriptor, from the cache when its id was read before. */
+static enum nv_status
+read_security(struct nv_volume *v, uint64_t mref, ntfs_inode *ni, uint8_t **out, size_t *len)
+{
+	struct SECURITY_CONTEXT scx;
+	/* libntfs-3g takes the descriptor from $Secure only in this case; older
+	 * volumes keep one in each file, which is not shared. */
+	uint32_t id = test_nino_flag(ni, v3_Extensions) && v->vol->secure_ni
+			      ? le32_to_cpu(ni->security_id) : 0;
+	struct sd_entry *e = NULL;
+
+	if (id && !v->sd_cache)
+		v->sd_cache = calloc(1, sizeof(*v->sd_cache));
+	if (id && v->sd_cache)
+		e = sd_cache_slot(v->sd_cache, id);
+	if (e && e->id == id) {
+		*out = malloc(e->len);
+		if (!*out)
+			return nv_fail(NV_ERR_NOMEM, "out of memory");
+		memcpy(*out, e->sd, e->len);
+		*len = e->len;
+		return NV_OK;
+	}
+	memset(&scx, 0, sizeof(scx));
+	scx.vol = v->vol;
+	enum nv_status st = read_blob(v, mref, "security descriptor", get_acl, &scx, ni, out, len);
+	if (st != NV_OK || !e || !*out || v->sd_cache->bytes + *len > SD_CACHE_BYTES ||
+	    v->sd_cache->count + 1 >= SD_CACHE_SLOTS / 2)
+		return st;
+	e->sd = malloc(*len);
+	if (!e->sd)
+		return NV_OK; /* not kept; the caller has its copy */
+	memcpy(e->sd, *out, *len);
+	e->id = id;
+	e->len = (uint32_t)*len;
+	v->sd_cache->count++;
+	v->sd_cache->bytes += *len;
+	return NV_OK;
+}
+
 static int
 get_reparse(void *ctx, ntfs_inode *ni, char *buf, size_t size)
 {
@@ -309,7 +385,6 @@ enum nv_status
 nv_stat(struct nv_volume *v, uint64_t mref, struct nv_inode **out)
 {
 	struct nv_inode *info = calloc(1, sizeof(*info));
-	struct SECURITY_CONTEXT scx;
 	enum nv_status st;
 	ntfs_inode *ni;
 	le32 attrib;
@@ -333,12 +408,8 @@ nv_stat(struct nv_volume *v, uint64_t mref, struct nv_inode **out)
 	st = read_streams(v, ni, info);
 	if (st == NV_OK)
 		st = read_names(v, ni, info);
-	if (st == NV_OK) {
-		memset(&scx, 0, sizeof(scx));
-		scx.vol = v->vol;
-		st = read_blob(v, mref, "security descriptor", get_acl, &scx, ni, &info->security,
-			       &info->security_len);
-	}
+	if (st == NV_OK)
+		st = read_security(v, mref, ni, &info->security, &info->security_len);
 	if (st == NV_OK && (info->attributes & NV_ATTR_REPARSE_POINT)) {
 		st = read_blob(v, mref, "reparse point", get_reparse, NULL, ni, &info->reparse,
 			       &info->reparse_len);

@@ -62,6 +62,10 @@ struct nv_volume {
 	uint8_t *last_sd;
 	size_t last_sd_len;
 	le32 last_sd_id;
+	/* Descriptors read, by security id: files share a few descriptors, and
+	 * libntfs-3g reads $Secure twice for each (size, then data).  An id's
+	 * descriptor never changes, so entries stay true while we write. */
+	struct sd_cache *sd_cache;
 	struct ntfs_device *dev;
 	int fd;
 	bool read_only;
@@ -83,6 +87,8 @@ enum nv_status nv_fail_errno(int err, const char *fmt, ...)
 const char *nv_library_message(void);
 void nv_install_log_handler(void);
 
+/* Frees struct nv_volume's sd_cache (nv_close). */
+void nv_sd_cache_free(struct nv_volume *v);
 /* Open an inode by record number (or take another reference to it). */
 enum nv_status nv_inode_get(struct nv_volume *v, uint64_t mref, ntfs_inode **out);
 /* Drop a reference; the last one closes the inode (through @dir_ni when the

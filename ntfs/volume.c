@@ -17,12 +17,35 @@
 
 #include "ntfs/internal.h"
 
+/* A small read cache in front of the device.  libntfs-3g has none of its own:
+ * it reads an MFT record (1 KiB) or an index block (4 KiB) with one system
+ * call each time it needs one, and a capture needs the same few index blocks
+ * and neighbouring records over and over.  The cache is write-through (every
+ * write reaches the disk at once, in libntfs-3g's order, and updates the
+ * cached copy), so it changes nothing about what is on the disk or when.
+ * Reads larger than a line (file data) bypass it.  libntfs-3g is single-
+ * threaded per volume, so no lock is needed. */
+#define CACHE_LINE  (8u << 10)
+#define CACHE_SETS  256u
+#define CACHE_WAYS  4u
+
+struct cache_line {
+	uint64_t line;     /* byte offset / CACHE_LINE */
+	uint64_t used;     /* LRU clock */
+	uint32_t len;      /* valid bytes (short only at the end of the window) */
+	bool valid;
+	uint8_t *data;
+};
+
 struct window {
 	int fd;
 	uint64_t offset, size;
 	int64_t pos;
 	bool read_only;
 	int write_errno;   /* the first failed write: libntfs-3g drops some (index blocks) */
+	struct cache_line *cache; /* CACHE_SETS * CACHE_WAYS, NULL: no cache */
+	uint8_t *cache_data;
+	uint64_t clock;
 };
 
 static int
@@ -62,20 +85,12 @@ win_seek(struct ntfs_device *dev, s64 offset, int whence)
 	return w->pos;
 }
 
+/* Read [offset, offset+count) of the window from the device, retrying short
+ * reads; returns the bytes read (fewer only at an error or end of file). */
 static s64
-win_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
+device_read(struct window *w, void *buf, s64 count, s64 offset)
 {
-	struct window *w = dev->d_private;
 	s64 done = 0;
-
-	if (offset < 0 || count < 0) {
-		errno = EINVAL;
-		return -1;
-	}
-	if ((uint64_t)offset >= w->size)
-		return 0;
-	if ((uint64_t)count > w->size - (uint64_t)offset)
-		count = (s64)(w->size - (uint64_t)offset);
 	while (done < count) {
 		ssize_t n = pread(w->fd, (char *)buf + done, (size_t)(count - done),
 				  (off_t)(w->offset + (uint64_t)offset + (uint64_t)done));
@@ -89,6 +104,125 @@ win_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 		done += n;
 	}
 	return done;
+}
+
+static bool
+readcache_init(struct window *w)
+{
+	w->cache = calloc(CACHE_SETS * CACHE_WAYS, sizeof(*w->cache));
+	w->cache_data = malloc((size_t)CACHE_SETS * CACHE_WAYS * CACHE_LINE);
+	if (!w->cache || !w->cache_data) {
+		free(w->cache);
+		free(w->cache_data);
+		w->cache = NULL;
+		w->cache_data = NULL;
+		return false;
+	}
+	for (unsigned i = 0; i < CACHE_SETS * CACHE_WAYS; i++)
+		w->cache[i].data = w->cache_data + (size_t)i * CACHE_LINE;
+	return true;
+}
+
+static void
+readcache_free(struct window *w)
+{
+	free(w->cache);
+	free(w->cache_data);
+	w->cache = NULL;
+	w->cache_data = NULL;
+}
+
+static struct cache_line *
+readcache_find(struct window *w, uint64_t line)
+{
+	struct cache_line *set = w->cache + (line % CACHE_SETS) * CACHE_WAYS;
+	for (unsigned i = 0; i < CACHE_WAYS; i++)
+		if (set[i].valid && set[i].line == line)
+			return &set[i];
+	return NULL;
+}
+
+/* The cached copy of @line, read from the device on a miss; NULL when the
+ * read failed (errno set; nothing is cached). */
+static struct cache_line *
+readcache_get(struct window *w, uint64_t line)
+{
+	struct cache_line *c = readcache_find(w, line);
+	if (!c) {
+		struct cache_line *set = w->cache + (line % CACHE_SETS) * CACHE_WAYS;
+		c = &set[0];
+		for (unsigned i = 1; i < CACHE_WAYS && c->valid; i++)
+			if (!set[i].valid || set[i].used < c->used)
+				c = &set[i];
+		uint64_t start = line * CACHE_LINE;
+		s64 want = (s64)(w->size - start < CACHE_LINE ? w->size - start : CACHE_LINE);
+		c->valid = false;
+		s64 got = device_read(w, c->data, want, (s64)start);
+		if (got != want) {
+			if (got >= 0)
+				errno = EIO;
+			return NULL;
+		}
+		c->line = line;
+		c->len = (uint32_t)want;
+		c->valid = true;
+	}
+	c->used = ++w->clock;
+	return c;
+}
+
+static s64
+win_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
+{
+	struct window *w = dev->d_private;
+
+	if (offset < 0 || count < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if ((uint64_t)offset >= w->size)
+		return 0;
+	if ((uint64_t)count > w->size - (uint64_t)offset)
+		count = (s64)(w->size - (uint64_t)offset);
+	if (!w->cache || count > (s64)CACHE_LINE)
+		return device_read(w, buf, count, offset);
+	s64 done = 0;
+	while (done < count) {
+		uint64_t at = (uint64_t)(offset + done);
+		struct cache_line *c = readcache_get(w, at / CACHE_LINE);
+		if (!c)
+			return done ? done : -1;
+		uint32_t in = (uint32_t)(at % CACHE_LINE);
+		s64 n = c->len - in < (uint64_t)(count - done) ? (s64)(c->len - in) : count - done;
+		memcpy((char *)buf + done, c->data + in, (size_t)n);
+		done += n;
+	}
+	return done;
+}
+
+/* Keep cached copies equal to the disk after a write of @count bytes at
+ * @offset (@written of them landed). */
+static void
+readcache_update(struct window *w, const void *buf, s64 count, s64 written, s64 offset)
+{
+	uint64_t first = (uint64_t)offset / CACHE_LINE, last = (uint64_t)(offset + count - 1) / CACHE_LINE;
+	for (uint64_t line = first; count > 0 && line <= last; line++) {
+		struct cache_line *c = readcache_find(w, line);
+		if (!c)
+			continue;
+		uint64_t lstart = line * CACHE_LINE;
+		uint64_t from = (uint64_t)offset > lstart ? (uint64_t)offset : lstart;
+		uint64_t to = (uint64_t)(offset + count) < lstart + c->len ? (uint64_t)(offset + count)
+								     : lstart + c->len;
+		if ((uint64_t)(offset + written) < to) {
+			/* Part of this line may not have reached the disk: forget it. */
+			c->valid = false;
+			continue;
+		}
+		if (to > from)
+			memcpy(c->data + (from - lstart), (const char *)buf + (from - (uint64_t)offset),
+			       (size_t)(to - from));
+	}
 }
 
 static s64
@@ -117,12 +251,18 @@ win_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			int err = errno;
 			if (!w->write_errno)
-				w->write_errno = errno;
+				w->write_errno = err;
+			if (w->cache)
+				readcache_update(w, buf, count, done, offset);
+			errno = err;
 			return done ? done : -1;
 		}
 		done += n;
 	}
+	if (w->cache)
+		readcache_update(w, buf, count, done, offset);
 	return done;
 }
 
@@ -481,6 +621,8 @@ nv_open(const char *path, const struct nv_open_options *opts, struct nv_volume *
 	w->offset = v->offset;
 	w->size = v->size;
 	w->read_only = v->read_only;
+	/* Without memory for the cache the volume still works, only slower. */
+	readcache_init(w);
 	v->dev = ntfs_device_alloc(path, 0, &window_ops, w);
 	if (!v->dev) {
 		st = nv_fail(NV_ERR_NOMEM, "out of memory");
@@ -517,6 +659,8 @@ fail:
 		free(v->path);
 		free(v);
 	}
+	if (w)
+		readcache_free(w);
 	free(w);
 	return st;
 }
@@ -540,6 +684,7 @@ nv_close(struct nv_volume *v)
 		free(o);
 	}
 	nv_folder_names_free(v);
+	nv_sd_cache_free(v);
 	free(v->last_sd);
 	/* ntfs_umount's result is the only report of a failed final flush. */
 	if (v->vol && ntfs_umount(v->vol, FALSE) != 0)
@@ -551,6 +696,8 @@ nv_close(struct nv_volume *v)
 				   "changes may be missing", v->path);
 	if (v->fd >= 0 && close(v->fd) < 0 && st == NV_OK && !v->read_only)
 		st = nv_fail(NV_ERR_IO, "%s: close failed: %s", v->path, strerror(errno));
+	if (w)
+		readcache_free(w);
 	free(w);
 	free(v->path);
 	free(v);
