@@ -349,12 +349,16 @@ decide(struct scan *s, enum ws_obj_type type, const char *node, const char *leaf
 	const struct ws_rule_ref *excl = NULL;
 	memset(pick, 0, sizeof(*pick));
 	struct owner_pick first = { 0 }, home = { 0 };
+	struct ws_query q; /* folded once for every user's matcher */
+	if (ws_query_init(&q, type, node, leaf) < 0)
+		return WS_NOT_SELECTED;
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
 		if (!u->selected || !u->m)
 			continue;
-		ws_matcher_decide(u->m, type, node, leaf, &d);
+		ws_matcher_decide_query(u->m, &q, &d);
 		if (d.outcome == WS_UNCOND_EXCLUDED) {
+			ws_query_free(&q);
 			pick->rule = d.rule;
 			return WS_UNCOND_EXCLUDED;
 		}
@@ -371,8 +375,9 @@ decide(struct scan *s, enum ws_obj_type type, const char *node, const char *leaf
 		}
 	}
 	if (s->sysm) {
-		ws_matcher_decide(s->sysm, type, node, leaf, &d);
+		ws_matcher_decide_query(s->sysm, &q, &d);
 		if (d.outcome == WS_UNCOND_EXCLUDED) {
+			ws_query_free(&q);
 			pick->rule = d.rule;
 			return WS_UNCOND_EXCLUDED;
 		}
@@ -381,6 +386,7 @@ decide(struct scan *s, enum ws_obj_type type, const char *node, const char *leaf
 		else if (d.outcome == WS_EXCLUDED && !excl)
 			excl = d.rule;
 	}
+	ws_query_free(&q);
 	if (home.owner) {
 		*pick = home;
 		out = WS_INCLUDED;

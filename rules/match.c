@@ -841,10 +841,9 @@ struct slot {
 
 static void
 decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size_t nlen,
-	const char *leaf, size_t llen, struct ws_decision *d)
+	uint64_t nmask, const char *leaf, size_t llen, uint64_t lmask, struct ws_decision *d)
 {
 	memset(d, 0, sizeof(*d));
-	uint64_t nmask = ws__mask(node, nlen), lmask = leaf ? ws__mask(leaf, llen) : 0;
 	struct slot stack_slots[SLOTS], *slots = stack_slots;
 	size_t nslots = 0, capslots = SLOTS;
 	int32_t best[WS_RULE_KIND_COUNT];
@@ -938,30 +937,67 @@ decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size
 }
 
 int
+ws_query_init(struct ws_query *q, enum ws_obj_type type, const char *node, const char *leaf)
+{
+	memset(q, 0, sizeof(*q));
+	if (!node || type > WS_OBJ_INI)
+		return -1;
+	q->type = type;
+	size_t n = strlen(node), l = leaf ? strlen(leaf) : 0;
+	/* Fast path: an already normalised path folds into the inline buffer. */
+	bool simple = n + l + 2 <= sizeof(q->buf) && n > 0 && node[n - 1] != '\\' &&
+		!strstr(node, "\\\\") && node[0] != ' ' && type != WS_OBJ_REGISTRY;
+	if (simple) {
+		ws__fold_into(node, n, q->buf);
+		q->buf[n] = 0;
+		q->node = q->buf;
+		if (leaf) {
+			ws__fold_into(leaf, l, q->buf + n + 1);
+			q->buf[n + 1 + l] = 0;
+			q->leaf = q->buf + n + 1;
+		}
+	} else {
+		ws__obj_fold(type, node, leaf, &q->node, &q->leaf);
+		q->heap = true;
+		n = strlen(q->node);
+		l = q->leaf ? strlen(q->leaf) : 0;
+	}
+	q->nlen = n;
+	q->llen = l;
+	q->nmask = ws__mask(q->node, n);
+	q->lmask = q->leaf ? ws__mask(q->leaf, l) : 0;
+	return 0;
+}
+
+void
+ws_query_free(struct ws_query *q)
+{
+	if (q->heap) {
+		free(q->node);
+		free(q->leaf);
+	}
+	q->node = q->leaf = NULL;
+	q->heap = false;
+}
+
+int
+ws_matcher_decide_query(const ws_matcher *m, const struct ws_query *q, struct ws_decision *d)
+{
+	if (!m || !q || !q->node || !d)
+		return -1;
+	decide_folded(m, q->type, q->node, q->nlen, q->nmask, q->leaf, q->llen, q->lmask, d);
+	return 0;
+}
+
+int
 ws_matcher_decide(const ws_matcher *m, enum ws_obj_type type, const char *node,
 	const char *leaf, struct ws_decision *d)
 {
-	if (!m || !node || !d || type > WS_OBJ_INI)
+	struct ws_query q;
+	if (!m || !d || ws_query_init(&q, type, node, leaf) < 0)
 		return -1;
-	size_t n = strlen(node), l = leaf ? strlen(leaf) : 0;
-	/* fast path: fold into a stack buffer when already normalised */
-	char buf[1024];
-	bool simple = n + l + 2 <= sizeof(buf) && n > 0 && node[n - 1] != '\\' &&
-		!strstr(node, "\\\\") && node[0] != ' ' && type != WS_OBJ_REGISTRY;
-	if (simple) {
-		ws__fold_into(node, n, buf);
-		buf[n] = 0;
-		if (leaf)
-			ws__fold_into(leaf, l, buf + n + 1);
-		buf[n + 1 + l] = 0;
-		decide_folded(m, type, buf, n, leaf ? buf + n + 1 : NULL, l, d);
-		return 0;
-	}
-	char *fn, *fl;
-	ws__obj_fold(type, node, leaf, &fn, &fl);
-	decide_folded(m, type, fn, strlen(fn), fl, fl ? strlen(fl) : 0, d);
-	free(fn);
-	free(fl);
+	ws_matcher_decide_query(m, &q, d);
+	ws_query_free(&q);
 	return 0;
 }
 

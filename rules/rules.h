@@ -25,7 +25,9 @@
 #ifndef WINSTATE_RULES_H
 #define WINSTATE_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* ---------------------------------------------------------------- diagnostics */
@@ -281,6 +283,20 @@ const struct ws_rule_ref *ws_matcher_pattern(const ws_matcher *m, size_t i);
  */
 int ws_matcher_decide(const ws_matcher *m, enum ws_obj_type type, const char *node,
 	const char *leaf, struct ws_decision *d);
+/* One object folded once, to decide it against several matchers (a capture
+ * asks every user's matcher about each file).  init returns -1 on bad
+ * arguments; free after use. */
+struct ws_query {
+	enum ws_obj_type type;
+	char *node, *leaf;          /* normalised; leaf NULL for the node itself */
+	size_t nlen, llen;
+	uint64_t nmask, lmask;
+	bool heap;
+	char buf[1024];
+};
+int ws_query_init(struct ws_query *q, enum ws_obj_type type, const char *node, const char *leaf);
+void ws_query_free(struct ws_query *q);
+int ws_matcher_decide_query(const ws_matcher *m, const struct ws_query *q, struct ws_decision *d);
 /* Same with an encoded location "node [leaf]" (leaf escapes with ^). */
 int ws_matcher_decide_location(const ws_matcher *m, enum ws_obj_type type,
 	const char *location, struct ws_decision *d);

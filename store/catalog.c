@@ -49,6 +49,8 @@ reserved_device_name(const char *comp, size_t len)
 		stem++;
 	while (stem > 0 && comp[stem - 1] == ' ')
 		stem--;
+	if (stem < 3 || stem > 7) /* no device name is shorter or longer */
+		return false;
 	for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++)
 		if (strlen(devs[i]) == stem && strncasecmp(comp, devs[i], stem) == 0)
 			return true;

@@ -24,7 +24,7 @@
 #include "store/internal.h"
 
 #define SPOOL_CHUNK (1u << 20)
-#define SPOOL_LEVEL 3
+#define SPOOL_LEVEL 1 /* a transient copy: speed over size */
 
 /* The FILE records, compressed as they come. */
 struct spool {

@@ -542,3 +542,56 @@ Test(rules_vars, expand_and_defaults)
 	cr_expect_str_eq(ws_vars_get(v, "PROGRAMFILES(X86)"), "C:\\Program Files (x86)");
 	ws_vars_free(v);
 }
+
+/* A query folded once gives every matcher the same answer as deciding the
+ * object against each one (a capture asks every user's matcher per file). */
+Test(rules_decide, one_query_many_matchers)
+{
+	struct fixture f;
+	const char *files[] = { "MigUser.xml", "MigApp.xml" };
+	if (build(&f, files, 2) < 0)
+		cr_skip_test("WS_SHARED/usmt-xml not found (set WS_SHARED)");
+	size_t compared = 0;
+	for (size_t i = 0; i < sizeof(miguser_rows) / sizeof(miguser_rows[0]); i++) {
+		const struct row *r = &miguser_rows[i];
+		char node[1024];
+		snprintf(node, sizeof(node), "%s", subst_user(r->loc, users[0]));
+		char *bracket = strstr(node, " [");
+		cr_assert_not_null(bracket);
+		*bracket = 0;
+		char *leaf = bracket + 2;
+		leaf[strlen(leaf) - 1] = 0;
+		struct ws_query q;
+		cr_assert_eq(ws_query_init(&q, r->type, node, leaf), 0);
+		for (int u = 0; u < 2; u++)
+			for (int c = 0; c < 2; c++) {
+				struct ws_decision a, b;
+				cr_assert_eq(ws_matcher_decide_query(f.m[u][c], &q, &a), 0);
+				cr_assert_eq(ws_matcher_decide(f.m[u][c], r->type, node, leaf, &b), 0);
+				cr_expect_eq(a.outcome, b.outcome, "%s [%s]", node, leaf);
+				cr_expect_eq(a.rule, b.rule, "%s [%s]", node, leaf);
+				compared++;
+			}
+		ws_query_free(&q);
+	}
+	cr_expect_eq(compared, 4 * (sizeof(miguser_rows) / sizeof(miguser_rows[0])));
+	/* A spelling that needs normalising (HKEY_*, trailing "\") takes the
+	 * long way and still decides the same. */
+	struct ws_query q;
+	struct ws_decision a, b;
+	cr_assert_eq(ws_query_init(&q, WS_OBJ_REGISTRY,
+				   "HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\Common\\UserInfo\\",
+				   "UserName"), 0);
+	cr_assert_eq(ws_matcher_decide_query(f.m[0][1], &q, &a), 0);
+	ws_query_free(&q);
+	ws_matcher_decide(f.m[0][1], WS_OBJ_REGISTRY, "HKCU\\Software\\Microsoft\\Office\\Common\\UserInfo",
+			  "UserName", &b);
+	cr_expect_eq(a.outcome, WS_INCLUDED);
+	cr_expect_eq(a.rule, b.rule);
+	/* Bad input is refused, not crashed on. */
+	cr_expect_eq(ws_query_init(&q, WS_OBJ_FILE, NULL, "x"), -1);
+	cr_expect_eq(ws_query_init(&q, (enum ws_obj_type)99, "C:\\x", "y"), -1);
+	cr_expect_eq(ws_matcher_decide_query(f.m[0][1], NULL, &a), -1);
+	cr_expect_eq(ws_matcher_decide_query(NULL, &q, &a), -1);
+	teardown(&f);
+}
