@@ -78,10 +78,10 @@ print_result(const struct restore_result *res, bool json, const char *self)
 		printf("{\"outcome\": %d, \"message\": ", res->outcome);
 		json_string(stdout, res->message);
 		printf(", \"files\": %llu, \"links\": %llu, \"bytes\": %llu, \"renamed\": %llu, "
-		       "\"values\": %llu, \"users\": [",
+		       "\"values\": %llu, \"junctions\": %llu, \"users\": [",
 		       (unsigned long long)res->files, (unsigned long long)res->links,
 		       (unsigned long long)res->bytes, (unsigned long long)res->renamed,
-		       (unsigned long long)res->values);
+		       (unsigned long long)res->values, (unsigned long long)res->junctions);
 		for (size_t i = 0; i < res->user_count; i++) {
 			const struct restore_user_result *u = &res->users[i];
 			printf("%s{\"store_sid\": ", i ? ", " : "");
@@ -148,6 +148,9 @@ print_result(const struct restore_result *res, bool json, const char *self)
 		printf("restored %llu files (%llu linked), %s, %llu settings\n",
 	       (unsigned long long)res->files, (unsigned long long)res->links,
 	       human_size(res->bytes, size, sizeof(size)), (unsigned long long)res->values);
+	if (started && res->junctions)
+		printf("%llu junction(s) and folder link(s) made (targets in the old profile moved to "
+		       "the new one)\n", (unsigned long long)res->junctions);
 	for (size_t i = 0; started && i < res->note_count; i++)
 		printf("%s\n", res->notes[i]);
 	if (started && (res->moved || res->replaced || res->kept || res->disabled || res->cleaned))

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agent/commands.h"
+#include "agent/junction.h"
 #include "agent/output.h"
 #include "agent/usmt_args.h"
 #include "registry/registry.h"
@@ -208,6 +209,23 @@ parse_common(int argc, char **argv, const char *allowed, struct common *c, const
 	return optind;
 }
 
+/* A junction or folder-link entry: "junction"/"symlink" and its target (or
+ * why its stored reparse data cannot be read). */
+static void
+link_entry(const struct st_file *f, char *kind, size_t kindlen, char *target, size_t targetlen)
+{
+	struct junction_target t;
+	char why[300];
+	if (junction_parse(f->reparse, f->reparse_len, &t, why, sizeof(why)) < 0) {
+		snprintf(kind, kindlen, "link?");
+		snprintf(target, targetlen, "(damaged link data: %s)", why);
+		return;
+	}
+	snprintf(kind, kindlen, "%s", t.tag == JUNCTION_TAG_MOUNT_POINT ? "junction" : "symlink");
+	snprintf(target, targetlen, "%s", junction_path(&t));
+	junction_target_free(&t);
+}
+
 /*
  * The start of `verify` and `list`: the common options, exactly one STORE,
  * opened for reading.  Returns the index of STORE in argv, or -1 with the
@@ -336,8 +354,15 @@ cmd_list(int argc, char **argv)
 			printf(", \"size\": %llu, \"decision\": ",
 			       (unsigned long long)(f->stream_count ? f->streams[0].size : 0));
 			json_string(stdout, f->decision ? f->decision : "");
-			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld}", f->attributes,
+			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld", f->attributes,
 			       f->stream_count, (long long)f->link_to);
+			if (f->attributes & NV_ATTR_DIRECTORY) {
+				char kind[16], target[4200];
+				link_entry(f, kind, sizeof(kind), target, sizeof(target));
+				printf(", \"kind\": \"%s\", \"target\": ", kind);
+				json_string(stdout, target);
+			}
+			printf("}");
 		}
 		printf("], \"registry\": [");
 		for (size_t k = 0; k < nr; k++) {
@@ -378,7 +403,12 @@ cmd_list(int argc, char **argv)
 		printf("files (%zu):\n", nf);
 		for (size_t k = 0; k < nf; k++) {
 			const struct st_file *f = st_reader_file(h.r, k);
-			if (f->link_to >= 0)
+			char kind[16], target[4200];
+			if (f->attributes & NV_ATTR_DIRECTORY) {
+				link_entry(f, kind, sizeof(kind), target, sizeof(target));
+				printf("  %10s  %s -> %s  [%s]\n", kind, f->path, target,
+				       f->decision ? f->decision : "");
+			} else if (f->link_to >= 0)
 				printf("  %10s  %s  (hard link of %s)\n", "link", f->path,
 				       st_reader_file(h.r, (size_t)f->link_to)->path);
 			else

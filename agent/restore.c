@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agent/hivefiles.h"
+#include "agent/junction.h"
 #include "agent/offline.h"
 #include "agent/restore.h"
 #include "registry/registry.h"
@@ -69,11 +70,6 @@ struct sid_pair {
 	size_t from_len, to_len;
 };
 
-struct dir_times {
-	uint64_t mref;
-	uint64_t times[4];
-};
-
 struct ctx {
 	const struct restore_options *o;
 	struct restore_result *res;
@@ -94,8 +90,6 @@ struct ctx {
 	bool sam_dirty;        /* /lac created an account: write SAM back first */
 	char *sam_local;
 	bool resume;           /* an interrupted restore of this store is finished */
-	struct dir_times *dtimes;
-	size_t ndtimes;
 	char *store_dir;         /* hard-link store: the folder of the last link looked up */
 	uint64_t store_dir_mref;
 	struct restore_rules *rules;   /* restore-time rules, or NULL (restore_rules.c) */
@@ -1434,6 +1428,122 @@ rules_prepare(struct ctx *c)
 	return 0;
 }
 
+/* The junction's reparse buffer for the target: its target moved from the
+ * source profile to @p's restored one when it pointed inside it.  NULL with a
+ * problem listed when the store's buffer is damaged; *@owned to free. */
+static const uint8_t *
+junction_buffer(struct ctx *c, const struct st_file *f, struct plan *p, size_t *len,
+		uint8_t **owned)
+{
+	char why[300];
+	struct junction_target t;
+	*owned = NULL;
+	*len = f->reparse_len;
+	if (junction_parse(f->reparse, f->reparse_len, &t, why, sizeof(why)) < 0) {
+		problem(c, "%s: not restored: its junction data in the store is damaged: %s", f->path,
+			why);
+		return NULL;
+	}
+	char src_letter = c->info->volume_letter ? c->info->volume_letter : 'C';
+	const char *target = junction_path(&t);
+	char *old = NULL, *new = NULL;
+	int rw = 0;
+	if (p && p->su->profile_path && p->profile &&
+	    asprintf(&old, "%c:\\%s", src_letter, p->su->profile_path) >= 0 &&
+	    asprintf(&new, "%c:\\%s", c->drive, p->profile) >= 0) {
+		for (char *q = old; *q; q++)
+			*q = *q == '/' ? '\\' : *q;
+		for (char *q = new; *q; q++)
+			*q = *q == '/' ? '\\' : *q;
+		size_t new_len = 0;
+		if (strcasecmp(old, new))
+			rw = junction_rewrite(f->reparse, f->reparse_len, old, new, owned, &new_len, why,
+					      sizeof(why));
+		if (rw > 0)
+			*len = new_len;
+	}
+	if (rw < 0) {
+		problem(c, "%s: not restored: its target %s cannot be moved to the new profile %s: %s",
+			f->path, target, new, why);
+	} else if (rw > 0) {
+		logf_(c, "%s: its target %s pointed into the old profile %s: now %s%s", f->path, target,
+		      old, new, target + strlen(old));
+	} else if (t.relative) {
+		logf_(c, "%s: its relative target %s is kept", f->path, target);
+	} else if (strlen(target) >= 2 && target[1] == ':' &&
+		   toupper((unsigned char)target[0]) != toupper((unsigned char)src_letter)) {
+		logf_(c, "%s: its target %s is on another drive than the captured Windows; kept as it "
+		      "was (the junction works once that drive is there)", f->path, target);
+	} else {
+		logf_(c, "%s: its target %s is kept", f->path, target);
+	}
+	free(old);
+	free(new);
+	junction_target_free(&t);
+	if (rw < 0)
+		return NULL;
+	return rw > 0 ? *owned : f->reparse;
+}
+
+/*
+ * Store entry @index is a junction or folder symlink: make it as @name in
+ * folder @parent (its path @dest) when nothing is there, with its reparse
+ * data (target moved to the new profile when it pointed into the old one),
+ * security, attributes and times.  What it points at is never touched; an
+ * existing folder, file or junction at @dest is left as it is (logged).
+ */
+static enum nv_status
+restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, uint64_t parent,
+		 const char *name, const char *owner)
+{
+	const struct st_file *f = st_reader_file(c->r, index);
+	uint64_t m;
+	struct nv_inode *in;
+	if (nv_lookup(c->vol, dest, &m) == NV_OK) {
+		const char *what = "a file";
+		if (nv_stat(c->vol, m, &in) == NV_OK) {
+			what = (in->kind & NV_IS_JUNCTION)  ? "a junction"
+			       : (in->kind & NV_IS_SYMLINK) ? "a symbolic link"
+			       : (in->kind & NV_IS_DIR)     ? "a folder"
+							    : "a file";
+			nv_inode_free(in);
+		}
+		logf_(c, "%s: the target already has %s at %s; left as it is (the store's junction or "
+		      "link is not restored over it)", f->path, what, dest);
+		return NV_OK;
+	}
+	size_t len;
+	uint8_t *owned;
+	const uint8_t *buf = junction_buffer(c, f, p, &len, &owned);
+	if (!buf)
+		return NV_OK;
+	enum nv_status st = nv_mkdir(c->vol, parent, name, &m);
+	if (st != NV_OK) {
+		if (st != NV_ERR_NO_SPACE)
+			problem(c, "%s: cannot create the junction %s: %s", f->path, dest, nv_last_error());
+		free(owned);
+		return st;
+	}
+	/* Its reparse data first: from then on nothing can be written through it. */
+	if ((st = nv_set_reparse(c->vol, m, buf, len)) != NV_OK) {
+		problem(c, "%s: its junction data could not be set: %s; the empty folder is removed",
+			f->path, nv_last_error());
+		nv_unlink(c->vol, parent, name);
+		free(owned);
+		return st == NV_ERR_NO_SPACE ? st : NV_OK;
+	}
+	free(owned);
+	set_security(c, f, m, parent, owner);
+	if (nv_set_attributes(c->vol, m, f->attributes & SETTABLE_ATTRS) != NV_OK ||
+	    nv_set_times(c->vol, m, f->times) != NV_OK)
+		problem(c, "%s: its attributes or times could not be set: %s", f->path, nv_last_error());
+	c->file_mref[index] = m;
+	c->res->junctions++;
+	if (c->o->verbosity & 1)
+		logf_(c, "restored junction %s -> %s", f->path, dest);
+	return NV_OK;
+}
+
 /* Restore one store file; returns false when the whole restore must stop. */
 static bool
 restore_file(struct ctx *c, size_t index)
@@ -1479,24 +1589,10 @@ restore_file(struct ctx *c, size_t index)
 		goto out;
 	}
 	if (is_dir) {
-		char *full = joinp(dir, name);
-		st = full ? ensure_dir(c, root, root_mref, full, owner, &mref) : NV_ERR_NOMEM;
-		free(full);
-		if (st == NV_ERR_NO_SPACE)
+		/* The store holds folders only as junctions and folder links (the
+		 * catalog checks it has reparse data). */
+		if (restore_junction(c, index, p, dest, parent, name, owner) == NV_ERR_NO_SPACE)
 			goto full;
-		if (st != NV_OK) {
-			problem(c, "%s: refused: %s", f->path, nv_last_error());
-			goto out;
-		}
-		c->file_mref[index] = mref;
-		struct dir_times *g = realloc(c->dtimes, (c->ndtimes + 1) * sizeof(*g));
-		if (g) {
-			c->dtimes = g;
-			g[c->ndtimes].mref = mref;
-			memcpy(g[c->ndtimes].times, f->times, sizeof(f->times));
-			c->ndtimes++;
-		}
-		nv_set_attributes(c->vol, mref, f->attributes & SETTABLE_ATTRS);
 		goto out;
 	}
 	if (merge == RESTORE_MERGE_DESTINATION && nv_lookup(c->vol, dest, &mref) == NV_OK) {
@@ -2071,8 +2167,6 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 			fprintf(o->progress, "PHASE, Applying, totalPercentageCompleted, %zu\n",
 				(i + 1) * 100 / nfiles);
 	}
-	for (size_t i = 0; i < c.ndtimes; i++)
-		nv_set_times(c.vol, c.dtimes[i].mref, c.dtimes[i].times);
 	if (c.fatal)
 		goto done;
 	for (size_t i = 0; i < st_reader_registry_count(c.r); i++)
@@ -2200,7 +2294,6 @@ early: /* from here on, everything is freed only when it was made */
 	restore_rules_free(c.rules);
 	free(c.eff_mu);
 	free(c.eff_md);
-	free(c.dtimes);
 	if (c.software)
 		ws_hive_close(c.software);
 	if (c.sam)

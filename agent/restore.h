@@ -110,6 +110,7 @@ struct restore_result {
 	uint64_t moved, replaced, kept, disabled, cleaned;
 	char **notes;               /* "path: not restored: component X disabled in Config.xml" */
 	size_t note_count;
+	uint64_t junctions;         /* junctions and folder links made (never followed) */
 };
 
 int restore_run(const struct restore_options *opts, struct restore_result *res);

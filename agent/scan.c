@@ -90,7 +90,7 @@ struct scan {
 	uint64_t files, links, bytes, regs, sys_files, sys_bytes;
 	uint64_t est_bytes, est_files;
 	uint64_t entries, walked_bytes, used_bytes;
-	uint64_t errors, not_captured, links_not_followed;
+	uint64_t errors, not_captured, links_stored;
 	uint32_t cluster;
 	struct skip_item *skips;
 	size_t nskips, capskips;
@@ -565,6 +565,54 @@ out:
 	return ret;
 }
 
+/* A junction or folder symlink: its attributes, times, security descriptor
+ * and reparse buffer as one data-less store entry; what it points at is
+ * never read. */
+static int
+capture_folder_link(struct scan *s, const struct nv_entry *e, const char *rel, const char *winpath,
+		    struct owner_pick *pick)
+{
+	const struct nv_inode *in = e->inode;
+	char target[600] = "";
+	char *t = NULL;
+	if (nv_reparse_target(in, &t) == NV_OK)
+		snprintf(target, sizeof(target), " -> %s", t);
+	free(t);
+	if (!s->wr) { /* estimate: the entry costs no clusters of data */
+		s->links_stored++;
+		return NV_WALK_CONTINUE;
+	}
+	char dec[600];
+	decision_text(pick->rule, dec, sizeof(dec));
+	struct st_file f = { 0 };
+	f.path = rel;
+	f.owner = pick->owner;
+	f.decision = dec;
+	f.source_id = in->mref;
+	f.attributes = in->attributes | NV_ATTR_DIRECTORY | NV_ATTR_REPARSE_POINT;
+	memcpy(f.times, in->times, sizeof(f.times));
+	f.security = in->security;
+	f.security_len = in->security_len;
+	f.reparse = in->reparse;
+	f.reparse_len = in->reparse_len;
+	bool need = false;
+	enum st_status st = st_writer_begin_file(s->wr, &f, &need);
+	if (st == ST_ERR_REFUSED || st == ST_ERR_UNSAFE || st == ST_ERR_INVALID)
+		return item_error(s, winpath, pick->owner, st_last_error());
+	if (!st)
+		st = st_writer_end_file(s->wr);
+	if (st) {
+		fail(s, SCAN_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
+		return NV_WALK_STOP;
+	}
+	s->links_stored++;
+	LOG_INFO(s, "%s is a %s%s: stored as a link, not followed", winpath,
+		 (in->kind & NV_IS_JUNCTION) ? "junction" : "folder link", target);
+	if (s->list)
+		fprintf(s->list, "%s\n", winpath);
+	return NV_WALK_CONTINUE;
+}
+
 static bool
 is_always_excluded(struct scan *s, const char *rel, unsigned depth, bool dir, const char **why)
 {
@@ -642,11 +690,19 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		}
 		goto out;
 	}
+	if (dir && (in->kind & (NV_IS_JUNCTION | NV_IS_SYMLINK))) {
+		/* Junctions and folder symlinks: stored as links, never followed
+		 * (nv_walk does not descend into them). */
+		ret = capture_folder_link(s, e, rel, win, &pick);
+		goto out;
+	}
 	if (dir) {
-		/* Junctions and folder symlinks: never followed (nv_walk does not
-		 * descend), and not data; named in the report. */
-		s->links_not_followed++;
-		LOG_INFO(s, "%s is a junction or folder symlink: not followed, not captured", win);
+		/* Another kind of reparse folder (cloud, app link, ...): nv_walk does
+		 * not enter it, and restore could not make it again. */
+		char why[200];
+		snprintf(why, sizeof(why), "a folder with reparse tag 0x%08x (not a junction or "
+			 "symbolic link): not followed, not captured", in->reparse_tag);
+		add_skip(s, win, pick.owner, why, false);
 		goto out;
 	}
 	if (in->kind & NV_IS_DEHYDRATED) {
@@ -1147,11 +1203,11 @@ write_report(struct scan *s, FILE *out, bool complete)
 	fprintf(out, "  \"started\": \"%s\",\n  \"seconds\": %.3f,\n", t1, now_s() - s->t0);
 	fprintf(out, "  \"files\": %llu,\n  \"hard_links\": %llu,\n  \"bytes\": %llu,\n"
 		"  \"registry_values\": %llu,\n  \"errors\": %llu,\n  \"not_captured\": %llu,\n"
-		"  \"links_not_followed\": %llu,\n",
+		"  \"junctions_stored\": %llu,\n",
 		(unsigned long long)s->files, (unsigned long long)s->links,
 		(unsigned long long)s->bytes, (unsigned long long)s->regs,
 		(unsigned long long)s->errors, (unsigned long long)s->not_captured,
-		(unsigned long long)s->links_not_followed);
+		(unsigned long long)s->links_stored);
 	fprintf(out, "  \"system\": {\"files\": %llu, \"bytes\": %llu},\n",
 		(unsigned long long)s->sys_files, (unsigned long long)s->sys_bytes);
 	fprintf(out, "  \"users\": [");
@@ -1511,6 +1567,9 @@ print_summary(struct scan *s, enum scan_outcome rc)
 		       "user(s) and the system into %s\n",
 		       (unsigned long long)s->files, (unsigned long long)s->links,
 		       human_size(s->bytes, b, sizeof(b)), (unsigned long long)s->regs, sel, s->o->store);
+	if (s->links_stored)
+		printf("%llu junction(s) and folder link(s) stored as links (their targets were not "
+		       "followed)\n", (unsigned long long)s->links_stored);
 	if (s->not_captured)
 		printf("%llu item(s) were not captured on purpose (cloud placeholders, WOF, EFS ...): "
 		       "each is listed with its reason in report.json\n",

@@ -341,7 +341,7 @@ catalog_put_head(const struct st_catalog *c, struct buf *b, uint64_t file_count,
 {
 	size_t s;
 	buf_put(b, CAT_MAGIC, 8);
-	buf_u32(b, ST_CATALOG_VERSION);
+	buf_u32(b, c->info.version ? c->info.version : ST_CATALOG_VERSION_FILES);
 	buf_u32(b, (uint32_t)c->info.format);
 
 	s = section_start(b, TAG_INFO);
@@ -653,9 +653,19 @@ parse_files(struct cur *cu, struct st_catalog *c, enum st_format fmt)
 		if (f->link_to >= 0 && (c->files[f->link_to].link_to >= 0 || ns != 0))
 			return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: \"%s\" is a link to "
 				       "a link, or a link with streams of its own", f->path);
-		if (f->link_to < 0 && ns == 0)
+		if (f->attributes & NV_ATTR_DIRECTORY) {
+			/* A junction or folder symlink: its reparse data, nothing else. */
+			if (f->link_to >= 0 || ns != 0 || !f->reparse_len)
+				return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: folder \"%s\" "
+					       "is not a junction or link entry (a link, streams, or "
+					       "no reparse data)", f->path);
+		} else if (f->link_to < 0 && ns == 0) {
 			return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: \"%s\" has no data "
 				       "stream", f->path);
+		}
+		if (f->link_to >= 0 && (c->files[f->link_to].attributes & NV_ATTR_DIRECTORY))
+			return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: \"%s\" is a hard "
+				       "link to a folder", f->path);
 		struct st_stream *s = arena_alloc(&c->arena, sizeof(*s) * (ns + 1));
 		uint64_t *o = arena_alloc(&c->arena, sizeof(*o) * (ns + 1));
 		if (!s || !o)

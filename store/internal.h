@@ -88,7 +88,12 @@ enum st_status write_file_atomic(const char *dir, const char *name, chunk_fn nex
 
 /* --------------------------------------------------------------- catalog -- */
 
-#define ST_CATALOG_VERSION 1u
+/* Readers take versions 1 and 2; a writer writes 1 unless the store holds a
+ * folder entry (a junction or folder symlink: FILE_ATTRIBUTE_DIRECTORY, no
+ * streams), which version 1 readers would call damage. */
+#define ST_CATALOG_VERSION 2u
+#define ST_CATALOG_VERSION_FILES 1u
+#define ST_CATALOG_VERSION_FOLDERS 2u
 #define ST_MAX_FRAME (64u << 20)   /* a reader refuses larger frames */
 
 struct cat_frame {

@@ -278,7 +278,8 @@ st_reader_verify(struct st_reader *r, st_damage_fn fn, void *ctx, struct st_veri
 		}
 	}
 	for (size_t i = 0; i < c->file_count; i++)
-		if (!bad[i] && c->files[i].link_to < 0 && r->ops->check_file) {
+		if (!bad[i] && c->files[i].link_to < 0 && r->ops->check_file &&
+		    !(c->files[i].attributes & NV_ATTR_DIRECTORY)) { /* a junction: catalog only */
 			const char *w = r->ops->check_file(r->impl, c, i);
 			if (w) {
 				bad[i] = true;
@@ -400,6 +401,8 @@ st_reader_extract(struct st_reader *r, const char *pattern, const char *dest, un
 		const struct st_file *f = &c->files[i];
 		if (pattern && fnmatch(pattern, f->path, FNM_CASEFOLD) != 0)
 			continue;
+		if (f->attributes & NV_ATTR_DIRECTORY)
+			continue; /* a junction or folder link: no data, and never made here */
 		enum st_status st = st_check_path(f->path); /* checked at open; cheap to repeat */
 		int fd = st ? -1 : create_below(root, f->path, flags & ST_EXTRACT_OVERWRITE);
 		if (!st && fd < 0)

@@ -275,7 +275,7 @@ st_writer_create(const struct st_create_options *opts, struct st_writer **out)
 	struct st_store_info *i = &w->cat->info;
 	struct arena *a = &w->cat->arena;
 	i->format = opts->format;
-	i->version = ST_CATALOG_VERSION;
+	i->version = ST_CATALOG_VERSION_FILES;
 	i->computer = arena_strdup(a, opts->computer);
 	i->windows_version = arena_strdup(a, opts->windows_version);
 	i->winstate_version = arena_strdup(a, opts->winstate_version);
@@ -416,11 +416,23 @@ st_writer_begin_file(struct st_writer *w, const struct st_file *f, bool *need_da
 	if (f->security_len > (64u << 20) || f->reparse_len > (64u << 20))
 		return st_fail(ST_ERR_INVALID, "\"%s\": security descriptor or reparse data too large",
 			       f->path);
+	bool folder = (f->attributes & NV_ATTR_DIRECTORY) != 0;
+	if (folder && (!f->reparse_len || !f->reparse))
+		return st_fail(ST_ERR_INVALID, "\"%s\" is a folder: a store keeps a folder only as a "
+			       "junction or symbolic link (with its reparse data)", f->path);
 	w->cur = *f;
 	w->cur_link = -1;
 	if (!(w->cur_path = strdup(f->path)))
 		return st_fail(ST_ERR_NOMEM, "out of memory");
 	w->cur.path = w->cur_path;
+	if (folder) {
+		/* A junction or folder symlink: a catalog entry of its own (no data,
+		 * nothing in the store's folders, never a hard link), and the
+		 * catalog becomes version 2 so older readers refuse it plainly. */
+		w->cat->info.version = ST_CATALOG_VERSION_FOLDERS;
+		w->state = W_NODATA;
+		return ST_OK;
+	}
 	struct link_slot *ls = f->source_id != ST_NO_SOURCE_ID ? link_find(w, f->source_id) : NULL;
 	if (ls && ls->file1) {
 		w->cur_link = (int64_t)ls->file1 - 1;
@@ -498,7 +510,7 @@ st_writer_cancel_file(struct st_writer *w)
 	if (w->state == W_DEAD || (w->state != W_STREAM && w->state != W_NODATA))
 		return check_state(w, W_STREAM, "cancel_file");
 	enum st_status st = ST_OK;
-	if (w->cur_link < 0) {
+	if (w->cur_link < 0 && !(w->cur.attributes & NV_ATTR_DIRECTORY)) {
 		if (!w->ops->cancel_file)
 			st = st_fail(ST_ERR_STATE, "a %s store cannot take back a file begun",
 				     w->ops->name);
@@ -520,7 +532,8 @@ st_writer_end_file(struct st_writer *w)
 		return check_state(w, W_STREAM, "end_file");
 	if (w->state == W_STREAM && (st = close_stream(w)))
 		goto out;
-	if (w->cur_link < 0 && (st = dead(w, w->ops->end_file(w->impl))))
+	bool folder = (w->cur.attributes & NV_ATTR_DIRECTORY) != 0;
+	if (w->cur_link < 0 && !folder && (st = dead(w, w->ops->end_file(w->impl))))
 		goto out;
 	size_t index = w->file_count;
 	w->cur.streams = w->cur_link < 0 ? w->streams : NULL;
@@ -557,7 +570,7 @@ st_writer_end_file(struct st_writer *w)
 		w->stats.links++;
 	else
 		w->stats.files++;
-	if (w->cur_link < 0 && w->cur.source_id != ST_NO_SOURCE_ID)
+	if (w->cur_link < 0 && !folder && w->cur.source_id != ST_NO_SOURCE_ID)
 		st = dead(w, link_add(w, w->cur.source_id, index));
 out:
 	clear_file(w);

@@ -126,7 +126,14 @@ def where(f):
 restored = set()
 checked = links = compressed = 0
 for f in d["files"]:
-    if f["owner"] not in users or f["attributes"] & 0x10:
+    if f["owner"] not in users:
+        continue
+    if f["attributes"] & 0x10:  # a junction or folder link (scan_junctions.sh checks targets)
+        b = os.path.join(tgt, where(f))
+        restored.add(where(f).lower())
+        assert os.path.islink(b), "junction not restored: " + where(f)
+        ra = xattr(os.path.join(src, f["path"]), "system.ntfs_reparse_data")
+        assert ra[:4] == xattr(b, "system.ntfs_reparse_data")[:4], "reparse tag of " + f["path"]
         continue
     a, b = os.path.join(src, f["path"]), os.path.join(tgt, where(f))
     restored.add(where(f).lower())
