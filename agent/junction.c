@@ -11,36 +11,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent/bytes.h"
 #include "agent/junction.h"
 #include "ntfs/ntfs.h"
 
 #define SYMLINK_FLAG_RELATIVE 1u
-
-static uint16_t
-le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static int
 fail(char *why, size_t whylen, const char *msg)
@@ -58,7 +33,7 @@ name_utf8(const uint8_t *p, size_t bytes)
 	if (!u)
 		return NULL;
 	for (size_t i = 0; i < units; i++) {
-		u[i] = le16(p + 2 * i);
+		u[i] = rd16(p + 2 * i);
 		if (!u[i]) {
 			free(u);
 			return NULL;
@@ -87,29 +62,29 @@ junction_parse(const uint8_t *buf, size_t len, struct junction_target *out, char
 			 len, JUNCTION_MAX_REPARSE);
 		return -1;
 	}
-	uint32_t tag = le32(buf);
+	uint32_t tag = rd32(buf);
 	if (tag != JUNCTION_TAG_MOUNT_POINT && tag != JUNCTION_TAG_SYMLINK) {
 		snprintf(why, whylen, "reparse tag 0x%08x is not a junction or symbolic link", tag);
 		return -1;
 	}
-	if ((size_t)le16(buf + 4) + 8 != len) {
+	if ((size_t)rd16(buf + 4) + 8 != len) {
 		snprintf(why, whylen, "the reparse buffer says it holds %u bytes of data, but it has "
-			 "%zu", le16(buf + 4), len - 8);
+			 "%zu", rd16(buf + 4), len - 8);
 		return -1;
 	}
 	size_t hdr = header_size(tag);
 	if (len < hdr)
 		return fail(why, whylen, "the reparse buffer is too short for its name fields");
 	size_t room = len - hdr;
-	size_t sub_off = le16(buf + 8), sub_len = le16(buf + 10);
-	size_t print_off = le16(buf + 12), print_len = le16(buf + 14);
+	size_t sub_off = rd16(buf + 8), sub_len = rd16(buf + 10);
+	size_t print_off = rd16(buf + 12), print_len = rd16(buf + 14);
 	if ((sub_off | sub_len | print_off | print_len) & 1 || sub_off + sub_len > room ||
 	    print_off + print_len > room)
 		return fail(why, whylen, "a target name lies outside the reparse buffer");
 	if (!sub_len)
 		return fail(why, whylen, "the link has no target");
 	out->tag = tag;
-	out->flags = tag == JUNCTION_TAG_SYMLINK ? le32(buf + 16) : 0;
+	out->flags = tag == JUNCTION_TAG_SYMLINK ? rd32(buf + 16) : 0;
 	out->relative = (out->flags & SYMLINK_FLAG_RELATIVE) != 0;
 	out->substitute = name_utf8(buf + hdr + sub_off, sub_len);
 	out->print = name_utf8(buf + hdr + print_off, print_len);
@@ -210,18 +185,18 @@ junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix, const c
 		fail(why, whylen, "out of memory");
 		goto out;
 	}
-	put32(b, t.tag);
-	put16(b + 4, (uint16_t)(total - 8));
-	put16(b + 8, 0);
-	put16(b + 10, (uint16_t)sub_bytes);
-	put16(b + 12, (uint16_t)(sub_bytes + 2));
-	put16(b + 14, (uint16_t)print_bytes);
+	wr32(b, t.tag);
+	wr16(b + 4, (uint16_t)(total - 8));
+	wr16(b + 8, 0);
+	wr16(b + 10, (uint16_t)sub_bytes);
+	wr16(b + 12, (uint16_t)(sub_bytes + 2));
+	wr16(b + 14, (uint16_t)print_bytes);
 	if (t.tag == JUNCTION_TAG_SYMLINK)
-		put32(b + 16, t.flags);
+		wr32(b + 16, t.flags);
 	for (long i = 0; i < sn; i++)
-		put16(b + hdr + 2 * (size_t)i, su[i]);
+		wr16(b + hdr + 2 * (size_t)i, su[i]);
 	for (long i = 0; i < pn; i++)
-		put16(b + hdr + sub_bytes + 2 + 2 * (size_t)i, pu[i]);
+		wr16(b + hdr + sub_bytes + 2 + 2 * (size_t)i, pu[i]);
 	*out = b;
 	*out_len = total;
 	ret = 1;

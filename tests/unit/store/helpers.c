@@ -200,3 +200,18 @@ test_file(const char *path, uint64_t source_id)
 	};
 	return f;
 }
+
+enum st_status
+open_catalog_bytes(const char *parent, const void *catalog, size_t len)
+{
+	char d[4400];
+	snprintf(d, sizeof(d), "%s/h", parent);
+	sh("rm -rf '%s' && mkdir -p '%s/USMT'", d, d);
+	snprintf(d, sizeof(d), "%s/h/catalog", parent);
+	write_whole(d, catalog, len);
+	snprintf(d, sizeof(d), "%s/h", parent);
+	struct st_reader *r = NULL;
+	enum st_status st = st_reader_open(d, NULL, &r);
+	st_reader_close(r);
+	return st;
+}

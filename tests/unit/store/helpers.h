@@ -35,4 +35,8 @@ void write_whole(const char *path, const void *data, size_t len);
 /* Simple file metadata for tests. */
 struct st_file test_file(const char *path, uint64_t source_id);
 
+/* Make @parent/h a directory store holding only @catalog (bytes as written
+ * by catalog_serialize, maybe altered) and open it: what a reader says. */
+enum st_status open_catalog_bytes(const char *parent, const void *catalog, size_t len);
+
 #endif

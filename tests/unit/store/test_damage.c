@@ -225,16 +225,8 @@ open_hostile(const char *path, const char *stream, const char *nul_at)
 		*p = 0;
 		crypto_generichash(b.p + b.len - 32, 32, b.p, b.len - 32, NULL, 0);
 	}
-	char d[4400];
-	snprintf(d, sizeof(d), "%s/h", dir);
-	sh("rm -rf '%s' && mkdir -p '%s/USMT'", d, d);
-	snprintf(d, sizeof(d), "%s/h/catalog", dir);
-	write_whole(d, b.p, b.len);
+	enum st_status st = open_catalog_bytes(dir, b.p, b.len);
 	buf_free(&b);
-	snprintf(d, sizeof(d), "%s/h", dir);
-	struct st_reader *r = NULL;
-	enum st_status st = st_reader_open(d, NULL, &r);
-	st_reader_close(r);
 	return st;
 }
 

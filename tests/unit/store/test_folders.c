@@ -209,16 +209,8 @@ open_forged(struct st_file f, size_t ns, int64_t link_to, int64_t first_link)
 	struct buf b = { 0 };
 	cr_assert_eq(catalog_serialize(c, &b), ST_OK);
 	catalog_free(c);
-	char d[4400];
-	snprintf(d, sizeof(d), "%s/h", dir);
-	sh("rm -rf '%s' && mkdir -p '%s/USMT'", d, d);
-	snprintf(d, sizeof(d), "%s/h/catalog", dir);
-	write_whole(d, b.p, b.len);
+	enum st_status st = open_catalog_bytes(dir, b.p, b.len);
 	buf_free(&b);
-	snprintf(d, sizeof(d), "%s/h", dir);
-	struct st_reader *r = NULL;
-	enum st_status st = st_reader_open(d, NULL, &r);
-	st_reader_close(r);
 	return st;
 }
 
