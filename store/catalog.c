@@ -190,6 +190,7 @@ catalog_free(struct st_catalog *c)
 	free(c->regs);
 	free(c->skipped);
 	free(c->frames);
+	free(c->shared);
 	free(c);
 }
 
@@ -543,6 +544,99 @@ rd_str(struct cur *cu, const char **out)
 	return ST_OK;
 }
 
+/* A million-file catalog names a few users, a few hundred rules and
+ * descriptors: a reader keeps each such value once (a third of its memory).
+ * Past SHARED_MAX distinct values they are simply copied. */
+#define SHARED_MAX (1u << 20)
+
+static uint64_t
+value_hash(const uint8_t *p, size_t len)
+{
+	uint64_t h = 14695981039346656037ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The arena's one copy of @p (@len bytes, NUL-terminated after them when
+ * @text), NULL when out of memory. */
+static const uint8_t *
+shared_copy(struct st_catalog *c, const uint8_t *p, size_t len, bool text)
+{
+	uint64_t h = value_hash(p, len) ^ text;
+	struct shared_value *slot = NULL;
+	if (c->shared_count < SHARED_MAX) {
+		if (2 * (c->shared_count + 1) > c->shared_cap) {
+			size_t cap = c->shared_cap ? 2 * c->shared_cap : 256;
+			struct shared_value *t = calloc(cap, sizeof(*t));
+			if (!t)
+				return NULL;
+			for (size_t i = 0; i < c->shared_cap; i++) {
+				struct shared_value *v = &c->shared[i];
+				if (!v->p)
+					continue;
+				size_t j = v->hash & (cap - 1);
+				while (t[j].p)
+					j = (j + 1) & (cap - 1);
+				t[j] = *v;
+			}
+			free(c->shared);
+			c->shared = t;
+			c->shared_cap = cap;
+		}
+		size_t j = h & (c->shared_cap - 1);
+		while (c->shared[j].p) {
+			struct shared_value *v = &c->shared[j];
+			if (v->hash == h && v->len == len && !memcmp(v->p, p, len))
+				return v->p;
+			j = (j + 1) & (c->shared_cap - 1);
+		}
+		slot = &c->shared[j];
+	}
+	uint8_t *copy = arena_alloc(&c->arena, len + (text ? 1 : 0));
+	if (!copy)
+		return NULL;
+	memcpy(copy, p, len);
+	if (text)
+		copy[len] = 0;
+	if (slot) {
+		*slot = (struct shared_value){ copy, len, h };
+		c->shared_count++;
+	}
+	return copy;
+}
+
+/* rd_str for a value many entries repeat. */
+static enum st_status
+rd_shared_str(struct cur *cu, const char **out)
+{
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	enum st_status st = rd_raw(cu, MAX_STRING, &p, &n);
+	if (st)
+		return st;
+	if (memchr(p, 0, n))
+		return st_fail(ST_ERR_UNSAFE, "the catalog's %s %zu has a name with a NUL byte in it "
+			       "(\"%.*s\"...)", cu->what, cu->index, (int)strnlen((const char *)p, n), p);
+	if (!(*out = (const char *)shared_copy(cu->c, p, n, true)))
+		return NOMEM();
+	return ST_OK;
+}
+
+/* rd_bytes for a value many entries repeat. */
+static enum st_status
+rd_shared_bytes(struct cur *cu, const uint8_t **out, size_t *len)
+{
+	const uint8_t *p;
+	enum st_status st = rd_raw(cu, MAX_BYTES, &p, len);
+	if (st)
+		return st;
+	*out = NULL;
+	if (*len && !(*out = shared_copy(cu->c, p, *len, false)))
+		return NOMEM();
+	return ST_OK;
+}
+
 static enum st_status
 rd_bytes(struct cur *cu, const uint8_t **out, size_t *len)
 {
@@ -630,13 +724,13 @@ parse_files(struct cur *cu, struct st_catalog *c, enum st_format fmt)
 		if ((st = st_check_path(f->path)) != ST_OK)
 			return st_fail(ST_ERR_UNSAFE, "the catalog is refused: file %zu has an unsafe "
 				       "name: %s", i, st_last_error());
-		TRY(rd_str(cu, &f->owner));
-		TRY(rd_str(cu, &f->decision));
+		TRY(rd_shared_str(cu, &f->owner));
+		TRY(rd_shared_str(cu, &f->decision));
 		TRY(rd_u64(cu, &f->source_id));
 		TRY(rd_u32(cu, &f->attributes));
 		for (int t = 0; t < 4; t++)
 			TRY(rd_u64(cu, &f->times[t]));
-		TRY(rd_bytes(cu, &f->security, &f->security_len));
+		TRY(rd_shared_bytes(cu, &f->security, &f->security_len));
 		TRY(rd_bytes(cu, &f->reparse, &f->reparse_len));
 		TRY(rd_u8(cu, &sparse));
 		f->sparse = sparse != 0;
@@ -672,7 +766,7 @@ parse_files(struct cur *cu, struct st_catalog *c, enum st_format fmt)
 			return NOMEM();
 		for (uint32_t k = 0; k < ns; k++) {
 			uint8_t hh;
-			TRY(rd_str(cu, &s[k].name));
+			TRY(rd_shared_str(cu, &s[k].name));
 			TRY(rd_u64(cu, &s[k].size));
 			TRY(rd_u8(cu, &hh));
 			s[k].has_hash = hh == 1;
@@ -901,12 +995,12 @@ catalog_parse(const uint8_t *p, size_t len, enum st_format expect, uint64_t data
 	for (size_t i = 0; i < n; i++) {
 		struct st_reg_value *v = &c->regs[i];
 		s.index = i;
-		TRY(rd_str(&s, &v->owner));
-		TRY(rd_str(&s, &v->key));
+		TRY(rd_shared_str(&s, &v->owner));
+		TRY(rd_shared_str(&s, &v->key));
 		TRY(rd_str(&s, &v->name));
 		TRY(rd_u32(&s, &v->type));
 		TRY(rd_bytes(&s, &v->data, &v->len));
-		TRY(rd_str(&s, &v->decision));
+		TRY(rd_shared_str(&s, &v->decision));
 		c->reg_count++;
 	}
 	TRY(sec_done(&s));
@@ -921,8 +1015,8 @@ catalog_parse(const uint8_t *p, size_t len, enum st_format expect, uint64_t data
 	for (size_t i = 0; i < n; i++) {
 		s.index = i;
 		TRY(rd_str(&s, &c->skipped[i].path));
-		TRY(rd_str(&s, &c->skipped[i].owner));
-		TRY(rd_str(&s, &c->skipped[i].reason));
+		TRY(rd_shared_str(&s, &c->skipped[i].owner));
+		TRY(rd_shared_str(&s, &c->skipped[i].reason));
 		c->skipped_count++;
 	}
 	TRY(sec_done(&s));

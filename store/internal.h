@@ -118,6 +118,14 @@ struct st_catalog {
 	struct cat_frame *frames;
 	size_t frame_count, frame_cap;
 	uint64_t data_end;   /* logical bytes in all frames */
+	/* Values a reader keeps once however many files repeat them (owner,
+	 * decision, security descriptor, stream name): see catalog.c. */
+	struct shared_value {
+		const uint8_t *p;
+		size_t len;
+		uint64_t hash;
+	} *shared;
+	size_t shared_count, shared_cap;
 };
 
 struct st_catalog *catalog_new(void);

@@ -320,3 +320,51 @@ Test(store_damage, forged_counts_and_random_mutations_never_crash)
 	free(m);
 	buf_free(&b);
 }
+
+/* A reader keeps a value many files repeat (owner, decision, security
+ * descriptor, stream name) once, and every file still reads its own value. */
+Test(store_damage, repeated_values_are_kept_once)
+{
+	static const uint8_t other_sd[] = { 1, 0, 4, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					    0, 0, 0, 1 };
+	struct st_catalog *c = catalog_new();
+	c->info.format = ST_FORMAT_DIRECTORY;
+	c->info.volume_letter = 'C';
+	for (int i = 0; i < 3000; i++) {
+		char p[64];
+		snprintf(p, sizeof(p), "dir/f%d", i);
+		struct st_file f = test_file(p, (uint64_t)i);
+		if (i % 1000 == 999) { /* a few differ */
+			f.owner = "S-1-5-21-9-9-9-1002";
+			f.decision = "include: <pattern>C:\\Data\\* [*]</pattern>";
+			f.security = other_sd;
+			f.security_len = sizeof(other_sd);
+		}
+		struct st_stream s[1] = { { .name = "", .size = 1, .has_hash = true } };
+		cr_assert_eq(catalog_add_file(c, &f, -1, s, NULL, 1), ST_OK);
+	}
+	struct buf b = { 0 };
+	cr_assert_eq(catalog_serialize(c, &b), ST_OK);
+	catalog_free(c);
+	struct st_catalog *out;
+	cr_assert_eq(catalog_parse(b.p, b.len, ST_FORMAT_DIRECTORY, 0, 0, &out), ST_OK, "%s",
+		     st_last_error());
+	buf_free(&b);
+	const struct st_file *first = &out->files[0], *odd = &out->files[999];
+	for (size_t i = 0; i < out->file_count; i++) {
+		const struct st_file *f = &out->files[i];
+		const struct st_file *like = i % 1000 == 999 ? odd : first;
+		cr_assert_eq(f->owner, like->owner, "file %zu: owner not shared", i);
+		cr_assert_eq(f->decision, like->decision);
+		cr_assert_eq(f->security, like->security);
+		cr_assert_eq(f->streams[0].name, first->streams[0].name);
+	}
+	cr_assert_neq(odd->owner, first->owner);
+	cr_expect_str_eq(first->owner, "S-1-5-21-1-2-3-1001");
+	cr_expect_str_eq(odd->owner, "S-1-5-21-9-9-9-1002");
+	cr_expect_str_eq(odd->decision, "include: <pattern>C:\\Data\\* [*]</pattern>");
+	cr_assert_eq(odd->security_len, sizeof(other_sd));
+	cr_expect_arr_eq(odd->security, other_sd, sizeof(other_sd));
+	cr_expect_str_eq(out->files[2999].path, "dir/f2999");
+	catalog_free(out);
+}
