@@ -40,8 +40,10 @@ static const char scan_help[] =
 	"                      or a SID, '*' wildcards; --ui wins over --ue and --uel\n"
 	"  --uel N|YYYY/MM/DD|0  only profiles used in the last N days / since the date /\n"
 	"                      the most recently used one (from the profile's last use)\n"
-	"  --efs abort|skip|hardlink  EFS-encrypted files: stop (default), leave out, or\n"
-	"                      link them into a hard-link store\n"
+	"  --efs abort|skip|copyraw|hardlink  EFS-encrypted files: stop (default), leave\n"
+	"                      out, copy raw (still encrypted, with their $EFS metadata;\n"
+	"                      compressed and directory stores), or link them into a\n"
+	"                      hard-link store\n"
 	"  --encrypt --key K | --keyfile F   encrypt the compressed store\n"
 	"  --force-unclean     capture a hibernated or uncleanly shut down volume anyway\n"
 	"  --log FILE, --verbosity N   log (N: USMT's /v bits, 1 = every decision)\n"
@@ -164,12 +166,6 @@ parse_efs(const char *v, enum scan_efs *out)
 	return 0;
 }
 
-static const char copyraw_refusal[] =
-	"copyraw is not supported: it must store an EFS file's raw encrypted form (the $EFS "
-	"metadata with the ciphertext, as Windows' ReadEncryptedFileRaw gives it), and "
-	"libntfs-3g cannot read that, so winstate would have to store something that is not the "
-	"file.  Use skip (leave EFS files out, each listed) or, for a hard-link store, hardlink";
-
 /* Check what the engine does not: option combinations. */
 static int
 check_options(struct scan_options *o, const char *prog)
@@ -186,6 +182,14 @@ check_options(struct scan_options *o, const char *prog)
 	}
 	if (o->efs == SCAN_EFS_HARDLINK && !o->hardlink) {
 		fprintf(stderr, "%s: --efs hardlink only goes with a hard-link store\n", prog);
+		return -1;
+	}
+	if (o->efs == SCAN_EFS_COPYRAW && o->hardlink) {
+		/* As USMT: /efs:hardlink for hard-link stores, /efs:copyraw for copies. */
+		fprintf(stderr, "%s: %s copies EFS files raw into the store, and a hard-link store "
+			"copies nothing: use %s with %s (the encrypted files are linked, untouched)\n",
+			prog, o->usmt ? "/efs:copyraw" : "--efs copyraw",
+			o->usmt ? "/efs:hardlink" : "--efs hardlink", o->usmt ? "/hardlink" : "--hardlink");
 		return -1;
 	}
 	if (o->all && (o->nui || o->nue || o->uel)) {
@@ -300,11 +304,8 @@ cmd_scan(int argc, char **argv)
 			o.windir = v;
 		} else if (TAKES("--efs")) {
 			if (parse_efs(v, &o.efs) < 0) {
-				fprintf(stderr, "%s: --efs wants abort, skip or hardlink, not \"%s\"\n", prog, v);
-				goto out;
-			}
-			if (o.efs == SCAN_EFS_COPYRAW) {
-				fprintf(stderr, "%s: --efs %s\n", prog, copyraw_refusal);
+				fprintf(stderr, "%s: --efs wants abort, skip, copyraw or hardlink, not \"%s\"\n",
+					prog, v);
 				goto out;
 			}
 		} else if (TAKES("--key")) {
@@ -515,11 +516,8 @@ usmt_scanstate(const struct usmt_args *a)
 	o.uel = a->uel;
 	int rc;
 	char *estimate_owned = NULL, *owned = NULL;
-	if (a->efs && parse_efs(a->efs, &o.efs) == 0 && o.efs == SCAN_EFS_COPYRAW) {
-		fprintf(stderr, "%s: /efs:%s\n", prog, copyraw_refusal);
-		rc = 36;
-		goto out;
-	}
+	if (a->efs)
+		parse_efs(a->efs, &o.efs); /* usmt_args accepted it (decryptcopy is refused there) */
 	if (a->estimate) {
 		if (a->estimate_file) {
 			o.estimate = a->estimate_file;

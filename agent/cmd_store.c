@@ -354,8 +354,9 @@ cmd_list(int argc, char **argv)
 			printf(", \"size\": %llu, \"decision\": ",
 			       (unsigned long long)(f->stream_count ? f->streams[0].size : 0));
 			json_string(stdout, f->decision ? f->decision : "");
-			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld", f->attributes,
-			       f->stream_count, (long long)f->link_to);
+			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld, \"raw_efs\": %s",
+			       f->attributes, f->stream_count, (long long)f->link_to,
+			       f->raw_efs ? "true" : "false");
 			if (f->attributes & NV_ATTR_DIRECTORY) {
 				char kind[16], target[4200];
 				link_entry(f, kind, sizeof(kind), target, sizeof(target));
@@ -412,9 +413,10 @@ cmd_list(int argc, char **argv)
 				printf("  %10s  %s  (hard link of %s)\n", "link", f->path,
 				       st_reader_file(h.r, (size_t)f->link_to)->path);
 			else
-				printf("  %10s  %s  [%s]\n",
+				printf("  %10s  %s  [%s]%s\n",
 				       human_size(f->stream_count ? f->streams[0].size : 0, size, sizeof(size)),
-				       f->path, f->decision ? f->decision : "");
+				       f->path, f->decision ? f->decision : "",
+				       f->raw_efs ? "  (EFS-encrypted, stored raw)" : "");
 		}
 		printf("registry values (%zu):\n", nr);
 		for (size_t k = 0; k < nr; k++) {
@@ -884,7 +886,8 @@ usmt_utils(const struct usmt_args *a)
 		}
 		printf("Extracted %zu files to %s\n", count, a->extract_dest);
 		if (first)
-			code = first == ST_ERR_EXISTS ? 41 : usmt_for(first);
+			/* A raw EFS file left out on purpose is no damage to the store. */
+			code = first == ST_ERR_EXISTS ? 41 : first == ST_ERR_REFUSED ? 3 : usmt_for(first);
 	}
 	close_store(&h);
 	return code;

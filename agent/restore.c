@@ -1117,8 +1117,12 @@ already_restored(struct ctx *c, const struct st_file *f, const char *dest, uint6
 	}
 	if (nv_stat(c->vol, m, &in) != NV_OK)
 		return false;
+	/* A raw EFS file's stored size is its raw length (512-byte blocks + 2). */
+	uint64_t size = in->size;
+	if (f->raw_efs)
+		size = !(in->kind & NV_IS_ENCRYPTED) ? UINT64_MAX : size ? ((size + 511) & ~511ull) + 2 : 0;
 	bool same = !(in->kind & NV_IS_DIR) &&
-		    in->size == (f->stream_count ? f->streams[0].size : 0) &&
+		    size == (f->stream_count ? f->streams[0].size : 0) &&
 		    in->times[NV_TIME_CREATION] == f->times[NV_TIME_CREATION] &&
 		    in->times[NV_TIME_WRITE] == f->times[NV_TIME_WRITE];
 	bool reparse_done = same && in->reparse_len == f->reparse_len &&
@@ -1544,6 +1548,75 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 	return NV_OK;
 }
 
+struct efs_buf {
+	uint8_t *data;
+	size_t len, cap;
+	bool too_big;
+};
+
+static int
+efs_chunk(const void *buf, size_t len, void *opaque)
+{
+	struct efs_buf *b = opaque;
+	if (len > (16u << 20) - b->len) {
+		b->too_big = true; /* $EFS is a few KiB: more is no $EFS */
+		return ST_ERR_CORRUPT;
+	}
+	if (b->len + len > b->cap) {
+		size_t cap = (b->len + len) * 2;
+		uint8_t *g = realloc(b->data, cap);
+		if (!g)
+			return ST_ERR_NOMEM;
+		b->data = g;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, buf, len);
+	b->len += len;
+	return 0;
+}
+
+/* A raw EFS file (--efs copyraw): its $EFS metadata from the store, checked
+ * before anything is written, and every stream checked to be in raw form.
+ * False (the file named in a problem) when it cannot be put back. */
+static bool
+raw_efs_prepare(struct ctx *c, size_t index, const struct st_file *f, uint8_t **info,
+		size_t *info_len, size_t *info_stream)
+{
+	*info = NULL;
+	*info_len = 0;
+	*info_stream = SIZE_MAX;
+	for (size_t s = 1; s < f->stream_count; s++)
+		if (!strcmp(f->streams[s].name, ST_EFS_STREAM))
+			*info_stream = s;
+	if (*info_stream == SIZE_MAX) {
+		problem(c, "%s: not restored: it was stored as a raw EFS file, but its $EFS metadata "
+			"(who may decrypt it) is missing from the store", f->path);
+		return false;
+	}
+	for (size_t s = 0; s < f->stream_count; s++) {
+		uint64_t size = f->streams[s].size;
+		if (s != *info_stream && size && (size & 511) != 2) {
+			problem(c, "%s: not restored: its %s%s%s stored raw is %llu bytes, which is not "
+				"EFS's raw form (512-byte blocks and 2 bytes of padding count): the store "
+				"is damaged", f->path, s ? "stream \"" : "data", s ? f->streams[s].name : "",
+				s ? "\"" : "", (unsigned long long)size);
+			return false;
+		}
+	}
+	struct efs_buf b = { 0 };
+	enum st_status rs = st_reader_read(c->r, index, *info_stream, efs_chunk, &b);
+	enum nv_status ok = rs == ST_OK ? nv_efs_check_info(b.data, b.len) : NV_OK;
+	if (rs != ST_OK || ok != NV_OK) {
+		problem(c, "%s: not restored: its $EFS metadata in the store is damaged: %s", f->path,
+			b.too_big ? "it is over 16 MiB" : rs != ST_OK ? st_last_error() : nv_last_error());
+		free(b.data);
+		return false;
+	}
+	*info = b.data;
+	*info_len = b.len;
+	return true;
+}
+
 /* Restore one store file; returns false when the whole restore must stop. */
 static bool
 restore_file(struct ctx *c, size_t index)
@@ -1567,6 +1640,8 @@ restore_file(struct ctx *c, size_t index)
 	char *used = NULL;
 	enum nv_status st;
 	bool is_dir = f->attributes & NV_ATTR_DIRECTORY;
+	uint8_t *efs_info = NULL;
+	size_t efs_len = 0, efs_stream = SIZE_MAX;
 
 	if (st_check_path(dest) != ST_OK || !below(dest, root)) {
 		problem(c, "%s: refused, its restored name %s is unsafe: %s", f->path, dest, st_last_error());
@@ -1652,16 +1727,14 @@ restore_file(struct ctx *c, size_t index)
 			if (p)
 				c->res->users[p->result].bytes += f->streams[s].size;
 		}
-	} else if (f->attributes & NV_ATTR_ENCRYPTED) {
-		/* Raw EFS data needs the encrypted-file import libntfs-3g does not offer here;
-		 * writing it as plain data would leave an unreadable file. */
-		problem(c, "%s: not restored: it is EFS-encrypted, and restoring raw EFS data from a "
-			"copied store is not supported (a hard-link store on the same volume keeps it)",
-			f->path);
-		goto out;
 	} else {
 		if (already_restored(c, f, dest, NO_MREF, &mref))
 			goto resumed;
+		/* An EFS file stored raw goes back raw: its streams as they were
+		 * captured, then its $EFS metadata, which makes them encrypted
+		 * again.  Never decrypted: the user's keys migrate with the profile. */
+		if (f->raw_efs && !raw_efs_prepare(c, index, f, &efs_info, &efs_len, &efs_stream))
+			goto out;
 		/* Written under PARTIAL_NAME, named once complete (see resume_begin). */
 		nv_unlink(c->vol, parent, PARTIAL_NAME); /* a leftover of an interrupted run */
 		used = strdup(PARTIAL_NAME);
@@ -1672,11 +1745,15 @@ restore_file(struct ctx *c, size_t index)
 			problem(c, "%s: cannot create it in %s: %s", f->path, dir, nv_last_error());
 			goto out;
 		}
-		if (f->sparse)
+		if (f->raw_efs)
+			; /* neither sparse nor compressed: EFS excludes both */
+		else if (f->sparse)
 			nv_set_attributes(c->vol, mref, NV_ATTR_SPARSE);
 		else if ((f->attributes & NV_ATTR_COMPRESSED) && nv_set_compressed(c->vol, mref) != NV_OK)
 			logf_(c, "%s: restored uncompressed: %s", f->path, nv_last_error());
 		for (size_t s = 0; s < f->stream_count; s++) {
+			if (s == efs_stream)
+				continue;
 			const char *sname = s ? f->streams[s].name : NULL;
 			if (s && (st = nv_add_stream(c->vol, mref, sname)) != NV_OK) {
 				if (st == NV_ERR_NO_SPACE)
@@ -1708,6 +1785,14 @@ restore_file(struct ctx *c, size_t index)
 			c->res->bytes += f->streams[s].size;
 			if (p)
 				c->res->users[p->result].bytes += f->streams[s].size;
+		}
+		if (f->raw_efs && (st = nv_set_efs_info(c->vol, mref, efs_info, efs_len)) != NV_OK) {
+			if (st == NV_ERR_NO_SPACE)
+				goto undo_full;
+			problem(c, "%s: not restored: it could not be made EFS-encrypted again from its "
+				"raw form: %s", f->path, nv_last_error());
+			nv_unlink(c->vol, parent, used);
+			goto out;
 		}
 		/* Complete: its times first (a resumed run recognises it by them), then its name,
 		 * then its reparse data (libntfs-3g loses the record when a reparse point's
@@ -1782,6 +1867,7 @@ full:
 	ok = false;
 out:
 	release_held(c, &held, f->path);
+	free(efs_info);
 	free(used);
 	free(dir);
 	free(dest);

@@ -476,10 +476,23 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		return NV_WALK_STOP;
 	}
 	bool hardlink = s->o->hardlink;
+	/* --efs copyraw: the file as it is on disk, ciphertext and $EFS metadata,
+	 * never decrypted (ntfs/'s raw EFS readers). */
+	bool raw = !hardlink && (in->kind & NV_IS_ENCRYPTED) && s->o->efs == SCAN_EFS_COPYRAW;
+	uint8_t *efs_info = NULL;
+	size_t efs_len = 0;
+	if (raw && nv_efs_info(s->vol, in->mref, &efs_info, &efs_len) != NV_OK) {
+		char why[800];
+		snprintf(why, sizeof(why), "EFS-encrypted, and its $EFS metadata cannot be read: %s",
+			 nv_last_error());
+		ret = item_error(s, winpath, pick->owner, why);
+		goto out;
+	}
 	if (!hardlink) {
 		for (size_t i = 0; i <= nstreams; i++) {
 			const char *name = i ? in->streams[i - 1].name : NULL;
-			if (nv_reader_open(s->vol, in->mref, name, &readers[i]) != NV_OK) {
+			if ((raw ? nv_reader_open_raw : nv_reader_open)(s->vol, in->mref, name,
+									&readers[i]) != NV_OK) {
 				char why[800];
 				snprintf(why, sizeof(why), "cannot be read%s%s: %s", name ? " (stream " : "",
 					 name ? name : "", nv_last_error());
@@ -502,6 +515,11 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 	f.reparse = in->reparse;
 	f.reparse_len = in->reparse_len;
 	f.sparse = (in->kind & NV_IS_SPARSE) != 0;
+	if (raw) {
+		/* Marked encrypted, so every reader knows the data is ciphertext. */
+		f.attributes |= NV_ATTR_ENCRYPTED;
+		f.sparse = false;
+	}
 	bool need = false;
 	enum st_status st = st_writer_begin_file(s->wr, &f, &need);
 	if (st == ST_ERR_REFUSED || st == ST_ERR_UNSAFE || st == ST_ERR_INVALID) {
@@ -530,6 +548,14 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 			if (copy_stream(s, readers[i], winpath, name, &copied, read_why, sizeof(read_why)))
 				ret = NV_WALK_STOP;
 		}
+		if (raw && !ret && (st = st_writer_add_stream(s->wr, ST_EFS_STREAM, efs_info, efs_len))) {
+			fail(s, SCAN_ERR_FAILED, "writing the $EFS metadata of %s into the store failed: %s",
+			     winpath, st_last_error());
+			ret = NV_WALK_STOP;
+		}
+		if (raw && !ret && VERBOSE(s))
+			LOG_INFO(s, "%s is EFS-encrypted: stored raw (ciphertext and $EFS metadata)",
+				 winpath);
 	}
 	if (ret && read_why[0]) {
 		/* The source failed part-way: the store takes the file back, so it
@@ -562,6 +588,7 @@ out:
 		if (readers[i])
 			nv_reader_close(readers[i]);
 	free(readers);
+	free(efs_info);
 	return ret;
 }
 
@@ -732,7 +759,7 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		case SCAN_EFS_SKIP:
 			add_skip(s, win, pick.owner, "EFS-encrypted; skipped (--efs skip)", false);
 			goto out;
-		case SCAN_EFS_COPYRAW: /* refused before the walk */
+		case SCAN_EFS_COPYRAW: /* stored raw by capture_file */
 		case SCAN_EFS_HARDLINK:
 			break;
 		}

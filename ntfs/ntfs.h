@@ -259,7 +259,9 @@ enum nv_status nv_walk(struct nv_volume *vol, const char *start, nv_walk_fn fn, 
 struct nv_reader;
 /* Open the unnamed (@stream NULL or "") or a named data stream for reading.
  * The unnamed data of a dehydrated cloud placeholder or of a WOF-compressed
- * file is refused (NV_ERR_UNSUPPORTED): libntfs-3g would return zeros. */
+ * file is refused (NV_ERR_UNSUPPORTED): libntfs-3g would return zeros.
+ * Encrypted (EFS) data is refused too (NV_ERR_UNSUPPORTED): it is ciphertext,
+ * never the file's contents; nv_reader_open_raw reads it raw. */
 enum nv_status nv_reader_open(struct nv_volume *vol, uint64_t mref, const char *stream,
 			      struct nv_reader **out);
 uint64_t nv_reader_size(const struct nv_reader *r);
@@ -268,6 +270,39 @@ uint64_t nv_reader_size(const struct nv_reader *r);
 enum nv_status nv_reader_pread(struct nv_reader *r, void *buf, size_t len, uint64_t offset,
 			       size_t *got);
 void nv_reader_close(struct nv_reader *r);
+
+/* ------------------------------------------------------------ raw EFS -- */
+/*
+ * An EFS-encrypted file can only be moved as it is on disk (USMT's
+ * /efs:copyraw), never decrypted offline: its $EFS metadata (the "$EFS"
+ * logged utility stream, which holds the file's key encrypted for each user
+ * and recovery agent) and each data stream in libntfs-3g's raw form: the
+ * ciphertext, a whole number of 512-byte blocks, then 2 bytes (little-endian)
+ * saying how many bytes of the last block are padding, so that the real size
+ * comes back on restore.  A raw stream's length is therefore 512 * k + 2,
+ * or 0 for an empty stream (as the ntfs-3g driver's efs_raw mode shows it).
+ */
+/* Open a stream of an encrypted file raw: nv_reader_size is the raw length,
+ * nv_reader_pread gives the raw bytes.  NV_ERR_INVALID for a file that is not
+ * encrypted; NV_ERR_UNSUPPORTED for a stream with no raw form that comes back
+ * exactly (not encrypted, resident, partly uninitialized, or sparse: its holes
+ * would come back as ciphertext of zeros). */
+enum nv_status nv_reader_open_raw(struct nv_volume *vol, uint64_t mref, const char *stream,
+				  struct nv_reader **out);
+/* The $EFS metadata of an encrypted file (malloc'd into *@blob). */
+enum nv_status nv_efs_info(struct nv_volume *vol, uint64_t mref, uint8_t **blob, size_t *len);
+/* Whether @blob can be $EFS metadata: at least its 76-byte header, and as
+ * long as its first 4 bytes say (NV_ERR_INVALID with a sentence if not). */
+enum nv_status nv_efs_check_info(const void *blob, size_t len);
+/*
+ * Restore: make @mref, a new file whose streams (unnamed and named) were
+ * written with nv_write in their raw form, an encrypted file again: the $EFS
+ * metadata is added, each stream becomes encrypted data of its real size and
+ * the file is marked FILE_ATTRIBUTE_ENCRYPTED.  NV_ERR_INVALID (nothing
+ * changed) for damaged metadata, a stream that is not in raw form, or a file
+ * already encrypted or compressed.
+ */
+enum nv_status nv_set_efs_info(struct nv_volume *vol, uint64_t mref, const void *blob, size_t len);
 
 /* --------------------------------------------------------------- writing -- */
 /* Every write is refused with NV_ERR_READ_ONLY on a read-only volume. */

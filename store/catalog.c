@@ -147,6 +147,8 @@ enum st_status
 check_stream_name(const char *name)
 {
 	size_t len = strlen(name);
+	if (strcmp(name, ST_EFS_STREAM) == 0)
+		return ST_OK; /* a raw EFS file's $EFS metadata: never an NTFS stream name */
 	if (len == 0 || len > 255 * 3)
 		return st_fail(ST_ERR_UNSAFE, "a stream name of %zu bytes", len);
 	if (!valid_utf8((const unsigned char *)name, len))
@@ -786,6 +788,11 @@ parse_files(struct cur *cu, struct st_catalog *c, enum st_format fmt)
 				if (check_stream_name(s[k].name) != ST_OK)
 					return st_fail(ST_ERR_UNSAFE, "the catalog is refused: file "
 						       "\"%s\": %s", f->path, st_last_error());
+				if (!strcmp(s[k].name, ST_EFS_STREAM) &&
+				    (fmt == ST_FORMAT_HARDLINK || !(f->attributes & NV_ATTR_ENCRYPTED)))
+					return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: \"%s\" "
+						       "has $EFS metadata but is not a raw EFS file",
+						       f->path);
 				for (uint32_t j = 1; j < k; j++)
 					if (strcasecmp(s[j].name, s[k].name) == 0)
 						return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: "
@@ -800,6 +807,8 @@ parse_files(struct cur *cu, struct st_catalog *c, enum st_format fmt)
 		f->streams = s;
 		f->stream_count = ns;
 		c->offsets[i] = o;
+		/* Copied stores hold an encrypted file only raw (--efs copyraw). */
+		f->raw_efs = fmt != ST_FORMAT_HARDLINK && (f->attributes & NV_ATTR_ENCRYPTED);
 	}
 	/* A link entry lists its target's streams, so callers need not care. */
 	for (size_t i = 0; i < n; i++)
@@ -807,6 +816,7 @@ parse_files(struct cur *cu, struct st_catalog *c, enum st_format fmt)
 			c->files[i].streams = c->files[c->files[i].link_to].streams;
 			c->files[i].stream_count = c->files[c->files[i].link_to].stream_count;
 			c->offsets[i] = c->offsets[c->files[i].link_to];
+			c->files[i].raw_efs = c->files[c->files[i].link_to].raw_efs;
 		}
 	return sec_done(cu);
 fail:

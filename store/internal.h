@@ -93,6 +93,7 @@ enum st_status write_file_atomic(const char *dir, const char *name, chunk_fn nex
  * streams), which version 1 readers would call damage. */
 #define ST_CATALOG_VERSION 2u
 #define ST_CATALOG_VERSION_FILES 1u
+/* Folder entries (junctions) or raw EFS files: older readers must refuse it. */
 #define ST_CATALOG_VERSION_FOLDERS 2u
 #define ST_MAX_FRAME (64u << 20)   /* a reader refuses larger frames */
 

@@ -404,6 +404,10 @@ st_reader_extract(struct st_reader *r, const char *pattern, const char *dest, un
 		if (f->attributes & NV_ATTR_DIRECTORY)
 			continue; /* a junction or folder link: no data, and never made here */
 		enum st_status st = st_check_path(f->path); /* checked at open; cheap to repeat */
+		if (!st && f->raw_efs)
+			st = st_fail(ST_ERR_REFUSED, "%s is EFS-encrypted and stored raw: its data is "
+				     "ciphertext, not the file, so it is not extracted (winstate load "
+				     "puts it back encrypted onto an NTFS volume)", f->path);
 		int fd = st ? -1 : create_below(root, f->path, flags & ST_EXTRACT_OVERWRITE);
 		if (!st && fd < 0)
 			st = st_fail_errno(errno == EEXIST ? ST_ERR_EXISTS : ST_ERR_IO,

@@ -70,6 +70,11 @@ const char *st_format_name(enum st_format format);
 /* begin_file's source_id when the caller has none (no hard-link tracking). */
 #define ST_NO_SOURCE_ID UINT64_MAX
 #define ST_HASH_BYTES 32 /* BLAKE2b-256 (libsodium crypto_generichash) */
+/* The stream that holds a raw EFS file's $EFS metadata.  ':' is never in an
+ * NTFS stream name, so it cannot collide with a real one; writers accept this
+ * one name (st_writer_begin_stream / add_stream) for files marked
+ * FILE_ATTRIBUTE_ENCRYPTED. */
+#define ST_EFS_STREAM "::$EFS"
 
 /* ------------------------------------------------------------- records -- */
 /* The same structs describe what goes in and what a reader lists.  In a
@@ -109,6 +114,11 @@ struct st_file {
 	bool sparse;
 	/* Reader only (ignored by begin_file): */
 	int64_t link_to;            /* index of the file this is a hard link of, or -1 */
+	/* An EFS file captured raw (--efs copyraw, compressed and directory
+	 * stores): its streams hold ciphertext in ntfs/'s raw form and stream
+	 * ST_EFS_STREAM its $EFS metadata.  Never the file's contents: only a
+	 * restore onto NTFS (nv_set_efs_info) makes it a file again. */
+	bool raw_efs;
 	const struct st_stream *streams; /* [0] is the unnamed stream */
 	size_t stream_count;
 };
@@ -285,6 +295,7 @@ enum st_status st_reader_verify(struct st_reader *r, st_damage_fn fn, void *ctx,
 #define ST_EXTRACT_OVERWRITE 1u
 /*
  * Extract the unnamed data of every file whose path matches @pattern
+ * (raw EFS files are refused, ST_ERR_REFUSED: their data is ciphertext)
  * (fnmatch, case-insensitive, '*' crosses '/'; NULL = all) into @dest as
  * plain files, @dest/<path>.  Never writes outside @dest (no symlink is
  * followed).  *@count gets the number of files written.

@@ -488,6 +488,12 @@ st_writer_begin_stream(struct st_writer *w, const char *name)
 	if (!name || (st = check_stream_name(name)))
 		return st_fail(ST_ERR_UNSAFE, "stream of \"%s\" cannot go into a store: %s",
 			       w->cur.path, name ? st_last_error() : "no name");
+	if (!strcmp(name, ST_EFS_STREAM) && !(w->cur.attributes & NV_ATTR_ENCRYPTED))
+		return st_fail(ST_ERR_INVALID, "\"%s\" is not EFS-encrypted: it has no $EFS metadata",
+			       w->cur.path);
+	/* Raw EFS data: an older reader would take the ciphertext for the file. */
+	if (!strcmp(name, ST_EFS_STREAM))
+		w->cat->info.version = ST_CATALOG_VERSION_FOLDERS;
 	for (size_t i = 1; i < w->stream_count; i++)
 		if (strcasecmp(w->streams[i].name, name) == 0)
 			return st_fail(ST_ERR_INVALID, "\"%s\" already has a stream \"%s\"",

@@ -109,9 +109,11 @@ contains "$ERR" "EFS-encrypted"
 contains "$ERR" "incomplete"
 [ ! -e e1/USMT/USMT.MIG ] || fail "an aborted capture left a complete-looking USMT.MIG"
 run 2 "$SS" "$WORK/e2" "/offlinewindir:$vol"
-run 2 "$WS_BIN" scan "$vol" e3 --efs copyraw
-contains "$ERR" "libntfs-3g cannot read"
-run 36 "$SS" "$WORK/e3" "/offlinewindir:$vol" /efs:copyraw
+# copyraw captures them raw (scan_efs_copyraw.sh), but not into a hard-link store
+run 2 "$WS_BIN" scan "$vol" e3 --efs copyraw --hardlink --nocompress
+contains "$ERR" "a hard-link store copies nothing: use --efs hardlink"
+run 11 "$SS" "$WORK/e3" "/offlinewindir:$vol" /efs:copyraw /hardlink /nocompress
+contains "$ERR" "/efs:hardlink"
 run 2 "$WS_BIN" scan "$vol" e3 --efs hardlink
 
 # ---- unusable sources
