@@ -17,87 +17,11 @@ struct nv_reader {
 	uint64_t size;   /* what a reader gets: data_size, or the raw length */
 };
 
-enum nv_status
-nv_reader_open(struct nv_volume *v, uint64_t mref, const char *stream, struct nv_reader **out)
-{
-	struct nv_reader *r = calloc(1, sizeof(*r));
-	ntfschar *uname;
-	int ulen;
-	enum nv_status st;
-
-	*out = NULL;
-	if (!r)
-		return nv_fail(NV_ERR_NOMEM, "out of memory");
-	st = nv_stream_to_ntfs(stream, &uname, &ulen);
-	if (st != NV_OK) {
-		free(r);
-		return st;
-	}
-	/* The unnamed stream of a cloud placeholder or a WOF-compressed file reads
-	 * as zeros through libntfs-3g: refuse, so nobody ever stores those zeros as
-	 * the file's contents. */
-	if (!stream || !*stream) {
-		struct nv_inode *in;
-		st = nv_stat(v, mref, &in);
-		if (st != NV_OK) {
-			nv_free_ntfs_name(uname);
-			free(r);
-			return st;
-		}
-		unsigned kind = in->kind;
-		nv_inode_free(in);
-		if (kind & (NV_IS_DEHYDRATED | NV_IS_WOF)) {
-			nv_free_ntfs_name(uname);
-			free(r);
-			return nv_fail(NV_ERR_UNSUPPORTED,
-				       (kind & NV_IS_WOF)
-					       ? "%s: MFT record %llu is WOF-compressed (compact OS): its data "
-						 "is in the WofCompressedData stream, which winstate does not "
-						 "decompress yet"
-					       : "%s: MFT record %llu is a cloud placeholder whose data is not "
-						 "on this disk (OneDrive Files On-Demand)",
-				       v->path, (unsigned long long)mref);
-		}
-	}
-	st = nv_inode_get(v, mref, &r->ni);
-	if (st != NV_OK) {
-		nv_free_ntfs_name(uname);
-		free(r);
-		return st;
-	}
-	r->na = ntfs_attr_open(r->ni, AT_DATA, uname, (u32)ulen);
-	int err = errno;
-	nv_free_ntfs_name(uname);
-	if (!r->na) {
-		nv_inode_put(v, r->ni, NULL);
-		free(r);
-		if (err == ENOENT)
-			return nv_fail(NV_ERR_NOT_FOUND, "%s: MFT record %llu has no %s%s%s data stream",
-				       v->path, (unsigned long long)mref, stream && *stream ? "\"" : "unnamed",
-				       stream && *stream ? stream : "", stream && *stream ? "\"" : "");
-		return nv_fail_errno(err, "%s: cannot open the data of MFT record %llu", v->path,
-				     (unsigned long long)mref);
-	}
-	/* Encrypted data is ciphertext: never hand it out as the file.  (libntfs-3g
-	 * refuses non-resident encrypted reads itself, but would return a resident
-	 * encrypted attribute's bytes.)  nv_reader_open_raw is the way to it. */
-	r->v = v;
-	if (NAttrEncrypted(r->na) || (r->na->data_flags & ATTR_IS_ENCRYPTED)) {
-		nv_reader_close(r);
-		return nv_fail(NV_ERR_UNSUPPORTED,
-			       "%s: MFT record %llu is EFS-encrypted: its data is ciphertext that only "
-			       "the user's keys decrypt; it can only be copied raw (--efs copyraw)",
-			       v->path, (unsigned long long)mref);
-	}
-	r->v = v;
-	r->mref = mref;
-	r->size = (uint64_t)r->na->data_size;
-	*out = r;
-	return NV_OK;
-}
-
-enum nv_status
-nv_reader_open_raw(struct nv_volume *v, uint64_t mref, const char *stream, struct nv_reader **out)
+/* A reader on @stream of MFT record @mref with its attribute open; when
+ * @encrypted, the file must be EFS-encrypted (raw reads). */
+static enum nv_status
+reader_start(struct nv_volume *v, uint64_t mref, const char *stream, bool encrypted,
+	     struct nv_reader **out)
 {
 	struct nv_reader *r = calloc(1, sizeof(*r));
 	ntfschar *uname;
@@ -120,10 +44,8 @@ nv_reader_open_raw(struct nv_volume *v, uint64_t mref, const char *stream, struc
 	}
 	r->v = v;
 	r->mref = mref;
-	r->raw = true;
-	const char *q = stream && *stream ? "\"" : "";
-	const char *sn = stream && *stream ? stream : "unnamed";
-	if (!(r->ni->flags & FILE_ATTR_ENCRYPTED)) {
+	r->raw = encrypted;
+	if (encrypted && !(r->ni->flags & FILE_ATTR_ENCRYPTED)) {
 		nv_free_ntfs_name(uname);
 		nv_reader_close(r);
 		return nv_fail(NV_ERR_INVALID, "%s: MFT record %llu is not EFS-encrypted: it has no raw "
@@ -136,10 +58,70 @@ nv_reader_open_raw(struct nv_volume *v, uint64_t mref, const char *stream, struc
 		nv_reader_close(r);
 		if (err == ENOENT)
 			return nv_fail(NV_ERR_NOT_FOUND, "%s: MFT record %llu has no %s%s%s data stream",
-				       v->path, (unsigned long long)mref, q, sn, q);
+				       v->path, (unsigned long long)mref, stream && *stream ? "\"" : "unnamed",
+				       stream && *stream ? stream : "", stream && *stream ? "\"" : "");
 		return nv_fail_errno(err, "%s: cannot open the data of MFT record %llu", v->path,
 				     (unsigned long long)mref);
 	}
+	*out = r;
+	return NV_OK;
+}
+
+enum nv_status
+nv_reader_open(struct nv_volume *v, uint64_t mref, const char *stream, struct nv_reader **out)
+{
+	struct nv_reader *r;
+	enum nv_status st;
+
+	*out = NULL;
+	/* The unnamed stream of a cloud placeholder or a WOF-compressed file reads
+	 * as zeros through libntfs-3g: refuse, so nobody ever stores those zeros as
+	 * the file's contents. */
+	if (!stream || !*stream) {
+		struct nv_inode *in;
+		st = nv_stat(v, mref, &in);
+		if (st != NV_OK)
+			return st;
+		unsigned kind = in->kind;
+		nv_inode_free(in);
+		if (kind & (NV_IS_DEHYDRATED | NV_IS_WOF))
+			return nv_fail(NV_ERR_UNSUPPORTED,
+				       (kind & NV_IS_WOF)
+					       ? "%s: MFT record %llu is WOF-compressed (compact OS): its data "
+						 "is in the WofCompressedData stream, which winstate does not "
+						 "decompress yet"
+					       : "%s: MFT record %llu is a cloud placeholder whose data is not "
+						 "on this disk (OneDrive Files On-Demand)",
+				       v->path, (unsigned long long)mref);
+	}
+	if ((st = reader_start(v, mref, stream, false, &r)) != NV_OK)
+		return st;
+	/* Encrypted data is ciphertext: never hand it out as the file.  (libntfs-3g
+	 * refuses non-resident encrypted reads itself, but would return a resident
+	 * encrypted attribute's bytes.)  nv_reader_open_raw is the way to it. */
+	if (NAttrEncrypted(r->na) || (r->na->data_flags & ATTR_IS_ENCRYPTED)) {
+		nv_reader_close(r);
+		return nv_fail(NV_ERR_UNSUPPORTED,
+			       "%s: MFT record %llu is EFS-encrypted: its data is ciphertext that only "
+			       "the user's keys decrypt; it can only be copied raw (--efs copyraw)",
+			       v->path, (unsigned long long)mref);
+	}
+	r->size = (uint64_t)r->na->data_size;
+	*out = r;
+	return NV_OK;
+}
+
+enum nv_status
+nv_reader_open_raw(struct nv_volume *v, uint64_t mref, const char *stream, struct nv_reader **out)
+{
+	struct nv_reader *r;
+	enum nv_status st = reader_start(v, mref, stream, true, &r);
+
+	*out = NULL;
+	if (st != NV_OK)
+		return st;
+	const char *q = stream && *stream ? "\"" : "";
+	const char *sn = stream && *stream ? stream : "unnamed";
 	/* libntfs-3g's raw form exists only for encrypted, non-resident data
 	 * whose every byte is initialized; and a sparse stream's holes would
 	 * read as zeros, which put back as ciphertext decrypt to garbage.

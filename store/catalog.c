@@ -525,18 +525,29 @@ rd_raw(struct cur *cu, size_t max, const uint8_t **p, size_t *len)
 	return ST_OK;
 }
 
-/* A string: no NUL inside, copied NUL-terminated into the arena. */
+/* A string's bytes, in place: no NUL inside. */
+static enum st_status
+rd_text(struct cur *cu, const uint8_t **p, size_t *n)
+{
+	enum st_status st = rd_raw(cu, MAX_STRING, p, n);
+	if (st)
+		return st;
+	if (memchr(*p, 0, *n))
+		return st_fail(ST_ERR_UNSAFE, "the catalog's %s %zu has a name with a NUL byte in it "
+			       "(\"%.*s\"...)", cu->what, cu->index, (int)strnlen((const char *)*p, *n),
+			       *p);
+	return ST_OK;
+}
+
+/* A string, copied NUL-terminated into the arena. */
 static enum st_status
 rd_str(struct cur *cu, const char **out)
 {
 	const uint8_t *p = NULL;
 	size_t n = 0;
-	enum st_status st = rd_raw(cu, MAX_STRING, &p, &n);
+	enum st_status st = rd_text(cu, &p, &n);
 	if (st)
 		return st;
-	if (memchr(p, 0, n))
-		return st_fail(ST_ERR_UNSAFE, "the catalog's %s %zu has a name with a NUL byte in it "
-			       "(\"%.*s\"...)", cu->what, cu->index, (int)strnlen((const char *)p, n), p);
 	char *s = arena_alloc(&cu->c->arena, n + 1);
 	if (!s)
 		return NOMEM();
@@ -614,12 +625,9 @@ rd_shared_str(struct cur *cu, const char **out)
 {
 	const uint8_t *p = NULL;
 	size_t n = 0;
-	enum st_status st = rd_raw(cu, MAX_STRING, &p, &n);
+	enum st_status st = rd_text(cu, &p, &n);
 	if (st)
 		return st;
-	if (memchr(p, 0, n))
-		return st_fail(ST_ERR_UNSAFE, "the catalog's %s %zu has a name with a NUL byte in it "
-			       "(\"%.*s\"...)", cu->what, cu->index, (int)strnlen((const char *)p, n), p);
 	if (!(*out = (const char *)shared_copy(cu->c, p, n, true)))
 		return NOMEM();
 	return ST_OK;
