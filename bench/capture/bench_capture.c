@@ -159,7 +159,11 @@ main(void)
 	if (!given)
 		snprintf(img, sizeof(img), "%s/bench.img", dir);
 	snprintf(scaleimg, sizeof(scaleimg), "%s/fx/scale-%d.img", dir, scale);
-	/* 1. The files: a --scale tree, placed in alice's Documents. */
+	/* 1. The files: a --scale tree, placed in alice's Documents of a volume
+	 * big enough for them (as mkfixtures sizes the scale image; sparse). */
+	unsigned long long volume_mib = 512 + (unsigned long long)scale * 12 / 1024;
+	if (volume_mib < 2048)
+		volume_mib = 2048;
 	if (given) {
 		/* Built before (by this bench with WS_BENCH_KEEP=1, or as docs/capture.md says). */
 	} else if (sh("'%s/tests/fixtures/mkfixtures.sh' --scale %d '%s/fx' '%s' >'%s/mkfixtures.log' 2>&1",
@@ -167,8 +171,9 @@ main(void)
 		fprintf(stderr, "bench_capture: mkfixtures --scale failed: see %s/mkfixtures.log\n", dir);
 		return 1;
 	} else if (sh("umount '%s/m1' '%s/m2' 2>/dev/null; true", dir, dir) ||
-		   sh("cp --sparse=always '%s/volume.img' '%s' && truncate -s 2G '%s' && "
-	       "ntfsresize -f -f -s 2G '%s' >/dev/null 2>&1 </dev/null && ntfsfix -d '%s' >/dev/null 2>&1", fx, img, img, img, img) ||
+		   sh("cp --sparse=always '%s/volume.img' '%s' && truncate -s %lluM '%s' && "
+	       "ntfsresize -f -f -s %lluM '%s' >/dev/null 2>&1 </dev/null && ntfsfix -d '%s' >/dev/null 2>&1",
+	       fx, img, volume_mib, img, volume_mib, img, img) ||
 	    sh("mkdir -p '%s/m1' '%s/m2' && ntfs-3g -o ro '%s' '%s/m1' && ntfs-3g -o big_writes '%s' "
 	       "'%s/m2' && mkdir -p '%s/m2/Users/alice/Documents/bench' && "
 	       "(cd '%s/m1/Users' && tar cf - .) | (cd '%s/m2/Users/alice/Documents/bench' && "
