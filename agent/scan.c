@@ -600,11 +600,6 @@ capture_folder_link(struct scan *s, const struct nv_entry *e, const char *rel, c
 		    struct owner_pick *pick)
 {
 	const struct nv_inode *in = e->inode;
-	char target[600] = "";
-	char *t = NULL;
-	if (nv_reparse_target(in, &t) == NV_OK)
-		snprintf(target, sizeof(target), " -> %s", t);
-	free(t);
 	if (!s->wr) { /* estimate: the entry costs no clusters of data */
 		s->links_stored++;
 		return NV_WALK_CONTINUE;
@@ -633,8 +628,12 @@ capture_folder_link(struct scan *s, const struct nv_entry *e, const char *rel, c
 		return NV_WALK_STOP;
 	}
 	s->links_stored++;
-	LOG_INFO(s, "%s is a %s%s: stored as a link, not followed", winpath,
-		 (in->kind & NV_IS_JUNCTION) ? "junction" : "folder link", target);
+	char *target;
+	nv_reparse_target(in, &target); /* NULL when it cannot be read: logged without */
+	LOG_INFO(s, "%s is a %s%s%s: stored as a link, not followed", winpath,
+		 (in->kind & NV_IS_JUNCTION) ? "junction" : "folder link", target ? " -> " : "",
+		 target ? target : "");
+	free(target);
 	if (s->list)
 		fprintf(s->list, "%s\n", winpath);
 	return NV_WALK_CONTINUE;
