@@ -639,11 +639,36 @@ capture_folder_link(struct scan *s, const struct nv_entry *e, const char *rel, c
 	return NV_WALK_CONTINUE;
 }
 
+/* A winstate (or USMT-layout) store another capture left on this volume: its
+ * files are links to, or copies of, files captured anyway.  Looked for only in
+ * the top two levels (C:\MigStore, C:\Stores\PC1), where stores are put. */
 static bool
-is_always_excluded(struct scan *s, const char *rel, unsigned depth, bool dir, const char **why)
+is_store_folder(struct scan *s, uint64_t mref)
+{
+	static const char *const marks[] = { "catalog", "catalog.partial", "USMT/USMT.MIG",
+					     "USMT/USMT.MIG.partial" };
+	uint64_t usmt, m;
+	if (nv_lookup_in(s->vol, mref, "USMT", &usmt) != NV_OK)
+		return false;
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		bool below = !strncmp(marks[i], "USMT/", 5);
+		if (nv_lookup_in(s->vol, below ? usmt : mref, marks[i] + (below ? 5 : 0), &m) == NV_OK)
+			return true;
+	}
+	return false;
+}
+
+static bool
+is_always_excluded(struct scan *s, const char *rel, unsigned depth, bool dir, uint64_t mref,
+		   const char **why)
 {
 	if (s->store_rel && !strcasecmp(rel, s->store_rel)) {
 		*why = "the store being written";
+		return true;
+	}
+	if (depth <= 1 && dir && is_store_folder(s, mref)) {
+		*why = "another capture's store (never captured again: its files are links to or "
+		       "copies of files the rules decide on where they are)";
 		return true;
 	}
 	if (depth == 0 && !dir &&
@@ -690,7 +715,7 @@ walk_cb(const struct nv_entry *e, void *ctx)
 	const struct nv_inode *in = e->inode;
 	bool dir = (in->kind & NV_IS_DIR) != 0;
 	s->walked_bytes += in->allocated;
-	if (is_always_excluded(s, rel, e->depth, dir, &why)) {
+	if (is_always_excluded(s, rel, e->depth, dir, e->mref, &why)) {
 		LOG_INFO(s, "%s not captured: %s", win, why);
 		ret = dir ? NV_WALK_SKIP : NV_WALK_CONTINUE;
 		goto out;
@@ -1108,12 +1133,25 @@ struct unlink_list {
 	uint64_t *parents;
 	char **names;
 	size_t n, cap;
+	char *damaged; /* the first entry that could not be read, with why */
+	bool stopped;  /* the list is incomplete: nothing may be removed */
+	const char *root; /* the store's path, for the sentence */
 };
 
 static int
 collect_for_unlink(const struct nv_entry *e, void *ctx)
 {
 	struct unlink_list *l = ctx;
+	if (!e->inode) {
+		/* A folder that cannot be listed (an index block a killed capture left
+		 * half-written: libntfs-3g has no journal) cannot be emptied, so the
+		 * store cannot be removed; say where, and stop before unlinking. */
+		if (asprintf(&l->damaged, "%s/%s%s: %s", l->root, e->path, *e->name ? "" : " (its folder listing)",
+			     e->error ? e->error : "cannot be read") < 0)
+			l->damaged = NULL;
+		l->stopped = true;
+		return NV_WALK_STOP;
+	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
 		uint64_t *p = realloc(l->parents, cap * sizeof(*p));
@@ -1122,12 +1160,18 @@ collect_for_unlink(const struct nv_entry *e, void *ctx)
 		char **n = realloc(l->names, cap * sizeof(*n));
 		if (n)
 			l->names = n;
-		if (!p || !n)
+		if (!p || !n) {
+			l->stopped = true;
 			return NV_WALK_STOP;
+		}
 		l->cap = cap;
 	}
 	l->parents[l->n] = e->parent;
-	l->names[l->n++] = strdup(e->name);
+	if (!(l->names[l->n] = strdup(e->name))) {
+		l->stopped = true;
+		return NV_WALK_STOP;
+	}
+	l->n++;
 	return NV_WALK_CONTINUE;
 }
 
@@ -1135,11 +1179,17 @@ collect_for_unlink(const struct nv_entry *e, void *ctx)
 static int
 remove_link_store(struct scan *s, const char *rel)
 {
-	struct unlink_list l = { 0 };
+	struct unlink_list l = { .root = rel };
 	int rc = 0;
 	uint64_t mref;
 	if (nv_walk(s->vol, rel, collect_for_unlink, &l) != NV_OK) {
 		fail(s, SCAN_ERR_STORE, "cannot list the old store %s: %s", rel, nv_last_error());
+		rc = -1;
+	} else if (l.stopped) {
+		fail(s, SCAN_ERR_STORE, "cannot remove the old store %s: %s; the volume is damaged "
+		     "there (most likely by an interrupted capture). Nothing was removed: capture into "
+		     "another folder, and repair this volume with chkdsk /f from Windows", rel,
+		     l.damaged ? l.damaged : "out of memory");
 		rc = -1;
 	}
 	/* Children come after parents in the walk: remove in reverse. */
@@ -1166,6 +1216,7 @@ remove_link_store(struct scan *s, const char *rel)
 		free(l.names[i]);
 	free(l.names);
 	free(l.parents);
+	free(l.damaged);
 	return rc;
 }
 
