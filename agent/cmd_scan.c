@@ -287,10 +287,18 @@ cmd_scan(int argc, char **argv)
 			o.listfiles = v;
 		} else if (TAKES("--estimate")) {
 			o.estimate = v;
-		} else if (TAKES("--ui")) {
-			o.ui[o.nui++] = v;
-		} else if (TAKES("--ue")) {
-			o.ue[o.nue++] = v;
+		} else if (!strcmp(a, "--ui") || !strcmp(a, "--ue")) {
+			const char *bad = v ? scan_user_pattern_problem(v) : NULL;
+			if (!TAKES(a))
+				goto out;
+			if (bad) {
+				fprintf(stderr, "%s: %s \"%s\" %s\n", prog, a, v, bad);
+				goto out;
+			}
+			if (a[3] == 'i')
+				o.ui[o.nui++] = v;
+			else
+				o.ue[o.nue++] = v;
 		} else if (TAKES("--uel")) {
 			int64_t c;
 			bool l;
