@@ -1192,6 +1192,15 @@ write_report(struct scan *s, FILE *out, bool complete)
 	json_string(out, s->o->source);
 	fprintf(out, ",\n  \"windows\": ");
 	json_string(out, s->w && s->w->install.windir ? s->w->install.windir : "");
+	if (s->w) {
+		char ver[256];
+		snprintf(ver, sizeof(ver), "%s %s (build %s)",
+			 s->w->info.product_name ? s->w->info.product_name : "Windows",
+			 s->w->info.display_version ? s->w->info.display_version : "",
+			 s->w->info.current_build ? s->w->info.current_build : "?");
+		fprintf(out, ",\n  \"windows_version\": ");
+		json_string(out, ver);
+	}
 	fprintf(out, ",\n  \"computer\": ");
 	json_string(out, s->w && s->w->info.computer_name ? s->w->info.computer_name : "");
 	fprintf(out, ",\n  \"store\": ");

@@ -112,6 +112,14 @@ run 0 "$WS_BIN" users "$WORK/src.img" --no-sizes
 contains "$OUT" "Machine SID: $MACHINE_SID (from SAM Domains\\Account V"
 contains "$OUT" 'display name "Bob Brown (Sales)" (Office Common\UserInfo\UserName, not an account name)'
 
+# explain --user takes the account name, the SID, or the profile folder's name.
+run 0 "$WS_BIN" explain --user carol "$WORK/src.img" 'C:\Users\carol\Desktop\notes.txt'
+contains "$OUT" "user context (cclark): INCLUDED"
+run 0 "$WS_BIN" explain --user cclark "$WORK/src.img" 'C:\Users\carol\Desktop\notes.txt'
+contains "$OUT" "user context (cclark): INCLUDED"
+run 3 "$WS_BIN" explain --user carol.CONTOSO "$WORK/src.img" 'C:\Users\carol\Desktop\notes.txt'
+contains "$ERR" 'no profile for "carol.CONTOSO"'
+
 # ---- selection: the machine SID makes bob and olduser WS-PC01\ accounts
 users_in() {
 	python3 -c '
