@@ -165,6 +165,17 @@ run 0 "$WS_BIN" scan "$WORK/src.img" "$WORK/store" --efs skip --ue '*\*' --ui 'W
 cp --sparse=always "$WORK/src.img" "$WORK/tgt.img"
 WS_TOOLSDIR="$WS_TOOLS" bash "$WS_TOP/tests/fixtures/reinstall.sh" "$WORK/tgt.img" >"$WORK/reinstall.log" 2>&1 \
 	|| fail "reinstall.sh: $(tail -5 "$WORK/reinstall.log")"
+# LoadState's selection uses the same patterns: *\* is everyone, DOMAIN\user names one.
+cp --sparse=always "$WORK/tgt.img" "$WORK/tgt-sel.img"
+run 0 "$WS_BIN" load "$WORK/store" "$WORK/tgt-sel.img" --ue '*\*' --ui 'CONTOSO\cclark' --json
+python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+got = sorted(u["name"] for u in d["users"] if u["target_sid"])
+assert got == ["cclark"], got
+assert all("not selected" in u["skipped"] for u in d["users"] if u["name"] != "cclark"), d["users"]' "$OUT" ||
+	fail "load --ue *\\* --ui CONTOSO\\cclark: $OUT"
+rm -f "$WORK/tgt-sel.img"
 # Someone on the new Windows already has C:\Users\bob, C:\Users\carol and C:\Users\carol.CONTOSO.
 mnt "$WORK/tgt.img" "$WORK/m" rw
 mkdir "$WORK/m/Users/bob" "$WORK/m/Users/carol" "$WORK/m/Users/carol.CONTOSO" || fail "mkdir on the target"
