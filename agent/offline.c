@@ -270,8 +270,8 @@ last_component(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Account name evidence after SAM (ws_facts_account_names), and the display
- * name and Microsoft account kept apart from it. */
+/* Account name evidence after SAM (ws_facts_account_names); the display name,
+ * the online account and the domain the hive names are kept apart from it. */
 static void
 account_names(struct offline_windows *w, struct offline_user *u, ws_hive *ntuser)
 {
