@@ -232,8 +232,10 @@ type_of(const struct offline_windows *w, const char *sid, bool temp)
 		return USER_LOCAL;
 	if (!strncmp(sid, "S-1-12-1-", 9))
 		return USER_ENTRA;
+	/* Without the machine SID a local account cannot be told from a domain
+	 * one, unless the SID is in the primary domain: never guess "domain". */
 	if (!strncmp(sid, "S-1-5-21-", 9))
-		return USER_DOMAIN;
+		return w->machine_sid || sid_in_domain(sid, w->domain_sid) ? USER_DOMAIN : USER_UNKNOWN;
 	return USER_UNKNOWN;
 }
 

@@ -138,7 +138,13 @@ run 0 "$WS_BIN" scan "$WORK/src.img" "$WORK/sel3" --efs skip --ue 'CONTOSO\*' --
 # domain in SYSTEM): *\* still names her, a bare name still includes her.
 cp --sparse=always "$WORK/src.img" "$WORK/nodom.img"
 mnt "$WORK/nodom.img" "$WORK/m" rw
-cp "$WORK/m/Windows/System32/config/SYSTEM" "$WORK/m/Users/carol/NTUSER.DAT" "$WORK/" || fail "copy out"
+cp "$WORK/m/Windows/System32/config/SYSTEM" "$WORK/m/Windows/System32/config/SAM" "$WORK/m/Users/carol/NTUSER.DAT" \
+	"$WORK/" || fail "copy out"
+# ... and a SAM without its Account record: the machine SID is unknown, so
+# nobody below it may be called a domain account.
+merge "$WORK/SAM" 'HKEY_LOCAL_MACHINE\SAM' '[\SAM\Domains\Account]
+"V"=-'
+cp "$WORK/SAM" "$WORK/m/Windows/System32/config/SAM" || fail "copy SAM back"
 merge "$WORK/SYSTEM" 'HKEY_LOCAL_MACHINE\SYSTEM' '[\ControlSet001\Services\Tcpip\Parameters]
 "Domain"=-
 "NV Domain"=-'
@@ -151,9 +157,14 @@ run 0 "$WS_BIN" users "$WORK/nodom.img" --json --no-sizes
 python3 -c '
 import json, sys
 d = json.loads(sys.argv[1])
-assert d["windows"]["domain"] is None, d["windows"]
-c = [u for u in d["users"] if u["sid"] == sys.argv[2]][0]
-assert c["account_domain"] is None and c["type"] == "domain", c' "$OUT" "$CAROL_SID" || fail "carol still has a domain"
+assert d["windows"]["domain"] is None and d["windows"]["machine_sid"] is None, d["windows"]
+by = {u["sid"]: u for u in d["users"] if u["sid"]}
+c = by[sys.argv[2]]
+assert c["account_domain"] is None and c["type"] == "domain", c  # PolPrDmS: the domain SID
+a = by[sys.argv[3]]
+assert a["type"] == "unknown", a["type"]' "$OUT" "$CAROL_SID" "$ALICE_SID" || fail "users without a domain or machine SID"
+run 0 "$WS_BIN" users "$WORK/nodom.img" --no-sizes
+contains "$OUT" "Machine SID: unknown"
 run 0 "$WS_BIN" scan "$WORK/nodom.img" "$WORK/sel4" --efs skip --ue '*\*'
 [ "$(users_in "$WORK/sel4")" = "" ] || fail "--ue *\\* left someone in: $(users_in "$WORK/sel4")"
 run 0 "$WS_BIN" scan "$WORK/nodom.img" "$WORK/sel5" --efs skip --ue '*\*' --ui cclark
