@@ -926,25 +926,6 @@ capture_registry(struct scan *s, struct scan_user *u, const ws_matcher *m, ws_hi
 
 /* -------------------------------------------------------------- users -- */
 
-static char *
-user_domain_hint(const struct offline_user *u)
-{
-	if (!u->ntuser_copy)
-		return NULL;
-	int err;
-	char msg[256];
-	ws_hive *h = ws_hive_open(u->ntuser_copy, 0, &err, msg, sizeof(msg));
-	if (!h)
-		return NULL;
-	struct ws_reg_value v = { 0 };
-	char *out = NULL;
-	if (ws_hive_get_value(h, "Volatile Environment", "USERDOMAIN", &v) == WS_REG_OK)
-		ws_reg_value_string(&v, &out);
-	ws_reg_value_clear(&v);
-	ws_hive_close(h);
-	return out;
-}
-
 static int
 select_users(struct scan *s)
 {
@@ -994,9 +975,8 @@ select_users(struct scan *s)
 		else if (u->type == USER_ENTRA || !strncmp(su->sid, "S-1-12-1-", 9))
 			su->domains[su->ndomains++] = strdup("AzureAD");
 		else if (!local) {
-			char *hint = user_domain_hint(u);
-			if (hint)
-				su->domains[su->ndomains++] = hint;
+			if (u->account_domain)
+				su->domains[su->ndomains++] = strdup(u->account_domain);
 			if (w->info.domain) {
 				su->domains[su->ndomains] = strdup(w->info.domain);
 				char *dot = strchr(su->domains[su->ndomains], '.');
@@ -1022,19 +1002,16 @@ select_users(struct scan *s)
 		} else if (u->is_temp) {
 			snprintf(su->why, sizeof(su->why), "temporary profile (Windows could not load the "
 				 "real one; it is captured from its .bak entry when present)");
-		} else if (in_ui) {
-			su->selected = true;
-			snprintf(su->why, sizeof(su->why), "included by --ui");
-		} else if (in_ue) {
-			snprintf(su->why, sizeof(su->why), "excluded by --ue");
-		} else if (o->uel && latest_only && u->last_use != newest) {
-			snprintf(su->why, sizeof(su->why), "not the most recently used profile (--uel 0)");
-		} else if (o->uel && !latest_only && u->last_use < cutoff) {
-			snprintf(su->why, sizeof(su->why), "last used %s, before the --uel limit",
-				 u->last_use ? "earlier" : "at an unknown time");
 		} else {
-			su->selected = true;
-			snprintf(su->why, sizeof(su->why), "%s", o->uel ? "used recently enough (--uel)" : "all users");
+			bool recent = latest_only ? u->last_use == newest : u->last_use >= cutoff;
+			const char *why;
+			su->selected = scan_user_pick(in_ui, in_ue, o->uel != NULL, recent, &why);
+			if (o->uel && latest_only && !in_ui)
+				why = recent ? "the most recently used profile (--uel 0)"
+					     : "not the most recently used profile (--uel 0)";
+			if (o->uel && !recent && !in_ui && !u->last_use)
+				why = "last use unknown, so not within the --uel limit";
+			snprintf(su->why, sizeof(su->why), "%s", why);
 		}
 		LOG_INFO(s, "user %s (%s, %s): %s: %s", name ? name : "?", su->sid,
 			 user_type_name(u->type), su->selected ? "captured" : "not captured", su->why);
@@ -1266,6 +1243,15 @@ write_report(struct scan *s, FILE *out, bool complete)
 	json_string(out, s->o->source);
 	fprintf(out, ",\n  \"windows\": ");
 	json_string(out, s->w && s->w->install.windir ? s->w->install.windir : "");
+	if (s->w) {
+		char ver[256];
+		snprintf(ver, sizeof(ver), "%s %s (build %s)",
+			 s->w->info.product_name ? s->w->info.product_name : "Windows",
+			 s->w->info.display_version ? s->w->info.display_version : "",
+			 s->w->info.current_build ? s->w->info.current_build : "?");
+		fprintf(out, ",\n  \"windows_version\": ");
+		json_string(out, ver);
+	}
 	fprintf(out, ",\n  \"computer\": ");
 	json_string(out, s->w && s->w->info.computer_name ? s->w->info.computer_name : "");
 	fprintf(out, ",\n  \"store\": ");
@@ -1579,6 +1565,8 @@ add_users_to_store(struct scan *s)
 			{ "hive_state", u->u->hive_state ? u->u->hive_state : "" },
 			{ "domain", u->ndomains ? u->domains[0] : "" },
 			{ "disabled", u->u->disabled ? "yes" : "no" },
+			{ "name_source", u->u->name_source ? u->u->name_source : "" },
+			{ "display_name", u->u->display_name ? u->u->display_name : "" },
 		};
 		/* The user's known folders as their own hive names them, so restore
 		 * puts Documents-in-OneDrive back into the new Documents folder. */

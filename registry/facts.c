@@ -134,6 +134,14 @@ ws_facts_windows(ws_hive *sw, ws_hive *sys, struct ws_windows_info *w)
 		w->display_version = get_str(sw, cv, "DisplayVersion");
 		if (!w->display_version)
 			w->display_version = get_str(sw, cv, "ReleaseId");
+		if (w->product_name && w->current_build && atol(w->current_build) >= 22000 &&
+		    !strncmp(w->product_name, "Windows 10", 10)) {
+			char *eleven = reg_asprintf("Windows 11%s", w->product_name + 10);
+			if (eleven) {
+				free(w->product_name);
+				w->product_name = eleven;
+			}
+		}
 	}
 	if (sys && (w->control_set = ws_system_current_control_set(sys))) {
 		char *p;
@@ -559,5 +567,107 @@ ws_facts_name_hints(ws_hive *nt, struct ws_name_hint **out, size_t *n)
 	}
 	*out = v;
 	*n = cnt;
+	return WS_REG_OK;
+}
+
+/* ---- account names ---- */
+
+void
+ws_account_names_clear(struct ws_account_names *a)
+{
+	free(a->name);
+	free(a->source);
+	free(a->domain);
+	free(a->display_name);
+	free(a->display_source);
+	free(a->online_account);
+	memset(a, 0, sizeof(*a));
+}
+
+/* Take @name (owned) as the account name unless a stronger one is there. */
+static void
+evidence(struct ws_account_names *a, char *name, const char *source)
+{
+	if (!name)
+		return;
+	if (a->name) {
+		free(name);
+		return;
+	}
+	a->name = name;
+	a->source = strdup(source);
+}
+
+static void
+display(struct ws_account_names *a, char *name, const char *source)
+{
+	if (!name)
+		return;
+	if (a->display_name) {
+		free(name);
+		return;
+	}
+	a->display_name = name;
+	a->display_source = strdup(source);
+}
+
+int
+ws_facts_account_names(ws_hive *sw, ws_hive *nt, const char *sid, struct ws_account_names *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (sw && sid) {
+		char *ic = reg_asprintf("Microsoft\\IdentityStore\\Cache\\%s\\IdentityCache\\%s", sid, sid);
+		if (ic) {
+			evidence(a, get_str(sw, ic, "SAMName"), "IdentityStore\\Cache SAMName");
+			evidence(a, get_str(sw, ic, "UserName"), "IdentityStore\\Cache UserName");
+			display(a, get_str(sw, ic, "DisplayName"), "IdentityStore\\Cache DisplayName");
+		}
+		free(ic);
+	}
+	if (nt) {
+		evidence(a, get_str(nt, "Volatile Environment", "USERNAME"),
+			 "Volatile Environment\\USERNAME");
+		a->domain = get_str(nt, "Volatile Environment", "USERDOMAIN");
+	}
+	if (sw && sid) {
+		static const char lu[] = "Microsoft\\Windows\\CurrentVersion\\Authentication\\LogonUI";
+		char *last_sid = get_str(sw, lu, "LastLoggedOnUserSID");
+		if (last_sid && !strcasecmp(last_sid, sid)) {
+			char *sam = get_str(sw, lu, "LastLoggedOnSAMUser");
+			char *bs = sam ? strrchr(sam, '\\') : NULL;
+			if (bs && bs[1]) {
+				/* "WS-PC01\\alice" or ".\\alice": the part after the backslash. */
+				if (!a->domain && bs != sam && strncmp(sam, ".", (size_t)(bs - sam)))
+					a->domain = strndup(sam, (size_t)(bs - sam));
+				evidence(a, strdup(bs + 1), "LogonUI LastLoggedOnSAMUser");
+			} else if (sam && !bs) {
+				evidence(a, strdup(sam), "LogonUI LastLoggedOnSAMUser");
+			}
+			free(sam);
+			display(a, get_str(sw, lu, "LastLoggedOnDisplayName"),
+				"LogonUI LastLoggedOnDisplayName");
+		}
+		free(last_sid);
+	}
+	if (nt) {
+		evidence(a, get_str(nt, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer",
+				    "Logon User Name"), "Explorer\\Logon User Name");
+		display(a, get_str(nt, "Software\\Microsoft\\Office\\Common\\UserInfo", "UserName"),
+			"Office Common\\UserInfo\\UserName");
+		ws_key k;
+		if (!ws_key_open(nt, "Software\\Microsoft\\IdentityCRL\\UserExtendedProperties", &k)) {
+			ws_key *kids;
+			size_t nk;
+			if (!ws_key_subkeys(nt, k, &kids, &nk)) {
+				if (nk)
+					a->online_account = ws_key_name(nt, kids[0]);
+				free(kids);
+			}
+		}
+	}
+	if ((a->name && !a->source) || (a->display_name && !a->display_source)) {
+		ws_account_names_clear(a);
+		return WS_REG_ENOMEM;
+	}
 	return WS_REG_OK;
 }
