@@ -11,8 +11,8 @@
 # MFT record damaged so it cannot be read, a cloud-tagged folder, and a hard
 # link with names in a profile and outside it.  Runs with the default rules,
 # an explicit rule file (each count then predicted from the FUSE listing),
-# --estimate, the scanstate spelling, and Microsoft's MigDocs+MigUser when
-# $WS_SHARED has them.
+# --estimate, the scanstate spelling, a hard-link store, and Microsoft's
+# MigDocs+MigUser when $WS_SHARED has them.
 . "$(dirname "$0")/common.bash"
 
 vol=$(fixture volume.img)
@@ -203,13 +203,16 @@ assert "Users/Public/Documents/shared-budget.xlsx" in o["by"][""]
 ' || fail "the FUSE count misses the oddities: $(head -c 400 oracle.json)"
 
 cat >check.py <<'PY'
-# check.py REPORT.json CONSOLE.txt [expect.json]: the accounting against the
-# FUSE counts (oracle.json, oracle-entered.json), the equation, every skipped
-# path named in both lists, the console lines equal to the report.
-import json, re, sys
+# check.py REPORT.json CONSOLE.txt [expect.json|- [SYSTEM_PATH...]]: the
+# accounting against the FUSE counts (oracle.json, oracle-entered.json), the
+# equation, every skipped path named in both lists, the console lines equal
+# to the report.  SYSTEM_PATHs are entries the capture itself made (a
+# hard-link store's folder), which the system's account must count too.
+import json, sys
 rep = json.load(open(sys.argv[1]))
 console = open(sys.argv[2]).read()
-expect = json.load(open(sys.argv[3])) if len(sys.argv) > 3 else {}
+expect = json.load(open(sys.argv[3])) if len(sys.argv) > 3 and sys.argv[3] != "-" else {}
+made = sys.argv[4:]
 plain, entered = json.load(open("oracle.json")), json.load(open("oracle-entered.json"))
 acc = rep["accounting"]
 estimate = rep["format"] == "estimate"
@@ -251,7 +254,7 @@ for u in acc["users"]:
         seen_profiles.add(ctx.lower())
     want = expected(ctx) if ctx else []
     contexts.append((u.get("name") or u["sid"], u["profile"] or u["sid"], u, want, u["selected"]))
-contexts.append(("system", "system", acc["system"], expected(""), True))
+contexts.append(("system", "system", acc["system"], sorted(expected("") + made), True))
 missing = profiles - seen_profiles
 assert not missing, "profiles without an account: %s" % missing
 
@@ -442,23 +445,30 @@ run 3 "$SS" "$WORK/s4" "/offlinewindir:$WORK/src.img" "/i:$WORK/rules.xml" /efs:
 echo "$OUT" >s4.out
 python3 check.py s4/report.json s4.out expect2.json || fail "scanstate: the accounting does not add up"
 
-# ---- 5. without --continue the first error stops the capture: no account is claimed
-run 4 "$WS_BIN" scan src.img s5 --efs skip
+# ---- 5. a hard-link store on (a copy of) the volume: its folder is one entry of the system
+cp --sparse=always src.img hl.img
+run 1 "$WS_BIN" scan hl.img MigStore --hardlink --nocompress --efs skip --continue --json
+echo "$OUT" >s5.json
+echo '{"system": {"excluded_by": {"the store being written": 1}}}' >expect5.json
+python3 check.py s5.json /dev/null expect5.json MigStore || fail "hard-link store: the accounting does not add up"
+
+# ---- 6. without --continue the first error stops the capture: no account is claimed
+run 4 "$WS_BIN" scan src.img s6 --efs skip
 contains "$ERR" "The capture stopped here"
 lacks "$OUT" "files found ="
-run 4 "$WS_BIN" scan src.img s5b --efs skip --json
+run 4 "$WS_BIN" scan src.img s6b --efs skip --json
 python3 -c '
 import json, sys
 r = json.loads(sys.stdin.read())
 assert r["complete"] is False and r["failure"], r.get("failure")
 ' <<<"$OUT" || fail "a stopped capture claims to be complete: $(head -c 300 <<<"$OUT")"
 
-# ---- 6. Microsoft's MigDocs + MigUser (real input), when present
+# ---- 7. Microsoft's MigDocs + MigUser (real input), when present
 if [ -f "${WS_SHARED:-}/usmt-xml/MigDocs.xml" ] && [ -f "$WS_SHARED/usmt-xml/MigUser.xml" ]; then
-	run 1 "$WS_BIN" scan src.img s6 --rules "$WS_SHARED/usmt-xml/MigDocs.xml" \
+	run 1 "$WS_BIN" scan src.img s7 --rules "$WS_SHARED/usmt-xml/MigDocs.xml" \
 		--rules "$WS_SHARED/usmt-xml/MigUser.xml" --efs skip --continue
-	echo "$OUT" >s6.out
-	python3 check.py s6/report.json s6.out || fail "MigDocs+MigUser: the accounting does not add up"
+	echo "$OUT" >s7.out
+	python3 check.py s7/report.json s7.out || fail "MigDocs+MigUser: the accounting does not add up"
 else
 	echo "note: \$WS_SHARED/usmt-xml not found: the MigDocs+MigUser run is skipped"
 fi
