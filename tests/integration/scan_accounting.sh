@@ -11,7 +11,8 @@
 # MFT record damaged so it cannot be read, a cloud-tagged folder, and a hard
 # link with names in a profile and outside it.  Runs with the default rules,
 # an explicit rule file (each count then predicted from the FUSE listing),
-# --estimate, the scanstate spelling, a hard-link store, and Microsoft's
+# --estimate, the scanstate spelling, a hard-link store (and a later capture
+# of that volume, whose old store is one entry), and Microsoft's
 # MigDocs+MigUser when $WS_SHARED has them.
 . "$(dirname "$0")/common.bash"
 
@@ -451,6 +452,14 @@ run 1 "$WS_BIN" scan hl.img MigStore --hardlink --nocompress --efs skip --contin
 echo "$OUT" >s5.json
 echo '{"system": {"excluded_by": {"the store being written": 1}}}' >expect5.json
 python3 check.py s5.json /dev/null expect5.json MigStore || fail "hard-link store: the accounting does not add up"
+# A later capture of that volume: the old store is one entry too, never walked.
+run 1 "$WS_BIN" scan hl.img s5b --efs skip --continue
+echo "$OUT" >s5b.out
+python3 -c '
+import json
+print(json.dumps({"system": {"excluded_by": {"another capture'"'"'s store (never captured again: its "
+    "files are links to or copies of files the rules decide on where they are)": 1}}}))' >expect5b.json
+python3 check.py s5b/report.json s5b.out expect5b.json MigStore || fail "another capture's store: the accounting does not add up"
 
 # ---- 6. without --continue the first error stops the capture: no account is claimed
 run 4 "$WS_BIN" scan src.img s6 --efs skip
