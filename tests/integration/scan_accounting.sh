@@ -212,6 +212,29 @@ assert "Users/alice/Documents/notes." in o["by"]["Users/alice"]
 assert "Users/Public/Documents/shared-budget.xlsx" in o["by"][""]
 ' || fail "the FUSE count misses the oddities: $(head -c 400 oracle.json)"
 
+cat >expected.py <<'PY'
+# The entries the ntfs-3g driver shows in one account ("" the system): a
+# cloud-tagged folder the walk enters (one cloud-mode.json does not list as
+# not entered) is replaced by what the copy without cloud reparse data shows
+# below it.
+import json
+
+def win(rel):
+    return "C:\\" + rel.replace("/", "\\")
+
+def expected(ctx):
+    plain, entered = json.load(open("oracle.json")), json.load(open("oracle-entered.json"))
+    not_entered = set(json.load(open("cloud-mode.json")))
+    out = []
+    for rel in plain["by"].get(ctx, []):
+        if rel in plain["cloud"] and win(rel) not in not_entered:
+            # entered (or a cloud file): what the copy without cloud reparse data shows there
+            out += [r for r in entered["by"].get(ctx, []) if r == rel or r.startswith(rel + "/")]
+        else:
+            out.append(rel)
+    return sorted(set(out))
+PY
+
 cat >check.py <<'PY'
 # check.py REPORT.json CONSOLE.txt [expect.json|- [SYSTEM_PATH...]]: the
 # accounting against the FUSE counts (oracle.json, oracle-entered.json), the
@@ -223,18 +246,16 @@ rep = json.load(open(sys.argv[1]))
 console = open(sys.argv[2]).read()
 expect = json.load(open(sys.argv[3])) if len(sys.argv) > 3 and sys.argv[3] != "-" else {}
 made = sys.argv[4:]
-plain, entered = json.load(open("oracle.json")), json.load(open("oracle-entered.json"))
+plain = json.load(open("oracle.json"))
 acc = rep["accounting"]
 estimate = rep["format"] == "estimate"
-def win(rel):
-    return "C:\\" + rel.replace("/", "\\")
 def rel_of(profile):
     return profile[3:].replace("\\", "/") if profile else None
 
 # Which cloud folders did the walk enter?  Not entered = listed as reparse_folder
 # by the run whose rules select them (the first; cloud-mode.json keeps it).
 try:
-    not_entered = set(json.load(open("cloud-mode.json")))
+    open("cloud-mode.json").close()
 except FileNotFoundError:
     not_entered = set()
     for a in [u for u in acc["users"]] + [acc["system"]]:
@@ -242,15 +263,7 @@ except FileNotFoundError:
             if g["reason"] == "reparse_folder":
                 not_entered.update(g["paths"])
     json.dump(sorted(not_entered), open("cloud-mode.json", "w"))
-def expected(ctx):
-    out = []
-    for rel in plain["by"].get(ctx, []):
-        if rel in plain["cloud"] and win(rel) not in not_entered:
-            # entered (or a cloud file): what the copy without cloud reparse data shows there
-            out += [r for r in entered["by"].get(ctx, []) if r == rel or r.startswith(rel + "/")]
-        else:
-            out.append(rel)
-    return sorted(set(out))
+from expected import expected, win
 
 profiles = {p.lower() for p in plain["profiles"]}
 seen_profiles = set()
@@ -407,16 +420,15 @@ echo "$OUT" >s2.out
 python3 - "$WORK/rules.xml" "$xlsx_line" "$log_line" "$PROFILES" >expect2.json <<'EOF' || fail "cannot predict"
 import json, sys
 rules, xl, ll, profiles = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4].split()
-o = json.load(open("oracle.json"))
+from expected import expected, win
 r = json.load(open("s2/report.json"))
 skipped = {s["path"].lower() for s in r["skipped"]}
-win = lambda rel: "C:\\" + rel.replace("/", "\\")
 exp = {}
 for u in r["accounting"]["users"]:
     if not u["selected"] or not u["profile"]:
         continue
     p = u["profile"][3:].replace("\\", "/")
-    ents = o["by"].get(p, [])
+    ents = expected(p)
     docs = [e for e in ents if e.lower().startswith(p.lower() + "/documents/")]
     xlsx = [e for e in docs if e.lower().endswith(".xlsx")]
     skip = [e for e in docs if win(e).lower() in skipped]
@@ -424,7 +436,7 @@ for u in r["accounting"]["users"]:
                       "captured": len(docs) - len(xlsx) - len(skip),
                       "not_selected": len(ents) - len(docs),
                       "excluded_by": {"%s:%d" % (rules, xl): len(xlsx)} if xlsx else {}}
-sysents = o["by"][""]
+sysents = expected("")
 exp["system"] = {"captured": 2, "skipped": 0, "excluded": 4,
                  "not_selected": len(sysents) - 6,
                  "excluded_by": {"%s:%d" % (rules, ll): 1,
