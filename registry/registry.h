@@ -336,13 +336,6 @@ int ws_facts_user_folders(ws_hive *ntuser, const char *profile_path,
 			  struct ws_user_folder **out, size_t *n);
 void ws_user_folders_free(struct ws_user_folder *f, size_t n);
 
-struct ws_name_hint {
-	char *name;
-	char *source;           /* "Volatile Environment\USERNAME", ... */
-};
-int ws_facts_name_hints(ws_hive *ntuser, struct ws_name_hint **out, size_t *n);
-void ws_name_hints_free(struct ws_name_hint *h, size_t n);
-
 /*
  * What a profile's account is called, from the evidence Windows leaves
  * (SAM comes first and is the caller's):
