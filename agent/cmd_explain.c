@@ -231,6 +231,11 @@ cmd_explain(int argc, char **argv)
 			goto out;
 		}
 	}
+	for (size_t i = 0; i < ws_ruleset_ignored_count(rs); i++) {
+		const struct ws_ignored_file *g = ws_ruleset_ignored(rs, i);
+		fprintf(stderr, "winstate explain: warning: %s is ignored: its urlid \"%s\" is %s's "
+			"(USMT keeps the first)\n", g->path, g->urlid, g->kept);
+	}
 	ws_config *cfg = NULL;
 	if (config && !(cfg = ws_config_load(config, d))) {
 		ws_diags_print(d, stderr, WS_DIAG_ERROR);
