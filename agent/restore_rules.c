@@ -426,6 +426,24 @@ restore_rules_add_context(struct restore_rules *r, struct offline_windows *targe
 		x->m = NULL;
 		return -1;
 	}
+	/* Into restore's log, once each (scan lists them in report.json). */
+	for (size_t i = 0; i < ws_matcher_unresolved_count(x->m); i++) {
+		const struct ws_unresolved *u = ws_matcher_unresolved(x->m, i);
+		char *msg = NULL;
+		if (asprintf(&msg, "%%%s%% is not defined: the %s pattern \"%s\" %s", u->variable,
+			     ws_rule_kind_name(u->kind), u->source,
+			     u->kept ? "is kept matching more" : "is dropped") < 0)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < ws_diags_count(r->diags) && !seen; k++) {
+			const struct ws_diag *g = ws_diags_get(r->diags, k);
+			seen = g->line == u->line && g->file && !strcmp(g->file, u->file) &&
+			       !strcmp(g->msg, msg);
+		}
+		if (!seen)
+			ws_diags_add(r->diags, WS_DIAG_WARNING, u->file, u->line, msg);
+		free(msg);
+	}
 	return 0;
 }
 
