@@ -87,6 +87,28 @@ print_vars(const ws_vars *v, const char *what)
 	free(names);
 }
 
+/* As scan says them: each pattern whose variable is undefined, once. */
+static void
+say_unresolved(const ws_matcher *ms, const ws_matcher *mu)
+{
+	const ws_matcher *both[2] = { ms, mu };
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < ws_matcher_unresolved_count(both[k]); i++) {
+			const struct ws_unresolved *u = ws_matcher_unresolved(both[k], i);
+			bool said = false;
+			for (size_t j = 0; k == 1 && j < ws_matcher_unresolved_count(ms) && !said; j++) {
+				const struct ws_unresolved *o = ws_matcher_unresolved(ms, j);
+				said = o->line == u->line && !strcmp(o->file, u->file) &&
+				       !strcmp(o->source, u->source);
+			}
+			if (!said)
+				fprintf(stderr, "winstate explain: warning: %s:%u: %%%s%% is not defined "
+					"(%s context): the %s pattern \"%s\" %s\n", u->file, u->line,
+					u->variable, k ? "user" : "system", ws_rule_kind_name(u->kind),
+					u->source, u->kept ? "excludes more, never less" : "is dropped");
+		}
+}
+
 static void
 explain_one(const ws_matcher *m, const char *what, enum ws_obj_type type, const char *obj)
 {
@@ -319,6 +341,8 @@ cmd_explain(int argc, char **argv)
 		ws_matcher_build(rs, cfg, WS_CTX_USER, usr, hu, flags, &mu, d);
 	if (verbose)
 		ws_diags_print(d, stderr, WS_DIAG_NOTE);
+	else
+		say_unresolved(ms, mu);
 	for (size_t i = 0; i < nobjs; i++) {
 		const char *o = objs[i];
 		enum ws_obj_type t = !strncasecmp(o, "HK", 2) ? WS_OBJ_REGISTRY :

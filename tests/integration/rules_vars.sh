@@ -179,6 +179,15 @@ grep -qiF 'C:\Users\Public\Documents\shared-readme.txt' "$WORK/undef.list" ||
 	fail "the include that resolves was lost"
 grep -qiF '\Pictures\' "$WORK/undef.list" && fail "the unresolved exclude let Pictures through"
 
+# explain says the same, and shows the conservative exclude deciding
+run 0 "$WS_BIN" explain --rules "$WORK/undef.xml" --system-only "$WORK/complete.img" \
+	'C:\Users\Public\Pictures\office-party.jpg' 'C:\Users\Public\Documents\shared-readme.txt'
+contains "$ERR" "undef.xml:15: %WS_NO_SUCH_ROOT% is not defined (system context)"
+contains "$ERR" "undef.xml:10: %WS_NO_SUCH_FOLDER% is not defined (system context): the include pattern \"%WS_NO_SUCH_FOLDER%\* [*]\" is dropped"
+contains "$OUT" "system context: EXCLUDED"
+contains "$OUT" "%WS_NO_SUCH_ROOT% is not defined here: this exclude matches anything in its place"
+contains "$OUT" "system context: INCLUDED"
+
 # ---- two rule files with one urlid: the second is ignored, and said so
 sed 's#urlid="[^"]*"#urlid="http://www.microsoft.com/migration/1.0/migxmlext/migdocs"#' \
 	"$WORK/undef.xml" >"$WORK/same-urlid.xml"
@@ -197,4 +206,10 @@ assert len(g) == 1 and g[0]["file"] == sys.argv[2] and g[0]["kept"] == sys.argv[
 EOF
 # the ignored file's unknown variables are not reported: it was never compiled
 lacks "$ERR" "WS_NO_SUCH_FOLDER"
+run 0 "$WS_BIN" explain --rules "$X/MigDocs.xml" --rules "$WORK/same-urlid.xml" --system-only \
+	'C:\Users\Public\Documents\a.txt'
+contains "$ERR" "$WORK/same-urlid.xml is ignored: its urlid"
+run 0 "$WS_BIN" genconfig --rules "$X/MigDocs.xml" --rules "$WORK/same-urlid.xml"
+contains "$ERR" "$WORK/same-urlid.xml is left out"
+lacks "$OUT" "Public with an unknown variable"
 echo "rules_vars: ok"
