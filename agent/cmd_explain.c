@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sys/stat.h>
 
@@ -34,7 +35,10 @@ usage(FILE *out)
 		"value).  Without --rules, winstate's default rules are used.  The user\n"
 		"defaults to 'user'; a SID is accepted (profile C:\\Users\\<SID>).\n"
 		"--ignore-detection  treat every application as installed (like LoadState).\n"
-		"-v                  also print diagnostics (notes on dropped patterns ...).\n");
+		"-v                  also print diagnostics (notes on dropped patterns ...)\n"
+		"                    and the defaults that stood in for missing hive values.\n"
+		"--vars              print the variables of each context (%%NAME%%=value, as\n"
+		"                    scan resolves them) instead of explaining objects.\n");
 }
 
 static void
@@ -54,6 +58,55 @@ print_ref(const char *label, const struct ws_rule_ref *r)
 	}
 	if (r->attributes)
 		printf("    %-20s attributes=%s\n", "", r->attributes);
+	if (r->unresolved)
+		printf("    %-20s %%%s%% is not defined here: this exclude matches anything in its "
+		       "place and beats every include of its component\n", "", r->unresolved);
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcasecmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+print_vars(const ws_vars *v, const char *what)
+{
+	size_t n = ws_vars_count(v);
+	const char **names = calloc(n ? n : 1, sizeof(*names));
+	if (!names)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *value;
+		ws_vars_entry(v, i, &names[i], &value);
+	}
+	qsort(names, n, sizeof(*names), cmp_name);
+	printf("%s:\n", what);
+	for (size_t i = 0; i < n; i++)
+		printf("  %%%s%%=%s\n", names[i], ws_vars_get(v, names[i]));
+	free(names);
+}
+
+/* As scan says them: each pattern whose variable is undefined, once. */
+static void
+say_unresolved(const ws_matcher *ms, const ws_matcher *mu)
+{
+	const ws_matcher *both[2] = { ms, mu };
+	for (int k = 0; k < 2; k++)
+		for (size_t i = 0; i < ws_matcher_unresolved_count(both[k]); i++) {
+			const struct ws_unresolved *u = ws_matcher_unresolved(both[k], i);
+			bool said = false;
+			for (size_t j = 0; k == 1 && j < ws_matcher_unresolved_count(ms) && !said; j++) {
+				const struct ws_unresolved *o = ws_matcher_unresolved(ms, j);
+				said = o->line == u->line && !strcmp(o->file, u->file) &&
+				       !strcmp(o->source, u->source);
+			}
+			if (!said)
+				fprintf(stderr, "winstate explain: warning: %s:%u: %%%s%% is not defined "
+					"(%s context): the %s pattern \"%s\" %s\n", u->file, u->line,
+					u->variable, k ? "user" : "system", ws_rule_kind_name(u->kind),
+					u->source, u->kept ? "excludes more, never less" : "is dropped");
+		}
 }
 
 static void
@@ -104,7 +157,7 @@ cmd_explain(int argc, char **argv)
 	const char *rules[64];
 	size_t nrules = 0;
 	const char *config = NULL, *user = "user";
-	bool system_only = false, verbose = false;
+	bool system_only = false, verbose = false, show_vars = false;
 	unsigned flags = 0;
 	const char *objs[256];
 	size_t nobjs = 0;
@@ -141,6 +194,8 @@ cmd_explain(int argc, char **argv)
 			flags |= WS_BUILD_IGNORE_DETECTION;
 		} else if (!strcmp(a, "-v")) {
 			verbose = true;
+		} else if (!strcmp(a, "--vars")) {
+			show_vars = true;
 		} else if (a[0] == '-' && a[1] == '-') {
 			fprintf(stderr, "winstate explain: unknown option '%s'\n\n", a);
 			usage(stderr);
@@ -156,11 +211,12 @@ cmd_explain(int argc, char **argv)
 	/* A first argument that names a local image or device is the disk. */
 	const char *disk = NULL;
 	struct stat sb;
-	if (nobjs > 1 && !strchr(objs[0], '\\') && stat(objs[0], &sb) == 0 &&
+	size_t min_objs = show_vars ? 0 : 1;  /* --vars: the disk alone */
+	if (nobjs > min_objs && !strchr(objs[0], '\\') && stat(objs[0], &sb) == 0 &&
 	    (S_ISREG(sb.st_mode) || S_ISBLK(sb.st_mode))) {
 		disk = objs[0];
 		memmove(objs, objs + 1, --nobjs * sizeof(objs[0]));
-	} else if (nobjs > 1 && strchr(objs[0], ':') && !strchr(objs[0], '\\')) {
+	} else if (nobjs > min_objs && strchr(objs[0], ':') && !strchr(objs[0], '\\')) {
 		char *path = NULL;
 		int part;
 		if (nv_split_target(objs[0], &path, &part) == NV_OK && stat(path, &sb) == 0) {
@@ -169,7 +225,7 @@ cmd_explain(int argc, char **argv)
 		}
 		free(path);
 	}
-	if (!nobjs) {
+	if (!nobjs && !show_vars) {
 		fprintf(stderr, "winstate explain: no path or registry key given\n\n");
 		usage(stderr);
 		return WS_EXIT_USAGE;
@@ -197,6 +253,11 @@ cmd_explain(int argc, char **argv)
 			goto out;
 		}
 	}
+	for (size_t i = 0; i < ws_ruleset_ignored_count(rs); i++) {
+		const struct ws_ignored_file *g = ws_ruleset_ignored(rs, i);
+		fprintf(stderr, "winstate explain: warning: %s is ignored: its urlid \"%s\" is %s's "
+			"(USMT keeps the first)\n", g->path, g->urlid, g->kept);
+	}
 	ws_config *cfg = NULL;
 	if (config && !(cfg = ws_config_load(config, d))) {
 		ws_diags_print(d, stderr, WS_DIAG_ERROR);
@@ -205,7 +266,7 @@ cmd_explain(int argc, char **argv)
 		goto out;
 	}
 	ws_vars *sys = ws_vars_new(), *usr = ws_vars_new();
-	ws_vars_default_system(sys, "C:");
+	char *defaulted = NULL;
 	bool is_sid = !strncasecmp(user, "S-1-", 4);
 	struct nv_volume *vol = NULL;
 	struct offline_windows *win = NULL;
@@ -238,15 +299,41 @@ cmd_explain(int argc, char **argv)
 		}
 		rules_host_init(&sys_host, win, NULL);
 		hs = &sys_host.host;
-		rules_vars_for_system(sys, win);
+		/* the same resolver as scan and restore: an explanation is the capture's */
+		rules_vars_for_system(sys, win, 'C', &defaulted);
+		if (verbose && defaulted)
+			fprintf(stderr, "winstate explain: the SOFTWARE hive lacks some values; "
+				"Windows' defaults stand in: %s\n", defaulted);
+		free(defaulted);
 		if (found) {
 			rules_host_init(&user_host, win, found);
 			hu = &user_host.host;
-			rules_vars_for_user(usr, win, found);
+			rules_vars_for_user(usr, win, found, &defaulted);
+			if (verbose && defaulted)
+				fprintf(stderr, "winstate explain: %s's hive lacks some folders; Windows' "
+					"defaults stand in: %s\n", found->name ? found->name : user,
+					defaulted);
+			free(defaulted);
 			user = found->name ? found->name : user;
 		}
 	} else {
+		ws_vars_default_system(sys, "C:");
 		ws_vars_default_user(usr, "C:", user, NULL, is_sid ? user : NULL);
+	}
+	if (show_vars) {
+		if (nobjs) {
+			fprintf(stderr, "winstate explain: --vars takes no path or key (got '%s')\n",
+				objs[0]);
+			rc = WS_EXIT_USAGE;
+			goto done;
+		}
+		print_vars(sys, "system context");
+		if (!system_only) {
+			char label[300];
+			snprintf(label, sizeof(label), "user context (%s)", user);
+			print_vars(usr, label);
+		}
+		goto done;
 	}
 	ws_matcher *ms = NULL, *mu = NULL;
 	ws_matcher_build(rs, cfg, WS_CTX_SYSTEM, sys, hs, flags, &ms, d);
@@ -254,6 +341,8 @@ cmd_explain(int argc, char **argv)
 		ws_matcher_build(rs, cfg, WS_CTX_USER, usr, hu, flags, &mu, d);
 	if (verbose)
 		ws_diags_print(d, stderr, WS_DIAG_NOTE);
+	else
+		say_unresolved(ms, mu);
 	for (size_t i = 0; i < nobjs; i++) {
 		const char *o = objs[i];
 		enum ws_obj_type t = !strncasecmp(o, "HK", 2) ? WS_OBJ_REGISTRY :

@@ -69,6 +69,11 @@ cmd_genconfig(int argc, char **argv)
 			rc = WS_EXIT_INPUT;
 		}
 	}
+	for (size_t i = 0; rc == WS_EXIT_OK && i < ws_ruleset_ignored_count(rs); i++) {
+		const struct ws_ignored_file *g = ws_ruleset_ignored(rs, i);
+		fprintf(stderr, "winstate genconfig: warning: %s is left out: its urlid \"%s\" is "
+			"%s's (USMT keeps the first)\n", g->path, g->urlid, g->kept);
+	}
 	if (rc == WS_EXIT_OK) {
 		FILE *f = out ? fopen(out, "w") : stdout;
 		if (!f) {

@@ -19,8 +19,10 @@ usage(FILE *out)
 		"       winstate rules defaults\n\n"
 		"check     parse MigXML rule files (MigApp.xml, MigUser.xml, custom ...) or a\n"
 		"          Config.xml, and list errors and unsupported constructs with file:line.\n"
-		"          Exit 0: all clean; 1: usable but some constructs are not supported;\n"
-		"          3: a file is unusable (malformed, unknown helper, bad arguments ...).\n"
+		"          Exit 0: all clean; 1: usable but some constructs are not supported,\n"
+		"          or a file has the urlid of one before it (USMT, like scan, then\n"
+		"          ignores the later file); 3: a file is unusable (malformed, unknown\n"
+		"          helper, bad arguments ...).\n"
 		"defaults  print the paths of winstate's own default rule files\n"
 		"          (set WINSTATE_RULES_DIR to use another folder).\n");
 }
@@ -84,14 +86,19 @@ cmd_rules(int argc, char **argv)
 		return WS_EXIT_USAGE;
 	}
 	int rc = WS_EXIT_OK;
+	/* All the rule files together, as scan would load them: a later file
+	 * with an earlier one's urlid is ignored there, so say it here. */
+	ws_ruleset *together = ws_ruleset_new();
 	for (int i = first; i < argc; i++) {
 		if (argv[i][0] == '-') {
 			fprintf(stderr, "winstate rules check: unknown option '%s'\n", argv[i]);
+			ws_ruleset_free(together);
 			return WS_EXIT_USAGE;
 		}
 		ws_diags *d = ws_diags_new();
 		bool usable;
 		size_t comps = 0;
+		const char *kept_instead = NULL;
 		if (is_config(argv[i])) {
 			ws_config *c = ws_config_load(argv[i], d);
 			usable = c != NULL;
@@ -101,6 +108,17 @@ cmd_rules(int argc, char **argv)
 			usable = ws_ruleset_load(rs, argv[i], d) == 0;
 			comps = ws_ruleset_component_count(rs);
 			ws_ruleset_free(rs);
+			size_t before = ws_ruleset_ignored_count(together);
+			if (usable && ws_ruleset_load(together, argv[i], NULL) == 0 &&
+			    ws_ruleset_ignored_count(together) > before) {
+				const struct ws_ignored_file *g = ws_ruleset_ignored(together, before);
+				printf("%s:%u: warning: urlid \"%s\" is also the urlid of %s, loaded before "
+				       "it: with both, scan and USMT use %s and ignore %s\n", g->path, g->line,
+				       g->urlid, g->kept, g->kept, g->path);
+				kept_instead = g->kept;
+				if (rc == WS_EXIT_OK)
+					rc = WS_EXIT_PARTIAL;
+			}
 		}
 		ws_diags_print(d, stdout, quiet ? WS_DIAG_UNSUPPORTED : WS_DIAG_NOTE);
 		size_t unsup = ws_diags_count_level(d, WS_DIAG_UNSUPPORTED);
@@ -113,6 +131,9 @@ cmd_rules(int argc, char **argv)
 				unsup == 1 ? "" : "s");
 			if (rc == WS_EXIT_OK)
 				rc = WS_EXIT_PARTIAL;
+		} else if (kept_instead) {
+			printf("%s: usable alone, but ignored after %s (same urlid)\n", argv[i],
+			       kept_instead);
 		} else if (!quiet) {
 			if (comps)
 				printf("%s: OK (%zu components)\n", argv[i], comps);
@@ -121,5 +142,6 @@ cmd_rules(int argc, char **argv)
 		}
 		ws_diags_free(d);
 	}
+	ws_ruleset_free(together);
 	return rc;
 }

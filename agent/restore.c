@@ -1161,8 +1161,8 @@ resume_begin(struct ctx *c)
 
 /* Resuming: whether @dest already holds store file @f, complete (see above). */
 static bool
-already_restored(struct ctx *c, const struct st_file *f, const char *dest, uint64_t link_mref,
-		 uint64_t *mref)
+restored_as(struct ctx *c, const struct st_file *f, const char *dest, uint64_t link_mref,
+	    uint64_t *mref)
 {
 	uint64_t m;
 	struct nv_inode *in;
@@ -1192,6 +1192,35 @@ already_restored(struct ctx *c, const struct st_file *f, const char *dest, uint6
 	if (same) /* the change time may have moved after the final set_times */
 		nv_set_times(c->vol, m, f->times);
 	return same;
+}
+
+/* Same, also under the "name(k).ext" names the interrupted run gave it when
+ * the target already had its name (a new Windows' own Public files ...). */
+static bool
+already_restored(struct ctx *c, const struct st_file *f, const char *dest, uint64_t link_mref,
+		 uint64_t *mref)
+{
+	if (restored_as(c, f, dest, link_mref, mref))
+		return true;
+	if (!c->resume)
+		return false;
+	const char *slash = strrchr(dest, '/');
+	const char *name = slash ? slash + 1 : dest;
+	for (unsigned k = 1; k < 10000; k++) {
+		char *alt = restore_conflict_name(name, k), *path = NULL;
+		uint64_t m;
+		if (!alt || asprintf(&path, "%.*s%s", (int)(name - dest), dest, alt) < 0) {
+			free(alt);
+			return false;
+		}
+		free(alt);
+		bool exists = nv_lookup(c->vol, path, &m) == NV_OK;
+		bool same = exists && restored_as(c, f, path, link_mref, mref);
+		free(path);
+		if (same || !exists)
+			return same;
+	}
+	return false;
 }
 
 /* ------------------------------------------------ restore-time rules -- */

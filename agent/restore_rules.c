@@ -357,7 +357,9 @@ restore_rules_user_vars(ws_vars *v, const struct st_user *su, char letter)
 {
 	char drive[3] = { letter, ':', '\0' };
 	char *profile = su->profile_path ? volume_to_win(su->profile_path, letter) : NULL;
-	ws_vars_default_user(v, drive, su->name && *su->name ? su->name : "user", profile, su->sid);
+	if (!ws_vars_get(v, "SYSTEMDRIVE"))
+		ws_vars_default_system(v, drive);
+	ws_vars *stated = ws_vars_new();
 	for (size_t i = 0; i < su->extra_count; i++) {
 		const struct st_kv *kv = &su->extra[i];
 		if (!kv->key || !kv->value || strncasecmp(kv->key, "folder:", 7) || !kv->key[7])
@@ -370,9 +372,12 @@ restore_rules_user_vars(ws_vars *v, const struct st_user *su, char letter)
 		else if (!strchr(kv->value, '%'))
 			path = volume_to_win(kv->value, letter);
 		if (path)
-			rules_vars_set_folder(v, kv->key + 7, path);
+			rules_vars_set_folder(stated, kv->key + 7, path);
 		free(path);
 	}
+	/* the store keeps the source's folders; the rest is Windows' defaults */
+	rules_vars_user_layer(v, NULL, su->name, profile, su->sid, stated, NULL);
+	ws_vars_free(stated);
 	free(profile);
 }
 
@@ -400,19 +405,44 @@ restore_rules_add_context(struct restore_rules *r, struct offline_windows *targe
 	if (!x->vars || rules_host_init(&x->host, target, target_user) < 0)
 		return -1;
 	x->host_ok = true;
-	char drive[3] = { r->letter, ':', '\0' };
+	/* The source's system folders are not in the store: the target's, through
+	 * the resolver scan and explain use; then the user's folders from the store. */
+	char *defaulted = NULL;
+	rules_vars_for_system(x->vars, target, r->letter, su ? NULL : &defaulted);
+	if (defaulted) {
+		char *msg = NULL;
+		if (asprintf(&msg, "variables: the target's SOFTWARE hive lacks some values; "
+			     "Windows' defaults stand in: %s", defaulted) >= 0)
+			ws_diags_add(r->diags, WS_DIAG_WARNING, NULL, 0, msg);
+		free(msg);
+	}
+	free(defaulted);
 	if (su)
 		restore_rules_user_vars(x->vars, su, r->letter);
-	else
-		ws_vars_default_system(x->vars, drive);
-	/* The source's system folders are not in the store: the target's. */
-	rules_vars_for_system(x->vars, target);
 	if (!su)
 		r->sys_built = true;
 	if (ws_matcher_build(r->rs, r->cfg, su ? WS_CTX_USER : WS_CTX_SYSTEM, x->vars, &x->host.host,
 			     WS_BUILD_IGNORE_DETECTION, &x->m, r->diags) < 0) {
 		x->m = NULL;
 		return -1;
+	}
+	/* Into restore's log, once each (scan lists them in report.json). */
+	for (size_t i = 0; i < ws_matcher_unresolved_count(x->m); i++) {
+		const struct ws_unresolved *u = ws_matcher_unresolved(x->m, i);
+		char *msg = NULL;
+		if (asprintf(&msg, "%%%s%% is not defined: the %s pattern \"%s\" %s", u->variable,
+			     ws_rule_kind_name(u->kind), u->source,
+			     u->kept ? "is kept matching more" : "is dropped") < 0)
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < ws_diags_count(r->diags) && !seen; k++) {
+			const struct ws_diag *g = ws_diags_get(r->diags, k);
+			seen = g->line == u->line && g->file && !strcmp(g->file, u->file) &&
+			       !strcmp(g->msg, msg);
+		}
+		if (!seen)
+			ws_diags_add(r->diags, WS_DIAG_WARNING, u->file, u->line, msg);
+		free(msg);
 	}
 	return 0;
 }

@@ -196,124 +196,215 @@ rules_host_fini(struct rules_host *h)
 	h->hives = NULL;
 }
 
-/* Shell folder value names and the variables that stand for them. */
+/* ------------------------------------------------------------ variables -- */
+
+/*
+ * The one variable resolver of scan, explain and restore: rules/ holds
+ * Windows' defaults and their order; here we only say what the offline
+ * Windows states, value by value, and collect the defaults that had to stand
+ * in for a missing value so the caller can log them.
+ */
+
+/* A user's shell folder values (User Shell Folders / Shell Folders) and the
+ * variable each states; its aliases (CSIDL_MYDOCUMENTS ...) follow it. */
 static const struct {
 	const char *value, *var;
-} folder_vars[] = {
+} user_folders[] = {
 	{ "Personal", "CSIDL_PERSONAL" },
-	{ "Personal", "CSIDL_MYDOCUMENTS" },
-	{ "Personal", "FOLDERID_Documents" },
 	{ "Desktop", "CSIDL_DESKTOP" },
-	{ "Desktop", "CSIDL_DESKTOPDIRECTORY" },
-	{ "Desktop", "FOLDERID_Desktop" },
 	{ "My Pictures", "CSIDL_MYPICTURES" },
-	{ "My Pictures", "FOLDERID_Pictures" },
 	{ "My Music", "CSIDL_MYMUSIC" },
-	{ "My Music", "FOLDERID_Music" },
 	{ "My Video", "CSIDL_MYVIDEO" },
-	{ "My Video", "FOLDERID_Videos" },
 	{ "Favorites", "CSIDL_FAVORITES" },
-	{ "Favorites", "FOLDERID_Favorites" },
-	{ "AppData", "CSIDL_APPDATA" },
 	{ "AppData", "APPDATA" },
-	{ "Local AppData", "CSIDL_LOCAL_APPDATA" },
 	{ "Local AppData", "LOCALAPPDATA" },
 	{ "{374DE290-123F-4565-9164-39C4925E467B}", "FOLDERID_Downloads" },
+	{ "Start Menu", "CSIDL_STARTMENU" },
+	{ "Programs", "CSIDL_PROGRAMS" },
+	{ "Startup", "CSIDL_STARTUP" },
+	{ "Administrative Tools", "CSIDL_ADMINTOOLS" },
+	{ "Recent", "CSIDL_RECENT" },
+	{ "SendTo", "CSIDL_SENDTO" },
+	{ "Templates", "CSIDL_TEMPLATES" },
+	{ "NetHood", "CSIDL_NETHOOD" },
+	{ "PrintHood", "CSIDL_PRINTHOOD" },
+	{ "Cookies", "CSIDL_COOKIES" },
+	{ "History", "CSIDL_HISTORY" },
+	{ "Cache", "CSIDL_INTERNET_CACHE" },
+	{ "CD Burning", "CSIDL_CDBURN_AREA" },
+	{ "{56784854-C6CB-462B-8169-88E350ACB882}", "FOLDERID_Contacts" },
+	{ "{4C5C32FF-BB9D-43B0-B5B4-2D72E54EAAA4}", "FOLDERID_SavedGames" },
+	{ "{BFB9D5E0-C6A9-404C-B2B2-AE6DB6AF4968}", "FOLDERID_Links" },
+	{ "{7D1D3A04-DEBB-4115-95CF-2F29DA2920DA}", "FOLDERID_Searches" },
+	{ "{1B3EA5DC-B587-4786-B4EF-BD1DC332AEAE}", "FOLDERID_Libraries" },
+	{ "{A520A1A4-1780-4FF6-BD18-167343C5AF16}", "FOLDERID_LocalAppDataLow" },
+};
+
+/* The machine's: HKLM\Software\Microsoft\Windows\CurrentVersion\Explorer\
+ * User Shell Folders (REG_EXPAND_SZ, the truth) and Shell Folders (cache). */
+static const struct {
+	const char *value, *var;
+} machine_folders[] = {
+	{ "Common AppData", "CSIDL_COMMON_APPDATA" },
+	{ "Common Desktop", "CSIDL_COMMON_DESKTOPDIRECTORY" },
+	{ "Common Documents", "CSIDL_COMMON_DOCUMENTS" },
+	{ "CommonMusic", "CSIDL_COMMON_MUSIC" },
+	{ "CommonPictures", "CSIDL_COMMON_PICTURES" },
+	{ "CommonVideo", "CSIDL_COMMON_VIDEO" },
+	{ "{3D644C9B-1FB8-4F30-9B45-F670235F79C0}", "FOLDERID_PublicDownloads" },
+	{ "Common Start Menu", "CSIDL_COMMON_STARTMENU" },
+	{ "Common Programs", "CSIDL_COMMON_PROGRAMS" },
+	{ "Common Startup", "CSIDL_COMMON_STARTUP" },
+	{ "Common Administrative Tools", "CSIDL_COMMON_ADMINTOOLS" },
+	{ "Common Templates", "CSIDL_COMMON_TEMPLATES" },
+	{ "Common Favorites", "CSIDL_COMMON_FAVORITES" },
+	{ "OEM Links", "CSIDL_COMMON_OEM_LINKS" },
+};
+
+/* SOFTWARE values that state a system variable. */
+static const struct {
+	const char *key, *value, *var;
+} machine_values[] = {
+	{ "Microsoft\\Windows NT\\CurrentVersion", "SystemRoot", "SYSTEMROOT" },
+	{ "Microsoft\\Windows\\CurrentVersion", "ProgramFilesDir", "PROGRAMFILES" },
+	{ "Microsoft\\Windows\\CurrentVersion", "ProgramFilesDir (x86)", "PROGRAMFILES(X86)" },
+	{ "Microsoft\\Windows\\CurrentVersion", "ProgramW6432Dir", "ProgramW6432" },
+	{ "Microsoft\\Windows\\CurrentVersion", "CommonFilesDir", "COMMONPROGRAMFILES" },
+	{ "Microsoft\\Windows\\CurrentVersion", "CommonFilesDir (x86)", "COMMONPROGRAMFILES(X86)" },
+	{ "Microsoft\\Windows\\CurrentVersion", "CommonW6432Dir", "CommonProgramW6432" },
+	{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "ProfilesDirectory", "PROFILESFOLDER" },
+	{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "Public", "PUBLIC" },
+	{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "Default", "DEFAULTUSERPROFILE" },
+	{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "ProgramData", "PROGRAMDATA" },
 };
 
 void
-rules_vars_set_folder(ws_vars *v, const char *value_name, const char *path)
+rules_vars_set_folder(ws_vars *stated, const char *value_name, const char *path)
 {
-	for (size_t k = 0; k < sizeof(folder_vars) / sizeof(folder_vars[0]); k++)
-		if (!strcasecmp(value_name, folder_vars[k].value))
-			ws_vars_set(v, folder_vars[k].var, path);
+	for (size_t k = 0; k < sizeof(user_folders) / sizeof(user_folders[0]); k++)
+		if (!strcasecmp(value_name, user_folders[k].value))
+			ws_vars_set(stated, user_folders[k].var, path);
 }
 
-void
-rules_vars_for_user(ws_vars *v, const struct offline_windows *w, const struct offline_user *user)
-{
-	int err;
-	char msg[256];
-	ws_vars_default_user(v, "C:", user->name ? user->name : "user", user->profile_path, user->sid);
-	rules_vars_for_system(v, w);
-	if (!user->ntuser_copy || !user->profile_path)
-		return;
-	ws_hive *h = ws_hive_open(user->ntuser_copy, 0, &err, msg, sizeof(msg));
-	struct ws_user_folder *folders;
-	size_t n;
-	if (!h)
-		return;
-	if (ws_facts_user_folders(h, user->profile_path, &folders, &n) == WS_REG_OK) {
-		/* "User Shell Folders" is the truth, "Shell Folders" a cache: apply it last. */
-		for (size_t pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < n; i++) {
-			bool user_shell = folders[i].source && !strcmp(folders[i].source, "User Shell Folders");
-			if (folders[i].is_unc || !folders[i].path || user_shell != (pass == 1))
-				continue;
-			rules_vars_set_folder(v, folders[i].name, folders[i].path);
-		}
-		ws_user_folders_free(folders, n);
-	}
-	ws_hive_close(h);
-}
-
-/* A REG_SZ/REG_EXPAND_SZ value with %SystemDrive% and %SystemRoot% resolved. */
+/* A REG_SZ / REG_EXPAND_SZ value as the hive has it (not expanded), or NULL. */
 static char *
-system_string(ws_hive *h, const char *key, const char *value, const char *systemroot)
+hive_string(ws_hive *h, const char *key, const char *value)
 {
 	struct ws_reg_value v = { 0 };
-	char *text = NULL, *out = NULL;
+	char *text = NULL;
 	if (!h || ws_hive_get_value(h, key, value, &v) != WS_REG_OK ||
 	    ws_reg_value_string(&v, &text) != WS_REG_OK || !text || !*text) {
-		ws_reg_value_clear(&v);
 		free(text);
-		return NULL;
+		text = NULL;
 	}
 	ws_reg_value_clear(&v);
-	static const char *const names[] = { "%SystemDrive%", "%SystemRoot%" };
-	const char *repl[] = { "C:", systemroot ? systemroot : "C:\\Windows" };
-	out = text;
-	for (int i = 0; i < 2; i++) {
-		char *at = strcasestr(out, names[i]);
-		if (!at)
-			continue;
-		char *joined;
-		if (asprintf(&joined, "%.*s%s%s", (int)(at - out), out, repl[i], at + strlen(names[i])) < 0)
-			break;
-		free(out);
-		out = joined;
+	return text;
+}
+
+static unsigned
+build_of(const struct offline_windows *w)
+{
+	return w && w->info.current_build ? (unsigned)strtoul(w->info.current_build, NULL, 10) : 0;
+}
+
+struct fallbacks {
+	char **text;
+	size_t len;
+};
+
+static void
+note_fallback(void *ctx, const char *name, const char *value, const char *unusable)
+{
+	struct fallbacks *f = ctx;
+	if (!f->text)
+		return;
+	char *add;
+	int n = unusable ? asprintf(&add, "%s%%%s%% = %s (the hive's \"%s\" cannot be expanded)",
+				    *f->text ? ", " : "", name, value, unusable)
+			 : asprintf(&add, "%s%%%s%% = %s", *f->text ? ", " : "", name, value);
+	if (n < 0)
+		return;
+	char *grown = realloc(*f->text, f->len + (size_t)n + 1);
+	if (!grown) {
+		free(add);
+		return;
 	}
-	return out;
+	memcpy(grown + f->len, add, (size_t)n + 1);
+	f->len += (size_t)n;
+	*f->text = grown;
+	free(add);
 }
 
 void
-rules_vars_for_system(ws_vars *v, const struct offline_windows *w)
+rules_vars_for_system(ws_vars *v, const struct offline_windows *w, char drive, char **defaulted)
 {
-	static const struct {
-		const char *key, *value;
-		const char *vars[3];
-	} map[] = {
-		{ "Microsoft\\Windows NT\\CurrentVersion", "SystemRoot",
-		  { "SYSTEMROOT", "WINDIR", "CSIDL_WINDOWS" } },
-		{ "Microsoft\\Windows\\CurrentVersion", "ProgramFilesDir",
-		  { "PROGRAMFILES", "CSIDL_PROGRAM_FILES", "ProgramW6432" } },
-		{ "Microsoft\\Windows\\CurrentVersion", "ProgramFilesDir (x86)",
-		  { "PROGRAMFILES(X86)", "CSIDL_PROGRAM_FILESX86", NULL } },
-		{ "Microsoft\\Windows\\CurrentVersion", "CommonFilesDir",
-		  { "COMMONPROGRAMFILES", "CSIDL_PROGRAM_FILES_COMMON", NULL } },
-		{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "ProgramData",
-		  { "PROGRAMDATA", "ALLUSERSPROFILE", "CSIDL_COMMON_APPDATA" } },
-		{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "Public",
-		  { "PUBLIC", NULL, NULL } },
-		{ "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", "ProfilesDirectory",
-		  { "PROFILESFOLDER", NULL, NULL } },
-	};
-	char *systemroot = system_string(w->software, map[0].key, map[0].value, NULL);
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
-		char *value = system_string(w->software, map[i].key, map[i].value, systemroot);
-		for (int k = 0; value && k < 3 && map[i].vars[k]; k++)
-			ws_vars_set(v, map[i].vars[k], value);
-		free(value);
+	ws_vars *stated = ws_vars_new();
+	static const char ex[] = "Microsoft\\Windows\\CurrentVersion\\Explorer\\";
+	for (size_t i = 0; w && i < sizeof(machine_values) / sizeof(machine_values[0]); i++) {
+		char *s = hive_string(w->software, machine_values[i].key, machine_values[i].value);
+		if (s)
+			ws_vars_set(stated, machine_values[i].var, s);
+		free(s);
 	}
-	free(systemroot);
+	for (size_t i = 0; w && i < sizeof(machine_folders) / sizeof(machine_folders[0]); i++) {
+		char key[128];
+		snprintf(key, sizeof(key), "%sUser Shell Folders", ex);
+		char *s = hive_string(w->software, key, machine_folders[i].value);
+		if (!s) {
+			snprintf(key, sizeof(key), "%sShell Folders", ex);
+			s = hive_string(w->software, key, machine_folders[i].value);
+		}
+		if (s)
+			ws_vars_set(stated, machine_folders[i].var, s);
+		free(s);
+	}
+	struct fallbacks f = { defaulted, 0 };
+	if (defaulted)
+		*defaulted = NULL;
+	char letter[3] = { drive ? drive : 'C', ':', 0 };
+	ws_vars_resolve_system(v, letter, build_of(w), stated, note_fallback, &f);
+	ws_vars_free(stated);
+}
+
+void
+rules_vars_user_layer(ws_vars *v, const struct offline_windows *w, const char *name,
+		      const char *profile, const char *sid, const ws_vars *stated, char **defaulted)
+{
+	struct fallbacks f = { defaulted, 0 };
+	if (defaulted)
+		*defaulted = NULL;
+	ws_vars_resolve_user(v, name && *name ? name : "user", profile, sid, build_of(w), stated,
+			     note_fallback, &f);
+}
+
+void
+rules_vars_for_user(ws_vars *v, const struct offline_windows *w, const struct offline_user *user,
+		    char **defaulted)
+{
+	/* winstate names the offline system volume C: everywhere (walk, hosts) */
+	rules_vars_for_system(v, w, 'C', NULL);
+	ws_vars *stated = ws_vars_new();
+	ws_hive *h = NULL;
+	int err;
+	char msg[256];
+	if (user->ntuser_copy && user->profile_path)
+		h = ws_hive_open(user->ntuser_copy, 0, &err, msg, sizeof(msg));
+	struct ws_user_folder *folders;
+	size_t n;
+	if (h && ws_facts_user_folders(h, user->profile_path, &folders, &n) == WS_REG_OK) {
+		/* "User Shell Folders" is the truth, "Shell Folders" a cache: apply it last. */
+		for (size_t pass = 0; pass < 2; pass++)
+			for (size_t i = 0; i < n; i++) {
+				bool user_shell = folders[i].source &&
+						  !strcmp(folders[i].source, "User Shell Folders");
+				if (folders[i].is_unc || !folders[i].path || user_shell != (pass == 1))
+					continue;
+				rules_vars_set_folder(stated, folders[i].name, folders[i].path);
+			}
+		ws_user_folders_free(folders, n);
+	}
+	if (h)
+		ws_hive_close(h);
+	rules_vars_user_layer(v, w, user->name, user->profile_path, user->sid, stated, defaulted);
+	ws_vars_free(stated);
 }

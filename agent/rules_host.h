@@ -21,15 +21,30 @@ int rules_host_init(struct rules_host *h, struct offline_windows *w,
 		    const struct offline_user *user);
 void rules_host_fini(struct rules_host *h);
 
-/* Variables for the system context: the documented defaults overridden by
- * what the offline Windows says (SystemRoot, Program Files, ProgramData...). */
-void rules_vars_for_system(ws_vars *v, const struct offline_windows *w);
-/* Set the variables that stand for the shell folder value @value_name
- * ("Personal" -> CSIDL_PERSONAL, CSIDL_MYDOCUMENTS, FOLDERID_Documents). */
-void rules_vars_set_folder(ws_vars *v, const char *value_name, const char *path);
-/* Variables for @user's context: the system ones, then the folders their
- * own hive says (Documents redirected to OneDrive, ...). */
+/*
+ * The variable resolver of every command (scan, explain, restore): Windows'
+ * own defaults for the offline Windows' build, overridden by what its hives
+ * state (SOFTWARE: SystemRoot, Program Files, ProfileList ProfilesDirectory /
+ * Public / Default / ProgramData, the machine's Shell Folders; NTUSER: the
+ * user's Shell Folders).  @defaulted (may be NULL) receives a malloc'd list
+ * "%NAME% = value, ..." of the defaults that stood in for a missing hive
+ * value, or NULL when the hives stated everything: the caller logs it.
+ * @drive is the system drive letter the caller names the volume by ('C').
+ */
+void rules_vars_for_system(ws_vars *v, const struct offline_windows *w, char drive,
+			   char **defaulted);
+/* @user's context: the system table, then their own folders (Documents
+ * redirected to OneDrive ...).  @defaulted lists the user-level fallbacks. */
 void rules_vars_for_user(ws_vars *v, const struct offline_windows *w,
-			 const struct offline_user *user);
+			 const struct offline_user *user, char **defaulted);
+/* The user layer alone, on a table that already holds the system variables,
+ * for a user known from elsewhere (a store): @stated holds the folders set
+ * with rules_vars_set_folder. */
+void rules_vars_user_layer(ws_vars *v, const struct offline_windows *w, const char *name,
+			   const char *profile, const char *sid, const ws_vars *stated,
+			   char **defaulted);
+/* State the folder of shell folder value @value_name ("Personal" ->
+ * CSIDL_PERSONAL; its aliases follow when resolved) in @stated. */
+void rules_vars_set_folder(ws_vars *stated, const char *value_name, const char *path);
 
 #endif

@@ -67,6 +67,13 @@ struct scan_user {
 	struct acct acct;           /* the entries below the profile folder */
 };
 
+/* A rule pattern whose variable is undefined, once for all the contexts it
+ * was met in ("system", "alice" ...). */
+struct unresolved_item {
+	const struct ws_unresolved *u;  /* the first context's; the matcher owns it */
+	char *contexts;                 /* JSON array body: "\"system\", \"alice\"" */
+};
+
 struct seen_set {               /* registry values already stored: "owner|key|name" */
 	char **slots;
 	size_t n, cap;
@@ -104,6 +111,8 @@ struct scan {
 	struct acct *cur;           /* the entry being decided, until it is counted */
 	long cur_ctx;
 	struct seen_set seen;
+	struct unresolved_item *unres;
+	size_t nunres;
 	enum scan_outcome fail;
 	char failmsg[2048];
 	uint8_t *buf;
@@ -1495,6 +1504,35 @@ write_report(struct scan *s, FILE *out, bool complete)
 		json_string(out, s->skips[i].reason);
 		fputc('}', out);
 	}
+	fprintf(out, "\n  ],\n  \"unresolved_variables\": [");
+	for (size_t i = 0; i < s->nunres; i++) {
+		const struct ws_unresolved *u = s->unres[i].u;
+		fprintf(out, "%s\n    {\"file\": ", i ? "," : "");
+		json_string(out, u->file);
+		fprintf(out, ", \"line\": %u, \"variable\": ", u->line);
+		json_string(out, u->variable);
+		fprintf(out, ", \"rule\": \"%s\", \"component\": ", ws_rule_kind_name(u->kind));
+		json_string(out, u->component ? u->component : "");
+		fprintf(out, ", \"pattern\": ");
+		json_string(out, u->source ? u->source : "");
+		fprintf(out, ", \"action\": \"%s\"", u->kept ? "excludes more" : "dropped");
+		if (u->kept) {
+			fprintf(out, ", \"kept_as\": ");
+			json_string(out, u->pattern);
+		}
+		fprintf(out, ", \"contexts\": [%s]}", s->unres[i].contexts);
+	}
+	fprintf(out, "\n  ],\n  \"ignored_rule_files\": [");
+	for (size_t i = 0; s->rs && i < ws_ruleset_ignored_count(s->rs); i++) {
+		const struct ws_ignored_file *g = ws_ruleset_ignored(s->rs, i);
+		fprintf(out, "%s\n    {\"file\": ", i ? "," : "");
+		json_string(out, g->path);
+		fprintf(out, ", \"urlid\": ");
+		json_string(out, g->urlid);
+		fprintf(out, ", \"kept\": ");
+		json_string(out, g->kept);
+		fprintf(out, ", \"reason\": \"same urlid as a file loaded before (USMT keeps the first)\"}");
+	}
 	fprintf(out, "\n  ]");
 	write_accounting(s, out);
 	if (s->fail) {
@@ -1562,6 +1600,14 @@ load_rules(struct scan *s)
 		free(defaults[i]);
 	if (rc)
 		return -1;
+	for (size_t i = 0; i < ws_ruleset_ignored_count(s->rs); i++) {
+		const struct ws_ignored_file *g = ws_ruleset_ignored(s->rs, i);
+		fprintf(stderr, "%s: warning: %s: its urlid \"%s\" is the same as %s's, so it is "
+			"ignored as USMT does (listed in report.json)\n", o->prog, g->path, g->urlid,
+			g->kept);
+		LOG_WARN(s, "rule file %s ignored: urlid \"%s\" already loaded from %s", g->path,
+			 g->urlid, g->kept);
+	}
 	if (o->config) {
 		ws_diags *cd = ws_diags_new();
 		s->cfg = ws_config_load(o->config, cd);
@@ -1589,6 +1635,81 @@ log_diags(struct scan *s)
 	}
 }
 
+/* Gather the undefined-variable patterns of one context, once per rule. */
+static void
+collect_unresolved(struct scan *s, const ws_matcher *m, const char *context)
+{
+	for (size_t i = 0; i < ws_matcher_unresolved_count(m); i++) {
+		const struct ws_unresolved *u = ws_matcher_unresolved(m, i);
+		struct unresolved_item *it = NULL;
+		for (size_t k = 0; k < s->nunres && !it; k++) {
+			const struct ws_unresolved *o = s->unres[k].u;
+			if (o->line == u->line && o->kind == u->kind && !strcmp(o->file, u->file) &&
+			    !strcmp(o->variable, u->variable) && !strcmp(o->source, u->source))
+				it = &s->unres[k];
+		}
+		FILE *f;
+		char *ctx = NULL;
+		size_t len = 0;
+		if (!(f = open_memstream(&ctx, &len)))
+			continue;
+		if (it && it->contexts) {
+			/* a generator makes several patterns on one line: one context entry */
+			char needle[512];
+			snprintf(needle, sizeof(needle), "\"%s\"", context);
+			if (strstr(it->contexts, needle)) {
+				fclose(f);
+				free(ctx);
+				continue;
+			}
+			fprintf(f, "%s, ", it->contexts);
+		}
+		json_string(f, context);
+		fclose(f);
+		if (!it) {
+			struct unresolved_item *grown = realloc(s->unres, (s->nunres + 1) * sizeof(*grown));
+			if (!grown) {
+				free(ctx);
+				continue;
+			}
+			s->unres = grown;
+			it = &s->unres[s->nunres++];
+			it->u = u;
+			it->contexts = NULL;
+		}
+		free(it->contexts);
+		it->contexts = ctx;
+	}
+}
+
+/* Say every undefined-variable pattern on the console (the first ones) and
+ * in the log (all). */
+static void
+report_unresolved(struct scan *s)
+{
+	enum { SHOWN = 12 };
+	for (size_t i = 0; i < s->nunres; i++) {
+		const struct ws_unresolved *u = s->unres[i].u;
+		char what[1024];
+		if (u->kept)
+			snprintf(what, sizeof(what), "the %s pattern \"%s\" is kept as \"%s\", which "
+				 "excludes more, never less", ws_rule_kind_name(u->kind), u->source,
+				 u->pattern);
+		else
+			snprintf(what, sizeof(what), "the %s pattern \"%s\" is dropped",
+				 ws_rule_kind_name(u->kind), u->source);
+		if (i < SHOWN)
+			fprintf(stderr, "%s: warning: %s:%u: %%%s%% is not defined on this Windows "
+				"(context %s): %s\n", s->o->prog, u->file, u->line, u->variable,
+				s->unres[i].contexts, what);
+		LOG_WARN(s, "%s:%u: %%%s%% is not defined (context %s): %s", u->file, u->line,
+			 u->variable, s->unres[i].contexts, what);
+	}
+	if (s->nunres > SHOWN)
+		fprintf(stderr, "%s: warning: %zu more patterns with undefined variables: see "
+			"\"unresolved_variables\" in report.json\n", s->o->prog, s->nunres - SHOWN);
+}
+
 static int
 build_matchers(struct scan *s)
 {
@@ -1598,9 +1719,15 @@ build_matchers(struct scan *s)
 	}
 	s->syshost_ok = true;
 	s->sysvars = ws_vars_new();
-	rules_vars_for_system(s->sysvars, s->w);
+	char *defaulted = NULL;
+	rules_vars_for_system(s->sysvars, s->w, 'C', &defaulted);
+	if (defaulted)
+		LOG_WARN(s, "variables: the SOFTWARE hive lacks some values; Windows' defaults stand "
+			 "in: %s", defaulted);
+	free(defaulted);
 	ws_matcher_build(s->rs, s->cfg, WS_CTX_SYSTEM, s->sysvars, &s->syshost.host, 0, &s->sysm,
 			 s->diags);
+	collect_unresolved(s, s->sysm, "system");
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
 		if (!u->selected)
@@ -1611,11 +1738,17 @@ build_matchers(struct scan *s)
 		}
 		u->host_ok = true;
 		u->vars = ws_vars_new();
-		rules_vars_for_user(u->vars, s->w, u->u);
+		rules_vars_for_user(u->vars, s->w, u->u, &defaulted);
+		if (defaulted)
+			LOG_WARN(s, "variables of %s: their hive lacks some folders; Windows' defaults "
+				 "stand in: %s", u->sid, defaulted);
+		free(defaulted);
 		ws_matcher_build(s->rs, s->cfg, WS_CTX_USER, u->vars, &u->host.host, 0, &u->m,
 				 s->diags);
+		collect_unresolved(s, u->m, u->u->name ? u->u->name : u->sid);
 	}
 	log_diags(s);
+	report_unresolved(s);
 	return 0;
 }
 
@@ -2031,6 +2164,9 @@ done:
 		free(s->skips[i].reason);
 	}
 	free(s->skips);
+	for (size_t i = 0; i < s->nunres; i++)
+		free(s->unres[i].contexts);
+	free(s->unres);
 	seen_free(&s->seen);
 	free(s->store_rel);
 	free(s->buf);

@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rules/internal.h"
 
@@ -174,8 +175,8 @@ ws_vars_clone(const ws_vars *v)
 	return c;
 }
 
-char *
-ws__vars_expand(const ws_vars *v, const char *in, bool escape, char **missing)
+static char *
+expand(const ws_vars *v, const char *in, bool escape, bool wild, char **missing)
 {
 	struct sbuf s = { 0 };
 	const char *p = in;
@@ -200,6 +201,13 @@ ws__vars_expand(const ws_vars *v, const char *in, bool escape, char **missing)
 			continue;
 		}
 		const char *val = get_n(v, pc + 1, n);
+		if (!val && wild) {
+			if (missing && !*missing)
+				*missing = ws__strndup(pc + 1, n);
+			sb_addc(&s, '*');
+			p = end + 1;
+			continue;
+		}
 		if (!val) {
 			if (missing)
 				*missing = ws__strndup(pc + 1, n);
@@ -217,6 +225,20 @@ ws__vars_expand(const ws_vars *v, const char *in, bool escape, char **missing)
 }
 
 char *
+ws__vars_expand(const ws_vars *v, const char *in, bool escape, char **missing)
+{
+	return expand(v, in, escape, false, missing);
+}
+
+char *
+ws__vars_expand_wild(const ws_vars *v, const char *in, bool escape, char **missing)
+{
+	if (missing)
+		*missing = NULL;
+	return expand(v, in, escape, true, missing);
+}
+
+char *
 ws_vars_expand(const ws_vars *v, const char *in, char **missing)
 {
 	if (missing)
@@ -224,133 +246,187 @@ ws_vars_expand(const ws_vars *v, const char *in, char **missing)
 	return in ? ws__vars_expand(v, in, false, missing) : NULL;
 }
 
-/* ---------------------------------------------------------------- defaults */
+/* ---------------------------------------------------------------- resolver */
 
-struct def { const char *name, *fmt; };
+/*
+ * Windows' own defaults, in dependency order: each template names only
+ * variables defined above it, so a value the offline Windows states (its
+ * SystemRoot, ProfilesDirectory, Public, ...) carries into everything
+ * derived from it.  `stated` marks the values Windows keeps in its hives:
+ * when such a value is missing, the default standing in for it is reported.
+ * `min_build` / `max_build` (0 = any) pick the layout of a Windows version:
+ * Windows 8.1 (build 9600) moved the IE cache and cookies under INetCache and
+ * INetCookies.
+ */
+struct def {
+	const char *name, *tmpl;
+	bool stated;
+	unsigned min_build, max_build;
+};
 
-/* System context (documented in usmt-recognized-environment-variables);
- * "%1" is replaced by the system drive ("C:"). */
+#define W81 9600u
+
 static const struct def sys_defs[] = {
-	{ "SYSTEMDRIVE", "%1" },
-	{ "SYSTEMROOT", "%1\\Windows" }, { "WINDIR", "%1\\Windows" },
-	{ "CSIDL_WINDOWS", "%1\\Windows" },
-	{ "SYSTEM", "%1\\Windows\\System32" }, { "SYSTEM32", "%1\\Windows\\System32" },
-	{ "CSIDL_SYSTEM", "%1\\Windows\\System32" }, { "SYSTEM16", "%1\\Windows\\System" },
-	{ "CSIDL_SYSTEMX86", "%1\\Windows\\SysWOW64" },
-	{ "CSIDL_FONTS", "%1\\Windows\\Fonts" }, { "CSIDL_RESOURCES", "%1\\Windows\\Resources" },
-	{ "PROGRAMFILES", "%1\\Program Files" }, { "CSIDL_PROGRAM_FILES", "%1\\Program Files" },
-	{ "PROGRAMFILES(X86)", "%1\\Program Files (x86)" },
-	{ "CSIDL_PROGRAM_FILESX86", "%1\\Program Files (x86)" },
-	{ "COMMONPROGRAMFILES", "%1\\Program Files\\Common Files" },
-	{ "CSIDL_PROGRAM_FILES_COMMON", "%1\\Program Files\\Common Files" },
-	{ "COMMONPROGRAMFILES(X86)", "%1\\Program Files (x86)\\Common Files" },
-	{ "CSIDL_PROGRAM_FILES_COMMONX86", "%1\\Program Files (x86)\\Common Files" },
-	{ "PROGRAMDATA", "%1\\ProgramData" },
-	{ "ALLUSERSPROFILE", "%1\\ProgramData" }, { "ALLUSERSAPPDATA", "%1\\ProgramData" },
-	{ "CSIDL_COMMON_APPDATA", "%1\\ProgramData" },
-	{ "CSIDL_COMMON_STARTMENU", "%1\\ProgramData\\Microsoft\\Windows\\Start Menu" },
-	{ "CSIDL_COMMON_PROGRAMS", "%1\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs" },
-	{ "CSIDL_COMMON_STARTUP", "%1\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs\\Startup" },
-	{ "CSIDL_COMMON_ALTSTARTUP", "%1\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs\\Startup" },
-	{ "CSIDL_COMMON_ADMINTOOLS", "%1\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs\\Administrative Tools" },
-	{ "CSIDL_COMMON_TEMPLATES", "%1\\ProgramData\\Microsoft\\Windows\\Templates" },
-	{ "CSIDL_COMMON_FAVORITES", "%1\\Users\\Public\\Favorites" },
-	{ "CSIDL_COMMON_DESKTOPDIRECTORY", "%1\\Users\\Public\\Desktop" },
-	{ "CSIDL_COMMON_DOCUMENTS", "%1\\Users\\Public\\Documents" },
-	{ "CSIDL_COMMON_MUSIC", "%1\\Users\\Public\\Music" },
-	{ "CSIDL_COMMON_PICTURES", "%1\\Users\\Public\\Pictures" },
-	{ "CSIDL_COMMON_VIDEO", "%1\\Users\\Public\\Videos" },
-	{ "FOLDERID_PublicDownloads", "%1\\Users\\Public\\Downloads" },
-	{ "FOLDERID_Public", "%1\\Users\\Public" }, { "PUBLIC", "%1\\Users\\Public" },
-	{ "PROFILESFOLDER", "%1\\Users" },
-	{ "DEFAULTUSERPROFILE", "%1\\Users\\Default" },
-	{ "SYSTEMPROFILE", "%1\\Windows\\System32\\config\\systemprofile" },
-	{ "CSIDL_DEFAULT_APPDATA", "%1\\Users\\Default\\AppData\\Roaming" },
-	{ "CSIDL_DEFAULT_LOCAL_APPDATA", "%1\\Users\\Default\\AppData\\Local" },
-	{ "CSIDL_DEFAULT_COOKIES", "%1\\Users\\Default\\AppData\\Local\\Microsoft\\Windows\\INetCookies" },
-	{ "CSIDL_DEFAULT_CONTACTS", "%1\\Users\\Default\\Contacts" },
-	{ "CSIDL_DEFAULT_DESKTOP", "%1\\Users\\Default\\Desktop" },
-	{ "CSIDL_DEFAULT_DOWNLOADS", "%1\\Users\\Default\\Downloads" },
-	{ "CSIDL_DEFAULT_FAVORITES", "%1\\Users\\Default\\Favorites" },
-	{ "CSIDL_DEFAULT_HISTORY", "%1\\Users\\Default\\AppData\\Local\\Microsoft\\Windows\\History" },
-	{ "CSIDL_DEFAULT_INTERNET_CACHE", "%1\\Users\\Default\\AppData\\Local\\Microsoft\\Windows\\INetCache" },
-	{ "CSIDL_DEFAULT_PERSONAL", "%1\\Users\\Default\\Documents" },
-	{ "CSIDL_DEFAULT_MYDOCUMENTS", "%1\\Users\\Default\\Documents" },
-	{ "CSIDL_DEFAULT_MYPICTURES", "%1\\Users\\Default\\Pictures" },
-	{ "CSIDL_DEFAULT_MYMUSIC", "%1\\Users\\Default\\Music" },
-	{ "CSIDL_DEFAULT_MYVIDEO", "%1\\Users\\Default\\Videos" },
-	{ "CSIDL_DEFAULT_RECENT", "%1\\Users\\Default\\AppData\\Roaming\\Microsoft\\Windows\\Recent" },
-	{ "CSIDL_DEFAULT_SENDTO", "%1\\Users\\Default\\AppData\\Roaming\\Microsoft\\Windows\\SendTo" },
-	{ "CSIDL_DEFAULT_STARTMENU", "%1\\Users\\Default\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu" },
-	{ "CSIDL_DEFAULT_PROGRAMS", "%1\\Users\\Default\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs" },
-	{ "CSIDL_DEFAULT_STARTUP", "%1\\Users\\Default\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Startup" },
-	{ "CSIDL_DEFAULT_TEMPLATES", "%1\\Users\\Default\\AppData\\Roaming\\Microsoft\\Windows\\Templates" },
-	{ "CSIDL_DEFAULT_QUICKLAUNCH", "%1\\Users\\Default\\AppData\\Roaming\\Microsoft\\Internet Explorer\\Quick Launch" },
-	{ "WS_FIXED_DRIVES", "%1" },
-	{ NULL, NULL },
+	{ "SYSTEMROOT", "%SYSTEMDRIVE%\\Windows", true, 0, 0 },
+	{ "WINDIR", "%SYSTEMROOT%", false, 0, 0 },
+	{ "CSIDL_WINDOWS", "%SYSTEMROOT%", false, 0, 0 },
+	{ "SYSTEM", "%SYSTEMROOT%\\System32", false, 0, 0 },
+	{ "SYSTEM32", "%SYSTEMROOT%\\System32", false, 0, 0 },
+	{ "CSIDL_SYSTEM", "%SYSTEMROOT%\\System32", false, 0, 0 },
+	{ "SYSTEM16", "%SYSTEMROOT%\\System", false, 0, 0 },
+	{ "CSIDL_SYSTEMX86", "%SYSTEMROOT%\\SysWOW64", false, 0, 0 },
+	{ "CSIDL_FONTS", "%SYSTEMROOT%\\Fonts", false, 0, 0 },
+	{ "CSIDL_RESOURCES", "%SYSTEMROOT%\\Resources", false, 0, 0 },
+	{ "SYSTEMPROFILE", "%SYSTEMROOT%\\System32\\config\\systemprofile", false, 0, 0 },
+	{ "PROGRAMFILES", "%SYSTEMDRIVE%\\Program Files", true, 0, 0 },
+	{ "CSIDL_PROGRAM_FILES", "%PROGRAMFILES%", false, 0, 0 },
+	{ "ProgramW6432", "%PROGRAMFILES%", false, 0, 0 },
+	{ "PROGRAMFILES(X86)", "%SYSTEMDRIVE%\\Program Files (x86)", false, 0, 0 },
+	{ "CSIDL_PROGRAM_FILESX86", "%PROGRAMFILES(X86)%", false, 0, 0 },
+	{ "COMMONPROGRAMFILES", "%PROGRAMFILES%\\Common Files", true, 0, 0 },
+	{ "CSIDL_PROGRAM_FILES_COMMON", "%COMMONPROGRAMFILES%", false, 0, 0 },
+	{ "CommonProgramW6432", "%COMMONPROGRAMFILES%", false, 0, 0 },
+	{ "COMMONPROGRAMFILES(X86)", "%PROGRAMFILES(X86)%\\Common Files", false, 0, 0 },
+	{ "CSIDL_PROGRAM_FILES_COMMONX86", "%COMMONPROGRAMFILES(X86)%", false, 0, 0 },
+	{ "PROGRAMDATA", "%SYSTEMDRIVE%\\ProgramData", true, 0, 0 },
+	{ "ALLUSERSPROFILE", "%PROGRAMDATA%", false, 0, 0 },
+	{ "ALLUSERSAPPDATA", "%PROGRAMDATA%", false, 0, 0 },
+	{ "CSIDL_COMMON_APPDATA", "%PROGRAMDATA%", true, 0, 0 },
+	{ "CSIDL_COMMON_STARTMENU", "%PROGRAMDATA%\\Microsoft\\Windows\\Start Menu", true, 0, 0 },
+	{ "CSIDL_COMMON_PROGRAMS", "%CSIDL_COMMON_STARTMENU%\\Programs", true, 0, 0 },
+	{ "CSIDL_COMMON_STARTUP", "%CSIDL_COMMON_PROGRAMS%\\Startup", true, 0, 0 },
+	{ "CSIDL_COMMON_ALTSTARTUP", "%CSIDL_COMMON_STARTUP%", false, 0, 0 },
+	{ "CSIDL_COMMON_ADMINTOOLS", "%CSIDL_COMMON_PROGRAMS%\\Administrative Tools", false, 0, 0 },
+	{ "CSIDL_COMMON_TEMPLATES", "%PROGRAMDATA%\\Microsoft\\Windows\\Templates", true, 0, 0 },
+	{ "CSIDL_COMMON_OEM_LINKS", "%PROGRAMDATA%\\OEM Links", false, 0, 0 },
+	{ "PROFILESFOLDER", "%SYSTEMDRIVE%\\Users", true, 0, 0 },
+	{ "PUBLIC", "%PROFILESFOLDER%\\Public", true, 0, 0 },
+	{ "FOLDERID_Public", "%PUBLIC%", false, 0, 0 },
+	/* Windows 10 keeps no "Common Favorites" value: Public\Favorites is the known folder */
+	{ "CSIDL_COMMON_FAVORITES", "%PUBLIC%\\Favorites", false, 0, 0 },
+	{ "CSIDL_COMMON_DESKTOPDIRECTORY", "%PUBLIC%\\Desktop", true, 0, 0 },
+	{ "CSIDL_COMMON_DOCUMENTS", "%PUBLIC%\\Documents", true, 0, 0 },
+	{ "CSIDL_COMMON_MUSIC", "%PUBLIC%\\Music", true, 0, 0 },
+	{ "CSIDL_COMMON_PICTURES", "%PUBLIC%\\Pictures", true, 0, 0 },
+	{ "CSIDL_COMMON_VIDEO", "%PUBLIC%\\Videos", true, 0, 0 },
+	{ "FOLDERID_PublicDownloads", "%PUBLIC%\\Downloads", true, 0, 0 },
+	{ "DEFAULTUSERPROFILE", "%PROFILESFOLDER%\\Default", true, 0, 0 },
+	{ "CSIDL_DEFAULT_APPDATA", "%DEFAULTUSERPROFILE%\\AppData\\Roaming", false, 0, 0 },
+	{ "CSIDL_DEFAULT_LOCAL_APPDATA", "%DEFAULTUSERPROFILE%\\AppData\\Local", false, 0, 0 },
+	{ "CSIDL_DEFAULT_COOKIES", "%CSIDL_DEFAULT_LOCAL_APPDATA%\\Microsoft\\Windows\\INetCookies", false, W81, 0 },
+	{ "CSIDL_DEFAULT_COOKIES", "%CSIDL_DEFAULT_APPDATA%\\Microsoft\\Windows\\Cookies", false, 0, W81 - 1 },
+	{ "CSIDL_DEFAULT_CONTACTS", "%DEFAULTUSERPROFILE%\\Contacts", false, 0, 0 },
+	{ "CSIDL_DEFAULT_DESKTOP", "%DEFAULTUSERPROFILE%\\Desktop", false, 0, 0 },
+	{ "CSIDL_DEFAULT_DOWNLOADS", "%DEFAULTUSERPROFILE%\\Downloads", false, 0, 0 },
+	{ "CSIDL_DEFAULT_FAVORITES", "%DEFAULTUSERPROFILE%\\Favorites", false, 0, 0 },
+	{ "CSIDL_DEFAULT_HISTORY", "%CSIDL_DEFAULT_LOCAL_APPDATA%\\Microsoft\\Windows\\History", false, 0, 0 },
+	{ "CSIDL_DEFAULT_INTERNET_CACHE", "%CSIDL_DEFAULT_LOCAL_APPDATA%\\Microsoft\\Windows\\INetCache", false, W81, 0 },
+	{ "CSIDL_DEFAULT_INTERNET_CACHE", "%CSIDL_DEFAULT_LOCAL_APPDATA%\\Microsoft\\Windows\\Temporary Internet Files", false, 0, W81 - 1 },
+	{ "CSIDL_DEFAULT_PERSONAL", "%DEFAULTUSERPROFILE%\\Documents", false, 0, 0 },
+	{ "CSIDL_DEFAULT_MYDOCUMENTS", "%DEFAULTUSERPROFILE%\\Documents", false, 0, 0 },
+	{ "CSIDL_DEFAULT_MYPICTURES", "%DEFAULTUSERPROFILE%\\Pictures", false, 0, 0 },
+	{ "CSIDL_DEFAULT_MYMUSIC", "%DEFAULTUSERPROFILE%\\Music", false, 0, 0 },
+	{ "CSIDL_DEFAULT_MYVIDEO", "%DEFAULTUSERPROFILE%\\Videos", false, 0, 0 },
+	{ "CSIDL_DEFAULT_RECENT", "%CSIDL_DEFAULT_APPDATA%\\Microsoft\\Windows\\Recent", false, 0, 0 },
+	{ "CSIDL_DEFAULT_SENDTO", "%CSIDL_DEFAULT_APPDATA%\\Microsoft\\Windows\\SendTo", false, 0, 0 },
+	{ "CSIDL_DEFAULT_STARTMENU", "%CSIDL_DEFAULT_APPDATA%\\Microsoft\\Windows\\Start Menu", false, 0, 0 },
+	{ "CSIDL_DEFAULT_PROGRAMS", "%CSIDL_DEFAULT_STARTMENU%\\Programs", false, 0, 0 },
+	{ "CSIDL_DEFAULT_STARTUP", "%CSIDL_DEFAULT_PROGRAMS%\\Startup", false, 0, 0 },
+	{ "CSIDL_DEFAULT_TEMPLATES", "%CSIDL_DEFAULT_APPDATA%\\Microsoft\\Windows\\Templates", false, 0, 0 },
+	{ "CSIDL_DEFAULT_QUICKLAUNCH", "%CSIDL_DEFAULT_APPDATA%\\Microsoft\\Internet Explorer\\Quick Launch", false, 0, 0 },
+	{ "WS_FIXED_DRIVES", "%SYSTEMDRIVE%", false, 0, 0 },
+	{ NULL, NULL, false, 0, 0 },
 };
 
-/* User context; "%1" = profile directory. */
+/* User context, on top of the system table; USERPROFILE is set first. */
 static const struct def user_defs[] = {
-	{ "USERPROFILE", "%1" }, { "CSIDL_PROFILE", "%1" },
-	{ "APPDATA", "%1\\AppData\\Roaming" }, { "CSIDL_APPDATA", "%1\\AppData\\Roaming" },
-	{ "LOCALAPPDATA", "%1\\AppData\\Local" }, { "CSIDL_LOCAL_APPDATA", "%1\\AppData\\Local" },
-	{ "FOLDERID_LocalAppDataLow", "%1\\AppData\\LocalLow" },
-	{ "TEMP", "%1\\AppData\\Local\\Temp" }, { "TMP", "%1\\AppData\\Local\\Temp" },
-	{ "CSIDL_PERSONAL", "%1\\Documents" }, { "CSIDL_MYDOCUMENTS", "%1\\Documents" },
-	{ "FOLDERID_Documents", "%1\\Documents" },
-	{ "CSIDL_MYPICTURES", "%1\\Pictures" }, { "FOLDERID_Pictures", "%1\\Pictures" },
-	{ "FOLDERID_OriginalImages", "%1\\AppData\\Local\\Microsoft\\Windows Photo Gallery\\Original Images" },
-	{ "CSIDL_MYMUSIC", "%1\\Music" }, { "FOLDERID_Music", "%1\\Music" },
-	{ "CSIDL_MYVIDEO", "%1\\Videos" }, { "FOLDERID_Videos", "%1\\Videos" },
-	{ "CSIDL_DESKTOP", "%1\\Desktop" }, { "CSIDL_DESKTOPDIRECTORY", "%1\\Desktop" },
-	{ "FOLDERID_Desktop", "%1\\Desktop" },
-	{ "CSIDL_FAVORITES", "%1\\Favorites" }, { "FOLDERID_Favorites", "%1\\Favorites" },
-	{ "FOLDERID_Contacts", "%1\\Contacts" }, { "CSIDL_CONTACTS", "%1\\Contacts" },
-	{ "FOLDERID_Downloads", "%1\\Downloads" },
-	{ "FOLDERID_SavedGames", "%1\\Saved Games" },
-	{ "FOLDERID_Links", "%1\\Links" }, { "FOLDERID_Searches", "%1\\Searches" },
-	{ "FOLDERID_SkyDrive", "%1\\OneDrive" }, { "OneDrive", "%1\\OneDrive" },
-	{ "FOLDERID_RecordedTV", "%1\\Videos\\Recorded TV" },
-	{ "FOLDERID_Libraries", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Libraries" },
-	{ "CSIDL_STARTMENU", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu" },
-	{ "CSIDL_PROGRAMS", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs" },
-	{ "CSIDL_STARTUP", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Startup" },
-	{ "CSIDL_ALTSTARTUP", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Startup" },
-	{ "CSIDL_ADMINTOOLS", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Start Menu\\Programs\\Administrative Tools" },
-	{ "CSIDL_RECENT", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Recent" },
-	{ "CSIDL_SENDTO", "%1\\AppData\\Roaming\\Microsoft\\Windows\\SendTo" },
-	{ "CSIDL_TEMPLATES", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Templates" },
-	{ "CSIDL_NETHOOD", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Network Shortcuts" },
-	{ "CSIDL_PRINTHOOD", "%1\\AppData\\Roaming\\Microsoft\\Windows\\Printer Shortcuts" },
-	{ "CSIDL_COOKIES", "%1\\AppData\\Local\\Microsoft\\Windows\\INetCookies" },
-	{ "CSIDL_HISTORY", "%1\\AppData\\Local\\Microsoft\\Windows\\History" },
-	{ "CSIDL_INTERNET_CACHE", "%1\\AppData\\Local\\Microsoft\\Windows\\INetCache" },
-	{ "CSIDL_CDBURN_AREA", "%1\\AppData\\Local\\Microsoft\\Windows\\Burn\\Burn" },
-	{ "CSIDL_QUICKLAUNCH", "%1\\AppData\\Roaming\\Microsoft\\Internet Explorer\\Quick Launch" },
-	{ "CSIDL_PLAYLISTS", "%1\\Music\\Playlists" },
-	{ "CSIDL_VIRTUALSTORE_PROGRAMFILES", "%1\\AppData\\Local\\VirtualStore\\Program Files" },
-	{ "CSIDL_VIRTUALSTORE_PROGRAMFILES(X86)", "%1\\AppData\\Local\\VirtualStore\\Program Files (x86)" },
-	{ "CSIDL_VIRTUALSTORE_COMMONPROGRAMFILES", "%1\\AppData\\Local\\VirtualStore\\Program Files\\Common Files" },
-	{ "CSIDL_VIRTUALSTORE_COMMONPROGRAMFILES(X86)", "%1\\AppData\\Local\\VirtualStore\\Program Files (x86)\\Common Files" },
-	{ NULL, NULL },
+	{ "CSIDL_PROFILE", "%USERPROFILE%", false, 0, 0 },
+	{ "APPDATA", "%USERPROFILE%\\AppData\\Roaming", true, 0, 0 },
+	{ "CSIDL_APPDATA", "%APPDATA%", false, 0, 0 },
+	{ "LOCALAPPDATA", "%USERPROFILE%\\AppData\\Local", true, 0, 0 },
+	{ "CSIDL_LOCAL_APPDATA", "%LOCALAPPDATA%", false, 0, 0 },
+	{ "FOLDERID_LocalAppDataLow", "%USERPROFILE%\\AppData\\LocalLow", false, 0, 0 },
+	{ "TEMP", "%LOCALAPPDATA%\\Temp", false, 0, 0 },
+	{ "TMP", "%LOCALAPPDATA%\\Temp", false, 0, 0 },
+	{ "CSIDL_PERSONAL", "%USERPROFILE%\\Documents", true, 0, 0 },
+	{ "CSIDL_MYDOCUMENTS", "%CSIDL_PERSONAL%", false, 0, 0 },
+	{ "FOLDERID_Documents", "%CSIDL_PERSONAL%", false, 0, 0 },
+	{ "CSIDL_MYPICTURES", "%USERPROFILE%\\Pictures", true, 0, 0 },
+	{ "FOLDERID_Pictures", "%CSIDL_MYPICTURES%", false, 0, 0 },
+	{ "FOLDERID_OriginalImages", "%LOCALAPPDATA%\\Microsoft\\Windows Photo Gallery\\Original Images", false, 0, 0 },
+	{ "CSIDL_MYMUSIC", "%USERPROFILE%\\Music", true, 0, 0 },
+	{ "FOLDERID_Music", "%CSIDL_MYMUSIC%", false, 0, 0 },
+	{ "CSIDL_PLAYLISTS", "%CSIDL_MYMUSIC%\\Playlists", false, 0, 0 },
+	{ "CSIDL_MYVIDEO", "%USERPROFILE%\\Videos", true, 0, 0 },
+	{ "FOLDERID_Videos", "%CSIDL_MYVIDEO%", false, 0, 0 },
+	{ "FOLDERID_RecordedTV", "%CSIDL_MYVIDEO%\\Recorded TV", false, 0, 0 },
+	{ "CSIDL_DESKTOP", "%USERPROFILE%\\Desktop", true, 0, 0 },
+	{ "CSIDL_DESKTOPDIRECTORY", "%CSIDL_DESKTOP%", false, 0, 0 },
+	{ "FOLDERID_Desktop", "%CSIDL_DESKTOP%", false, 0, 0 },
+	{ "CSIDL_FAVORITES", "%USERPROFILE%\\Favorites", true, 0, 0 },
+	{ "FOLDERID_Favorites", "%CSIDL_FAVORITES%", false, 0, 0 },
+	{ "FOLDERID_Downloads", "%USERPROFILE%\\Downloads", true, 0, 0 },
+	{ "FOLDERID_Contacts", "%USERPROFILE%\\Contacts", false, 0, 0 },
+	{ "CSIDL_CONTACTS", "%FOLDERID_Contacts%", false, 0, 0 },
+	{ "FOLDERID_SavedGames", "%USERPROFILE%\\Saved Games", false, 0, 0 },
+	{ "FOLDERID_Links", "%USERPROFILE%\\Links", false, 0, 0 },
+	{ "FOLDERID_Searches", "%USERPROFILE%\\Searches", false, 0, 0 },
+	{ "FOLDERID_SkyDrive", "%USERPROFILE%\\OneDrive", false, 0, 0 },
+	{ "OneDrive", "%FOLDERID_SkyDrive%", false, 0, 0 },
+	{ "FOLDERID_Libraries", "%APPDATA%\\Microsoft\\Windows\\Libraries", false, 0, 0 },
+	{ "CSIDL_STARTMENU", "%APPDATA%\\Microsoft\\Windows\\Start Menu", false, 0, 0 },
+	{ "CSIDL_PROGRAMS", "%CSIDL_STARTMENU%\\Programs", false, 0, 0 },
+	{ "CSIDL_STARTUP", "%CSIDL_PROGRAMS%\\Startup", false, 0, 0 },
+	{ "CSIDL_ALTSTARTUP", "%CSIDL_STARTUP%", false, 0, 0 },
+	{ "CSIDL_ADMINTOOLS", "%CSIDL_PROGRAMS%\\Administrative Tools", false, 0, 0 },
+	{ "CSIDL_RECENT", "%APPDATA%\\Microsoft\\Windows\\Recent", false, 0, 0 },
+	{ "CSIDL_SENDTO", "%APPDATA%\\Microsoft\\Windows\\SendTo", false, 0, 0 },
+	{ "CSIDL_TEMPLATES", "%APPDATA%\\Microsoft\\Windows\\Templates", false, 0, 0 },
+	{ "CSIDL_NETHOOD", "%APPDATA%\\Microsoft\\Windows\\Network Shortcuts", false, 0, 0 },
+	{ "CSIDL_PRINTHOOD", "%APPDATA%\\Microsoft\\Windows\\Printer Shortcuts", false, 0, 0 },
+	{ "CSIDL_QUICKLAUNCH", "%APPDATA%\\Microsoft\\Internet Explorer\\Quick Launch", false, 0, 0 },
+	{ "CSIDL_COOKIES", "%LOCALAPPDATA%\\Microsoft\\Windows\\INetCookies", false, W81, 0 },
+	{ "CSIDL_COOKIES", "%APPDATA%\\Microsoft\\Windows\\Cookies", false, 0, W81 - 1 },
+	{ "CSIDL_HISTORY", "%LOCALAPPDATA%\\Microsoft\\Windows\\History", false, 0, 0 },
+	{ "CSIDL_INTERNET_CACHE", "%LOCALAPPDATA%\\Microsoft\\Windows\\INetCache", false, W81, 0 },
+	{ "CSIDL_INTERNET_CACHE", "%LOCALAPPDATA%\\Microsoft\\Windows\\Temporary Internet Files", false, 0, W81 - 1 },
+	{ "CSIDL_CDBURN_AREA", "%LOCALAPPDATA%\\Microsoft\\Windows\\Burn\\Burn", false, 0, 0 },
+	{ "CSIDL_VIRTUALSTORE_PROGRAMFILES", "%LOCALAPPDATA%\\VirtualStore\\Program Files", false, 0, 0 },
+	{ "CSIDL_VIRTUALSTORE_PROGRAMFILES(X86)", "%LOCALAPPDATA%\\VirtualStore\\Program Files (x86)", false, 0, 0 },
+	{ "CSIDL_VIRTUALSTORE_COMMONPROGRAMFILES", "%LOCALAPPDATA%\\VirtualStore\\Program Files\\Common Files", false, 0, 0 },
+	{ "CSIDL_VIRTUALSTORE_COMMONPROGRAMFILES(X86)", "%LOCALAPPDATA%\\VirtualStore\\Program Files (x86)\\Common Files", false, 0, 0 },
+	{ NULL, NULL, false, 0, 0 },
 };
+
+static bool
+def_applies(const struct def *d, unsigned build)
+{
+	/* build 0 = unknown: Windows 10/11 */
+	unsigned b = build ? build : 19041;
+	return (!d->min_build || b >= d->min_build) && (!d->max_build || b <= d->max_build);
+}
 
 static void
-apply_defs(ws_vars *v, const struct def *d, const char *arg)
+apply_defs(ws_vars *out, const struct def *d, unsigned build, const ws_vars *stated,
+	ws_vars_fallback_fn fallback, void *ctx)
 {
 	for (; d->name; d++) {
-		struct sbuf s = { 0 };
-		for (const char *p = d->fmt; *p; p++) {
-			if (p[0] == '%' && p[1] == '1') {
-				sb_add(&s, arg);
-				p++;
-			} else {
-				sb_addc(&s, *p);
-			}
+		if (!def_applies(d, build))
+			continue;
+		const char *given = stated ? ws_vars_get(stated, d->name) : NULL;
+		char *val = NULL, *missing = NULL;
+		if (given && *given) {
+			/* Hive values say %SystemDrive%, %ProgramData%, %PUBLIC% ...: defined above. */
+			val = ws__vars_expand(out, given, false, &missing);
+			free(missing);
 		}
-		char *val = sb_steal(&s);
-		ws_vars_set(v, d->name, val);
+		if (!val) {
+			val = ws__vars_expand(out, d->tmpl, false, NULL);
+			if (val && fallback && (d->stated || given))
+				fallback(ctx, d->name, val, given);
+		}
+		if (val)
+			ws_vars_set(out, d->name, val);
 		free(val);
 	}
 }
@@ -376,14 +452,51 @@ drive_of(const char *drive)
 }
 
 int
-ws_vars_default_system(ws_vars *v, const char *drive)
+ws_vars_resolve_system(ws_vars *out, const char *drive, unsigned build, const ws_vars *stated,
+	ws_vars_fallback_fn fallback, void *ctx)
 {
-	if (!v)
+	if (!out)
 		return -1;
 	char *d = drive_of(drive);
-	apply_defs(v, sys_defs, d);
+	ws_vars_set(out, "SYSTEMDRIVE", d);
 	free(d);
+	apply_defs(out, sys_defs, build, stated, fallback, ctx);
 	return 0;
+}
+
+int
+ws_vars_resolve_user(ws_vars *out, const char *user, const char *profile, const char *sid,
+	unsigned build, const ws_vars *stated, ws_vars_fallback_fn fallback, void *ctx)
+{
+	if (!out || !user)
+		return -1;
+	const char *sd = ws_vars_get(out, "SYSTEMDRIVE");
+	if (!sd)
+		ws_vars_resolve_system(out, "C:", build, NULL, NULL, NULL);
+	struct sbuf s = { 0 };
+	if (profile && *profile)
+		sb_add(&s, profile);
+	else
+		sb_fmt(&s, "%s\\%s", ws_vars_get(out, "PROFILESFOLDER"), user);
+	char *prof = sb_steal(&s);
+	ws_vars_set(out, "USERPROFILE", prof);
+	ws_vars_set(out, "USERNAME", user);
+	/* HOMEPATH is the profile without its drive. */
+	bool lettered = strlen(prof) > 2 && prof[1] == ':';
+	char drive[3] = { lettered ? prof[0] : 'C', ':', 0 };
+	ws_vars_set(out, "HOMEDRIVE", lettered ? drive : ws_vars_get(out, "SYSTEMDRIVE"));
+	ws_vars_set(out, "HOMEPATH", lettered ? prof + 2 : prof);
+	if (sid)
+		ws_vars_set(out, "USERSID", sid);
+	apply_defs(out, user_defs, build, stated, fallback, ctx);
+	free(prof);
+	return 0;
+}
+
+int
+ws_vars_default_system(ws_vars *v, const char *drive)
+{
+	return ws_vars_resolve_system(v, drive, 0, NULL, NULL, NULL);
 }
 
 int
@@ -392,22 +505,20 @@ ws_vars_default_user(ws_vars *v, const char *drive, const char *user, const char
 {
 	if (!v || !user)
 		return -1;
-	ws_vars_default_system(v, drive);
-	char *d = drive_of(drive);
-	struct sbuf s = { 0 };
-	if (profile)
-		sb_add(&s, profile);
-	else
-		sb_fmt(&s, "%s\\Users\\%s", d, user);
-	char *prof = sb_steal(&s);
-	apply_defs(v, user_defs, prof);
-	ws_vars_set(v, "USERNAME", user);
-	/* HOMEPATH is the profile without its drive. */
-	ws_vars_set(v, "HOMEDRIVE", d);
-	ws_vars_set(v, "HOMEPATH", strlen(prof) > 2 && prof[1] == ':' ? prof + 2 : prof);
-	if (sid)
-		ws_vars_set(v, "USERSID", sid);
-	free(prof);
-	free(d);
-	return 0;
+	ws_vars_resolve_system(v, drive, 0, NULL, NULL, NULL);
+	return ws_vars_resolve_user(v, user, profile, sid, 0, NULL, NULL, NULL);
+}
+
+bool
+ws__vars_is_user_name(const char *name)
+{
+	static const char *const base[] = { "USERPROFILE", "USERNAME", "HOMEDRIVE", "HOMEPATH",
+		"USERSID", NULL };
+	for (const char *const *n = base; *n; n++)
+		if (!strcasecmp(*n, name))
+			return true;
+	for (const struct def *d = user_defs; d->name; d++)
+		if (!strcasecmp(d->name, name))
+			return true;
+	return false;
 }

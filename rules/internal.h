@@ -73,6 +73,12 @@ ws_vars *ws__vars_child(const ws_vars *parent);
 uint64_t ws__hash(const char *p, size_t n);
 /* Expand; values are ^-escaped when `escape` (for use inside patterns). */
 char *ws__vars_expand(const ws_vars *v, const char *in, bool escape, char **missing);
+/* Is this one of the user-context variables (USERPROFILE, CSIDL_PERSONAL,
+ * TEMP ...), which the system context never defines? */
+bool ws__vars_is_user_name(const char *name);
+/* Same, but an undefined variable becomes '*' (the first one's name goes to
+ * *missing); never NULL.  For excludes that must match more, never less. */
+char *ws__vars_expand_wild(const ws_vars *v, const char *in, bool escape, char **missing);
 
 /* ---------------------------------------------------------------- script.c */
 
@@ -172,6 +178,8 @@ struct ws_ruleset {
 	size_t nfiles;
 	struct ws_comp *comps;
 	size_t ncomps;
+	struct ws_ignored_file *ignored;   /* strings owned */
+	size_t nignored;
 };
 
 /* Safe XML loading shared with config.c: NULL on error (diag added). */

@@ -50,6 +50,8 @@ struct ws_matcher {
 	char **pool;
 	size_t npool, cappool;
 	size_t ncomps;
+	struct ws_unresolved *unres;
+	size_t nunres, capunres;
 };
 
 static const char *
@@ -478,19 +480,52 @@ add_pat(struct build *b, const ws_vars *v, const struct action *a, enum ws_obj_t
 	char *missing = NULL;
 	/* v == NULL: the text is a literal found on the system, not expanded */
 	char *x = v ? ws__vars_expand(v, text, true, &missing) : ws__strdup(text);
-	if (!x) {
-		ws__diag(b->diags, WS_DIAG_NOTE, b->file, line,
-			"pattern '%s' dropped: variable %%%s%% is not defined here", text, missing);
+	/* A user's folder in the system context: the rule is for the user
+	 * contexts, on every Windows alike, so it is simply not used here. */
+	if (!x && b->ctx == WS_CTX_SYSTEM && ws__vars_is_user_name(missing)) {
+		ws__diag(b->diags, WS_DIAG_NOTE, b->file, line, "pattern '%s' not used in the system "
+			"context: %%%s%% is a user variable", text, missing);
 		free(missing);
 		return;
+	}
+	/* An undefined variable must never widen the capture: an include (or a
+	 * transform, or a cleanup) is dropped; an exclude is kept matching more. */
+	bool exclude = a->kind == WS_RULE_EXCLUDE || a->kind == WS_RULE_UNCOND_EXCLUDE;
+	if (!x && exclude) {
+		free(missing);
+		x = ws__vars_expand_wild(v, text, true, &missing);
+	}
+	if (!x || missing) {
+		ws_matcher *m = b->m;
+		if (m->nunres == m->capunres) {
+			m->capunres = m->capunres ? m->capunres * 2 : 16;
+			m->unres = ws__xrealloc(m->unres, m->capunres * sizeof(*m->unres));
+		}
+		m->unres[m->nunres++] = (struct ws_unresolved){ b->file, line, b->comp_name, a->kind,
+			pool(m, missing), pool(m, source), pool(m, x), x != NULL };
+		if (x)
+			ws__diag(b->diags, WS_DIAG_NOTE, b->file, line, "%s pattern '%s': variable %%%s%% "
+				"is not defined here; kept as '%s', ahead of every include of its component",
+				ws_rule_kind_name(a->kind), text, missing, x);
+		else
+			ws__diag(b->diags, WS_DIAG_NOTE, b->file, line,
+				"pattern '%s' dropped: variable %%%s%% is not defined here", text, missing);
+		if (!x) {
+			free(missing);
+			return;
+		}
 	}
 	struct ws_pat p;
 	char err[512];
 	if (ws__pat_compile(type, x, &p, err, sizeof(err)) < 0) {
 		ws__diag(b->diags, WS_DIAG_WARNING, b->file, line, "%s", err);
 		free(x);
+		free(missing);
 		return;
 	}
+	/* Paths stop far below 2^20 characters, so no include reaches this. */
+	if (missing)
+		p.spec = UINT64_MAX;
 	ws_matcher *m = b->m;
 	struct ws_rule_ref *r = pool_mem(m, sizeof(*r));
 	r->kind = a->kind;
@@ -505,6 +540,8 @@ add_pat(struct build *b, const ws_vars *v, const struct action *a, enum ws_obj_t
 	r->nargs = a->nargs;
 	r->args = a->args;
 	r->attributes = a->attributes;
+	r->unresolved = pool(m, missing);
+	free(missing);
 	free(x);
 	if (m->npats == m->cappats) {
 		m->cappats = m->cappats ? m->cappats * 2 : 1024;
@@ -788,7 +825,20 @@ ws_matcher_free(ws_matcher *m)
 	for (size_t i = 0; i < m->npool; i++)
 		free(m->pool[i]);
 	free(m->pool);
+	free(m->unres);
 	free(m);
+}
+
+size_t
+ws_matcher_unresolved_count(const ws_matcher *m)
+{
+	return m ? m->nunres : 0;
+}
+
+const struct ws_unresolved *
+ws_matcher_unresolved(const ws_matcher *m, size_t i)
+{
+	return m && i < m->nunres ? &m->unres[i] : NULL;
 }
 
 size_t

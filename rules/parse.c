@@ -586,6 +586,12 @@ ws_ruleset_free(ws_ruleset *rs)
 		free((char *)rs->comps[i].info.type);
 		free((char *)rs->comps[i].info.context);
 	}
+	for (size_t i = 0; i < rs->nignored; i++) {
+		free((char *)rs->ignored[i].path);
+		free((char *)rs->ignored[i].urlid);
+		free((char *)rs->ignored[i].kept);
+	}
+	free(rs->ignored);
 	free(rs->files);
 	free(rs->comps);
 	free(rs);
@@ -595,6 +601,18 @@ size_t
 ws_ruleset_file_count(const ws_ruleset *rs)
 {
 	return rs ? rs->nfiles : 0;
+}
+
+size_t
+ws_ruleset_ignored_count(const ws_ruleset *rs)
+{
+	return rs ? rs->nignored : 0;
+}
+
+const struct ws_ignored_file *
+ws_ruleset_ignored(const ws_ruleset *rs, size_t i)
+{
+	return rs && i < rs->nignored ? &rs->ignored[i] : NULL;
 }
 
 size_t
@@ -692,7 +710,10 @@ ws_ruleset_load_memory(ws_ruleset *rs, const char *name, const char *buf, size_t
 			ws__diag(diags, WS_DIAG_WARNING, name, ws__line(root),
 				"urlid '%s' already loaded from %s: this file is ignored (as USMT does)",
 				urlid, rs->files[i].path);
-			free(urlid);
+			rs->ignored = ws__xrealloc(rs->ignored, (rs->nignored + 1) * sizeof(*rs->ignored));
+			rs->ignored[rs->nignored++] = (struct ws_ignored_file){ ws__strdup(name),
+				ws__line(root), urlid, ws__strdup(rs->files[i].path) };
+			urlid = NULL;
 			xmlFreeDoc(doc);
 			return 0;
 		}

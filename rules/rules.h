@@ -54,6 +54,9 @@ size_t ws_diags_count(const ws_diags *d);
 const struct ws_diag *ws_diags_get(const ws_diags *d, size_t i);
 /* Number of diagnostics at exactly this level. */
 size_t ws_diags_count_level(const ws_diags *d, enum ws_diag_level level);
+/* Add one diagnostic (for callers that report through the same list). */
+void ws_diags_add(ws_diags *d, enum ws_diag_level level, const char *file, unsigned line,
+	const char *msg);
 /* Print as "file:line: level: message", one per line, levels >= min. */
 void ws_diags_print(const ws_diags *d, FILE *out, enum ws_diag_level min);
 /* Text of the first diagnostic at or above the level, or NULL. */
@@ -72,6 +75,31 @@ const char *ws_vars_get(const ws_vars *v, const char *name);
 size_t ws_vars_count(const ws_vars *v);
 /* i-th entry, for listing (order unspecified). */
 void ws_vars_entry(const ws_vars *v, size_t i, const char **name, const char **value);
+
+/*
+ * The resolver every command uses (scan, explain, genconfig, restore): first
+ * Windows' own defaults for the build (7601 Windows 7 ... 22631 Windows 11;
+ * 0 = unknown, taken as 10/11) on the system drive, then the values the
+ * offline Windows states.  `stated` (may be NULL) holds those values under
+ * the variable's name, as the hive has them (%SystemDrive%, %ProgramData%,
+ * %PUBLIC%, %USERPROFILE% ... are expanded here, in dependency order), e.g.
+ * SYSTEMROOT, PROGRAMFILES, PROFILESFOLDER, PUBLIC, DEFAULTUSERPROFILE,
+ * PROGRAMDATA, CSIDL_COMMON_DESKTOPDIRECTORY ... for the system and
+ * CSIDL_PERSONAL, APPDATA, FOLDERID_Downloads ... for a user.  Values derived
+ * from one (WINDIR, CSIDL_MYDOCUMENTS, TEMP ...) follow it.  Whenever a
+ * default stands in for a value Windows keeps in its hives, `fallback` (may
+ * be NULL) is told: the variable, the default used, and the stated value that
+ * could not be expanded (NULL when there was none).
+ */
+typedef void (*ws_vars_fallback_fn)(void *ctx, const char *name, const char *value,
+	const char *unusable);
+int ws_vars_resolve_system(ws_vars *out, const char *drive, unsigned build, const ws_vars *stated,
+	ws_vars_fallback_fn fallback, void *ctx);
+/* On top of a resolved system table: USERPROFILE = `profile` (NULL =
+ * PROFILESFOLDER\user), USERNAME, HOMEDRIVE, HOMEPATH, USERSID (`sid` may be
+ * NULL) and every user-context folder. */
+int ws_vars_resolve_user(ws_vars *out, const char *user, const char *profile, const char *sid,
+	unsigned build, const ws_vars *stated, ws_vars_fallback_fn fallback, void *ctx);
 
 /*
  * Documented defaults of a Windows 10/11 install on `drive` (e.g. "C:"):
@@ -162,6 +190,17 @@ int ws_ruleset_load(ws_ruleset *rs, const char *path, ws_diags *diags);
 int ws_ruleset_load_memory(ws_ruleset *rs, const char *name, const char *buf, size_t len,
 	ws_diags *diags);
 size_t ws_ruleset_file_count(const ws_ruleset *rs);
+/* Rule files left out because an earlier file has the same urlid (USMT
+ * keeps the first): the file, the line of its <migration>, the urlid and the
+ * file that was kept.  Valid while the ruleset lives. */
+struct ws_ignored_file {
+	const char *path;
+	unsigned line;
+	const char *urlid;
+	const char *kept;
+};
+size_t ws_ruleset_ignored_count(const ws_ruleset *rs);
+const struct ws_ignored_file *ws_ruleset_ignored(const ws_ruleset *rs, size_t i);
 
 /* A component as seen by Config.xml / genconfig. */
 struct ws_component_info {
@@ -242,6 +281,10 @@ struct ws_rule_ref {
 	unsigned nargs;
 	const char *const *args;  /* NULL entries are NULL arguments */
 	const char *attributes;   /* include/excludeAttributes: "Security,TimeFields" */
+	/* An exclude whose variable is undefined here, kept so that it matches
+	 * more rather than nothing (see ws_matcher_unresolved): the variable's
+	 * name; NULL for every ordinary pattern. */
+	const char *unresolved;
 };
 
 struct ws_decision {
@@ -275,6 +318,31 @@ size_t ws_matcher_component_count(const ws_matcher *m);
  * must enumerate what the rules name (a capture visits the registry keys of
  * every include pattern).  NULL when out of range. */
 const struct ws_rule_ref *ws_matcher_pattern(const ws_matcher *m, size_t i);
+
+/*
+ * Patterns that named a variable undefined in this context.  None may make
+ * a capture wider than the same rules where it is defined:
+ *  - include, merge, locationModify, contentModify, destinationCleanup and
+ *    the attribute rules are dropped (`kept` false);
+ *  - exclude and unconditionalExclude are kept with every undefined variable
+ *    matching anything ('*'), and such an exclude beats every include of its
+ *    component whatever their specificity (`kept` true): the component takes
+ *    less, never more.
+ * `source` is the pattern as written (or the generator call), `variable` the
+ * first undefined name.  Valid while the matcher lives.
+ */
+struct ws_unresolved {
+	const char *file;
+	unsigned line;
+	const char *component;
+	enum ws_rule_kind kind;
+	const char *variable;
+	const char *source;
+	const char *pattern;      /* the conservative pattern when kept, else NULL */
+	bool kept;
+};
+size_t ws_matcher_unresolved_count(const ws_matcher *m);
+const struct ws_unresolved *ws_matcher_unresolved(const ws_matcher *m, size_t i);
 
 /*
  * Decide one object.  node = directory or registry key; leaf = file name or

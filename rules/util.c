@@ -147,6 +147,13 @@ ws_diags_free(ws_diags *d)
 }
 
 void
+ws_diags_add(ws_diags *d, enum ws_diag_level level, const char *file, unsigned line,
+	const char *msg)
+{
+	ws__diag(d, level, file, line, "%s", msg ? msg : "");
+}
+
+void
 ws__diag(ws_diags *d, enum ws_diag_level level, const char *file, unsigned line,
 	const char *fmt, ...)
 {

@@ -142,8 +142,15 @@ hivexregedit --export "$WORK/t/Users/Default/NTUSER.DAT" '\' | head -3 >/dev/nul
 [ ! -e "$WORK/t/Users/olduser" ] || fail "olduser was not selected but has a profile"
 
 # 5. Nothing else changed: the new Windows' files, the Default profile, Windows.old.
+# Public gains only the system's share of the store (what people put there):
+# what the new Windows had in it stays as it was.
 listing "$WORK/t" | grep -v -E '^\./Users/(alice|bob|carol|DaveMiller)(/| )' |
-	grep -v -E '^\./Windows/System32/config/SOFTWARE ' >"$WORK/after.txt"
+	grep -v -E '^\./Windows/System32/config/SOFTWARE ' >"$WORK/after-all.txt"
+for f in Users/Public/Pictures/office-party.jpg Users/Public/Downloads/driver-setup.zip; do
+	cmp "$WORK/s/$f" "$WORK/t/$f" || fail "the Public file $f did not come back"
+done
+grep -v -E '^\./Users/Public/(Pictures/office-party\.jpg|Downloads/driver-setup\.zip|Documents/shared-readme\(1\)\.txt|.*/desktop\(1\)\.ini|Desktop/Microsoft Edge\(1\)\.lnk) ' \
+	"$WORK/after-all.txt" >"$WORK/after.txt"
 grep -v -E '^\./Windows/System32/config/SOFTWARE ' "$WORK/before.txt" >"$WORK/before2.txt"
 diff "$WORK/before2.txt" "$WORK/after.txt" >"$WORK/diff.txt" || fail "restore touched other files: $(head -20 "$WORK/diff.txt")"
 umnt "$WORK/t"

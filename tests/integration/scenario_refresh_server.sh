@@ -101,7 +101,14 @@ hivexregedit --export "$WORK/t/Windows/System32/config/SOFTWARE" '\' >"$WORK/sof
 check_software "$WORK/software.before" "$WORK/software.after" "$NEW_ALICE=C:\\Users\\alice" \
 	"$NEW_BOB=C:\\Users\\bob" "$CAROL_SID=C:\\Users\\carol" "$DAVE_SID=C:\\Users\\DaveMiller" || fail "SOFTWARE"
 [ ! -e "$WORK/t/Users/olduser" ] && [ ! -e "$WORK/t/Users/erin" ] || fail "an unselected user has a profile"
-listing "$WORK/t" "${RESTORED[@]}" >"$WORK/after" || fail "listing"
+# Public gains the system's share of the store (the fixture's own files there
+# come back beside the new Windows' as name(1)); nothing else in it changes.
+public_share() { grep -v -E '^Users/Public/(Pictures/office-party\.jpg|Downloads/driver-setup\.zip|Documents/shared-readme\(1\)\.txt|[A-Za-z]+/desktop\(1\)\.ini|Desktop/Microsoft Edge\(1\)\.lnk) '; }
+for f in Users/Public/Pictures/office-party.jpg Users/Public/Downloads/driver-setup.zip; do
+	cmp "$WORK/s/$f" "$WORK/t/$f" || fail "the Public file $f did not come back"
+done
+listing "$WORK/t" "${RESTORED[@]}" >"$WORK/after-all" || fail "listing"
+public_share <"$WORK/after-all" >"$WORK/after"
 diff "$WORK/before" "$WORK/after" >"$WORK/diff" || fail "the restore changed other files: $(head -20 "$WORK/diff")"
 umnt "$WORK/t"
 umnt "$WORK/s"

@@ -37,6 +37,10 @@ assert {u["name"] for u in d["users"]} == {"alice", "bob"}, d["users"]
 assert any("\\Software\\Classes\\" in r["key"] for r in d["registry"]), "no Classes value captured"
 ' "$WORK/list.json" || fail "the store does not hold what the test needs"
 
+# Public gains the system's share of the store (the fixture's own files there
+# come back beside the new Windows' as name(1)); nothing else in it changes.
+public_share() { grep -v -E '^Users/Public/(Pictures/office-party\.jpg|Downloads/driver-setup\.zip|Documents/shared-readme\(1\)\.txt|[A-Za-z]+/desktop\(1\)\.ini|Desktop/Microsoft Edge\(1\)\.lnk) '; }
+
 # PC B, twice: one for each spelling.
 for b in b1 b2; do
 	cp --sparse=always "$vol" "$WORK/$b.img"
@@ -83,7 +87,10 @@ for b in b1 b2; do
 		fail "$b: SOFTWARE no longer opens"
 	check_software "$WORK/$b.software.before" "$WORK/$b.software.after" \
 		"$MACHINE_B_SOMEONE_SID=C:\\Users\\someone" "$MACHINE_B_BOB_SID=C:\\Users\\bob" || fail "$b: SOFTWARE"
-	listing "$WORK/t" Users/someone Users/bob >"$WORK/$b.after" || fail "listing of $b"
+	for f in Users/Public/Pictures/office-party.jpg Users/Public/Downloads/driver-setup.zip; do
+		cmp "$WORK/s/$f" "$WORK/t/$f" || fail "$b: the Public file $f did not come back"
+	done
+	listing "$WORK/t" Users/someone Users/bob | public_share >"$WORK/$b.after" || fail "listing of $b"
 	diff "$WORK/$b.before" "$WORK/$b.after" >"$WORK/diff" ||
 		fail "$b: the restore changed other files: $(head -20 "$WORK/diff")"
 	umnt "$WORK/t"

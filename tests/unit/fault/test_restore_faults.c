@@ -11,8 +11,9 @@
  *    never RESTORE_OK with something missing: a restore that says "done"
  *    after a fault must have restored exactly what a clean run restores;
  *  - every file that was on the target before (Windows, Windows.old, the
- *    Default and Public profiles...) is still there, same size, times and
- *    content, and SOFTWARE still opens as a hive.
+ *    Default profile...) is still there, same size, times and content, and
+ *    SOFTWARE still opens as a hive.  (Public is the system's share of the
+ *    store, restored there like alice's profile.)
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -108,12 +109,13 @@ starts_ci(const char *s, const char *prefix)
 	return !strncasecmp(s, prefix, strlen(prefix));
 }
 
-/* What restore writes or replaces: alice's new profile, the machine hives it
- * merges into, its temporary names. */
+/* What restore writes or replaces: alice's new profile, the system's files
+ * (the default rules take the Public folders), the machine hives it merges
+ * into, its temporary names. */
 static bool
 restored_path(const char *path, const char *name)
 {
-	return starts_ci(path, "Users/alice") ||
+	return starts_ci(path, "Users/alice") || starts_ci(path, "Users/Public") ||
 	       !strcasecmp(path, "Windows/System32/config/SOFTWARE") ||
 	       !strcasecmp(path, "Windows/System32/config/SYSTEM") ||
 	       strstr(name, ".winstate-new") || !strcmp(name, "winstate-restore.incomplete") ||
