@@ -474,6 +474,29 @@ nv_set_reparse(struct nv_volume *v, uint64_t mref, const void *data, size_t len)
 }
 
 static int
+remove_reparse(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
+{
+	(void)v;
+	(void)data;
+	(void)len;
+	if (!(ni->flags & FILE_ATTR_REPARSE_POINT))
+		return 0; /* already plain: nothing written */
+	if (ntfs_remove_ntfs_reparse_data(ni) != 0)
+		return -1;
+	/* Pinned/unpinned are the cloud filter's state; a plain file has neither. */
+	ni->flags &= ~cpu_to_le32(NV_ATTR_PINNED | NV_ATTR_UNPINNED);
+	NInoSetDirty(ni);
+	NInoFileNameSetDirty(ni);
+	return 0;
+}
+
+enum nv_status
+nv_remove_reparse(struct nv_volume *v, uint64_t mref)
+{
+	return with_inode(v, mref, "reparse point (removing it)", remove_reparse, NULL, 0);
+}
+
+static int
 set_times(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
 {
 	const uint64_t *t = data;
