@@ -1159,6 +1159,41 @@ resume_begin(struct ctx *c)
 	nv_set_attributes(c->vol, m, NV_ATTR_HIDDEN);
 }
 
+/*
+ * A cloud file's reparse data (OneDrive Files On-Demand) belongs to the old
+ * Windows' sync-root registration of the user's account: on a Windows without
+ * it the file fails with "The cloud file provider is not running".  So a
+ * hydrated cloud file comes back as a plain file (its data, streams,
+ * descriptor, attributes and times), as its cloud folders come back as plain
+ * folders; OneDrive makes its own again when the user signs in.
+ */
+static uint32_t
+cloud_tag(const struct st_file *f)
+{
+	if (f->reparse_len < 4)
+		return 0;
+	uint32_t tag = (uint32_t)f->reparse[0] | (uint32_t)f->reparse[1] << 8 |
+		       (uint32_t)f->reparse[2] << 16 | (uint32_t)f->reparse[3] << 24;
+	return NV_TAG_IS_CLOUD(tag) ? tag : 0;
+}
+
+/* Said for each cloud file restored; a hard-linked one is the captured record
+ * itself, so its reparse data (and pinned state) is removed from it. */
+static enum nv_status
+plain_cloud_file(struct ctx *c, const struct st_file *f, uint64_t mref)
+{
+	enum nv_status st = NV_OK;
+	if (c->info->format == ST_FORMAT_HARDLINK && (st = nv_remove_reparse(c->vol, mref)) != NV_OK) {
+		problem(c, "%s: linked, but its cloud reparse data (tag 0x%08x) could not be removed, so "
+			"it may not open on the new Windows until OneDrive runs: %s", f->path,
+			cloud_tag(f), nv_last_error());
+		return st;
+	}
+	logf_(c, "%s: restored as a plain file: its cloud reparse data (tag 0x%08x) belongs to the "
+	      "old Windows' OneDrive registration and is not restored", f->path, cloud_tag(f));
+	return NV_OK;
+}
+
 /* Resuming: whether @dest already holds store file @f, complete (see above). */
 static bool
 already_restored(struct ctx *c, const struct st_file *f, const char *dest, uint64_t link_mref,
@@ -1182,12 +1217,13 @@ already_restored(struct ctx *c, const struct st_file *f, const char *dest, uint6
 		    size == (f->stream_count ? f->streams[0].size : 0) &&
 		    in->times[NV_TIME_CREATION] == f->times[NV_TIME_CREATION] &&
 		    in->times[NV_TIME_WRITE] == f->times[NV_TIME_WRITE];
-	bool reparse_done = same && in->reparse_len == f->reparse_len &&
-			    (!f->reparse_len || !memcmp(in->reparse, f->reparse, f->reparse_len));
+	size_t want = cloud_tag(f) ? 0 : f->reparse_len; /* a cloud file comes back plain */
+	bool reparse_done = same && in->reparse_len == want &&
+			    (!want || !memcmp(in->reparse, f->reparse, want));
 	nv_inode_free(in);
 	*mref = m;
 	/* Interrupted after its name was given: finish it (reparse data, then times). */
-	if (same && !reparse_done && nv_set_reparse(c->vol, m, f->reparse, f->reparse_len) != NV_OK)
+	if (same && !reparse_done && (!want || nv_set_reparse(c->vol, m, f->reparse, want) != NV_OK))
 		return false;
 	if (same) /* the change time may have moved after the final set_times */
 		nv_set_times(c->vol, m, f->times);
@@ -1869,9 +1905,12 @@ restore_file(struct ctx *c, size_t index)
 		nv_unlink(c->vol, parent, used);
 		free(used);
 		used = final;
-		if (f->reparse_len && nv_set_reparse(c->vol, mref, f->reparse, f->reparse_len) != NV_OK)
+		if (f->reparse_len && !cloud_tag(f) &&
+		    nv_set_reparse(c->vol, mref, f->reparse, f->reparse_len) != NV_OK)
 			problem(c, "%s: its reparse data could not be set: %s", f->path, nv_last_error());
 	}
+	if (cloud_tag(f) && plain_cloud_file(c, f, mref) == NV_ERR_NO_SPACE)
+		goto full;
 	set_security(c, f, mref, parent, owner);
 	/* A failed write here must not pass for a restored file (found by fault injection). */
 	if (nv_set_attributes(c->vol, mref, (f->attributes & SETTABLE_ATTRS) |
@@ -1908,6 +1947,8 @@ restore_file(struct ctx *c, size_t index)
 	goto out;
 
 resumed:
+	if (cloud_tag(f) && c->info->format == ST_FORMAT_HARDLINK)
+		plain_cloud_file(c, f, mref); /* the kill may have come before it */
 	c->file_mref[index] = mref;
 	c->res->files++;
 	if (p)
