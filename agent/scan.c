@@ -693,10 +693,10 @@ note_cloud_folder(struct scan *s, const struct nv_entry *e, const char *winpath)
 	}
 	bool partial = (in->kind & NV_IS_DEHYDRATED) != 0;
 	LOG_INFO(s, "%s is a cloud folder (reparse tag 0x%08x%s%s%s): entered like a plain folder, "
-		 "its files captured by the rules; its cloud reparse data%s not stored (they belong "
-		 "to this Windows' OneDrive registration): restored as a plain folder", winpath,
-		 in->reparse_tag, sync_root ? ", OneDrive sync root" : "", streams[0] ? "; streams " : "",
-		 streams, streams[0] ? " and streams are" : " is");
+		 "its files captured by the rules; its cloud reparse data %s to this Windows' "
+		 "OneDrive registration): restored as a plain folder", winpath, in->reparse_tag,
+		 sync_root ? ", OneDrive sync root" : "", streams[0] ? "; streams " : "", streams,
+		 streams[0] ? "and streams are not stored (both belong" : "is not stored (it belongs");
 	if (partial)
 		LOG_WARN(s, "%s: the cloud folder is not fully on this disk (attributes 0x%08x): entries "
 			 "only in the cloud are not listed in it, so they cannot be captured", winpath,
