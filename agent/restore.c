@@ -789,6 +789,23 @@ copy_file_out(struct ctx *c, const char *volume_path, const char *local)
 #define RESUME_MARK "winstate-restore.incomplete"   /* see resume_begin */
 #define PARTIAL_NAME "winstate-restore.partial"
 
+static int
+any_entry(const struct nv_entry *e, void *ctx)
+{
+	(void)e;
+	*(bool *)ctx = false;
+	return NV_WALK_STOP;
+}
+
+/* Whether folder @path lists nothing (an unreadable one is not empty: its
+ * error comes to any_entry as an entry). */
+static bool
+folder_is_empty(struct ctx *c, const char *path)
+{
+	bool empty = true;
+	return nv_walk(c->vol, path, any_entry, &empty) == NV_OK && empty;
+}
+
 /* Resuming: folder @m is a profile root this restore made for @sid (exactly
  * the descriptor create_profile gives it), so it is used again — unless the
  * kill left its index half-written (libntfs-3g has no journal): then it is
@@ -807,7 +824,15 @@ own_profile_folder(struct ctx *c, uint64_t m, const char *sid, const char *path)
 		same = sl == in->security_len && !memcmp(sd, in->security, sl);
 		free(sd);
 	}
+	/* Killed between the folder's nv_mkdir and its descriptor: still empty,
+	 * with the descriptor it inherited; nobody's files are in it, so it is
+	 * this run's to finish (else the rerun would make name.COMPUTER). */
+	bool empty_dir = !same && (in->kind & NV_IS_DIR) && !in->reparse_tag && folder_is_empty(c, path);
 	nv_inode_free(in);
+	if (empty_dir) {
+		logf_(c, "%s: an empty folder the interrupted restore made for %s: used", path, sid);
+		return true;
+	}
 	uint64_t x;
 	if (same && nv_lookup_in(c->vol, m, PARTIAL_NAME, &x) == NV_ERR_IO) {
 		problem(c, "%s: the profile folder an interrupted restore began cannot be read (%s); it "
@@ -1596,6 +1621,7 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 	const struct st_file *f = st_reader_file(c->r, index);
 	uint64_t m;
 	struct nv_inode *in;
+	bool half_made = false;
 	if (nv_lookup(c->vol, dest, &m) == NV_OK) {
 		const char *what = "a file";
 		if (nv_stat(c->vol, m, &in) == NV_OK) {
@@ -1603,18 +1629,26 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 			       : (in->kind & NV_IS_SYMLINK) ? "a symbolic link"
 			       : (in->kind & NV_IS_DIR)     ? "a folder"
 							    : "a file";
+			/* Killed between its nv_mkdir and its reparse data: an empty
+			 * plain folder, this run's to finish. */
+			half_made = c->resume && (in->kind & NV_IS_DIR) && !in->reparse_tag &&
+				    folder_is_empty(c, dest);
 			nv_inode_free(in);
 		}
-		logf_(c, "%s: the target already has %s at %s; left as it is (the store's junction or "
-		      "link is not restored over it)", f->path, what, dest);
-		return NV_OK;
+		if (!half_made) {
+			logf_(c, "%s: the target already has %s at %s; left as it is (the store's junction "
+			      "or link is not restored over it)", f->path, what, dest);
+			return NV_OK;
+		}
+		logf_(c, "%s: the empty folder the interrupted restore made for this junction at %s is "
+		      "finished", f->path, dest);
 	}
 	size_t len;
 	uint8_t *owned;
 	const uint8_t *buf = junction_buffer(c, f, p, &len, &owned);
 	if (!buf)
 		return NV_OK;
-	enum nv_status st = nv_mkdir(c->vol, parent, name, &m);
+	enum nv_status st = half_made ? NV_OK : nv_mkdir(c->vol, parent, name, &m);
 	if (st != NV_OK) {
 		if (st != NV_ERR_NO_SPACE)
 			problem(c, "%s: cannot create the junction %s: %s", f->path, dest, nv_last_error());

@@ -460,7 +460,16 @@ static int
 set_reparse(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
 {
 	(void)v;
-	return ntfs_set_ntfs_reparse_data(ni, data, len, 0);
+	if (ntfs_set_ntfs_reparse_data(ni, data, len, 0) != 0)
+		return -1;
+	/* libntfs-3g sets the flag only when it adds the attribute: a record left
+	 * with the attribute but not the flag (killed in between) gets it here. */
+	if (!(ni->flags & FILE_ATTR_REPARSE_POINT)) {
+		ni->flags |= FILE_ATTR_REPARSE_POINT;
+		NInoSetDirty(ni);
+		NInoFileNameSetDirty(ni);
+	}
+	return 0;
 }
 
 enum nv_status
