@@ -227,6 +227,11 @@ for rules in default onedrive; do
 		run 0 "$WS_BIN" load "$store" "$img" "${lopts[@]}" --mu "bob:$NEW_BOB" --log "$WORK/load-$rules-$kind.log"
 		contains "$(cat "$WORK/load-$rules-$kind.log")" "restored as a plain file: its cloud reparse data (tag 0x9000601a)"
 		check_target "$img" "$([ "$kind" = hardlink ] && echo 1 || echo 0)"
+		if [ "$kind" = hardlink ]; then
+			# The records made plain are still the store's: it verifies.
+			run 0 "$WS_BIN" verify --target "$img" MigStore
+			contains "$OUT" " 0 damaged"
+		fi
 		rm -f "$img"
 		[ "$kind" = hardlink ] || rm -rf "$store"
 	done
