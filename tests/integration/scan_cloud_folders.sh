@@ -79,6 +79,9 @@ contains "$OUT" "on the disk: a hydrated cloud file: captured with its data"
 contains "$OUT" "on the disk: a dehydrated cloud placeholder: its data is not on this disk"
 contains "$OUT" "on the disk: $(win "$CLOUD_JUNCTION") is a junction: never followed"
 contains "$OUT" "user context (bob): INCLUDED"
+# A path that is not on the disk is said so (the rules still answer for it).
+run 0 "$WS_BIN" explain --user bob "$vol" "$(win "$CLOUD_ROOT")\\no such file.docx"
+contains "$OUT" "on the disk: $(win "$CLOUD_ROOT")\\no such file.docx is not there"
 
 # ---------------------------------------------------------- capture
 cat >"$WORK/onedrive.xml" <<'EOF'
