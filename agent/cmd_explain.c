@@ -17,6 +17,7 @@
 #include "agent/commands.h"
 #include "agent/offline.h"
 #include "agent/rules_host.h"
+#include "ntfs/ntfs.h"
 #include "rules/rules.h"
 
 static void
@@ -107,6 +108,66 @@ say_unresolved(const ws_matcher *ms, const ws_matcher *mu)
 					u->variable, k ? "user" : "system", ws_rule_kind_name(u->kind),
 					u->source, u->kept ? "excludes more, never less" : "is dropped");
 		}
+}
+
+/*
+ * With a disk: what the walk meets on the way to @obj (C:\...), as scan
+ * treats it.  Cloud folders (OneDrive) are entered like plain folders; a
+ * junction, symlink or other reparse folder on the way means scan never
+ * reaches the object through this path; a dehydrated placeholder is skipped.
+ */
+static void
+explain_disk(struct nv_volume *vol, const char *root, const char *obj)
+{
+	if (strlen(obj) < 3 || obj[1] != ':' || (obj[2] != '\\' && obj[2] != '/'))
+		return;
+	uint64_t m = NV_MREF_ROOT;
+	if (*root && nv_lookup(vol, root, &m) != NV_OK)
+		return;
+	const char *p = obj + 3;
+	while (*p) {
+		size_t n = strcspn(p, "\\/");
+		const char *next = p + n;
+		while (*next == '\\' || *next == '/')
+			next++;
+		bool last = !*next;
+		int shown = (int)(p + n - obj); /* obj up to this component */
+		char *name = strndup(p, n);
+		struct nv_inode *in = NULL;
+		if (!name)
+			return;
+		if (!n) { /* "C:\" itself */
+			free(name);
+			return;
+		}
+		if (nv_lookup_in(vol, m, name, &m) != NV_OK || nv_stat(vol, m, &in) != NV_OK) {
+			printf("  on the disk: %.*s is not there\n", shown, obj);
+			free(name);
+			return;
+		}
+		free(name);
+		bool stop = (in->kind & NV_IS_REPARSE) && !(in->kind & NV_IS_CLOUD);
+		if ((in->kind & NV_IS_CLOUD) && (in->kind & NV_IS_DIR))
+			printf("  on the disk: %.*s is a cloud folder (reparse tag 0x%08x): scan enters "
+			       "it like a plain folder; restored as a plain folder\n", shown, obj,
+			       in->reparse_tag);
+		else if ((in->kind & NV_IS_DIR) && stop)
+			printf("  on the disk: %.*s is a %s: %s\n", shown, obj,
+			       (in->kind & NV_IS_JUNCTION) ? "junction" :
+			       (in->kind & NV_IS_SYMLINK)  ? "folder symlink" : "reparse folder",
+			       last ? "never followed (a junction or folder symlink is stored as a link)"
+				    : "never followed, so scan does not reach what is below it this way");
+		else if (in->kind & NV_IS_DEHYDRATED)
+			printf("  on the disk: a dehydrated cloud placeholder: its data is not on this "
+			       "disk, so scan lists it as skipped, whatever the rules say\n");
+		else if (in->kind & NV_IS_CLOUD)
+			printf("  on the disk: a hydrated cloud file: captured with its data, restored as "
+			       "a plain file\n");
+		nv_inode_free(in);
+		if (stop)
+			return;
+		p = next;
+	}
 }
 
 static void
@@ -348,6 +409,8 @@ cmd_explain(int argc, char **argv)
 		enum ws_obj_type t = !strncasecmp(o, "HK", 2) ? WS_OBJ_REGISTRY :
 			strchr(o, '|') ? WS_OBJ_INI : WS_OBJ_FILE;
 		printf("%s\n", o);
+		if (vol && t == WS_OBJ_FILE)
+			explain_disk(vol, win->install.root, o);
 		explain_one(ms, "system context", t, o);
 		if (mu) {
 			char label[300];

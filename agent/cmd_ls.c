@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "agent/commands.h"
 #include "agent/output.h"
@@ -18,6 +19,20 @@ struct ls_state {
 	bool json, recursive, first;
 	unsigned long count, errors;
 };
+
+/* The stream OneDrive keeps on its sync root folder ("{GUID}.SyncRootIdentity"). */
+static bool
+has_sync_root_identity(const struct nv_inode *in)
+{
+	static const char suffix[] = ".SyncRootIdentity";
+	for (size_t i = 0; i < in->stream_count; i++) {
+		size_t n = strlen(in->streams[i].name);
+		if (n >= sizeof(suffix) - 1 &&
+		    !strcasecmp(in->streams[i].name + n - (sizeof(suffix) - 1), suffix))
+			return true;
+	}
+	return false;
+}
 
 static const char *
 kind_note(const struct nv_inode *in, char *buf, size_t len)
@@ -32,7 +47,11 @@ kind_note(const struct nv_inode *in, char *buf, size_t len)
 		} else
 			snprintf(buf, len, " [%s, damaged target]",
 				 (in->kind & NV_IS_JUNCTION) ? "junction" : "symlink");
-	} else if (in->kind & NV_IS_CLOUD)
+	} else if ((in->kind & NV_IS_CLOUD) && (in->kind & NV_IS_DIR))
+		snprintf(buf, len, " [cloud folder%s, tag 0x%08x%s]",
+			 has_sync_root_identity(in) ? ": OneDrive sync root" : "", in->reparse_tag,
+			 (in->kind & NV_IS_DEHYDRATED) ? ", not fully on this disk" : "");
+	else if (in->kind & NV_IS_CLOUD)
 		snprintf(buf, len, (in->kind & NV_IS_DEHYDRATED)
 					   ? " [cloud placeholder: dehydrated, data not on this disk]"
 					   : " [cloud file: hydrated]");
@@ -40,6 +59,11 @@ kind_note(const struct nv_inode *in, char *buf, size_t len)
 		snprintf(buf, len, " [WOF-compressed]");
 	else if (in->reparse_tag)
 		snprintf(buf, len, " [reparse tag 0x%08x]", in->reparse_tag);
+	/* OneDrive's "Always keep on this device" / "Free up space" choice. */
+	if (in->attributes & NV_ATTR_PINNED)
+		strncat(buf, " [pinned]", len - strlen(buf) - 1);
+	if (in->attributes & NV_ATTR_UNPINNED)
+		strncat(buf, " [unpinned]", len - strlen(buf) - 1);
 	if (in->kind & NV_IS_ENCRYPTED)
 		strncat(buf, " [EFS-encrypted]", len - strlen(buf) - 1);
 	return buf;
@@ -72,10 +96,12 @@ print_json_entry(struct ls_state *s, const char *path, const struct nv_inode *in
 	       (unsigned long long)in->mref, kind_word(in), (unsigned long long)in->size,
 	       (unsigned long long)in->allocated, in->attributes, in->name_count);
 	printf(",\"sparse\":%s,\"compressed\":%s,\"encrypted\":%s,\"wof\":%s,\"cloud\":%s,"
-	       "\"dehydrated\":%s",
+	       "\"dehydrated\":%s,\"pinned\":%s,\"unpinned\":%s",
 	       in->kind & NV_IS_SPARSE ? "true" : "false", in->kind & NV_IS_COMPRESSED ? "true" : "false",
 	       in->kind & NV_IS_ENCRYPTED ? "true" : "false", in->kind & NV_IS_WOF ? "true" : "false",
-	       in->kind & NV_IS_CLOUD ? "true" : "false", in->kind & NV_IS_DEHYDRATED ? "true" : "false");
+	       in->kind & NV_IS_CLOUD ? "true" : "false", in->kind & NV_IS_DEHYDRATED ? "true" : "false",
+	       in->attributes & NV_ATTR_PINNED ? "true" : "false",
+	       in->attributes & NV_ATTR_UNPINNED ? "true" : "false");
 	printf(",\"times\":{");
 	for (int i = 0; i < 4; i++) {
 		printf("%s\"%s\":", i ? "," : "", time_names[i]);
@@ -118,7 +144,9 @@ print_line(const char *path, const struct nv_inode *in)
 	printf("%-12s %3zu %12llu  %s  %s%s", attribute_letters(in->attributes, attrs, sizeof(attrs)),
 	       in->name_count, (unsigned long long)in->size,
 	       ntfs_time_text(in->times[NV_TIME_WRITE], when, sizeof(when)), path,
-	       (in->kind & NV_IS_DIR) && !(in->kind & NV_IS_REPARSE) ? "/" : "");
+	       (in->kind & NV_IS_DIR) && (!(in->kind & NV_IS_REPARSE) || (in->kind & NV_IS_CLOUD))
+		       ? "/"
+		       : "");
 	for (size_t i = 0; i < in->stream_count; i++)
 		printf("  :%s (%llu)", in->streams[i].name, (unsigned long long)in->streams[i].size);
 	printf("%s\n", kind_note(in, note, sizeof(note)));
@@ -149,8 +177,9 @@ usage(FILE *out, int code)
 		     "Columns: attributes (R H S A D C E P L O T N = read-only, hidden, system,\n"
 		     "archive, directory, compressed, encrypted, sparse, reparse point, offline,\n"
 		     "temporary, not indexed), hard links, size, last write (UTC), path, then\n"
-		     "named streams as :name (size) and junction/symlink targets. Junctions are\n"
-		     "never followed.\n"
+		     "named streams as :name (size), junction/symlink targets, cloud (OneDrive)\n"
+		     "folders and files with [pinned]/[unpinned]. Junctions are never followed;\n"
+		     "cloud folders are listed like folders.\n"
 		     "  -R       list every folder below PATH\n"
 		     "  --json   one JSON array with every piece of metadata\n");
 	return code;
@@ -206,8 +235,9 @@ cmd_ls(int argc, char **argv)
 	}
 	if (s.json)
 		printf("[");
-	if (!(in->kind & NV_IS_DIR) || (in->kind & NV_IS_REPARSE)) {
-		/* A file (or a junction, which is listed, not entered). */
+	if (!(in->kind & NV_IS_DIR) || ((in->kind & NV_IS_REPARSE) && !(in->kind & NV_IS_CLOUD))) {
+		/* A file (or a junction, which is listed, not entered; a cloud
+		 * folder is a folder). */
 		if (s.json)
 			print_json_entry(&s, path, in);
 		else

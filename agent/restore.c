@@ -789,6 +789,23 @@ copy_file_out(struct ctx *c, const char *volume_path, const char *local)
 #define RESUME_MARK "winstate-restore.incomplete"   /* see resume_begin */
 #define PARTIAL_NAME "winstate-restore.partial"
 
+static int
+any_entry(const struct nv_entry *e, void *ctx)
+{
+	(void)e;
+	*(bool *)ctx = false;
+	return NV_WALK_STOP;
+}
+
+/* Whether folder @path lists nothing (an unreadable one is not empty: its
+ * error comes to any_entry as an entry). */
+static bool
+folder_is_empty(struct ctx *c, const char *path)
+{
+	bool empty = true;
+	return nv_walk(c->vol, path, any_entry, &empty) == NV_OK && empty;
+}
+
 /* Resuming: folder @m is a profile root this restore made for @sid (exactly
  * the descriptor create_profile gives it), so it is used again — unless the
  * kill left its index half-written (libntfs-3g has no journal): then it is
@@ -807,7 +824,15 @@ own_profile_folder(struct ctx *c, uint64_t m, const char *sid, const char *path)
 		same = sl == in->security_len && !memcmp(sd, in->security, sl);
 		free(sd);
 	}
+	/* Killed between the folder's nv_mkdir and its descriptor: still empty,
+	 * with the descriptor it inherited; nobody's files are in it, so it is
+	 * this run's to finish (else the rerun would make name.COMPUTER). */
+	bool empty_dir = !same && (in->kind & NV_IS_DIR) && !in->reparse_tag && folder_is_empty(c, path);
 	nv_inode_free(in);
+	if (empty_dir) {
+		logf_(c, "%s: an empty folder the interrupted restore made for %s: used", path, sid);
+		return true;
+	}
 	uint64_t x;
 	if (same && nv_lookup_in(c->vol, m, PARTIAL_NAME, &x) == NV_ERR_IO) {
 		problem(c, "%s: the profile folder an interrupted restore began cannot be read (%s); it "
@@ -1159,6 +1184,41 @@ resume_begin(struct ctx *c)
 	nv_set_attributes(c->vol, m, NV_ATTR_HIDDEN);
 }
 
+/*
+ * A cloud file's reparse data (OneDrive Files On-Demand) belongs to the old
+ * Windows' sync-root registration of the user's account: on a Windows without
+ * it the file fails with "The cloud file provider is not running".  So a
+ * hydrated cloud file comes back as a plain file (its data, streams,
+ * descriptor, attributes and times), as its cloud folders come back as plain
+ * folders; OneDrive makes its own again when the user signs in.
+ */
+static uint32_t
+cloud_tag(const struct st_file *f)
+{
+	if (f->reparse_len < 4)
+		return 0;
+	uint32_t tag = (uint32_t)f->reparse[0] | (uint32_t)f->reparse[1] << 8 |
+		       (uint32_t)f->reparse[2] << 16 | (uint32_t)f->reparse[3] << 24;
+	return NV_TAG_IS_CLOUD(tag) ? tag : 0;
+}
+
+/* Said for each cloud file restored; a hard-linked one is the captured record
+ * itself, so its reparse data (and pinned state) is removed from it. */
+static enum nv_status
+plain_cloud_file(struct ctx *c, const struct st_file *f, uint64_t mref)
+{
+	enum nv_status st = NV_OK;
+	if (c->info->format == ST_FORMAT_HARDLINK && (st = nv_remove_reparse(c->vol, mref)) != NV_OK) {
+		problem(c, "%s: linked, but its cloud reparse data (tag 0x%08x) could not be removed, so "
+			"it may not open on the new Windows until OneDrive runs: %s", f->path,
+			cloud_tag(f), nv_last_error());
+		return st;
+	}
+	logf_(c, "%s: restored as a plain file: its cloud reparse data (tag 0x%08x) belongs to the "
+	      "old Windows' OneDrive registration and is not restored", f->path, cloud_tag(f));
+	return NV_OK;
+}
+
 /* Resuming: whether @dest already holds store file @f, complete (see above). */
 static bool
 restored_as(struct ctx *c, const struct st_file *f, const char *dest, uint64_t link_mref,
@@ -1182,12 +1242,13 @@ restored_as(struct ctx *c, const struct st_file *f, const char *dest, uint64_t l
 		    size == (f->stream_count ? f->streams[0].size : 0) &&
 		    in->times[NV_TIME_CREATION] == f->times[NV_TIME_CREATION] &&
 		    in->times[NV_TIME_WRITE] == f->times[NV_TIME_WRITE];
-	bool reparse_done = same && in->reparse_len == f->reparse_len &&
-			    (!f->reparse_len || !memcmp(in->reparse, f->reparse, f->reparse_len));
+	size_t want = cloud_tag(f) ? 0 : f->reparse_len; /* a cloud file comes back plain */
+	bool reparse_done = same && in->reparse_len == want &&
+			    (!want || !memcmp(in->reparse, f->reparse, want));
 	nv_inode_free(in);
 	*mref = m;
 	/* Interrupted after its name was given: finish it (reparse data, then times). */
-	if (same && !reparse_done && nv_set_reparse(c->vol, m, f->reparse, f->reparse_len) != NV_OK)
+	if (same && !reparse_done && (!want || nv_set_reparse(c->vol, m, f->reparse, want) != NV_OK))
 		return false;
 	if (same) /* the change time may have moved after the final set_times */
 		nv_set_times(c->vol, m, f->times);
@@ -1589,6 +1650,7 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 	const struct st_file *f = st_reader_file(c->r, index);
 	uint64_t m;
 	struct nv_inode *in;
+	bool half_made = false;
 	if (nv_lookup(c->vol, dest, &m) == NV_OK) {
 		const char *what = "a file";
 		if (nv_stat(c->vol, m, &in) == NV_OK) {
@@ -1596,18 +1658,26 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 			       : (in->kind & NV_IS_SYMLINK) ? "a symbolic link"
 			       : (in->kind & NV_IS_DIR)     ? "a folder"
 							    : "a file";
+			/* Killed between its nv_mkdir and its reparse data: an empty
+			 * plain folder, this run's to finish. */
+			half_made = c->resume && (in->kind & NV_IS_DIR) && !in->reparse_tag &&
+				    folder_is_empty(c, dest);
 			nv_inode_free(in);
 		}
-		logf_(c, "%s: the target already has %s at %s; left as it is (the store's junction or "
-		      "link is not restored over it)", f->path, what, dest);
-		return NV_OK;
+		if (!half_made) {
+			logf_(c, "%s: the target already has %s at %s; left as it is (the store's junction "
+			      "or link is not restored over it)", f->path, what, dest);
+			return NV_OK;
+		}
+		logf_(c, "%s: the empty folder the interrupted restore made for this junction at %s is "
+		      "finished", f->path, dest);
 	}
 	size_t len;
 	uint8_t *owned;
 	const uint8_t *buf = junction_buffer(c, f, p, &len, &owned);
 	if (!buf)
 		return NV_OK;
-	enum nv_status st = nv_mkdir(c->vol, parent, name, &m);
+	enum nv_status st = half_made ? NV_OK : nv_mkdir(c->vol, parent, name, &m);
 	if (st != NV_OK) {
 		if (st != NV_ERR_NO_SPACE)
 			problem(c, "%s: cannot create the junction %s: %s", f->path, dest, nv_last_error());
@@ -1898,9 +1968,12 @@ restore_file(struct ctx *c, size_t index)
 		nv_unlink(c->vol, parent, used);
 		free(used);
 		used = final;
-		if (f->reparse_len && nv_set_reparse(c->vol, mref, f->reparse, f->reparse_len) != NV_OK)
+		if (f->reparse_len && !cloud_tag(f) &&
+		    nv_set_reparse(c->vol, mref, f->reparse, f->reparse_len) != NV_OK)
 			problem(c, "%s: its reparse data could not be set: %s", f->path, nv_last_error());
 	}
+	if (cloud_tag(f) && plain_cloud_file(c, f, mref) == NV_ERR_NO_SPACE)
+		goto full;
 	set_security(c, f, mref, parent, owner);
 	/* A failed write here must not pass for a restored file (found by fault injection). */
 	if (nv_set_attributes(c->vol, mref, (f->attributes & SETTABLE_ATTRS) |
@@ -1937,6 +2010,8 @@ restore_file(struct ctx *c, size_t index)
 	goto out;
 
 resumed:
+	if (cloud_tag(f) && c->info->format == ST_FORMAT_HARDLINK)
+		plain_cloud_file(c, f, mref); /* the kill may have come before it */
 	c->file_mref[index] = mref;
 	c->res->files++;
 	if (p)

@@ -51,6 +51,16 @@ struct skip_item {
 	long ctx;                   /* accounting: user index, -1 the system, -2 none */
 };
 
+/* A cloud-tagged folder (OneDrive sync root or one of its folders): entered
+ * like a plain folder, its own cloud state not stored, so it is named here. */
+struct cloud_folder {
+	char *path, *owner;
+	char *streams;              /* its named streams, ", "-separated ("" for none) */
+	uint32_t tag;
+	bool sync_root;             /* carries OneDrive's {GUID}.SyncRootIdentity stream */
+	bool partial;               /* RECALL_ON_OPEN/OFFLINE: not every entry is on this disk */
+};
+
 struct scan_user {
 	const struct offline_user *u;
 	char *sid;                  /* without ".bak" */
@@ -110,6 +120,8 @@ struct scan {
 	struct acct sys_acct;       /* entries outside every profile */
 	struct acct *cur;           /* the entry being decided, until it is counted */
 	long cur_ctx;
+	struct cloud_folder *clouds;
+	size_t nclouds, capclouds;
 	struct seen_set seen;
 	struct unresolved_item *unres;
 	size_t nunres;
@@ -644,6 +656,89 @@ out:
 	return ret;
 }
 
+/* The user whose profile holds @rel (selected or not), else the system. */
+static const char *
+profile_owner(struct scan *s, const char *rel)
+{
+	for (size_t i = 0; i < s->nusers; i++) {
+		size_t n = strlen(s->users[i].rel_profile);
+		if (n && !strncasecmp(rel, s->users[i].rel_profile, n) && (rel[n] == '/' || !rel[n]))
+			return s->users[i].sid;
+	}
+	return ST_OWNER_SYSTEM;
+}
+
+/*
+ * A cloud folder is walked like a plain folder, and its hydrated files are
+ * captured like any other; what is left is the folder's own cloud state (its
+ * reparse data, the sync root's SyncRootIdentity stream), which belongs to
+ * this Windows' registration of the OneDrive account and is not stored:
+ * restore makes a plain folder (docs/restore.md).  Named in the log and in
+ * report.json's cloud_folders, so nothing goes without a word.
+ */
+static int
+note_cloud_folder(struct scan *s, const struct nv_entry *e, const char *winpath)
+{
+	const struct nv_inode *in = e->inode;
+	size_t len = 1;
+	for (size_t i = 0; i < in->stream_count; i++)
+		len += strlen(in->streams[i].name) + 2;
+	char *streams = malloc(len);
+	if (!streams) {
+		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		return NV_WALK_STOP;
+	}
+	streams[0] = '\0';
+	bool sync_root = false;
+	static const char identity[] = ".SyncRootIdentity";
+	for (size_t i = 0; i < in->stream_count; i++) {
+		const char *n = in->streams[i].name;
+		size_t nl = strlen(n);
+		if (nl >= sizeof(identity) - 1 && !strcasecmp(n + nl - (sizeof(identity) - 1), identity))
+			sync_root = true;
+		if (i)
+			strcat(streams, ", ");
+		strcat(streams, n);
+	}
+	bool partial = (in->kind & NV_IS_DEHYDRATED) != 0;
+	LOG_INFO(s, "%s is a cloud folder (reparse tag 0x%08x%s%s%s): entered like a plain folder, "
+		 "its files captured by the rules; its cloud reparse data %s to this Windows' "
+		 "OneDrive registration): restored as a plain folder", winpath, in->reparse_tag,
+		 sync_root ? ", OneDrive sync root" : "", streams[0] ? "; streams " : "", streams,
+		 streams[0] ? "and streams are not stored (both belong" : "is not stored (it belongs");
+	if (partial)
+		LOG_WARN(s, "%s: the cloud folder is not fully on this disk (attributes 0x%08x): entries "
+			 "only in the cloud are not listed in it, so they cannot be captured", winpath,
+			 in->attributes);
+	if (s->nclouds == s->capclouds) {
+		size_t n = s->capclouds ? s->capclouds * 2 : 16;
+		struct cloud_folder *g = realloc(s->clouds, n * sizeof(*g));
+		if (!g) {
+			free(streams);
+			fail(s, SCAN_ERR_INTERNAL, "out of memory");
+			return NV_WALK_STOP;
+		}
+		s->clouds = g;
+		s->capclouds = n;
+	}
+	struct cloud_folder *c = &s->clouds[s->nclouds];
+	c->path = strdup(winpath);
+	c->owner = strdup(profile_owner(s, e->path));
+	if (!c->path || !c->owner) {
+		free(c->path);
+		free(c->owner);
+		free(streams);
+		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		return NV_WALK_STOP;
+	}
+	s->nclouds++;
+	c->streams = streams;
+	c->tag = in->reparse_tag;
+	c->sync_root = sync_root;
+	c->partial = partial;
+	return NV_WALK_CONTINUE;
+}
+
 /* A junction or folder symlink: its attributes, times, security descriptor
  * and reparse buffer as one data-less store entry; what it points at is
  * never read. */
@@ -787,6 +882,10 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		}
 		goto out;
 	}
+	if (dir && (in->kind & NV_IS_CLOUD)) {
+		ret = note_cloud_folder(s, e, win); /* and nv_walk enters it */
+		goto out;
+	}
 	if (dir && !(in->kind & NV_IS_REPARSE))
 		goto out;
 	/* From here on the entry is a file or a folder the walk does not enter
@@ -827,8 +926,8 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		goto out;
 	}
 	if (dir) {
-		/* Another kind of reparse folder (cloud, app link, ...): nv_walk does
-		 * not enter it, and restore could not make it again. */
+		/* Another kind of reparse folder (app link, unknown tag...): nv_walk
+		 * does not enter it, and restore could not make it again. */
 		char why[200];
 		snprintf(why, sizeof(why), "a folder with reparse tag 0x%08x (not a junction or "
 			 "symbolic link): not followed, not captured", in->reparse_tag);
@@ -1535,6 +1634,20 @@ write_report(struct scan *s, FILE *out, bool complete)
 	}
 	fprintf(out, "\n  ]");
 	write_accounting(s, out);
+	fprintf(out, ",\n  \"cloud_folders\": [");
+	for (size_t i = 0; i < s->nclouds; i++) {
+		const struct cloud_folder *c = &s->clouds[i];
+		fprintf(out, "%s\n    {\"path\": ", i ? "," : "");
+		json_string(out, c->path);
+		fprintf(out, ", \"owner\": ");
+		json_string(out, c->owner);
+		fprintf(out, ", \"reparse_tag\": \"0x%08x\", \"sync_root\": %s, \"complete_on_disk\": %s, "
+			"\"streams\": ", c->tag, c->sync_root ? "true" : "false",
+			c->partial ? "false" : "true");
+		json_string(out, c->streams);
+		fprintf(out, ", \"restored_as\": \"plain folder\"}");
+	}
+	fprintf(out, "\n  ]");
 	if (s->fail) {
 		fprintf(out, ",\n  \"failure\": ");
 		json_string(out, s->failmsg);
@@ -1969,6 +2082,10 @@ print_summary(struct scan *s, enum scan_outcome rc)
 	if (s->links_stored)
 		printf("%llu junction(s) and folder link(s) stored as links (their targets were not "
 		       "followed)\n", (unsigned long long)s->links_stored);
+	if (s->nclouds)
+		printf("%zu cloud (OneDrive) folder(s) entered like plain folders; their cloud state is "
+		       "not stored (restored as plain folders): listed in report.json cloud_folders\n",
+		       s->nclouds);
 	if (s->not_captured)
 		printf("%llu item(s) were not captured on purpose (cloud placeholders, WOF, EFS ...): "
 		       "each is listed with its reason in report.json\n",
@@ -2167,6 +2284,12 @@ done:
 	for (size_t i = 0; i < s->nunres; i++)
 		free(s->unres[i].contexts);
 	free(s->unres);
+	for (size_t i = 0; i < s->nclouds; i++) {
+		free(s->clouds[i].path);
+		free(s->clouds[i].owner);
+		free(s->clouds[i].streams);
+	}
+	free(s->clouds);
 	seen_free(&s->seen);
 	free(s->store_rel);
 	free(s->buf);

@@ -867,8 +867,11 @@ walk_dir(struct walk *w, uint64_t dir_mref, size_t prefix_len, unsigned depth)
 		verdict = w->fn(&e, w->ctx);
 		if (verdict != NV_WALK_CONTINUE && verdict != NV_WALK_SKIP)
 			ret = NV_WALK_STOP;
+		/* A cloud folder (OneDrive Files On-Demand) holds the user's files
+		 * under a sync-root tag and is entered; every other reparse point
+		 * (junction, symlink, unknown tag) is reported, never followed. */
 		bool descend = verdict == NV_WALK_CONTINUE && (inode->kind & NV_IS_DIR) &&
-			       !(inode->kind & NV_IS_REPARSE);
+			       (!(inode->kind & NV_IS_REPARSE) || (inode->kind & NV_IS_CLOUD));
 		nv_inode_free(inode);
 		for (unsigned k = 0; descend && k <= depth; k++)
 			if (w->stack[k] == d->mref)

@@ -247,7 +247,9 @@ typedef int (*nv_walk_fn)(const struct nv_entry *entry, void *ctx);
  * Visit every directory entry below @start once, parents before children,
  * in name order.  Each hard link's name is an entry of its own (same mref).
  * DOS 8.3 duplicates, "." and ".." and NTFS metadata files are skipped;
- * reparse points (junctions, symlinks) are reported but never followed.
+ * reparse points (junctions, symlinks, unknown tags) are reported but never
+ * followed; a cloud-tagged folder (NV_IS_CLOUD: a OneDrive sync root and its
+ * subfolders) is a real folder holding the files, and is entered.
  * An entry that cannot be read, or a folder that cannot be listed, is still
  * reported (inode NULL, status and error set) and the walk goes on: the
  * caller decides whether that is fatal, nothing is skipped in silence.
@@ -333,6 +335,10 @@ enum nv_status nv_set_attributes(struct nv_volume *vol, uint64_t mref, uint32_t 
 enum nv_status nv_set_compressed(struct nv_volume *vol, uint64_t mref);
 /* The whole reparse buffer (tag, length, reserved, data). */
 enum nv_status nv_set_reparse(struct nv_volume *vol, uint64_t mref, const void *data, size_t len);
+/* Make a reparse point a plain file or folder again: its reparse data goes,
+ * and with it the cloud filter's PINNED/UNPINNED bits (nothing when it is
+ * not a reparse point). */
+enum nv_status nv_remove_reparse(struct nv_volume *vol, uint64_t mref);
 /* Set last: every other write may move the change time. */
 enum nv_status nv_set_times(struct nv_volume *vol, uint64_t mref, const uint64_t times[4]);
 

@@ -460,7 +460,16 @@ static int
 set_reparse(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
 {
 	(void)v;
-	return ntfs_set_ntfs_reparse_data(ni, data, len, 0);
+	if (ntfs_set_ntfs_reparse_data(ni, data, len, 0) != 0)
+		return -1;
+	/* libntfs-3g sets the flag only when it adds the attribute: a record left
+	 * with the attribute but not the flag (killed in between) gets it here. */
+	if (!(ni->flags & FILE_ATTR_REPARSE_POINT)) {
+		ni->flags |= FILE_ATTR_REPARSE_POINT;
+		NInoSetDirty(ni);
+		NInoFileNameSetDirty(ni);
+	}
+	return 0;
 }
 
 enum nv_status
@@ -471,6 +480,29 @@ nv_set_reparse(struct nv_volume *v, uint64_t mref, const void *data, size_t len)
 		return nv_fail(NV_ERR_INVALID,
 			       "a reparse buffer is an 8-byte header and as many bytes as it says");
 	return with_inode(v, mref, "reparse point", set_reparse, data, len);
+}
+
+static int
+remove_reparse(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
+{
+	(void)v;
+	(void)data;
+	(void)len;
+	if (!(ni->flags & FILE_ATTR_REPARSE_POINT))
+		return 0; /* already plain: nothing written */
+	if (ntfs_remove_ntfs_reparse_data(ni) != 0)
+		return -1;
+	/* Pinned/unpinned are the cloud filter's state; a plain file has neither. */
+	ni->flags &= ~cpu_to_le32(NV_ATTR_PINNED | NV_ATTR_UNPINNED);
+	NInoSetDirty(ni);
+	NInoFileNameSetDirty(ni);
+	return 0;
+}
+
+enum nv_status
+nv_remove_reparse(struct nv_volume *v, uint64_t mref)
+{
+	return with_inode(v, mref, "reparse point (removing it)", remove_reparse, NULL, 0);
 }
 
 static int

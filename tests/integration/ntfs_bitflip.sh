@@ -21,7 +21,7 @@ cd "$WORK" || fail "cd"
 # user files; plus $MFT itself, $MFTMirr's neighbours and $Secure-era records.
 mnt v.img "$WORK/m"
 targets=()
-for p in "" Users Users/alice Users/alice/Documents Users/bob Users/bob/OneDrive/Documents Users/carol \
+for p in "" Users Users/alice Users/alice/Documents Users/bob Users/bob/OneDrive Users/carol \
 	Users/alice/NTUSER.DAT Users/bob/NTUSER.DAT Windows/System32/config/SOFTWARE \
 	Windows/System32/config/SAM "Users/alice/Documents/document-01.xlsx" \
 	"Users/alice/AppData/Local/Microsoft/Windows/UsrClass.dat" ProgramData Windows; do

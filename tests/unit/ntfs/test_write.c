@@ -458,3 +458,87 @@ Test(ntfs_write, reads_after_writes_see_the_new_data)
 	cr_assert_arr_eq(got, small, sizeof(small));
 	free(got);
 }
+
+static int
+collect_paths(const struct nv_entry *e, void *ctx)
+{
+	char *all = ctx;
+	size_t len = strlen(all);
+	snprintf(all + len, 4096 - len, "%s\n", e->path);
+	return NV_WALK_CONTINUE;
+}
+
+/* A reparse buffer with @tag and a 16-byte body. */
+static void
+reparse_buf(uint8_t b[24], uint32_t tag)
+{
+	memset(b, 0, 24);
+	b[0] = (uint8_t)tag, b[1] = (uint8_t)(tag >> 8), b[2] = (uint8_t)(tag >> 16),
+	b[3] = (uint8_t)(tag >> 24);
+	b[4] = 16;
+	memcpy(b + 8, "FeRp-opaque-body", 16);
+}
+
+/* nv_walk enters a cloud folder (OneDrive) and no other reparse folder;
+ * nv_remove_reparse makes a cloud file and folder plain, checked through FUSE. */
+Test(ntfs_write, cloud_folders_are_walked_and_made_plain)
+{
+	uint64_t od, file, j, jchild, app, achild;
+	uint8_t cloud_dir[24], cloud_file[24], applink[24];
+	reparse_buf(cloud_dir, 0x9000701Au);
+	reparse_buf(cloud_file, 0x9000601Au);
+	reparse_buf(applink, 0x8000001Bu); /* IO_REPARSE_TAG_APPEXECLINK */
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "OneDrive", &od), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_create(v, od, "a.docx", &file), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_write(v, file, NULL, 0, "hydrated data", 13), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "J", &j), NV_OK);
+	cr_assert_eq(nv_create(v, j, "behind-junction", &jchild), NV_OK);
+	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "App", &app), NV_OK);
+	cr_assert_eq(nv_create(v, app, "behind-applink", &achild), NV_OK);
+	/* A junction: \??\C:\x as substitute and print name. */
+	static const uint8_t jbody[] = { 0, 0, 14, 0, 16, 0, 12, 0,
+		'\\', 0, '?', 0, '?', 0, '\\', 0, 'C', 0, ':', 0, 'x', 0, 0, 0,
+		'C', 0, ':', 0, '\\', 0, 'x', 0, 0, 0, 0, 0 };
+	uint8_t jbuf[8 + sizeof(jbody)] = { 0x03, 0, 0, 0xA0, sizeof(jbody), 0, 0, 0 };
+	memcpy(jbuf + 8, jbody, sizeof(jbody));
+	cr_assert_eq(nv_set_reparse(v, file, cloud_file, 24), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_set_reparse(v, od, cloud_dir, 24), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_set_reparse(v, j, jbuf, sizeof(jbuf)), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_set_reparse(v, app, applink, 24), NV_OK, "%s", nv_last_error());
+
+	char all[4096] = "";
+	cr_assert_eq(nv_walk(v, "", collect_paths, all), NV_OK);
+	cr_assert(strstr(all, "OneDrive/a.docx\n"), "the cloud folder is entered: %s", all);
+	cr_assert(strstr(all, "J\n") && !strstr(all, "behind-junction"), "junction followed: %s", all);
+	cr_assert(strstr(all, "App\n") && !strstr(all, "behind-applink"), "app link entered: %s", all);
+	struct nv_inode *in;
+	cr_assert_eq(nv_stat(v, od, &in), NV_OK);
+	cr_assert((in->kind & NV_IS_CLOUD) && (in->kind & NV_IS_DIR));
+	nv_inode_free(in);
+
+	cr_assert_eq(nv_remove_reparse(v, file), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_remove_reparse(v, file), NV_OK, "a plain file again: nothing to do");
+	cr_assert_eq(nv_remove_reparse(v, od), NV_OK, "%s", nv_last_error());
+	cr_assert_neq(nv_remove_reparse(v, 999999), NV_OK, "no such record");
+	cr_assert_eq(nv_stat(v, file, &in), NV_OK);
+	cr_assert_eq(in->reparse_tag, 0u);
+	cr_assert_not(in->attributes & (NV_ATTR_REPARSE_POINT | NV_ATTR_PINNED | NV_ATTR_UNPINNED));
+	nv_inode_free(in);
+	cr_assert_eq(nv_close(v), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_open(img, NULL, &v), NV_OK, "%s", nv_last_error());
+	cr_assert_eq(nv_remove_reparse(v, NV_MREF_ROOT), NV_ERR_READ_ONLY);
+	close_and_mount();
+
+	size_t len;
+	cr_assert_null(fuse_xattr(at("OneDrive"), "system.ntfs_reparse_data", &len),
+		       "the folder is plain for the ntfs-3g driver");
+	cr_assert_null(fuse_xattr(at("OneDrive/a.docx"), "system.ntfs_reparse_data", &len));
+	uint8_t *got = sh_output(&len, "cat '%s'", at("OneDrive/a.docx"));
+	cr_assert_eq(len, 13);
+	cr_assert_arr_eq(got, "hydrated data", 13);
+	free(got);
+	uint8_t *x = fuse_xattr(at("J"), "system.ntfs_reparse_data", &len);
+	cr_assert_not_null(x, "the junction is untouched");
+	free(x);
+	fuse_umount(mnt);
+}
