@@ -148,6 +148,10 @@ struct st_store_info {
 	char volume_letter;         /* 'C' for USMT/File/C$ */
 	int64_t start_time, end_time; /* Unix seconds */
 	bool encrypted;
+	/* Directory store: names that do not fit a Linux folder (longer than 255
+	 * bytes, a lone surrogate, ...) are in USMT/File under encoded names
+	 * (docs/store-format.md); readers map them, callers see real names. */
+	bool encoded_names;
 };
 
 /* --------------------------------------------------------------- keys -- */
@@ -302,6 +306,19 @@ enum st_status st_reader_verify(struct st_reader *r, st_damage_fn fn, void *ctx,
  */
 enum st_status st_reader_extract(struct st_reader *r, const char *pattern, const char *dest,
 				 unsigned flags, size_t *count);
+/*
+ * The same, telling @fn (may be NULL) about each file that is not written
+ * exactly as its store path: @written_as (relative to @dest) when a component
+ * of its path does not fit a Linux folder (longer than 255 bytes, a lone
+ * surrogate, or the shape of an encoded name) and is written under the
+ * directory store's encoded name instead (docs/store-format.md); @why (and
+ * @written_as NULL) when it could not be written at all.
+ */
+typedef void (*st_extract_fn)(const char *path, const char *written_as, const char *why,
+			      void *ctx);
+enum st_status st_reader_extract_report(struct st_reader *r, const char *pattern,
+					const char *dest, unsigned flags, st_extract_fn fn,
+					void *ctx, size_t *count);
 
 /* Check one store path the way readers do (for callers and tests). */
 enum st_status st_check_path(const char *path);
