@@ -403,3 +403,40 @@ Test(store_names, a_name_the_host_refuses_is_one_files_refusal)
 	st_reader_close(r);
 	free(s);
 }
+
+Test(store_names, other_formats_keep_names_in_the_catalog_and_extract_maps_them)
+{
+	/* A compressed store has no folder per file: no encoding, no version 3;
+	 * extracting to a Linux folder still needs the encoded name. */
+	char *c103 = cjk(103, ".txt"), path[512];
+	snprintf(path, sizeof(path), "Users/a/%s", c103);
+	char *s = store_path("packed");
+	struct st_create_options o = { .format = ST_FORMAT_COMPRESSED, .path = s, .threads = 1 };
+	struct st_writer *w;
+	cr_assert_eq(st_writer_create(&o, &w), ST_OK, "%s", st_last_error());
+	put(w, path, 1, 7, 3000);
+	cr_assert_eq(st_writer_finish(w, 0), ST_OK, "%s", st_last_error());
+	struct st_reader *r;
+	cr_assert_eq(st_reader_open(s, NULL, &r), ST_OK, "%s", st_last_error());
+	cr_assert_lt(st_reader_info(r)->version, ST_CATALOG_VERSION_NAMES);
+	cr_assert(!st_reader_info(r)->encoded_names);
+	cr_assert_geq(st_reader_find(r, path), 0);
+	char *out = store_path("out");
+	struct seen seen = { 0 };
+	size_t n = 0;
+	cr_assert_eq(st_reader_extract_report(r, NULL, out, 0, saw, &seen, &n), ST_OK, "%s",
+		     st_last_error());
+	cr_assert_eq(n, 1);
+	cr_assert_eq(seen.renamed, 1);
+	char *e = enc(c103), want[512];
+	snprintf(want, sizeof(want), "Users/a/%s", e);
+	cr_assert_str_eq(seen.last, want);
+	char full[4096];
+	snprintf(full, sizeof(full), "%s/%s", out, want);
+	size_t len;
+	uint8_t *got = read_whole(full, &len), *exp = content(7, 3000, true);
+	cr_assert_eq(len, 3000);
+	cr_assert_arr_eq(got, exp, len);
+	free(got), free(exp), free(e), free(out), free(s), free(c103);
+	st_reader_close(r);
+}
