@@ -357,6 +357,12 @@ cmd_list(int argc, char **argv)
 			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld, \"raw_efs\": %s",
 			       f->attributes, f->stream_count, (long long)f->link_to,
 			       f->raw_efs ? "true" : "false");
+			char *as = st_reader_stored_as(h.r, k);
+			if (as) {
+				printf(", \"stored_as\": ");
+				json_string(stdout, as);
+				free(as);
+			}
 			if (f->attributes & NV_ATTR_DIRECTORY) {
 				char kind[16], target[4200];
 				link_entry(f, kind, sizeof(kind), target, sizeof(target));
@@ -417,6 +423,10 @@ cmd_list(int argc, char **argv)
 				       human_size(f->stream_count ? f->streams[0].size : 0, size, sizeof(size)),
 				       f->path, f->decision ? f->decision : "",
 				       f->raw_efs ? "  (EFS-encrypted, stored raw)" : "");
+			char *as = st_reader_stored_as(h.r, k);
+			if (as)
+				printf("  %10s  (in the store as %s)\n", "", as);
+			free(as);
 		}
 		printf("registry values (%zu):\n", nr);
 		for (size_t k = 0; k < nr; k++) {

@@ -152,6 +152,22 @@ st_reader_find(const struct st_reader *r, const char *path)
 	return -1;
 }
 
+char *
+st_reader_stored_as(const struct st_reader *r, size_t index)
+{
+	const struct st_catalog *c = r->cat;
+	if (index >= c->file_count || !c->info.encoded_names ||
+	    (c->files[index].attributes & NV_ATTR_DIRECTORY))
+		return NULL;
+	bool changed = false;
+	char *p = dir_layout_path(c->info.volume_letter, c->files[index].path, true, &changed);
+	if (!changed) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 /* ------------------------------------------------------------- reading -- */
 
 struct hashing {

@@ -271,6 +271,10 @@ size_t st_reader_skipped_count(const struct st_reader *r);
 const struct st_skipped *st_reader_skipped(const struct st_reader *r, size_t i);
 /* Index of the file with this exact path, or -1. */
 int64_t st_reader_find(const struct st_reader *r, const char *path);
+/* Directory store with encoded names: where file @index's data is, relative
+ * to the store folder ("USMT/File/C$/Users/.../PREFIX~HASH.txt"), when that
+ * differs from its path; NULL otherwise (malloc'd). */
+char *st_reader_stored_as(const struct st_reader *r, size_t index);
 
 /* Receives a file's data in order; a non-zero return stops the read and is
  * passed back (as ST_ERR_IO unless it is a st_status). */

@@ -62,6 +62,25 @@ run 0 "$WS_BIN" verify "$WORK/store"
 run 0 "$WS_BIN" list "$WORK/store"
 contains "$OUT" "(version 3)"
 for p in "${LONGS[@]}"; do contains "$OUT" "$p"; done
+# list --json says where each one is in the store's folders: that file holds its content.
+"$WS_BIN" list "$WORK/store" --json >"$WORK/list.json" || fail "list --json"
+python3 - "$WORK/list.json" "$WORK/store" "$WORK/s" "${LONGS[@]}" <<'EOF' || fail "list --json stored_as"
+import json, os, sys
+d = json.load(open(sys.argv[1]))
+store, src = sys.argv[2].encode(), sys.argv[3].encode()
+want = {os.fsencode(p) for p in sys.argv[4:]}
+seen = 0
+for f in d["files"]:
+    path = f["path"].encode("utf-8", "surrogatepass")
+    if path in want:
+        assert "stored_as" in f, f["path"]
+        a = open(os.path.join(store, f["stored_as"].encode("utf-8", "surrogatepass")), "rb").read()
+        assert a == open(os.path.join(src, path), "rb").read(), f["path"]
+        seen += 1
+    elif "/Unicode/" in f["path"] and "~" not in f["path"]:
+        assert "stored_as" not in f, f
+assert seen == len(want), (seen, len(want))
+EOF
 
 # 3. extract to a tmpfs folder (NAME_MAX 255 there too): each long name is
 # written under the store's encoded name and listed with its mapping.
