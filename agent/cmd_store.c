@@ -450,7 +450,7 @@ cmd_list(int argc, char **argv)
 struct extract_report {
 	const char *who;     /* "winstate extract", "usmtutils" */
 	const char *dest;
-	size_t renamed;
+	size_t renamed, failed;
 	char letter;         /* usmtutils: errors name files as C:\Users\... */
 };
 
@@ -460,18 +460,36 @@ static void
 extract_said(const char *path, const char *written_as, const char *why, void *ctx)
 {
 	struct extract_report *x = ctx;
-	if (written_as) {
+	if (written_as && !why) {
 		/* The rule is docs/store-format.md's: the name stays findable. */
 		printf("renamed: %s -> %s/%s (a name in its path does not fit a Linux folder)\n",
 		       path, x->dest, written_as);
 		x->renamed++;
-	} else if (x->letter) {
+		return;
+	}
+	x->failed++;
+	if (x->letter && path) {
 		char wp[8192];
 		windows_path(x->letter, path, wp, sizeof(wp));
 		fprintf(stderr, "%s: %s: %s\n", x->who, wp, why);
+	} else if (written_as) {
+		fprintf(stderr, "%s: %s (the store's %s, under a shortened name)\n", x->who, why, path);
 	} else {
 		fprintf(stderr, "%s: %s\n", x->who, why);
 	}
+}
+
+/* st_reader_extract_report, saying also a failure that is no one file's
+ * (the destination cannot be made). */
+static enum st_status
+extract_run(struct st_reader *r, const char *pattern, const char *dest, unsigned flags,
+	    struct extract_report *x, size_t *count)
+{
+	size_t before = x->failed;
+	enum st_status st = st_reader_extract_report(r, pattern, dest, flags, extract_said, x, count);
+	if (st != ST_OK && x->failed == before)
+		extract_said(NULL, NULL, st_last_error(), x);
+	return st;
 }
 
 /* Extract exactly @path (fnmatch specials escaped). */
@@ -490,7 +508,7 @@ extract_exact(struct st_reader *r, const char *path, const char *dest, unsigned 
 	}
 	*q = '\0';
 	size_t got = 0;
-	enum st_status st = st_reader_extract_report(r, pat, dest, flags, extract_said, x, &got);
+	enum st_status st = extract_run(r, pat, dest, flags, x, &got);
 	free(pat);
 	*count += got;
 	return st;
@@ -519,9 +537,9 @@ cmd_extract(int argc, char **argv)
 	const char *pattern = argv[i + 1], *dest = argv[i + 2];
 	unsigned flags = c.overwrite ? ST_EXTRACT_OVERWRITE : 0;
 	size_t count = 0;
-	struct extract_report x = { "winstate extract", dest, 0, 0 };
+	struct extract_report x = { "winstate extract", dest, 0, 0, 0 };
 	if (!c.user) {
-		st = st_reader_extract_report(h.r, pattern, dest, flags, extract_said, &x, &count);
+		st = extract_run(h.r, pattern, dest, flags, &x, &count);
 	} else {
 		enum st_status first = ST_OK;
 		for (size_t k = 0; k < st_reader_file_count(h.r); k++) {
@@ -909,7 +927,7 @@ usmt_utils(const struct usmt_args *a)
 		size_t count = 0;
 		enum st_status first = ST_OK;
 		unsigned flags = a->overwrite ? ST_EXTRACT_OVERWRITE : 0;
-		struct extract_report x = { "usmtutils", a->extract_dest, 0, letter };
+		struct extract_report x = { "usmtutils", a->extract_dest, 0, 0, letter };
 		for (size_t k = 0; k < st_reader_file_count(h.r); k++) {
 			const struct st_file *f = st_reader_file(h.r, k);
 			bool inc = in_list(a->utils_include, f->path), exc = in_list(a->utils_exclude, f->path);

@@ -72,7 +72,11 @@ make_parents(const char *base, const char *path)
 	for (char *s = p + strlen(base) + 1; (s = strchr(s, '/')); s++) {
 		*s = 0;
 		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			enum st_status st = st_fail_errno(name_status(errno), "cannot create folder %s", p);
+			/* The reason first: a deep path would push it out of the sentence. */
+			int e = errno;
+			enum st_status st = e == ENOMEM ? ST_ERR_NOMEM :
+				st_fail(name_status(e), "cannot create a folder in the store (%s): %s",
+					strerror(e), p + strlen(base) + 1);
 			free(p);
 			return st;
 		}
@@ -98,8 +102,10 @@ dir_begin_file(void *impl, struct st_writer *w, const struct st_file *f, bool *n
 		goto fail;
 	d->fd = open(d->cur, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (d->fd < 0) {
-		st = st_fail_errno(name_status(errno), "cannot create %s in the store (as %s)",
-				   f->path, d->cur + strlen(d->dir) + 1);
+		int e = errno;
+		st = e == ENOMEM ? st_fail(ST_ERR_NOMEM, "out of memory") :
+			st_fail(name_status(e), "cannot create in the store (%s): %s (as %s)",
+				strerror(e), f->path, d->cur + strlen(d->dir) + 1);
 		goto fail;
 	}
 	d->encoded |= encoded;
@@ -122,9 +128,16 @@ dir_link_file(void *impl, const struct st_file *f, const struct st_file *target)
 	char *p1 = r1 ? join(d->dir, r1) : NULL, *p2 = r2 ? join(d->dir, r2) : NULL;
 	if (!p1 || !p2)
 		st = st_fail(ST_ERR_NOMEM, "out of memory");
-	else if (!(st = make_parents(d->dir, p1)) && link(p2, p1) != 0)
-		st = st_fail_errno(name_status(errno), "cannot link %s to %s in the store (as %s)",
-				   f->path, target->path, r1);
+	else if (!(st = make_parents(d->dir, p1)) && link(p2, p1) != 0) {
+		/* EPERM: a host without hard links (FAT, exFAT); EMLINK: the data
+		 * file has as many names as the host allows.  Only this name is
+		 * lost.  The reason first, as in begin_file. */
+		int e = errno;
+		st = e == ENOMEM ? st_fail(ST_ERR_NOMEM, "out of memory") :
+			st_fail(e == EPERM || e == EMLINK ? ST_ERR_REFUSED : name_status(e),
+				"cannot link in the store (%s): %s to %s (as %s)", strerror(e),
+				f->path, target->path, r1);
+	}
 	if (!st)
 		d->encoded |= encoded;
 	free(r1);

@@ -467,9 +467,9 @@ st_reader_extract_report(struct st_reader *r, const char *pattern, const char *d
 					fn(f->path, out, NULL, ctx);
 			}
 		}
-		free(out);
 		if (st && fn)
-			fn(f->path, NULL, st_last_error(), ctx);
+			fn(f->path, renamed ? out : NULL, st_last_error(), ctx);
+		free(out);
 		if (st && !first) {
 			first = st;
 			snprintf(first_msg, sizeof(first_msg), "%s", st_last_error());

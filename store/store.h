@@ -315,8 +315,9 @@ enum st_status st_reader_extract(struct st_reader *r, const char *pattern, const
  * exactly as its store path: @written_as (relative to @dest) when a component
  * of its path does not fit a Linux folder (longer than 255 bytes, a lone
  * surrogate, or the shape of an encoded name) and is written under the
- * directory store's encoded name instead (docs/store-format.md); @why (and
- * @written_as NULL) when it could not be written at all.
+ * directory store's encoded name instead (docs/store-format.md); @why when it
+ * could not be written at all (with @written_as when it was to go under
+ * another name, which @why names).
  */
 typedef void (*st_extract_fn)(const char *path, const char *written_as, const char *why,
 			      void *ctx);

@@ -97,6 +97,11 @@ while IFS= read -r line; do
 	to=${line#* -> }; to=${to% (a name in its path does not fit a Linux folder)}
 	cmp "$WORK/s/$from" "$to" || fail "extract: $from (as $to) differs"
 done <<<"$OUT"
+# Again into the same folder: every file is there already; each is named.
+run 4 "$WS_BIN" extract "$WORK/store" "$U/*" "$WORK/x/out"
+for p in "${LONGS[@]}"; do contains "$ERR" "(the store's $p, under a shortened name)"; done
+contains "$ERR" "File exists"
+contains "$ERR" "--overwrite"
 # The same through usmtutils.
 ln -sf "$WS_BIN" "$WORK/usmtutils"
 run 0 "$WORK/usmtutils" /extract "$WORK/store" "$WORK/x/usmt" "/i:$U/*"
@@ -135,4 +140,31 @@ contains "$OUT" "renamed to keep both"
 [ "$("$raw" "$WORK/tgt.img" names "/$U" | cut -f1 | awk '{ print length($0) / 4 }' | grep -c '^255$')" -eq 2 ] ||
 	fail "the copy of the 255-unit name is missing or longer than NTFS allows"
 umnt "$WORK/s"
+
+# 6. A host limit the encoding cannot lift: Linux's PATH_MAX (4096 bytes for a
+# whole path).  The store sits 3300 bytes deep, so the deepest files (the six
+# long folder levels, LONG_PATH_1000) cannot be made there: each is that
+# file's error, named.  Without --continue the first stops the capture; with
+# it the capture goes on (exit 1) and the store is whole without them.
+base=$WORK/deep
+for i in $(seq 13); do base=$base/$(printf 'd%.0s' $(seq 250)); done
+mkdir -p "$base" || fail "cannot make $base"
+ALICE=(--ui alice --ue '*' --efs skip)
+run 4 "$WS_BIN" scan "$WORK/src.img" "$base/stop" --nocompress "${ALICE[@]}"
+contains "$ERR" "File name too long"
+contains "$ERR" "--continue"
+run 1 "$WS_BIN" scan "$WORK/src.img" "$base/go" --nocompress --continue "${ALICE[@]}"
+contains "$OUT" "2 item(s) could not be captured (errors continued past): listed in report.json"
+python3 - "$base/go/report.json" "$DEEP_LONG_NAMES" "$LONG_PATH_1000" <<'EOF' || fail "report.json: a refused file is not listed"
+import json, sys
+r = json.load(open(sys.argv[1]))
+for p in sys.argv[2:]:
+    w = "C:\\" + p.replace("/", "\\")
+    assert any(s["path"] == w and s["error"] and "too long" in s["reason"] for s in r["skipped"]), p
+assert r["errors"] == 2, r["errors"]
+EOF
+run 0 "$WS_BIN" verify "$base/go"
+run 0 "$WS_BIN" list "$base/go"
+contains "$OUT" "$LONG_NAME_CJK"
+lacks "$OUT" "$DEEP_LONG_NAMES"
 echo "ok"

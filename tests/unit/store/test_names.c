@@ -188,7 +188,7 @@ store_path(const char *name)
 }
 
 struct seen {
-	int renamed, failed;
+	int renamed, failed, failed_renamed;
 	char last[4096];
 };
 
@@ -197,11 +197,12 @@ saw(const char *path, const char *written_as, const char *why, void *ctx)
 {
 	struct seen *s = ctx;
 	(void)path;
-	if (written_as) {
+	if (written_as && !why) {
 		s->renamed++;
 		snprintf(s->last, sizeof(s->last), "%s", written_as);
 	} else {
 		s->failed++;
+		s->failed_renamed += written_as != NULL;
 		snprintf(s->last, sizeof(s->last), "%s", why);
 	}
 }
@@ -278,6 +279,7 @@ Test(store_names, long_names_round_trip_through_a_directory_store)
 	seen = (struct seen){ 0 };
 	cr_assert_eq(st_reader_extract_report(r, NULL, out, 0, saw, &seen, &n), ST_ERR_EXISTS);
 	cr_assert_eq(seen.failed, 7);
+	cr_assert_eq(seen.failed_renamed, 6, "each failure says which name it was to have");
 	st_reader_close(r);
 	free(out), free(s), free(c103), free(c255), free(cdir), free(lookalike);
 }
