@@ -357,6 +357,12 @@ cmd_list(int argc, char **argv)
 			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld, \"raw_efs\": %s",
 			       f->attributes, f->stream_count, (long long)f->link_to,
 			       f->raw_efs ? "true" : "false");
+			char *as = st_reader_stored_as(h.r, k);
+			if (as) {
+				printf(", \"stored_as\": ");
+				json_string(stdout, as);
+				free(as);
+			}
 			if (f->attributes & NV_ATTR_DIRECTORY) {
 				char kind[16], target[4200];
 				link_entry(f, kind, sizeof(kind), target, sizeof(target));
@@ -417,6 +423,10 @@ cmd_list(int argc, char **argv)
 				       human_size(f->stream_count ? f->streams[0].size : 0, size, sizeof(size)),
 				       f->path, f->decision ? f->decision : "",
 				       f->raw_efs ? "  (EFS-encrypted, stored raw)" : "");
+			char *as = st_reader_stored_as(h.r, k);
+			if (as)
+				printf("  %10s  (in the store as %s)\n", "", as);
+			free(as);
 		}
 		printf("registry values (%zu):\n", nr);
 		for (size_t k = 0; k < nr; k++) {
@@ -436,9 +446,56 @@ cmd_list(int argc, char **argv)
 
 /* --------------------------------------------------------------- extract -- */
 
+/* What extract says about each file not written exactly as its store path. */
+struct extract_report {
+	const char *who;     /* "winstate extract", "usmtutils" */
+	const char *dest;
+	size_t renamed, failed;
+	char letter;         /* usmtutils: errors name files as C:\Users\... */
+};
+
+static void windows_path(char letter, const char *path, char *out, size_t len);
+
+static void
+extract_said(const char *path, const char *written_as, const char *why, void *ctx)
+{
+	struct extract_report *x = ctx;
+	if (written_as && !why) {
+		/* The rule is docs/store-format.md's: the name stays findable. */
+		printf("renamed: %s -> %s/%s (a name in its path does not fit a Linux folder)\n",
+		       path, x->dest, written_as);
+		x->renamed++;
+		return;
+	}
+	x->failed++;
+	if (x->letter && path) {
+		char wp[8192];
+		windows_path(x->letter, path, wp, sizeof(wp));
+		fprintf(stderr, "%s: %s: %s\n", x->who, wp, why);
+	} else if (written_as) {
+		fprintf(stderr, "%s: %s (the store's %s, under a shortened name)\n", x->who, why, path);
+	} else {
+		fprintf(stderr, "%s: %s\n", x->who, why);
+	}
+}
+
+/* st_reader_extract_report, saying also a failure that is no one file's
+ * (the destination cannot be made). */
+static enum st_status
+extract_run(struct st_reader *r, const char *pattern, const char *dest, unsigned flags,
+	    struct extract_report *x, size_t *count)
+{
+	size_t before = x->failed;
+	enum st_status st = st_reader_extract_report(r, pattern, dest, flags, extract_said, x, count);
+	if (st != ST_OK && x->failed == before)
+		extract_said(NULL, NULL, st_last_error(), x);
+	return st;
+}
+
 /* Extract exactly @path (fnmatch specials escaped). */
 static enum st_status
-extract_exact(struct st_reader *r, const char *path, const char *dest, unsigned flags, size_t *count)
+extract_exact(struct st_reader *r, const char *path, const char *dest, unsigned flags,
+	      struct extract_report *x, size_t *count)
 {
 	size_t n = strlen(path);
 	char *pat = malloc(2 * n + 1), *q = pat;
@@ -451,7 +508,7 @@ extract_exact(struct st_reader *r, const char *path, const char *dest, unsigned 
 	}
 	*q = '\0';
 	size_t got = 0;
-	enum st_status st = st_reader_extract(r, pat, dest, flags, &got);
+	enum st_status st = extract_run(r, pat, dest, flags, x, &got);
 	free(pat);
 	*count += got;
 	return st;
@@ -480,26 +537,25 @@ cmd_extract(int argc, char **argv)
 	const char *pattern = argv[i + 1], *dest = argv[i + 2];
 	unsigned flags = c.overwrite ? ST_EXTRACT_OVERWRITE : 0;
 	size_t count = 0;
+	struct extract_report x = { "winstate extract", dest, 0, 0, 0 };
 	if (!c.user) {
-		st = st_reader_extract(h.r, pattern, dest, flags, &count);
+		st = extract_run(h.r, pattern, dest, flags, &x, &count);
 	} else {
 		enum st_status first = ST_OK;
 		for (size_t k = 0; k < st_reader_file_count(h.r); k++) {
 			const struct st_file *f = st_reader_file(h.r, k);
 			if (strcasecmp(f->owner, c.user) || fnmatch(pattern, f->path, FNM_CASEFOLD))
 				continue;
-			enum st_status s = extract_exact(h.r, f->path, dest, flags, &count);
-			if (s != ST_OK) {
-				fprintf(stderr, "winstate extract: %s\n", st_last_error());
-				if (!first)
-					first = s;
-			}
+			enum st_status s = extract_exact(h.r, f->path, dest, flags, &x, &count);
+			if (s != ST_OK && !first)
+				first = s;
 		}
 		st = first;
 	}
-	printf("extracted %zu files into %s\n", count, dest);
-	if (st != ST_OK && !c.user)
-		fprintf(stderr, "winstate extract: %s\n", st_last_error());
+	printf("extracted %zu files into %s", count, dest);
+	if (x.renamed)
+		printf(" (%zu under shortened names, listed above)", x.renamed);
+	printf("\n");
 	if (st == ST_ERR_EXISTS)
 		fprintf(stderr, "winstate extract: files already in %s are kept; --overwrite replaces them\n",
 			dest);
@@ -871,18 +927,15 @@ usmt_utils(const struct usmt_args *a)
 		size_t count = 0;
 		enum st_status first = ST_OK;
 		unsigned flags = a->overwrite ? ST_EXTRACT_OVERWRITE : 0;
+		struct extract_report x = { "usmtutils", a->extract_dest, 0, 0, letter };
 		for (size_t k = 0; k < st_reader_file_count(h.r); k++) {
 			const struct st_file *f = st_reader_file(h.r, k);
 			bool inc = in_list(a->utils_include, f->path), exc = in_list(a->utils_exclude, f->path);
 			if ((a->utils_include && !inc) || (exc && !inc))
 				continue;
-			enum st_status s = extract_exact(h.r, f->path, a->extract_dest, flags, &count);
-			if (s != ST_OK) {
-				windows_path(letter, f->path, wp, sizeof(wp));
-				fprintf(stderr, "usmtutils: %s: %s\n", wp, st_last_error());
-				if (!first)
-					first = s;
-			}
+			enum st_status s = extract_exact(h.r, f->path, a->extract_dest, flags, &x, &count);
+			if (s != ST_OK && !first)
+				first = s;
 		}
 		printf("Extracted %zu files to %s\n", count, a->extract_dest);
 		if (first)

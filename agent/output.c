@@ -17,7 +17,12 @@ json_string(FILE *out, const char *s)
 		default:
 			if (*p < 0x20)
 				fprintf(out, "\\u%04x", *p);
-			else
+			else if (*p == 0xED && p[1] >= 0xA0 && p[1] <= 0xBF && (p[2] & 0xC0) == 0x80) {
+				/* A lone surrogate from an NTFS name (WTF-8): as an escape, so
+				 * the document stays UTF-8. */
+				fprintf(out, "\\u%04x", 0xD000u | (unsigned)(p[1] & 0x3F) << 6 | (p[2] & 0x3Fu));
+				p += 2;
+			} else
 				fputc(*p, out);
 		}
 	}

@@ -135,7 +135,8 @@ int restore_sd_profile_root(const char *user_sid, uint8_t **out, size_t *out_len
 int restore_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, bool is_dir,
 		       uint8_t **out, size_t *out_len);
 
-/* "name.ext" -> "name(N).ext" (USMT's keep-both naming); malloc'd. */
+/* "name.ext" -> "name(N).ext" (USMT's keep-both naming); malloc'd.  A name
+ * that would pass NTFS's 255 UTF-16 units loses the end of its stem. */
 char *restore_conflict_name(const char *name, unsigned n);
 
 /* ------------------------------------------- restore-time rules (restore_rules.c) */

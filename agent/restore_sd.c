@@ -350,15 +350,38 @@ restore_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, boo
 	return 0;
 }
 
+/* UTF-16 units of @len bytes of (WTF-8) UTF-8: a 4-byte sequence is a pair. */
+static size_t
+utf16_units(const char *s, size_t len)
+{
+	size_t u = 0;
+	for (size_t i = 0; i < len; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			u += ((unsigned char)s[i] & 0xF8) == 0xF0 ? 2 : 1;
+	return u;
+}
+
+#define NTFS_NAME_UNITS 255
+
 char *
 restore_conflict_name(const char *name, unsigned n)
 {
 	const char *dot = strrchr(name, '.');
-	if (!dot || dot == name)
+	char tag[16];
+	int tl = snprintf(tag, sizeof(tag), "(%u)", n);
+	if (!dot || dot == name || utf16_units(dot, strlen(dot)) + (size_t)tl >= NTFS_NAME_UNITS)
 		dot = name + strlen(name);
+	/* A name near NTFS's 255 units loses characters at the end of its stem
+	 * (never half of one) so that the copy's name still fits. */
+	size_t stem = (size_t)(dot - name), ext = utf16_units(dot, strlen(dot));
+	while (stem > 0 && utf16_units(name, stem) + (size_t)tl + ext > NTFS_NAME_UNITS) {
+		stem--;
+		while (stem > 0 && ((unsigned char)name[stem] & 0xC0) == 0x80)
+			stem--;
+	}
 	size_t need = strlen(name) + 16;
 	char *out = malloc(need);
 	if (out)
-		snprintf(out, need, "%.*s(%u)%s", (int)(dot - name), name, n, dot);
+		snprintf(out, need, "%.*s%s%s", (int)stem, name, tag, dot);
 	return out;
 }

@@ -280,9 +280,10 @@ item_error(struct scan *s, const char *path, const char *owner, const char *reas
 {
 	add_skip(s, path, owner, reason, ACCT_SKIP_ERROR);
 	if (!s->o->keep_going) {
+		/* The advice first: a long path and its reason could push it out. */
 		fail(s, SCAN_ERR_STOPPED,
-		     "%s: %s.  The capture stopped here (--continue, /c in USMT's spelling, "
-		     "records such errors and goes on)", path, reason);
+		     "the capture stopped at this error (--continue, /c in USMT's spelling, "
+		     "records such errors and goes on): %s: %s", path, reason);
 		return NV_WALK_STOP;
 	}
 	return NV_WALK_CONTINUE;

@@ -32,6 +32,10 @@
 #define TAG_FRAM TAG('F', 'R', 'A', 'M')
 #define TAG_END TAG('E', 'N', 'D', '.')
 
+/* INFO flags. */
+#define ST_INFO_ENCRYPTED 1u
+#define ST_INFO_ENCODED_NAMES 2u   /* version 3, directory stores: store/names.c */
+
 #define MAX_STRING (1u << 20)     /* a name, SID, decision or reason */
 #define MAX_BYTES (64u << 20)     /* a security descriptor, reparse buffer, registry value */
 #define MAX_PATH_BYTES 32767u     /* NTFS's own limit, in UTF-16 units, is a bound in bytes too */
@@ -354,7 +358,8 @@ catalog_put_head(const struct st_catalog *c, struct buf *b, uint64_t file_count,
 	buf_u8(b, (uint8_t)c->info.volume_letter);
 	buf_u64(b, (uint64_t)c->info.start_time);
 	buf_u64(b, (uint64_t)c->info.end_time);
-	buf_u32(b, c->info.encrypted ? 1 : 0);
+	buf_u32(b, (c->info.encrypted ? ST_INFO_ENCRYPTED : 0) |
+		   (c->info.encoded_names ? ST_INFO_ENCODED_NAMES : 0));
 	section_end(b, s);
 
 	s = section_start(b, TAG_USER);
@@ -929,7 +934,18 @@ catalog_parse(const uint8_t *p, size_t len, enum st_format expect, uint64_t data
 	c->info.volume_letter = (char)letter;
 	c->info.start_time = (int64_t)t0;
 	c->info.end_time = (int64_t)t1;
-	c->info.encrypted = flags & 1;
+	c->info.encrypted = flags & ST_INFO_ENCRYPTED;
+	c->info.encoded_names = flags & ST_INFO_ENCODED_NAMES;
+	if (flags & ~(uint32_t)(ST_INFO_ENCRYPTED | ST_INFO_ENCODED_NAMES)) {
+		st = st_fail(ST_ERR_CORRUPT, "the catalog is damaged: unknown store flags 0x%x", flags);
+		goto fail;
+	}
+	if (c->info.encoded_names && (fmt != ST_FORMAT_DIRECTORY || version < ST_CATALOG_VERSION_NAMES)) {
+		st = st_fail(ST_ERR_CORRUPT, "the catalog is damaged: it says names are stored "
+			     "encoded, which only a directory store of format version %u has",
+			     ST_CATALOG_VERSION_NAMES);
+		goto fail;
+	}
 
 	s = frames;
 	TRY(rd_count(&s, 16, &n));

@@ -6,6 +6,10 @@
  *   STORE/catalog                  metadata, registry, checksums (catalog.c)
  *   STORE/report.json ...          files the caller puts next to it
  *
+ * A name that does not fit a Linux folder (longer than 255 bytes, ...) is
+ * stored under an encoded name (store/names.c); the catalog, which keeps the
+ * real one, says so and readers map it the same way.
+ *
  * Hard links among captured files are hard links here too (link(2)), so the
  * data is stored once.  The catalog is written last, atomically (catalog.tmp,
  * fsync, rename, fsync of the folder) after a syncfs of the store: a folder
@@ -29,7 +33,27 @@ struct dir_w {
 	bool named;        /* the current stream is a named one (written to a temp file) */
 	char *tmp;
 	uint64_t tmp_seq;
+	bool encoded;      /* a name was stored encoded: the catalog must say so */
 };
+
+/* Failures that come from one file's name (the host folder cannot hold it,
+ * or a name the host folds onto another): that file is refused, the store
+ * goes on.  Anything else (a full disk, an I/O error) is the store's own. */
+static enum st_status
+name_status(int e)
+{
+	switch (e) {
+	case ENAMETOOLONG:
+	case EILSEQ:
+	case EINVAL:
+	case EEXIST:
+	case ENOTDIR:
+	case EISDIR:
+		return ST_ERR_REFUSED;
+	default:
+		return ST_ERR_IO;
+	}
+}
 
 static char *
 join(const char *a, const char *b)
@@ -48,7 +72,11 @@ make_parents(const char *base, const char *path)
 	for (char *s = p + strlen(base) + 1; (s = strchr(s, '/')); s++) {
 		*s = 0;
 		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			enum st_status st = st_fail_errno(ST_ERR_IO, "cannot create folder %s", p);
+			/* The reason first: a deep path would push it out of the sentence. */
+			int e = errno;
+			enum st_status st = e == ENOMEM ? ST_ERR_NOMEM :
+				st_fail(name_status(e), "cannot create a folder in the store (%s): %s",
+					strerror(e), p + strlen(base) + 1);
 			free(p);
 			return st;
 		}
@@ -64,7 +92,8 @@ dir_begin_file(void *impl, struct st_writer *w, const struct st_file *f, bool *n
 	struct dir_w *d = impl;
 	enum st_status st;
 	(void)w;
-	char *rel = layout_path(d->letter, f->path);
+	bool encoded = false;
+	char *rel = dir_layout_path(d->letter, f->path, true, &encoded);
 	d->cur = rel ? join(d->dir, rel) : NULL;
 	free(rel);
 	if (!d->cur)
@@ -73,10 +102,13 @@ dir_begin_file(void *impl, struct st_writer *w, const struct st_file *f, bool *n
 		goto fail;
 	d->fd = open(d->cur, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
 	if (d->fd < 0) {
-		st = st_fail_errno(errno == EEXIST ? ST_ERR_EXISTS : ST_ERR_IO,
-				   "cannot create %s in the store", f->path);
+		int e = errno;
+		st = e == ENOMEM ? st_fail(ST_ERR_NOMEM, "out of memory") :
+			st_fail(name_status(e), "cannot create in the store (%s): %s (as %s)",
+				strerror(e), f->path, d->cur + strlen(d->dir) + 1);
 		goto fail;
 	}
+	d->encoded |= encoded;
 	*need_data = true;
 	return ST_OK;
 fail:
@@ -90,13 +122,24 @@ dir_link_file(void *impl, const struct st_file *f, const struct st_file *target)
 {
 	struct dir_w *d = impl;
 	enum st_status st = ST_OK;
-	char *r1 = layout_path(d->letter, f->path), *r2 = layout_path(d->letter, target->path);
+	bool encoded = false;
+	char *r1 = dir_layout_path(d->letter, f->path, true, &encoded);
+	char *r2 = dir_layout_path(d->letter, target->path, true, NULL);
 	char *p1 = r1 ? join(d->dir, r1) : NULL, *p2 = r2 ? join(d->dir, r2) : NULL;
 	if (!p1 || !p2)
 		st = st_fail(ST_ERR_NOMEM, "out of memory");
-	else if (!(st = make_parents(d->dir, p1)) && link(p2, p1) != 0)
-		st = st_fail_errno(errno == EEXIST ? ST_ERR_EXISTS : ST_ERR_IO,
-				   "cannot link %s to %s in the store", f->path, target->path);
+	else if (!(st = make_parents(d->dir, p1)) && link(p2, p1) != 0) {
+		/* EPERM: a host without hard links (FAT, exFAT); EMLINK: the data
+		 * file has as many names as the host allows.  Only this name is
+		 * lost.  The reason first, as in begin_file. */
+		int e = errno;
+		st = e == ENOMEM ? st_fail(ST_ERR_NOMEM, "out of memory") :
+			st_fail(e == EPERM || e == EMLINK ? ST_ERR_REFUSED : name_status(e),
+				"cannot link in the store (%s): %s to %s (as %s)", strerror(e),
+				f->path, target->path, r1);
+	}
+	if (!st)
+		d->encoded |= encoded;
 	free(r1);
 	free(r2);
 	free(p1);
@@ -205,7 +248,12 @@ dir_put_file(void *impl, const char *name, const void *data, size_t len)
 static enum st_status
 dir_prepare(void *impl, struct st_catalog *c)
 {
-	(void)impl, (void)c;
+	struct dir_w *d = impl;
+	if (d->encoded) {
+		c->info.encoded_names = true;
+		if (c->info.version < ST_CATALOG_VERSION_NAMES)
+			c->info.version = ST_CATALOG_VERSION_NAMES;
+	}
 	return ST_OK;
 }
 
@@ -302,6 +350,7 @@ out:
 struct dir_r {
 	char *dir;
 	char letter;
+	bool encoded;      /* the catalog says names are stored encoded */
 };
 
 static enum st_status
@@ -313,7 +362,8 @@ dir_read_stream(void *impl, const struct st_catalog *c, size_t file, size_t stre
 	const struct st_stream *s = &f->streams[stream];
 	if (stream > 0 && s->size == 0)
 		return ST_OK;
-	char *rel = stream ? stream_store_name(s->hash) : layout_path(d->letter, f->path);
+	char *rel = stream ? stream_store_name(s->hash) :
+		    dir_layout_path(d->letter, f->path, d->encoded, NULL);
 	char *path = rel ? join(d->dir, rel) : NULL;
 	enum st_status st = ST_OK;
 	free(rel);
@@ -409,6 +459,7 @@ dirstore_open(const char *dir, struct st_catalog **cat, const struct reader_ops 
 		goto out;
 	}
 	d->letter = (*cat)->info.volume_letter;
+	d->encoded = (*cat)->info.encoded_names;
 	*ops = &dir_rops;
 	*impl = d;
 out:

@@ -88,13 +88,17 @@ enum st_status write_file_atomic(const char *dir, const char *name, chunk_fn nex
 
 /* --------------------------------------------------------------- catalog -- */
 
-/* Readers take versions 1 and 2; a writer writes 1 unless the store holds a
+/* Readers take versions 1 to 3; a writer writes 1 unless the store holds a
  * folder entry (a junction or folder symlink: FILE_ATTRIBUTE_DIRECTORY, no
- * streams), which version 1 readers would call damage. */
-#define ST_CATALOG_VERSION 2u
+ * streams), which version 1 readers would call damage (2), or names stored
+ * encoded (3, with ST_INFO_ENCODED_NAMES). */
+#define ST_CATALOG_VERSION 3u
 #define ST_CATALOG_VERSION_FILES 1u
 /* Folder entries (junctions) or raw EFS files: older readers must refuse it. */
 #define ST_CATALOG_VERSION_FOLDERS 2u
+/* A directory store with names stored encoded (store/names.c): older readers
+ * would look for the long names and call the files missing. */
+#define ST_CATALOG_VERSION_NAMES 3u
 #define ST_MAX_FRAME (64u << 20)   /* a reader refuses larger frames */
 
 struct cat_frame {
@@ -236,6 +240,21 @@ enum st_status linkstore_open(struct nv_volume *vol, const char *path, struct st
 /* Where a file's data lives in a directory or hard-link store. */
 char *layout_path(char letter, const char *path);        /* "USMT/File/C$/<path>" */
 char *stream_store_name(const uint8_t *hash);             /* "USMT/Streams/<hex>" */
+
+/* Directory-store names (store/names.c: the rule and why nothing collides). */
+#define DIR_NAME_MAX 255       /* bytes: Linux's NAME_MAX */
+#define DIR_ENCODED_MAX 128    /* bytes of an encoded name */
+/* The component is stored as it is. */
+bool dir_name_fits(const char *comp, size_t len);
+/* It looks like an encoded name ("~" + 32 hex digits before its extension). */
+bool dir_name_encoded_shape(const char *comp, size_t len);
+/* Its encoded name (malloc'd), for a component that does not fit. */
+char *dir_encode_name(const char *comp, size_t len);
+/* @path with every component that does not fit encoded (malloc'd);
+ * *@changed (may be NULL) says whether one was. */
+char *dir_map_path(const char *path, bool *changed);
+/* layout_path of dir_map_path(@path) when @encode, else layout_path. */
+char *dir_layout_path(char letter, const char *path, bool encode, bool *changed);
 
 /* ---------------------------------------------------------------- crypto -- */
 

@@ -152,6 +152,22 @@ st_reader_find(const struct st_reader *r, const char *path)
 	return -1;
 }
 
+char *
+st_reader_stored_as(const struct st_reader *r, size_t index)
+{
+	const struct st_catalog *c = r->cat;
+	if (index >= c->file_count || !c->info.encoded_names ||
+	    (c->files[index].attributes & NV_ATTR_DIRECTORY))
+		return NULL;
+	bool changed = false;
+	char *p = dir_layout_path(c->info.volume_letter, c->files[index].path, true, &changed);
+	if (!changed) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
 /* ------------------------------------------------------------- reading -- */
 
 struct hashing {
@@ -384,6 +400,13 @@ enum st_status
 st_reader_extract(struct st_reader *r, const char *pattern, const char *dest, unsigned flags,
 		  size_t *count)
 {
+	return st_reader_extract_report(r, pattern, dest, flags, NULL, NULL, count);
+}
+
+enum st_status
+st_reader_extract_report(struct st_reader *r, const char *pattern, const char *dest,
+			 unsigned flags, st_extract_fn fn, void *ctx, size_t *count)
+{
 	const struct st_catalog *c = r->cat;
 	enum st_status first = ST_OK;
 	char first_msg[1024] = "";
@@ -408,10 +431,16 @@ st_reader_extract(struct st_reader *r, const char *pattern, const char *dest, un
 			st = st_fail(ST_ERR_REFUSED, "%s is EFS-encrypted and stored raw: its data is "
 				     "ciphertext, not the file, so it is not extracted (winstate load "
 				     "puts it back encrypted onto an NTFS volume)", f->path);
-		int fd = st ? -1 : create_below(root, f->path, flags & ST_EXTRACT_OVERWRITE);
+		/* A name Linux cannot hold gets the directory store's encoded name:
+		 * the same rule, so no two files meet (store/names.c). */
+		bool renamed = false;
+		char *out = st ? NULL : dir_map_path(f->path, &renamed);
+		if (!st && !out)
+			st = st_fail(ST_ERR_NOMEM, "out of memory");
+		int fd = st ? -1 : create_below(root, out, flags & ST_EXTRACT_OVERWRITE);
 		if (!st && fd < 0)
 			st = st_fail_errno(errno == EEXIST ? ST_ERR_EXISTS : ST_ERR_IO,
-					   "cannot create %s/%s", dest, f->path);
+					   "cannot create %s/%s", dest, out);
 		if (!st) {
 			st = st_reader_read(r, i, 0, write_out, &fd);
 			if (!st) {
@@ -426,16 +455,21 @@ st_reader_extract(struct st_reader *r, const char *pattern, const char *dest, un
 					futimens(fd, ts);
 			}
 			if (close(fd) != 0 && !st)
-				st = st_fail_errno(ST_ERR_IO, "cannot write %s/%s", dest, f->path);
+				st = st_fail_errno(ST_ERR_IO, "cannot write %s/%s", dest, out);
 			if (st) {
 				char keep[1024];
 				snprintf(keep, sizeof(keep), "%s", st_last_error());
-				unlink_below(root, f->path);
+				unlink_below(root, out);
 				st_fail(st, "%s", keep);
 			} else {
 				done++;
+				if (renamed && fn)
+					fn(f->path, out, NULL, ctx);
 			}
 		}
+		if (st && fn)
+			fn(f->path, renamed ? out : NULL, st_last_error(), ctx);
+		free(out);
 		if (st && !first) {
 			first = st;
 			snprintf(first_msg, sizeof(first_msg), "%s", st_last_error());

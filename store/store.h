@@ -148,6 +148,10 @@ struct st_store_info {
 	char volume_letter;         /* 'C' for USMT/File/C$ */
 	int64_t start_time, end_time; /* Unix seconds */
 	bool encrypted;
+	/* Directory store: names that do not fit a Linux folder (longer than 255
+	 * bytes, a lone surrogate, ...) are in USMT/File under encoded names
+	 * (docs/store-format.md); readers map them, callers see real names. */
+	bool encoded_names;
 };
 
 /* --------------------------------------------------------------- keys -- */
@@ -267,6 +271,10 @@ size_t st_reader_skipped_count(const struct st_reader *r);
 const struct st_skipped *st_reader_skipped(const struct st_reader *r, size_t i);
 /* Index of the file with this exact path, or -1. */
 int64_t st_reader_find(const struct st_reader *r, const char *path);
+/* Directory store with encoded names: where file @index's data is, relative
+ * to the store folder ("USMT/File/C$/Users/.../PREFIX~HASH.txt"), when that
+ * differs from its path; NULL otherwise (malloc'd). */
+char *st_reader_stored_as(const struct st_reader *r, size_t index);
 
 /* Receives a file's data in order; a non-zero return stops the read and is
  * passed back (as ST_ERR_IO unless it is a st_status). */
@@ -302,6 +310,20 @@ enum st_status st_reader_verify(struct st_reader *r, st_damage_fn fn, void *ctx,
  */
 enum st_status st_reader_extract(struct st_reader *r, const char *pattern, const char *dest,
 				 unsigned flags, size_t *count);
+/*
+ * The same, telling @fn (may be NULL) about each file that is not written
+ * exactly as its store path: @written_as (relative to @dest) when a component
+ * of its path does not fit a Linux folder (longer than 255 bytes, a lone
+ * surrogate, or the shape of an encoded name) and is written under the
+ * directory store's encoded name instead (docs/store-format.md); @why when it
+ * could not be written at all (with @written_as when it was to go under
+ * another name, which @why names).
+ */
+typedef void (*st_extract_fn)(const char *path, const char *written_as, const char *why,
+			      void *ctx);
+enum st_status st_reader_extract_report(struct st_reader *r, const char *pattern,
+					const char *dest, unsigned flags, st_extract_fn fn,
+					void *ctx, size_t *count);
 
 /* Check one store path the way readers do (for callers and tests). */
 enum st_status st_check_path(const char *path);

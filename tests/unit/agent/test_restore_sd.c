@@ -310,3 +310,57 @@ Test(restore_sd, keep_both_names_follow_usmt)
 		free(got);
 	}
 }
+
+/* UTF-16 units of a UTF-8 string (4-byte sequences are pairs). */
+static size_t
+units(const char *s)
+{
+	size_t u = 0;
+	for (; *s; s++)
+		if (((unsigned char)*s & 0xC0) != 0x80)
+			u += ((unsigned char)*s & 0xF8) == 0xF0 ? 2 : 1;
+	return u;
+}
+
+Test(restore_sd, keep_both_names_still_fit_ntfs)
+{
+	/* 255 UTF-16 units: a surrogate pair (U+20BB7), 249 CJK characters, ".txt". */
+	char name[1024] = "\xf0\xa0\xae\xb7";
+	for (int i = 0; i < 249; i++)
+		strcat(name, "\xe6\x96\x87");
+	strcat(name, ".txt");
+	cr_assert_eq(units(name), 255);
+	char *got = restore_conflict_name(name, 1);
+	cr_assert_eq(units(got), 255, "%zu units", units(got));
+	size_t gl = strlen(got);
+	cr_assert_str_eq(got + gl - 7, "(1).txt");
+	cr_assert_eq(strncmp(got, name, gl - 7), 0, "the stem is the name's start");
+	cr_assert_eq((gl - 7 - 4) % 3, 0, "no character cut in half");
+	free(got);
+	got = restore_conflict_name(name, 1234);
+	cr_assert_eq(units(got), 255);
+	cr_assert_str_eq(got + strlen(got) - 10, "(1234).txt");
+	free(got);
+	/* Only a pair or two in the stem: one goes whole, never half of it. */
+	char pair[1024] = "\xf0\xa0\xae\xb7\xf0\xa0\xae\xb7.";
+	for (int i = 0; i < 249; i++)
+		strcat(pair, "x");
+	cr_assert_eq(units(pair), 254);
+	got = restore_conflict_name(pair, 1);
+	cr_assert_eq(units(got), 255, "%s", got);
+	cr_assert_eq(strncmp(got, "\xf0\xa0\xae\xb7(1).x", 9), 0, "%s", got);
+	free(got);
+	/* An extension too long to keep a stem: the tag goes at the end. */
+	char longext[1024] = "a.";
+	for (int i = 0; i < 253; i++)
+		strcat(longext, "x");
+	got = restore_conflict_name(longext, 1);
+	cr_assert_eq(units(got), 255, "%s", got);
+	cr_assert_str_eq(got + strlen(got) - 3, "(1)");
+	cr_assert_eq(strncmp(got, "a.xxx", 5), 0);
+	free(got);
+	/* Short names are as before. */
+	got = restore_conflict_name("a.txt", 1);
+	cr_assert_str_eq(got, "a(1).txt");
+	free(got);
+}
