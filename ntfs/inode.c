@@ -574,6 +574,27 @@ fold_collect(void *ctx, const ntfschar *name, const int name_len, const int name
 	return 0;
 }
 
+/*
+ * ntfs_readdir opens every SYSTEM-attributed (and reparse) entry of a folder
+ * itself, to tell Interix file types, and closes it into libntfs-3g's cache of
+ * closed inodes.  For a record we hold open (open_inodes, nv_hold) that is a
+ * second copy, read before our changes reach the disk: left in the cache, it
+ * makes our own close find the slot taken (our inode is then never freed: ASan
+ * saw it), and the next open would get the stale copy and write it back over
+ * our changes.  So every listing ends by dropping cached copies of held records.
+ */
+static int
+list_folder(struct nv_volume *v, ntfs_inode *dir, void *ctx, ntfs_filldir_t fill)
+{
+	s64 pos = 0;
+	int ret = ntfs_readdir(dir, &pos, ctx, fill);
+	int err = errno;
+	for (struct open_inode *o = v->open_inodes; o; o = o->next)
+		ntfs_inode_invalidate(v->vol, o->mref);
+	errno = err;
+	return ret;
+}
+
 /* Read every name of @dir into its cache; the record of @name (case
  * folded) when given, else (u64)-1 with errno ENOENT. */
 static u64
@@ -583,8 +604,7 @@ folder_scan(struct nv_volume *v, ntfs_inode *dir, const ntfschar *name, int len)
 	f.names = calloc(1, sizeof(*f.names));
 	if (f.names)
 		f.names->dir = dir->mft_no;
-	s64 pos = 0;
-	if (ntfs_readdir(dir, &pos, &f, fold_collect) != 0) {
+	if (list_folder(v, dir, &f, fold_collect) != 0) {
 		if (f.names)
 			folder_free(f.names);
 		return (u64)-1;
@@ -787,13 +807,12 @@ static enum nv_status
 read_dir(struct nv_volume *v, uint64_t mref, struct dir_list *list)
 {
 	ntfs_inode *dir;
-	s64 pos = 0;
 	enum nv_status st = nv_inode_get(v, mref, &dir);
 	int ret;
 
 	if (st != NV_OK)
 		return st;
-	ret = ntfs_readdir(dir, &pos, list, collect);
+	ret = list_folder(v, dir, list, collect);
 	int err = errno;
 	nv_inode_put(v, dir, NULL);
 	if (list->failed)
