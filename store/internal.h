@@ -88,13 +88,18 @@ enum st_status write_file_atomic(const char *dir, const char *name, chunk_fn nex
 
 /* --------------------------------------------------------------- catalog -- */
 
-/* Readers take versions 1 and 2; a writer writes 1 unless the store holds a
- * folder entry (a junction or folder symlink: FILE_ATTRIBUTE_DIRECTORY, no
- * streams), which version 1 readers would call damage. */
-#define ST_CATALOG_VERSION 2u
+/* Readers take versions 1 to 3; a writer writes the lowest version that
+ * describes what the store holds, so older winstate reads what it can. */
+#define ST_CATALOG_VERSION 3u
 #define ST_CATALOG_VERSION_FILES 1u
 /* Folder entries (junctions) or raw EFS files: older readers must refuse it. */
 #define ST_CATALOG_VERSION_FOLDERS 2u
+/* Extended attributes (a FILE record's flags byte says one follows), and
+ * plain folders kept for their EAs. */
+#define ST_CATALOG_VERSION_EA 3u
+/* FILE record flags byte (version 1 and 2: only 0 or 1, "sparse"). */
+#define CAT_FILE_SPARSE 1u
+#define CAT_FILE_EA 2u
 #define ST_MAX_FRAME (64u << 20)   /* a reader refuses larger frames */
 
 struct cat_frame {
