@@ -252,6 +252,16 @@ dir_remember(struct ctx *c, char *key, uint64_t mref)
 	c->dirs[h] = e;
 }
 
+/* A file's or folder's EAs, byte for byte as captured; a buffer ntfs/ will
+ * not write (damaged in the store) costs that file its EAs, named. */
+static void
+restore_ea(struct ctx *c, const struct st_file *f, uint64_t mref)
+{
+	if (f->ea_len && nv_set_ea(c->vol, mref, f->ea, f->ea_len) != NV_OK)
+		problem(c, "%s: its extended attributes were not restored: %s", f->path,
+			nv_last_error());
+}
+
 /*
  * The folder @path (volume-relative), made when missing.  Every component
  * below @root must be a real folder: a junction, symlink or other reparse
@@ -1537,6 +1547,7 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 		return st == NV_ERR_NO_SPACE ? st : NV_OK;
 	}
 	free(owned);
+	restore_ea(c, f, m);
 	set_security(c, f, m, parent, owner);
 	if (nv_set_attributes(c->vol, m, f->attributes & SETTABLE_ATTRS) != NV_OK ||
 	    nv_set_times(c->vol, m, f->times) != NV_OK)
@@ -1546,6 +1557,43 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 	if (c->o->verbosity & 1)
 		logf_(c, "restored junction %s -> %s", f->path, dest);
 	return NV_OK;
+}
+
+/*
+ * A plain folder's EAs: the folder is made (or found) by path as for any
+ * file in it, then given the EAs unless it already has some of its own on
+ * the target (those are kept, logged).
+ */
+static void
+restore_folder_ea(struct ctx *c, const struct st_file *f, const char *root, uint64_t root_mref,
+		  const char *dest, const char *owner)
+{
+	uint64_t m;
+	enum nv_status st = ensure_dir(c, root, root_mref, dest, owner, &m);
+	if (st != NV_OK) {
+		problem(c, "%s: its extended attributes were not restored: the folder %s %s", f->path,
+			dest, st == NV_ERR_UNSUPPORTED ? "passes through a junction or link on the target"
+			: st == NV_ERR_NOT_DIR     ? "is a file on the target"
+						   : nv_last_error());
+		return;
+	}
+	struct nv_inode *in;
+	if (nv_stat(c->vol, m, &in) != NV_OK) {
+		problem(c, "%s: its extended attributes were not restored: %s", f->path, nv_last_error());
+		return;
+	}
+	bool own = in->ea_len && !(in->ea_len == f->ea_len && !memcmp(in->ea, f->ea, f->ea_len));
+	bool same = in->ea_len && !own;
+	nv_inode_free(in);
+	if (own) {
+		logf_(c, "%s: the folder %s on the target has extended attributes of its own; kept "
+		      "(the store's are not written over them)", f->path, dest);
+		return;
+	}
+	if (!same)
+		restore_ea(c, f, m);
+	if (c->o->verbosity & 1)
+		logf_(c, "restored the extended attributes of folder %s -> %s", f->path, dest);
 }
 
 struct efs_buf {
@@ -1663,9 +1711,14 @@ restore_file(struct ctx *c, size_t index)
 						 : nv_last_error());
 		goto out;
 	}
+	if (is_dir && !f->reparse_len) {
+		/* A plain folder kept for its EAs (the catalog checks it has them). */
+		restore_folder_ea(c, f, root, root_mref, dest, owner);
+		goto out;
+	}
 	if (is_dir) {
-		/* The store holds folders only as junctions and folder links (the
-		 * catalog checks it has reparse data). */
+		/* Otherwise folders are junctions and folder links (the catalog
+		 * checks they have reparse data). */
 		if (restore_junction(c, index, p, dest, parent, name, owner) == NV_ERR_NO_SPACE)
 			goto full;
 		goto out;
@@ -1786,6 +1839,8 @@ restore_file(struct ctx *c, size_t index)
 			if (p)
 				c->res->users[p->result].bytes += f->streams[s].size;
 		}
+		/* Before the attributes and times, as Windows would have written them. */
+		restore_ea(c, f, mref);
 		if (f->raw_efs && (st = nv_set_efs_info(c->vol, mref, efs_info, efs_len)) != NV_OK) {
 			if (st == NV_ERR_NO_SPACE)
 				goto undo_full;
