@@ -905,6 +905,10 @@ usmt_utils(const struct usmt_args *a)
 				fprintf(stderr, "usmtutils: %s: %s\n", wp, st_last_error());
 				if (!first)
 					first = s;
+			} else if (f->ea_len && !(f->attributes & NV_ATTR_DIRECTORY)) {
+				windows_path(letter, f->path, wp, sizeof(wp));
+				printf("%s: its NTFS extended attributes are not extracted (a plain folder "
+				       "cannot keep them; loadstate restores them)\n", wp);
 			}
 		}
 		printf("Extracted %zu files to %s\n", count, a->extract_dest);
