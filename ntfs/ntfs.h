@@ -109,6 +109,10 @@ enum nv_status nv_open(const char *path, const struct nv_open_options *opts,
 		       struct nv_volume **out);
 /* Flush and close.  Returns the failure of the final flush, if any. */
 enum nv_status nv_close(struct nv_volume *vol);
+/* NV_OK unless a write to the volume has failed since it was opened, even one
+ * libntfs-3g went on without (it drops a failed index block write): before
+ * writing what says "complete" (a hard-link store's catalog). */
+enum nv_status nv_writes_ok(struct nv_volume *vol);
 
 struct nv_volume_info {
 	char label[128];
