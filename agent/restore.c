@@ -90,6 +90,7 @@ struct ctx {
 	bool sam_dirty;        /* /lac created an account: write SAM back first */
 	char *sam_local;
 	bool resume;           /* an interrupted restore of this store is finished */
+	uint64_t resume_since; /* resuming: the creation time of its mark (NTFS time) */
 	char *store_dir;         /* hard-link store: the folder of the last link looked up */
 	uint64_t store_dir_mref;
 	struct restore_rules *rules;   /* restore-time rules, or NULL (restore_rules.c) */
@@ -1099,6 +1100,11 @@ resume_begin(struct ctx *c)
 		nv_reader_close(rd);
 	}
 	if (c->resume) {
+		struct nv_inode *in;
+		if (nv_stat(c->vol, m, &in) == NV_OK) {
+			c->resume_since = in->times[NV_TIME_CREATION];
+			nv_inode_free(in);
+		}
 		logf_(c, "an interrupted restore of this store is resumed: files it finished are kept");
 		return;
 	}
@@ -1442,6 +1448,22 @@ rules_prepare(struct ctx *c)
 	return 0;
 }
 
+static int
+any_entry(const struct nv_entry *e, void *found)
+{
+	(void)e;
+	*(bool *)found = true;
+	return NV_WALK_STOP;
+}
+
+/* Whether the folder at @path lists nothing (an unreadable one is not empty). */
+static bool
+folder_is_empty(struct ctx *c, const char *path)
+{
+	bool found = false;
+	return nv_walk(c->vol, path, any_entry, &found) == NV_OK && !found;
+}
+
 /* The junction's reparse buffer for the target: its target moved from the
  * source profile to @p's restored one when it pointed inside it.  NULL with a
  * problem listed when the store's buffer is damaged; *@owned to free. */
@@ -1513,6 +1535,7 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 	const struct st_file *f = st_reader_file(c->r, index);
 	uint64_t m;
 	struct nv_inode *in;
+	bool unfinished = false;
 	if (nv_lookup(c->vol, dest, &m) == NV_OK) {
 		const char *what = "a file";
 		if (nv_stat(c->vol, m, &in) == NV_OK) {
@@ -1520,18 +1543,26 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 			       : (in->kind & NV_IS_SYMLINK) ? "a symbolic link"
 			       : (in->kind & NV_IS_DIR)     ? "a folder"
 							    : "a file";
+			/* The interrupted run was stopped between its mkdir and its
+			 * reparse data: an empty plain folder it made (after its mark). */
+			unfinished = c->resume && (in->kind & NV_IS_DIR) && !in->reparse_tag &&
+				     in->times[NV_TIME_CREATION] >= c->resume_since &&
+				     folder_is_empty(c, dest);
 			nv_inode_free(in);
 		}
-		logf_(c, "%s: the target already has %s at %s; left as it is (the store's junction or "
-		      "link is not restored over it)", f->path, what, dest);
-		return NV_OK;
+		if (!unfinished) {
+			logf_(c, "%s: the target already has %s at %s; left as it is (the store's "
+			      "junction or link is not restored over it)", f->path, what, dest);
+			return NV_OK;
+		}
+		logf_(c, "%s: finishing the junction the interrupted restore began at %s", f->path, dest);
 	}
 	size_t len;
 	uint8_t *owned;
 	const uint8_t *buf = junction_buffer(c, f, p, &len, &owned);
 	if (!buf)
 		return NV_OK;
-	enum nv_status st = nv_mkdir(c->vol, parent, name, &m);
+	enum nv_status st = unfinished ? NV_OK : nv_mkdir(c->vol, parent, name, &m);
 	if (st != NV_OK) {
 		if (st != NV_ERR_NO_SPACE)
 			problem(c, "%s: cannot create the junction %s: %s", f->path, dest, nv_last_error());

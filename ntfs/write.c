@@ -460,7 +460,18 @@ static int
 set_reparse(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
 {
 	(void)v;
-	return ntfs_set_ntfs_reparse_data(ni, data, len, 0);
+	if (ntfs_set_ntfs_reparse_data(ni, data, len, 0) != 0)
+		return -1;
+	/* libntfs-3g marks the file a reparse point only when it adds the
+	 * attribute: over one a killed run left without the mark (the record was
+	 * written, the flag not yet) it updates the data and the file still is
+	 * no reparse point.  Mark it. */
+	if (!(ni->flags & FILE_ATTR_REPARSE_POINT)) {
+		ni->flags |= FILE_ATTR_REPARSE_POINT;
+		NInoFileNameSetDirty(ni);
+		NInoSetDirty(ni);
+	}
+	return 0;
 }
 
 enum nv_status

@@ -118,7 +118,7 @@ done
 mnt "$WORK/t3.img" "$WORK/m"
 [ ! -e "$WORK/m/Users/carol" ] || fail "a hostile store wrote something"
 umnt "$WORK/m"
-printf '\003' | dd of="$WORK/plain/catalog" bs=1 seek=8 conv=notrunc status=none
+printf '\004' | dd of="$WORK/plain/catalog" bs=1 seek=8 conv=notrunc status=none
 run 3 "$WS_BIN" load "$WORK/plain" "$WORK/t2.img"
 contains "$ERR" "newer"
 run 27 "$WORK/loadstate" "$WORK/plain" "/target:$WORK/t2.img"
