@@ -219,3 +219,57 @@ Test(ntfs_ea, written_ones_read_by_the_driver)
 	free(got);
 	fuse_umount(mnt);
 }
+
+/* A file whose $EA is there but cannot be read (its non-resident value's run
+ * points past the end of the volume, as damage would leave it): nv_stat
+ * fails with a sentence naming the EAs, never reports "no EAs". */
+Test(ntfs_ea, unreadable_ea_is_an_error)
+{
+	make_volume(img, 16);
+	fuse_mount(img, mnt, false);
+	uint8_t b[3100];
+	static uint8_t value[3000];
+	memset(value, 0x5a, sizeof(value));
+	size_t n = entry(b, "MYAPP.THUMB", value, sizeof(value), 0);
+	char *h = hex(b, n);
+	cr_assert_eq(sh("touch '%s/big' && setfattr -n system.ntfs_ea -v %s '%s/big'", mnt, h, mnt), 0);
+	free(h);
+	fuse_umount(mnt);
+	/* The $EA (0xE0) attribute of the record named "big", made non-resident by
+	 * its size: its first run's LCN is moved far past the volume's end. */
+	cr_assert_eq(sh("python3 - '%s' <<'EOF'\n"
+			"import struct, sys\n"
+			"f = open(sys.argv[1], 'r+b')\n"
+			"boot = f.read(512)\n"
+			"bps, spc = struct.unpack_from('<HB', boot, 11)\n"
+			"mft = struct.unpack_from('<q', boot, 0x30)[0] * bps * spc\n"
+			"name = 'big'.encode('utf-16-le')\n"
+			"for i in range(16, 4096):\n"
+			"    f.seek(mft + i * 1024); r = bytearray(f.read(1024))\n"
+			"    if r[:4] != b'FILE' or name not in r: continue\n"
+			"    at = struct.unpack_from('<H', r, 20)[0]\n"
+			"    while at < 1024:\n"
+			"        t, ln = struct.unpack_from('<II', r, at)\n"
+			"        if t == 0xFFFFFFFF: break\n"
+			"        if t == 0xE0 and r[at + 8]:\n"
+			"            mp = at + struct.unpack_from('<H', r, at + 0x20)[0]\n"
+			"            lenb, offb = r[mp] & 15, r[mp] >> 4\n"
+			"            o = mp + 1 + lenb\n"
+			"            assert offb and all(p %% 512 < 510 for p in range(o, o + offb))\n"
+			"            r[o:o + offb] = b'\\xff' * (offb - 1) + b'\\x3f'\n"
+			"            f.seek(mft + i * 1024); f.write(r); sys.exit(0)\n"
+			"        at += ln\n"
+			"sys.exit(1)\n"
+			"EOF", img), 0, "no non-resident $EA found to damage");
+	struct nv_volume *v;
+	struct nv_open_options ro = { 0 };
+	cr_assert_eq(nv_open(img, &ro, &v), NV_OK, "%s", nv_last_error());
+	uint64_t m;
+	struct nv_inode *in = NULL;
+	cr_assert_eq(nv_lookup(v, "big", &m), NV_OK, "%s", nv_last_error());
+	enum nv_status st = nv_stat(v, m, &in);
+	cr_assert_neq(st, NV_OK, "an unreadable $EA passed for none");
+	cr_assert_null(in);
+	cr_assert(strstr(nv_last_error(), "extended attributes"), "%s", nv_last_error());
+	nv_close(v);
+}
