@@ -456,9 +456,13 @@ note_ea(struct scan *s, const struct nv_inode *in, const char *winpath)
 	if (!in->ea_len)
 		return;
 	size_t n = 0;
-	if (nv_ea_check(in->ea, in->ea_len, &n) != NV_OK)
+	if (nv_ea_check(in->ea, in->ea_len, &n) != NV_OK) {
 		LOG_WARN(s, "%s: its extended attributes are damaged (%s); stored as they are, a "
 			 "restore will not write them", winpath, nv_last_error());
+		fprintf(stderr, "%s: warning: %s: its extended attributes are damaged (%s); stored "
+			"as they are, a restore will not write them\n", s->o->prog, winpath,
+			nv_last_error());
+	}
 	else if (VERBOSE(s))
 		LOG_INFO(s, "%s has %zu extended attribute%s (%zu bytes): stored", winpath, n,
 			 n == 1 ? "" : "s", in->ea_len);

@@ -198,4 +198,25 @@ cmp -s "$WORK/s/$EA_APP_FILE" "$WORK/t/$EA_APP_FILE" || fail "the file with dama
 	|| fail "another file's EAs were lost"
 umnt "$WORK/t"
 umnt "$WORK/s"
+# 7. An $EA damaged on disk (its run moved past the volume's end: libntfs-3g
+# reads zeros there) is stored as it is, with a warning naming the file, and
+# ls shows why it cannot be listed; the restore refuses it (as in 6).
+cp --sparse=always "$vol" "$WORK/dmg.img"
+python3 - "$WORK/dmg.img" "${EA_APP_FILE##*/}" "$WS_TOP/tests/fixtures" <<'PY' || fail "cannot damage the \$EA"
+import sys
+sys.path.insert(0, sys.argv[3])
+import fxlib as L
+L.damage_ea_run(sys.argv[1], sys.argv[2])
+PY
+run 0 "$WS_BIN" ls "$WORK/dmg.img" Users/alice/Documents
+contains "$OUT" "tagged-report.txt [EA: 3052 bytes, the extended attributes are damaged"
+run 0 "$WS_BIN" scan "$WORK/dmg.img" "$WORK/dmgstore" "${SEL[@]}" --nocompress
+win='C:\'$(tr / '\\' <<<"$EA_APP_FILE")
+contains "$ERR" "warning: $win: its extended attributes are damaged"
+"$WS_BIN" list "$WORK/dmgstore" --json >"$WORK/list.json" || fail "list dmgstore"
+python3 - "$WORK/list.json" "$EA_APP_FILE" <<'PY' || fail "the damaged EAs were not stored as they are"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert {f["path"]: f for f in d["files"]}[sys.argv[2]]["ea_bytes"] == 3052
+PY
 echo "ok: EAs shown, kept by 3 store kinds, restored byte-identical, named when they cannot be"
