@@ -1545,7 +1545,8 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 							    : "a file";
 			/* The interrupted run was stopped between its mkdir and its
 			 * reparse data: an empty plain folder it made (after its mark). */
-			unfinished = c->resume && (in->kind & NV_IS_DIR) && !in->reparse_tag &&
+			unfinished = c->resume && c->resume_since && (in->kind & NV_IS_DIR) &&
+				     !in->reparse_tag &&
 				     in->times[NV_TIME_CREATION] >= c->resume_since &&
 				     folder_is_empty(c, dest);
 			nv_inode_free(in);
@@ -1595,23 +1596,25 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
  * file in it, then given the EAs unless it already has some of its own on
  * the target (those are kept, logged).
  */
-static void
+static enum nv_status
 restore_folder_ea(struct ctx *c, const struct st_file *f, const char *root, uint64_t root_mref,
 		  const char *dest, const char *owner)
 {
 	uint64_t m;
 	enum nv_status st = ensure_dir(c, root, root_mref, dest, owner, &m);
+	if (st == NV_ERR_NO_SPACE)
+		return st;
 	if (st != NV_OK) {
 		problem(c, "%s: its extended attributes were not restored: the folder %s %s", f->path,
 			dest, st == NV_ERR_UNSUPPORTED ? "passes through a junction or link on the target"
 			: st == NV_ERR_NOT_DIR     ? "is a file on the target"
 						   : nv_last_error());
-		return;
+		return NV_OK;
 	}
 	struct nv_inode *in;
 	if (nv_stat(c->vol, m, &in) != NV_OK) {
 		problem(c, "%s: its extended attributes were not restored: %s", f->path, nv_last_error());
-		return;
+		return NV_OK;
 	}
 	bool own = in->ea_len && !(in->ea_len == f->ea_len && !memcmp(in->ea, f->ea, f->ea_len));
 	bool same = in->ea_len && !own;
@@ -1619,12 +1622,13 @@ restore_folder_ea(struct ctx *c, const struct st_file *f, const char *root, uint
 	if (own) {
 		logf_(c, "%s: the folder %s on the target has extended attributes of its own; kept "
 		      "(the store's are not written over them)", f->path, dest);
-		return;
+		return NV_OK;
 	}
 	if (!same)
 		restore_ea(c, f, m);
 	if (c->o->verbosity & 1)
 		logf_(c, "restored the extended attributes of folder %s -> %s", f->path, dest);
+	return NV_OK;
 }
 
 struct efs_buf {
@@ -1744,7 +1748,8 @@ restore_file(struct ctx *c, size_t index)
 	}
 	if (is_dir && !f->reparse_len) {
 		/* A plain folder kept for its EAs (the catalog checks it has them). */
-		restore_folder_ea(c, f, root, root_mref, dest, owner);
+		if (restore_folder_ea(c, f, root, root_mref, dest, owner) == NV_ERR_NO_SPACE)
+			goto full;
 		goto out;
 	}
 	if (is_dir) {
