@@ -264,6 +264,11 @@ cmd_load(int argc, char **argv)
 		case 'p': progress_path = optarg; break;
 		case 'a': o.all = true; break;
 		case 'i': case 'e': {
+			const char *bad = scan_user_pattern_problem(optarg);
+			if (bad) {
+				fprintf(stderr, "%s: --u%c \"%s\" %s\n", self, ch, optarg, bad);
+				goto out;
+			}
 			const char ***list = ch == 'i' ? &ui : &ue;
 			size_t *count = ch == 'i' ? &nui : &nue;
 			grown = realloc(*list, (*count + 1) * sizeof(*grown));
@@ -401,6 +406,11 @@ cmd_migrate_winold(int argc, char **argv)
 		switch (ch) {
 		case 's': store = optarg; break;
 		case 'i': case 'e': {
+			const char *bad = scan_user_pattern_problem(optarg);
+			if (bad) {
+				fprintf(stderr, "winstate migrate-winold: --u%c \"%s\" %s\n", ch, optarg, bad);
+				goto out;
+			}
 			const char ***list = ch == 'i' ? &ui : &ue;
 			size_t *count = ch == 'i' ? &nui : &nue;
 			const char **grown = realloc(*list, (*count + 1) * sizeof(*grown));

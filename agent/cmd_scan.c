@@ -37,9 +37,11 @@ static const char scan_help[] =
 	"  --windir PATH       the Windows to capture, e.g. Windows.old/Windows\n"
 	"  --all               every user (the default)\n"
 	"  --ui PAT, --ue PAT  include / exclude users: DOMAIN\\user, COMPUTER\\user, user\n"
-	"                      or a SID, '*' wildcards; --ui wins over --ue and --uel\n"
+	"                      or a SID, '*' wildcards (*\\* is everyone); --ui wins over\n"
+	"                      --ue and --uel\n"
 	"  --uel N|YYYY/MM/DD|0  only profiles used in the last N days / since the date /\n"
-	"                      the most recently used one (from the profile's last use)\n"
+	"                      the most recently used one (from the profile's last use);\n"
+	"                      wins over --ue\n"
 	"  --efs abort|skip|copyraw|hardlink  EFS-encrypted files: stop (default), leave\n"
 	"                      out, copy raw (still encrypted, with their $EFS metadata;\n"
 	"                      compressed and directory stores), or link them into a\n"
@@ -287,10 +289,18 @@ cmd_scan(int argc, char **argv)
 			o.listfiles = v;
 		} else if (TAKES("--estimate")) {
 			o.estimate = v;
-		} else if (TAKES("--ui")) {
-			o.ui[o.nui++] = v;
-		} else if (TAKES("--ue")) {
-			o.ue[o.nue++] = v;
+		} else if (!strcmp(a, "--ui") || !strcmp(a, "--ue")) {
+			const char *bad = v ? scan_user_pattern_problem(v) : NULL;
+			if (!TAKES(a))
+				goto out;
+			if (bad) {
+				fprintf(stderr, "%s: %s \"%s\" %s\n", prog, a, v, bad);
+				goto out;
+			}
+			if (a[3] == 'i')
+				o.ui[o.nui++] = v;
+			else
+				o.ue[o.nue++] = v;
 		} else if (TAKES("--uel")) {
 			int64_t c;
 			bool l;

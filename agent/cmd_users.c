@@ -34,7 +34,8 @@ print_json(const struct offline_windows *w)
 				   { "architecture", w->info.arch },
 				   { "computer_name", w->info.computer_name },
 				   { "domain", w->info.domain },
-				   { "machine_sid", w->machine_sid } };
+				   { "machine_sid", w->machine_sid },
+				   { "machine_sid_source", w->machine_sid_source } };
 	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
 		printf(",\"%s\":", facts[i][0]);
 		if (facts[i][1])
@@ -55,6 +56,17 @@ print_json(const struct offline_windows *w)
 		json_string(stdout, u->name ? u->name : "");
 		printf(",\"name_source\":");
 		json_string(stdout, u->name_source ? u->name_source : "");
+		const char *more[][2] = { { "display_name", u->display_name },
+					  { "display_name_source", u->display_source },
+					  { "online_account", u->online_account },
+					  { "account_domain", u->account_domain } };
+		for (size_t m = 0; m < sizeof(more) / sizeof(more[0]); m++) {
+			printf(",\"%s\":", more[m][0]);
+			if (more[m][1])
+				json_string(stdout, more[m][1]);
+			else
+				printf("null");
+		}
 		printf(",\"type\":\"%s\",\"profile_path\":", user_type_name(u->type));
 		json_string(stdout, u->profile_path ? u->profile_path : "");
 		printf(",\"volume_path\":");
@@ -105,6 +117,12 @@ print_table(const struct offline_windows *w, bool sizes, bool folders)
 	       w->install.windir, w->install.is_windows_old ? " (Windows.old)" : "");
 	if (w->info.domain)
 		printf("Domain: %s\n", w->info.domain);
+	if (w->machine_sid)
+		printf("Machine SID: %s (from %s): local accounts are the SIDs below it\n",
+		       w->machine_sid, w->machine_sid_source);
+	else
+		printf("Machine SID: unknown (no SECURITY PolAcDmS, no SAM Account record): local "
+		       "accounts cannot be told from domain ones\n");
 	if (w->info.entra_joined)
 		printf("Entra ID joined%s%s\n", w->info.entra_tenant ? ", tenant " : "",
 		       w->info.entra_tenant ? w->info.entra_tenant : "");
@@ -136,6 +154,11 @@ print_table(const struct offline_windows *w, bool sizes, bool folders)
 		const struct offline_user *u = &w->users[i];
 		printf("  %-22s name from %s", u->name ? u->name : "?",
 		       u->name_source ? u->name_source : "?");
+		if (u->display_name)
+			printf("; display name \"%s\" (%s, not an account name)", u->display_name,
+			       u->display_source ? u->display_source : "?");
+		if (u->online_account)
+			printf("; signed in to the online account %s", u->online_account);
 		if (!u->in_profile_list)
 			printf("; folder has no ProfileList entry");
 		else if (!u->volume_path)

@@ -150,6 +150,22 @@ sid_value(ws_hive *h, const char *key)
 	return sid;
 }
 
+/* The account domain's SID ends SAM's Domains\Account V record: the machine
+ * SID for a Windows whose SECURITY hive is missing or damaged. */
+static char *
+sam_machine_sid(ws_hive *sam)
+{
+	struct ws_reg_value v = { 0 };
+	char *sid = NULL;
+	if (sam && ws_hive_get_value(sam, "SAM\\Domains\\Account", "V", &v) == WS_REG_OK && v.len >= 24) {
+		const uint8_t *d = v.data + v.len - 24;
+		if (d[0] == 1 && d[1] == 4 && d[7] == 5 && d[8] == 21 && !d[9] && !d[10] && !d[11])
+			sid = ws_sid_to_string(d, 24);
+	}
+	ws_reg_value_clear(&v);
+	return sid;
+}
+
 static char
 system_drive(ws_hive *software)
 {
@@ -216,8 +232,10 @@ type_of(const struct offline_windows *w, const char *sid, bool temp)
 		return USER_LOCAL;
 	if (!strncmp(sid, "S-1-12-1-", 9))
 		return USER_ENTRA;
+	/* Without the machine SID a local account cannot be told from a domain
+	 * one, unless the SID is in the primary domain: never guess "domain". */
 	if (!strncmp(sid, "S-1-5-21-", 9))
-		return USER_DOMAIN;
+		return w->machine_sid || sid_in_domain(sid, w->domain_sid) ? USER_DOMAIN : USER_UNKNOWN;
 	return USER_UNKNOWN;
 }
 
@@ -254,7 +272,37 @@ last_component(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Read one user's hives and folder: state, name hints, last use, size. */
+/* Account name evidence after SAM (ws_facts_account_names); the display name,
+ * the online account and the domain the hive names are kept apart from it. */
+static void
+account_names(struct offline_windows *w, struct offline_user *u, ws_hive *ntuser)
+{
+	struct ws_account_names a;
+	if (ws_facts_account_names(w->software, ntuser, u->sid, &a) != WS_REG_OK)
+		return;
+	if (!u->name && a.name) {
+		char source[300];
+		snprintf(source, sizeof(source), "%s%s", ntuser && strncmp(a.source, "IdentityStore", 13) &&
+			 strncmp(a.source, "LogonUI", 7) ? "hive: " : "SOFTWARE: ", a.source);
+		set_name(u, a.name, source);
+	}
+	if (!u->display_name && a.display_name) {
+		u->display_name = a.display_name;
+		u->display_source = a.display_source;
+		a.display_name = a.display_source = NULL;
+	}
+	if (a.online_account) {
+		u->online_account = a.online_account;
+		a.online_account = NULL;
+	}
+	if (a.domain) {
+		u->account_domain = a.domain;
+		a.domain = NULL;
+	}
+	ws_account_names_clear(&a);
+}
+
+/* Read one user's hives and folder: state, names, last use, size. */
 static void
 inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index, bool sizes,
 		const struct ws_local_user *sam, size_t sam_count)
@@ -273,9 +321,14 @@ inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index,
 			snprintf(source, sizeof(source), "SAM (RID %u)", rid);
 			set_name(u, sam[i].name, source);
 			u->disabled = sam[i].disabled;
+			if (sam[i].full_name) {
+				u->display_name = strdup(sam[i].full_name);
+				u->display_source = strdup("SAM full name");
+			}
 		}
 	}
 	if (!u->folder_exists) {
+		account_names(w, u, NULL);
 		u->hive_state = strdup("-");
 		u->hive_detail = strdup(u->volume_path ? "the profile folder does not exist"
 						       : "the profile is not on this volume");
@@ -288,16 +341,7 @@ inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index,
 		if (h) {
 			if (u->profile_path)
 				ws_facts_user_folders(h, u->profile_path, &u->folders, &u->folder_count);
-			struct ws_name_hint *hints;
-			size_t nh;
-			if (!u->name && ws_facts_name_hints(h, &hints, &nh) == WS_REG_OK) {
-				if (nh) {
-					char source[300];
-					snprintf(source, sizeof(source), "hive: %s", hints[0].source);
-					set_name(u, hints[0].name, source);
-				}
-				ws_name_hints_free(hints, nh);
-			}
+			account_names(w, u, h);
 			ws_hive_close(h);
 		}
 		struct nv_inode *in;
@@ -331,6 +375,11 @@ inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index,
 	}
 	if (!u->name && u->profile_path)
 		set_name(u, last_component(u->profile_path), "profile folder name");
+	/* A temporary profile's folder is TEMP, which is no account's name. */
+	if (u->is_temp && u->name_source && !strcmp(u->name_source, "profile folder name")) {
+		free(u->name_source);
+		u->name_source = strdup("profile folder name (a temporary profile: not the account's)");
+	}
 }
 
 static bool
@@ -469,6 +518,9 @@ offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offli
 	}
 	ws_facts_windows(w->software, w->system, &w->info);
 	w->machine_sid = sid_value(w->security, "Policy\\PolAcDmS");
+	w->machine_sid_source = w->machine_sid ? "SECURITY Policy\\PolAcDmS" : NULL;
+	if (!w->machine_sid && (w->machine_sid = sam_machine_sid(w->sam)))
+		w->machine_sid_source = "SAM Domains\\Account V (the SECURITY hive has no PolAcDmS)";
 	w->domain_sid = sid_value(w->security, "Policy\\PolPrDmS");
 
 	struct ws_local_user *sam = NULL;
@@ -514,6 +566,10 @@ offline_close(struct offline_windows *w)
 		free(u->sid);
 		free(u->name);
 		free(u->name_source);
+		free(u->display_name);
+		free(u->display_source);
+		free(u->online_account);
+		free(u->account_domain);
 		free(u->profile_path);
 		free(u->volume_path);
 		free(u->hive_state);
@@ -543,6 +599,12 @@ offline_find_user(const struct offline_windows *w, const char *who)
 		const struct offline_user *u = &w->users[i];
 		if (!u->is_bak && ((u->sid && !strcasecmp(u->sid, who)) ||
 				   (u->name && !strcasecmp(u->name, who))))
+			return u;
+	}
+	/* Then the profile folder's name ("alice" for C:\Users\alice). */
+	for (size_t i = 0; i < w->user_count; i++) {
+		const struct offline_user *u = &w->users[i];
+		if (!u->is_bak && u->profile_path && !strcasecmp(last_component(u->profile_path), who))
 			return u;
 	}
 	return NULL;

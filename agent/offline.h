@@ -37,8 +37,12 @@ const char *user_type_name(enum user_type t);
 
 struct offline_user {
 	char *sid;               /* NULL for a folder with no ProfileList entry */
-	char *name;              /* best name found */
+	char *name;              /* account name: the strongest evidence found */
 	char *name_source;       /* where it came from, for people */
+	char *display_name;      /* a person's name (SAM full name, Office, ...), never an account */
+	char *display_source;
+	char *online_account; /* the Microsoft or work account signed in (IdentityCRL), or NULL */
+	char *account_domain;    /* the domain the user's own hive or LogonUI names, or NULL */
 	enum user_type type;
 	char *profile_path;      /* as Windows knows it: "C:\Users\alice" */
 	char *volume_path;       /* on this volume ("Users/alice"), NULL when not on it */
@@ -63,7 +67,8 @@ struct offline_windows {
 	ws_hive *software, *system, *sam, *security;
 	struct ws_windows_info info;
 	char software_state[48], system_state[48];
-	char *machine_sid;       /* from SECURITY Policy\PolAcDmS, or NULL */
+	char *machine_sid;       /* from SECURITY Policy\PolAcDmS (else SAM's Account V), or NULL */
+	const char *machine_sid_source;
 	char *domain_sid;        /* from SECURITY Policy\PolPrDmS, or NULL */
 	struct offline_user *users;
 	size_t user_count;
@@ -78,8 +83,8 @@ struct offline_windows {
 int offline_open(struct nv_volume *vol, const char *windir, bool sizes,
 		 struct offline_windows **out, char *err, size_t errlen);
 void offline_close(struct offline_windows *w);
-/* The profile of @who (a SID or a name, case-insensitive; .bak entries are
- * never chosen), or NULL. */
+/* The profile of @who (a SID, an account name or the profile folder's name,
+ * case-insensitive; .bak entries are never chosen), or NULL. */
 const struct offline_user *offline_find_user(const struct offline_windows *w, const char *who);
 
 #endif

@@ -26,6 +26,7 @@
 #include "agent/junction.h"
 #include "agent/offline.h"
 #include "agent/restore.h"
+#include "agent/scan.h"
 #include "registry/registry.h"
 
 #define NO_MREF UINT64_MAX
@@ -44,6 +45,8 @@ struct plan {
 	bool restore;
 	char *target_sid;
 	char *target_name;
+	char *target_domain;   /* the target account's domain (NULL: a local account) */
+	bool renamed;          /* /mu gave the account a new name */
 	char *profile;         /* target volume path "Users/alice" */
 	char *profile_win;     /* "C:\\Users\\alice" */
 	bool create;
@@ -400,14 +403,13 @@ add_sid_pair(struct ctx *c, const char *from, const char *to)
 
 /* ------------------------------------------------------------ planning -- */
 
+/* The same matcher as the capture's (scan_users.c): DOMAIN\user with the
+ * store's domain for the user, a bare name, a SID; *\* is everyone. */
 static bool
 user_matches(const struct plan *p, const char *pattern)
 {
-	char full[1024];
-	snprintf(full, sizeof(full), "%s\\%s", p->domain ? p->domain : "", p->su->name ? p->su->name : "");
-	return !fnmatch(pattern, full, FNM_CASEFOLD) ||
-	       (p->su->name && !fnmatch(pattern, p->su->name, FNM_CASEFOLD)) ||
-	       !fnmatch(pattern, p->su->sid, FNM_CASEFOLD);
+	const char *dom[1] = { p->domain };
+	return scan_user_matches(pattern, p->su->sid, p->su->name, dom, p->domain ? 1 : 0);
 }
 
 static char *
@@ -690,6 +692,8 @@ plan_users(struct ctx *c)
 			target = resolve_account(c, o->mu[k].to);
 			const char *tbs = strrchr(o->mu[k].to, '\\');
 			mapped_name = strncasecmp(o->mu[k].to, "S-1-", 4) ? (tbs ? tbs + 1 : o->mu[k].to) : NULL;
+			if (mapped_name && tbs)
+				p->target_domain = strndup(o->mu[k].to, (size_t)(tbs - o->mu[k].to));
 			if (!target && !strncasecmp(o->mu[k].to, "S-1-", 4)) {
 				outcome(c, RESTORE_USAGE, "/mu %s:%s: \"%s\" is not a valid SID", from,
 					o->mu[k].to, o->mu[k].to);
@@ -707,6 +711,7 @@ plan_users(struct ctx *c)
 			if (!p->domain || fnmatch(o->md[k].from, p->domain, FNM_CASEFOLD))
 				continue;
 			mapped = true;
+			p->target_domain = xstrdup(o->md[k].to);
 			char acct[1024];
 			snprintf(acct, sizeof(acct), "%s\\%s", o->md[k].to, p->su->name ? p->su->name : "");
 			target = resolve_account(c, acct);
@@ -740,6 +745,17 @@ plan_users(struct ctx *c)
 		}
 		p->target_sid = target;
 		p->target_name = strdup(mapped_name ? mapped_name : p->su->name ? p->su->name : target);
+		p->renamed = mapped_name && (!p->su->name || strcasecmp(mapped_name, p->su->name));
+		/* A local account of this target answers to its computer name; a
+		 * domain or Entra account keeps (or /md gives it) its domain. */
+		size_t ml = c->win->machine_sid ? strlen(c->win->machine_sid) : 0;
+		bool target_local = ml && !strncasecmp(target, c->win->machine_sid, ml) && target[ml] == '-';
+		if (target_local) {
+			free(p->target_domain);
+			p->target_domain = NULL;
+		} else if (!p->target_domain && !p->local) {
+			p->target_domain = xstrdup(p->domain);
+		}
 		add_sid_pair(c, p->su->sid, target);
 		const struct offline_user *tu = target_profile_of(c, target);
 		if (tu) {
@@ -813,6 +829,34 @@ own_profile_folder(struct ctx *c, uint64_t m, const char *sid, const char *path)
 	return same;
 }
 
+/* The new profile's folder is named after the source profile's folder (the
+ * last part of its ProfileImagePath), as the user knew it — not after a name
+ * guessed from the hives.  /mu to a new name names the folder after that
+ * account instead, as Windows names a new account's profile. */
+static char *
+profile_folder_base(struct ctx *c, const struct plan *p)
+{
+	const char *src = user_extra(p->su, "profile_image_path");
+	if (!src || !*src)
+		src = p->su->profile_path;
+	const char *base = NULL;
+	if (src && !p->renamed) {
+		size_t len = strlen(src);
+		while (len && (src[len - 1] == '\\' || src[len - 1] == '/'))
+			len--;
+		size_t start = len;
+		while (start && src[start - 1] != '\\' && src[start - 1] != '/')
+			start--;
+		if (len > start && !(len - start == 4 && !strncasecmp(src + start, "TEMP", 4)))
+			return strndup(src + start, len - start);
+	}
+	base = p->target_name;
+	if (!p->renamed)
+		logf_(c, "%s: the store has no usable source profile folder, so the new profile is "
+		      "named after the account", p->target_name);
+	return strdup(base);
+}
+
 static int
 create_profile(struct ctx *c, struct plan *p)
 {
@@ -830,13 +874,22 @@ create_profile(struct ctx *c, struct plan *p)
 			"written through it");
 		return -1;
 	}
-	const char *base = p->target_name;
-	if (st_check_path(base) != ST_OK || strchr(base, '/')) {
-		outcome(c, RESTORE_STORE_CORRUPT, "the user name \"%s\" cannot be a folder name", base);
+	char *base = profile_folder_base(c, p);
+	if (!base) {
+		outcome(c, RESTORE_INTERNAL, "out of memory");
 		return -1;
 	}
-	/* Windows: Users\name, then Users\name.COMPUTER, then .COMPUTER.000, .001, ... */
-	const char *computer = c->win->info.computer_name ? c->win->info.computer_name : "PC";
+	if (st_check_path(base) != ST_OK || strchr(base, '/') || !strcmp(base, ".") ||
+	    !strcmp(base, "..")) {
+		outcome(c, RESTORE_STORE_CORRUPT, "the profile folder name \"%s\" (of %s) cannot be a "
+			"folder name", base, p->target_name);
+		free(base);
+		return -1;
+	}
+	/* Windows: Users\name, then Users\name.DOMAIN (the computer's name for a
+	 * local account), then name.DOMAIN.000, .001, ... */
+	const char *suffix = p->target_domain ? p->target_domain
+			     : c->win->info.computer_name ? c->win->info.computer_name : "PC";
 	char name[600], path[700];
 	uint64_t m;
 	enum nv_status st = NV_ERR_EXISTS;
@@ -844,9 +897,9 @@ create_profile(struct ctx *c, struct plan *p)
 		if (attempt == -2)
 			snprintf(name, sizeof(name), "%s", base);
 		else if (attempt == -1)
-			snprintf(name, sizeof(name), "%s.%s", base, computer);
+			snprintf(name, sizeof(name), "%s.%s", base, suffix);
 		else
-			snprintf(name, sizeof(name), "%s.%s.%03d", base, computer, attempt);
+			snprintf(name, sizeof(name), "%s.%s.%03d", base, suffix, attempt);
 		snprintf(path, sizeof(path), "Users/%s", name);
 		if (nv_lookup(c->vol, path, &m) == NV_OK) {
 			if (c->resume && own_profile_folder(c, m, p->target_sid, path)) {
@@ -857,6 +910,10 @@ create_profile(struct ctx *c, struct plan *p)
 		}
 		st = nv_mkdir(c->vol, users, name, &m);
 	}
+	if (strcmp(name, base))
+		logf_(c, "Users/%s is taken on the target: %s's profile is Users/%s, as Windows would "
+		      "name it", base, p->target_name, name);
+	free(base);
 	if (st != NV_OK) {
 		outcome(c, st == NV_ERR_NO_SPACE ? RESTORE_FAILED : RESTORE_TARGET,
 			"cannot make the profile folder %s: %s", path, nv_last_error());
@@ -2444,6 +2501,7 @@ done:
 		free(p->target_sid);
 		free(p->target_name);
 		free(p->profile);
+		free(p->target_domain);
 		free(p->profile_win);
 		free(p->ntuser_local);
 		free(p->ntuser_volume);

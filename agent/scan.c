@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent/accounting.h"
 #include "agent/offline.h"
 #include "agent/output.h"
 #include "agent/rules_host.h"
@@ -46,6 +47,8 @@ on_signal(int sig)
 struct skip_item {
 	char *path, *owner, *reason;
 	bool error;                 /* an error continued past (vs. not captured by design) */
+	enum acct_skip kind;
+	long ctx;                   /* accounting: user index, -1 the system, -2 none */
 };
 
 struct scan_user {
@@ -61,6 +64,7 @@ struct scan_user {
 	bool host_ok;
 	ws_matcher *m;
 	uint64_t files, bytes, regs;
+	struct acct acct;           /* the entries below the profile folder */
 };
 
 struct seen_set {               /* registry values already stored: "owner|key|name" */
@@ -94,6 +98,11 @@ struct scan {
 	uint32_t cluster;
 	struct skip_item *skips;
 	size_t nskips, capskips;
+	/* accounting: the walk's entries by the profile that holds them */
+	const char **profiles;      /* per user: the folder counted for it, or NULL */
+	struct acct sys_acct;       /* entries outside every profile */
+	struct acct *cur;           /* the entry being decided, until it is counted */
+	long cur_ctx;
 	struct seen_set seen;
 	enum scan_outcome fail;
 	char failmsg[2048];
@@ -177,14 +186,38 @@ fail(struct scan *s, enum scan_outcome why, const char *fmt, ...)
 	LOG_ERR(s, "%s", s->failmsg);
 }
 
+/* Accounting: the walk's current entry is counted as found in the profile
+ * that holds it (or the system), then settled into exactly one bucket. */
 static void
-add_skip(struct scan *s, const char *path, const char *owner, const char *reason, bool error)
+enter_entry(struct scan *s, const char *rel)
 {
+	long i = acct_context_of(rel, s->profiles, s->profiles ? s->nusers : 0);
+	s->cur_ctx = i;
+	s->cur = i < 0 ? &s->sys_acct : &s->users[i].acct;
+	acct_found(s->cur);
+}
+
+static struct acct *
+settle_entry(struct scan *s)
+{
+	struct acct *a = s->cur;
+	s->cur = NULL;
+	return a;
+}
+
+static void
+add_skip(struct scan *s, const char *path, const char *owner, const char *reason,
+	 enum acct_skip kind)
+{
+	bool error = kind == ACCT_SKIP_ERROR;
 	if (s->nskips == s->capskips) {
 		size_t n = s->capskips ? s->capskips * 2 : 64;
 		struct skip_item *g = realloc(s->skips, n * sizeof(*g));
-		if (!g)
+		if (!g) {
+			fail(s, SCAN_ERR_INTERNAL, "out of memory (recording that %s was not captured)",
+			     path);
 			return;
+		}
 		s->skips = g;
 		s->capskips = n;
 	}
@@ -193,6 +226,13 @@ add_skip(struct scan *s, const char *path, const char *owner, const char *reason
 	it->owner = strdup(owner);
 	it->reason = strdup(reason);
 	it->error = error;
+	it->kind = kind;
+	it->ctx = s->cur ? s->cur_ctx : -2;
+	struct acct *a = settle_entry(s);
+	if (a)
+		acct_skipped(a, kind);
+	if (!it->path || !it->owner || !it->reason)
+		fail(s, SCAN_ERR_INTERNAL, "out of memory (recording that %s was not captured)", path);
 	if (error)
 		s->errors++;
 	else
@@ -217,7 +257,7 @@ add_skip(struct scan *s, const char *path, const char *owner, const char *reason
 static int
 item_error(struct scan *s, const char *path, const char *owner, const char *reason)
 {
-	add_skip(s, path, owner, reason, true);
+	add_skip(s, path, owner, reason, ACCT_SKIP_ERROR);
 	if (!s->o->keep_going) {
 		fail(s, SCAN_ERR_STOPPED,
 		     "%s: %s.  The capture stopped here (--continue, /c in USMT's spelling, "
@@ -403,6 +443,9 @@ decide(struct scan *s, enum ws_obj_type type, const char *node, const char *leaf
 static void
 account(struct scan *s, struct owner_pick *p, uint64_t bytes, bool link)
 {
+	struct acct *a = settle_entry(s);
+	if (a)
+		acct_captured(a);
 	if (link)
 		s->links++;
 	else
@@ -662,8 +705,11 @@ capture_folder_link(struct scan *s, const struct nv_entry *e, const char *rel, c
 		    struct owner_pick *pick)
 {
 	const struct nv_inode *in = e->inode;
+	struct acct *a;
 	if (!s->wr) { /* estimate: the entry costs no clusters of data */
 		s->links_stored++;
+		if ((a = settle_entry(s)))
+			acct_captured(a);
 		return NV_WALK_CONTINUE;
 	}
 	char dec[600];
@@ -693,6 +739,8 @@ capture_folder_link(struct scan *s, const struct nv_entry *e, const char *rel, c
 		return NV_WALK_STOP;
 	}
 	s->links_stored++;
+	if ((a = settle_entry(s)))
+		acct_captured(a);
 	char *target;
 	nv_reparse_target(in, &target); /* NULL when it cannot be read: logged without */
 	LOG_INFO(s, "%s is a %s%s%s: stored as a link, not followed", winpath,
@@ -704,11 +752,36 @@ capture_folder_link(struct scan *s, const struct nv_entry *e, const char *rel, c
 	return NV_WALK_CONTINUE;
 }
 
+/* A winstate (or USMT-layout) store another capture left on this volume: its
+ * files are links to, or copies of, files captured anyway.  Looked for only in
+ * the top two levels (C:\MigStore, C:\Stores\PC1), where stores are put. */
 static bool
-is_always_excluded(struct scan *s, const char *rel, unsigned depth, bool dir, const char **why)
+is_store_folder(struct scan *s, uint64_t mref)
+{
+	static const char *const marks[] = { "catalog", "catalog.partial", "USMT/USMT.MIG",
+					     "USMT/USMT.MIG.partial" };
+	uint64_t usmt, m;
+	if (nv_lookup_in(s->vol, mref, "USMT", &usmt) != NV_OK)
+		return false;
+	for (size_t i = 0; i < sizeof(marks) / sizeof(marks[0]); i++) {
+		bool below = !strncmp(marks[i], "USMT/", 5);
+		if (nv_lookup_in(s->vol, below ? usmt : mref, marks[i] + (below ? 5 : 0), &m) == NV_OK)
+			return true;
+	}
+	return false;
+}
+
+static bool
+is_always_excluded(struct scan *s, const char *rel, unsigned depth, bool dir, uint64_t mref,
+		   const char **why)
 {
 	if (s->store_rel && !strcasecmp(rel, s->store_rel)) {
 		*why = "the store being written";
+		return true;
+	}
+	if (depth <= 1 && dir && is_store_folder(s, mref)) {
+		*why = "another capture's store (never captured again: its files are links to or "
+		       "copies of files the rules decide on where they are)";
 		return true;
 	}
 	if (depth == 0 && !dir &&
@@ -734,6 +807,7 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		return NV_WALK_STOP;
 	}
 	s->entries++;
+	s->cur = NULL;
 	const char *rel = e->path;
 	/* Windows path: C:\ + rel with backslashes; node = its folder. */
 	size_t rlen = strlen(rel);
@@ -749,20 +823,33 @@ walk_cb(const struct nv_entry *e, void *ctx)
 	int ret = NV_WALK_CONTINUE;
 	const char *why;
 	if (!e->inode) {
+		/* An unreadable entry, or a folder that cannot be listed: one entry. */
+		enter_entry(s, rel);
 		ret = item_error(s, win, ST_OWNER_SYSTEM, e->error ? e->error : "cannot be read");
 		goto out;
 	}
 	const struct nv_inode *in = e->inode;
 	bool dir = (in->kind & NV_IS_DIR) != 0;
 	s->walked_bytes += in->allocated;
-	if (is_always_excluded(s, rel, e->depth, dir, &why)) {
+	if (is_always_excluded(s, rel, e->depth, dir, e->mref, &why)) {
 		LOG_INFO(s, "%s not captured: %s", win, why);
-		ret = dir ? NV_WALK_SKIP : NV_WALK_CONTINUE;
+		/* A folder left out so is not entered: it counts as one entry. */
+		enter_entry(s, rel);
+		if (acct_excluded(settle_entry(s), NULL, why) < 0) {
+			fail(s, SCAN_ERR_INTERNAL, "out of memory");
+			ret = NV_WALK_STOP;
+		} else {
+			ret = dir ? NV_WALK_SKIP : NV_WALK_CONTINUE;
+		}
 		goto out;
 	}
 	/* A plain folder is made again by path; only its EAs need an entry. */
 	if (dir && !(in->kind & NV_IS_REPARSE) && !in->ea_len)
 		goto out;
+	/* From here on the entry is a file or a folder the walk does not enter
+	 * (junction, symlink, other reparse folder): one entry of the account,
+	 * settled by whichever branch below decides it. */
+	enter_entry(s, rel);
 	/* The object: node = folder, leaf = name. */
 	char node[8];
 	const char *nodep = win;
@@ -775,6 +862,14 @@ walk_cb(const struct nv_entry *e, void *ctx)
 	enum ws_outcome out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
 	*last = '\\';
 	if (out != WS_INCLUDED) {
+		struct acct *a = settle_entry(s);
+		if (out == WS_NOT_SELECTED) {
+			acct_not_selected(a);
+		} else if (acct_excluded(a, pick.rule, NULL) < 0) {
+			fail(s, SCAN_ERR_INTERNAL, "out of memory");
+			ret = NV_WALK_STOP;
+			goto out;
+		}
 		if (VERBOSE(s) && out != WS_NOT_SELECTED) {
 			char dec[600];
 			decision_text(pick.rule, dec, sizeof(dec));
@@ -799,20 +894,20 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		char why[200];
 		snprintf(why, sizeof(why), "a folder with reparse tag 0x%08x (not a junction or "
 			 "symbolic link): not followed, not captured", in->reparse_tag);
-		add_skip(s, win, pick.owner, why, false);
+		add_skip(s, win, pick.owner, why, ACCT_SKIP_REPARSE_FOLDER);
 		goto out;
 	}
 	if (in->kind & NV_IS_DEHYDRATED) {
 		add_skip(s, win, pick.owner,
 			 "cloud placeholder (OneDrive Files On-Demand): its data is only in the cloud, "
 			 "not on this disk; it was not captured (it comes back when the user signs in "
-			 "to OneDrive)", false);
+			 "to OneDrive)", ACCT_SKIP_DEHYDRATED);
 		goto out;
 	}
 	if (in->kind & NV_IS_WOF) {
 		add_skip(s, win, pick.owner,
 			 "WOF-compressed (compact OS) file: winstate does not decompress WOF data, so it "
-			 "was not captured rather than stored wrong", false);
+			 "was not captured rather than stored wrong", ACCT_SKIP_WOF);
 		goto out;
 	}
 	if ((in->kind & NV_IS_ENCRYPTED) && !s->o->estimate) {
@@ -827,7 +922,7 @@ walk_cb(const struct nv_entry *e, void *ctx)
 			ret = NV_WALK_STOP;
 			goto out;
 		case SCAN_EFS_SKIP:
-			add_skip(s, win, pick.owner, "EFS-encrypted; skipped (--efs skip)", false);
+			add_skip(s, win, pick.owner, "EFS-encrypted; skipped (--efs skip)", ACCT_SKIP_EFS);
 			goto out;
 		case SCAN_EFS_COPYRAW: /* stored raw by capture_file */
 		case SCAN_EFS_HARDLINK:
@@ -972,25 +1067,6 @@ capture_registry(struct scan *s, struct scan_user *u, const ws_matcher *m, ws_hi
 
 /* -------------------------------------------------------------- users -- */
 
-static char *
-user_domain_hint(const struct offline_user *u)
-{
-	if (!u->ntuser_copy)
-		return NULL;
-	int err;
-	char msg[256];
-	ws_hive *h = ws_hive_open(u->ntuser_copy, 0, &err, msg, sizeof(msg));
-	if (!h)
-		return NULL;
-	struct ws_reg_value v = { 0 };
-	char *out = NULL;
-	if (ws_hive_get_value(h, "Volatile Environment", "USERDOMAIN", &v) == WS_REG_OK)
-		ws_reg_value_string(&v, &out);
-	ws_reg_value_clear(&v);
-	ws_hive_close(h);
-	return out;
-}
-
 static int
 select_users(struct scan *s)
 {
@@ -1040,9 +1116,8 @@ select_users(struct scan *s)
 		else if (u->type == USER_ENTRA || !strncmp(su->sid, "S-1-12-1-", 9))
 			su->domains[su->ndomains++] = strdup("AzureAD");
 		else if (!local) {
-			char *hint = user_domain_hint(u);
-			if (hint)
-				su->domains[su->ndomains++] = hint;
+			if (u->account_domain)
+				su->domains[su->ndomains++] = strdup(u->account_domain);
 			if (w->info.domain) {
 				su->domains[su->ndomains] = strdup(w->info.domain);
 				char *dot = strchr(su->domains[su->ndomains], '.');
@@ -1068,19 +1143,16 @@ select_users(struct scan *s)
 		} else if (u->is_temp) {
 			snprintf(su->why, sizeof(su->why), "temporary profile (Windows could not load the "
 				 "real one; it is captured from its .bak entry when present)");
-		} else if (in_ui) {
-			su->selected = true;
-			snprintf(su->why, sizeof(su->why), "included by --ui");
-		} else if (in_ue) {
-			snprintf(su->why, sizeof(su->why), "excluded by --ue");
-		} else if (o->uel && latest_only && u->last_use != newest) {
-			snprintf(su->why, sizeof(su->why), "not the most recently used profile (--uel 0)");
-		} else if (o->uel && !latest_only && u->last_use < cutoff) {
-			snprintf(su->why, sizeof(su->why), "last used %s, before the --uel limit",
-				 u->last_use ? "earlier" : "at an unknown time");
 		} else {
-			su->selected = true;
-			snprintf(su->why, sizeof(su->why), "%s", o->uel ? "used recently enough (--uel)" : "all users");
+			bool recent = latest_only ? u->last_use == newest : u->last_use >= cutoff;
+			const char *why;
+			su->selected = scan_user_pick(in_ui, in_ue, o->uel != NULL, recent, &why);
+			if (o->uel && latest_only && !in_ui)
+				why = recent ? "the most recently used profile (--uel 0)"
+					     : "not the most recently used profile (--uel 0)";
+			if (o->uel && !recent && !in_ui && !u->last_use)
+				why = "last use unknown, so not within the --uel limit";
+			snprintf(su->why, sizeof(su->why), "%s", why);
 		}
 		LOG_INFO(s, "user %s (%s, %s): %s: %s", name ? name : "?", su->sid,
 			 user_type_name(u->type), su->selected ? "captured" : "not captured", su->why);
@@ -1179,12 +1251,25 @@ struct unlink_list {
 	uint64_t *parents;
 	char **names;
 	size_t n, cap;
+	char *damaged; /* the first entry that could not be read, with why */
+	bool stopped;  /* the list is incomplete: nothing may be removed */
+	const char *root; /* the store's path, for the sentence */
 };
 
 static int
 collect_for_unlink(const struct nv_entry *e, void *ctx)
 {
 	struct unlink_list *l = ctx;
+	if (!e->inode) {
+		/* A folder that cannot be listed (an index block a killed capture left
+		 * half-written: libntfs-3g has no journal) cannot be emptied, so the
+		 * store cannot be removed; say where, and stop before unlinking. */
+		if (asprintf(&l->damaged, "%s/%s%s: %s", l->root, e->path, *e->name ? "" : " (its folder listing)",
+			     e->error ? e->error : "cannot be read") < 0)
+			l->damaged = NULL;
+		l->stopped = true;
+		return NV_WALK_STOP;
+	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
 		uint64_t *p = realloc(l->parents, cap * sizeof(*p));
@@ -1193,12 +1278,18 @@ collect_for_unlink(const struct nv_entry *e, void *ctx)
 		char **n = realloc(l->names, cap * sizeof(*n));
 		if (n)
 			l->names = n;
-		if (!p || !n)
+		if (!p || !n) {
+			l->stopped = true;
 			return NV_WALK_STOP;
+		}
 		l->cap = cap;
 	}
 	l->parents[l->n] = e->parent;
-	l->names[l->n++] = strdup(e->name);
+	if (!(l->names[l->n] = strdup(e->name))) {
+		l->stopped = true;
+		return NV_WALK_STOP;
+	}
+	l->n++;
 	return NV_WALK_CONTINUE;
 }
 
@@ -1206,11 +1297,17 @@ collect_for_unlink(const struct nv_entry *e, void *ctx)
 static int
 remove_link_store(struct scan *s, const char *rel)
 {
-	struct unlink_list l = { 0 };
+	struct unlink_list l = { .root = rel };
 	int rc = 0;
 	uint64_t mref;
 	if (nv_walk(s->vol, rel, collect_for_unlink, &l) != NV_OK) {
 		fail(s, SCAN_ERR_STORE, "cannot list the old store %s: %s", rel, nv_last_error());
+		rc = -1;
+	} else if (l.stopped) {
+		fail(s, SCAN_ERR_STORE, "cannot remove the old store %s: %s; the volume is damaged "
+		     "there (most likely by an interrupted capture). Nothing was removed: capture into "
+		     "another folder, and repair this volume with chkdsk /f from Windows", rel,
+		     l.damaged ? l.damaged : "out of memory");
 		rc = -1;
 	}
 	/* Children come after parents in the walk: remove in reverse. */
@@ -1237,6 +1334,7 @@ remove_link_store(struct scan *s, const char *rel)
 		free(l.names[i]);
 	free(l.names);
 	free(l.parents);
+	free(l.damaged);
 	return rc;
 }
 
@@ -1276,6 +1374,133 @@ hardlink_store_path(struct scan *s)
 	return out;
 }
 
+/* --------------------------------------------------------- accounting -- */
+
+/* Which folder each user's account counts: its profile folder, except that a
+ * folder two ProfileList entries name is counted once, for the selected one
+ * (else the first).  Everything outside them is the system's. */
+static int
+plan_accounting(struct scan *s)
+{
+	s->profiles = calloc(s->nusers + 1, sizeof(*s->profiles));
+	if (!s->profiles) {
+		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < s->nusers; i++) {
+		struct scan_user *u = &s->users[i];
+		const char *p = u->rel_profile && *u->rel_profile ? u->rel_profile : NULL;
+		for (size_t j = 0; j < s->nusers && p; j++) {
+			struct scan_user *o = &s->users[j];
+			if (j == i || !o->rel_profile || strcasecmp(o->rel_profile, p))
+				continue;
+			if ((o->selected && !u->selected) || (o->selected == u->selected && j < i))
+				p = NULL;
+		}
+		s->profiles[i] = p;
+	}
+	return 0;
+}
+
+static void
+write_account(struct scan *s, FILE *out, const struct acct *a, long ctx)
+{
+	acct_write_json(out, a);
+	fputs(", \"skipped_by\": [", out);
+	bool first = true;
+	for (int k = 0; k < ACCT_SKIP_COUNT; k++) {
+		if (!a->skipped_by[k])
+			continue;
+		fprintf(out, "%s\n        {\"reason\": \"%s\", \"sentence\": ", first ? "" : ",",
+			acct_skip_key(k));
+		first = false;
+		json_string(out, acct_skip_sentence(k));
+		fprintf(out, ", \"count\": %llu, \"paths\": [", (unsigned long long)a->skipped_by[k]);
+		bool pfirst = true;
+		for (size_t i = 0; i < s->nskips; i++) {
+			if (s->skips[i].ctx != ctx || s->skips[i].kind != (enum acct_skip)k)
+				continue;
+			fputs(pfirst ? "" : ", ", out);
+			pfirst = false;
+			json_string(out, s->skips[i].path);
+		}
+		fputs("]}", out);
+	}
+	fprintf(out, "%s]", first ? "" : "\n      ");
+}
+
+static void
+write_accounting(struct scan *s, FILE *out)
+{
+	fprintf(out, ",\n  \"accounting\": {\n    \"users\": [");
+	for (size_t i = 0; i < s->nusers; i++) {
+		struct scan_user *u = &s->users[i];
+		fprintf(out, "%s\n      {\"sid\": ", i ? "," : "");
+		json_string(out, u->sid);
+		fputs(", \"name\": ", out);
+		json_string(out, u->u->name ? u->u->name : "");
+		fputs(", \"profile\": ", out);
+		char *win = NULL;
+		if (s->profiles && s->profiles[i] && asprintf(&win, "C:\\%s", s->profiles[i]) >= 0)
+			for (char *c = win; *c; c++)
+				if (*c == '/')
+					*c = '\\';
+		if (win)
+			json_string(out, win);
+		else
+			fputs("null", out);
+		free(win);
+		fprintf(out, ", \"selected\": %s, ", u->selected ? "true" : "false");
+		write_account(s, out, &u->acct, (long)i);
+		fputc('}', out);
+	}
+	fprintf(out, "\n    ],\n    \"system\": {");
+	write_account(s, out, &s->sys_acct, -1);
+	fprintf(out, "}\n  }");
+}
+
+/* A bucket nobody settled is winstate's own bug: said, never hidden. */
+static void
+check_accounting(struct scan *s)
+{
+	for (size_t i = 0; i <= s->nusers; i++) {
+		const struct acct *a = i < s->nusers ? &s->users[i].acct : &s->sys_acct;
+		if (acct_balanced(a))
+			continue;
+		const char *who = i < s->nusers ? s->users[i].sid : "the system";
+		fprintf(stderr, "%s: internal error: the accounting of %s does not balance (%llu found, "
+			"%llu captured, %llu excluded, %llu skipped, %llu not selected); please report "
+			"this\n", s->o->prog, who, (unsigned long long)a->found,
+			(unsigned long long)a->captured, (unsigned long long)a->excluded,
+			(unsigned long long)a->skipped, (unsigned long long)a->not_selected);
+		LOG_ERR(s, "the accounting of %s does not balance", who);
+	}
+}
+
+/* One line per selected user, per other profile that holds files, and for
+ * the system; to stdout, and to the log. */
+static void
+print_accounting(struct scan *s)
+{
+	char line[512], name[300];
+	for (size_t i = 0; i <= s->nusers; i++) {
+		const struct acct *a = i < s->nusers ? &s->users[i].acct : &s->sys_acct;
+		if (i < s->nusers) {
+			struct scan_user *u = &s->users[i];
+			if (!u->selected && !a->found)
+				continue;
+			snprintf(name, sizeof(name), "%s%s", u->u->name ? u->u->name : u->sid,
+				 u->selected ? "" : " (not selected)");
+		} else {
+			snprintf(name, sizeof(name), "system");
+		}
+		acct_line(line, sizeof(line), name, a, s->o->estimate != NULL);
+		if (!s->o->json)
+			printf("%s\n", line);
+		LOG_INFO(s, "%s", line);
+	}
+}
+
 /* ------------------------------------------------------------- report -- */
 
 static void
@@ -1286,6 +1511,15 @@ write_report(struct scan *s, FILE *out, bool complete)
 	json_string(out, s->o->source);
 	fprintf(out, ",\n  \"windows\": ");
 	json_string(out, s->w && s->w->install.windir ? s->w->install.windir : "");
+	if (s->w) {
+		char ver[256];
+		snprintf(ver, sizeof(ver), "%s %s (build %s)",
+			 s->w->info.product_name ? s->w->info.product_name : "Windows",
+			 s->w->info.display_version ? s->w->info.display_version : "",
+			 s->w->info.current_build ? s->w->info.current_build : "?");
+		fprintf(out, ",\n  \"windows_version\": ");
+		json_string(out, ver);
+	}
 	fprintf(out, ",\n  \"computer\": ");
 	json_string(out, s->w && s->w->info.computer_name ? s->w->info.computer_name : "");
 	fprintf(out, ",\n  \"store\": ");
@@ -1333,6 +1567,7 @@ write_report(struct scan *s, FILE *out, bool complete)
 		fputc('}', out);
 	}
 	fprintf(out, "\n  ]");
+	write_accounting(s, out);
 	if (s->fail) {
 		fprintf(out, ",\n  \"failure\": ");
 		json_string(out, s->failmsg);
@@ -1599,6 +1834,8 @@ add_users_to_store(struct scan *s)
 			{ "hive_state", u->u->hive_state ? u->u->hive_state : "" },
 			{ "domain", u->ndomains ? u->domains[0] : "" },
 			{ "disabled", u->u->disabled ? "yes" : "no" },
+			{ "name_source", u->u->name_source ? u->u->name_source : "" },
+			{ "display_name", u->u->display_name ? u->u->display_name : "" },
 		};
 		/* The user's known folders as their own hive names them, so restore
 		 * puts Documents-in-OneDrive back into the new Documents folder. */
@@ -1640,6 +1877,8 @@ print_summary(struct scan *s, enum scan_outcome rc)
 {
 	if (s->o->json) {
 		write_report(s, stdout, rc == SCAN_OK || rc == SCAN_PARTIAL);
+		if (rc == SCAN_OK || rc == SCAN_PARTIAL)
+			print_accounting(s); /* to the log only */
 		return;
 	}
 	char b[32];
@@ -1652,6 +1891,7 @@ print_summary(struct scan *s, enum scan_outcome rc)
 		printf("estimate: %llu files, %s on disk for %zu user(s) and the system; written to %s\n",
 		       (unsigned long long)s->est_files, human_size(s->est_bytes, b, sizeof(b)), sel,
 		       s->o->estimate);
+		print_accounting(s);
 		return;
 	}
 	if (s->o->hardlink)
@@ -1674,6 +1914,7 @@ print_summary(struct scan *s, enum scan_outcome rc)
 	if (s->errors)
 		printf("%llu item(s) could not be captured (errors continued past): listed in "
 		       "report.json\n", (unsigned long long)s->errors);
+	print_accounting(s);
 }
 
 enum scan_outcome
@@ -1729,7 +1970,7 @@ scan_run(const struct scan_options *o)
 	if (s->w->info.computer_name)
 		progress_line(s, "computerName", s->w->info.computer_name, NULL, NULL);
 	progress_line(s, "PHASE", "Scanning", NULL, NULL);
-	if (select_users(s) < 0 || build_matchers(s) < 0)
+	if (select_users(s) < 0 || build_matchers(s) < 0 || plan_accounting(s) < 0)
 		goto done;
 	if (!o->estimate) {
 		if (create_store(s) != SCAN_OK)
@@ -1753,6 +1994,8 @@ scan_run(const struct scan_options *o)
 		fail(s, SCAN_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
 		     (int)stop_signal);
 	tick(s, true);
+	if (!s->fail)
+		check_accounting(s);
 	if (s->fail)
 		goto done;
 	if (o->estimate) {
@@ -1832,8 +2075,11 @@ done:
 		free(u->rel_profile);
 		for (size_t k = 0; k < u->ndomains; k++)
 			free(u->domains[k]);
+		acct_free(&u->acct);
 	}
 	free(s->users);
+	free(s->profiles);
+	acct_free(&s->sys_acct);
 	ws_matcher_free(s->sysm);
 	if (s->syshost_ok)
 		rules_host_fini(&s->syshost);

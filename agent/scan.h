@@ -77,5 +77,11 @@ int scan_parse_uel(const char *text, int64_t now, int64_t *cutoff, bool *latest_
  * COMPUTER\user, user, or a SID, each with '*' wildcards (case-insensitive). */
 bool scan_user_matches(const char *pattern, const char *sid, const char *name,
 		       const char *const *domains, size_t ndomains);
+/* NULL when @pattern can name a user, else the end of a sentence saying why
+ * not ("is empty: ..."). */
+const char *scan_user_pattern_problem(const char *pattern);
+/* USMT's precedence of the three: is the user captured, and why (a static
+ * sentence)?  @recent: the profile passes --uel (ignored without @have_uel). */
+bool scan_user_pick(bool in_ui, bool in_ue, bool have_uel, bool recent, const char **why);
 
 #endif

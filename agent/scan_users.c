@@ -50,20 +50,82 @@ glob(const char *pattern, const char *text)
 	return text && fnmatch(pattern, text, FNM_CASEFOLD | FNM_NOESCAPE) == 0;
 }
 
+/* A domain part made only of '*' also names users whose domain is unknown
+ * offline (an orphan SID, a profile from another PC): USMT's "/ue:*\*" is
+ * "everyone", and the "exclude all, include some" pattern must not let
+ * anybody through unnamed. */
+static bool
+any_domain(const char *dom, size_t len)
+{
+	if (!len)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (dom[i] != '*')
+			return false;
+	return true;
+}
+
 bool
 scan_user_matches(const char *pattern, const char *sid, const char *name,
 		  const char *const *domains, size_t ndomains)
 {
+	if (!pattern || !*pattern)
+		return false;
 	const char *bs = strchr(pattern, '\\');
 	if (!bs)
 		/* A plain name, or a SID pattern such as S-1-5-21-*-1001 or *-500. */
 		return glob(pattern, sid) || glob(pattern, name);
-	char *dom = strndup(pattern, (size_t)(bs - pattern));
 	const char *user = bs + 1;
+	if (!glob(user, name) && !glob(user, sid))
+		return false;
+	if (any_domain(pattern, (size_t)(bs - pattern)))
+		return true;
+	char *dom = strndup(pattern, (size_t)(bs - pattern));
 	bool ok = false;
-	if (dom && (glob(user, name) || glob(user, sid)))
-		for (size_t i = 0; i < ndomains && !ok; i++)
-			ok = glob(dom, domains[i]);
+	for (size_t i = 0; dom && i < ndomains && !ok; i++)
+		ok = glob(dom, domains[i]);
 	free(dom);
 	return ok;
+}
+
+const char *
+scan_user_pattern_problem(const char *pattern)
+{
+	if (!pattern || !*pattern)
+		return "is empty: give DOMAIN\\user, COMPUTER\\user, a user name or a SID ('*' "
+		       "wildcards allowed, *\\* for everyone)";
+	const char *bs = strchr(pattern, '\\');
+	if (bs == pattern)
+		return "has no domain before the backslash: give DOMAIN\\user, or *\\user for any domain";
+	if (bs && !bs[1])
+		return "has no user after the backslash: give DOMAIN\\user, or DOMAIN\\* for all of "
+		       "that domain's users";
+	if (bs && strchr(bs + 1, '\\'))
+		return "has more than one backslash: give DOMAIN\\user";
+	return NULL;
+}
+
+bool
+scan_user_pick(bool in_ui, bool in_ue, bool have_uel, bool recent, const char **why)
+{
+	/* USMT: /ui wins over /ue and /uel; /uel wins over /ue (it is an include
+	 * rule, and everyone it does not name is left out); /ue excludes. */
+	if (in_ui) {
+		*why = "included by --ui (it wins over --ue and --uel)";
+		return true;
+	}
+	if (have_uel) {
+		if (recent)
+			*why = in_ue ? "used within the --uel limit (--uel wins over --ue)"
+				     : "used within the --uel limit";
+		else
+			*why = "not used within the --uel limit";
+		return recent;
+	}
+	if (in_ue) {
+		*why = "excluded by --ue";
+		return false;
+	}
+	*why = "all users";
+	return true;
 }

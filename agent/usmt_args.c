@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "agent/scan.h"
 #include "agent/usmt_args.h"
 
 #define SCAN (1u << USMT_SCANSTATE)
@@ -180,6 +181,9 @@ store_value(struct usmt_args *a, const char *name, const char *value, char *err,
 			return fail(err, errlen, USMT_INVALID_PARAMETERS,
 				    "/%s:%s: expected a whole number", name, value);
 	} else if (!strcmp(name, "ui") || !strcmp(name, "ue")) {
+		const char *bad = scan_user_pattern_problem(value);
+		if (bad)
+			return fail(err, errlen, USMT_INVALID_PARAMETERS, "/%s:%s %s", name, value, bad);
 		if (list_add(name[1] == 'i' ? &a->ui : &a->ue, value) < 0)
 			return fail(err, errlen, USMT_INVALID_PARAMETERS, "out of memory");
 	} else if (!strcmp(name, "uel")) {

@@ -134,6 +134,14 @@ ws_facts_windows(ws_hive *sw, ws_hive *sys, struct ws_windows_info *w)
 		w->display_version = get_str(sw, cv, "DisplayVersion");
 		if (!w->display_version)
 			w->display_version = get_str(sw, cv, "ReleaseId");
+		if (w->product_name && w->current_build && atol(w->current_build) >= 22000 &&
+		    !strncmp(w->product_name, "Windows 10", 10)) {
+			char *eleven = reg_asprintf("Windows 11%s", w->product_name + 10);
+			if (eleven) {
+				free(w->product_name);
+				w->product_name = eleven;
+			}
+		}
 	}
 	if (sys && (w->control_set = ws_system_current_control_set(sys))) {
 		char *p;
@@ -463,101 +471,104 @@ ws_facts_user_folders(ws_hive *nt, const char *profile, struct ws_user_folder **
 	return WS_REG_OK;
 }
 
-/* ---- name hints ---- */
+/* ---- account names ---- */
 
 void
-ws_name_hints_free(struct ws_name_hint *h, size_t n)
+ws_account_names_clear(struct ws_account_names *a)
 {
-	for (size_t i = 0; h && i < n; i++) {
-		free(h[i].name);
-		free(h[i].source);
-	}
-	free(h);
+	free(a->name);
+	free(a->source);
+	free(a->domain);
+	free(a->display_name);
+	free(a->display_source);
+	free(a->online_account);
+	memset(a, 0, sizeof(*a));
 }
 
-static int
-add_hint(struct ws_name_hint **v, size_t *n, char *name, const char *source)
+/* Take @name (owned) as the account name unless a stronger one is there. */
+static void
+evidence(struct ws_account_names *a, char *name, const char *source)
 {
-	struct ws_name_hint *nv;
-
 	if (!name)
-		return 0;
-	for (size_t i = 0; i < *n; i++)
-		if (!strcmp((*v)[i].source, source) && !strcasecmp((*v)[i].name, name)) {
-			free(name);
-			return 0;
-		}
-	nv = realloc(*v, (*n + 1) * sizeof(*nv));
-	if (!nv) {
+		return;
+	if (a->name) {
 		free(name);
-		return -1;
+		return;
 	}
-	*v = nv;
-	nv[*n].name = name;
-	nv[*n].source = strdup(source);
-	if (!nv[*n].source) {
-		free(name);
-		return -1;
-	}
-	(*n)++;
-	return 0;
+	a->name = name;
+	a->source = strdup(source);
 }
 
-/* "C:\Users\tony\Desktop" -> "tony" */
-static char *
-profile_dir_name(const char *path)
+static void
+display(struct ws_account_names *a, char *name, const char *source)
 {
-	const char *p = strcasestr(path, "\\Users\\");
-	const char *q;
-
-	if (!p)
-		p = strcasestr(path, "\\Documents and Settings\\");
-	if (!p)
-		return NULL;
-	p = strchr(p + 1, '\\') + 1;
-	q = strchr(p, '\\');
-	return q ? strndup(p, (size_t)(q - p)) : strdup(p);
+	if (!name)
+		return;
+	if (a->display_name) {
+		free(name);
+		return;
+	}
+	a->display_name = name;
+	a->display_source = strdup(source);
 }
 
 int
-ws_facts_name_hints(ws_hive *nt, struct ws_name_hint **out, size_t *n)
+ws_facts_account_names(ws_hive *sw, ws_hive *nt, const char *sid, struct ws_account_names *a)
 {
-	static const char *const sf_names[] = { "Desktop", "Personal", "AppData", "Local AppData" };
-	struct ws_name_hint *v = NULL;
-	size_t cnt = 0;
-	ws_key k;
-	int fail = 0;
-
-	fail |= add_hint(&v, &cnt, get_str(nt, "Volatile Environment", "USERNAME"),
+	memset(a, 0, sizeof(*a));
+	if (sw && sid) {
+		char *ic = reg_asprintf("Microsoft\\IdentityStore\\Cache\\%s\\IdentityCache\\%s", sid, sid);
+		if (ic) {
+			evidence(a, get_str(sw, ic, "SAMName"), "IdentityStore\\Cache SAMName");
+			evidence(a, get_str(sw, ic, "UserName"), "IdentityStore\\Cache UserName");
+			display(a, get_str(sw, ic, "DisplayName"), "IdentityStore\\Cache DisplayName");
+		}
+		free(ic);
+	}
+	if (nt) {
+		evidence(a, get_str(nt, "Volatile Environment", "USERNAME"),
 			 "Volatile Environment\\USERNAME");
-	fail |= add_hint(&v, &cnt, get_str(nt, "Volatile Environment", "USERDOMAIN"),
-			 "Volatile Environment\\USERDOMAIN");
-	fail |= add_hint(&v, &cnt, get_str(nt, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer",
-					     "Logon User Name"), "Explorer\\Logon User Name");
-	fail |= add_hint(&v, &cnt, get_str(nt, "Software\\Microsoft\\Office\\Common\\UserInfo", "UserName"),
-			 "Office\\Common\\UserInfo\\UserName");
-	if (!ws_key_open(nt, "Software\\Microsoft\\IdentityCRL\\UserExtendedProperties", &k)) {
-		ws_key *kids;
-		size_t nk;
-		if (!ws_key_subkeys(nt, k, &kids, &nk)) {
-			for (size_t i = 0; i < nk; i++)
-				fail |= add_hint(&v, &cnt, ws_key_name(nt, kids[i]),
-						 "IdentityCRL\\UserExtendedProperties (Microsoft account)");
-			free(kids);
+		a->domain = get_str(nt, "Volatile Environment", "USERDOMAIN");
+	}
+	if (sw && sid) {
+		static const char lu[] = "Microsoft\\Windows\\CurrentVersion\\Authentication\\LogonUI";
+		char *last_sid = get_str(sw, lu, "LastLoggedOnUserSID");
+		if (last_sid && !strcasecmp(last_sid, sid)) {
+			char *sam = get_str(sw, lu, "LastLoggedOnSAMUser");
+			char *bs = sam ? strrchr(sam, '\\') : NULL;
+			if (bs && bs[1]) {
+				/* "WS-PC01\\alice" or ".\\alice": the part after the backslash. */
+				if (!a->domain && bs != sam && strncmp(sam, ".", (size_t)(bs - sam)))
+					a->domain = strndup(sam, (size_t)(bs - sam));
+				evidence(a, strdup(bs + 1), "LogonUI LastLoggedOnSAMUser");
+			} else if (sam && !bs) {
+				evidence(a, strdup(sam), "LogonUI LastLoggedOnSAMUser");
+			}
+			free(sam);
+			display(a, get_str(sw, lu, "LastLoggedOnDisplayName"),
+				"LogonUI LastLoggedOnDisplayName");
+		}
+		free(last_sid);
+	}
+	if (nt) {
+		evidence(a, get_str(nt, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer",
+				    "Logon User Name"), "Explorer\\Logon User Name");
+		display(a, get_str(nt, "Software\\Microsoft\\Office\\Common\\UserInfo", "UserName"),
+			"Office Common\\UserInfo\\UserName");
+		ws_key k;
+		if (!ws_key_open(nt, "Software\\Microsoft\\IdentityCRL\\UserExtendedProperties", &k)) {
+			ws_key *kids;
+			size_t nk;
+			if (!ws_key_subkeys(nt, k, &kids, &nk)) {
+				if (nk)
+					a->online_account = ws_key_name(nt, kids[0]);
+				free(kids);
+			}
 		}
 	}
-	for (size_t i = 0; i < sizeof(sf_names) / sizeof(sf_names[0]); i++) {
-		char *p = get_str(nt, "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Shell Folders",
-				  sf_names[i]);
-		if (p)
-			fail |= add_hint(&v, &cnt, profile_dir_name(p), "Shell Folders (profile folder name)");
-		free(p);
-	}
-	if (fail) {
-		ws_name_hints_free(v, cnt);
+	if ((a->name && !a->source) || (a->display_name && !a->display_source)) {
+		ws_account_names_clear(a);
 		return WS_REG_ENOMEM;
 	}
-	*out = v;
-	*n = cnt;
 	return WS_REG_OK;
 }

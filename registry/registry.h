@@ -263,6 +263,8 @@ const char *ws_hive_set_errmsg(const ws_hive_set *s);
 char *ws_system_current_control_set(ws_hive *system);
 
 struct ws_windows_info {
+	/* product_name says "Windows 11" for build >= 22000, where the registry's
+	 * ProductName still says "Windows 10" (Microsoft never changed it). */
 	char *product_name, *edition_id, *current_build, *display_version;
 	char *arch;             /* "AMD64", "x86", "ARM64" or NULL */
 	char *computer_name;
@@ -334,11 +336,26 @@ int ws_facts_user_folders(ws_hive *ntuser, const char *profile_path,
 			  struct ws_user_folder **out, size_t *n);
 void ws_user_folders_free(struct ws_user_folder *f, size_t n);
 
-struct ws_name_hint {
-	char *name;
-	char *source;           /* "Volatile Environment\USERNAME", ... */
+/*
+ * What a profile's account is called, from the evidence Windows leaves
+ * (SAM comes first and is the caller's):
+ *   1. SOFTWARE IdentityStore\Cache\<SID>\IdentityCache\<SID>: SAMName, else UserName
+ *   2. the user's Volatile Environment\USERNAME (the logon session's own record)
+ *   3. SOFTWARE LogonUI LastLoggedOnSAMUser, only when LastLoggedOnUserSID is @sid
+ *   4. the user's Explorer\Logon User Name
+ * (then the caller's profile folder name).  A display name — Office's
+ * UserInfo\UserName, IdentityStore DisplayName, LogonUI LastLoggedOnDisplayName —
+ * is free text and kept apart; so is the Microsoft account (IdentityCRL).
+ * Either hive may be NULL; absent facts stay NULL.
+ */
+struct ws_account_names {
+	char *name, *source;                 /* best account name, where it came from */
+	char *domain;                        /* USERDOMAIN, or LastLoggedOnSAMUser's domain */
+	char *display_name, *display_source; /* a person's name, never an account name */
+	char *online_account;             /* IdentityCRL\UserExtendedProperties subkey */
 };
-int ws_facts_name_hints(ws_hive *ntuser, struct ws_name_hint **out, size_t *n);
-void ws_name_hints_free(struct ws_name_hint *h, size_t n);
+int ws_facts_account_names(ws_hive *software, ws_hive *ntuser, const char *sid,
+			   struct ws_account_names *out);
+void ws_account_names_clear(struct ws_account_names *a);
 
 #endif

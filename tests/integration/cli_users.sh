@@ -22,7 +22,12 @@ bad = []
 def check(cond, what):
     if not cond:
         bad.append(what)
-check(w["product_name"] == env["WIN_PRODUCT_NAME"], "product name %r" % w["product_name"])
+# The registry says "Windows 10 Pro" on build 22631; that is Windows 11.
+want = env["WIN_PRODUCT_NAME"]
+if int(env["WIN_BUILD"]) >= 22000:
+    want = want.replace("Windows 10", "Windows 11", 1)
+check(w["product_name"] == want, "product name %r, expected %r" % (w["product_name"], want))
+check(w["machine_sid_source"].startswith("SECURITY"), "machine SID source %r" % w["machine_sid_source"])
 check(w["current_build"] == env["WIN_BUILD"], "build")
 check(w["display_version"] == env["WIN_DISPLAY_VERSION"], "display version")
 check(w["computer_name"] == env["COMPUTER_NAME"], "computer name %r" % w["computer_name"])
@@ -59,6 +64,15 @@ for name in env["SAM_DISABLED_USERS"].split():
             check(u["disabled"], "%s is disabled" % name)
 check(by_sid[env["ALICE_SID"]][0]["name_source"].startswith("SAM"), "alice's name comes from SAM")
 check("Volatile Environment" in by_sid[env["CAROL_SID"]][0]["name_source"], "carol's name from her hive")
+check(by_sid[env["ALICE_SID"]][0]["display_name"] == env["ALICE_FULLNAME"], "alice's full name is her display name")
+# A local account SAM does not list is still local (the machine SID says so).
+check(by_sid[env["MISSING_SID"]][0]["type"] == "local", "missing is a local account")
+for u in users:
+    # A display name (free text, Office's user name) is never the account name.
+    if u["display_name"] and u["name_source"] and not u["name_source"].startswith("SAM"):
+        check(u["name"] != u["display_name"] or "IdentityStore" in u["name_source"], "%s: name is the display name" % u["name"])
+    if u["sid"] and u["sid"].startswith(env["MACHINE_SID"] + "-"):
+        check(u["type"] in ("local", "temporary"), "%s (machine SID) typed %r" % (u["name"], u["type"]))
 orphan = [u for u in users if u["volume_path"] == env["ORPHAN_PROFILE"]]
 check(orphan and not orphan[0]["in_profile_list"], "the orphan folder is reported")
 check(any(u["type"] == "default" for u in users), "the Default profile is listed")
@@ -70,6 +84,10 @@ PY
 
 run 0 "$WS_BIN" users "$disk" --no-sizes
 contains "$OUT" "$ALICE_SID"
+contains "$OUT" "Windows: Windows 11 Pro 23H2 (build 22631)"
+lacks "$OUT" "Windows 10"
+contains "$OUT" "Machine SID: $MACHINE_SID (from SECURITY Policy\PolAcDmS)"
+contains "$OUT" "display name \"Alice Anderson\" (SAM full name, not an account name)"
 contains "$OUT" "no ProfileList entry"
 contains "$OUT" "ProfileList entry but no folder"
 

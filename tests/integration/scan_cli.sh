@@ -79,6 +79,27 @@ run 0 "$SS" "$WORK/u8" "/offlinewindir:$vol" /efs:skip '/ue:*\*' "/ui:$CAROL_SID
 run 2 "$WS_BIN" scan "$vol" u9 --all --ui alice
 run 11 "$SS" "$WORK/u9" "/offlinewindir:$vol" /all /ui:alice
 run 2 "$WS_BIN" scan "$vol" u9 --uel yesterday
+# /uel wins over /ue (USMT: "/ue:fixed\user1 /uel:14" keeps user1 if recent), and is an
+# include rule: whoever it does not name is left out; /ui still wins over both.
+run 0 "$WS_BIN" scan "$vol" u10 --efs skip --ue carol --ue 'CONTOSO\carol' --uel 20000
+contains "$(users_in u10)" "carol"
+python3 -c '
+import json
+c = [u for u in json.load(open("u10/report.json"))["users"] if u["name"] == "carol"][0]
+assert c["captured"] and "--uel wins over --ue" in c["why"], c' || fail "carol's reason does not say /uel won"
+# carol last used the PC on 2023-11-06, Dave on 2023-10-26, erin on 2023-10-16
+run 0 "$SS" "$WORK/u11" "/offlinewindir:$vol" /efs:skip /ue:carol /uel:2023/11/01
+contains "$(users_in u11)" "carol"
+contains "$(users_in u11)" "alice"
+for n in DaveMiller erin olduser; do lacks "$(users_in u11)" "$n"; done
+run 0 "$WS_BIN" scan "$vol" u12 --efs skip --uel 2023/11/01 --ui olduser --ue olduser
+contains "$(users_in u12)" "olduser"
+lacks "$(users_in u12)" "DaveMiller"
+python3 -c '
+import json
+r = json.load(open("u12/report.json"))
+assert r["windows_version"] == "Windows 11 Pro 23H2 (build 22631)", r["windows_version"]' ||
+	fail "report.json does not call build 22631 Windows 11"
 
 # ---- Config.xml: a component switched off takes its files out
 run 0 "$SS" /genconfig:cfg.xml

@@ -202,3 +202,75 @@ Test(restore_e2e, relocation_metadata_links_and_registry, .init = setup, .fini =
 				 work, work), "0");
 	sh("umount '%s/m'; sleep 0.3", work);
 }
+
+/* A new profile is named after the source profile's folder; a store whose
+ * recorded folder cannot be a folder name is refused with a sentence. */
+#define SCULLY "S-1-5-21-4144444444-4155555555-4166666666-1201"
+#define EVE "S-1-5-21-4144444444-4155555555-4166666666-1202"
+
+static enum restore_outcome
+restore_store(const char *store, struct restore_result *res)
+{
+	char target[300];
+	snprintf(target, sizeof(target), "%s/tgt.img", work);
+	struct restore_options o = { .store = store, .target = target };
+	restore_run(&o, res);
+	return res->outcome;
+}
+
+static void
+one_user_store(const char *store, const char *sid, const char *name, const char *image_path,
+	       const char *rel)
+{
+	struct st_create_options co = { .format = ST_FORMAT_DIRECTORY, .path = store, .computer = "OLD-PC",
+					.windows_version = "test", .winstate_version = "test" };
+	struct st_writer *w;
+	cr_assert_eq(st_writer_create(&co, &w), ST_OK, "%s", st_last_error());
+	struct st_kv extra[] = { { "type", "domain" }, { "domain", "CONTOSO" },
+				 { "profile_image_path", image_path } };
+	struct st_user u = { sid, name, rel, extra, 3 };
+	cr_assert_eq(st_writer_add_user(w, &u), ST_OK);
+	cr_assert_eq(st_writer_finish(w, 0), ST_OK, "%s", st_last_error());
+}
+
+Test(restore_e2e, profile_folder_named_after_the_source_folder, .init = setup, .fini = teardown,
+     .timeout = 300)
+{
+	char store[300];
+	struct restore_result res;
+	const char *pl = "Microsoft\\Windows NT\\CurrentVersion\\ProfileList";
+
+	/* "C:\Users\.." names no folder: refused, no profile made. */
+	snprintf(store, sizeof(store), "%s/bad", work);
+	one_user_store(store, SCULLY, "dscully", "C:\\Users\\..", "Users/dscully");
+	cr_expect_eq(restore_store(store, &res), RESTORE_STORE_CORRUPT, "outcome %d", res.outcome);
+	cr_expect(strstr(res.message, "cannot be a folder name"), "%s", res.message);
+	restore_result_free(&res);
+
+	/* The account is dscully, the folder the user knew is "Dana Scully". */
+	snprintf(store, sizeof(store), "%s/scully", work);
+	one_user_store(store, SCULLY, "dscully", "C:\\Users\\Dana Scully", "Users/Dana Scully");
+	cr_expect_eq(restore_store(store, &res), RESTORE_OK, "outcome %d: %s", res.outcome, res.message);
+	cr_expect_str_eq(res.users[0].profile, "Users/Dana Scully");
+	restore_result_free(&res);
+
+	/* A temporary profile's TEMP folder is nobody's name: the account's is used. */
+	snprintf(store, sizeof(store), "%s/eve", work);
+	one_user_store(store, EVE, "eve", "C:\\Users\\TEMP", "Users/TEMP");
+	cr_expect_eq(restore_store(store, &res), RESTORE_OK, "outcome %d: %s", res.outcome, res.message);
+	cr_expect_str_eq(res.users[0].profile, "Users/eve");
+	restore_result_free(&res);
+
+	char target[300];
+	snprintf(target, sizeof(target), "%s/tgt.img", work);
+	cr_assert_eq(sh("mkdir -p '%s/m' && ntfs-3g -o ro '%s' '%s/m'", work, target, work), 0);
+	cr_expect_eq(sh("test -f '%s/m/Users/Dana Scully/NTUSER.DAT'", work), 0);
+	cr_expect_neq(sh("test -e '%s/m/Users/dscully'", work), 0, "a folder named after the account");
+	cr_expect_eq(sh("test -f '%s/m/Users/eve/NTUSER.DAT'", work), 0);
+	cr_expect_neq(sh("test -e '%s/m/Users/TEMP'", work), 0);
+	cr_expect_str_eq(capture("hivexget '%s/m/Windows/System32/config/SOFTWARE' '%s\\%s' ProfileImagePath",
+				 work, pl, SCULLY), "C:\\Users\\Dana Scully");
+	cr_expect_str_eq(capture("hivexget '%s/m/Windows/System32/config/SOFTWARE' '%s\\%s' ProfileImagePath",
+				 work, pl, EVE), "C:\\Users\\eve");
+	sh("umount '%s/m'; sleep 0.3", work);
+}

@@ -460,6 +460,58 @@ Test(scan_users, patterns)
 	cr_assert_not(scan_user_matches("bob", sid, "alice", dom, 1));
 	cr_assert_not(scan_user_matches("*-500", sid, "alice", dom, 1));
 	cr_assert_not(scan_user_matches("WS-PC01\\alice", sid, "alice", NULL, 0));
+	cr_assert_not(scan_user_matches("", sid, "alice", dom, 1));
+}
+
+Test(scan_users, everyone_includes_unknown_domains)
+{
+	/* A profile whose domain cannot be known offline (a SID from another
+	 * PC or an unreachable domain) is still "everyone". */
+	const char *sid = "S-1-5-21-9-9-9-1104";
+	cr_assert(scan_user_matches("*\\*", sid, "frank", NULL, 0));
+	cr_assert(scan_user_matches("**\\*", sid, "frank", NULL, 0));
+	cr_assert(scan_user_matches("*\\frank", sid, NULL, NULL, 0) == false);
+	cr_assert(scan_user_matches("*\\fr*", sid, "frank", NULL, 0));
+	cr_assert(scan_user_matches("*\\*-1104", sid, NULL, NULL, 0));
+	cr_assert_not(scan_user_matches("*\\bob", sid, "frank", NULL, 0));
+	cr_assert_not(scan_user_matches("CONTOSO\\*", sid, "frank", NULL, 0));
+	cr_assert_not(scan_user_matches("C*\\*", sid, "frank", NULL, 0));
+	const char *dom[] = { "CONTOSO" };
+	cr_assert(scan_user_matches("C*\\*", sid, "frank", dom, 1));
+}
+
+Test(scan_users, bad_patterns_are_named)
+{
+	cr_assert_null(scan_user_pattern_problem("CONTOSO\\carol"));
+	cr_assert_null(scan_user_pattern_problem("*\\*"));
+	cr_assert_null(scan_user_pattern_problem("S-1-5-21-*-1001"));
+	cr_assert_null(scan_user_pattern_problem("alice"));
+	cr_assert(strstr(scan_user_pattern_problem(""), "is empty"));
+	cr_assert(strstr(scan_user_pattern_problem(NULL), "is empty"));
+	cr_assert(strstr(scan_user_pattern_problem("CONTOSO\\"), "no user"));
+	cr_assert(strstr(scan_user_pattern_problem("\\carol"), "no domain"));
+	cr_assert(strstr(scan_user_pattern_problem("A\\B\\c"), "more than one"));
+}
+
+Test(scan_users, usmt_precedence)
+{
+	const char *why;
+	/* No options: everyone. */
+	cr_assert(scan_user_pick(false, false, false, false, &why));
+	/* /ue excludes. */
+	cr_assert_not(scan_user_pick(false, true, false, true, &why));
+	cr_assert(strstr(why, "--ue"));
+	/* /ui wins over /ue and over /uel. */
+	cr_assert(scan_user_pick(true, true, false, false, &why));
+	cr_assert(scan_user_pick(true, false, true, false, &why));
+	cr_assert(scan_user_pick(true, true, true, false, &why));
+	/* /uel wins over /ue: "/ue:fixed\\user1 /uel:14" keeps user1 if recent. */
+	cr_assert(scan_user_pick(false, true, true, true, &why));
+	cr_assert(strstr(why, "wins over --ue"), "%s", why);
+	/* /uel is an include rule: the not-recent are left out, /ue or not. */
+	cr_assert_not(scan_user_pick(false, false, true, false, &why));
+	cr_assert_not(scan_user_pick(false, true, true, false, &why));
+	cr_assert(scan_user_pick(false, false, true, true, &why));
 }
 
 Test(scan_users, uel)

@@ -243,21 +243,15 @@ Test(registry_facts, windows_info_profiles_folders_hints)
 	cr_expect_eq(seen, 15);
 	ws_user_folders_free(f, n);
 
-	struct ws_name_hint *nh;
-	cr_assert_eq(ws_facts_name_hints(hn, &nh, &n), 0);
-	seen = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (!strcmp(nh[i].source, "Volatile Environment\\USERNAME") && !strcmp(nh[i].name, "tony"))
-			seen |= 1;
-		if (!strcmp(nh[i].source, "Volatile Environment\\USERDOMAIN") && !strcmp(nh[i].name, "CORP"))
-			seen |= 2;
-		if (strstr(nh[i].source, "IdentityCRL") && !strcmp(nh[i].name, "tony@example.com"))
-			seen |= 4;
-		if (strstr(nh[i].source, "Shell Folders") && !strcmp(nh[i].name, "tony"))
-			seen |= 8;
-	}
-	cr_expect_eq(seen, 15);
-	ws_name_hints_free(nh, n);
+	/* The user's own hive: the logon session's name and domain, and the
+	 * Microsoft account kept apart from the account name. */
+	struct ws_account_names an;
+	cr_assert_eq(ws_facts_account_names(NULL, hn, NULL, &an), 0);
+	cr_expect_str_eq(an.name, "tony");
+	cr_expect_str_eq(an.source, "Volatile Environment\\USERNAME");
+	cr_expect_str_eq(an.domain, "CORP");
+	cr_expect_str_eq(an.online_account, "tony@example.com");
+	ws_account_names_clear(&an);
 	ws_hive_close(hs);
 	ws_hive_close(hw);
 	ws_hive_close(hn);
@@ -313,7 +307,7 @@ Test(registry_facts, real_system_1709, .timeout = 120)
 	ws_hive_close(h);
 }
 
-Test(registry_facts, real_ntuser_folders_and_names, .timeout = 120)
+Test(registry_facts, real_ntuser_folders, .timeout = 120)
 {
 	static const struct { const char *file, *user; } v[] = {
 		{ "NTUSER.DAT", "vibranium" }, { "NTUSER-WSL.DAT", "admin" },
@@ -325,9 +319,8 @@ Test(registry_facts, real_ntuser_folders_and_names, .timeout = 120)
 		ws_hive *h = ro(t_extract(v[i].file, v[i].file));
 		char prof[200], want[300];
 		struct ws_user_folder *f;
-		struct ws_name_hint *nh;
 		size_t n;
-		int desktop = 0, named = 0;
+		int desktop = 0;
 
 		snprintf(prof, sizeof(prof), "C:\\Users\\%s", v[i].user);
 		snprintf(want, sizeof(want), "%s\\Desktop", prof);
@@ -342,18 +335,149 @@ Test(registry_facts, real_ntuser_folders_and_names, .timeout = 120)
 		cr_expect(desktop, "%s has a Desktop folder", v[i].file);
 		ws_user_folders_free(f, n);
 
-		cr_assert_eq(ws_facts_name_hints(h, &nh, &n), 0);
-		for (size_t j = 0; j < n; j++)
-			if (!strcmp(nh[j].name, v[i].user) && strstr(nh[j].source, "Shell Folders"))
-				named = 1;
-		cr_expect(named, "%s names %s", v[i].file, v[i].user);
-		if (!strcmp(v[i].file, "notatin_NTUSER.DAT")) {
-			int msa = 0;
-			for (size_t j = 0; j < n; j++)
-				msa |= !strcmp(nh[j].name, "lcdivt10@outlook.com");
-			cr_expect(msa, "Microsoft account from IdentityCRL");
-		}
-		ws_name_hints_free(nh, n);
+		ws_hive_close(h);
+	}
+}
+
+/* ---- account names as evidence; Windows 11's product name ---- */
+
+static void
+windows_named(const char *product, const char *build, const char *want)
+{
+	char sw[4200];
+	ws_hive *h = new_hive("SOFTWARE-ver", sw, sizeof(sw));
+	set_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "ProductName", product);
+	if (build)
+		set_sz(h, "Microsoft\\Windows NT\\CurrentVersion", "CurrentBuild", build);
+	done(h, sw);
+	h = ro(sw);
+	struct ws_windows_info w;
+	cr_assert_eq(ws_facts_windows(h, NULL, &w), 0);
+	cr_expect_str_eq(w.product_name, want, "%s, build %s", product, build ? build : "none");
+	ws_windows_info_clear(&w);
+	ws_hive_close(h);
+}
+
+Test(registry_facts, windows_11_by_build)
+{
+	/* Windows 11 keeps "Windows 10" in ProductName; the build tells them apart. */
+	windows_named("Windows 10 Pro", "22631", "Windows 11 Pro");
+	windows_named("Windows 10 Enterprise", "22000", "Windows 11 Enterprise");
+	windows_named("Windows 10 Pro", "21999", "Windows 10 Pro");
+	windows_named("Windows 10 Pro", "19045", "Windows 10 Pro");
+	windows_named("Windows 10 Pro", NULL, "Windows 10 Pro");
+	windows_named("Windows 10 Pro", "not a number", "Windows 10 Pro");
+	windows_named("Windows Server 2025 Datacenter", "26100", "Windows Server 2025 Datacenter");
+	windows_named("Windows 7 Professional", "7601", "Windows 7 Professional");
+}
+
+#define LOGONUI "Microsoft\\Windows\\CurrentVersion\\Authentication\\LogonUI"
+#define EXPLORER "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer"
+#define OFFICE "Software\\Microsoft\\Office\\Common\\UserInfo"
+
+Test(registry_facts, account_name_evidence_ranked)
+{
+	char sw[4200], nt[4200];
+	const char *sid = "S-1-5-21-1-2-3-1001";
+	ws_hive *h = new_hive("SOFTWARE-id", sw, sizeof(sw));
+	set_sz(h, LOGONUI, "LastLoggedOnUserSID", sid);
+	set_sz(h, LOGONUI, "LastLoggedOnSAMUser", "PC-42\\tony");
+	set_sz(h, LOGONUI, "LastLoggedOnDisplayName", "Tony Stark");
+	done(h, sw);
+	h = new_hive("NTUSER-id", nt, sizeof(nt));
+	set_sz(h, EXPLORER, "Logon User Name", "tony-explorer");
+	set_sz(h, OFFICE, "UserName", "Anthony E. Stark");
+	cr_assert_eq(ws_key_create(h, "Software\\Microsoft\\IdentityCRL\\UserExtendedProperties\\tony@outlook.com", NULL), 0);
+	done(h, nt);
+	ws_hive *hs = ro(sw), *hn = ro(nt);
+	struct ws_account_names a;
+
+	/* LogonUI's SAM user outranks Explorer's Logon User Name when the SID is this user's. */
+	cr_assert_eq(ws_facts_account_names(hs, hn, sid, &a), 0);
+	cr_expect_str_eq(a.name, "tony");
+	cr_expect_str_eq(a.source, "LogonUI LastLoggedOnSAMUser");
+	cr_expect_str_eq(a.domain, "PC-42");
+	cr_expect_str_eq(a.display_name, "Tony Stark");
+	cr_expect_str_eq(a.online_account, "tony@outlook.com");
+	ws_account_names_clear(&a);
+
+	/* Someone else logged on last: LogonUI says nothing about this user. */
+	cr_assert_eq(ws_facts_account_names(hs, hn, "S-1-5-21-1-2-3-1002", &a), 0);
+	cr_expect_str_eq(a.name, "tony-explorer");
+	cr_expect_str_eq(a.source, "Explorer\\Logon User Name");
+	cr_expect_null(a.domain);
+	/* Office's user name is a display name, never an account name. */
+	cr_expect_str_eq(a.display_name, "Anthony E. Stark");
+	cr_expect_str_eq(a.display_source, "Office Common\\UserInfo\\UserName");
+	ws_account_names_clear(&a);
+
+	/* No hive at all (a profile without a folder): nothing invented. */
+	cr_assert_eq(ws_facts_account_names(NULL, NULL, sid, &a), 0);
+	cr_expect_null(a.name);
+	cr_expect_null(a.display_name);
+	ws_account_names_clear(&a);
+	ws_hive_close(hs);
+	ws_hive_close(hn);
+
+	/* IdentityStore's SAMName outranks the session's USERNAME, which outranks LogonUI. */
+	h = new_hive("SOFTWARE-id2", sw, sizeof(sw));
+	const char *aad = "S-1-12-1-1-2-3-4";
+	set_sz(h, "Microsoft\\IdentityStore\\Cache\\S-1-12-1-1-2-3-4\\IdentityCache\\S-1-12-1-1-2-3-4",
+	       "UserName", "dave@contoso.example");
+	set_sz(h, "Microsoft\\IdentityStore\\Cache\\S-1-12-1-1-2-3-4\\IdentityCache\\S-1-12-1-1-2-3-4",
+	       "SAMName", "DaveM");
+	set_sz(h, LOGONUI, "LastLoggedOnUserSID", aad);
+	set_sz(h, LOGONUI, "LastLoggedOnSAMUser", "AzureAD\\dave-logonui");
+	done(h, sw);
+	h = new_hive("NTUSER-id2", nt, sizeof(nt));
+	set_sz(h, "Volatile Environment", "USERNAME", "dave-session");
+	set_sz(h, "Volatile Environment", "USERDOMAIN", "AzureAD");
+	done(h, nt);
+	hs = ro(sw);
+	hn = ro(nt);
+	cr_assert_eq(ws_facts_account_names(hs, hn, aad, &a), 0);
+	cr_expect_str_eq(a.name, "DaveM");
+	cr_expect_str_eq(a.source, "IdentityStore\\Cache SAMName");
+	cr_expect_str_eq(a.domain, "AzureAD");
+	ws_account_names_clear(&a);
+	cr_assert_eq(ws_facts_account_names(NULL, hn, aad, &a), 0);
+	cr_expect_str_eq(a.name, "dave-session");
+	ws_account_names_clear(&a);
+	cr_assert_eq(ws_facts_account_names(hs, NULL, aad, &a), 0);
+	cr_expect_str_eq(a.name, "DaveM");
+	ws_account_names_clear(&a);
+	ws_hive_close(hs);
+	ws_hive_close(hn);
+}
+
+/* The real hives that used to name profiles "admin", "vibranium" and
+ * "lcdivt10@outlook.com": none of those is account-name evidence. */
+Test(registry_facts, real_ntuser_account_names, .timeout = 120)
+{
+	static const struct {
+		const char *file, *display, *online;
+	} v[] = {
+		{ "NTUSER-WSL.DAT", NULL, NULL },
+		{ "NTUSER.DAT", "vibranium", NULL },
+		{ "notatin_NTUSER.DAT", NULL, "lcdivt10@outlook.com" },
+		{ "NTUSER_with_winscp.DAT", "tony", NULL },
+	};
+	T_NEED_SHARED();
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		ws_hive *h = ro(t_extract(v[i].file, v[i].file));
+		struct ws_account_names a;
+		cr_assert_eq(ws_facts_account_names(NULL, h, "S-1-5-21-1-2-3-1001", &a), 0);
+		if (a.name)
+			cr_expect(strcmp(a.name, "admin") && strcmp(a.name, "vibranium") &&
+					  !strchr(a.name, '@'),
+				  "%s: \"%s\" (%s) is not account-name evidence", v[i].file, a.name, a.source);
+		if (v[i].display)
+			cr_expect(a.display_name && !strcmp(a.display_name, v[i].display),
+				  "%s: display name %s", v[i].file, a.display_name ? a.display_name : "none");
+		if (v[i].online)
+			cr_expect(a.online_account && !strcmp(a.online_account, v[i].online),
+				  "%s: online account", v[i].file);
+		ws_account_names_clear(&a);
 		ws_hive_close(h);
 	}
 }
