@@ -843,13 +843,6 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		}
 		goto out;
 	}
-	/* A plain folder is made again by path; only its EAs need an entry. */
-	if (dir && !(in->kind & NV_IS_REPARSE) && !in->ea_len)
-		goto out;
-	/* From here on the entry is a file or a folder the walk does not enter
-	 * (junction, symlink, other reparse folder): one entry of the account,
-	 * settled by whichever branch below decides it. */
-	enter_entry(s, rel);
 	/* The object: node = folder, leaf = name. */
 	char node[8];
 	const char *nodep = win;
@@ -857,9 +850,27 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		memcpy(node, "C:\\", 4);
 		nodep = node;
 	}
-	*last = 0;
 	struct owner_pick pick;
-	enum ws_outcome out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
+	enum ws_outcome out;
+	if (dir && !(in->kind & NV_IS_REPARSE)) {
+		/* A plain folder is made again by path and is no entry of the
+		 * account (its contents are); only its EAs need a store entry, kept
+		 * when a file of its name here would be. */
+		if (in->ea_len) {
+			*last = 0;
+			out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
+			*last = '\\';
+			if (out == WS_INCLUDED)
+				ret = capture_folder_ea(s, e, rel, win, &pick);
+		}
+		goto out;
+	}
+	/* From here on the entry is a file or a folder the walk does not enter
+	 * (junction, symlink, other reparse folder): one entry of the account,
+	 * settled by whichever branch below decides it. */
+	enter_entry(s, rel);
+	*last = 0;
+	out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
 	*last = '\\';
 	if (out != WS_INCLUDED) {
 		struct acct *a = settle_entry(s);
@@ -881,11 +892,6 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		/* Junctions and folder symlinks: stored as links, never followed
 		 * (nv_walk does not descend into them). */
 		ret = capture_folder_link(s, e, rel, win, &pick);
-		goto out;
-	}
-	if (dir && !(in->kind & NV_IS_REPARSE)) {
-		/* Kept when a file of its name here would be. */
-		ret = capture_folder_ea(s, e, rel, win, &pick);
 		goto out;
 	}
 	if (dir) {
