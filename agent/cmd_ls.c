@@ -3,7 +3,8 @@
  *
  * Lists files on an offline NTFS volume with what matters for a migration:
  * attributes, hard-link counts, named streams, reparse points (junctions are
- * shown with their target, never followed), cloud placeholders and EFS.
+ * shown with their target, never followed), cloud placeholders, EFS and
+ * extended attributes (WSL's $LXUID/$LXGID/$LXMOD/$LXDEV and others).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -32,6 +33,45 @@ has_sync_root_identity(const struct nv_inode *in)
 			return true;
 	}
 	return false;
+}
+
+/* An EA name as text: its bytes when printable ASCII, \xNN otherwise (EA
+ * names are 8-bit, in no declared character set). */
+static const char *
+ea_name_text(const struct nv_ea *ea, char *buf, size_t len)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < ea->name_len && o + 5 < len; i++) {
+		unsigned char ch = (unsigned char)ea->name[i];
+		if (ch > 0x20 && ch < 0x7f && ch != '\\')
+			buf[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(buf + o, len - o, "\\x%02x", ch);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* " [EA: $LXUID $LXGID $LXMOD]", or why the buffer cannot be read. */
+static void
+ea_note(const struct nv_inode *in, char *buf, size_t len)
+{
+	size_t off = 0, o = strlen(buf);
+	struct nv_ea ea;
+	char name[1100];
+	enum nv_status st;
+	if (!in->ea_len)
+		return;
+	if (nv_ea_check(in->ea, in->ea_len, NULL) != NV_OK) {
+		snprintf(buf + o, len - o, " [EA: %zu bytes, %s]", in->ea_len, nv_last_error());
+		return;
+	}
+	o += (size_t)snprintf(buf + o, len - o, " [EA:");
+	while (o < len && (st = nv_ea_next(in->ea, in->ea_len, &off, &ea)) == NV_OK)
+		o += (size_t)snprintf(buf + o, len - o, " %s%s", ea_name_text(&ea, name, sizeof(name)),
+				      ea.flags & NV_EA_NEED_EA ? "(NEED_EA)" : "");
+	if (o < len)
+		snprintf(buf + o, len - o, "]");
 }
 
 static const char *
@@ -66,6 +106,7 @@ kind_note(const struct nv_inode *in, char *buf, size_t len)
 		strncat(buf, " [unpinned]", len - strlen(buf) - 1);
 	if (in->kind & NV_IS_ENCRYPTED)
 		strncat(buf, " [EFS-encrypted]", len - strlen(buf) - 1);
+	ea_note(in, buf, len);
 	return buf;
 }
 
@@ -125,6 +166,27 @@ print_json_entry(struct ls_state *s, const char *path, const struct nv_inode *in
 	}
 	printf("],\"security\":");
 	json_hex(stdout, in->security, in->security_len);
+	if (in->ea_len) {
+		size_t off = 0, k = 0;
+		struct nv_ea ea;
+		char name[1100];
+		printf(",\"ea_raw\":");
+		json_hex(stdout, in->ea, in->ea_len);
+		if (nv_ea_check(in->ea, in->ea_len, NULL) != NV_OK) {
+			printf(",\"ea_error\":");
+			json_string(stdout, nv_last_error());
+		} else {
+			printf(",\"ea\":[");
+			while (nv_ea_next(in->ea, in->ea_len, &off, &ea) == NV_OK) {
+				printf("%s{\"name\":", k++ ? "," : "");
+				json_string(stdout, ea_name_text(&ea, name, sizeof(name)));
+				printf(",\"flags\":%u,\"value\":", ea.flags);
+				json_hex(stdout, ea.value, ea.value_len);
+				printf("}");
+			}
+			printf("]");
+		}
+	}
 	if (in->reparse_tag) {
 		printf(",\"reparse_tag\":%u,\"reparse\":", in->reparse_tag);
 		json_hex(stdout, in->reparse, in->reparse_len);
@@ -140,7 +202,7 @@ print_json_entry(struct ls_state *s, const char *path, const struct nv_inode *in
 static void
 print_line(const char *path, const struct nv_inode *in)
 {
-	char attrs[16], when[32], note[1200];
+	char attrs[16], when[32], note[4200];
 	printf("%-12s %3zu %12llu  %s  %s%s", attribute_letters(in->attributes, attrs, sizeof(attrs)),
 	       in->name_count, (unsigned long long)in->size,
 	       ntfs_time_text(in->times[NV_TIME_WRITE], when, sizeof(when)), path,

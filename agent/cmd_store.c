@@ -216,6 +216,11 @@ link_entry(const struct st_file *f, char *kind, size_t kindlen, char *target, si
 {
 	struct junction_target t;
 	char why[300];
+	if (!f->reparse_len) { /* a plain folder, kept for its extended attributes */
+		snprintf(kind, kindlen, "folder");
+		snprintf(target, targetlen, "(its extended attributes)");
+		return;
+	}
 	if (junction_parse(f->reparse, f->reparse_len, &t, why, sizeof(why)) < 0) {
 		snprintf(kind, kindlen, "link?");
 		snprintf(target, targetlen, "(damaged link data: %s)", why);
@@ -354,9 +359,10 @@ cmd_list(int argc, char **argv)
 			printf(", \"size\": %llu, \"decision\": ",
 			       (unsigned long long)(f->stream_count ? f->streams[0].size : 0));
 			json_string(stdout, f->decision ? f->decision : "");
-			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld, \"raw_efs\": %s",
+			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld, \"raw_efs\": %s"
+			       ", \"ea_bytes\": %zu",
 			       f->attributes, f->stream_count, (long long)f->link_to,
-			       f->raw_efs ? "true" : "false");
+			       f->raw_efs ? "true" : "false", f->ea_len);
 			char *as = st_reader_stored_as(h.r, k);
 			if (as) {
 				printf(", \"stored_as\": ");
@@ -411,18 +417,22 @@ cmd_list(int argc, char **argv)
 		for (size_t k = 0; k < nf; k++) {
 			const struct st_file *f = st_reader_file(h.r, k);
 			char kind[16], target[4200];
-			if (f->attributes & NV_ATTR_DIRECTORY) {
-				link_entry(f, kind, sizeof(kind), target, sizeof(target));
-				printf("  %10s  %s -> %s  [%s]\n", kind, f->path, target,
+			if ((f->attributes & NV_ATTR_DIRECTORY) && !f->reparse_len) {
+				printf("  %10s  %s/  [%s]  (its EAs)\n", "folder", f->path,
 				       f->decision ? f->decision : "");
+			} else if (f->attributes & NV_ATTR_DIRECTORY) {
+				link_entry(f, kind, sizeof(kind), target, sizeof(target));
+				printf("  %10s  %s -> %s  [%s]%s\n", kind, f->path, target,
+				       f->decision ? f->decision : "", f->ea_len ? "  (EAs)" : "");
 			} else if (f->link_to >= 0)
 				printf("  %10s  %s  (hard link of %s)\n", "link", f->path,
 				       st_reader_file(h.r, (size_t)f->link_to)->path);
 			else
-				printf("  %10s  %s  [%s]%s\n",
+				printf("  %10s  %s  [%s]%s%s\n",
 				       human_size(f->stream_count ? f->streams[0].size : 0, size, sizeof(size)),
 				       f->path, f->decision ? f->decision : "",
-				       f->raw_efs ? "  (EFS-encrypted, stored raw)" : "");
+				       f->raw_efs ? "  (EFS-encrypted, stored raw)" : "",
+				       f->ea_len ? "  (EAs)" : "");
 			char *as = st_reader_stored_as(h.r, k);
 			if (as)
 				printf("  %10s  (in the store as %s)\n", "", as);
@@ -556,6 +566,19 @@ cmd_extract(int argc, char **argv)
 	if (x.renamed)
 		printf(" (%zu under shortened names, listed above)", x.renamed);
 	printf("\n");
+	/* A plain folder has nowhere for NTFS extended attributes: say so, file
+	 * by file, rather than let them vanish (winstate load restores them). */
+	size_t eas = 0;
+	for (size_t k = 0; k < st_reader_file_count(h.r); k++) {
+		const struct st_file *f = st_reader_file(h.r, k);
+		if (!f->ea_len || (f->attributes & NV_ATTR_DIRECTORY) || f->raw_efs ||
+		    fnmatch(pattern, f->path, FNM_CASEFOLD) || (c.user && strcasecmp(f->owner, c.user)))
+			continue;
+		if (!eas++)
+			printf("NTFS extended attributes are not extracted (a plain folder cannot keep "
+			       "them; winstate load restores them onto NTFS):\n");
+		printf("  EAs not kept: %s\n", f->path);
+	}
 	if (st == ST_ERR_EXISTS)
 		fprintf(stderr, "winstate extract: files already in %s are kept; --overwrite replaces them\n",
 			dest);
@@ -934,8 +957,14 @@ usmt_utils(const struct usmt_args *a)
 			if ((a->utils_include && !inc) || (exc && !inc))
 				continue;
 			enum st_status s = extract_exact(h.r, f->path, a->extract_dest, flags, &x, &count);
-			if (s != ST_OK && !first)
-				first = s;
+			if (s != ST_OK) {
+				if (!first)
+					first = s;
+			} else if (f->ea_len && !(f->attributes & NV_ATTR_DIRECTORY)) {
+				windows_path(letter, f->path, wp, sizeof(wp));
+				printf("%s: its NTFS extended attributes are not extracted (a plain folder "
+				       "cannot keep them; loadstate restores them)\n", wp);
+			}
 		}
 		printf("Extracted %zu files to %s\n", count, a->extract_dest);
 		if (first)

@@ -93,6 +93,7 @@ struct ctx {
 	bool sam_dirty;        /* /lac created an account: write SAM back first */
 	char *sam_local;
 	bool resume;           /* an interrupted restore of this store is finished */
+	uint64_t resume_since; /* resuming: the creation time of its mark (NTFS time) */
 	char *store_dir;         /* hard-link store: the folder of the last link looked up */
 	uint64_t store_dir_mref;
 	struct restore_rules *rules;   /* restore-time rules, or NULL (restore_rules.c) */
@@ -253,6 +254,16 @@ dir_remember(struct ctx *c, char *key, uint64_t mref)
 	e->mref = mref;
 	e->next = c->dirs[h];
 	c->dirs[h] = e;
+}
+
+/* A file's or folder's EAs, byte for byte as captured; a buffer ntfs/ will
+ * not write (damaged in the store) costs that file its EAs, named. */
+static void
+restore_ea(struct ctx *c, const struct st_file *f, uint64_t mref)
+{
+	if (f->ea_len && nv_set_ea(c->vol, mref, f->ea, f->ea_len) != NV_OK)
+		problem(c, "%s: its extended attributes were not restored: %s", f->path,
+			nv_last_error());
 }
 
 /*
@@ -1171,6 +1182,11 @@ resume_begin(struct ctx *c)
 		nv_reader_close(rd);
 	}
 	if (c->resume) {
+		struct nv_inode *in;
+		if (nv_stat(c->vol, m, &in) == NV_OK) {
+			c->resume_since = in->times[NV_TIME_CREATION];
+			nv_inode_free(in);
+		}
 		logf_(c, "an interrupted restore of this store is resumed: files it finished are kept");
 		return;
 	}
@@ -1650,7 +1666,7 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 	const struct st_file *f = st_reader_file(c->r, index);
 	uint64_t m;
 	struct nv_inode *in;
-	bool half_made = false;
+	bool unfinished = false;
 	if (nv_lookup(c->vol, dest, &m) == NV_OK) {
 		const char *what = "a file";
 		if (nv_stat(c->vol, m, &in) == NV_OK) {
@@ -1658,26 +1674,27 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 			       : (in->kind & NV_IS_SYMLINK) ? "a symbolic link"
 			       : (in->kind & NV_IS_DIR)     ? "a folder"
 							    : "a file";
-			/* Killed between its nv_mkdir and its reparse data: an empty
-			 * plain folder, this run's to finish. */
-			half_made = c->resume && (in->kind & NV_IS_DIR) && !in->reparse_tag &&
-				    folder_is_empty(c, dest);
+			/* The interrupted run was stopped between its mkdir and its
+			 * reparse data: an empty plain folder it made (after its mark). */
+			unfinished = c->resume && c->resume_since && (in->kind & NV_IS_DIR) &&
+				     !in->reparse_tag &&
+				     in->times[NV_TIME_CREATION] >= c->resume_since &&
+				     folder_is_empty(c, dest);
 			nv_inode_free(in);
 		}
-		if (!half_made) {
-			logf_(c, "%s: the target already has %s at %s; left as it is (the store's junction "
-			      "or link is not restored over it)", f->path, what, dest);
+		if (!unfinished) {
+			logf_(c, "%s: the target already has %s at %s; left as it is (the store's "
+			      "junction or link is not restored over it)", f->path, what, dest);
 			return NV_OK;
 		}
-		logf_(c, "%s: the empty folder the interrupted restore made for this junction at %s is "
-		      "finished", f->path, dest);
+		logf_(c, "%s: finishing the junction the interrupted restore began at %s", f->path, dest);
 	}
 	size_t len;
 	uint8_t *owned;
 	const uint8_t *buf = junction_buffer(c, f, p, &len, &owned);
 	if (!buf)
 		return NV_OK;
-	enum nv_status st = half_made ? NV_OK : nv_mkdir(c->vol, parent, name, &m);
+	enum nv_status st = unfinished ? NV_OK : nv_mkdir(c->vol, parent, name, &m);
 	if (st != NV_OK) {
 		if (st != NV_ERR_NO_SPACE)
 			problem(c, "%s: cannot create the junction %s: %s", f->path, dest, nv_last_error());
@@ -1693,6 +1710,7 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 		return st == NV_ERR_NO_SPACE ? st : NV_OK;
 	}
 	free(owned);
+	restore_ea(c, f, m);
 	set_security(c, f, m, parent, owner);
 	if (nv_set_attributes(c->vol, m, f->attributes & SETTABLE_ATTRS) != NV_OK ||
 	    nv_set_times(c->vol, m, f->times) != NV_OK)
@@ -1701,6 +1719,46 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 	c->res->junctions++;
 	if (c->o->verbosity & 1)
 		logf_(c, "restored junction %s -> %s", f->path, dest);
+	return NV_OK;
+}
+
+/*
+ * A plain folder's EAs: the folder is made (or found) by path as for any
+ * file in it, then given the EAs unless it already has some of its own on
+ * the target (those are kept, logged).
+ */
+static enum nv_status
+restore_folder_ea(struct ctx *c, const struct st_file *f, const char *root, uint64_t root_mref,
+		  const char *dest, const char *owner)
+{
+	uint64_t m;
+	enum nv_status st = ensure_dir(c, root, root_mref, dest, owner, &m);
+	if (st == NV_ERR_NO_SPACE)
+		return st;
+	if (st != NV_OK) {
+		problem(c, "%s: its extended attributes were not restored: the folder %s %s", f->path,
+			dest, st == NV_ERR_UNSUPPORTED ? "passes through a junction or link on the target"
+			: st == NV_ERR_NOT_DIR     ? "is a file on the target"
+						   : nv_last_error());
+		return NV_OK;
+	}
+	struct nv_inode *in;
+	if (nv_stat(c->vol, m, &in) != NV_OK) {
+		problem(c, "%s: its extended attributes were not restored: %s", f->path, nv_last_error());
+		return NV_OK;
+	}
+	bool own = in->ea_len && !(in->ea_len == f->ea_len && !memcmp(in->ea, f->ea, f->ea_len));
+	bool same = in->ea_len && !own;
+	nv_inode_free(in);
+	if (own) {
+		logf_(c, "%s: the folder %s on the target has extended attributes of its own; kept "
+		      "(the store's are not written over them)", f->path, dest);
+		return NV_OK;
+	}
+	if (!same)
+		restore_ea(c, f, m);
+	if (c->o->verbosity & 1)
+		logf_(c, "restored the extended attributes of folder %s -> %s", f->path, dest);
 	return NV_OK;
 }
 
@@ -1819,9 +1877,15 @@ restore_file(struct ctx *c, size_t index)
 						 : nv_last_error());
 		goto out;
 	}
+	if (is_dir && !f->reparse_len) {
+		/* A plain folder kept for its EAs (the catalog checks it has them). */
+		if (restore_folder_ea(c, f, root, root_mref, dest, owner) == NV_ERR_NO_SPACE)
+			goto full;
+		goto out;
+	}
 	if (is_dir) {
-		/* The store holds folders only as junctions and folder links (the
-		 * catalog checks it has reparse data). */
+		/* Otherwise folders are junctions and folder links (the catalog
+		 * checks they have reparse data). */
 		if (restore_junction(c, index, p, dest, parent, name, owner) == NV_ERR_NO_SPACE)
 			goto full;
 		goto out;
@@ -1942,6 +2006,8 @@ restore_file(struct ctx *c, size_t index)
 			if (p)
 				c->res->users[p->result].bytes += f->streams[s].size;
 		}
+		/* Before the attributes and times, as Windows would have written them. */
+		restore_ea(c, f, mref);
 		if (f->raw_efs && (st = nv_set_efs_info(c->vol, mref, efs_info, efs_len)) != NV_OK) {
 			if (st == NV_ERR_NO_SPACE)
 				goto undo_full;

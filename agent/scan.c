@@ -513,6 +513,26 @@ copy_stream(struct scan *s, struct nv_reader *r, const char *path, const char *s
 	return ST_OK;
 }
 
+/* EAs go into the store as they are on disk; one that ntfs/ would not
+ * write back is said now, so the restore's refusal is no surprise. */
+static void
+note_ea(struct scan *s, const struct nv_inode *in, const char *winpath)
+{
+	if (!in->ea_len)
+		return;
+	size_t n = 0;
+	if (nv_ea_check(in->ea, in->ea_len, &n) != NV_OK) {
+		LOG_WARN(s, "%s: its extended attributes are damaged (%s); stored as they are, a "
+			 "restore will not write them", winpath, nv_last_error());
+		fprintf(stderr, "%s: warning: %s: its extended attributes are damaged (%s); stored "
+			"as they are, a restore will not write them\n", s->o->prog, winpath,
+			nv_last_error());
+	}
+	else if (VERBOSE(s))
+		LOG_INFO(s, "%s has %zu extended attribute%s (%zu bytes): stored", winpath, n,
+			 n == 1 ? "" : "s", in->ea_len);
+}
+
 static int
 capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const char *winpath,
 	     struct owner_pick *pick)
@@ -579,6 +599,9 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 	f.security_len = in->security_len;
 	f.reparse = in->reparse;
 	f.reparse_len = in->reparse_len;
+	f.ea = in->ea;
+	f.ea_len = in->ea_len;
+	note_ea(s, in, winpath);
 	f.sparse = (in->kind & NV_IS_SPARSE) != 0;
 	if (raw) {
 		/* Marked encrypted, so every reader knows the data is ciphertext. */
@@ -740,6 +763,45 @@ note_cloud_folder(struct scan *s, const struct nv_entry *e, const char *winpath)
 	return NV_WALK_CONTINUE;
 }
 
+/* A plain folder with extended attributes (WSL keeps a Linux folder's owner
+ * and mode there): a data-less store entry for them, the folder itself being
+ * made again by path as any folder is. */
+static int
+capture_folder_ea(struct scan *s, const struct nv_entry *e, const char *rel, const char *winpath,
+		  struct owner_pick *pick)
+{
+	const struct nv_inode *in = e->inode;
+	if (!s->wr)
+		return NV_WALK_CONTINUE;
+	char dec[600];
+	decision_text(pick->rule, dec, sizeof(dec));
+	struct st_file f = { 0 };
+	f.path = rel;
+	f.owner = pick->owner;
+	f.decision = dec;
+	f.source_id = in->mref;
+	f.attributes = in->attributes | NV_ATTR_DIRECTORY;
+	memcpy(f.times, in->times, sizeof(f.times));
+	f.security = in->security;
+	f.security_len = in->security_len;
+	f.ea = in->ea;
+	f.ea_len = in->ea_len;
+	note_ea(s, in, winpath);
+	bool need = false;
+	enum st_status st = st_writer_begin_file(s->wr, &f, &need);
+	if (st == ST_ERR_REFUSED || st == ST_ERR_UNSAFE || st == ST_ERR_INVALID)
+		return item_error(s, winpath, pick->owner, st_last_error());
+	if (!st)
+		st = st_writer_end_file(s->wr);
+	if (st) {
+		fail(s, SCAN_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
+		return NV_WALK_STOP;
+	}
+	if (VERBOSE(s))
+		LOG_INFO(s, "%s is a folder with extended attributes: they are stored", winpath);
+	return NV_WALK_CONTINUE;
+}
+
 /* A junction or folder symlink: its attributes, times, security descriptor
  * and reparse buffer as one data-less store entry; what it points at is
  * never read. */
@@ -768,6 +830,9 @@ capture_folder_link(struct scan *s, const struct nv_entry *e, const char *rel, c
 	f.security_len = in->security_len;
 	f.reparse = in->reparse;
 	f.reparse_len = in->reparse_len;
+	f.ea = in->ea;
+	f.ea_len = in->ea_len;
+	note_ea(s, in, winpath);
 	bool need = false;
 	enum st_status st = st_writer_begin_file(s->wr, &f, &need);
 	if (st == ST_ERR_REFUSED || st == ST_ERR_UNSAFE || st == ST_ERR_INVALID)
@@ -884,15 +949,11 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		goto out;
 	}
 	if (dir && (in->kind & NV_IS_CLOUD)) {
-		ret = note_cloud_folder(s, e, win); /* and nv_walk enters it */
-		goto out;
+		/* Named, then entered and restored as a plain folder (below). */
+		ret = note_cloud_folder(s, e, win);
+		if (ret != NV_WALK_CONTINUE)
+			goto out;
 	}
-	if (dir && !(in->kind & NV_IS_REPARSE))
-		goto out;
-	/* From here on the entry is a file or a folder the walk does not enter
-	 * (junction, symlink, other reparse folder): one entry of the account,
-	 * settled by whichever branch below decides it. */
-	enter_entry(s, rel);
 	/* The object: node = folder, leaf = name. */
 	char node[8];
 	const char *nodep = win;
@@ -900,9 +961,27 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		memcpy(node, "C:\\", 4);
 		nodep = node;
 	}
-	*last = 0;
 	struct owner_pick pick;
-	enum ws_outcome out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
+	enum ws_outcome out;
+	if (dir && (!(in->kind & NV_IS_REPARSE) || (in->kind & NV_IS_CLOUD))) {
+		/* A plain folder is made again by path and is no entry of the
+		 * account (its contents are); only its EAs need a store entry, kept
+		 * when a file of its name here would be. */
+		if (in->ea_len) {
+			*last = 0;
+			out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
+			*last = '\\';
+			if (out == WS_INCLUDED)
+				ret = capture_folder_ea(s, e, rel, win, &pick);
+		}
+		goto out;
+	}
+	/* From here on the entry is a file or a folder the walk does not enter
+	 * (junction, symlink, other reparse folder): one entry of the account,
+	 * settled by whichever branch below decides it. */
+	enter_entry(s, rel);
+	*last = 0;
+	out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
 	*last = '\\';
 	if (out != WS_INCLUDED) {
 		struct acct *a = settle_entry(s);

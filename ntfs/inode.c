@@ -125,6 +125,7 @@ nv_inode_free(struct nv_inode *inode)
 	free(inode->names);
 	free(inode->security);
 	free(inode->reparse);
+	free(inode->ea);
 	free(inode);
 }
 
@@ -418,6 +419,8 @@ nv_stat(struct nv_volume *v, uint64_t mref, struct nv_inode **out)
 					    (uint32_t)info->reparse[2] << 16 |
 					    (uint32_t)info->reparse[3] << 24;
 	}
+	if (st == NV_OK)
+		st = nv_read_ea(v, mref, ni, &info->ea, &info->ea_len);
 	if (st == NV_OK) {
 		static ntfschar efs_name[] = { const_cpu_to_le16('$'), const_cpu_to_le16('E'),
 					       const_cpu_to_le16('F'), const_cpu_to_le16('S'), 0 };

@@ -110,6 +110,16 @@ void nv_folder_names_free(struct nv_volume *v);
 /* Free what the two above returned (AT_UNNAMED is left alone). */
 void nv_free_ntfs_name(ntfschar *name);
 
+/* Run @fn on open inode @mref and release it (a write: refused read-only),
+ * reporting the first failure with @what in the sentence. */
+enum nv_status nv_with_inode(struct nv_volume *v, uint64_t mref, const char *what,
+			     int (*fn)(struct nv_volume *, ntfs_inode *, const void *, size_t),
+			     const void *data, size_t len);
+/* A file's $EA value (malloc'd; NULL, 0 when it has none).  An $EA that is
+ * there but cannot be read is a failure with a sentence, never "none". */
+enum nv_status nv_read_ea(struct nv_volume *v, uint64_t mref, ntfs_inode *ni, uint8_t **out,
+			  size_t *len);
+
 #define NV_CHECK_WRITABLE(v)                                                         \
 	do {                                                                         \
 		if ((v)->read_only)                                                  \

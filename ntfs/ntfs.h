@@ -109,6 +109,10 @@ enum nv_status nv_open(const char *path, const struct nv_open_options *opts,
 		       struct nv_volume **out);
 /* Flush and close.  Returns the failure of the final flush, if any. */
 enum nv_status nv_close(struct nv_volume *vol);
+/* NV_OK unless a write to the volume has failed since it was opened, even one
+ * libntfs-3g went on without (it drops a failed index block write): before
+ * writing what says "complete" (a hard-link store's catalog). */
+enum nv_status nv_writes_ok(struct nv_volume *vol);
 
 struct nv_volume_info {
 	char label[128];
@@ -144,6 +148,9 @@ void nv_volume_info(struct nv_volume *vol, struct nv_volume_info *info);
 #define NV_ATTR_PINNED 0x00080000u
 #define NV_ATTR_UNPINNED 0x00100000u
 #define NV_ATTR_RECALL_ON_OPEN 0x00040000u
+/* The same bit as RECALL_ON_OPEN: Windows reports it for files with EAs
+ * (FILE_ATTRIBUTE_EA, "internal use"); libntfs-3g never sets it. */
+#define NV_ATTR_EA 0x00040000u
 #define NV_ATTR_RECALL_ON_DATA_ACCESS 0x00400000u
 
 /* Reparse tags we recognise. */
@@ -200,6 +207,8 @@ struct nv_inode {
 	uint32_t reparse_tag;     /* 0 when not a reparse point */
 	uint8_t *reparse;         /* the whole reparse buffer (tag, length, data) */
 	size_t reparse_len;
+	uint8_t *ea;              /* the $EA value (packed EA entries, see nv_ea_next), */
+	size_t ea_len;            /* NULL, 0 when the file has none */
 };
 
 /* Read everything about one inode; free with nv_inode_free. */
@@ -306,6 +315,33 @@ enum nv_status nv_efs_check_info(const void *blob, size_t len);
  */
 enum nv_status nv_set_efs_info(struct nv_volume *vol, uint64_t mref, const void *blob, size_t len);
 
+/* --------------------------------------------------- extended attributes -- */
+/*
+ * A file's EAs are one buffer, the $EA attribute's value as libntfs-3g
+ * reads and writes it (ntfs_get_ntfs_ea / ntfs_set_ntfs_ea, the ntfs-3g
+ * driver's system.ntfs_ea): entries of { u32 next_entry_offset, u8 flags,
+ * u8 name_length, u16 value_length, name, NUL, value }, each padded to 4
+ * bytes, and unlike Windows' FILE_FULL_EA_INFORMATION the last entry's
+ * offset is its length too, never 0.  nv_stat fills nv_inode.ea with it.
+ */
+#define NV_EA_MAX 65536u          /* $AttrDef: $EA is at most 64 KiB */
+#define NV_EA_NEED_EA 0x80u       /* the only flag Windows defines */
+
+struct nv_ea {
+	const char *name;         /* into the buffer; NUL-terminated, any bytes */
+	size_t name_len;
+	uint8_t flags;
+	const uint8_t *value;     /* into the buffer */
+	size_t value_len;
+};
+/* The entry at *@offset (start with 0), moving *@offset to the next one.
+ * NV_ERR_NOT_FOUND after the last; NV_ERR_CORRUPT with a sentence for a
+ * damaged buffer (lengths are checked as ntfs_set_ntfs_ea checks them). */
+enum nv_status nv_ea_next(const void *buf, size_t len, size_t *offset, struct nv_ea *ea);
+/* The whole buffer checked (1 to NV_EA_MAX bytes); *@count (may be NULL)
+ * gets the number of entries. */
+enum nv_status nv_ea_check(const void *buf, size_t len, size_t *count);
+
 /* --------------------------------------------------------------- writing -- */
 /* Every write is refused with NV_ERR_READ_ONLY on a read-only volume. */
 
@@ -339,6 +375,9 @@ enum nv_status nv_set_reparse(struct nv_volume *vol, uint64_t mref, const void *
  * and with it the cloud filter's PINNED/UNPINNED bits (nothing when it is
  * not a reparse point). */
 enum nv_status nv_remove_reparse(struct nv_volume *vol, uint64_t mref);
+/* Replace the file's or folder's EAs with @ea (checked with nv_ea_check
+ * first: NV_ERR_INVALID, nothing written, for a damaged buffer). */
+enum nv_status nv_set_ea(struct nv_volume *vol, uint64_t mref, const void *ea, size_t len);
 /* Set last: every other write may move the change time. */
 enum nv_status nv_set_times(struct nv_volume *vol, uint64_t mref, const uint64_t times[4]);
 

@@ -666,6 +666,16 @@ fail:
 }
 
 enum nv_status
+nv_writes_ok(struct nv_volume *v)
+{
+	struct window *w = v && v->dev ? v->dev->d_private : NULL;
+	if (w && w->write_errno)
+		return nv_fail_errno(w->write_errno, "%s: a write to the volume failed earlier, so "
+				     "some changes may be missing", v->path);
+	return NV_OK;
+}
+
+enum nv_status
 nv_close(struct nv_volume *v)
 {
 	enum nv_status st = NV_OK;

@@ -369,8 +369,8 @@ nv_rename(struct nv_volume *v, uint64_t parent, const char *name, uint64_t new_p
 }
 
 /* Run @fn on an open inode and release it, reporting the first failure. */
-static enum nv_status
-with_inode(struct nv_volume *v, uint64_t mref, const char *what,
+enum nv_status
+nv_with_inode(struct nv_volume *v, uint64_t mref, const char *what,
 	   int (*fn)(struct nv_volume *, ntfs_inode *, const void *, size_t), const void *data,
 	   size_t len)
 {
@@ -430,7 +430,7 @@ nv_set_security(struct nv_volume *v, uint64_t mref, const void *sd, size_t len)
 {
 	if (!sd || len < 20)
 		return nv_fail(NV_ERR_INVALID, "a security descriptor is at least 20 bytes");
-	return with_inode(v, mref, "security descriptor", set_acl, sd, len);
+	return nv_with_inode(v, mref, "security descriptor", set_acl, sd, len);
 }
 
 /* Every bit libntfs-3g may change through ntfs_set_ntfs_attrib. */
@@ -453,7 +453,7 @@ enum nv_status
 nv_set_attributes(struct nv_volume *v, uint64_t mref, uint32_t attributes)
 {
 	le32 value = cpu_to_le32(attributes);
-	return with_inode(v, mref, "attributes", set_attrib, &value, sizeof(value));
+	return nv_with_inode(v, mref, "attributes", set_attrib, &value, sizeof(value));
 }
 
 static int
@@ -479,7 +479,7 @@ nv_set_reparse(struct nv_volume *v, uint64_t mref, const void *data, size_t len)
 	if (!data || len < 8 || (size_t)(r[4] | r[5] << 8) + 8 != len)
 		return nv_fail(NV_ERR_INVALID,
 			       "a reparse buffer is an 8-byte header and as many bytes as it says");
-	return with_inode(v, mref, "reparse point", set_reparse, data, len);
+	return nv_with_inode(v, mref, "reparse point", set_reparse, data, len);
 }
 
 static int
@@ -502,7 +502,7 @@ remove_reparse(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len
 enum nv_status
 nv_remove_reparse(struct nv_volume *v, uint64_t mref)
 {
-	return with_inode(v, mref, "reparse point (removing it)", remove_reparse, NULL, 0);
+	return nv_with_inode(v, mref, "reparse point (removing it)", remove_reparse, NULL, 0);
 }
 
 static int
@@ -547,7 +547,7 @@ set_times(struct nv_volume *v, ntfs_inode *ni, const void *data, size_t len)
 enum nv_status
 nv_set_times(struct nv_volume *v, uint64_t mref, const uint64_t times[4])
 {
-	return with_inode(v, mref, "times", set_times, times, 4 * sizeof(uint64_t));
+	return nv_with_inode(v, mref, "times", set_times, times, 4 * sizeof(uint64_t));
 }
 
 /*

@@ -295,11 +295,13 @@ catalog_add_file(struct st_catalog *c, const struct st_file *f, int64_t link_to,
 	d->decision = arena_strdup(&c->arena, f->decision);
 	d->security = f->security_len ? arena_memdup(&c->arena, f->security, f->security_len) : NULL;
 	d->reparse = f->reparse_len ? arena_memdup(&c->arena, f->reparse, f->reparse_len) : NULL;
+	d->ea = f->ea_len ? arena_memdup(&c->arena, f->ea, f->ea_len) : NULL;
 	d->link_to = link_to;
 	struct st_stream *s = arena_alloc(&c->arena, sizeof(*s) * (stream_count + 1));
 	uint64_t *o = arena_alloc(&c->arena, sizeof(*o) * (stream_count + 1));
 	if (!d->path || !d->owner || !d->decision || !s || !o ||
-	    (f->security_len && !d->security) || (f->reparse_len && !d->reparse))
+	    (f->security_len && !d->security) || (f->reparse_len && !d->reparse) ||
+	    (f->ea_len && !d->ea))
 		return NOMEM();
 	for (size_t i = 0; i < stream_count; i++) {
 		s[i] = streams[i];
@@ -394,7 +396,10 @@ catalog_put_file(struct buf *b, const struct st_file *f, int64_t link_to, const 
 		buf_u64(b, f->times[t]);
 	buf_bytes(b, f->security, f->security_len);
 	buf_bytes(b, f->reparse, f->reparse_len);
-	buf_u8(b, f->sparse ? 1 : 0);
+	/* Without EAs the record is exactly a version 1/2 record. */
+	buf_u8(b, (f->sparse ? CAT_FILE_SPARSE : 0) | (f->ea_len ? CAT_FILE_EA : 0));
+	if (f->ea_len)
+		buf_bytes(b, f->ea, f->ea_len);
 	buf_u64(b, (uint64_t)(link_to + 1));
 	buf_u32(b, (uint32_t)f->stream_count);
 	for (size_t k = 0; k < f->stream_count; k++) {
@@ -748,7 +753,24 @@ parse_files(struct cur *cu, struct st_catalog *c, enum st_format fmt)
 		TRY(rd_shared_bytes(cu, &f->security, &f->security_len));
 		TRY(rd_bytes(cu, &f->reparse, &f->reparse_len));
 		TRY(rd_u8(cu, &sparse));
-		f->sparse = sparse != 0;
+		if (c->info.version < ST_CATALOG_VERSION_EA) {
+			f->sparse = sparse != 0;
+		} else {
+			if (sparse & ~(CAT_FILE_SPARSE | CAT_FILE_EA))
+				return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: \"%s\" has "
+					       "unknown flags 0x%02x", f->path, sparse);
+			f->sparse = sparse & CAT_FILE_SPARSE;
+			if (sparse & CAT_FILE_EA) {
+				/* Only its size is checked here: its content is checked by
+				 * the restore that writes it (one file's problem). */
+				TRY(rd_bytes(cu, &f->ea, &f->ea_len));
+				if (f->ea_len == 0 || f->ea_len > NV_EA_MAX)
+					return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: the "
+						       "extended attributes of \"%s\" are %zu bytes "
+						       "(NTFS holds 1 to %u)", f->path, f->ea_len,
+						       NV_EA_MAX);
+			}
+		}
 		TRY(rd_u64(cu, &link));
 		TRY(rd_u32(cu, &ns));
 		if (ns > (size_t)(cu->end - cu->p) / (4 + 8 + 1 + 8))
@@ -763,11 +785,13 @@ parse_files(struct cur *cu, struct st_catalog *c, enum st_format fmt)
 			return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: \"%s\" is a link to "
 				       "a link, or a link with streams of its own", f->path);
 		if (f->attributes & NV_ATTR_DIRECTORY) {
-			/* A junction or folder symlink: its reparse data, nothing else. */
-			if (f->link_to >= 0 || ns != 0 || !f->reparse_len)
+			/* A junction or folder symlink: its reparse data; or (version
+			 * 3) a plain folder kept for its EAs. */
+			if (f->link_to >= 0 || ns != 0 || (!f->reparse_len && !f->ea_len))
 				return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: folder \"%s\" "
-					       "is not a junction or link entry (a link, streams, or "
-					       "no reparse data)", f->path);
+					       "is not a junction, link or folder entry (a link, "
+					       "streams, or neither reparse data nor extended "
+					       "attributes)", f->path);
 		} else if (f->link_to < 0 && ns == 0) {
 			return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: \"%s\" has no data "
 				       "stream", f->path);

@@ -88,10 +88,11 @@ enum st_status write_file_atomic(const char *dir, const char *name, chunk_fn nex
 
 /* --------------------------------------------------------------- catalog -- */
 
-/* Readers take versions 1 to 3; a writer writes 1 unless the store holds a
- * folder entry (a junction or folder symlink: FILE_ATTRIBUTE_DIRECTORY, no
- * streams), which version 1 readers would call damage (2), or names stored
- * encoded (3, with ST_INFO_ENCODED_NAMES). */
+/* Readers take versions 1 to 3; a writer writes the lowest version that
+ * describes what the store holds, so older winstate reads what it can: 1,
+ * or 2 for a folder entry (a junction or folder symlink: FILE_ATTRIBUTE_
+ * DIRECTORY, no streams), which version 1 readers would call damage, or 3
+ * for names stored encoded (ST_INFO_ENCODED_NAMES) or extended attributes. */
 #define ST_CATALOG_VERSION 3u
 #define ST_CATALOG_VERSION_FILES 1u
 /* Folder entries (junctions) or raw EFS files: older readers must refuse it. */
@@ -99,6 +100,12 @@ enum st_status write_file_atomic(const char *dir, const char *name, chunk_fn nex
 /* A directory store with names stored encoded (store/names.c): older readers
  * would look for the long names and call the files missing. */
 #define ST_CATALOG_VERSION_NAMES 3u
+/* Extended attributes (a FILE record's flags byte says one follows), and
+ * plain folders kept for their EAs. */
+#define ST_CATALOG_VERSION_EA 3u
+/* FILE record flags byte (version 1 and 2: only 0 or 1, "sparse"). */
+#define CAT_FILE_SPARSE 1u
+#define CAT_FILE_EA 2u
 #define ST_MAX_FRAME (64u << 20)   /* a reader refuses larger frames */
 
 struct cat_frame {

@@ -315,8 +315,12 @@ link_finish(void *impl, struct cat_source *cat)
 	/* Written under another name first: a store whose catalog is there is
 	 * complete, whatever interrupted the capture. */
 	uint64_t m = 0, at = 0;
+	/* A link whose folder entry libntfs-3g failed to write (and went on)
+	 * must not end up in a store that says it is complete. */
+	enum nv_status s = nv_writes_ok(l->vol);
+	if (s)
+		return st_fail_nv(s, "the hard-link store is not complete");
 	enum st_status st = put_ntfs_file(l, "catalog.partial", NULL, 0, &m);
-	enum nv_status s = NV_OK;
 	const uint8_t *p;
 	size_t len;
 	while (!st && !s && !(st = cat_source_next(cat, &p, &len)) && len) {
@@ -325,6 +329,8 @@ link_finish(void *impl, struct cat_source *cat)
 	}
 	if (st)
 		return st;
+	if (!s)
+		s = nv_writes_ok(l->vol);
 	if (!s)
 		s = nv_rename(l->vol, l->store, "catalog.partial", l->store, "catalog");
 	return s ? st_fail_nv(s, "cannot complete the hard-link store's catalog") : ST_OK;

@@ -111,6 +111,13 @@ struct st_file {
 	size_t security_len;
 	const uint8_t *reparse;     /* whole reparse buffer */
 	size_t reparse_len;
+	/* NTFS extended attributes: the $EA value as ntfs/ reads it (nv_inode.ea),
+	 * kept as it is, up to NV_EA_MAX bytes; checked by whoever writes it
+	 * back (nv_set_ea), never by readers, so one damaged buffer costs one
+	 * file's EAs, not the store.  A folder entry may carry EAs instead of a
+	 * reparse buffer: a plain folder whose EAs are kept (catalog version 3). */
+	const uint8_t *ea;
+	size_t ea_len;
 	bool sparse;
 	/* Reader only (ignored by begin_file): */
 	int64_t link_to;            /* index of the file this is a hard link of, or -1 */

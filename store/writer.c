@@ -402,6 +402,14 @@ close_stream(struct st_writer *w)
 	return ST_OK;
 }
 
+/* The catalog's version is the highest any entry needs. */
+static void
+raise_version(struct st_writer *w, uint32_t version)
+{
+	if (w->cat->info.version < version)
+		w->cat->info.version = version;
+}
+
 enum st_status
 st_writer_begin_file(struct st_writer *w, const struct st_file *f, bool *need_data)
 {
@@ -416,20 +424,26 @@ st_writer_begin_file(struct st_writer *w, const struct st_file *f, bool *need_da
 	if (f->security_len > (64u << 20) || f->reparse_len > (64u << 20))
 		return st_fail(ST_ERR_INVALID, "\"%s\": security descriptor or reparse data too large",
 			       f->path);
+	if (f->ea_len > NV_EA_MAX || (f->ea_len && !f->ea))
+		return st_fail(ST_ERR_INVALID, "\"%s\": %zu bytes of extended attributes (NTFS "
+			       "holds at most %u)", f->path, f->ea_len, NV_EA_MAX);
 	bool folder = (f->attributes & NV_ATTR_DIRECTORY) != 0;
-	if (folder && (!f->reparse_len || !f->reparse))
+	if (folder && (!f->reparse_len || !f->reparse) && !f->ea_len)
 		return st_fail(ST_ERR_INVALID, "\"%s\" is a folder: a store keeps a folder only as a "
-			       "junction or symbolic link (with its reparse data)", f->path);
+			       "junction or symbolic link (with its reparse data), or for its "
+			       "extended attributes", f->path);
 	w->cur = *f;
 	w->cur_link = -1;
 	if (!(w->cur_path = strdup(f->path)))
 		return st_fail(ST_ERR_NOMEM, "out of memory");
 	w->cur.path = w->cur_path;
+	if (f->ea_len) /* older readers would not see the EAs: they must refuse the store */
+		raise_version(w, ST_CATALOG_VERSION_EA);
 	if (folder) {
 		/* A junction or folder symlink: a catalog entry of its own (no data,
 		 * nothing in the store's folders, never a hard link), and the
 		 * catalog becomes version 2 so older readers refuse it plainly. */
-		w->cat->info.version = ST_CATALOG_VERSION_FOLDERS;
+		raise_version(w, ST_CATALOG_VERSION_FOLDERS);
 		w->state = W_NODATA;
 		return ST_OK;
 	}
@@ -493,7 +507,7 @@ st_writer_begin_stream(struct st_writer *w, const char *name)
 			       w->cur.path);
 	/* Raw EFS data: an older reader would take the ciphertext for the file. */
 	if (!strcmp(name, ST_EFS_STREAM))
-		w->cat->info.version = ST_CATALOG_VERSION_FOLDERS;
+		raise_version(w, ST_CATALOG_VERSION_FOLDERS);
 	for (size_t i = 1; i < w->stream_count; i++)
 		if (strcasecmp(w->streams[i].name, name) == 0)
 			return st_fail(ST_ERR_INVALID, "\"%s\" already has a stream \"%s\"",

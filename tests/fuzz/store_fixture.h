@@ -25,9 +25,29 @@ fz_store_key(struct st_key *key)
 	memset(key->raw, 0x42, sizeof(key->raw));
 }
 
+/* $LXUID 1000 and $LXMOD 0100644, as WSL1 keeps them: a store with EAs is
+ * catalog version 3, so mutations reach the EA field. */
+static const uint8_t fz_wsl_ea[40] = {
+	20, 0, 0, 0, 0, 6, 4, 0, '$', 'L', 'X', 'U', 'I', 'D', 0, 0xe8, 3, 0, 0, 0,
+	20, 0, 0, 0, 0, 6, 4, 0, '$', 'L', 'X', 'M', 'O', 'D', 0, 0xa4, 0x81, 0, 0, 0,
+};
+
+static inline enum st_status fz_add_file_ea(struct st_writer *w, const char *path,
+					    uint64_t source_id, const void *data, size_t len,
+					    const char *stream, const char *stream_data,
+					    const uint8_t *ea, size_t ea_len);
+
 static inline enum st_status
 fz_add_file(struct st_writer *w, const char *path, uint64_t source_id, const void *data,
 	    size_t len, const char *stream, const char *stream_data)
+{
+	return fz_add_file_ea(w, path, source_id, data, len, stream, stream_data, NULL, 0);
+}
+
+static inline enum st_status
+fz_add_file_ea(struct st_writer *w, const char *path, uint64_t source_id, const void *data,
+	       size_t len, const char *stream, const char *stream_data, const uint8_t *ea,
+	       size_t ea_len)
 {
 	static const uint8_t sd[20] = { 1, 0, 4, 0x80 }; /* self-relative, empty */
 	struct st_file f = {
@@ -40,6 +60,8 @@ fz_add_file(struct st_writer *w, const char *path, uint64_t source_id, const voi
 			   132000000030000000ull },
 		.security = sd,
 		.security_len = sizeof(sd),
+		.ea = ea,
+		.ea_len = ea_len,
 	};
 	bool need = false;
 	enum st_status st = st_writer_begin_file(w, &f, &need);
@@ -96,7 +118,8 @@ fz_make_store(const char *path, enum st_format format, const struct st_key *key,
 			      "Zone.Identifier", "[ZoneTransfer]\r\nZoneId=3\r\n")) ||
 	    (st = fz_add_file(w, "Users/alice/Documents/second name of a.txt", 100, NULL, 0, NULL,
 			      NULL)) ||
-	    (st = fz_add_file(w, "Users/alice/empty.txt", 101, NULL, 0, NULL, NULL)) ||
+	    (st = fz_add_file_ea(w, "Users/alice/empty.txt", 101, NULL, 0, NULL, NULL, fz_wsl_ea,
+				 sizeof(fz_wsl_ea))) ||
 	    (st = fz_add_file(w, "Users/bob/same as a.txt", 102, text, sizeof(text) - 1, NULL,
 			      NULL)))
 		goto fail;
@@ -221,6 +244,16 @@ fz_exercise_reader(struct st_reader *r, const char *extract_dir)
 		fz_touch(f->decision);
 		fz_touch_bytes(f->security, f->security_len);
 		fz_touch_bytes(f->reparse, f->reparse_len);
+		fz_touch_bytes(f->ea, f->ea_len);
+		if (f->ea_len) { /* what ls and restore do with a store's EAs */
+			size_t off = 0, n = 0;
+			struct nv_ea ea;
+			bool ok = nv_ea_check(f->ea, f->ea_len, NULL) == NV_OK;
+			while (nv_ea_next(f->ea, f->ea_len, &off, &ea) == NV_OK)
+				n++;
+			if (ok && !n)
+				abort();
+		}
 		if (st_reader_find(r, f->path) < 0)
 			abort(); /* every listed path must be found */
 		for (size_t s = 0; s < f->stream_count; s++) {

@@ -132,6 +132,11 @@ checked = links = compressed = 0
 for f in d["files"]:
     if f["owner"] not in users:
         continue
+    if f["attributes"] & 0x410 == 0x10:  # a plain folder kept for its EAs (scan_ea.sh compares them)
+        b = os.path.join(tgt, where(f))
+        assert os.path.isdir(b) and not os.path.islink(b), "folder not restored: " + where(f)
+        assert not xattr(b, "system.ntfs_ea").startswith(b"missing"), "folder without its EAs: " + where(f)
+        continue
     if f["attributes"] & 0x10:  # a junction or folder link (scan_junctions.sh checks targets)
         b = os.path.join(tgt, where(f))
         restored.add(where(f).lower())

@@ -197,7 +197,7 @@ Test(store_damage, newer_versions_are_refused)
 	write_whole(cat, c, len);
 	free(c);
 	cr_assert_eq(st_reader_open(store, NULL, &r), ST_ERR_VERSION);
-	/* Version 3 (a directory store with encoded names) is the newest this winstate reads. */
+	/* Version 3 (encoded names in a directory store, or extended attributes) is the newest this winstate reads. */
 	cr_assert(strstr(st_last_error(), "version 7") && strstr(st_last_error(), "version 3"),
 		  "%s", st_last_error());
 }
