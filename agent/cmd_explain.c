@@ -24,7 +24,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-		"usage: winstate explain [--rules FILE]... [--config FILE] [--user NAME|SID]\n"
+		"usage: winstate explain [--rules FILE]... [--config FILE] [--user NAME|SID|FOLDER]\n"
 		"                        [--system-only] [--ignore-detection] [-v] [DISK[:PART]] OBJECT...\n\n"
 		"With DISK (an image or device holding the offline Windows), the user's\n"
 		"variables come from their own profile and hive (folders redirected to\n"
@@ -34,7 +34,8 @@ usage(FILE *out)
 		"folder itself), a registry key (HKCU\\Control Panel\\Desktop) or an encoded\n"
 		"location \"node [leaf]\" (HKCU\\Control Panel\\Desktop [Wallpaper], [] = default\n"
 		"value).  Without --rules, winstate's default rules are used.  The user\n"
-		"defaults to 'user'; a SID is accepted (profile C:\\Users\\<SID>).\n"
+		"defaults to 'user'; with DISK, --user takes the account name, the SID or\n"
+		"the profile folder's name; without, a name or a SID (profile C:\\Users\\<SID>).\n"
 		"--ignore-detection  treat every application as installed (like LoadState).\n"
 		"-v                  also print diagnostics (notes on dropped patterns ...)\n"
 		"                    and the defaults that stood in for missing hive values.\n"

@@ -32,7 +32,7 @@ struct reg_opts {
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: winstate reg DISK[:PART] [--user NAME|SID] [--json] [-s] FULLKEY\n"
+	fprintf(out, "usage: winstate reg DISK[:PART] [--user NAME|SID|FOLDER] [--json] [-s] FULLKEY\n"
 		"       winstate reg --hive FILE [--json] [-s] [KEY]\n"
 		"       winstate reg --hive FILE [--json] 'KEY\\PAT* [VALUE*]'\n\n"
 		"Show the keys and values of an offline registry hive like `reg query`.\n"
