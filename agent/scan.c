@@ -763,16 +763,12 @@ note_cloud_folder(struct scan *s, const struct nv_entry *e, const char *winpath)
 	return NV_WALK_CONTINUE;
 }
 
-/* A plain folder with extended attributes (WSL keeps a Linux folder's owner
- * and mode there): a data-less store entry for them, the folder itself being
- * made again by path as any folder is. */
+/* One data-less folder entry: its attributes, times, security descriptor,
+ * EAs and (for a link) reparse buffer.  0, or the walk verdict to return. */
 static int
-capture_folder_ea(struct scan *s, const struct nv_entry *e, const char *rel, const char *winpath,
-		  struct owner_pick *pick)
+store_folder_entry(struct scan *s, const struct nv_inode *in, const char *rel, const char *winpath,
+		   struct owner_pick *pick, bool link, int *verdict)
 {
-	const struct nv_inode *in = e->inode;
-	if (!s->wr)
-		return NV_WALK_CONTINUE;
 	char dec[600];
 	decision_text(pick->rule, dec, sizeof(dec));
 	struct st_file f = { 0 };
@@ -780,23 +776,45 @@ capture_folder_ea(struct scan *s, const struct nv_entry *e, const char *rel, con
 	f.owner = pick->owner;
 	f.decision = dec;
 	f.source_id = in->mref;
-	f.attributes = in->attributes | NV_ATTR_DIRECTORY;
+	f.attributes = in->attributes | NV_ATTR_DIRECTORY | (link ? NV_ATTR_REPARSE_POINT : 0);
 	memcpy(f.times, in->times, sizeof(f.times));
 	f.security = in->security;
 	f.security_len = in->security_len;
+	if (link) {
+		f.reparse = in->reparse;
+		f.reparse_len = in->reparse_len;
+	}
 	f.ea = in->ea;
 	f.ea_len = in->ea_len;
 	note_ea(s, in, winpath);
 	bool need = false;
 	enum st_status st = st_writer_begin_file(s->wr, &f, &need);
-	if (st == ST_ERR_REFUSED || st == ST_ERR_UNSAFE || st == ST_ERR_INVALID)
-		return item_error(s, winpath, pick->owner, st_last_error());
+	if (st == ST_ERR_REFUSED || st == ST_ERR_UNSAFE || st == ST_ERR_INVALID) {
+		*verdict = item_error(s, winpath, pick->owner, st_last_error());
+		return -1;
+	}
 	if (!st)
 		st = st_writer_end_file(s->wr);
 	if (st) {
 		fail(s, SCAN_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
-		return NV_WALK_STOP;
+		*verdict = NV_WALK_STOP;
+		return -1;
 	}
+	return 0;
+}
+
+/* A plain folder with extended attributes (WSL keeps a Linux folder's owner
+ * and mode there): a data-less store entry for them, the folder itself being
+ * made again by path as any folder is. */
+static int
+capture_folder_ea(struct scan *s, const struct nv_entry *e, const char *rel, const char *winpath,
+		  struct owner_pick *pick)
+{
+	int verdict;
+	if (!s->wr)
+		return NV_WALK_CONTINUE;
+	if (store_folder_entry(s, e->inode, rel, winpath, pick, false, &verdict) < 0)
+		return verdict;
 	if (VERBOSE(s))
 		LOG_INFO(s, "%s is a folder with extended attributes: they are stored", winpath);
 	return NV_WALK_CONTINUE;
@@ -811,38 +829,15 @@ capture_folder_link(struct scan *s, const struct nv_entry *e, const char *rel, c
 {
 	const struct nv_inode *in = e->inode;
 	struct acct *a;
+	int verdict;
 	if (!s->wr) { /* estimate: the entry costs no clusters of data */
 		s->links_stored++;
 		if ((a = settle_entry(s)))
 			acct_captured(a);
 		return NV_WALK_CONTINUE;
 	}
-	char dec[600];
-	decision_text(pick->rule, dec, sizeof(dec));
-	struct st_file f = { 0 };
-	f.path = rel;
-	f.owner = pick->owner;
-	f.decision = dec;
-	f.source_id = in->mref;
-	f.attributes = in->attributes | NV_ATTR_DIRECTORY | NV_ATTR_REPARSE_POINT;
-	memcpy(f.times, in->times, sizeof(f.times));
-	f.security = in->security;
-	f.security_len = in->security_len;
-	f.reparse = in->reparse;
-	f.reparse_len = in->reparse_len;
-	f.ea = in->ea;
-	f.ea_len = in->ea_len;
-	note_ea(s, in, winpath);
-	bool need = false;
-	enum st_status st = st_writer_begin_file(s->wr, &f, &need);
-	if (st == ST_ERR_REFUSED || st == ST_ERR_UNSAFE || st == ST_ERR_INVALID)
-		return item_error(s, winpath, pick->owner, st_last_error());
-	if (!st)
-		st = st_writer_end_file(s->wr);
-	if (st) {
-		fail(s, SCAN_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
-		return NV_WALK_STOP;
-	}
+	if (store_folder_entry(s, in, rel, winpath, pick, true, &verdict) < 0)
+		return verdict;
 	s->links_stored++;
 	if ((a = settle_entry(s)))
 		acct_captured(a);
