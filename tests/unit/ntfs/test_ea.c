@@ -11,6 +11,7 @@
 
 #include "ntfs/ntfs.h"
 #include "tests/unit/ntfs/helpers.h"
+#include "tests/unit/ea_pack.h"
 
 static char *dir, img[4096], mnt[4096];
 
@@ -30,23 +31,6 @@ teardown(void)
 
 TestSuite(ntfs_ea, .init = setup, .fini = teardown, .timeout = 120);
 
-/* One entry as Windows and libntfs-3g pack it. */
-static size_t
-entry(uint8_t *p, const char *name, const void *value, size_t vlen, uint8_t flags)
-{
-	size_t n = strlen(name), len = (8 + n + 1 + vlen + 3) & ~(size_t)3;
-	memset(p, 0, len);
-	p[0] = (uint8_t)len;
-	p[1] = (uint8_t)(len >> 8);
-	p[4] = flags;
-	p[5] = (uint8_t)n;
-	p[6] = (uint8_t)vlen;
-	p[7] = (uint8_t)(vlen >> 8);
-	memcpy(p + 8, name, n);
-	memcpy(p + 8 + n + 1, value, vlen);
-	return len;
-}
-
 static char *
 hex(const uint8_t *p, size_t n)
 {
@@ -61,9 +45,9 @@ Test(ntfs_ea, parser_lists_entries)
 {
 	uint8_t b[256];
 	uint32_t uid = 1000;
-	size_t n = entry(b, "$LXUID", &uid, 4, 0);
-	n += entry(b + n, "MYAPP.META", "v", 1, NV_EA_NEED_EA);
-	n += entry(b + n, "EMPTY", "", 0, 0);
+	size_t n = ea_pack_entry(b, "$LXUID", &uid, 4, 0);
+	n += ea_pack_entry(b + n, "MYAPP.META", "v", 1, NV_EA_NEED_EA);
+	n += ea_pack_entry(b + n, "EMPTY", "", 0, 0);
 	size_t count = 0, off = 0;
 	cr_assert_eq(nv_ea_check(b, n, &count), NV_OK, "%s", nv_last_error());
 	cr_assert_eq(count, 3);
@@ -94,7 +78,7 @@ refused(const uint8_t *b, size_t n, const char *word)
 Test(ntfs_ea, parser_refuses_damaged_buffers)
 {
 	uint8_t good[64], b[64];
-	size_t n = entry(good, "$LXGID", "\xe8\x03\0\0", 4, 0); /* 20 bytes */
+	size_t n = ea_pack_entry(good, "$LXGID", "\xe8\x03\0\0", 4, 0); /* 20 bytes */
 	cr_assert_eq(n, 20);
 
 	refused(good, 0, "bytes");                     /* empty */
@@ -140,8 +124,8 @@ Test(ntfs_ea, read_what_the_driver_wrote)
 	fuse_mount(img, mnt, false);
 	uint8_t b[256];
 	uint32_t uid = 1000, mode = 0100644;
-	size_t n = entry(b, "$LXUID", &uid, 4, 0);
-	n += entry(b + n, "$LXMOD", &mode, 4, 0);
+	size_t n = ea_pack_entry(b, "$LXUID", &uid, 4, 0);
+	n += ea_pack_entry(b + n, "$LXMOD", &mode, 4, 0);
 	char *h = hex(b, n);
 	cr_assert_eq(sh("touch '%s/f' && mkdir '%s/d' && touch '%s/none' && "
 			"setfattr -n system.ntfs_ea -v %s '%s/f' && setfattr -n system.ntfs_ea -v %s '%s/d'",
@@ -180,10 +164,10 @@ Test(ntfs_ea, written_ones_read_by_the_driver)
 	cr_assert_eq(nv_create(v, NV_MREF_ROOT, "f", &f), NV_OK, "%s", nv_last_error());
 	cr_assert_eq(nv_mkdir(v, NV_MREF_ROOT, "d", &d), NV_OK, "%s", nv_last_error());
 	uint8_t b[256], small[64];
-	size_t n = entry(b, "$LXUID", "\0\0\0\0", 4, 0);
-	n += entry(b + n, "$LXDEV", "\x01\0\0\0\x03\0\0\0", 8, 0);
-	n += entry(b + n, "MYAPP.META", "hello", 5, NV_EA_NEED_EA);
-	size_t sn = entry(small, "X", "1", 1, 0);
+	size_t n = ea_pack_entry(b, "$LXUID", "\0\0\0\0", 4, 0);
+	n += ea_pack_entry(b + n, "$LXDEV", "\x01\0\0\0\x03\0\0\0", 8, 0);
+	n += ea_pack_entry(b + n, "MYAPP.META", "hello", 5, NV_EA_NEED_EA);
+	size_t sn = ea_pack_entry(small, "X", "1", 1, 0);
 	/* Replaced as a whole: a larger set, then a smaller one. */
 	cr_assert_eq(nv_set_ea(v, f, b, n), NV_OK, "%s", nv_last_error());
 	cr_assert_eq(nv_set_ea(v, d, b, n), NV_OK, "%s", nv_last_error());
@@ -230,7 +214,7 @@ Test(ntfs_ea, unreadable_ea_is_an_error)
 	uint8_t b[3100];
 	static uint8_t value[3000];
 	memset(value, 0x5a, sizeof(value));
-	size_t n = entry(b, "MYAPP.THUMB", value, sizeof(value), 0);
+	size_t n = ea_pack_entry(b, "MYAPP.THUMB", value, sizeof(value), 0);
 	char *h = hex(b, n);
 	cr_assert_eq(sh("touch '%s/big' && setfattr -n system.ntfs_ea -v %s '%s/big'", mnt, h, mnt), 0);
 	free(h);

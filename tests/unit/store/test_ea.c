@@ -14,37 +14,21 @@
 
 #include "store/internal.h"
 #include "tests/unit/store/helpers.h"
+#include "tests/unit/ea_pack.h"
 
 static char *dir;
 static void setup(void) { dir = scratch_dir(); }
 static void teardown(void) { scratch_done(dir); }
 TestSuite(store_ea, .init = setup, .fini = teardown, .timeout = 120);
 
-/* One packed EA entry (4-byte aligned, its own length as next offset). */
-static size_t
-ea_entry(uint8_t *p, const char *name, const void *value, size_t vlen, uint8_t flags)
-{
-	size_t n = strlen(name), len = (8 + n + 1 + vlen + 3) & ~(size_t)3;
-	memset(p, 0, len);
-	p[0] = (uint8_t)len;
-	p[1] = (uint8_t)(len >> 8);
-	p[4] = flags;
-	p[5] = (uint8_t)n;
-	p[6] = (uint8_t)vlen;
-	p[7] = (uint8_t)(vlen >> 8);
-	memcpy(p + 8, name, n);
-	memcpy(p + 8 + n + 1, value, vlen);
-	return len;
-}
-
 /* $LXUID 1000, $LXGID 1000, $LXMOD 0100644 */
 static size_t
 wsl_eas(uint8_t *p)
 {
 	uint8_t uid[4] = { 0xe8, 3, 0, 0 }, mode[4] = { 0xa4, 0x81, 0, 0 };
-	size_t n = ea_entry(p, "$LXUID", uid, 4, 0);
-	n += ea_entry(p + n, "$LXGID", uid, 4, 0);
-	n += ea_entry(p + n, "$LXMOD", mode, 4, 0);
+	size_t n = ea_pack_entry(p, "$LXUID", uid, 4, 0);
+	n += ea_pack_entry(p + n, "$LXGID", uid, 4, 0);
+	n += ea_pack_entry(p + n, "$LXMOD", mode, 4, 0);
 	return n;
 }
 
@@ -75,7 +59,7 @@ static void
 make_values(void)
 {
 	ea1_len = wsl_eas(ea1);
-	ea2_len = ea_entry(ea2, "MYAPP.META", "tagged", 6, NV_EA_NEED_EA);
+	ea2_len = ea_pack_entry(ea2, "MYAPP.META", "tagged", 6, NV_EA_NEED_EA);
 	rp_len = junction_buf(rp);
 }
 
