@@ -500,9 +500,15 @@ folder_insert(ntfs_volume *vol, struct folder_names *f, const ntfschar *name, in
 	uint32_t hash = upcased_hash(vol, name, len, up);
 	struct folder_name *s = folder_slot(f, up, len, hash);
 	if (s->up) {
+		free(up);
+		if (s->mref == mref && s->len == len && !f->listed_twice) {
+			/* The same record under the same name again: an index split a
+			 * kill left half-done (the block written, the root not yet). */
+			f->listed_twice = nv_utf16_to_utf8((const uint16_t *)name, (size_t)len);
+			return f->listed_twice != NULL;
+		}
 		/* Two names equal but for case (ntfs-3g's POSIX names allow it): the
 		 * first stays, and a lookup tries the exact spelling first. */
-		free(up);
 		s->ambiguous = true;
 		return true;
 	}
@@ -517,6 +523,7 @@ folder_free(struct folder_names *f)
 	for (size_t i = 0; i < f->cap; i++)
 		free(f->slots[i].up);
 	free(f->slots);
+	free(f->listed_twice);
 	free(f);
 }
 
@@ -612,6 +619,16 @@ folder_scan(struct nv_volume *v, ntfs_inode *dir, const ntfschar *name, int len)
 			folder_free(f.names);
 		return (u64)-1;
 	}
+	if (f.names && f.names->listed_twice) {
+		/* Not cached, and every lookup in it fails: names in such a folder
+		 * are not to be trusted (nor written beside) until chkdsk. */
+		nv_fail(NV_ERR_IO, "%s: folder (MFT record %llu) cannot be read: its index lists "
+			"\"%s\" twice (an interrupted write left it half-updated; chkdsk /f repairs "
+			"it)", v->path, (unsigned long long)dir->mft_no, f.names->listed_twice);
+		folder_free(f.names);
+		errno = EUCLEAN;
+		return (u64)-1;
+	}
 	if (f.names) {
 		f.names->next = v->folders;
 		v->folders = f.names;
@@ -697,6 +714,10 @@ nv_lookup(struct nv_volume *v, const char *path, uint64_t *mref)
 		found = nv_find_child(v, dir, uname, ulen);
 		nv_inode_put(v, dir, NULL);
 		free(uname);
+		if (found == (u64)-1 && errno == EUCLEAN) {
+			st = NV_ERR_IO; /* a damaged index: said by folder_scan */
+			break;
+		}
 		if (found == (u64)-1) {
 			st = errno == ENOENT || errno == 0
 				     ? nv_fail(NV_ERR_NOT_FOUND, "%s: \"%s\" does not exist on the volume",
@@ -965,11 +986,16 @@ nv_lookup_in(struct nv_volume *v, uint64_t parent, const char *name, uint64_t *m
 	} else {
 		/* Names of one folder are looked up one after the other: its names
 		 * are read once into the cache, and each lookup is a hash lookup. */
-		if (!folder_names_of(v, parent))
-			folder_scan(v, dir, NULL, 0);
 		errno = 0;
-		u64 found = nv_find_child(v, dir, uname, ulen);
-		if (found != (u64)-1)
+		u64 found = 0;
+		if (!folder_names_of(v, parent) && folder_scan(v, dir, NULL, 0) == (u64)-1 &&
+		    errno == EUCLEAN)
+			found = (u64)-1; /* the folder's index is damaged: said by folder_scan */
+		else
+			found = nv_find_child(v, dir, uname, ulen);
+		if (errno == EUCLEAN)
+			st = NV_ERR_IO;
+		else if (found != (u64)-1)
 			*mref = MREF(found);
 		else
 			st = errno == ENOENT || errno == 0

@@ -50,6 +50,9 @@ struct folder_names {
 		bool ambiguous; /* names differing only in case (POSIX): exact one wins */
 		u64 mref;
 	} *slots;
+	/* The index lists one record under one name twice: a half-done index
+	 * update (libntfs-3g has no journal).  The first such name. */
+	char *listed_twice;
 	struct folder_names *next;
 };
 

@@ -33,8 +33,13 @@ create_entry(struct nv_volume *v, uint64_t parent, const char *name, mode_t type
 		goto out;
 	}
 	/* NTFS lookups fold case, as Windows will: "A" and "a" cannot coexist. */
+	errno = 0;
 	if (nv_find_child(v, dir, uname, ulen) != (u64)-1) {
 		st = nv_fail(NV_ERR_EXISTS, "\"%s\" already exists in that folder", name);
+		goto out;
+	}
+	if (errno == EUCLEAN) { /* a damaged index: never written beside (folder_scan) */
+		st = NV_ERR_IO;
 		goto out;
 	}
 	nv_library_message();
@@ -227,8 +232,13 @@ nv_link(struct nv_volume *v, uint64_t mref, uint64_t parent, const char *name)
 			     (unsigned long long)mref);
 		goto out;
 	}
+	errno = 0;
 	if (nv_find_child(v, dir, uname, ulen) != (u64)-1) {
 		st = nv_fail(NV_ERR_EXISTS, "\"%s\" already exists in that folder", name);
+		goto out;
+	}
+	if (errno == EUCLEAN) {
+		st = NV_ERR_IO;
 		goto out;
 	}
 	/* libntfs-3g does not enforce Windows' limit; a 1025th link would make a
