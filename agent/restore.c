@@ -167,6 +167,16 @@ mine_find(const struct ctx *c, uint64_t mref)
 	return sl->mref == mref ? sl->index : SIZE_MAX;
 }
 
+/* A merge rule never makes one store file win over another: both are kept. */
+static enum restore_merge
+twin_merge(struct ctx *c, const struct st_file *f, size_t twin)
+{
+	restore_result_note(c->res, c->o->log, "%s: its merge rule does not apply: the file "
+			    "holding its name on the target is %s, restored from this store too, "
+			    "so both are kept", f->path, st_reader_file(c->r, twin)->path);
+	return RESTORE_MERGE_DEFAULT;
+}
+
 static void
 outcome(struct ctx *c, enum restore_outcome o, const char *fmt, ...)
 {
@@ -1953,26 +1963,23 @@ restore_file(struct ctx *c, size_t index)
 			goto full;
 		goto out;
 	}
-	/* Its name already taken by another file of this restore: a name that
-	 * differs only in case, folded onto it by the target's folder. */
+	/* Its name taken by another file of this restore (a name that differs
+	 * only in case, folded onto it by the target's folder): found where a
+	 * name is taken, so a restore without conflicts looks nothing up. */
 	size_t twin = SIZE_MAX;
-	if (c->mine_count && nv_lookup(c->vol, dest, &mref) == NV_OK)
-		twin = mine_find(c, mref);
-	mref = NO_MREF;
-	if (twin != SIZE_MAX) {
-		if (merge != RESTORE_MERGE_DEFAULT)
-			restore_result_note(c->res, c->o->log, "%s: the merge rule does not apply: the "
-					    "file on the target is %s, restored from this store",
-					    f->path, st_reader_file(c->r, twin)->path);
-		merge = RESTORE_MERGE_DEFAULT;
-	}
 	if (merge == RESTORE_MERGE_DESTINATION && nv_lookup(c->vol, dest, &mref) == NV_OK) {
-		restore_result_note(c->res, c->o->log, "%s: kept the existing %s on the target, the "
-				    "store's copy is not restored (DestinationPriority)", f->path, dest);
-		c->res->kept++;
-		mref = NO_MREF;
-		goto out;
+		if ((twin = mine_find(c, mref)) != SIZE_MAX) {
+			merge = twin_merge(c, f, twin);
+		} else {
+			restore_result_note(c->res, c->o->log, "%s: kept the existing %s on the target, "
+					    "the store's copy is not restored (DestinationPriority)",
+					    f->path, dest);
+			c->res->kept++;
+			mref = NO_MREF;
+			goto out;
+		}
 	}
+	mref = NO_MREF;
 
 	if (f->link_to >= 0) {
 		uint64_t target = c->file_mref[f->link_to];
@@ -2123,6 +2130,10 @@ restore_file(struct ctx *c, size_t index)
 	    nv_set_times(c->vol, mref, f->times) != NV_OK)
 		problem(c, "%s: its attributes or times could not be set: %s", f->path, nv_last_error());
 	release_held(c, &held, f->path);
+	uint64_t taken_by;
+	if (twin == SIZE_MAX && used && strcmp(used, name) && nv_lookup(c->vol, dest, &taken_by) == NV_OK &&
+	    (twin = mine_find(c, taken_by)) != SIZE_MAX && merge == RESTORE_MERGE_SOURCE)
+		merge = twin_merge(c, f, twin);
 	if (merge == RESTORE_MERGE_SOURCE && used && strcmp(used, name)) {
 		char why[512], *taken = strdup(name);
 		if (taken && restore_rules_replace(c->vol, parent, dest, name, used, why, sizeof(why)) == 0) {

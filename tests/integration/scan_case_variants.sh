@@ -8,7 +8,8 @@
 #   folders fold case): a per-file error, exit 1 with --continue, listed in
 #   report.json (read through the ntfs-3g driver), the store verifies;
 # - load onto a reinstalled Windows: the first keeps its name, the second
-#   comes back as name(1).ext with the reason listed; both contents are
+#   comes back as name(1).ext with the reason listed, also under merge rules
+#   (SourcePriority, DestinationPriority) naming both; both contents are
 #   checked through the ntfs-3g driver.
 . "$(dirname "$0")/common.bash"
 
@@ -82,15 +83,41 @@ assert sum(n.lower() in ("a.txt", "makefile") for n in names) == 2, names
 EOF
 umnt "$WORK/h"
 
-# 3. Restore onto a reinstalled Windows, from each copied store.
-cp --sparse=always "$WORK/src.img" "$WORK/tgt.img"
-WS_TOOLSDIR="$WS_TOOLS" bash "$WS_TOP/tests/fixtures/reinstall.sh" "$WORK/tgt.img" >"$WORK/reinstall.log" 2>&1 \
+# 3. Restore onto a reinstalled Windows, from each copied store, and once
+# more from the compressed store with merge rules on both pairs (the rules'
+# patterns fold case, so each names both twins): neither SourcePriority nor
+# DestinationPriority may make one twin win over the other.
+cat >"$WORK/merge.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<migration urlid="http://www.example.com/migration/winstate-case-twins">
+  <component type="Documents" context="User">
+    <displayName>Case twins with merge rules</displayName>
+    <role role="Data">
+      <rules>
+        <merge script="MigXmlHelper.SourcePriority()">
+          <objectSet><pattern type="File">%CSIDL_PERSONAL% [a.txt]</pattern></objectSet>
+        </merge>
+        <merge script="MigXmlHelper.DestinationPriority()">
+          <objectSet><pattern type="File">%CSIDL_PERSONAL% [makefile]</pattern></objectSet>
+        </merge>
+      </rules>
+    </role>
+  </component>
+</migration>
+XML
+cp --sparse=always "$WORK/src.img" "$WORK/tgt-c.img"
+WS_TOOLSDIR="$WS_TOOLS" bash "$WS_TOP/tests/fixtures/reinstall.sh" "$WORK/tgt-c.img" >"$WORK/reinstall.log" 2>&1 \
 	|| fail "reinstall.sh: $(tail -5 "$WORK/reinstall.log")"
-cp --sparse=always "$WORK/tgt.img" "$WORK/tgt-d.img"
-for s in c d; do
-	t="$WORK/tgt.img"
-	[ $s = d ] && t="$WORK/tgt-d.img"
-	run 0 "$WS_BIN" load "$WORK/$s" "$t" --mu "alice:$NEW_ALICE" --log "$WORK/load-$s.log"
+cp --sparse=always "$WORK/tgt-c.img" "$WORK/tgt-d.img"
+cp --sparse=always "$WORK/tgt-c.img" "$WORK/tgt-m.img"
+for s in c d m; do
+	t="$WORK/tgt-$s.img" store="$WORK/$s" rules=()
+	[ $s = m ] && store="$WORK/c" rules=(--rules "$WS_TOP/rules/xml/winstate-default.xml" --rules "$WORK/merge.xml")
+	run 0 "$WS_BIN" load "$store" "$t" --mu "alice:$NEW_ALICE" --log "$WORK/load-$s.log" "${rules[@]}"
+	if [ $s = m ]; then
+		[ "$(grep -c "its merge rule does not apply" "$WORK/load-$s.log")" -eq 2 ] ||
+			fail "merge rules: want 2 notes: $(grep -i "merge\|case" "$WORK/load-$s.log")"
+	fi
 	notes=$(grep "differs only in case" "$WORK/load-$s.log")
 	[ "$(wc -l <<<"$notes")" -eq 2 ] || fail "$s: want 2 case notes in the log: $notes"
 	contains "$OUT" "differs only in case"
