@@ -2,7 +2,8 @@
  * Names that differ only in case in one folder (WSL1's case-sensitive
  * folders, Linux-written POSIX names): "a.txt" and "A.txt" are two files.
  * The compressed and directory stores keep both, readable, listed and
- * verified; the hard-link store, whose NTFS folders fold case, refuses the
+ * verified (on a host folder that folds case, the directory store refuses
+ * the second by name); the hard-link store, whose NTFS folders fold case, refuses the
  * second by name and never mixes the two up.  A catalog listing one path
  * twice is still damage.
  */
@@ -90,7 +91,7 @@ Test(store_case_variants, directory_store_keeps_both_as_two_host_files)
 	snprintf(p, sizeof(p), "%s/store", dir);
 	if (sh("cd '%s' && touch case-probe && ! test -e CASE-PROBE", dir) != 0)
 		cr_skip_test("the scratch folder %s folds case: a directory store refuses the "
-			     "second twin there (tested by the integration script's host check)", dir);
+			     "second twin there (directory_store_on_a_folding_host_... tests that)", dir);
 	write_twins(ST_FORMAT_DIRECTORY, p);
 	check_twins(p);
 	/* The host folder holds each as its own file, with its own bytes. */
@@ -101,6 +102,35 @@ Test(store_case_variants, directory_store_keeps_both_as_two_host_files)
 		cr_assert(len == strlen(twins[i].data) && !memcmp(d, twins[i].data, len), "%s", f);
 		free(d);
 	}
+}
+
+/* On a host folder that folds case (SMB, ext4 casefold), the second twin's
+ * name is already taken: simulated by making that host file beforehand. The
+ * second is that one file's refusal, named; the store goes on and verifies. */
+Test(store_case_variants, directory_store_on_a_folding_host_refuses_the_second_by_name)
+{
+	char p[4200], taken[4400];
+	snprintf(p, sizeof(p), "%s/store", dir);
+	struct st_create_options o = { .format = ST_FORMAT_DIRECTORY, .path = p, .computer = "PC" };
+	struct st_writer *w;
+	cr_assert_eq(st_writer_create(&o, &w), ST_OK, "%s", st_last_error());
+	struct st_file f = test_file(twins[0].path, 1), g = test_file(twins[1].path, 2);
+	bool need = false;
+	cr_assert_eq(st_writer_begin_file(w, &f, &need), ST_OK, "%s", st_last_error());
+	cr_assert_eq(st_writer_write_data(w, twins[0].data, strlen(twins[0].data)), ST_OK);
+	cr_assert_eq(st_writer_end_file(w), ST_OK, "%s", st_last_error());
+	snprintf(taken, sizeof(taken), "%s/USMT/File/C$/%s", p, twins[1].path);
+	write_whole(taken, "folded", 6);
+	cr_assert_eq(st_writer_begin_file(w, &g, &need), ST_ERR_REFUSED);
+	cr_assert(strstr(st_last_error(), twins[1].path) &&
+		  strstr(st_last_error(), "differing only in case"), "%s", st_last_error());
+	cr_assert_eq(st_writer_finish(w, 0), ST_OK, "%s", st_last_error());
+	struct st_reader *r;
+	cr_assert_eq(st_reader_open(p, NULL, &r), ST_OK, "%s", st_last_error());
+	cr_assert_eq(st_reader_file_count(r), 1);
+	cr_assert(st_reader_find(r, twins[0].path) >= 0);
+	cr_assert_eq(st_reader_verify(r, NULL, NULL, NULL), ST_OK, "%s", st_last_error());
+	st_reader_close(r);
 }
 
 /* A hand-made catalog: case twins are accepted, one path twice is damage. */
