@@ -3,9 +3,9 @@
  * folders, Linux-written POSIX names): "a.txt" and "A.txt" are two files.
  * The compressed and directory stores keep both, readable, listed and
  * verified (on a host folder that folds case, the directory store refuses
- * the second by name); the hard-link store, whose NTFS folders fold case, refuses the
- * second by name and never mixes the two up.  A catalog listing one path
- * twice is still damage.
+ * the second by name); the hard-link store, whose NTFS folders fold case,
+ * refuses the second by name and never mixes the two up.  A catalog listing
+ * one path twice is still damage.
  */
 #include <stdio.h>
 #include <stdlib.h>
