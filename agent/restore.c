@@ -2131,7 +2131,8 @@ restore_file(struct ctx *c, size_t index)
 		problem(c, "%s: its attributes or times could not be set: %s", f->path, nv_last_error());
 	release_held(c, &held, f->path);
 	uint64_t taken_by;
-	if (twin == SIZE_MAX && used && strcmp(used, name) && nv_lookup(c->vol, dest, &taken_by) == NV_OK &&
+	if (twin == SIZE_MAX && used && strcmp(used, name) &&
+	    nv_lookup(c->vol, dest, &taken_by) == NV_OK &&
 	    (twin = mine_find(c, taken_by)) != SIZE_MAX && merge == RESTORE_MERGE_SOURCE)
 		merge = twin_merge(c, f, twin);
 	if (merge == RESTORE_MERGE_SOURCE && used && strcmp(used, name)) {
