@@ -83,6 +83,8 @@ struct ctx {
 	struct plan *plans;
 	size_t nplans;
 	uint64_t *file_mref;
+	struct mref_slot *mine;  /* records this run restored a file into: record -> index */
+	size_t mine_cap, mine_count;
 	struct dir_entry *dirs[DIR_BUCKETS];
 	struct sid_pair *sids;
 	size_t nsids;
@@ -105,6 +107,75 @@ struct ctx {
 };
 
 /* ------------------------------------------------------------ helpers -- */
+
+/*
+ * Names that differ only in case (WSL1's case-sensitive folders) are two files
+ * in the store, but one name in a Windows folder, which folds case.  So the
+ * records this run restored are remembered: a name on the target held by one
+ * of them belongs to another store file, whatever a merge rule or a resumed
+ * run would otherwise make of it, and the second file keeps both.
+ */
+struct mref_slot {
+	uint64_t mref;  /* NO_MREF: empty */
+	size_t index;
+};
+
+static struct mref_slot *
+mine_slot(struct mref_slot *v, size_t cap, uint64_t mref)
+{
+	for (size_t i = (size_t)((mref * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);;
+	     i = (i + 1) & (cap - 1))
+		if (v[i].mref == NO_MREF || v[i].mref == mref)
+			return &v[i];
+}
+
+/* Remember that store file @index was restored into record @mref (the first
+ * one wins: hard links of one record). */
+static void
+mine_add(struct ctx *c, uint64_t mref, size_t index)
+{
+	if (mref == NO_MREF)
+		return;
+	if ((c->mine_count + 1) * 2 > c->mine_cap) {
+		size_t cap = c->mine_cap ? c->mine_cap * 2 : 1024;
+		struct mref_slot *v = malloc(cap * sizeof(*v));
+		if (!v)
+			return; /* then a case twin is only renamed as any existing file */
+		for (size_t i = 0; i < cap; i++)
+			v[i].mref = NO_MREF;
+		for (size_t i = 0; i < c->mine_cap; i++)
+			if (c->mine[i].mref != NO_MREF)
+				*mine_slot(v, cap, c->mine[i].mref) = c->mine[i];
+		free(c->mine);
+		c->mine = v;
+		c->mine_cap = cap;
+	}
+	struct mref_slot *sl = mine_slot(c->mine, c->mine_cap, mref);
+	if (sl->mref == NO_MREF) {
+		*sl = (struct mref_slot){ mref, index };
+		c->mine_count++;
+	}
+}
+
+/* The store file this run restored into record @mref, or SIZE_MAX. */
+static size_t
+mine_find(const struct ctx *c, uint64_t mref)
+{
+	if (!c->mine_cap || mref == NO_MREF)
+		return SIZE_MAX;
+	const struct mref_slot *sl = mine_slot(c->mine, c->mine_cap, mref);
+	return sl->mref == mref ? sl->index : SIZE_MAX;
+}
+
+/* A merge rule never makes one store file win over another: both are kept. */
+static enum restore_merge
+twin_merge(struct ctx *c, const struct st_file *f, size_t twin)
+{
+	restore_result_note(c->res, c->o->log, "%s: its merge rule does not apply: the file "
+			    "holding its name on the target is %s, restored from this store too, "
+			    "so both are kept", f->path, st_reader_file(c->r, twin)->path);
+	return RESTORE_MERGE_DEFAULT;
+}
 
 static void
 outcome(struct ctx *c, enum restore_outcome o, const char *fmt, ...)
@@ -1248,6 +1319,8 @@ restored_as(struct ctx *c, const struct st_file *f, const char *dest, uint64_t l
 		*mref = m;
 		return m == link_mref;
 	}
+	if (mine_find(c, m) != SIZE_MAX)
+		return false; /* another store file's, e.g. its case twin's */
 	if (nv_stat(c->vol, m, &in) != NV_OK)
 		return false;
 	/* A raw EFS file's stored size is its raw length (512-byte blocks + 2). */
@@ -1890,13 +1963,23 @@ restore_file(struct ctx *c, size_t index)
 			goto full;
 		goto out;
 	}
+	/* Its name taken by another file of this restore (a name that differs
+	 * only in case, folded onto it by the target's folder): found where a
+	 * name is taken, so a restore without conflicts looks nothing up. */
+	size_t twin = SIZE_MAX;
 	if (merge == RESTORE_MERGE_DESTINATION && nv_lookup(c->vol, dest, &mref) == NV_OK) {
-		restore_result_note(c->res, c->o->log, "%s: kept the existing %s on the target, the "
-				    "store's copy is not restored (DestinationPriority)", f->path, dest);
-		c->res->kept++;
-		mref = NO_MREF;
-		goto out;
+		if ((twin = mine_find(c, mref)) != SIZE_MAX) {
+			merge = twin_merge(c, f, twin);
+		} else {
+			restore_result_note(c->res, c->o->log, "%s: kept the existing %s on the target, "
+					    "the store's copy is not restored (DestinationPriority)",
+					    f->path, dest);
+			c->res->kept++;
+			mref = NO_MREF;
+			goto out;
+		}
 	}
+	mref = NO_MREF;
 
 	if (f->link_to >= 0) {
 		uint64_t target = c->file_mref[f->link_to];
@@ -2047,6 +2130,11 @@ restore_file(struct ctx *c, size_t index)
 	    nv_set_times(c->vol, mref, f->times) != NV_OK)
 		problem(c, "%s: its attributes or times could not be set: %s", f->path, nv_last_error());
 	release_held(c, &held, f->path);
+	uint64_t taken_by;
+	if (twin == SIZE_MAX && used && strcmp(used, name) &&
+	    nv_lookup(c->vol, dest, &taken_by) == NV_OK &&
+	    (twin = mine_find(c, taken_by)) != SIZE_MAX && merge == RESTORE_MERGE_SOURCE)
+		merge = twin_merge(c, f, twin);
 	if (merge == RESTORE_MERGE_SOURCE && used && strcmp(used, name)) {
 		char why[512], *taken = strdup(name);
 		if (taken && restore_rules_replace(c->vol, parent, dest, name, used, why, sizeof(why)) == 0) {
@@ -2061,6 +2149,7 @@ restore_file(struct ctx *c, size_t index)
 		}
 	}
 	c->file_mref[index] = mref;
+	mine_add(c, mref, index);
 	c->res->files++;
 	if (p) {
 		c->res->users[p->result].files++;
@@ -2069,7 +2158,20 @@ restore_file(struct ctx *c, size_t index)
 	}
 	if (strcmp(used, name)) {
 		c->res->renamed++;
-		logf_(c, "%s: %s/%s exists; restored as %s", f->path, dir, name, used);
+		const char *tp = twin != SIZE_MAX ? st_reader_file(c->r, twin)->path : NULL;
+		const char *ts = tp ? strrchr(tp, '/') : NULL, *fs = strrchr(f->path, '/');
+		size_t tdir = ts ? (size_t)(ts - tp) : 0, fdir = fs ? (size_t)(fs - f->path) : 0;
+		if (tp && tdir == fdir && !strncmp(tp, f->path, fdir))
+			restore_result_note(c->res, c->o->log, "%s: restored as %s/%s: its name differs "
+					    "only in case from %s in the same folder (restored earlier), "
+					    "and the target's folder folds case as Windows does", f->path,
+					    dir, used, ts ? ts + 1 : tp);
+		else if (tp)
+			restore_result_note(c->res, c->o->log, "%s: restored as %s/%s: %s, restored "
+					    "earlier from %s, has the same name on the target", f->path,
+					    dir, used, dest, tp);
+		else
+			logf_(c, "%s: %s/%s exists; restored as %s", f->path, dir, name, used);
 	}
 	if (c->o->verbosity & 1)
 		logf_(c, "restored %s -> %s/%s", f->path, dir, used);
@@ -2079,6 +2181,7 @@ resumed:
 	if (cloud_tag(f) && c->info->format == ST_FORMAT_HARDLINK)
 		plain_cloud_file(c, f, mref); /* the kill may have come before it */
 	c->file_mref[index] = mref;
+	mine_add(c, mref, index);
 	c->res->files++;
 	if (p)
 		c->res->users[p->result].files++;
@@ -2601,6 +2704,7 @@ done:
 			free(e);
 		}
 	free(c.file_mref);
+	free(c.mine);
 	free(c.store_dir);
 	free(c.sids);
 	restore_verdict_clear(&c.value_verdict);

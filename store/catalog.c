@@ -864,11 +864,13 @@ static int
 cmp_path_ptr(const void *a, const void *b)
 {
 	const struct st_file *const *x = a, *const *y = b;
-	return strcasecmp((*x)->path, (*y)->path);
+	return strcmp((*x)->path, (*y)->path);
 }
 
-/* Two entries for one path (Windows folds case) would make a restore write
- * one file twice: refuse the catalog. */
+/* Two entries for one path are damage: a reader could not tell which is
+ * meant.  Names that differ only in case are two files (WSL1's case-sensitive
+ * folders, POSIX names written by Linux): both are kept, and a restore onto
+ * a case-folding NTFS folder gives the second one a keep-both name. */
 static enum st_status
 check_duplicates(struct st_catalog *c)
 {
@@ -882,7 +884,7 @@ check_duplicates(struct st_catalog *c)
 	qsort(v, c->file_count, sizeof(*v), cmp_path_ptr);
 	enum st_status st = ST_OK;
 	for (size_t i = 1; i < c->file_count; i++)
-		if (strcasecmp(v[i - 1]->path, v[i]->path) == 0) {
+		if (strcmp(v[i - 1]->path, v[i]->path) == 0) {
 			st = st_fail(ST_ERR_CORRUPT, "the catalog is damaged: \"%s\" is listed twice",
 				     v[i]->path);
 			break;

@@ -104,8 +104,10 @@ dir_begin_file(void *impl, struct st_writer *w, const struct st_file *f, bool *n
 	if (d->fd < 0) {
 		int e = errno;
 		st = e == ENOMEM ? st_fail(ST_ERR_NOMEM, "out of memory") :
-			st_fail(name_status(e), "cannot create in the store (%s): %s (as %s)",
-				strerror(e), f->path, d->cur + strlen(d->dir) + 1);
+			st_fail(name_status(e), "cannot create in the store (%s%s): %s (as %s)",
+				strerror(e), e == EEXIST ? ": the store's folder already holds a name "
+				"it takes as the same, e.g. one differing only in case on a host folder "
+				"that folds case" : "", f->path, d->cur + strlen(d->dir) + 1);
 		goto fail;
 	}
 	d->encoded |= encoded;

@@ -10,8 +10,10 @@
  * records their names and sizes but no checksums, and the writer tells the
  * caller not to feed data.  Refusals (the caller lists them as skipped):
  * folders, a record that already has 1024 names, EFS files unless allowed
- * (/efs:hardlink).  A store folder without a catalog is an unfinished capture;
- * a catalog cut short fails its checksum.
+ * (/efs:hardlink), a name differing only in case from one already linked in
+ * its store folder (WSL1's case-sensitive folders: the store's folders fold
+ * case, and its lookups must never mix the two up).  A store folder without
+ * a catalog is an unfinished capture; a catalog cut short fails its checksum.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,6 +200,15 @@ make_link(struct link_w *l, const struct st_file *f)
 		if (s == NV_ERR_TOO_MANY_LINKS)
 			st = st_fail(ST_ERR_REFUSED, "\"%s\" cannot go into the hard-link store: it "
 				     "already has 1024 hard links, Windows' limit", f->path);
+		else if (s == NV_ERR_EXISTS)
+			/* Only a name differing in case gets here (a folder holds no exact
+			 * duplicates): NTFS store folders fold case as Windows does, so
+			 * two such links could be mixed up by every later lookup. */
+			st = st_fail(ST_ERR_REFUSED, "\"%s\" cannot go into the hard-link store: a "
+				     "name that differs from it only in case is already linked in the "
+				     "same store folder, and the store's NTFS folders fold case as "
+				     "Windows does; capture into a compressed or directory store to "
+				     "keep both", f->path);
 		else if (s)
 			st = st_fail_nv(s, "cannot link \"%s\" into the hard-link store", f->path);
 	}

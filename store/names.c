@@ -35,7 +35,9 @@
  *   component, or a BLAKE2b-128 collision (2^-64 for 2^32 names), gives that.
  *   Two long names sharing their first 100 characters differ in HASH.
  * - Two names stored as they are were different NTFS names already (the
- *   catalog refuses a path twice, case-insensitively).
+ *   catalog refuses a path twice; names differing only in case are
+ *   different here too, and on a host folder that folds case the second
+ *   is refused as any name the host cannot hold).
  * A real name that happens to have the shape (F3) is simply encoded too.
  */
 #include <stdio.h>
