@@ -484,7 +484,7 @@ python3 check.py s5b/report.json s5b.out expect5b.json MigStore || fail "another
 
 # ---- 6. without --continue the first error stops the capture: no account is claimed
 run 4 "$WS_BIN" scan src.img s6 --efs skip
-contains "$ERR" "The capture stopped here"
+contains "$ERR" "the capture stopped at this error"
 lacks "$OUT" "files found ="
 run 4 "$WS_BIN" scan src.img s6b --efs skip --json
 python3 -c '
