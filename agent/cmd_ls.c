@@ -21,20 +21,6 @@ struct ls_state {
 	unsigned long count, errors;
 };
 
-/* The stream OneDrive keeps on its sync root folder ("{GUID}.SyncRootIdentity"). */
-static bool
-has_sync_root_identity(const struct nv_inode *in)
-{
-	static const char suffix[] = ".SyncRootIdentity";
-	for (size_t i = 0; i < in->stream_count; i++) {
-		size_t n = strlen(in->streams[i].name);
-		if (n >= sizeof(suffix) - 1 &&
-		    !strcasecmp(in->streams[i].name + n - (sizeof(suffix) - 1), suffix))
-			return true;
-	}
-	return false;
-}
-
 /* An EA name as text: its bytes when printable ASCII, \xNN otherwise (EA
  * names are 8-bit, in no declared character set). */
 static const char *
@@ -89,7 +75,7 @@ kind_note(const struct nv_inode *in, char *buf, size_t len)
 				 (in->kind & NV_IS_JUNCTION) ? "junction" : "symlink");
 	} else if ((in->kind & NV_IS_CLOUD) && (in->kind & NV_IS_DIR))
 		snprintf(buf, len, " [cloud folder%s, tag 0x%08x%s]",
-			 has_sync_root_identity(in) ? ": OneDrive sync root" : "", in->reparse_tag,
+			 (in->kind & NV_IS_SYNC_ROOT) ? ": OneDrive sync root" : "", in->reparse_tag,
 			 (in->kind & NV_IS_DEHYDRATED) ? ", not fully on this disk" : "");
 	else if (in->kind & NV_IS_CLOUD)
 		snprintf(buf, len, (in->kind & NV_IS_DEHYDRATED)

@@ -680,16 +680,13 @@ out:
 	return ret;
 }
 
-/* The user whose profile holds @rel (selected or not), else the system. */
+/* The user whose profile holds @rel (selected or not), else the system: the
+ * accounting's rule, so report.json never gives one path two owners. */
 static const char *
 profile_owner(struct scan *s, const char *rel)
 {
-	for (size_t i = 0; i < s->nusers; i++) {
-		size_t n = strlen(s->users[i].rel_profile);
-		if (n && !strncasecmp(rel, s->users[i].rel_profile, n) && (rel[n] == '/' || !rel[n]))
-			return s->users[i].sid;
-	}
-	return ST_OWNER_SYSTEM;
+	long i = acct_context_of(rel, s->profiles, s->profiles ? s->nusers : 0);
+	return i < 0 ? ST_OWNER_SYSTEM : s->users[i].sid;
 }
 
 /*
@@ -713,16 +710,11 @@ note_cloud_folder(struct scan *s, const struct nv_entry *e, const char *winpath)
 		return NV_WALK_STOP;
 	}
 	streams[0] = '\0';
-	bool sync_root = false;
-	static const char identity[] = ".SyncRootIdentity";
+	bool sync_root = (in->kind & NV_IS_SYNC_ROOT) != 0;
 	for (size_t i = 0; i < in->stream_count; i++) {
-		const char *n = in->streams[i].name;
-		size_t nl = strlen(n);
-		if (nl >= sizeof(identity) - 1 && !strcasecmp(n + nl - (sizeof(identity) - 1), identity))
-			sync_root = true;
 		if (i)
 			strcat(streams, ", ");
-		strcat(streams, n);
+		strcat(streams, in->streams[i].name);
 	}
 	bool partial = (in->kind & NV_IS_DEHYDRATED) != 0;
 	LOG_INFO(s, "%s is a cloud folder (reparse tag 0x%08x%s%s%s): entered like a plain folder, "

@@ -377,6 +377,14 @@ kind_of(const struct nv_inode *info, bool is_dir, bool has_efs)
 			 * file keeps its reparse point but not the attributes. */
 			if (a & (NV_ATTR_OFFLINE | NV_ATTR_RECALL_ON_DATA_ACCESS | NV_ATTR_RECALL_ON_OPEN))
 				kind |= NV_IS_DEHYDRATED;
+			/* The sync root carries the stream OneDrive names its root by. */
+			static const char identity[] = ".SyncRootIdentity";
+			for (size_t i = 0; is_dir && i < info->stream_count; i++) {
+				size_t n = strlen(info->streams[i].name);
+				if (n >= sizeof(identity) - 1 &&
+				    !strcasecmp(info->streams[i].name + n - (sizeof(identity) - 1), identity))
+					kind |= NV_IS_SYNC_ROOT;
+			}
 		}
 	}
 	return kind;

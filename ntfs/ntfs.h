@@ -174,6 +174,7 @@ enum nv_kind_flag {
 	NV_IS_WOF = 1 << 7,           /* Windows Overlay Filter (compact OS) */
 	NV_IS_CLOUD = 1 << 8,         /* a cloud file (OneDrive, ...) */
 	NV_IS_DEHYDRATED = 1 << 9,    /* cloud placeholder whose data is not local */
+	NV_IS_SYNC_ROOT = 1 << 10,    /* cloud folder with a {GUID}.SyncRootIdentity stream */
 };
 
 enum nv_time_index { NV_TIME_CREATION, NV_TIME_WRITE, NV_TIME_ACCESS, NV_TIME_CHANGE };
