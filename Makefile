@@ -24,7 +24,7 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 # Link order: a module may use only the modules to its right.
-MODULES  := agent store rules registry ntfs
+MODULES  := agent restore capture windows store rules registry ntfs formats
 LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib/libws_$(m).a)
 
 # Debian packages: build, tests (fixtures are made with mkntfs, the ntfs-3g FUSE

@@ -15,8 +15,7 @@
 #include <sys/stat.h>
 
 #include "agent/commands.h"
-#include "agent/offline.h"
-#include "agent/rules_host.h"
+#include "windows/windows.h"
 #include "ntfs/ntfs.h"
 #include "rules/rules.h"
 
@@ -44,7 +43,7 @@ usage(FILE *out)
 }
 
 static void
-print_ref(const char *label, const struct ws_rule_ref *r)
+print_ref(const char *label, const struct mig_rule_ref *r)
 {
 	printf("    %-20s %s:%u  component \"%s\"\n", label, r->file, r->line, r->component);
 	printf("    %-20s %s", "", r->source);
@@ -72,41 +71,41 @@ cmp_name(const void *a, const void *b)
 }
 
 static void
-print_vars(const ws_vars *v, const char *what)
+print_vars(const mig_vars *v, const char *what)
 {
-	size_t n = ws_vars_count(v);
+	size_t n = mig_vars_count(v);
 	const char **names = calloc(n ? n : 1, sizeof(*names));
 	if (!names)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		const char *value;
-		ws_vars_entry(v, i, &names[i], &value);
+		mig_vars_entry(v, i, &names[i], &value);
 	}
 	qsort(names, n, sizeof(*names), cmp_name);
 	printf("%s:\n", what);
 	for (size_t i = 0; i < n; i++)
-		printf("  %%%s%%=%s\n", names[i], ws_vars_get(v, names[i]));
+		printf("  %%%s%%=%s\n", names[i], mig_vars_get(v, names[i]));
 	free(names);
 }
 
 /* As scan says them: each pattern whose variable is undefined, once. */
 static void
-say_unresolved(const ws_matcher *ms, const ws_matcher *mu)
+say_unresolved(const mig_matcher *ms, const mig_matcher *mu)
 {
-	const ws_matcher *both[2] = { ms, mu };
+	const mig_matcher *both[2] = { ms, mu };
 	for (int k = 0; k < 2; k++)
-		for (size_t i = 0; i < ws_matcher_unresolved_count(both[k]); i++) {
-			const struct ws_unresolved *u = ws_matcher_unresolved(both[k], i);
+		for (size_t i = 0; i < mig_matcher_unresolved_count(both[k]); i++) {
+			const struct mig_unresolved *u = mig_matcher_unresolved(both[k], i);
 			bool said = false;
-			for (size_t j = 0; k == 1 && j < ws_matcher_unresolved_count(ms) && !said; j++) {
-				const struct ws_unresolved *o = ws_matcher_unresolved(ms, j);
+			for (size_t j = 0; k == 1 && j < mig_matcher_unresolved_count(ms) && !said; j++) {
+				const struct mig_unresolved *o = mig_matcher_unresolved(ms, j);
 				said = o->line == u->line && !strcmp(o->file, u->file) &&
 				       !strcmp(o->source, u->source);
 			}
 			if (!said)
 				fprintf(stderr, "winstate explain: warning: %s:%u: %%%s%% is not defined "
 					"(%s context): the %s pattern \"%s\" %s\n", u->file, u->line,
-					u->variable, k ? "user" : "system", ws_rule_kind_name(u->kind),
+					u->variable, k ? "user" : "system", mig_rule_kind_name(u->kind),
 					u->source, u->kept ? "excludes more, never less" : "is dropped");
 		}
 }
@@ -172,26 +171,26 @@ explain_disk(struct nv_volume *vol, const char *root, const char *obj)
 }
 
 static void
-explain_one(const ws_matcher *m, const char *what, enum ws_obj_type type, const char *obj)
+explain_one(const mig_matcher *m, const char *what, enum mig_obj_type type, const char *obj)
 {
-	struct ws_decision d;
+	struct mig_decision d;
 	int rc;
 	if (strchr(obj, '[')) {
-		rc = ws_matcher_decide_location(m, type, obj, &d);
-	} else if (type == WS_OBJ_REGISTRY) {
-		rc = ws_matcher_decide(m, type, obj, NULL, &d);
+		rc = mig_matcher_decide_location(m, type, obj, &d);
+	} else if (type == MIG_OBJ_REGISTRY) {
+		rc = mig_matcher_decide(m, type, obj, NULL, &d);
 	} else {
 		size_t n = strlen(obj);
 		char *copy = strdup(obj);
 		if (n && copy[n - 1] == '\\') {
-			rc = ws_matcher_decide(m, type, copy, NULL, &d);
+			rc = mig_matcher_decide(m, type, copy, NULL, &d);
 		} else {
 			char *bs = strrchr(copy, '\\');
 			if (bs) {
 				*bs = 0;
-				rc = ws_matcher_decide(m, type, copy, bs + 1, &d);
+				rc = mig_matcher_decide(m, type, copy, bs + 1, &d);
 			} else {
-				rc = ws_matcher_decide(m, type, copy, NULL, &d);
+				rc = mig_matcher_decide(m, type, copy, NULL, &d);
 			}
 		}
 		free(copy);
@@ -200,16 +199,16 @@ explain_one(const ws_matcher *m, const char *what, enum ws_obj_type type, const 
 		printf("  %s: cannot parse '%s'\n", what, obj);
 		return;
 	}
-	printf("  %s: %s\n", what, ws_outcome_name(d.outcome));
+	printf("  %s: %s\n", what, mig_outcome_name(d.outcome));
 	if (d.rule)
-		print_ref(ws_rule_kind_name(d.rule->kind), d.rule);
-	for (int k = 0; k < WS_RULE_KIND_COUNT; k++) {
-		if (!d.by_kind[k] || d.by_kind[k] == d.rule || k == WS_RULE_INCLUDE ||
-			k == WS_RULE_EXCLUDE)
+		print_ref(mig_rule_kind_name(d.rule->kind), d.rule);
+	for (int k = 0; k < MIG_RULE_KIND_COUNT; k++) {
+		if (!d.by_kind[k] || d.by_kind[k] == d.rule || k == MIG_RULE_INCLUDE ||
+			k == MIG_RULE_EXCLUDE)
 			continue;
-		if (d.outcome != WS_INCLUDED && k != WS_RULE_UNCOND_EXCLUDE)
+		if (d.outcome != MIG_INCLUDED && k != MIG_RULE_UNCOND_EXCLUDE)
 			continue;
-		print_ref(ws_rule_kind_name((enum ws_rule_kind)k), d.by_kind[k]);
+		print_ref(mig_rule_kind_name((enum mig_rule_kind)k), d.by_kind[k]);
 	}
 }
 
@@ -253,7 +252,7 @@ cmd_explain(int argc, char **argv)
 		} else if (!strcmp(a, "--system-only")) {
 			system_only = true;
 		} else if (!strcmp(a, "--ignore-detection")) {
-			flags |= WS_BUILD_IGNORE_DETECTION;
+			flags |= MIG_BUILD_IGNORE_DETECTION;
 		} else if (!strcmp(a, "-v")) {
 			verbose = true;
 		} else if (!strcmp(a, "--vars")) {
@@ -292,13 +291,13 @@ cmd_explain(int argc, char **argv)
 		usage(stderr);
 		return WS_EXIT_USAGE;
 	}
-	ws_diags *d = ws_diags_new();
-	ws_ruleset *rs = ws_ruleset_new();
+	mig_diags *d = mig_diags_new();
+	mig_ruleset *rs = mig_ruleset_new();
 	int rc = WS_EXIT_OK;
 	char *defaults[32];
 	size_t ndef = 0;
 	if (!nrules) {
-		ndef = ws_rules_default_paths(defaults, 32);
+		ndef = mig_rules_default_paths(defaults, 32);
 		if (!ndef) {
 			fprintf(stderr, "winstate explain: no --rules given and no default rules found\n");
 			rc = WS_EXIT_INPUT;
@@ -308,36 +307,36 @@ cmd_explain(int argc, char **argv)
 			rules[nrules++] = defaults[i];
 	}
 	for (size_t i = 0; i < nrules; i++) {
-		if (ws_ruleset_load(rs, rules[i], d) < 0) {
-			ws_diags_print(d, stderr, WS_DIAG_ERROR);
+		if (mig_ruleset_load(rs, rules[i], d) < 0) {
+			mig_diags_print(d, stderr, MIG_DIAG_ERROR);
 			fprintf(stderr, "winstate explain: %s is unusable\n", rules[i]);
 			rc = WS_EXIT_INPUT;
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < ws_ruleset_ignored_count(rs); i++) {
-		const struct ws_ignored_file *g = ws_ruleset_ignored(rs, i);
+	for (size_t i = 0; i < mig_ruleset_ignored_count(rs); i++) {
+		const struct mig_ignored_file *g = mig_ruleset_ignored(rs, i);
 		fprintf(stderr, "winstate explain: warning: %s is ignored: its urlid \"%s\" is %s's "
 			"(USMT keeps the first)\n", g->path, g->urlid, g->kept);
 	}
-	ws_config *cfg = NULL;
-	if (config && !(cfg = ws_config_load(config, d))) {
-		ws_diags_print(d, stderr, WS_DIAG_ERROR);
+	mig_config *cfg = NULL;
+	if (config && !(cfg = mig_config_load(config, d))) {
+		mig_diags_print(d, stderr, MIG_DIAG_ERROR);
 		fprintf(stderr, "winstate explain: %s is unusable\n", config);
 		rc = WS_EXIT_INPUT;
 		goto out;
 	}
-	ws_vars *sys = ws_vars_new(), *usr = ws_vars_new();
+	mig_vars *sys = mig_vars_new(), *usr = mig_vars_new();
 	char *defaulted = NULL;
 	bool is_sid = !strncasecmp(user, "S-1-", 4);
 	struct nv_volume *vol = NULL;
-	struct offline_windows *win = NULL;
-	struct rules_host sys_host, user_host;
-	const struct ws_rules_host *hs = NULL, *hu = NULL;
+	struct win_offline *win = NULL;
+	struct win_rules_host sys_host, user_host;
+	const struct mig_rules_host *hs = NULL, *hu = NULL;
 	if (disk) {
 		char *path = NULL, err[1024];
 		struct nv_open_options o = { 0 };
-		const struct offline_user *found = NULL;
+		const struct win_user *found = NULL;
 		if (nv_split_target(disk, &path, &o.partition) != NV_OK ||
 		    nv_open(path, &o, &vol) != NV_OK) {
 			fprintf(stderr, "winstate explain: %s\n", nv_last_error());
@@ -347,30 +346,30 @@ cmd_explain(int argc, char **argv)
 			goto done;
 		}
 		free(path);
-		if (offline_open(vol, NULL, false, &win, err, sizeof(err)) < 0) {
+		if (win_open(vol, NULL, false, &win, err, sizeof(err)) < 0) {
 			fprintf(stderr, "winstate explain: %s\n", err);
 			rc = WS_EXIT_INPUT;
 			goto done;
 		}
-		found = offline_find_user(win, user);
+		found = win_find_user(win, user);
 		if (!found && !system_only) {
 			fprintf(stderr, "winstate explain: no profile for \"%s\" on %s (see `winstate users %s`)\n",
 				user, disk, disk);
 			rc = WS_EXIT_INPUT;
 			goto done;
 		}
-		rules_host_init(&sys_host, win, NULL);
+		win_rules_host_init(&sys_host, win, NULL);
 		hs = &sys_host.host;
 		/* the same resolver as scan and restore: an explanation is the capture's */
-		rules_vars_for_system(sys, win, 'C', &defaulted);
+		win_vars_for_system(sys, win, 'C', &defaulted);
 		if (verbose && defaulted)
 			fprintf(stderr, "winstate explain: the SOFTWARE hive lacks some values; "
 				"Windows' defaults stand in: %s\n", defaulted);
 		free(defaulted);
 		if (found) {
-			rules_host_init(&user_host, win, found);
+			win_rules_host_init(&user_host, win, found);
 			hu = &user_host.host;
-			rules_vars_for_user(usr, win, found, &defaulted);
+			win_vars_for_user(usr, win, found, &defaulted);
 			if (verbose && defaulted)
 				fprintf(stderr, "winstate explain: %s's hive lacks some folders; Windows' "
 					"defaults stand in: %s\n", found->name ? found->name : user,
@@ -379,8 +378,8 @@ cmd_explain(int argc, char **argv)
 			user = found->name ? found->name : user;
 		}
 	} else {
-		ws_vars_default_system(sys, "C:");
-		ws_vars_default_user(usr, "C:", user, NULL, is_sid ? user : NULL);
+		mig_vars_default_system(sys, "C:");
+		mig_vars_default_user(usr, "C:", user, NULL, is_sid ? user : NULL);
 	}
 	if (show_vars) {
 		if (nobjs) {
@@ -397,20 +396,20 @@ cmd_explain(int argc, char **argv)
 		}
 		goto done;
 	}
-	ws_matcher *ms = NULL, *mu = NULL;
-	ws_matcher_build(rs, cfg, WS_CTX_SYSTEM, sys, hs, flags, &ms, d);
+	mig_matcher *ms = NULL, *mu = NULL;
+	mig_matcher_build(rs, cfg, MIG_CTX_SYSTEM, sys, hs, flags, &ms, d);
 	if (!system_only)
-		ws_matcher_build(rs, cfg, WS_CTX_USER, usr, hu, flags, &mu, d);
+		mig_matcher_build(rs, cfg, MIG_CTX_USER, usr, hu, flags, &mu, d);
 	if (verbose)
-		ws_diags_print(d, stderr, WS_DIAG_NOTE);
+		mig_diags_print(d, stderr, MIG_DIAG_NOTE);
 	else
 		say_unresolved(ms, mu);
 	for (size_t i = 0; i < nobjs; i++) {
 		const char *o = objs[i];
-		enum ws_obj_type t = !strncasecmp(o, "HK", 2) ? WS_OBJ_REGISTRY :
-			strchr(o, '|') ? WS_OBJ_INI : WS_OBJ_FILE;
+		enum mig_obj_type t = !strncasecmp(o, "HK", 2) ? MIG_OBJ_REGISTRY :
+			strchr(o, '|') ? MIG_OBJ_INI : MIG_OBJ_FILE;
 		printf("%s\n", o);
-		if (vol && t == WS_OBJ_FILE)
+		if (vol && t == MIG_OBJ_FILE)
 			explain_disk(vol, win->install.root, o);
 		explain_one(ms, "system context", t, o);
 		if (mu) {
@@ -419,23 +418,23 @@ cmd_explain(int argc, char **argv)
 			explain_one(mu, label, t, o);
 		}
 	}
-	ws_matcher_free(ms);
-	ws_matcher_free(mu);
+	mig_matcher_free(ms);
+	mig_matcher_free(mu);
 done:
 	if (hs)
-		rules_host_fini(&sys_host);
+		win_rules_host_fini(&sys_host);
 	if (hu)
-		rules_host_fini(&user_host);
-	offline_close(win);
+		win_rules_host_fini(&user_host);
+	win_close(win);
 	if (vol)
 		nv_close(vol);
-	ws_vars_free(sys);
-	ws_vars_free(usr);
-	ws_config_free(cfg);
+	mig_vars_free(sys);
+	mig_vars_free(usr);
+	mig_config_free(cfg);
 out:
 	for (size_t i = 0; i < ndef; i++)
 		free(defaults[i]);
-	ws_ruleset_free(rs);
-	ws_diags_free(d);
+	mig_ruleset_free(rs);
+	mig_diags_free(d);
 	return rc;
 }

@@ -51,7 +51,7 @@ cmd_genconfig(int argc, char **argv)
 	char *defaults[32];
 	size_t ndef = 0;
 	if (!nrules) {
-		ndef = ws_rules_default_paths(defaults, 32);
+		ndef = mig_rules_default_paths(defaults, 32);
 		for (size_t i = 0; i < ndef; i++)
 			rules[nrules++] = defaults[i];
 		if (!nrules) {
@@ -60,17 +60,17 @@ cmd_genconfig(int argc, char **argv)
 		}
 	}
 	int rc = WS_EXIT_OK;
-	ws_diags *d = ws_diags_new();
-	ws_ruleset *rs = ws_ruleset_new();
+	mig_diags *d = mig_diags_new();
+	mig_ruleset *rs = mig_ruleset_new();
 	for (size_t i = 0; i < nrules && rc == WS_EXIT_OK; i++) {
-		if (ws_ruleset_load(rs, rules[i], d) < 0) {
-			ws_diags_print(d, stderr, WS_DIAG_ERROR);
+		if (mig_ruleset_load(rs, rules[i], d) < 0) {
+			mig_diags_print(d, stderr, MIG_DIAG_ERROR);
 			fprintf(stderr, "winstate genconfig: %s is unusable\n", rules[i]);
 			rc = WS_EXIT_INPUT;
 		}
 	}
-	for (size_t i = 0; rc == WS_EXIT_OK && i < ws_ruleset_ignored_count(rs); i++) {
-		const struct ws_ignored_file *g = ws_ruleset_ignored(rs, i);
+	for (size_t i = 0; rc == WS_EXIT_OK && i < mig_ruleset_ignored_count(rs); i++) {
+		const struct mig_ignored_file *g = mig_ruleset_ignored(rs, i);
 		fprintf(stderr, "winstate genconfig: warning: %s is left out: its urlid \"%s\" is "
 			"%s's (USMT keeps the first)\n", g->path, g->urlid, g->kept);
 	}
@@ -80,7 +80,7 @@ cmd_genconfig(int argc, char **argv)
 			perror(out);
 			rc = WS_EXIT_FAILED;
 		} else {
-			if (ws_genconfig_write(rs, f) < 0)
+			if (mig_genconfig_write(rs, f) < 0)
 				rc = WS_EXIT_FAILED;
 			if (out && fclose(f) != 0)
 				rc = WS_EXIT_FAILED;
@@ -88,7 +88,7 @@ cmd_genconfig(int argc, char **argv)
 	}
 	for (size_t i = 0; i < ndef; i++)
 		free(defaults[i]);
-	ws_ruleset_free(rs);
-	ws_diags_free(d);
+	mig_ruleset_free(rs);
+	mig_diags_free(d);
 	return rc;
 }

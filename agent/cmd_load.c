@@ -12,10 +12,11 @@
 #include <string.h>
 
 #include "agent/commands.h"
-#include "agent/output.h"
-#include "agent/restore.h"
-#include "agent/scan.h"
+#include "formats/formats.h"
+#include "restore/restore.h"
+#include "capture/capture.h"
 #include "agent/usmt_args.h"
+#include "windows/windows.h"
 
 static const char load_usage[] =
 	"usage: winstate load STORE DISK[:PART] [options]\n"
@@ -38,7 +39,7 @@ static const char load_usage[] =
 	"  --log FILE --verbosity N --progress FILE --json\n";
 
 static int
-ws_code(enum restore_outcome o)
+mig_code(enum restore_outcome o)
 {
 	switch (o) {
 	case RESTORE_OK: return WS_EXIT_OK;
@@ -264,7 +265,7 @@ cmd_load(int argc, char **argv)
 		case 'p': progress_path = optarg; break;
 		case 'a': o.all = true; break;
 		case 'i': case 'e': {
-			const char *bad = scan_user_pattern_problem(optarg);
+			const char *bad = win_user_pattern_problem(optarg);
 			if (bad) {
 				fprintf(stderr, "%s: --u%c \"%s\" %s\n", self, ch, optarg, bad);
 				goto out;
@@ -357,7 +358,7 @@ cmd_load(int argc, char **argv)
 	struct restore_result res;
 	restore_run(&o, &res);
 	print_result(&res, json, self);
-	code = ws_code(res.outcome);
+	code = mig_code(res.outcome);
 	restore_result_free(&res);
 	if (log)
 		fclose(log);
@@ -406,7 +407,7 @@ cmd_migrate_winold(int argc, char **argv)
 		switch (ch) {
 		case 's': store = optarg; break;
 		case 'i': case 'e': {
-			const char *bad = scan_user_pattern_problem(optarg);
+			const char *bad = win_user_pattern_problem(optarg);
 			if (bad) {
 				fprintf(stderr, "winstate migrate-winold: --u%c \"%s\" %s\n", ch, optarg, bad);
 				goto out;
@@ -448,20 +449,20 @@ cmd_migrate_winold(int argc, char **argv)
 		goto out;
 	}
 	store = volume_store;
-	struct scan_options so = {
+	struct capture_options so = {
 		.prog = "winstate migrate-winold", .source = disk, .windir = "Windows.old/Windows",
 		.store = store, .hardlink = true, .nocompress = true, .keep_going = keep_going,
 		.all = !nui && !nue, .ui = ui, .ue = ue, .nui = nui, .nue = nue,
-		.efs = SCAN_EFS_HARDLINK, .log = NULL,
+		.efs = CAPTURE_EFS_HARDLINK, .log = NULL,
 	};
-	enum scan_outcome sc = scan_run(&so);
-	if (sc != SCAN_OK && sc != SCAN_PARTIAL) {
+	enum capture_outcome sc = capture_run(&so);
+	if (sc != CAPTURE_OK && sc != CAPTURE_PARTIAL) {
 		fprintf(stderr, "winstate migrate-winold: the capture from Windows.old did not complete; "
 			"nothing was restored\n");
-		code = sc == SCAN_ERR_USAGE ? WS_EXIT_USAGE
-		       : sc == SCAN_ERR_INTERNAL ? WS_EXIT_INTERNAL
-		       : sc == SCAN_ERR_SOURCE || sc == SCAN_ERR_UNCLEAN || sc == SCAN_ERR_STORE_EXISTS ||
-				 sc == SCAN_ERR_STORE || sc == SCAN_ERR_HARDLINK
+		code = sc == CAPTURE_ERR_USAGE ? WS_EXIT_USAGE
+		       : sc == CAPTURE_ERR_INTERNAL ? WS_EXIT_INTERNAL
+		       : sc == CAPTURE_ERR_SOURCE || sc == CAPTURE_ERR_UNCLEAN || sc == CAPTURE_ERR_STORE_EXISTS ||
+				 sc == CAPTURE_ERR_STORE || sc == CAPTURE_ERR_HARDLINK
 			       ? WS_EXIT_INPUT
 			       : WS_EXIT_FAILED;
 		goto out;
@@ -479,8 +480,8 @@ cmd_migrate_winold(int argc, char **argv)
 	struct restore_result res;
 	restore_run(&o, &res);
 	print_result(&res, json, "winstate migrate-winold");
-	code = ws_code(res.outcome);
-	if (sc == SCAN_PARTIAL && code == WS_EXIT_OK)
+	code = mig_code(res.outcome);
+	if (sc == CAPTURE_PARTIAL && code == WS_EXIT_OK)
 		code = WS_EXIT_PARTIAL;
 	if (!json)
 		printf("the hard-link store %s stays on the volume; once the users have checked their "

@@ -13,7 +13,7 @@
 #include <strings.h>
 
 #include "agent/commands.h"
-#include "agent/output.h"
+#include "formats/formats.h"
 #include "ntfs/ntfs.h"
 
 struct ls_state {

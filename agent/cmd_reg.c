@@ -6,7 +6,7 @@
  * transaction logs when it is dirty (logs are found beside the file by name,
  * case-insensitively).  The first line says the hive's state.  KEY is a path
  * inside the hive ("" = root); with '*', '?' or "[...]" it is a pattern
- * (registry/registry.h: ws_hive_match).  With a disk, FULLKEY is a full path
+ * (registry/registry.h: reg_hive_match).  With a disk, FULLKEY is a full path
  * (HKLM\Software\..., HKLM\System\CurrentControlSet\..., HKCU\... with --user,
  * HKU\<SID>\...) mapped onto the offline Windows' hives.
  */
@@ -17,9 +17,8 @@
 #include <strings.h>
 
 #include "agent/commands.h"
-#include "agent/offline.h"
-#include "agent/output.h"
-#include "agent/rules_host.h"
+#include "windows/windows.h"
+#include "formats/formats.h"
 #include "registry/registry.h"
 
 struct reg_opts {
@@ -43,10 +42,10 @@ usage(FILE *out)
 }
 
 static void
-print_value_text(const struct ws_reg_value *v)
+print_value_text(const struct reg_value *v)
 {
-	char *data = ws_reg_value_format(v);
-	const char *tn = ws_reg_type_name(v->type);
+	char *data = reg_value_format(v);
+	const char *tn = reg_type_name(v->type);
 
 	if (!strcmp(tn, "REG_UNKNOWN"))
 		printf("    %s    REG_0x%" PRIx32 "    %s\n", *v->name ? v->name : "(Default)", v->type,
@@ -57,23 +56,23 @@ print_value_text(const struct ws_reg_value *v)
 }
 
 static void
-print_value_json(const struct ws_reg_value *v)
+print_value_json(const struct reg_value *v)
 {
-	char *data = ws_reg_value_format(v);
+	char *data = reg_value_format(v);
 	uint64_t n;
 
 	printf("{\"name\":");
 	json_string(stdout, v->name);
 	printf(",\"type\":%" PRIu32 ",\"type_name\":", v->type);
-	json_string(stdout, ws_reg_type_name(v->type));
+	json_string(stdout, reg_type_name(v->type));
 	printf(",\"data\":");
-	if ((v->type == WS_REG_DWORD || v->type == WS_REG_DWORD_BIG_ENDIAN || v->type == WS_REG_QWORD) &&
-	    (v->len == 4 || v->len == 8) && ws_reg_value_u64(v, &n) == WS_REG_OK) {
+	if ((v->type == REG_DWORD || v->type == REG_DWORD_BIG_ENDIAN || v->type == REG_QWORD) &&
+	    (v->len == 4 || v->len == 8) && reg_value_u64(v, &n) == REG_OK) {
 		printf("%" PRIu64, n);
-	} else if (v->type == WS_REG_MULTI_SZ) {
+	} else if (v->type == REG_MULTI_SZ) {
 		char **arr;
 		size_t cnt;
-		if (ws_reg_value_multi(v, &arr, &cnt) == WS_REG_OK) {
+		if (reg_value_multi(v, &arr, &cnt) == REG_OK) {
 			printf("[");
 			for (size_t i = 0; i < cnt; i++) {
 				printf(i ? "," : "");
@@ -96,16 +95,16 @@ print_value_json(const struct ws_reg_value *v)
 
 /* One key: its values then (text) its subkeys' paths; recursive with -s. */
 static int
-show_key(ws_hive *h, ws_key k, const char *path, struct reg_opts *o)
+show_key(reg_hive *h, reg_key k, const char *path, struct reg_opts *o)
 {
-	struct ws_reg_value *vals = NULL;
-	ws_key *kids = NULL;
+	struct reg_value *vals = NULL;
+	reg_key *kids = NULL;
 	size_t nv = 0, nk = 0;
 	int e;
 
-	if ((e = ws_key_values(h, k, &vals, &nv)) || (e = ws_key_subkeys(h, k, &kids, &nk))) {
-		fprintf(stderr, "winstate reg: %s: %s\n", *path ? path : "\\", ws_hive_errmsg(h));
-		ws_reg_values_free(vals, nv);
+	if ((e = reg_key_values(h, k, &vals, &nv)) || (e = reg_key_subkeys(h, k, &kids, &nk))) {
+		fprintf(stderr, "winstate reg: %s: %s\n", *path ? path : "\\", reg_hive_errmsg(h));
+		reg_values_free(vals, nv);
 		return e;
 	}
 	if (o->json) {
@@ -126,7 +125,7 @@ show_key(ws_hive *h, ws_key k, const char *path, struct reg_opts *o)
 			printf("\n");
 	}
 	for (size_t i = 0; i < nk; i++) {
-		char *name = ws_key_name(h, kids[i]);
+		char *name = reg_key_name(h, kids[i]);
 		if (o->json) {
 			printf(i ? "," : "");
 			json_string(stdout, name ? name : "");
@@ -137,9 +136,9 @@ show_key(ws_hive *h, ws_key k, const char *path, struct reg_opts *o)
 	}
 	if (o->json)
 		printf("]}");
-	ws_reg_values_free(vals, nv);
+	reg_values_free(vals, nv);
 	for (size_t i = 0; o->recurse && !e && i < nk; i++) {
-		char *name = ws_key_name(h, kids[i]);
+		char *name = reg_key_name(h, kids[i]);
 		char *sub = NULL;
 		if (name && asprintf(&sub, "%s%s%s", path, *path ? "\\" : "", name) < 0)
 			sub = NULL;
@@ -153,7 +152,7 @@ show_key(ws_hive *h, ws_key k, const char *path, struct reg_opts *o)
 }
 
 static int
-match_cb(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value *v, void *opaque)
+match_cb(reg_hive *h, const char *key_path, reg_key k, const struct reg_value *v, void *opaque)
 {
 	struct reg_opts *o = opaque;
 
@@ -180,7 +179,7 @@ match_cb(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value *
 	return 0;
 }
 
-static int show(ws_hive *h, const char *label, const char *key, struct reg_opts *o);
+static int show(reg_hive *h, const char *label, const char *key, struct reg_opts *o);
 static int reg_on_disk(const char *spec, const char *key, const char *user, struct reg_opts *o);
 
 int
@@ -232,48 +231,48 @@ cmd_reg(int argc, char **argv)
 	while (*key == '\\')
 		key++;
 
-	ws_hive *h = ws_hive_open(hive_path, 0, &e, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(hive_path, 0, &e, msg, sizeof(msg));
 	if (!h) {
 		fprintf(stderr, "winstate reg: %s\n", msg);
-		return e == WS_REG_ENOMEM ? WS_EXIT_INTERNAL : WS_EXIT_INPUT;
+		return e == REG_ENOMEM ? WS_EXIT_INTERNAL : WS_EXIT_INPUT;
 	}
 	int rc = show(h, hive_path, key, &o);
-	ws_hive_close(h);
+	reg_hive_close(h);
 	return rc;
 }
 
 /* Show @key (relative to the hive root) of an open hive; @label names it. */
 static int
-show(ws_hive *h, const char *label, const char *key, struct reg_opts *o_)
+show(reg_hive *h, const char *label, const char *key, struct reg_opts *o_)
 {
 	struct reg_opts o = *o_;
 	int e;
-	const struct ws_replay_report *r = ws_hive_report(h);
+	const struct reg_replay_report *r = reg_hive_report(h);
 	if (o.json) {
 		printf("{\"hive\":");
 		json_string(stdout, label);
-		printf(",\"state\":\"%s\",\"detail\":", ws_hive_state_name(r->state));
+		printf(",\"state\":\"%s\",\"detail\":", reg_hive_state_name(r->state));
 		json_string(stdout, r->detail);
 		printf(",\"entries_applied\":%u,\"entries_rejected\":%u,\"keys\":[",
 		       r->entries_applied, r->entries_rejected);
 	} else {
-		printf("hive %s: %s (%s)\n", label, ws_hive_state_name(r->state), r->detail);
+		printf("hive %s: %s (%s)\n", label, reg_hive_state_name(r->state), r->detail);
 	}
 
 	int rc = WS_EXIT_OK;
 	if (strpbrk(key, "*?[")) {
-		e = ws_hive_match(h, key, match_cb, &o);
+		e = reg_hive_match(h, key, match_cb, &o);
 		if (e) {
-			fprintf(stderr, "winstate reg: %s\n", ws_hive_errmsg(h));
-			rc = e == WS_REG_EINVAL ? WS_EXIT_USAGE : WS_EXIT_FAILED;
+			fprintf(stderr, "winstate reg: %s\n", reg_hive_errmsg(h));
+			rc = e == REG_EINVAL ? WS_EXIT_USAGE : WS_EXIT_FAILED;
 		} else if (o.first && !o.json) {
 			printf("(nothing matches)\n");
 		}
 	} else {
-		ws_key k;
-		e = ws_key_open(h, key, &k);
+		reg_key k;
+		e = reg_key_open(h, key, &k);
 		if (e) {
-			fprintf(stderr, "winstate reg: %s\n", ws_hive_errmsg(h));
+			fprintf(stderr, "winstate reg: %s\n", reg_hive_errmsg(h));
 			rc = WS_EXIT_FAILED;
 		} else if (show_key(h, k, key, &o)) {
 			rc = WS_EXIT_PARTIAL;
@@ -281,7 +280,7 @@ show(ws_hive *h, const char *label, const char *key, struct reg_opts *o_)
 	}
 	if (o.json)
 		printf("]}\n");
-	if (rc == WS_EXIT_OK && (r->state == WS_HIVE_DIRTY_NOT_REPLAYED || r->state == WS_HIVE_UNRECOVERABLE))
+	if (rc == WS_EXIT_OK && (r->state == REG_HIVE_DIRTY_NOT_REPLAYED || r->state == REG_HIVE_UNRECOVERABLE))
 		rc = WS_EXIT_PARTIAL;   /* shown, but recent changes may be missing */
 	return rc;
 }
@@ -296,9 +295,9 @@ reg_on_disk(const char *spec, const char *key, const char *user, struct reg_opts
 {
 	struct nv_open_options opts = { 0 };
 	struct nv_volume *v;
-	struct offline_windows *w;
-	struct rules_host host;
-	struct ws_reg_location loc;
+	struct win_offline *w;
+	struct win_rules_host host;
+	struct reg_location loc;
 	char *disk, err[1024];
 	int rc;
 
@@ -312,12 +311,12 @@ reg_on_disk(const char *spec, const char *key, const char *user, struct reg_opts
 		fprintf(stderr, "winstate reg: %s\n", nv_last_error());
 		return WS_EXIT_INPUT;
 	}
-	if (offline_open(v, NULL, false, &w, err, sizeof(err)) < 0) {
+	if (win_open(v, NULL, false, &w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "winstate reg: %s\n", err);
 		nv_close(v);
 		return WS_EXIT_INPUT;
 	}
-	const struct offline_user *found = user ? offline_find_user(w, user) : NULL;
+	const struct win_user *found = user ? win_find_user(w, user) : NULL;
 	if (user && !found) {
 		fprintf(stderr, "winstate reg: no profile for \"%s\" (see `winstate users %s`)\n", user,
 			spec);
@@ -329,32 +328,32 @@ reg_on_disk(const char *spec, const char *key, const char *user, struct reg_opts
 		rc = WS_EXIT_USAGE;
 		goto out;
 	}
-	rules_host_init(&host, w, found);
+	win_rules_host_init(&host, w, found);
 	/* HKU\<SID> for every profile whose hive was copied. */
 	for (size_t i = 0; i < w->user_count; i++) {
-		const struct offline_user *u = &w->users[i];
+		const struct win_user *u = &w->users[i];
 		if (u != found && u->sid && !u->is_bak && u->ntuser_copy) {
-			ws_hive_set_add(host.hives, WS_HK_NTUSER, u->sid, u->ntuser_copy);
+			reg_hive_set_add(host.hives, REG_HK_NTUSER, u->sid, u->ntuser_copy);
 			if (u->usrclass_copy)
-				ws_hive_set_add(host.hives, WS_HK_USRCLASS, u->sid, u->usrclass_copy);
+				reg_hive_set_add(host.hives, REG_HK_USRCLASS, u->sid, u->usrclass_copy);
 		}
 	}
-	if (ws_hive_set_resolve(host.hives, key, WS_VIEW_DEFAULT, &loc) != WS_REG_OK) {
-		fprintf(stderr, "winstate reg: %s\n", ws_hive_set_errmsg(host.hives));
+	if (reg_hive_set_resolve(host.hives, key, REG_VIEW_DEFAULT, &loc) != REG_OK) {
+		fprintf(stderr, "winstate reg: %s\n", reg_hive_set_errmsg(host.hives));
 		rc = WS_EXIT_INPUT;
 	} else {
 		static const char *const kinds[] = { "SYSTEM", "SOFTWARE", "SAM", "SECURITY", "DEFAULT",
 						     "NTUSER.DAT", "UsrClass.dat" };
 		char label[128];
 		snprintf(label, sizeof(label), "%s%s%s", kinds[loc.kind],
-			 loc.kind >= WS_HK_NTUSER && found ? " of " : "",
-			 loc.kind >= WS_HK_NTUSER && found ? found->name : "");
+			 loc.kind >= REG_HK_NTUSER && found ? " of " : "",
+			 loc.kind >= REG_HK_NTUSER && found ? found->name : "");
 		rc = show(loc.hive, label, loc.subpath, o);
 		free(loc.subpath);
 	}
-	rules_host_fini(&host);
+	win_rules_host_fini(&host);
 out:
-	offline_close(w);
+	win_close(w);
 	nv_close(v);
 	return rc;
 }

@@ -53,7 +53,7 @@ cmd_rules(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "defaults")) {
 		char *paths[32];
-		size_t n = ws_rules_default_paths(paths, 32);
+		size_t n = mig_rules_default_paths(paths, 32);
 		for (size_t i = 0; i < n; i++) {
 			printf("%s\n", paths[i]);
 			free(paths[i]);
@@ -88,30 +88,30 @@ cmd_rules(int argc, char **argv)
 	int rc = WS_EXIT_OK;
 	/* All the rule files together, as scan would load them: a later file
 	 * with an earlier one's urlid is ignored there, so say it here. */
-	ws_ruleset *together = ws_ruleset_new();
+	mig_ruleset *together = mig_ruleset_new();
 	for (int i = first; i < argc; i++) {
 		if (argv[i][0] == '-') {
 			fprintf(stderr, "winstate rules check: unknown option '%s'\n", argv[i]);
-			ws_ruleset_free(together);
+			mig_ruleset_free(together);
 			return WS_EXIT_USAGE;
 		}
-		ws_diags *d = ws_diags_new();
+		mig_diags *d = mig_diags_new();
 		bool usable;
 		size_t comps = 0;
 		const char *kept_instead = NULL;
 		if (is_config(argv[i])) {
-			ws_config *c = ws_config_load(argv[i], d);
+			mig_config *c = mig_config_load(argv[i], d);
 			usable = c != NULL;
-			ws_config_free(c);
+			mig_config_free(c);
 		} else {
-			ws_ruleset *rs = ws_ruleset_new();
-			usable = ws_ruleset_load(rs, argv[i], d) == 0;
-			comps = ws_ruleset_component_count(rs);
-			ws_ruleset_free(rs);
-			size_t before = ws_ruleset_ignored_count(together);
-			if (usable && ws_ruleset_load(together, argv[i], NULL) == 0 &&
-			    ws_ruleset_ignored_count(together) > before) {
-				const struct ws_ignored_file *g = ws_ruleset_ignored(together, before);
+			mig_ruleset *rs = mig_ruleset_new();
+			usable = mig_ruleset_load(rs, argv[i], d) == 0;
+			comps = mig_ruleset_component_count(rs);
+			mig_ruleset_free(rs);
+			size_t before = mig_ruleset_ignored_count(together);
+			if (usable && mig_ruleset_load(together, argv[i], NULL) == 0 &&
+			    mig_ruleset_ignored_count(together) > before) {
+				const struct mig_ignored_file *g = mig_ruleset_ignored(together, before);
 				printf("%s:%u: warning: urlid \"%s\" is also the urlid of %s, loaded before "
 				       "it: with both, scan and USMT use %s and ignore %s\n", g->path, g->line,
 				       g->urlid, g->kept, g->kept, g->path);
@@ -120,9 +120,9 @@ cmd_rules(int argc, char **argv)
 					rc = WS_EXIT_PARTIAL;
 			}
 		}
-		ws_diags_print(d, stdout, quiet ? WS_DIAG_UNSUPPORTED : WS_DIAG_NOTE);
-		size_t unsup = ws_diags_count_level(d, WS_DIAG_UNSUPPORTED);
-		size_t errs = ws_diags_count_level(d, WS_DIAG_ERROR);
+		mig_diags_print(d, stdout, quiet ? MIG_DIAG_UNSUPPORTED : MIG_DIAG_NOTE);
+		size_t unsup = mig_diags_count_level(d, MIG_DIAG_UNSUPPORTED);
+		size_t errs = mig_diags_count_level(d, MIG_DIAG_ERROR);
 		if (!usable) {
 			printf("%s: UNUSABLE (%zu error%s)\n", argv[i], errs, errs == 1 ? "" : "s");
 			rc = WS_EXIT_INPUT;
@@ -140,8 +140,8 @@ cmd_rules(int argc, char **argv)
 			else
 				printf("%s: OK\n", argv[i]);
 		}
-		ws_diags_free(d);
+		mig_diags_free(d);
 	}
-	ws_ruleset_free(together);
+	mig_ruleset_free(together);
 	return rc;
 }

@@ -1,6 +1,6 @@
 /*
  * Capture: `winstate scan SOURCE STORE [options]` and `scanstate STORE
- * /offlinewindir:SOURCE ...`.  Both fill struct scan_options for the engine
+ * /offlinewindir:SOURCE ...`.  Both fill struct capture_options for the engine
  * in agent/scan.c and map its outcome to their own exit codes
  * (docs/capture.md).
  */
@@ -15,8 +15,9 @@
 #include <libxml/tree.h>
 
 #include "agent/commands.h"
-#include "agent/scan.h"
+#include "capture/capture.h"
 #include "agent/usmt_args.h"
+#include "windows/windows.h"
 
 static const char scan_help[] =
 	"usage: winstate scan SOURCE STORE [options]\n"
@@ -68,46 +69,46 @@ static const char scanstate_note[] =
 	"With /hardlink the StorePath is on that volume: C:\\MigStore or MigStore.\n";
 
 static int
-winstate_code(enum scan_outcome o)
+winstate_code(enum capture_outcome o)
 {
 	switch (o) {
-	case SCAN_OK: return WS_EXIT_OK;
-	case SCAN_PARTIAL: return WS_EXIT_PARTIAL;
-	case SCAN_ERR_USAGE: return WS_EXIT_USAGE;
-	case SCAN_ERR_SOURCE: case SCAN_ERR_UNCLEAN: case SCAN_ERR_RULES: case SCAN_ERR_CONFIG:
-	case SCAN_ERR_LOG: case SCAN_ERR_PROGRESS: case SCAN_ERR_OUTPUT: case SCAN_ERR_STORE_EXISTS:
-	case SCAN_ERR_STORE: case SCAN_ERR_HARDLINK: case SCAN_ERR_KEY:
+	case CAPTURE_OK: return WS_EXIT_OK;
+	case CAPTURE_PARTIAL: return WS_EXIT_PARTIAL;
+	case CAPTURE_ERR_USAGE: return WS_EXIT_USAGE;
+	case CAPTURE_ERR_SOURCE: case CAPTURE_ERR_UNCLEAN: case CAPTURE_ERR_RULES: case CAPTURE_ERR_CONFIG:
+	case CAPTURE_ERR_LOG: case CAPTURE_ERR_PROGRESS: case CAPTURE_ERR_OUTPUT: case CAPTURE_ERR_STORE_EXISTS:
+	case CAPTURE_ERR_STORE: case CAPTURE_ERR_HARDLINK: case CAPTURE_ERR_KEY:
 		return WS_EXIT_INPUT;
-	case SCAN_ERR_EFS: case SCAN_ERR_STOPPED: case SCAN_ERR_CANCELED: case SCAN_ERR_FAILED:
+	case CAPTURE_ERR_EFS: case CAPTURE_ERR_STOPPED: case CAPTURE_ERR_CANCELED: case CAPTURE_ERR_FAILED:
 		return WS_EXIT_FAILED;
-	case SCAN_ERR_INTERNAL: return WS_EXIT_INTERNAL;
+	case CAPTURE_ERR_INTERNAL: return WS_EXIT_INTERNAL;
 	}
 	return WS_EXIT_INTERNAL;
 }
 
 static int
-usmt_code(enum scan_outcome o)
+usmt_code(enum capture_outcome o)
 {
 	switch (o) {
-	case SCAN_OK: return 0;
-	case SCAN_PARTIAL: return 3;          /* USMT_WOULD_HAVE_FAILED */
-	case SCAN_ERR_USAGE: return 11;
-	case SCAN_ERR_SOURCE: return 26;      /* USMT_INIT_ERROR: no valid offline Windows */
-	case SCAN_ERR_UNCLEAN: return 26;
-	case SCAN_ERR_RULES: return 28;
-	case SCAN_ERR_CONFIG: return 39;
-	case SCAN_ERR_LOG: return 13;
-	case SCAN_ERR_PROGRESS: return 40;
-	case SCAN_ERR_OUTPUT: return 41;
-	case SCAN_ERR_STORE_EXISTS: return 27;
-	case SCAN_ERR_STORE: return 27;
-	case SCAN_ERR_HARDLINK: return 38;
-	case SCAN_ERR_KEY: return 33;
-	case SCAN_ERR_EFS: return 2;
-	case SCAN_ERR_CANCELED: return 2;
-	case SCAN_ERR_STOPPED: return 61;
-	case SCAN_ERR_FAILED: return 72;
-	case SCAN_ERR_INTERNAL: return 71;
+	case CAPTURE_OK: return 0;
+	case CAPTURE_PARTIAL: return 3;          /* USMT_WOULD_HAVE_FAILED */
+	case CAPTURE_ERR_USAGE: return 11;
+	case CAPTURE_ERR_SOURCE: return 26;      /* USMT_INIT_ERROR: no valid offline Windows */
+	case CAPTURE_ERR_UNCLEAN: return 26;
+	case CAPTURE_ERR_RULES: return 28;
+	case CAPTURE_ERR_CONFIG: return 39;
+	case CAPTURE_ERR_LOG: return 13;
+	case CAPTURE_ERR_PROGRESS: return 40;
+	case CAPTURE_ERR_OUTPUT: return 41;
+	case CAPTURE_ERR_STORE_EXISTS: return 27;
+	case CAPTURE_ERR_STORE: return 27;
+	case CAPTURE_ERR_HARDLINK: return 38;
+	case CAPTURE_ERR_KEY: return 33;
+	case CAPTURE_ERR_EFS: return 2;
+	case CAPTURE_ERR_CANCELED: return 2;
+	case CAPTURE_ERR_STOPPED: return 61;
+	case CAPTURE_ERR_FAILED: return 72;
+	case CAPTURE_ERR_INTERNAL: return 71;
 	}
 	return 71;
 }
@@ -153,16 +154,16 @@ read_key(const char *key, const char *keyfile, struct st_key *out, char **owned,
 }
 
 static int
-parse_efs(const char *v, enum scan_efs *out)
+parse_efs(const char *v, enum capture_efs *out)
 {
 	if (!strcasecmp(v, "abort"))
-		*out = SCAN_EFS_ABORT;
+		*out = CAPTURE_EFS_ABORT;
 	else if (!strcasecmp(v, "skip"))
-		*out = SCAN_EFS_SKIP;
+		*out = CAPTURE_EFS_SKIP;
 	else if (!strcasecmp(v, "hardlink"))
-		*out = SCAN_EFS_HARDLINK;
+		*out = CAPTURE_EFS_HARDLINK;
 	else if (!strcasecmp(v, "copyraw"))
-		*out = SCAN_EFS_COPYRAW;
+		*out = CAPTURE_EFS_COPYRAW;
 	else
 		return -1;
 	return 0;
@@ -170,7 +171,7 @@ parse_efs(const char *v, enum scan_efs *out)
 
 /* Check what the engine does not: option combinations. */
 static int
-check_options(struct scan_options *o, const char *prog)
+check_options(struct capture_options *o, const char *prog)
 {
 	if (o->hardlink && !o->nocompress) {
 		fprintf(stderr, "%s: --hardlink needs --nocompress: a hard-link store holds links to "
@@ -182,11 +183,11 @@ check_options(struct scan_options *o, const char *prog)
 			"--encrypt\n", prog);
 		return -1;
 	}
-	if (o->efs == SCAN_EFS_HARDLINK && !o->hardlink) {
+	if (o->efs == CAPTURE_EFS_HARDLINK && !o->hardlink) {
 		fprintf(stderr, "%s: --efs hardlink only goes with a hard-link store\n", prog);
 		return -1;
 	}
-	if (o->efs == SCAN_EFS_COPYRAW && o->hardlink) {
+	if (o->efs == CAPTURE_EFS_COPYRAW && o->hardlink) {
 		/* As USMT: /efs:hardlink for hard-link stores, /efs:copyraw for copies. */
 		fprintf(stderr, "%s: %s copies EFS files raw into the store, and a hard-link store "
 			"copies nothing: use %s with %s (the encrypted files are linked, untouched)\n",
@@ -233,7 +234,7 @@ int
 cmd_scan(int argc, char **argv)
 {
 	const char *prog = "winstate scan";
-	struct scan_options o = { .prog = prog };
+	struct capture_options o = { .prog = prog };
 	const char *pos[2];
 	int npos = 0;
 	const char *key = NULL, *keyfile = NULL;
@@ -290,7 +291,7 @@ cmd_scan(int argc, char **argv)
 		} else if (TAKES("--estimate")) {
 			o.estimate = v;
 		} else if (!strcmp(a, "--ui") || !strcmp(a, "--ue")) {
-			const char *bad = v ? scan_user_pattern_problem(v) : NULL;
+			const char *bad = v ? win_user_pattern_problem(v) : NULL;
 			if (!TAKES(a))
 				goto out;
 			if (bad) {
@@ -304,7 +305,7 @@ cmd_scan(int argc, char **argv)
 		} else if (TAKES("--uel")) {
 			int64_t c;
 			bool l;
-			if (scan_parse_uel(v, 0, &c, &l) < 0) {
+			if (win_parse_uel(v, 0, &c, &l) < 0) {
 				fprintf(stderr, "%s: --uel wants a number of days, a date YYYY/MM/DD or 0, "
 					"not \"%s\"\n", prog, v);
 				goto out;
@@ -375,7 +376,7 @@ cmd_scan(int argc, char **argv)
 	}
 	char *cl = join_args(argc - 1, argv + 1, "winstate scan");
 	o.command_line = cl;
-	rc = winstate_code(scan_run(&o));
+	rc = winstate_code(capture_run(&o));
 	free(cl);
 	if (owned) {
 		memset(owned, 0, strlen(owned));
@@ -503,7 +504,7 @@ usmt_scanstate(const struct usmt_args *a)
 			"/offlinewindir, /offlinewinold or /offline\n%s", prog, scanstate_note);
 		return 36;
 	}
-	struct scan_options o = { .prog = prog, .usmt = true };
+	struct capture_options o = { .prog = prog, .usmt = true };
 	o.source = disk;
 	o.windir = windir;
 	o.store = a->store;
@@ -559,7 +560,7 @@ usmt_scanstate(const struct usmt_args *a)
 	}
 	char *cl = join_args(0, NULL, "scanstate");
 	o.command_line = cl;
-	rc = usmt_code(scan_run(&o));
+	rc = usmt_code(capture_run(&o));
 	free(cl);
 out:
 	if (owned) {

@@ -23,8 +23,7 @@
 #include <unistd.h>
 
 #include "agent/commands.h"
-#include "agent/junction.h"
-#include "agent/output.h"
+#include "formats/formats.h"
 #include "agent/usmt_args.h"
 #include "registry/registry.h"
 #include "store/store.h"
@@ -441,7 +440,7 @@ cmd_list(int argc, char **argv)
 		printf("registry values (%zu):\n", nr);
 		for (size_t k = 0; k < nr; k++) {
 			const struct st_reg_value *v = st_reader_registry(h.r, k);
-			printf("  %s [%s] %s (%zu bytes)\n", v->key, v->name, ws_reg_type_name(v->type), v->len);
+			printf("  %s [%s] %s (%zu bytes)\n", v->key, v->name, reg_type_name(v->type), v->len);
 		}
 		if (ns)
 			printf("skipped at capture (%zu):\n", ns);

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "agent/commands.h"
-#include "agent/offline.h"
-#include "agent/output.h"
+#include "windows/windows.h"
+#include "formats/formats.h"
 
 static const char *
 filetime_text(int64_t t, char *buf, size_t len)
@@ -21,7 +21,7 @@ filetime_text(int64_t t, char *buf, size_t len)
 }
 
 static void
-print_json(const struct offline_windows *w)
+print_json(const struct win_offline *w)
 {
 	char t[48];
 	printf("{\"windows\":{\"windir\":");
@@ -46,7 +46,7 @@ print_json(const struct offline_windows *w)
 	printf(",\"entra_joined\":%s,\"software_hive\":\"%s\",\"system_hive\":\"%s\"},\"users\":[",
 	       w->info.entra_joined ? "true" : "false", w->software_state, w->system_state);
 	for (size_t i = 0; i < w->user_count; i++) {
-		const struct offline_user *u = &w->users[i];
+		const struct win_user *u = &w->users[i];
 		printf("%s\n{\"sid\":", i ? "," : "");
 		if (u->sid)
 			json_string(stdout, u->sid);
@@ -67,7 +67,7 @@ print_json(const struct offline_windows *w)
 			else
 				printf("null");
 		}
-		printf(",\"type\":\"%s\",\"profile_path\":", user_type_name(u->type));
+		printf(",\"type\":\"%s\",\"profile_path\":", win_user_type_name(u->type));
 		json_string(stdout, u->profile_path ? u->profile_path : "");
 		printf(",\"volume_path\":");
 		if (u->volume_path)
@@ -88,7 +88,7 @@ print_json(const struct offline_windows *w)
 		printf(",\"state\":%u,\"flags\":%u,\"size\":%llu,\"files\":%llu,\"folders\":[", u->state,
 		       u->flags, (unsigned long long)u->size_bytes, (unsigned long long)u->file_count);
 		for (size_t f = 0; f < u->folder_count; f++) {
-			const struct ws_user_folder *fo = &u->folders[f];
+			const struct reg_user_folder *fo = &u->folders[f];
 			printf("%s{\"name\":", f ? "," : "");
 			json_string(stdout, fo->name);
 			printf(",\"raw\":");
@@ -106,7 +106,7 @@ print_json(const struct offline_windows *w)
 }
 
 static void
-print_table(const struct offline_windows *w, bool sizes, bool folders)
+print_table(const struct win_offline *w, bool sizes, bool folders)
 {
 	char t[48], s[32];
 	printf("Windows: %s %s (build %s)%s, computer %s, in %s%s\n",
@@ -128,7 +128,7 @@ print_table(const struct offline_windows *w, bool sizes, bool folders)
 		       w->info.entra_tenant ? w->info.entra_tenant : "");
 	int wsid = 3, wname = 4, wpath = 7;
 	for (size_t i = 0; i < w->user_count; i++) {
-		const struct offline_user *u = &w->users[i];
+		const struct win_user *u = &w->users[i];
 		int l = (int)strlen(u->sid ? u->sid : "-") + (u->is_bak ? 4 : 0);
 		if (l > wsid)
 			wsid = l;
@@ -140,18 +140,18 @@ print_table(const struct offline_windows *w, bool sizes, bool folders)
 	printf("\n%-*s  %-*s  %-9s  %-*s  %-19s  %-18s  %s\n", wsid, "SID", wname, "NAME", "TYPE",
 	       wpath, "PROFILE", "LAST USE (UTC)", "HIVE", "SIZE");
 	for (size_t i = 0; i < w->user_count; i++) {
-		const struct offline_user *u = &w->users[i];
+		const struct win_user *u = &w->users[i];
 		char sid[96];
 		snprintf(sid, sizeof(sid), "%s%s", u->sid ? u->sid : "-", u->is_bak ? ".bak" : "");
 		printf("%-*s  %-*s  %-9s  %-*s  %-19s  %-18s  %s\n", wsid, sid, wname,
-		       u->name ? u->name : "?", user_type_name(u->type), wpath,
+		       u->name ? u->name : "?", win_user_type_name(u->type), wpath,
 		       u->profile_path ? u->profile_path : "-", filetime_text(u->last_use, t, sizeof(t)),
 		       u->hive_state ? u->hive_state : "-",
 		       u->folder_exists && sizes ? human_size(u->size_bytes, s, sizeof(s)) : "-");
 	}
 	printf("\nWhere names come from, and what needs attention:\n");
 	for (size_t i = 0; i < w->user_count; i++) {
-		const struct offline_user *u = &w->users[i];
+		const struct win_user *u = &w->users[i];
 		printf("  %-22s name from %s", u->name ? u->name : "?",
 		       u->name_source ? u->name_source : "?");
 		if (u->display_name)
@@ -175,7 +175,7 @@ print_table(const struct offline_windows *w, bool sizes, bool folders)
 			printf("; hive %s: %s", u->hive_state, u->hive_detail ? u->hive_detail : "");
 		printf("\n");
 		for (size_t f = 0; folders && f < u->folder_count; f++) {
-			const struct ws_user_folder *fo = &u->folders[f];
+			const struct reg_user_folder *fo = &u->folders[f];
 			if (strcmp(fo->source, "User Shell Folders"))
 				continue;
 			printf("      %-40s %s%s%s\n", fo->name, fo->path ? fo->path : fo->raw,
@@ -208,7 +208,7 @@ cmd_users(int argc, char **argv)
 	bool json = false, sizes = true, folders = false;
 	struct nv_open_options opts = { 0 };
 	struct nv_volume *v;
-	struct offline_windows *w;
+	struct win_offline *w;
 	char *disk, err[1024];
 
 	for (int i = 1; i < argc; i++) {
@@ -244,7 +244,7 @@ cmd_users(int argc, char **argv)
 		fprintf(stderr, "winstate users: %s\n", nv_last_error());
 		return WS_EXIT_INPUT;
 	}
-	if (offline_open(v, windir, sizes, &w, err, sizeof(err)) < 0) {
+	if (win_open(v, windir, sizes, &w, err, sizeof(err)) < 0) {
 		fprintf(stderr, "winstate users: %s\n", err);
 		nv_close(v);
 		return WS_EXIT_INPUT;
@@ -253,7 +253,7 @@ cmd_users(int argc, char **argv)
 		print_json(w);
 	else
 		print_table(w, sizes, folders);
-	offline_close(w);
+	win_close(w);
 	nv_close(v);
 	return WS_EXIT_OK;
 }

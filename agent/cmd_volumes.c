@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "agent/commands.h"
-#include "agent/output.h"
+#include "formats/formats.h"
 #include "ntfs/ntfs.h"
 
 struct ntfs_report {

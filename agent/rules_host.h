@@ -6,20 +6,20 @@
 #ifndef WINSTATE_AGENT_RULES_HOST_H
 #define WINSTATE_AGENT_RULES_HOST_H
 
-#include "agent/offline.h"
+#include "windows/windows.h"
 #include "rules/rules.h"
 
-struct rules_host {
-	struct ws_rules_host host;      /* hand &host to ws_matcher_build */
-	struct offline_windows *w;      /* borrowed */
-	ws_hive_set *hives;
+struct win_rules_host {
+	struct mig_rules_host host;      /* hand &host to mig_matcher_build */
+	struct win_offline *w;      /* borrowed */
+	reg_hive_set *hives;
 	char drive;                     /* the system drive letter, 'C' */
 };
 
 /* @user (may be NULL) is the profile HKCU means. */
-int rules_host_init(struct rules_host *h, struct offline_windows *w,
-		    const struct offline_user *user);
-void rules_host_fini(struct rules_host *h);
+int win_rules_host_init(struct win_rules_host *h, struct win_offline *w,
+		    const struct win_user *user);
+void win_rules_host_fini(struct win_rules_host *h);
 
 /*
  * The variable resolver of every command (scan, explain, restore): Windows'
@@ -31,20 +31,20 @@ void rules_host_fini(struct rules_host *h);
  * value, or NULL when the hives stated everything: the caller logs it.
  * @drive is the system drive letter the caller names the volume by ('C').
  */
-void rules_vars_for_system(ws_vars *v, const struct offline_windows *w, char drive,
+void win_vars_for_system(mig_vars *v, const struct win_offline *w, char drive,
 			   char **defaulted);
 /* @user's context: the system table, then their own folders (Documents
  * redirected to OneDrive ...).  @defaulted lists the user-level fallbacks. */
-void rules_vars_for_user(ws_vars *v, const struct offline_windows *w,
-			 const struct offline_user *user, char **defaulted);
+void win_vars_for_user(mig_vars *v, const struct win_offline *w,
+			 const struct win_user *user, char **defaulted);
 /* The user layer alone, on a table that already holds the system variables,
  * for a user known from elsewhere (a store): @stated holds the folders set
- * with rules_vars_set_folder. */
-void rules_vars_user_layer(ws_vars *v, const struct offline_windows *w, const char *name,
-			   const char *profile, const char *sid, const ws_vars *stated,
+ * with win_vars_set_folder. */
+void win_vars_user_layer(mig_vars *v, const struct win_offline *w, const char *name,
+			   const char *profile, const char *sid, const mig_vars *stated,
 			   char **defaulted);
 /* State the folder of shell folder value @value_name ("Personal" ->
  * CSIDL_PERSONAL; its aliases follow when resolved) in @stated. */
-void rules_vars_set_folder(ws_vars *stated, const char *value_name, const char *path);
+void win_vars_set_folder(mig_vars *stated, const char *value_name, const char *path);
 
 #endif

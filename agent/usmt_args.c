@@ -5,8 +5,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/scan.h"
+#include "capture/capture.h"
 #include "agent/usmt_args.h"
+#include "windows/windows.h"
 
 #define SCAN (1u << USMT_SCANSTATE)
 #define LOAD (1u << USMT_LOADSTATE)
@@ -181,7 +182,7 @@ store_value(struct usmt_args *a, const char *name, const char *value, char *err,
 			return fail(err, errlen, USMT_INVALID_PARAMETERS,
 				    "/%s:%s: expected a whole number", name, value);
 	} else if (!strcmp(name, "ui") || !strcmp(name, "ue")) {
-		const char *bad = scan_user_pattern_problem(value);
+		const char *bad = win_user_pattern_problem(value);
 		if (bad)
 			return fail(err, errlen, USMT_INVALID_PARAMETERS, "/%s:%s %s", name, value, bad);
 		if (list_add(name[1] == 'i' ? &a->ui : &a->ue, value) < 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "ntfs/internal.h"
 
 enum nv_status
@@ -70,7 +71,7 @@ nv_name_to_ntfs(const char *name, ntfschar **out, int *len)
 		return nv_fail(NV_ERR_NAME, "\"%s\" cannot be a file name", name);
 	if (strpbrk(name, "/\\"))
 		return nv_fail(NV_ERR_NAME, "\"%s\": a name cannot contain / or \\", name);
-	n = nv_utf8_to_utf16(name, &u);
+	n = fmt_utf8_to_utf16(name, &u);
 	if (n < 0)
 		return nv_fail(NV_ERR_NAME, "\"%s\" is not valid UTF-8", name);
 	if (n > 255) {
@@ -94,7 +95,7 @@ nv_stream_to_ntfs(const char *stream, ntfschar **out, int *len)
 		*len = 0;
 		return NV_OK;
 	}
-	n = nv_utf8_to_utf16(stream, &u);
+	n = fmt_utf8_to_utf16(stream, &u);
 	if (n < 0 || n > 255) {
 		if (n >= 0)
 			free(u);
@@ -132,7 +133,7 @@ nv_inode_free(struct nv_inode *inode)
 static char *
 attr_name(ATTR_RECORD *a)
 {
-	return nv_utf16_to_utf8((const uint16_t *)((uint8_t *)a + le16_to_cpu(a->name_offset)),
+	return fmt_utf16_to_utf8((const uint16_t *)((uint8_t *)a + le16_to_cpu(a->name_offset)),
 				a->name_length);
 }
 
@@ -217,7 +218,7 @@ read_names(struct nv_volume *v, ntfs_inode *ni, struct nv_inode *info)
 		uint16_t units[256];
 		memcpy(units, (const uint8_t *)fn + offsetof(FILE_NAME_ATTR, file_name),
 		       (size_t)fn->file_name_length * 2);
-		grown[info->name_count].name = nv_utf16_to_utf8(units, fn->file_name_length);
+		grown[info->name_count].name = fmt_utf16_to_utf8(units, fn->file_name_length);
 		if (!grown[info->name_count].name) {
 			st = nv_fail(NV_ERR_NOMEM, "out of memory");
 			break;
@@ -512,7 +513,7 @@ folder_insert(ntfs_volume *vol, struct folder_names *f, const ntfschar *name, in
 		if (s->mref == mref && s->len == len && !f->listed_twice) {
 			/* The same record under the same name again: an index split a
 			 * kill left half-done (the block written, the root not yet). */
-			f->listed_twice = nv_utf16_to_utf8((const uint16_t *)name, (size_t)len);
+			f->listed_twice = fmt_utf16_to_utf8((const uint16_t *)name, (size_t)len);
 			return f->listed_twice != NULL;
 		}
 		/* Two names equal but for case (ntfs-3g's POSIX names allow it): the
@@ -767,7 +768,7 @@ nv_reparse_target(const struct nv_inode *inode, char **target)
 	if (!units)
 		return nv_fail(NV_ERR_NOMEM, "out of memory");
 	memcpy(units, r + header + print_off, print_len);
-	*target = nv_utf16_to_utf8(units, print_len / 2);
+	*target = fmt_utf16_to_utf8(units, print_len / 2);
 	free(units);
 	return *target ? NV_OK : nv_fail(NV_ERR_NOMEM, "out of memory");
 }
@@ -809,7 +810,7 @@ collect(void *dirent, const ntfschar *name, const int name_len, const int name_t
 		list->items = grown;
 		list->cap = cap;
 	}
-	list->items[list->count].name = nv_utf16_to_utf8((const uint16_t *)name, (size_t)name_len);
+	list->items[list->count].name = fmt_utf16_to_utf8((const uint16_t *)name, (size_t)name_len);
 	if (!list->items[list->count].name) {
 		list->failed = true;
 		return -1;

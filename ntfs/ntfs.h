@@ -382,10 +382,4 @@ enum nv_status nv_set_ea(struct nv_volume *vol, uint64_t mref, const void *ea, s
 /* Set last: every other write may move the change time. */
 enum nv_status nv_set_times(struct nv_volume *vol, uint64_t mref, const uint64_t times[4]);
 
-/* ------------------------------------------------------------- unicode -- */
-/* UTF-16LE <-> UTF-8 (WTF-8 for lone surrogates), used for names. */
-char *nv_utf16_to_utf8(const uint16_t *s, size_t units);
-/* Returns the number of UTF-16 units, or -1 for invalid UTF-8. *out is malloc'd. */
-long nv_utf8_to_utf16(const char *s, uint16_t **out);
-
 #endif

@@ -49,7 +49,7 @@ struct window {
 };
 
 static int
-win_open(struct ntfs_device *dev, int flags)
+part_open(struct ntfs_device *dev, int flags)
 {
 	struct window *w = dev->d_private;
 	if ((flags & O_ACCMODE) != O_RDONLY && w->read_only) {
@@ -63,7 +63,7 @@ win_open(struct ntfs_device *dev, int flags)
 }
 
 static int
-win_close(struct ntfs_device *dev)
+part_close(struct ntfs_device *dev)
 {
 	struct window *w = dev->d_private;
 	if (!NDevReadOnly(dev) && fsync(w->fd) < 0)
@@ -73,7 +73,7 @@ win_close(struct ntfs_device *dev)
 }
 
 static s64
-win_seek(struct ntfs_device *dev, s64 offset, int whence)
+part_seek(struct ntfs_device *dev, s64 offset, int whence)
 {
 	struct window *w = dev->d_private;
 	int64_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? w->pos : (int64_t)w->size;
@@ -172,7 +172,7 @@ readcache_get(struct window *w, uint64_t line)
 }
 
 static s64
-win_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
+part_pread(struct ntfs_device *dev, void *buf, s64 count, s64 offset)
 {
 	struct window *w = dev->d_private;
 
@@ -226,7 +226,7 @@ readcache_update(struct window *w, const void *buf, s64 count, s64 written, s64 
 }
 
 static s64
-win_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
+part_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
 {
 	struct window *w = dev->d_private;
 	s64 done = 0;
@@ -267,27 +267,27 @@ win_pwrite(struct ntfs_device *dev, const void *buf, s64 count, s64 offset)
 }
 
 static s64
-win_read(struct ntfs_device *dev, void *buf, s64 count)
+part_read(struct ntfs_device *dev, void *buf, s64 count)
 {
 	struct window *w = dev->d_private;
-	s64 n = win_pread(dev, buf, count, w->pos);
+	s64 n = part_pread(dev, buf, count, w->pos);
 	if (n > 0)
 		w->pos += n;
 	return n;
 }
 
 static s64
-win_write(struct ntfs_device *dev, const void *buf, s64 count)
+part_write(struct ntfs_device *dev, const void *buf, s64 count)
 {
 	struct window *w = dev->d_private;
-	s64 n = win_pwrite(dev, buf, count, w->pos);
+	s64 n = part_pwrite(dev, buf, count, w->pos);
 	if (n > 0)
 		w->pos += n;
 	return n;
 }
 
 static int
-win_sync(struct ntfs_device *dev)
+part_sync(struct ntfs_device *dev)
 {
 	struct window *w = dev->d_private;
 	if (NDevReadOnly(dev))
@@ -299,7 +299,7 @@ win_sync(struct ntfs_device *dev)
 }
 
 static int
-win_stat(struct ntfs_device *dev, struct stat *sb)
+part_stat(struct ntfs_device *dev, struct stat *sb)
 {
 	struct window *w = dev->d_private;
 	if (fstat(w->fd, sb) < 0)
@@ -309,7 +309,7 @@ win_stat(struct ntfs_device *dev, struct stat *sb)
 }
 
 static int
-win_ioctl(struct ntfs_device *dev, unsigned long request, void *argp)
+part_ioctl(struct ntfs_device *dev, unsigned long request, void *argp)
 {
 	struct window *w = dev->d_private;
 	switch (request) {
@@ -328,16 +328,16 @@ win_ioctl(struct ntfs_device *dev, unsigned long request, void *argp)
 }
 
 static struct ntfs_device_operations window_ops = {
-	.open = win_open,
-	.close = win_close,
-	.seek = win_seek,
-	.read = win_read,
-	.write = win_write,
-	.pread = win_pread,
-	.pwrite = win_pwrite,
-	.sync = win_sync,
-	.stat = win_stat,
-	.ioctl = win_ioctl,
+	.open = part_open,
+	.close = part_close,
+	.seek = part_seek,
+	.read = part_read,
+	.write = part_write,
+	.pread = part_pread,
+	.pwrite = part_pwrite,
+	.sync = part_sync,
+	.stat = part_stat,
+	.ioctl = part_ioctl,
 };
 
 static bool

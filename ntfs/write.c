@@ -6,6 +6,7 @@
  */
 #include <string.h>
 
+#include "formats/formats.h"
 #include "ntfs/internal.h"
 
 #define WINDOWS_MAX_LINKS 1024
@@ -288,7 +289,7 @@ find_in_folder(struct nv_volume *v, uint64_t parent, const char *name, uint64_t 
 	for (size_t i = 0; st == NV_OK && i < in->name_count; i++) {
 		uint16_t *u;
 		long n;
-		if (in->names[i].parent != parent || (n = nv_utf8_to_utf16(in->names[i].name, &u)) < 0)
+		if (in->names[i].parent != parent || (n = fmt_utf8_to_utf16(in->names[i].name, &u)) < 0)
 			continue;
 		if (n == ulen && ntfs_names_are_equal((ntfschar *)u, (size_t)n, uname, (size_t)ulen,
 						      IGNORE_CASE, v->vol->upcase, v->vol->upcase_len)) {

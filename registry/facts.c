@@ -13,16 +13,16 @@
 #include "registry/reg_internal.h"
 
 static char *
-get_str(ws_hive *h, const char *key, const char *name)
+get_str(reg_hive *h, const char *key, const char *name)
 {
-	struct ws_reg_value v = { 0 };
+	struct reg_value v = { 0 };
 	char *s = NULL;
 
-	if (!h || ws_hive_get_value(h, key, name, &v))
+	if (!h || reg_hive_get_value(h, key, name, &v))
 		return NULL;
-	if (ws_reg_value_string(&v, &s))
+	if (reg_value_string(&v, &s))
 		s = NULL;
-	ws_reg_value_clear(&v);
+	reg_value_clear(&v);
 	if (s && !*s) {
 		free(s);
 		s = NULL;
@@ -31,14 +31,14 @@ get_str(ws_hive *h, const char *key, const char *name)
 }
 
 static int
-get_u32(ws_hive *h, ws_key k, const char *name, uint32_t *out)
+get_u32(reg_hive *h, reg_key k, const char *name, uint32_t *out)
 {
-	struct ws_reg_value v = { 0 };
-	int e = ws_key_get_value(h, k, name, &v);
+	struct reg_value v = { 0 };
+	int e = reg_key_get_value(h, k, name, &v);
 
 	if (!e)
-		e = ws_reg_value_u32(&v, out);
-	ws_reg_value_clear(&v);
+		e = reg_value_u32(&v, out);
+	reg_value_clear(&v);
 	return e;
 }
 
@@ -88,16 +88,16 @@ expand_vars(const char *s, const char *const *vars, size_t nvars)
 }
 
 char *
-ws_system_current_control_set(ws_hive *system)
+reg_system_current_control_set(reg_hive *system)
 {
-	ws_key sel, cs;
+	reg_key sel, cs;
 	uint32_t n = 0;
 
-	if (ws_key_open(system, "Select", &sel) ||
+	if (reg_key_open(system, "Select", &sel) ||
 	    (get_u32(system, sel, "Current", &n) && get_u32(system, sel, "Default", &n)))
 		n = 1;
 	char *name = reg_asprintf("ControlSet%03u", n);
-	if (name && ws_key_open(system, name, &cs)) {
+	if (name && reg_key_open(system, name, &cs)) {
 		free(name);
 		return NULL;
 	}
@@ -105,7 +105,7 @@ ws_system_current_control_set(ws_hive *system)
 }
 
 void
-ws_windows_info_clear(struct ws_windows_info *w)
+reg_windows_info_clear(struct reg_windows_info *w)
 {
 	free(w->product_name);
 	free(w->edition_id);
@@ -120,7 +120,7 @@ ws_windows_info_clear(struct ws_windows_info *w)
 }
 
 int
-ws_facts_windows(ws_hive *sw, ws_hive *sys, struct ws_windows_info *w)
+reg_facts_windows(reg_hive *sw, reg_hive *sys, struct reg_windows_info *w)
 {
 	static const char cv[] = "Microsoft\\Windows NT\\CurrentVersion";
 
@@ -143,9 +143,9 @@ ws_facts_windows(ws_hive *sw, ws_hive *sys, struct ws_windows_info *w)
 			}
 		}
 	}
-	if (sys && (w->control_set = ws_system_current_control_set(sys))) {
+	if (sys && (w->control_set = reg_system_current_control_set(sys))) {
 		char *p;
-		ws_key k;
+		reg_key k;
 
 		p = reg_asprintf("%s\\Control\\Session Manager\\Environment", w->control_set);
 		w->arch = p ? get_str(sys, p, "PROCESSOR_ARCHITECTURE") : NULL;
@@ -161,16 +161,16 @@ ws_facts_windows(ws_hive *sw, ws_hive *sys, struct ws_windows_info *w)
 		}
 		free(p);
 		p = reg_asprintf("%s\\Control\\CloudDomainJoin\\JoinInfo", w->control_set);
-		if (p && !ws_key_open(sys, p, &k)) {
-			ws_key *kids;
+		if (p && !reg_key_open(sys, p, &k)) {
+			reg_key *kids;
 			size_t n;
-			if (!ws_key_subkeys(sys, k, &kids, &n)) {
+			if (!reg_key_subkeys(sys, k, &kids, &n)) {
 				if (n) {
-					struct ws_reg_value v;
+					struct reg_value v;
 					w->entra_joined = 1;
-					if (!ws_key_get_value(sys, kids[0], "TenantId", &v)) {
-						ws_reg_value_string(&v, &w->entra_tenant);
-						ws_reg_value_clear(&v);
+					if (!reg_key_get_value(sys, kids[0], "TenantId", &v)) {
+						reg_value_string(&v, &w->entra_tenant);
+						reg_value_clear(&v);
 					}
 				}
 				free(kids);
@@ -179,17 +179,17 @@ ws_facts_windows(ws_hive *sw, ws_hive *sys, struct ws_windows_info *w)
 		free(p);
 	}
 	if (!w->arch && sw) {
-		ws_key k;
-		if (!ws_key_open(sw, "Wow6432Node", &k))
+		reg_key k;
+		if (!reg_key_open(sw, "Wow6432Node", &k))
 			w->arch = strdup("AMD64");   /* a hint: 64-bit Windows has a 32-bit view */
 	}
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 /* ---- ProfileList ---- */
 
 void
-ws_profiles_free(struct ws_profile *p, size_t n)
+reg_profiles_free(struct reg_profile *p, size_t n)
 {
 	for (size_t i = 0; p && i < n; i++) {
 		free(p[i].sid);
@@ -210,31 +210,31 @@ expand_system(const char *s)
 }
 
 int
-ws_facts_profiles(ws_hive *sw, struct ws_profile **out, size_t *n)
+reg_facts_profiles(reg_hive *sw, struct reg_profile **out, size_t *n)
 {
-	ws_key pl, *kids;
+	reg_key pl, *kids;
 	size_t nk;
-	struct ws_profile *v;
+	struct reg_profile *v;
 	int e;
 
 	*out = NULL;
 	*n = 0;
-	e = ws_key_open(sw, "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", &pl);
+	e = reg_key_open(sw, "Microsoft\\Windows NT\\CurrentVersion\\ProfileList", &pl);
 	if (e)
 		return e;
-	e = ws_key_subkeys(sw, pl, &kids, &nk);
+	e = reg_key_subkeys(sw, pl, &kids, &nk);
 	if (e)
 		return e;
 	v = calloc(nk + 1, sizeof(*v));
 	if (!v) {
 		free(kids);
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	}
 	for (size_t i = 0; i < nk; i++) {
-		struct ws_profile *p = &v[*n];
-		struct ws_reg_value val;
+		struct reg_profile *p = &v[*n];
+		struct reg_value val;
 		uint32_t lo, hi;
-		char *name = ws_key_name(sw, kids[i]);
+		char *name = reg_key_name(sw, kids[i]);
 		size_t len;
 
 		if (!name)
@@ -246,9 +246,9 @@ ws_facts_profiles(ws_hive *sw, struct ws_profile **out, size_t *n)
 		}
 		p->sid = name;
 		p->image_path_raw = NULL;
-		if (!ws_key_get_value(sw, kids[i], "ProfileImagePath", &val)) {
-			ws_reg_value_string(&val, &p->image_path_raw);
-			ws_reg_value_clear(&val);
+		if (!reg_key_get_value(sw, kids[i], "ProfileImagePath", &val)) {
+			reg_value_string(&val, &p->image_path_raw);
+			reg_value_clear(&val);
 		}
 		if (p->image_path_raw)
 			p->image_path = expand_system(p->image_path_raw);
@@ -261,13 +261,13 @@ ws_facts_profiles(ws_hive *sw, struct ws_profile **out, size_t *n)
 		    !get_u32(sw, kids[i], "LocalProfileUnloadTimeHigh", &hi))
 			p->unload_time = (int64_t)((uint64_t)hi << 32 | lo);
 		p->sid_ok = 1;
-		if (!ws_key_get_value(sw, kids[i], "Sid", &val)) {
-			char *s = ws_sid_to_string(val.data, val.len);
+		if (!reg_key_get_value(sw, kids[i], "Sid", &val)) {
+			char *s = reg_sid_to_string(val.data, val.len);
 			p->sid_ok = s && !strcasecmp(s, p->sid);
 			free(s);
-			ws_reg_value_clear(&val);
+			reg_value_clear(&val);
 		}
-		p->is_temp = (p->state & WS_PROFILE_STATE_TEMP) != 0;
+		p->is_temp = (p->state & REG_PROFILE_STATE_TEMP) != 0;
 		if (p->image_path) {
 			const char *b = strrchr(p->image_path, '\\');
 			if (b && !strncasecmp(b + 1, "TEMP", 4) &&
@@ -278,13 +278,13 @@ ws_facts_profiles(ws_hive *sw, struct ws_profile **out, size_t *n)
 	}
 	free(kids);
 	*out = v;
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 /* ---- SAM ---- */
 
 void
-ws_local_users_free(struct ws_local_user *u, size_t n)
+reg_local_users_free(struct reg_local_user *u, size_t n)
 {
 	for (size_t i = 0; u && i < n; i++) {
 		free(u[i].name);
@@ -296,7 +296,7 @@ ws_local_users_free(struct ws_local_user *u, size_t n)
 
 /* One string of the V value: its table entry at `at` (offset, length), data at 0xCC + offset. */
 static char *
-v_string(const struct ws_reg_value *v, size_t at)
+v_string(const struct reg_value *v, size_t at)
 {
 	uint32_t off, len;
 
@@ -306,7 +306,7 @@ v_string(const struct ws_reg_value *v, size_t at)
 	len = rd32(v->data + at + 4);
 	if (!len || (uint64_t)0xCC + off + len > v->len)
 		return NULL;
-	char *s = ws_utf16le_to_utf8(v->data + 0xCC + off, len);
+	char *s = reg_utf16le_to_utf8(v->data + 0xCC + off, len);
 	if (s && !*s) {
 		free(s);
 		s = NULL;
@@ -315,66 +315,66 @@ v_string(const struct ws_reg_value *v, size_t at)
 }
 
 int
-ws_facts_sam_users(ws_hive *sam, struct ws_local_user **out, size_t *n)
+reg_facts_sam_users(reg_hive *sam, struct reg_local_user **out, size_t *n)
 {
-	ws_key names, users, *kids;
+	reg_key names, users, *kids;
 	size_t nk;
-	struct ws_local_user *u;
+	struct reg_local_user *u;
 	int e;
 
 	*out = NULL;
 	*n = 0;
-	if ((e = ws_key_open(sam, "SAM\\Domains\\Account\\Users\\Names", &names)) ||
-	    (e = ws_key_open(sam, "SAM\\Domains\\Account\\Users", &users)))
+	if ((e = reg_key_open(sam, "SAM\\Domains\\Account\\Users\\Names", &names)) ||
+	    (e = reg_key_open(sam, "SAM\\Domains\\Account\\Users", &users)))
 		return e;
-	if ((e = ws_key_subkeys(sam, names, &kids, &nk)))
+	if ((e = reg_key_subkeys(sam, names, &kids, &nk)))
 		return e;
 	u = calloc(nk + 1, sizeof(*u));
 	if (!u) {
 		free(kids);
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	}
 	for (size_t i = 0; i < nk; i++) {
-		struct ws_local_user *x = &u[*n];
+		struct reg_local_user *x = &u[*n];
 		hive_value_h dv = hivex_node_get_value(sam->hx, kids[i], "");
 		hive_type t;
 		size_t len;
 		char rid[16];
-		ws_key uk;
+		reg_key uk;
 
-		x->name = ws_key_name(sam, kids[i]);
+		x->name = reg_key_name(sam, kids[i]);
 		if (!x->name)
 			continue;
 		/* The RID is the *type* of the default value of Names\<name>. */
 		if (dv && hivex_value_type(sam->hx, dv, &t, &len) == 0)
 			x->rid = (uint32_t)t;
 		snprintf(rid, sizeof(rid), "%08X", x->rid);
-		if (x->rid && !ws_key_child(sam, users, rid, &uk)) {
-			struct ws_reg_value v;
-			if (!ws_key_get_value(sam, uk, "F", &v)) {
+		if (x->rid && !reg_key_child(sam, users, rid, &uk)) {
+			struct reg_value v;
+			if (!reg_key_get_value(sam, uk, "F", &v)) {
 				if (v.len >= 0x3A)
 					x->disabled = (v.data[0x38] & 0x01) != 0;
 				if (v.len >= 0x10)
 					x->last_logon = (int64_t)rd64(v.data + 0x08);
-				ws_reg_value_clear(&v);
+				reg_value_clear(&v);
 			}
-			if (!ws_key_get_value(sam, uk, "V", &v)) {
+			if (!reg_key_get_value(sam, uk, "V", &v)) {
 				x->full_name = v_string(&v, 0x18);
 				x->comment = v_string(&v, 0x24);
-				ws_reg_value_clear(&v);
+				reg_value_clear(&v);
 			}
 		}
 		(*n)++;
 	}
 	free(kids);
 	*out = u;
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 /* ---- user folders ---- */
 
 void
-ws_user_folders_free(struct ws_user_folder *f, size_t n)
+reg_user_folders_free(struct reg_user_folder *f, size_t n)
 {
 	for (size_t i = 0; f && i < n; i++) {
 		free(f[i].name);
@@ -385,16 +385,16 @@ ws_user_folders_free(struct ws_user_folder *f, size_t n)
 }
 
 int
-ws_facts_user_folders(ws_hive *nt, const char *profile, struct ws_user_folder **out, size_t *n)
+reg_facts_user_folders(reg_hive *nt, const char *profile, struct reg_user_folder **out, size_t *n)
 {
 	static const char usf[] = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\User Shell Folders";
 	static const char sf[] = "Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\Shell Folders";
 	const char *paths[2] = { usf, sf };
 	const char *sources[2] = { "User Shell Folders", "Shell Folders" };
 	char *onedrive = get_str(nt, "Environment", "OneDrive");
-	struct ws_user_folder *v = NULL;
+	struct reg_user_folder *v = NULL;
 	size_t cnt = 0, cap = 0;
-	int e = WS_REG_OK, found_any = 0;
+	int e = REG_OK, found_any = 0;
 
 	if (!onedrive)
 		onedrive = get_str(nt, "Software\\Microsoft\\OneDrive", "UserFolder");
@@ -405,18 +405,18 @@ ws_facts_user_folders(ws_hive *nt, const char *profile, struct ws_user_folder **
 	*out = NULL;
 	*n = 0;
 	for (int pass = 0; pass < 2 && !e; pass++) {
-		struct ws_reg_value *vals;
+		struct reg_value *vals;
 		size_t nv;
-		ws_key k;
+		reg_key k;
 
-		if (ws_key_open(nt, paths[pass], &k) || ws_key_values(nt, k, &vals, &nv))
+		if (reg_key_open(nt, paths[pass], &k) || reg_key_values(nt, k, &vals, &nv))
 			continue;
 		found_any = 1;
 		for (size_t i = 0; i < nv && !e; i++) {
 			char *raw = NULL;
 			size_t j;
 
-			if (!*vals[i].name || ws_reg_value_string(&vals[i], &raw))
+			if (!*vals[i].name || reg_value_string(&vals[i], &raw))
 				continue;
 			for (j = 0; j < cnt; j++)
 				if (!strcasecmp(v[j].name, vals[i].name))
@@ -427,16 +427,16 @@ ws_facts_user_folders(ws_hive *nt, const char *profile, struct ws_user_folder **
 			}
 			if (cnt == cap) {
 				size_t nc = cap ? cap * 2 : 32;
-				struct ws_user_folder *nvp = realloc(v, nc * sizeof(*nvp));
+				struct reg_user_folder *nvp = realloc(v, nc * sizeof(*nvp));
 				if (!nvp) {
 					free(raw);
-					e = WS_REG_ENOMEM;
+					e = REG_ENOMEM;
 					break;
 				}
 				v = nvp;
 				cap = nc;
 			}
-			struct ws_user_folder *f = &v[cnt];
+			struct reg_user_folder *f = &v[cnt];
 			memset(f, 0, sizeof(*f));
 			f->name = strdup(vals[i].name);
 			f->raw = raw;
@@ -446,7 +446,7 @@ ws_facts_user_folders(ws_hive *nt, const char *profile, struct ws_user_folder **
 				free(f->name);
 				free(f->raw);
 				free(f->path);
-				e = WS_REG_ENOMEM;
+				e = REG_ENOMEM;
 				break;
 			}
 			f->is_unc = f->path[0] == '\\' && f->path[1] == '\\';
@@ -454,27 +454,27 @@ ws_facts_user_folders(ws_hive *nt, const char *profile, struct ws_user_folder **
 				      (onedrive && !strncasecmp(f->path, onedrive, strlen(onedrive)));
 			cnt++;
 		}
-		ws_reg_values_free(vals, nv);
+		reg_values_free(vals, nv);
 	}
 	free(onedrive);
 	if (e) {
-		ws_user_folders_free(v, cnt);
+		reg_user_folders_free(v, cnt);
 		return e;
 	}
 	if (!found_any) {
 		free(v);
 		reg_seterr(nt, "hive has neither User Shell Folders nor Shell Folders");
-		return WS_REG_ENOTFOUND;
+		return REG_ENOTFOUND;
 	}
 	*out = v;
 	*n = cnt;
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 /* ---- account names ---- */
 
 void
-ws_account_names_clear(struct ws_account_names *a)
+reg_account_names_clear(struct reg_account_names *a)
 {
 	free(a->name);
 	free(a->source);
@@ -487,7 +487,7 @@ ws_account_names_clear(struct ws_account_names *a)
 
 /* Take @name (owned) as the account name unless a stronger one is there. */
 static void
-evidence(struct ws_account_names *a, char *name, const char *source)
+evidence(struct reg_account_names *a, char *name, const char *source)
 {
 	if (!name)
 		return;
@@ -500,7 +500,7 @@ evidence(struct ws_account_names *a, char *name, const char *source)
 }
 
 static void
-display(struct ws_account_names *a, char *name, const char *source)
+display(struct reg_account_names *a, char *name, const char *source)
 {
 	if (!name)
 		return;
@@ -513,7 +513,7 @@ display(struct ws_account_names *a, char *name, const char *source)
 }
 
 int
-ws_facts_account_names(ws_hive *sw, ws_hive *nt, const char *sid, struct ws_account_names *a)
+reg_facts_account_names(reg_hive *sw, reg_hive *nt, const char *sid, struct reg_account_names *a)
 {
 	memset(a, 0, sizeof(*a));
 	if (sw && sid) {
@@ -555,20 +555,20 @@ ws_facts_account_names(ws_hive *sw, ws_hive *nt, const char *sid, struct ws_acco
 				    "Logon User Name"), "Explorer\\Logon User Name");
 		display(a, get_str(nt, "Software\\Microsoft\\Office\\Common\\UserInfo", "UserName"),
 			"Office Common\\UserInfo\\UserName");
-		ws_key k;
-		if (!ws_key_open(nt, "Software\\Microsoft\\IdentityCRL\\UserExtendedProperties", &k)) {
-			ws_key *kids;
+		reg_key k;
+		if (!reg_key_open(nt, "Software\\Microsoft\\IdentityCRL\\UserExtendedProperties", &k)) {
+			reg_key *kids;
 			size_t nk;
-			if (!ws_key_subkeys(nt, k, &kids, &nk)) {
+			if (!reg_key_subkeys(nt, k, &kids, &nk)) {
 				if (nk)
-					a->online_account = ws_key_name(nt, kids[0]);
+					a->online_account = reg_key_name(nt, kids[0]);
 				free(kids);
 			}
 		}
 	}
 	if ((a->name && !a->source) || (a->display_name && !a->display_source)) {
-		ws_account_names_clear(a);
-		return WS_REG_ENOMEM;
+		reg_account_names_clear(a);
+		return REG_ENOMEM;
 	}
-	return WS_REG_OK;
+	return REG_OK;
 }

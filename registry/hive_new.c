@@ -103,7 +103,7 @@ key_security(uint8_t *sd, const uint8_t *user, size_t user_len)
 }
 
 int
-ws_hive_create_empty(const char *out_path, const char *root_name, const char *owner_sid,
+reg_hive_create_empty(const char *out_path, const char *root_name, const char *owner_sid,
 		     uint64_t filetime, char *msg, size_t msgsz)
 {
 	uint8_t user[8 + 4 * 15];
@@ -112,11 +112,11 @@ ws_hive_create_empty(const char *out_path, const char *root_name, const char *ow
 	if (msg && msgsz)
 		msg[0] = '\0';
 	if (!out_path || !name_len || name_len > 255 ||
-	    ws_sid_from_string(owner_sid, user, sizeof(user), &user_len) != WS_REG_OK) {
+	    reg_sid_from_string(owner_sid, user, sizeof(user), &user_len) != REG_OK) {
 		if (msg && msgsz)
 			snprintf(msg, msgsz, "a new hive needs a file, a root key name of 1-255 "
 				 "characters and its owner's SID");
-		return WS_REG_EINVAL;
+		return REG_EINVAL;
 	}
 	for (size_t i = 0; i < name_len; i++)
 		if ((unsigned char)root_name[i] < 0x20 || (unsigned char)root_name[i] > 0x7E ||
@@ -124,12 +124,12 @@ ws_hive_create_empty(const char *out_path, const char *root_name, const char *ow
 			if (msg && msgsz)
 				snprintf(msg, msgsz, "the root key name \"%s\" must be printable "
 					 "ASCII without a backslash", root_name);
-			return WS_REG_EINVAL;
+			return REG_EINVAL;
 		}
 
 	uint8_t *f = calloc(1, BASE_BLOCK + BIN_SIZE);
 	if (!f)
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	uint8_t *bin = f + BASE_BLOCK;
 	uint32_t nk = BIN_HEADER;                          /* root key cell */
 	uint32_t nk_size = cell_size(0x4C + name_len);
@@ -154,7 +154,7 @@ ws_hive_create_empty(const char *out_path, const char *root_name, const char *ow
 	static const char file_name[] = "\\UsrClass.dat";
 	for (size_t i = 0; i < sizeof(file_name) - 1; i++)
 		wr16(f + 0x30 + 2 * i, (uint16_t)file_name[i]);
-	wr32(f + 0x1FC, ws_regf_checksum(f));
+	wr32(f + 0x1FC, reg_regf_checksum(f));
 
 	/* The bin. */
 	memcpy(bin, "hbin", 4);
@@ -193,5 +193,5 @@ ws_hive_create_empty(const char *out_path, const char *root_name, const char *ow
 	free(f);
 	if (e && msg && msgsz)
 		snprintf(msg, msgsz, "cannot write the new hive %s", out_path);
-	return e ? WS_REG_EIO : WS_REG_OK;
+	return e ? REG_EIO : REG_OK;
 }

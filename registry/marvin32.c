@@ -32,7 +32,7 @@ marvin_block(uint32_t *p0, uint32_t *p1)
 }
 
 uint64_t
-ws_marvin32(const void *data, size_t len, uint64_t seed)
+reg_marvin32(const void *data, size_t len, uint64_t seed)
 {
 	const uint8_t *p = data;
 	uint32_t p0 = (uint32_t)seed, p1 = (uint32_t)(seed >> 32);

@@ -15,7 +15,7 @@
 #define MAX_DEPTH 512           /* deeper than any real hive; stops cycles */
 
 void
-ws_reg_value_clear(struct ws_reg_value *v)
+reg_value_clear(struct reg_value *v)
 {
 	if (!v)
 		return;
@@ -25,21 +25,21 @@ ws_reg_value_clear(struct ws_reg_value *v)
 }
 
 void
-ws_reg_values_free(struct ws_reg_value *v, size_t n)
+reg_values_free(struct reg_value *v, size_t n)
 {
 	for (size_t i = 0; v && i < n; i++)
-		ws_reg_value_clear(&v[i]);
+		reg_value_clear(&v[i]);
 	free(v);
 }
 
-ws_key
-ws_hive_root(ws_hive *h)
+reg_key
+reg_hive_root(reg_hive *h)
 {
 	return hivex_root(h->hx);
 }
 
 int
-ws_key_child(ws_hive *h, ws_key parent, const char *name, ws_key *out)
+reg_key_child(reg_hive *h, reg_key parent, const char *name, reg_key *out)
 {
 	hive_node_h c;
 
@@ -48,31 +48,31 @@ ws_key_child(ws_hive *h, ws_key parent, const char *name, ws_key *out)
 	if (!c) {
 		if (errno) {
 			reg_seterr(h, "cannot read subkeys: %s", strerror(errno));
-			return WS_REG_EFORMAT;
+			return REG_EFORMAT;
 		}
 		reg_seterr(h, "no subkey '%s'", name);
-		return WS_REG_ENOTFOUND;
+		return REG_ENOTFOUND;
 	}
 	*out = c;
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 int
-ws_key_open(ws_hive *h, const char *path, ws_key *out)
+reg_key_open(reg_hive *h, const char *path, reg_key *out)
 {
 	char *copy = strdup(path ? path : ""), *save = NULL, *tok;
-	ws_key k = hivex_root(h->hx);
-	int e = WS_REG_OK;
+	reg_key k = hivex_root(h->hx);
+	int e = REG_OK;
 
 	if (!copy)
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	if (!k) {
 		free(copy);
 		reg_seterr(h, "hive has no root key");
-		return WS_REG_EFORMAT;
+		return REG_EFORMAT;
 	}
 	for (tok = strtok_r(copy, "\\", &save); tok; tok = strtok_r(NULL, "\\", &save)) {
-		e = ws_key_child(h, k, tok, &k);
+		e = reg_key_child(h, k, tok, &k);
 		if (e) {
 			reg_seterr(h, "key '%s' not found (no '%s')", path, tok);
 			break;
@@ -85,44 +85,44 @@ ws_key_open(ws_hive *h, const char *path, ws_key *out)
 }
 
 char *
-ws_key_name(ws_hive *h, ws_key k)
+reg_key_name(reg_hive *h, reg_key k)
 {
 	return hivex_node_name(h->hx, k);
 }
 
 int64_t
-ws_key_timestamp(ws_hive *h, ws_key k)
+reg_key_timestamp(reg_hive *h, reg_key k)
 {
 	return hivex_node_timestamp(h->hx, k);
 }
 
 int
-ws_key_subkeys(ws_hive *h, ws_key k, ws_key **out, size_t *n)
+reg_key_subkeys(reg_hive *h, reg_key k, reg_key **out, size_t *n)
 {
 	hive_node_h *c = hivex_node_children(h->hx, k);
 	size_t i;
 
 	if (!c) {
 		reg_seterr(h, "cannot list subkeys: %s", strerror(errno));
-		return WS_REG_EFORMAT;
+		return REG_EFORMAT;
 	}
 	for (i = 0; c[i]; i++)
 		;
 	*out = malloc((i + 1) * sizeof(**out));
 	if (!*out) {
 		free(c);
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	}
 	for (size_t j = 0; j < i; j++)
 		(*out)[j] = c[j];
 	(*out)[i] = 0;
 	*n = i;
 	free(c);
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 static int
-read_value(ws_hive *h, hive_value_h v, struct ws_reg_value *out)
+read_value(reg_hive *h, hive_value_h v, struct reg_value *out)
 {
 	hive_type t;
 	size_t len = 0;
@@ -132,64 +132,64 @@ read_value(ws_hive *h, hive_value_h v, struct ws_reg_value *out)
 	out->name = hivex_value_key(h->hx, v);
 	if (!out->name) {
 		reg_seterr(h, "cannot read a value name: %s", strerror(errno));
-		return WS_REG_EFORMAT;
+		return REG_EFORMAT;
 	}
 	data = hivex_value_value(h->hx, v, &t, &len);
 	if (!data) {
 		reg_seterr(h, "cannot read value '%s': %s", out->name, strerror(errno));
-		ws_reg_value_clear(out);
-		return WS_REG_EFORMAT;
+		reg_value_clear(out);
+		return REG_EFORMAT;
 	}
 	out->type = (uint32_t)t;
 	out->data = (uint8_t *)data;
 	out->len = len;
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 int
-ws_key_values(ws_hive *h, ws_key k, struct ws_reg_value **out, size_t *n)
+reg_key_values(reg_hive *h, reg_key k, struct reg_value **out, size_t *n)
 {
 	hive_value_h *vals = hivex_node_values(h->hx, k);
 	size_t i, cnt;
-	int e = WS_REG_OK;
+	int e = REG_OK;
 
 	*out = NULL;
 	*n = 0;
 	if (!vals) {
 		reg_seterr(h, "cannot list values: %s", strerror(errno));
-		return WS_REG_EFORMAT;
+		return REG_EFORMAT;
 	}
 	for (cnt = 0; vals[cnt]; cnt++)
 		;
 	*out = calloc(cnt + 1, sizeof(**out));
 	if (!*out) {
 		free(vals);
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	}
 	for (i = 0; i < cnt && !e; i++)
 		e = read_value(h, vals[i], &(*out)[i]);
 	free(vals);
 	if (e) {
-		ws_reg_values_free(*out, cnt);
+		reg_values_free(*out, cnt);
 		*out = NULL;
 		return e;
 	}
 	*n = cnt;
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 int
-ws_key_get_value(ws_hive *h, ws_key k, const char *name, struct ws_reg_value *out)
+reg_key_get_value(reg_hive *h, reg_key k, const char *name, struct reg_value *out)
 {
 	hive_value_h *vals = hivex_node_values(h->hx, k);
-	int e = WS_REG_ENOTFOUND;
+	int e = REG_ENOTFOUND;
 
 	memset(out, 0, sizeof(*out));   /* safe to clear whatever happens */
 	if (!name)
 		name = "";
 	if (!vals) {
 		reg_seterr(h, "cannot list values: %s", strerror(errno));
-		return WS_REG_EFORMAT;
+		return REG_EFORMAT;
 	}
 	for (size_t i = 0; vals[i]; i++) {
 		char *vn = hivex_value_key(h->hx, vals[i]);
@@ -201,26 +201,26 @@ ws_key_get_value(ws_hive *h, ws_key k, const char *name, struct ws_reg_value *ou
 		}
 	}
 	free(vals);
-	if (e == WS_REG_ENOTFOUND)
+	if (e == REG_ENOTFOUND)
 		reg_seterr(h, "no value '%s'", name);
 	return e;
 }
 
 int
-ws_hive_get_value(ws_hive *h, const char *key_path, const char *name, struct ws_reg_value *out)
+reg_hive_get_value(reg_hive *h, const char *key_path, const char *name, struct reg_value *out)
 {
-	ws_key k;
+	reg_key k;
 	int e;
 
 	memset(out, 0, sizeof(*out));
-	e = ws_key_open(h, key_path, &k);
-	return e ? e : ws_key_get_value(h, k, name, out);
+	e = reg_key_open(h, key_path, &k);
+	return e ? e : reg_key_get_value(h, k, name, out);
 }
 
 static int
-walk(ws_hive *h, ws_key k, const char *path, ws_key_cb cb, void *opaque, int depth)
+walk(reg_hive *h, reg_key k, const char *path, reg_key_cb cb, void *opaque, int depth)
 {
-	ws_key *kids = NULL;
+	reg_key *kids = NULL;
 	size_t n = 0;
 	int r;
 
@@ -229,14 +229,14 @@ walk(ws_hive *h, ws_key k, const char *path, ws_key_cb cb, void *opaque, int dep
 		return r;
 	if (depth >= MAX_DEPTH) {
 		reg_seterr(h, "key '%s' is nested too deep", path);
-		return WS_REG_EFORMAT;
+		return REG_EFORMAT;
 	}
-	r = ws_key_subkeys(h, k, &kids, &n);
+	r = reg_key_subkeys(h, k, &kids, &n);
 	for (size_t i = 0; !r && i < n; i++) {
 		char *name = hivex_node_name(h->hx, kids[i]);
 		char *sub = name ? reg_asprintf("%s%s%s", path, *path ? "\\" : "", name) : NULL;
 		if (!sub)
-			r = name ? WS_REG_ENOMEM : WS_REG_EFORMAT;
+			r = name ? REG_ENOMEM : REG_EFORMAT;
 		else
 			r = walk(h, kids[i], sub, cb, opaque, depth + 1);
 		free(name);
@@ -247,13 +247,13 @@ walk(ws_hive *h, ws_key k, const char *path, ws_key_cb cb, void *opaque, int dep
 }
 
 int
-ws_hive_walk(ws_hive *h, ws_key start, const char *start_path, ws_key_cb cb, void *opaque)
+reg_hive_walk(reg_hive *h, reg_key start, const char *start_path, reg_key_cb cb, void *opaque)
 {
 	return walk(h, start ? start : hivex_root(h->hx), start_path ? start_path : "", cb, opaque, 0);
 }
 
 int
-ws_reg_glob(const char *p, const char *s)
+reg_glob(const char *p, const char *s)
 {
 	const char *star = NULL, *resume = NULL;
 
@@ -280,37 +280,37 @@ struct match_ctx {
 	char **comps;
 	size_t ncomps;
 	const char *value_pat;  /* NULL = keys only */
-	ws_match_cb cb;
+	reg_match_cb cb;
 	void *opaque;
 };
 
 static int
-emit(ws_hive *h, ws_key k, const char *path, struct match_ctx *m)
+emit(reg_hive *h, reg_key k, const char *path, struct match_ctx *m)
 {
-	struct ws_reg_value *vals;
+	struct reg_value *vals;
 	size_t n;
 	int r;
 
 	if (!m->value_pat)
 		return m->cb(h, path, k, NULL, m->opaque);
-	r = ws_key_values(h, k, &vals, &n);
+	r = reg_key_values(h, k, &vals, &n);
 	if (r)
 		return r;
 	for (size_t i = 0; !r && i < n; i++)
-		if (ws_reg_glob(m->value_pat, vals[i].name))
+		if (reg_glob(m->value_pat, vals[i].name))
 			r = m->cb(h, path, k, &vals[i], m->opaque);
-	ws_reg_values_free(vals, n);
+	reg_values_free(vals, n);
 	return r;
 }
 
 static int
-emit_cb(ws_hive *h, ws_key k, const char *path, void *opaque)
+emit_cb(reg_hive *h, reg_key k, const char *path, void *opaque)
 {
 	return emit(h, k, path, opaque);
 }
 
 static int
-match_from(ws_hive *h, ws_key k, const char *path, size_t i, struct match_ctx *m)
+match_from(reg_hive *h, reg_key k, const char *path, size_t i, struct match_ctx *m)
 {
 	const char *c;
 	int r = 0;
@@ -319,11 +319,11 @@ match_from(ws_hive *h, ws_key k, const char *path, size_t i, struct match_ctx *m
 		return emit(h, k, path, m);
 	c = m->comps[i];
 	if (!strcmp(c, "*") && i + 1 == m->ncomps)
-		return ws_hive_walk(h, k, path, emit_cb, m);
+		return reg_hive_walk(h, k, path, emit_cb, m);
 	if (!strpbrk(c, "*?")) {
-		ws_key child;
+		reg_key child;
 		char *sub;
-		if (ws_key_child(h, k, c, &child))
+		if (reg_key_child(h, k, c, &child))
 			return 0;
 		{
 			char *name = hivex_node_name(h->hx, child);
@@ -331,19 +331,19 @@ match_from(ws_hive *h, ws_key k, const char *path, size_t i, struct match_ctx *m
 			free(name);
 		}
 		if (!sub)
-			return WS_REG_ENOMEM;
+			return REG_ENOMEM;
 		r = match_from(h, child, sub, i + 1, m);
 		free(sub);
 		return r;
 	}
-	ws_key *kids;
+	reg_key *kids;
 	size_t n;
-	r = ws_key_subkeys(h, k, &kids, &n);
+	r = reg_key_subkeys(h, k, &kids, &n);
 	for (size_t j = 0; !r && j < n; j++) {
 		char *name = hivex_node_name(h->hx, kids[j]);
-		if (name && ws_reg_glob(c, name)) {
+		if (name && reg_glob(c, name)) {
 			char *sub = reg_asprintf("%s%s%s", path, *path ? "\\" : "", name);
-			r = sub ? match_from(h, kids[j], sub, i + 1, m) : WS_REG_ENOMEM;
+			r = sub ? match_from(h, kids[j], sub, i + 1, m) : REG_ENOMEM;
 			free(sub);
 		}
 		free(name);
@@ -353,21 +353,21 @@ match_from(ws_hive *h, ws_key k, const char *path, size_t i, struct match_ctx *m
 }
 
 int
-ws_hive_match(ws_hive *h, const char *pattern, ws_match_cb cb, void *opaque)
+reg_hive_match(reg_hive *h, const char *pattern, reg_match_cb cb, void *opaque)
 {
 	struct match_ctx m = { .cb = cb, .opaque = opaque };
 	char *keyp = strdup(pattern), *br, *save = NULL, *tok, *end;
-	int r = WS_REG_OK;
+	int r = REG_OK;
 
 	if (!keyp)
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	br = strrchr(keyp, '[');
 	if (br) {
 		end = strrchr(br, ']');
 		if (!end) {
 			free(keyp);
 			reg_seterr(h, "pattern '%s' has '[' without ']'", pattern);
-			return WS_REG_EINVAL;
+			return REG_EINVAL;
 		}
 		*end = 0;
 		m.value_pat = br + 1;
@@ -379,7 +379,7 @@ ws_hive_match(ws_hive *h, const char *pattern, ws_match_cb cb, void *opaque)
 	m.comps = calloc(strlen(keyp) / 2 + 2, sizeof(*m.comps));
 	if (!m.comps) {
 		free(keyp);
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	}
 	for (tok = strtok_r(keyp, "\\", &save); tok; tok = strtok_r(NULL, "\\", &save))
 		m.comps[m.ncomps++] = tok;
@@ -392,7 +392,7 @@ ws_hive_match(ws_hive *h, const char *pattern, ws_match_cb cb, void *opaque)
 /* ---- decoding ---- */
 
 char *
-ws_utf16le_to_utf8(const uint8_t *p, size_t len)
+reg_utf16le_to_utf8(const uint8_t *p, size_t len)
 {
 	size_t n = len / 2, o = 0;
 	char *out = malloc(n * 3 + 1);
@@ -435,7 +435,7 @@ ws_utf16le_to_utf8(const uint8_t *p, size_t len)
 }
 
 uint8_t *
-ws_utf8_to_utf16le(const char *s, size_t *len_out)
+reg_utf8_to_utf16le(const char *s, size_t *len_out)
 {
 	size_t n = strlen(s), o = 0;
 	uint8_t *out = malloc(n * 4 + 2);
@@ -478,98 +478,98 @@ ws_utf8_to_utf16le(const char *s, size_t *len_out)
 }
 
 int
-ws_reg_value_string(const struct ws_reg_value *v, char **out)
+reg_value_string(const struct reg_value *v, char **out)
 {
-	if (v->type != WS_REG_SZ && v->type != WS_REG_EXPAND_SZ && v->type != WS_REG_LINK &&
-	    v->type != WS_REG_MULTI_SZ)
-		return WS_REG_ETYPE;
-	*out = ws_utf16le_to_utf8(v->data, v->len);
-	return *out ? WS_REG_OK : WS_REG_ENOMEM;
+	if (v->type != REG_SZ && v->type != REG_EXPAND_SZ && v->type != REG_LINK &&
+	    v->type != REG_MULTI_SZ)
+		return REG_ETYPE;
+	*out = reg_utf16le_to_utf8(v->data, v->len);
+	return *out ? REG_OK : REG_ENOMEM;
 }
 
 int
-ws_reg_value_multi(const struct ws_reg_value *v, char ***out, size_t *n)
+reg_value_multi(const struct reg_value *v, char ***out, size_t *n)
 {
 	size_t cnt = 0, i = 0, words = v->len / 2;
 	char **arr;
 
-	if (v->type != WS_REG_MULTI_SZ && v->type != WS_REG_SZ && v->type != WS_REG_EXPAND_SZ)
-		return WS_REG_ETYPE;
+	if (v->type != REG_MULTI_SZ && v->type != REG_SZ && v->type != REG_EXPAND_SZ)
+		return REG_ETYPE;
 	arr = calloc(words / 2 + 2, sizeof(*arr));
 	if (!arr)
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	while (i < words) {
 		size_t start = i;
 		while (i < words && (v->data[2 * i] | v->data[2 * i + 1]))
 			i++;
 		if (i == start)
 			break;          /* empty string: end of the list */
-		arr[cnt] = ws_utf16le_to_utf8(v->data + 2 * start, 2 * (i - start));
+		arr[cnt] = reg_utf16le_to_utf8(v->data + 2 * start, 2 * (i - start));
 		if (!arr[cnt]) {
 			for (size_t j = 0; j < cnt; j++)
 				free(arr[j]);
 			free(arr);
-			return WS_REG_ENOMEM;
+			return REG_ENOMEM;
 		}
 		cnt++;
 		i++;
 	}
 	*out = arr;
 	*n = cnt;
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 int
-ws_reg_value_u32(const struct ws_reg_value *v, uint32_t *out)
+reg_value_u32(const struct reg_value *v, uint32_t *out)
 {
 	if (v->len < 4)
-		return WS_REG_ETYPE;
-	if (v->type == WS_REG_DWORD || ((v->type == WS_REG_BINARY || v->type == WS_REG_NONE) && v->len == 4))
+		return REG_ETYPE;
+	if (v->type == REG_DWORD || ((v->type == REG_BINARY || v->type == REG_NONE) && v->len == 4))
 		*out = rd32(v->data);
-	else if (v->type == WS_REG_DWORD_BIG_ENDIAN)
+	else if (v->type == REG_DWORD_BIG_ENDIAN)
 		*out = (uint32_t)v->data[0] << 24 | (uint32_t)v->data[1] << 16 |
 		       (uint32_t)v->data[2] << 8 | v->data[3];
 	else
-		return WS_REG_ETYPE;
-	return WS_REG_OK;
+		return REG_ETYPE;
+	return REG_OK;
 }
 
 int
-ws_reg_value_u64(const struct ws_reg_value *v, uint64_t *out)
+reg_value_u64(const struct reg_value *v, uint64_t *out)
 {
 	uint32_t d;
 
-	if ((v->type == WS_REG_QWORD || v->type == WS_REG_BINARY) && v->len == 8) {
+	if ((v->type == REG_QWORD || v->type == REG_BINARY) && v->len == 8) {
 		*out = rd64(v->data);
-		return WS_REG_OK;
+		return REG_OK;
 	}
-	if (v->type == WS_REG_QWORD && v->len > 8) {
+	if (v->type == REG_QWORD && v->len > 8) {
 		*out = rd64(v->data);
-		return WS_REG_OK;
+		return REG_OK;
 	}
-	if (ws_reg_value_u32(v, &d) == WS_REG_OK) {
+	if (reg_value_u32(v, &d) == REG_OK) {
 		*out = d;
-		return WS_REG_OK;
+		return REG_OK;
 	}
-	return WS_REG_ETYPE;
+	return REG_ETYPE;
 }
 
 char *
-ws_reg_value_format(const struct ws_reg_value *v)
+reg_value_format(const struct reg_value *v)
 {
 	char *s = NULL;
 	uint32_t d;
 	uint64_t q;
 
 	switch (v->type) {
-	case WS_REG_SZ:
-	case WS_REG_EXPAND_SZ:
-	case WS_REG_LINK:
-		return ws_utf16le_to_utf8(v->data, v->len);
-	case WS_REG_MULTI_SZ: {
+	case REG_SZ:
+	case REG_EXPAND_SZ:
+	case REG_LINK:
+		return reg_utf16le_to_utf8(v->data, v->len);
+	case REG_MULTI_SZ: {
 		char **arr;
 		size_t n, total = 1;
-		if (ws_reg_value_multi(v, &arr, &n))
+		if (reg_value_multi(v, &arr, &n))
 			break;
 		for (size_t i = 0; i < n; i++)
 			total += strlen(arr[i]) + 2;
@@ -587,13 +587,13 @@ ws_reg_value_format(const struct ws_reg_value *v)
 		free(arr);
 		return s;
 	}
-	case WS_REG_DWORD:
-	case WS_REG_DWORD_BIG_ENDIAN:
-		if (v->len == 4 && ws_reg_value_u32(v, &d) == WS_REG_OK)
+	case REG_DWORD:
+	case REG_DWORD_BIG_ENDIAN:
+		if (v->len == 4 && reg_value_u32(v, &d) == REG_OK)
 			return reg_asprintf("0x%" PRIx32, d);
 		break;
-	case WS_REG_QWORD:
-		if (v->len == 8 && ws_reg_value_u64(v, &q) == WS_REG_OK)
+	case REG_QWORD:
+		if (v->len == 8 && reg_value_u64(v, &q) == REG_OK)
 			return reg_asprintf("0x%" PRIx64, q);
 		break;
 	default:

@@ -14,31 +14,31 @@
 #define REGF_BASE_BLOCK 4096u
 #define REGF_SECTOR 512u
 
-struct ws_hive {
+struct reg_hive {
 	hive_h *hx;
 	char *src_path;         /* what the caller opened */
 	char *tmp_path;         /* private replayed copy, unlinked at close */
 	unsigned flags;
-	struct ws_replay_report report;
+	struct reg_replay_report report;
 	char errmsg[320];
 };
 
-struct ws_hive_set_entry {
-	enum ws_hive_kind kind;
+struct reg_hive_set_entry {
+	enum reg_hive_kind kind;
 	char *sid;
 	char *path;
-	ws_hive *hive;
+	reg_hive *hive;
 	int open_failed;
 };
 
-struct ws_hive_set {
-	struct ws_hive_set_entry *e;
+struct reg_hive_set {
+	struct reg_hive_set_entry *e;
 	size_t n;
 	char *current_sid;
 	char errmsg[320];
 };
 
-void reg_seterr(ws_hive *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void reg_seterr(reg_hive *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static inline uint32_t
 rd32(const uint8_t *p)

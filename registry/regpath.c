@@ -18,19 +18,19 @@
 
 #include "registry/reg_internal.h"
 
-ws_hive_set *
-ws_hive_set_new(void)
+reg_hive_set *
+reg_hive_set_new(void)
 {
-	return calloc(1, sizeof(struct ws_hive_set));
+	return calloc(1, sizeof(struct reg_hive_set));
 }
 
 void
-ws_hive_set_free(ws_hive_set *s)
+reg_hive_set_free(reg_hive_set *s)
 {
 	if (!s)
 		return;
 	for (size_t i = 0; i < s->n; i++) {
-		ws_hive_close(s->e[i].hive);
+		reg_hive_close(s->e[i].hive);
 		free(s->e[i].sid);
 		free(s->e[i].path);
 	}
@@ -40,21 +40,21 @@ ws_hive_set_free(ws_hive_set *s)
 }
 
 const char *
-ws_hive_set_errmsg(const ws_hive_set *s)
+reg_hive_set_errmsg(const reg_hive_set *s)
 {
 	return s->errmsg;
 }
 
 int
-ws_hive_set_add(ws_hive_set *s, enum ws_hive_kind kind, const char *sid, const char *path)
+reg_hive_set_add(reg_hive_set *s, enum reg_hive_kind kind, const char *sid, const char *path)
 {
-	struct ws_hive_set_entry *ne;
+	struct reg_hive_set_entry *ne;
 
-	if (!path || ((kind == WS_HK_NTUSER || kind == WS_HK_USRCLASS) && !sid))
-		return WS_REG_EINVAL;
+	if (!path || ((kind == REG_HK_NTUSER || kind == REG_HK_USRCLASS) && !sid))
+		return REG_EINVAL;
 	ne = realloc(s->e, (s->n + 1) * sizeof(*ne));
 	if (!ne)
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	s->e = ne;
 	ne = &s->e[s->n];
 	memset(ne, 0, sizeof(*ne));
@@ -64,26 +64,26 @@ ws_hive_set_add(ws_hive_set *s, enum ws_hive_kind kind, const char *sid, const c
 	if (!ne->path || (sid && !ne->sid)) {
 		free(ne->path);
 		free(ne->sid);
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	}
 	s->n++;
-	return WS_REG_OK;
+	return REG_OK;
 }
 
 int
-ws_hive_set_current_user(ws_hive_set *s, const char *sid)
+reg_hive_set_current_user(reg_hive_set *s, const char *sid)
 {
 	char *c = strdup(sid);
 
 	if (!c)
-		return WS_REG_ENOMEM;
+		return REG_ENOMEM;
 	free(s->current_sid);
 	s->current_sid = c;
-	return WS_REG_OK;
+	return REG_OK;
 }
 
-static struct ws_hive_set_entry *
-find_entry(ws_hive_set *s, enum ws_hive_kind kind, const char *sid)
+static struct reg_hive_set_entry *
+find_entry(reg_hive_set *s, enum reg_hive_kind kind, const char *sid)
 {
 	for (size_t i = 0; i < s->n; i++)
 		if (s->e[i].kind == kind && (!sid || (s->e[i].sid && !strcasecmp(s->e[i].sid, sid))))
@@ -91,14 +91,14 @@ find_entry(ws_hive_set *s, enum ws_hive_kind kind, const char *sid)
 	return NULL;
 }
 
-static ws_hive *
-entry_hive(ws_hive_set *s, struct ws_hive_set_entry *e)
+static reg_hive *
+entry_hive(reg_hive_set *s, struct reg_hive_set_entry *e)
 {
 	char msg[320];
 	int err;
 
 	if (!e->hive && !e->open_failed) {
-		e->hive = ws_hive_open(e->path, 0, &err, msg, sizeof(msg));
+		e->hive = reg_hive_open(e->path, 0, &err, msg, sizeof(msg));
 		if (!e->hive) {
 			e->open_failed = 1;
 			snprintf(s->errmsg, sizeof(s->errmsg), "%s", msg);
@@ -134,9 +134,9 @@ join(const char *a, const char *b)
 }
 
 int
-ws_hive_set_resolve(ws_hive_set *s, const char *full, unsigned view, struct ws_reg_location *out)
+reg_hive_set_resolve(reg_hive_set *s, const char *full, unsigned view, struct reg_location *out)
 {
-	struct ws_hive_set_entry *e = NULL;
+	struct reg_hive_set_entry *e = NULL;
 	const char *rest, *r2;
 	char *prefix = NULL;
 	char sidbuf[200];
@@ -147,49 +147,49 @@ ws_hive_set_resolve(ws_hive_set *s, const char *full, unsigned view, struct ws_r
 		full++;
 	if ((rest = eat(full, "HKLM")) || (rest = eat(full, "HKEY_LOCAL_MACHINE"))) {
 		if ((r2 = eat(rest, "SOFTWARE"))) {
-			e = find_entry(s, WS_HK_SOFTWARE, NULL);
+			e = find_entry(s, REG_HK_SOFTWARE, NULL);
 			rest = r2;
-			if (view == WS_VIEW_32 && !eat(rest, "Wow6432Node") && !eat(rest, "Classes") &&
+			if (view == REG_VIEW_32 && !eat(rest, "Wow6432Node") && !eat(rest, "Classes") &&
 			    *rest)
 				prefix = strdup("Wow6432Node");
 		} else if ((r2 = eat(rest, "SYSTEM"))) {
-			e = find_entry(s, WS_HK_SYSTEM, NULL);
+			e = find_entry(s, REG_HK_SYSTEM, NULL);
 			rest = r2;
 			const char *r3 = eat(rest, "CurrentControlSet");
 			if (r3 && e) {
-				ws_hive *h = entry_hive(s, e);
+				reg_hive *h = entry_hive(s, e);
 				if (!h)
-					return WS_REG_EFORMAT;
-				prefix = ws_system_current_control_set(h);
+					return REG_EFORMAT;
+				prefix = reg_system_current_control_set(h);
 				if (!prefix) {
 					snprintf(s->errmsg, sizeof(s->errmsg),
 						 "SYSTEM hive has no Select\\Current control set");
-					return WS_REG_ENOTFOUND;
+					return REG_ENOTFOUND;
 				}
 				rest = r3;
 			}
 		} else if ((r2 = eat(rest, "SAM"))) {
-			e = find_entry(s, WS_HK_SAM, NULL);
+			e = find_entry(s, REG_HK_SAM, NULL);
 			rest = r2;
 		} else if ((r2 = eat(rest, "SECURITY"))) {
-			e = find_entry(s, WS_HK_SECURITY, NULL);
+			e = find_entry(s, REG_HK_SECURITY, NULL);
 			rest = r2;
 		}
 	} else if ((rest = eat(full, "HKCR")) || (rest = eat(full, "HKEY_CLASSES_ROOT"))) {
-		e = find_entry(s, WS_HK_SOFTWARE, NULL);
-		prefix = strdup(view == WS_VIEW_32 ? "Classes\\Wow6432Node" : "Classes");
+		e = find_entry(s, REG_HK_SOFTWARE, NULL);
+		prefix = strdup(view == REG_VIEW_32 ? "Classes\\Wow6432Node" : "Classes");
 	} else if ((rest = eat(full, "HKCU")) || (rest = eat(full, "HKEY_CURRENT_USER"))) {
 		if (!s->current_sid) {
 			snprintf(s->errmsg, sizeof(s->errmsg), "HKCU needs a current user (SID) in the hive set");
-			return WS_REG_ENOTFOUND;
+			return REG_ENOTFOUND;
 		}
 		const char *cls = eat(rest, "Software");
 		if (cls && (r2 = eat(cls, "Classes"))) {
-			e = find_entry(s, WS_HK_USRCLASS, s->current_sid);
+			e = find_entry(s, REG_HK_USRCLASS, s->current_sid);
 			rest = r2;
 		} else {
-			e = find_entry(s, WS_HK_NTUSER, s->current_sid);
-			if (e && view == WS_VIEW_32 && cls && *cls && !eat(cls, "Wow6432Node")) {
+			e = find_entry(s, REG_HK_NTUSER, s->current_sid);
+			if (e && view == REG_VIEW_32 && cls && *cls && !eat(cls, "Wow6432Node")) {
 				prefix = strdup("Software\\Wow6432Node");
 				rest = cls;
 			}
@@ -199,42 +199,42 @@ ws_hive_set_resolve(ws_hive_set *s, const char *full, unsigned view, struct ws_r
 		size_t n = bs ? (size_t)(bs - rest) : strlen(rest);
 		if (n == 0 || n >= sizeof(sidbuf)) {
 			snprintf(s->errmsg, sizeof(s->errmsg), "HKU path needs a SID: %s", full);
-			return WS_REG_EINVAL;
+			return REG_EINVAL;
 		}
 		memcpy(sidbuf, rest, n);
 		sidbuf[n] = 0;
 		rest = bs ? bs + 1 : rest + n;
 		if (!strcasecmp(sidbuf, ".DEFAULT")) {
-			e = find_entry(s, WS_HK_DEFAULT, NULL);
+			e = find_entry(s, REG_HK_DEFAULT, NULL);
 		} else if (n > 8 && !strcasecmp(sidbuf + n - 8, "_Classes")) {
 			sidbuf[n - 8] = 0;
-			e = find_entry(s, WS_HK_USRCLASS, sidbuf);
+			e = find_entry(s, REG_HK_USRCLASS, sidbuf);
 		} else {
 			const char *cls = eat(rest, "Software");
 			if (cls && (r2 = eat(cls, "Classes"))) {
-				e = find_entry(s, WS_HK_USRCLASS, sidbuf);
+				e = find_entry(s, REG_HK_USRCLASS, sidbuf);
 				rest = r2;
 			} else {
-				e = find_entry(s, WS_HK_NTUSER, sidbuf);
+				e = find_entry(s, REG_HK_NTUSER, sidbuf);
 			}
 		}
 	} else {
 		snprintf(s->errmsg, sizeof(s->errmsg), "unknown registry root in '%s'", full);
-		return WS_REG_EINVAL;
+		return REG_EINVAL;
 	}
 	if (!e) {
 		free(prefix);
 		if (!s->errmsg[0])
 			snprintf(s->errmsg, sizeof(s->errmsg), "no hive file for '%s' in this hive set", full);
-		return WS_REG_ENOTFOUND;
+		return REG_ENOTFOUND;
 	}
 	out->hive = entry_hive(s, e);
 	if (!out->hive) {
 		free(prefix);
-		return WS_REG_EFORMAT;
+		return REG_EFORMAT;
 	}
 	out->kind = e->kind;
 	out->subpath = join(prefix ? prefix : "", rest);
 	free(prefix);
-	return out->subpath ? WS_REG_OK : WS_REG_ENOMEM;
+	return out->subpath ? REG_OK : REG_ENOMEM;
 }

@@ -42,7 +42,7 @@
 #define MAX_HIVE_SIZE (2048u * 1024u * 1024u) /* Windows' own limit is 2 GiB */
 
 uint32_t
-ws_regf_checksum(const uint8_t *b)
+reg_regf_checksum(const uint8_t *b)
 {
 	uint32_t x = 0;
 
@@ -58,7 +58,7 @@ ws_regf_checksum(const uint8_t *b)
 static int
 base_block_valid(const uint8_t *b, size_t len)
 {
-	return len >= REGF_SECTOR && !memcmp(b, "regf", 4) && ws_regf_checksum(b) == rd32(b + 0x1FC);
+	return len >= REGF_SECTOR && !memcmp(b, "regf", 4) && reg_regf_checksum(b) == rd32(b + 0x1FC);
 }
 
 struct log_file {
@@ -97,7 +97,7 @@ entry_push(struct entry_list *l, const struct log_entry *e)
 
 /* Collect the consecutive, hash-valid entries of one new-format log. */
 static int
-collect_entries(const struct log_file *lf, struct entry_list *out, struct ws_replay_report *rep)
+collect_entries(const struct log_file *lf, struct entry_list *out, struct reg_replay_report *rep)
 {
 	size_t off = REGF_SECTOR;
 	uint32_t expect = 0;
@@ -134,9 +134,9 @@ collect_entries(const struct log_file *lf, struct entry_list *out, struct ws_rep
 				bad = 1;
 		}
 		if (!bad) {
-			uint64_t h1 = ws_marvin32(p + HVLE_HEADER, e.size - HVLE_HEADER,
-						  WS_MARVIN32_REGISTRY_SEED);
-			uint64_t h2 = ws_marvin32(p, 0x20, WS_MARVIN32_REGISTRY_SEED);
+			uint64_t h1 = reg_marvin32(p + HVLE_HEADER, e.size - HVLE_HEADER,
+						  REG_MARVIN32_REGISTRY_SEED);
+			uint64_t h2 = reg_marvin32(p, 0x20, REG_MARVIN32_REGISTRY_SEED);
 			if (h1 != rd64(p + 0x18) || h2 != rd64(p + 0x20))
 				bad = 1;
 		}
@@ -186,12 +186,12 @@ finish_base_block(uint8_t *b, uint32_t seq, uint32_t hbins)
 	wr32(b + 8, seq);
 	wr32(b + 0x1C, 0);      /* primary file */
 	wr32(b + 0x28, hbins);
-	wr32(b + 0x1FC, ws_regf_checksum(b));
+	wr32(b + 0x1FC, reg_regf_checksum(b));
 }
 
 static int
 replay_new(uint8_t **hive, size_t *hlen, struct log_file *logs, size_t nlogs,
-	   uint32_t start_seq, struct ws_replay_report *rep)
+	   uint32_t start_seq, struct reg_replay_report *rep)
 {
 	struct entry_list el = { 0 };
 	uint32_t last = 0;
@@ -202,7 +202,7 @@ replay_new(uint8_t **hive, size_t *hlen, struct log_file *logs, size_t nlogs,
 		if (logs[i].valid && logs[i].type == LOG_TYPE_NEW &&
 		    collect_entries(&logs[i], &el, rep) < 0) {
 			free(el.v);
-			return WS_REG_ENOMEM;
+			return REG_ENOMEM;
 		}
 	if (el.n > 1) /* el.v is NULL when no entry was found, and qsort's may not be */
 		qsort(el.v, el.n, sizeof(*el.v), cmp_entry_seq);
@@ -218,7 +218,7 @@ replay_new(uint8_t **hive, size_t *hlen, struct log_file *logs, size_t nlogs,
 			break;
 		}
 		if (resize_hive(hive, hlen, e->hbins) < 0) {
-			ret = WS_REG_ENOMEM;
+			ret = REG_ENOMEM;
 			break;
 		}
 		const uint8_t *data = e->p + HVLE_HEADER + 8 * (size_t)e->count;
@@ -241,7 +241,7 @@ replay_new(uint8_t **hive, size_t *hlen, struct log_file *logs, size_t nlogs,
 
 /* Old format: returns 1 when applied, 0 when this log cannot be used. */
 static int
-replay_old(uint8_t **hive, size_t *hlen, const struct log_file *lf, struct ws_replay_report *rep)
+replay_old(uint8_t **hive, size_t *hlen, const struct log_file *lf, struct reg_replay_report *rep)
 {
 	uint32_t hbins = rd32(lf->buf + 0x28);
 	size_t bitmap_bytes = hbins / 4096;
@@ -281,11 +281,11 @@ replay_old(uint8_t **hive, size_t *hlen, const struct log_file *lf, struct ws_re
 }
 
 static void
-detail(struct ws_replay_report *rep, enum ws_hive_state st, const char *fmt, ...)
+detail(struct reg_replay_report *rep, enum reg_hive_state st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void
-detail(struct ws_replay_report *rep, enum ws_hive_state st, const char *fmt, ...)
+detail(struct reg_replay_report *rep, enum reg_hive_state st, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -296,8 +296,8 @@ detail(struct ws_replay_report *rep, enum ws_hive_state st, const char *fmt, ...
 }
 
 int
-ws_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
-		    const char *out_path, struct ws_replay_report *rep)
+reg_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
+		    const char *out_path, struct reg_replay_report *rep)
 {
 	struct log_file logs[2] = { { .path = log1 }, { .path = log2 } };
 	uint8_t *hive;
@@ -309,18 +309,18 @@ ws_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
 	memset(rep, 0, sizeof(*rep));
 	hive = reg_read_file(hive_path, &hlen);
 	if (!hive) {
-		detail(rep, WS_HIVE_UNRECOVERABLE, "cannot read %s: %s", hive_path, strerror(errno));
-		return WS_REG_EIO;
+		detail(rep, REG_HIVE_UNRECOVERABLE, "cannot read %s: %s", hive_path, strerror(errno));
+		return REG_EIO;
 	}
 	if (hlen < REGF_BASE_BLOCK || memcmp(hive, "regf", 4)) {
-		detail(rep, WS_HIVE_UNRECOVERABLE, "%s is not a registry hive (no regf base block)",
+		detail(rep, REG_HIVE_UNRECOVERABLE, "%s is not a registry hive (no regf base block)",
 		       hive_path);
 		free(hive);
-		return WS_REG_EFORMAT;
+		return REG_EFORMAT;
 	}
 	rep->primary_seq = rd32(hive + 4);
 	rep->secondary_seq = rd32(hive + 8);
-	rep->checksum_ok = ws_regf_checksum(hive) == rd32(hive + 0x1FC);
+	rep->checksum_ok = reg_regf_checksum(hive) == rd32(hive + 0x1FC);
 	rep->final_seq = rep->primary_seq;
 	rep->hbins_size = rd32(hive + 0x28);
 	base_ok = rep->checksum_ok;
@@ -340,12 +340,12 @@ ws_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
 	}
 
 	if (base_ok && rep->primary_seq == rep->secondary_seq) {
-		detail(rep, WS_HIVE_CLEAN, "hive is clean (sequence numbers %u/%u agree, checksum good)",
+		detail(rep, REG_HIVE_CLEAN, "hive is clean (sequence numbers %u/%u agree, checksum good)",
 		       rep->primary_seq, rep->secondary_seq);
 		goto out;
 	}
 	if (!rep->logs_found) {
-		detail(rep, base_ok ? WS_HIVE_DIRTY_NOT_REPLAYED : WS_HIVE_UNRECOVERABLE,
+		detail(rep, base_ok ? REG_HIVE_DIRTY_NOT_REPLAYED : REG_HIVE_UNRECOVERABLE,
 		       "hive is dirty (sequence %u/%u%s) and no transaction log was found beside it; "
 		       "recent changes are missing", rep->primary_seq, rep->secondary_seq,
 		       base_ok ? "" : ", bad base-block checksum");
@@ -359,7 +359,7 @@ ws_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
 			if (logs[i].valid && (best < 0 || logs[i].seq > logs[best].seq))
 				best = (int)i;
 		if (best < 0) {
-			detail(rep, WS_HIVE_UNRECOVERABLE, "the hive's base block has a bad checksum "
+			detail(rep, REG_HIVE_UNRECOVERABLE, "the hive's base block has a bad checksum "
 			       "and no log has a valid base block to replace it");
 			goto out;
 		}
@@ -371,7 +371,7 @@ ws_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
 	}
 
 	if (have_new) {
-		rep->format = WS_LOG_NEW;
+		rep->format = REG_LOG_NEW;
 		ret = replay_new(&hive, &hlen, logs, 2, start_seq, rep);
 		if (ret)
 			goto out;
@@ -382,9 +382,9 @@ ws_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
 			    logs[i].seq >= start_seq && (best < 0 || logs[i].seq > logs[best].seq))
 				best = (int)i;
 		if (best >= 0) {
-			rep->format = WS_LOG_OLD;
+			rep->format = REG_LOG_OLD;
 			if (replay_old(&hive, &hlen, &logs[best], rep) < 0) {
-				ret = WS_REG_ENOMEM;
+				ret = REG_ENOMEM;
 				goto out;
 			}
 		}
@@ -395,7 +395,7 @@ ws_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
 		for (i = 0; i < 2; i++)
 			if (logs[i].buf && !logs[i].valid)
 				invalid++;
-		detail(rep, base_ok ? WS_HIVE_DIRTY_NOT_REPLAYED : WS_HIVE_UNRECOVERABLE,
+		detail(rep, base_ok ? REG_HIVE_DIRTY_NOT_REPLAYED : REG_HIVE_UNRECOVERABLE,
 		       "hive is dirty (sequence %u/%u) but its logs could not be replayed "
 		       "(%u log file(s), %u with a damaged base block, %u entr%s failed a checksum, "
 		       "%u stale); recent changes are missing",
@@ -408,16 +408,16 @@ ws_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
 
 	finish_base_block(hive, rep->final_seq, rep->hbins_size);
 	if (reg_write_file(out_path, hive, hlen) < 0) {
-		detail(rep, WS_HIVE_DIRTY_NOT_REPLAYED, "cannot write the replayed copy %s: %s",
+		detail(rep, REG_HIVE_DIRTY_NOT_REPLAYED, "cannot write the replayed copy %s: %s",
 		       out_path, strerror(errno));
-		ret = WS_REG_EIO;
+		ret = REG_EIO;
 		goto out;
 	}
-	detail(rep, WS_HIVE_REPLAYED,
+	detail(rep, REG_HIVE_REPLAYED,
 	       "hive was dirty (sequence %u/%u); replayed %u %s log entr%s (%u page%s) up to "
 	       "sequence %u%s%s",
 	       rep->primary_seq, rep->secondary_seq, rep->entries_applied,
-	       rep->format == WS_LOG_NEW ? "new-format" : "old-format",
+	       rep->format == REG_LOG_NEW ? "new-format" : "old-format",
 	       rep->entries_applied == 1 ? "y" : "ies", rep->pages_applied,
 	       rep->pages_applied == 1 ? "" : "s", rep->final_seq,
 	       rep->entries_rejected ? "; stopped at an entry with a bad checksum" : "",
@@ -430,7 +430,7 @@ out:
 }
 
 int
-ws_hive_replay(const char *hive_path, const char *out_path, struct ws_replay_report *rep)
+reg_hive_replay(const char *hive_path, const char *out_path, struct reg_replay_report *rep)
 {
 	char *l1 = reg_find_beside(hive_path, ".LOG1");
 	char *l2 = reg_find_beside(hive_path, ".LOG2");
@@ -438,7 +438,7 @@ ws_hive_replay(const char *hive_path, const char *out_path, struct ws_replay_rep
 
 	if (!l1 && !l2)
 		l1 = reg_find_beside(hive_path, ".LOG");
-	ret = ws_hive_replay_logs(hive_path, l1, l2, out_path, rep);
+	ret = reg_hive_replay_logs(hive_path, l1, l2, out_path, rep);
 	free(l1);
 	free(l2);
 	return ret;

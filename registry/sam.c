@@ -185,7 +185,7 @@ user_v(const uint8_t *user_sid, const char *name, const uint8_t hash_hdr[4], siz
 {
 	struct buf sd = { 0 };
 	size_t nlen;
-	uint8_t *uname = ws_utf8_to_utf16le(name, &nlen);
+	uint8_t *uname = reg_utf8_to_utf16le(name, &nlen);
 	uint8_t hours[21], groups[8];
 	memset(hours, 0xFF, sizeof(hours));
 	wr32(groups, RID_NONE_GROUP);
@@ -266,7 +266,7 @@ valid_name(const char *name)
 }
 
 static int
-fail(ws_hive *h, int err, const char *fmt, const char *arg)
+fail(reg_hive *h, int err, const char *fmt, const char *arg)
 {
 	reg_seterr(h, fmt, arg);
 	return err;
@@ -275,7 +275,7 @@ fail(ws_hive *h, int err, const char *fmt, const char *arg)
 /* Parse an alias C value; on success the members region is [*moff, *moff + *mlen)
  * relative to the data base 0x34, holding *count SIDs. */
 static bool
-alias_members(const struct ws_reg_value *c, uint32_t *moff, uint32_t *mlen, uint32_t *count)
+alias_members(const struct reg_value *c, uint32_t *moff, uint32_t *mlen, uint32_t *count)
 {
 	if (c->len < 0x34)
 		return false;
@@ -298,7 +298,7 @@ alias_members(const struct ws_reg_value *c, uint32_t *moff, uint32_t *mlen, uint
 }
 
 static bool
-alias_has(const struct ws_reg_value *c, uint32_t moff, uint32_t mlen, const uint8_t *sid, size_t sl)
+alias_has(const struct reg_value *c, uint32_t moff, uint32_t mlen, const uint8_t *sid, size_t sl)
 {
 	for (uint32_t at = 0; at < mlen; at += (uint32_t)sid_len(c->data + 0x34 + moff + at))
 		if (sid_len(c->data + 0x34 + moff + at) == sl && !memcmp(c->data + 0x34 + moff + at, sid, sl))
@@ -308,7 +308,7 @@ alias_has(const struct ws_reg_value *c, uint32_t moff, uint32_t mlen, const uint
 
 /* A copy of C with @sid appended to the members (later data moves up). */
 static uint8_t *
-alias_add(const struct ws_reg_value *c, uint32_t moff, uint32_t mlen, uint32_t count,
+alias_add(const struct reg_value *c, uint32_t moff, uint32_t mlen, uint32_t count,
 	  const uint8_t *sid, size_t sl, size_t *out_len)
 {
 	size_t at = 0x34 + (size_t)moff + mlen;
@@ -330,60 +330,60 @@ alias_add(const struct ws_reg_value *c, uint32_t moff, uint32_t mlen, uint32_t c
 }
 
 int
-ws_sam_create_user(ws_hive *h, const struct ws_sam_new_user *u, struct ws_sam_created *out)
+reg_sam_create_user(reg_hive *h, const struct reg_sam_new_user *u, struct reg_sam_created *out)
 {
-	struct ws_reg_value af = { 0 }, av = { 0 }, alias = { 0 }, guest = { 0 };
-	ws_key *kids = NULL;
+	struct reg_value af = { 0 }, av = { 0 }, alias = { 0 }, guest = { 0 };
+	reg_key *kids = NULL;
 	struct buf v = { 0 };
 	uint8_t *newc = NULL;
 	int e;
 
 	memset(out, 0, sizeof(*out));
-	if (!(h->flags & WS_HIVE_OPEN_WRITE))
-		return fail(h, WS_REG_ERDONLY, "%s: the SAM hive is open read-only", h->src_path);
+	if (!(h->flags & REG_HIVE_OPEN_WRITE))
+		return fail(h, REG_ERDONLY, "%s: the SAM hive is open read-only", h->src_path);
 	if (!u->name || !valid_name(u->name))
-		return fail(h, WS_REG_EINVAL,
+		return fail(h, REG_EINVAL,
 			    "\"%s\" cannot be a local account name (1 to 20 characters, none of "
 			    "\" / \\ [ ] : ; | = , + * ? < > @)", u->name ? u->name : "");
 	if (u->password && *u->password)
-		return fail(h, WS_REG_EINVAL,
+		return fail(h, REG_EINVAL,
 			    "a password cannot be set offline for %s: the SAM stores it encrypted with a "
 			    "key derived from the SYSTEM hive's boot key (RC4 or AES-128-CBC over an MD4 "
 			    "hash), which winstate does not implement; create the account without a "
 			    "password and set one after the first start", u->name);
 
 	/* Read and check everything first: a refusal changes nothing. */
-	e = ws_hive_get_value(h, ACCOUNT, "F", &af);
+	e = reg_hive_get_value(h, ACCOUNT, "F", &af);
 	if (e || af.len < 0x50) {
-		e = e == WS_REG_ENOMEM ? e : WS_REG_EFORMAT;
+		e = e == REG_ENOMEM ? e : REG_EFORMAT;
 		reg_seterr(h, "the SAM has no usable " ACCOUNT "\\F (the account domain's record%s): "
 			   "it is damaged or not a SAM, and no account is created",
 			   af.data ? " is too short" : " is missing");
 		goto out;
 	}
-	e = ws_hive_get_value(h, ACCOUNT, "V", &av);
+	e = reg_hive_get_value(h, ACCOUNT, "V", &av);
 	const uint8_t *dsid = av.len >= 24 ? av.data + av.len - 24 : NULL;
 	if (e || !dsid || dsid[0] != 1 || dsid[1] != 4 || dsid[7] != 5 || rd32(dsid + 8) != 21) {
-		e = e == WS_REG_ENOMEM ? e : WS_REG_EFORMAT;
+		e = e == REG_ENOMEM ? e : REG_EFORMAT;
 		reg_seterr(h, "the SAM's " ACCOUNT "\\V does not end with the machine SID "
 			   "(S-1-5-21-x-y-z): it is damaged, and no account is created");
 		goto out;
 	}
-	ws_key users, names;
-	if ((e = ws_key_open(h, USERS, &users)) || (e = ws_key_open(h, NAMES, &names))) {
-		e = WS_REG_EFORMAT;
+	reg_key users, names;
+	if ((e = reg_key_open(h, USERS, &users)) || (e = reg_key_open(h, NAMES, &names))) {
+		e = REG_EFORMAT;
 		reg_seterr(h, "the SAM has no " NAMES " key: it is damaged, and no account is created");
 		goto out;
 	}
 	size_t n;
-	if ((e = ws_key_subkeys(h, names, &kids, &n)))
+	if ((e = reg_key_subkeys(h, names, &kids, &n)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		char *kn = ws_key_name(h, kids[i]);
+		char *kn = reg_key_name(h, kids[i]);
 		bool same = kn && reg_strcaseeq(kn, u->name);
 		free(kn);
 		if (same) {
-			e = WS_REG_EINVAL;
+			e = REG_EINVAL;
 			reg_seterr(h, "the target already has a local account named %s", u->name);
 			goto out;
 		}
@@ -394,10 +394,10 @@ ws_sam_create_user(ws_hive *h, const struct ws_sam_new_user *u, struct ws_sam_cr
 	uint32_t rid = rd32(af.data + 0x48), nusers = 0;
 	if (rid < FIRST_USER_RID)
 		rid = FIRST_USER_RID;
-	if ((e = ws_key_subkeys(h, users, &kids, &n)))
+	if ((e = reg_key_subkeys(h, users, &kids, &n)))
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		char *kn = ws_key_name(h, kids[i]), *end = NULL;
+		char *kn = reg_key_name(h, kids[i]), *end = NULL;
 		unsigned long r = kn ? strtoul(kn, &end, 16) : 0;
 		if (kn && strlen(kn) == 8 && end && !*end) {
 			nusers++;
@@ -409,7 +409,7 @@ ws_sam_create_user(ws_hive *h, const struct ws_sam_new_user *u, struct ws_sam_cr
 	free(kids);
 	kids = NULL;
 	if (rid >= 0x7FFFFFFFu) {
-		e = WS_REG_EFORMAT;
+		e = REG_EFORMAT;
 		reg_seterr(h, "the SAM's next RID is out of range: no account is created");
 		goto out;
 	}
@@ -424,7 +424,7 @@ ws_sam_create_user(ws_hive *h, const struct ws_sam_new_user *u, struct ws_sam_cr
 	uint8_t hash_hdr[4] = { 0 };
 	size_t hash_len = 0;
 	if (af.len >= 0x6C && rd32(af.data + 0x68) == 1 &&
-	    !ws_hive_get_value(h, USERS "\\000001F5", "V", &guest) && guest.len >= USER_V_HEADER) {
+	    !reg_hive_get_value(h, USERS "\\000001F5", "V", &guest) && guest.len >= USER_V_HEADER) {
 		uint32_t off = rd32(guest.data + 12 * 14), len = rd32(guest.data + 12 * 14 + 4);
 		if (len == 4 && off <= guest.len - USER_V_HEADER - 4 && guest.data[USER_V_HEADER + off + 2] == 1) {
 			memcpy(hash_hdr, guest.data + USER_V_HEADER + off, 4);
@@ -435,19 +435,19 @@ ws_sam_create_user(ws_hive *h, const struct ws_sam_new_user *u, struct ws_sam_cr
 	/* The Users alias, when the SAM has it (a real one does). */
 	uint32_t moff = 0, mlen = 0, mcount = 0;
 	bool have_alias = false;
-	e = ws_hive_get_value(h, USERS_ALIAS, "C", &alias);
+	e = reg_hive_get_value(h, USERS_ALIAS, "C", &alias);
 	if (!e) {
 		if (!alias_members(&alias, &moff, &mlen, &mcount)) {
-			e = WS_REG_EFORMAT;
+			e = REG_EFORMAT;
 			reg_seterr(h, "the SAM's Users alias (" USERS_ALIAS "\\C) is damaged: no account "
 				   "is created");
 			goto out;
 		}
 		have_alias = true;
-	} else if (e != WS_REG_ENOTFOUND) {
+	} else if (e != REG_ENOTFOUND) {
 		goto out;
 	}
-	e = WS_REG_ENOMEM;
+	e = REG_ENOMEM;
 	uint16_t acb = ACB_NORMAL | ACB_PWNOTREQ | (u->enabled ? 0 : ACB_DISABLED);
 	uint8_t f[USER_F_LEN];
 	user_f(f, rid, acb, u->now);
@@ -460,83 +460,83 @@ ws_sam_create_user(ws_hive *h, const struct ws_sam_new_user *u, struct ws_sam_cr
 
 	/* Changes. */
 	char path[256];
-	ws_key k;
+	reg_key k;
 	snprintf(path, sizeof(path), USERS "\\%08X", rid);
-	if ((e = ws_key_create(h, path, &k)) || (e = ws_key_set_value(h, k, "F", WS_REG_BINARY, f, sizeof(f))) ||
-	    (e = ws_key_set_value(h, k, "V", WS_REG_BINARY, v.p, v.len)))
+	if ((e = reg_key_create(h, path, &k)) || (e = reg_key_set_value(h, k, "F", REG_BINARY, f, sizeof(f))) ||
+	    (e = reg_key_set_value(h, k, "V", REG_BINARY, v.p, v.len)))
 		goto out;
 	char *npath = reg_asprintf(NAMES "\\%s", u->name);
-	e = npath ? ws_key_create(h, npath, &k) : WS_REG_ENOMEM;
+	e = npath ? reg_key_create(h, npath, &k) : REG_ENOMEM;
 	free(npath);
-	if (e || (e = ws_key_set_value(h, k, "", rid, NULL, 0)))
+	if (e || (e = reg_key_set_value(h, k, "", rid, NULL, 0)))
 		goto out;
 	/* Users' default value's type counts the accounts (when Windows put it there). */
-	struct ws_reg_value ud = { 0 };
-	if (!ws_key_get_value(h, users, "", &ud)) {
-		e = ws_key_set_value(h, users, "", nusers + 1, ud.data, ud.len);
-		ws_reg_value_clear(&ud);
+	struct reg_value ud = { 0 };
+	if (!reg_key_get_value(h, users, "", &ud)) {
+		e = reg_key_set_value(h, users, "", nusers + 1, ud.data, ud.len);
+		reg_value_clear(&ud);
 		if (e)
 			goto out;
 	}
 	uint8_t *nf = malloc(af.len);
 	if (!nf) {
-		e = WS_REG_ENOMEM;
+		e = REG_ENOMEM;
 		goto out;
 	}
 	memcpy(nf, af.data, af.len);
 	wr32(nf + 0x48, rid + 1);
-	ws_key acct;
-	e = ws_key_open(h, ACCOUNT, &acct);
+	reg_key acct;
+	e = reg_key_open(h, ACCOUNT, &acct);
 	if (!e)
-		e = ws_key_set_value(h, acct, "F", af.type, nf, af.len);
+		e = reg_key_set_value(h, acct, "F", af.type, nf, af.len);
 	free(nf);
 	if (e)
 		goto out;
 	if (newc) {
-		ws_key ak, mk;
-		if ((e = ws_key_open(h, USERS_ALIAS, &ak)) ||
-		    (e = ws_key_set_value(h, ak, "C", alias.type, newc, newc_len)))
+		reg_key ak, mk;
+		if ((e = reg_key_open(h, USERS_ALIAS, &ak)) ||
+		    (e = reg_key_set_value(h, ak, "C", alias.type, newc, newc_len)))
 			goto out;
-		char *dom = ws_sid_to_string(dsid, 24);
+		char *dom = reg_sid_to_string(dsid, 24);
 		char *mpath = dom ? reg_asprintf(ALIAS_MEMBERS "\\%s", dom) : NULL;
 		char *rpath = dom ? reg_asprintf(ALIAS_MEMBERS "\\%s\\%08X", dom, rid) : NULL;
 		free(dom);
-		ws_key rkey;
+		reg_key rkey;
 		uint8_t one[4];
 		wr32(one, RID_USERS_ALIAS);
-		e = mpath && rpath ? ws_key_create(h, rpath, &rkey) : WS_REG_ENOMEM;
+		e = mpath && rpath ? reg_key_create(h, rpath, &rkey) : REG_ENOMEM;
 		if (!e)
-			e = ws_key_open(h, mpath, &mk);
+			e = reg_key_open(h, mpath, &mk);
 		free(mpath);
 		free(rpath);
 		/* The default value's type is how many aliases, its data their RIDs. */
-		if (e || (e = ws_key_set_value(h, rkey, "", 1, one, 4)))
+		if (e || (e = reg_key_set_value(h, rkey, "", 1, one, 4)))
 			goto out;
 		/* The domain key's default value's type counts its members. */
-		ws_key *mk_kids = NULL;
+		reg_key *mk_kids = NULL;
 		size_t mn = 0;
-		if ((e = ws_key_subkeys(h, mk, &mk_kids, &mn)))
+		if ((e = reg_key_subkeys(h, mk, &mk_kids, &mn)))
 			goto out;
 		free(mk_kids);
-		if ((e = ws_key_set_value(h, mk, "", (uint32_t)mn, NULL, 0)))
+		if ((e = reg_key_set_value(h, mk, "", (uint32_t)mn, NULL, 0)))
 			goto out;
 		out->in_users_alias = 1;
 	}
 	out->rid = rid;
-	char *s = ws_sid_to_string(sid, sizeof(sid));
+	char *s = reg_sid_to_string(sid, sizeof(sid));
 	if (s)
 		snprintf(out->sid, sizeof(out->sid), "%s", s);
 	free(s);
-	e = s ? WS_REG_OK : WS_REG_ENOMEM;
+	e = s ? REG_OK : REG_ENOMEM;
 out:
-	if (e == WS_REG_ENOMEM)
+	if (e == REG_ENOMEM)
 		reg_seterr(h, "out of memory");
 	free(kids);
 	free(v.p);
 	free(newc);
-	ws_reg_value_clear(&af);
-	ws_reg_value_clear(&av);
-	ws_reg_value_clear(&alias);
-	ws_reg_value_clear(&guest);
+	reg_value_clear(&af);
+	reg_value_clear(&av);
+	reg_value_clear(&alias);
+	reg_value_clear(&guest);
 	return e;
 }

@@ -15,24 +15,24 @@
 #include "registry/reg_internal.h"
 
 const char *
-ws_reg_strerror(int err)
+reg_strerror(int err)
 {
 	switch (err) {
-	case WS_REG_OK: return "success";
-	case WS_REG_ENOMEM: return "out of memory";
-	case WS_REG_EIO: return "input/output error";
-	case WS_REG_EFORMAT: return "not a usable registry hive";
-	case WS_REG_ENOTFOUND: return "not found";
-	case WS_REG_EINVAL: return "invalid argument";
-	case WS_REG_EHIVEX: return "hivex refused the operation";
-	case WS_REG_ERDONLY: return "hive opened read-only";
-	case WS_REG_ETYPE: return "value has the wrong type";
+	case REG_OK: return "success";
+	case REG_ENOMEM: return "out of memory";
+	case REG_EIO: return "input/output error";
+	case REG_EFORMAT: return "not a usable registry hive";
+	case REG_ENOTFOUND: return "not found";
+	case REG_EINVAL: return "invalid argument";
+	case REG_EHIVEX: return "hivex refused the operation";
+	case REG_ERDONLY: return "hive opened read-only";
+	case REG_ETYPE: return "value has the wrong type";
 	}
 	return "unknown error";
 }
 
 const char *
-ws_reg_type_name(uint32_t type)
+reg_type_name(uint32_t type)
 {
 	static const char *const names[] = {
 		"REG_NONE", "REG_SZ", "REG_EXPAND_SZ", "REG_BINARY", "REG_DWORD",
@@ -43,19 +43,19 @@ ws_reg_type_name(uint32_t type)
 }
 
 const char *
-ws_hive_state_name(enum ws_hive_state s)
+reg_hive_state_name(enum reg_hive_state s)
 {
 	switch (s) {
-	case WS_HIVE_CLEAN: return "clean";
-	case WS_HIVE_REPLAYED: return "replayed";
-	case WS_HIVE_DIRTY_NOT_REPLAYED: return "dirty-not-replayed";
-	case WS_HIVE_UNRECOVERABLE: return "unrecoverable";
+	case REG_HIVE_CLEAN: return "clean";
+	case REG_HIVE_REPLAYED: return "replayed";
+	case REG_HIVE_DIRTY_NOT_REPLAYED: return "dirty-not-replayed";
+	case REG_HIVE_UNRECOVERABLE: return "unrecoverable";
 	}
 	return "?";
 }
 
 void
-reg_seterr(ws_hive *h, const char *fmt, ...)
+reg_seterr(reg_hive *h, const char *fmt, ...)
 {
 	va_list ap;
 

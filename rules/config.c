@@ -16,8 +16,8 @@ struct cfg_comp {
 };
 
 struct cfg_pat {
-	enum ws_obj_type type;
-	struct ws_pat p;
+	enum mig_obj_type type;
+	struct mig_pat p;
 	int action;
 	bool any_code;
 	unsigned code;
@@ -27,7 +27,7 @@ struct pair {
 	char *from, *to;
 };
 
-struct ws_config {
+struct mig_config {
 	struct cfg_comp *comps;
 	size_t ncomps;
 	struct cfg_pat *errs;
@@ -39,16 +39,16 @@ struct ws_config {
 };
 
 struct cctx {
-	ws_config *c;
+	mig_config *c;
 	const char *file;
-	ws_diags *diags;
+	mig_diags *diags;
 	int errors;
 };
 
 static void
 unsupported(struct cctx *k, xmlNodePtr n, xmlNodePtr parent)
 {
-	ws__diag(k->diags, WS_DIAG_UNSUPPORTED, k->file, ws__line(n),
+	ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
 		"unknown element <%s> inside <%s>: not supported, ignored", (const char *)n->name,
 		(const char *)parent->name);
 }
@@ -62,7 +62,7 @@ check_attrs(struct cctx *k, xmlNodePtr n, const char *allowed)
 		struct sbuf s = { 0 };
 		sb_fmt(&s, " %s ", allowed);
 		if (!strstr(s.p, want))
-			ws__diag(k->diags, WS_DIAG_UNSUPPORTED, k->file, ws__line(n),
+			ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
 				"unknown attribute %s= on <%s>: not supported, ignored",
 				(const char *)a->name, (const char *)n->name);
 		sb_free(&s);
@@ -85,7 +85,7 @@ components(struct cctx *k, xmlNodePtr parent, int parent_enabled)
 		if (mig) {
 			int b = ws__parse_bool(mig);
 			if (b < 0) {
-				ws__diag(k->diags, WS_DIAG_ERROR, k->file, ws__line(n),
+				ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n),
 					"migrate=\"%s\": expected yes or no", mig);
 				k->errors++;
 			} else {
@@ -93,7 +93,7 @@ components(struct cctx *k, xmlNodePtr parent, int parent_enabled)
 			}
 		}
 		free(mig);
-		ws_config *c = k->c;
+		mig_config *c = k->c;
 		c->comps = ws__xrealloc(c->comps, (c->ncomps + 1) * sizeof(*c->comps));
 		c->comps[c->ncomps++] = (struct cfg_comp){ ws__attr(n, "ID"), ws__attr(n, "displayname"),
 			en && parent_enabled };
@@ -102,7 +102,7 @@ components(struct cctx *k, xmlNodePtr parent, int parent_enabled)
 }
 
 static void
-add_pat(struct cctx *k, xmlNodePtr n, enum ws_obj_type type, int action, bool err_list)
+add_pat(struct cctx *k, xmlNodePtr n, enum mig_obj_type type, int action, bool err_list)
 {
 	char *text = ws__text(n);
 	struct cfg_pat cp = { .type = type, .action = action, .any_code = true };
@@ -112,7 +112,7 @@ add_pat(struct cctx *k, xmlNodePtr n, enum ws_obj_type type, int action, bool er
 			char *end;
 			unsigned long v = strtoul(code, &end, 0);
 			if (*end || !*code) {
-				ws__diag(k->diags, WS_DIAG_ERROR, k->file, ws__line(n),
+				ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n),
 					"errorCode=\"%s\": expected a number or \"any\"", code);
 				k->errors++;
 			}
@@ -125,18 +125,18 @@ add_pat(struct cctx *k, xmlNodePtr n, enum ws_obj_type type, int action, bool er
 		check_attrs(k, n, "");
 	}
 	/* ErrorControl only knows the current OS's variables: expand what we can */
-	ws_vars *v = ws_vars_new();
+	mig_vars *v = mig_vars_new();
 	char *x = ws__vars_expand(v, text, true, NULL);
-	ws_vars_free(v);
+	mig_vars_free(v);
 	char err[512];
 	if (!x) {
-		ws__diag(k->diags, WS_DIAG_WARNING, k->file, ws__line(n),
+		ws__diag(k->diags, MIG_DIAG_WARNING, k->file, ws__line(n),
 			"pattern '%s' uses a variable: never matches (use * instead)", text);
 	} else if (ws__pat_compile(type, x, &cp.p, err, sizeof(err)) < 0) {
-		ws__diag(k->diags, WS_DIAG_ERROR, k->file, ws__line(n), "%s", err);
+		ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n), "%s", err);
 		k->errors++;
 	} else {
-		ws_config *c = k->c;
+		mig_config *c = k->c;
 		struct cfg_pat **list = err_list ? &c->errs : &c->hls;
 		size_t *cnt = err_list ? &c->nerrs : &c->nhls;
 		*list = ws__xrealloc(*list, (*cnt + 1) * sizeof(**list));
@@ -165,8 +165,8 @@ policies(struct cctx *k, xmlNodePtr pol)
 					if (e->type != XML_ELEMENT_NODE)
 						continue;
 					if (ws__is(e, "nonFatal") || ws__is(e, "fatal"))
-						add_pat(k, e, file ? WS_OBJ_FILE : WS_OBJ_REGISTRY,
-							ws__is(e, "fatal") ? WS_ERR_FATAL : WS_ERR_NONFATAL, true);
+						add_pat(k, e, file ? MIG_OBJ_FILE : MIG_OBJ_REGISTRY,
+							ws__is(e, "fatal") ? MIG_ERR_FATAL : MIG_ERR_NONFATAL, true);
 					else
 						unsupported(k, e, t);
 				}
@@ -183,8 +183,8 @@ policies(struct cctx *k, xmlNodePtr pol)
 					if (e->type != XML_ELEMENT_NODE)
 						continue;
 					if (ws__is(e, "createHardLink") || ws__is(e, "errorHardLink"))
-						add_pat(k, e, WS_OBJ_FILE,
-							ws__is(e, "createHardLink") ? WS_HL_CREATE : WS_HL_ERROR, false);
+						add_pat(k, e, MIG_OBJ_FILE,
+							ws__is(e, "createHardLink") ? MIG_HL_CREATE : MIG_HL_ERROR, false);
 					else
 						unsupported(k, e, t);
 				}
@@ -208,7 +208,7 @@ mappings(struct cctx *k, xmlNodePtr n, const char *child, struct pair **list, si
 		check_attrs(k, e, "from to");
 		char *from = ws__attr(e, "from"), *to = ws__attr(e, "to");
 		if (!from || !to) {
-			ws__diag(k->diags, WS_DIAG_ERROR, k->file, ws__line(e), "<%s> needs from= and to=",
+			ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(e), "<%s> needs from= and to=",
 				child);
 			k->errors++;
 			free(from);
@@ -220,21 +220,21 @@ mappings(struct cctx *k, xmlNodePtr n, const char *child, struct pair **list, si
 	}
 }
 
-ws_config *
-ws_config_load_memory(const char *name, const char *buf, size_t len, ws_diags *diags)
+mig_config *
+mig_config_load_memory(const char *name, const char *buf, size_t len, mig_diags *diags)
 {
 	xmlDocPtr doc = ws__xml_read(name, buf, len, diags);
 	if (!doc)
 		return NULL;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	if (!ws__is(root, "Configuration")) {
-		ws__diag(diags, WS_DIAG_ERROR, name, root ? ws__line(root) : 0,
+		ws__diag(diags, MIG_DIAG_ERROR, name, root ? ws__line(root) : 0,
 			"not a Config.xml: root element is <%s>, expected <Configuration>",
 			root ? (const char *)root->name : "(none)");
 		xmlFreeDoc(doc);
 		return NULL;
 	}
-	ws_config *c = ws__xmalloc(sizeof(*c));
+	mig_config *c = ws__xmalloc(sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	struct cctx k = { c, name, diags, 0 };
 	for (xmlNodePtr n = root->children; n; n = n->next) {
@@ -253,7 +253,7 @@ ws_config_load_memory(const char *name, const char *buf, size_t len, ws_diags *d
 				else if (ws__is(p, "users"))
 					mappings(&k, p, "user", &c->users, &c->nusers);
 				else if (ws__is(p, "localGroups"))
-					ws__diag(diags, WS_DIAG_UNSUPPORTED, name, ws__line(p),
+					ws__diag(diags, MIG_DIAG_UNSUPPORTED, name, ws__line(p),
 						"<localGroups> (group membership changes) is not supported: ignored");
 				else
 					unsupported(&k, p, n);
@@ -264,26 +264,26 @@ ws_config_load_memory(const char *name, const char *buf, size_t len, ws_diags *d
 	}
 	xmlFreeDoc(doc);
 	if (k.errors) {
-		ws_config_free(c);
+		mig_config_free(c);
 		return NULL;
 	}
 	return c;
 }
 
-ws_config *
-ws_config_load(const char *path, ws_diags *diags)
+mig_config *
+mig_config_load(const char *path, mig_diags *diags)
 {
 	size_t len;
 	char *buf = ws__read_file(path, &len, diags);
 	if (!buf)
 		return NULL;
-	ws_config *c = ws_config_load_memory(path, buf, len, diags);
+	mig_config *c = mig_config_load_memory(path, buf, len, diags);
 	free(buf);
 	return c;
 }
 
 void
-ws_config_free(ws_config *c)
+mig_config_free(mig_config *c)
 {
 	if (!c)
 		return;
@@ -312,7 +312,7 @@ ws_config_free(ws_config *c)
 }
 
 int
-ws_config_component_enabled(const ws_config *c, const char *id, const char *display_name)
+mig_config_component_enabled(const mig_config *c, const char *id, const char *display_name)
 {
 	if (!c)
 		return -1;
@@ -327,7 +327,7 @@ ws_config_component_enabled(const ws_config *c, const char *id, const char *disp
 }
 
 static int
-first_match(const struct cfg_pat *list, size_t n, enum ws_obj_type type, const char *node,
+first_match(const struct cfg_pat *list, size_t n, enum mig_obj_type type, const char *node,
 	const char *leaf, bool check_code, unsigned code)
 {
 	char *fn, *fl;
@@ -348,26 +348,26 @@ first_match(const struct cfg_pat *list, size_t n, enum ws_obj_type type, const c
 	return act;
 }
 
-enum ws_error_action
-ws_config_error_action(const ws_config *c, enum ws_obj_type type, const char *node,
+enum mig_error_action
+mig_config_error_action(const mig_config *c, enum mig_obj_type type, const char *node,
 	const char *leaf, unsigned error_code)
 {
 	if (!c || !node)
-		return WS_ERR_DEFAULT;
-	return (enum ws_error_action)first_match(c->errs, c->nerrs, type, node, leaf, true,
+		return MIG_ERR_DEFAULT;
+	return (enum mig_error_action)first_match(c->errs, c->nerrs, type, node, leaf, true,
 		error_code);
 }
 
-enum ws_hardlink_action
-ws_config_hardlink_action(const ws_config *c, const char *node, const char *leaf)
+enum mig_hardlink_action
+mig_config_hardlink_action(const mig_config *c, const char *node, const char *leaf)
 {
 	if (!c || !node)
-		return WS_HL_DEFAULT;
-	return (enum ws_hardlink_action)first_match(c->hls, c->nhls, WS_OBJ_FILE, node, leaf, false, 0);
+		return MIG_HL_DEFAULT;
+	return (enum mig_hardlink_action)first_match(c->hls, c->nhls, MIG_OBJ_FILE, node, leaf, false, 0);
 }
 
 int
-ws_config_domain_mapping(const ws_config *c, size_t i, const char **from, const char **to)
+mig_config_domain_mapping(const mig_config *c, size_t i, const char **from, const char **to)
 {
 	if (!c || i >= c->ndomains)
 		return -1;
@@ -377,7 +377,7 @@ ws_config_domain_mapping(const ws_config *c, size_t i, const char **from, const 
 }
 
 int
-ws_config_user_mapping(const ws_config *c, size_t i, const char **from, const char **to)
+mig_config_user_mapping(const mig_config *c, size_t i, const char **from, const char **to)
 {
 	if (!c || i >= c->nusers)
 		return -1;
@@ -403,9 +403,9 @@ xml_attr(FILE *out, const char *s)
 }
 
 static void
-write_comp(const ws_ruleset *rs, size_t i, FILE *out, int indent)
+write_comp(const mig_ruleset *rs, size_t i, FILE *out, int indent)
 {
-	const struct ws_component_info *ci = &rs->comps[i].info;
+	const struct mig_component_info *ci = &rs->comps[i].info;
 	bool has_child = false;
 	for (size_t j = i + 1; j < rs->ncomps; j++)
 		if (rs->comps[j].parent == (ssize_t)i && !rs->comps[j].info.hidden)
@@ -424,11 +424,11 @@ write_comp(const ws_ruleset *rs, size_t i, FILE *out, int indent)
 }
 
 static void
-section(const ws_ruleset *rs, FILE *out, const char *name, const char *t1, const char *t2)
+section(const mig_ruleset *rs, FILE *out, const char *name, const char *t1, const char *t2)
 {
 	bool any = false;
 	for (size_t i = 0; i < rs->ncomps; i++) {
-		const struct ws_component_info *ci = &rs->comps[i].info;
+		const struct mig_component_info *ci = &rs->comps[i].info;
 		if (rs->comps[i].parent < 0 && !ci->hidden &&
 			(ws__ieq(ci->type, t1) || (t2 && ws__ieq(ci->type, t2)))) {
 			if (!any)
@@ -444,7 +444,7 @@ section(const ws_ruleset *rs, FILE *out, const char *name, const char *t1, const
 }
 
 int
-ws_genconfig_write(const ws_ruleset *rs, FILE *out)
+mig_genconfig_write(const mig_ruleset *rs, FILE *out)
 {
 	if (!rs || !out)
 		return -1;

@@ -3,7 +3,7 @@
  * <environment> variables of rule files.  Names are case-insensitive.  A
  * child table (one per component scope) falls back to its parent, so rule
  * variables stay private to their component.  The documented Windows 10/11
- * defaults are filled by ws_vars_default_system/_user.
+ * defaults are filled by mig_vars_default_system/_user.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,24 +22,24 @@ ws__hash(const char *p, size_t n)
 	return h;
 }
 
-ws_vars *
-ws_vars_new(void)
+mig_vars *
+mig_vars_new(void)
 {
-	ws_vars *v = ws__xmalloc(sizeof(*v));
+	mig_vars *v = ws__xmalloc(sizeof(*v));
 	memset(v, 0, sizeof(*v));
 	return v;
 }
 
-ws_vars *
-ws__vars_child(const ws_vars *parent)
+mig_vars *
+ws__vars_child(const mig_vars *parent)
 {
-	ws_vars *v = ws_vars_new();
+	mig_vars *v = mig_vars_new();
 	v->parent = parent;
 	return v;
 }
 
 void
-ws_vars_free(ws_vars *v)
+mig_vars_free(mig_vars *v)
 {
 	if (!v)
 		return;
@@ -64,7 +64,7 @@ fold_name(const char *name, uint64_t *hash)
 }
 
 static ssize_t
-find_local(const ws_vars *v, const char *key, uint64_t h)
+find_local(const mig_vars *v, const char *key, uint64_t h)
 {
 	if (!v->nslots)
 		return -1;
@@ -78,7 +78,7 @@ find_local(const ws_vars *v, const char *key, uint64_t h)
 }
 
 static void
-rehash(ws_vars *v)
+rehash(mig_vars *v)
 {
 	size_t ns = v->nslots ? v->nslots * 2 : 64;
 	free(v->slots);
@@ -94,7 +94,7 @@ rehash(ws_vars *v)
 }
 
 int
-ws_vars_set(ws_vars *v, const char *name, const char *value)
+mig_vars_set(mig_vars *v, const char *name, const char *value)
 {
 	if (!v || !name || !*name || !value)
 		return -1;
@@ -111,7 +111,7 @@ ws_vars_set(ws_vars *v, const char *name, const char *value)
 		v->cap = v->cap ? v->cap * 2 : 32;
 		v->v = ws__xrealloc(v->v, v->cap * sizeof(*v->v));
 	}
-	v->v[v->n] = (struct ws_var_ent){ ws__strdup(name), key, ws__strdup(value), h };
+	v->v[v->n] = (struct mig_var_ent){ ws__strdup(name), key, ws__strdup(value), h };
 	v->n++;
 	if (v->n * 2 > v->nslots)
 		rehash(v);
@@ -125,7 +125,7 @@ ws_vars_set(ws_vars *v, const char *name, const char *value)
 }
 
 static const char *
-get_n(const ws_vars *v, const char *name, size_t n)
+get_n(const mig_vars *v, const char *name, size_t n)
 {
 	char buf[256];
 	if (n >= sizeof(buf))
@@ -142,41 +142,41 @@ get_n(const ws_vars *v, const char *name, size_t n)
 }
 
 const char *
-ws_vars_get(const ws_vars *v, const char *name)
+mig_vars_get(const mig_vars *v, const char *name)
 {
 	return name ? get_n(v, name, strlen(name)) : NULL;
 }
 
 size_t
-ws_vars_count(const ws_vars *v)
+mig_vars_count(const mig_vars *v)
 {
 	return v ? v->n : 0;
 }
 
 void
-ws_vars_entry(const ws_vars *v, size_t i, const char **name, const char **value)
+mig_vars_entry(const mig_vars *v, size_t i, const char **name, const char **value)
 {
 	*name = i < v->n ? v->v[i].name : NULL;
 	*value = i < v->n ? v->v[i].value : NULL;
 }
 
-ws_vars *
-ws_vars_clone(const ws_vars *v)
+mig_vars *
+mig_vars_clone(const mig_vars *v)
 {
-	ws_vars *c = ws_vars_new();
+	mig_vars *c = mig_vars_new();
 	/* flatten the chain, parents first so children override */
-	const ws_vars *chain[64];
+	const mig_vars *chain[64];
 	size_t n = 0;
-	for (const ws_vars *p = v; p && n < 64; p = p->parent)
+	for (const mig_vars *p = v; p && n < 64; p = p->parent)
 		chain[n++] = p;
 	while (n--)
 		for (size_t i = 0; i < chain[n]->n; i++)
-			ws_vars_set(c, chain[n]->v[i].name, chain[n]->v[i].value);
+			mig_vars_set(c, chain[n]->v[i].name, chain[n]->v[i].value);
 	return c;
 }
 
 static char *
-expand(const ws_vars *v, const char *in, bool escape, bool wild, char **missing)
+expand(const mig_vars *v, const char *in, bool escape, bool wild, char **missing)
 {
 	struct sbuf s = { 0 };
 	const char *p = in;
@@ -225,13 +225,13 @@ expand(const ws_vars *v, const char *in, bool escape, bool wild, char **missing)
 }
 
 char *
-ws__vars_expand(const ws_vars *v, const char *in, bool escape, char **missing)
+ws__vars_expand(const mig_vars *v, const char *in, bool escape, char **missing)
 {
 	return expand(v, in, escape, false, missing);
 }
 
 char *
-ws__vars_expand_wild(const ws_vars *v, const char *in, bool escape, char **missing)
+ws__vars_expand_wild(const mig_vars *v, const char *in, bool escape, char **missing)
 {
 	if (missing)
 		*missing = NULL;
@@ -239,7 +239,7 @@ ws__vars_expand_wild(const ws_vars *v, const char *in, bool escape, char **missi
 }
 
 char *
-ws_vars_expand(const ws_vars *v, const char *in, char **missing)
+mig_vars_expand(const mig_vars *v, const char *in, char **missing)
 {
 	if (missing)
 		*missing = NULL;
@@ -407,13 +407,13 @@ def_applies(const struct def *d, unsigned build)
 }
 
 static void
-apply_defs(ws_vars *out, const struct def *d, unsigned build, const ws_vars *stated,
-	ws_vars_fallback_fn fallback, void *ctx)
+apply_defs(mig_vars *out, const struct def *d, unsigned build, const mig_vars *stated,
+	mig_vars_fallback_fn fallback, void *ctx)
 {
 	for (; d->name; d++) {
 		if (!def_applies(d, build))
 			continue;
-		const char *given = stated ? ws_vars_get(stated, d->name) : NULL;
+		const char *given = stated ? mig_vars_get(stated, d->name) : NULL;
 		char *val = NULL, *missing = NULL;
 		if (given && *given) {
 			/* Hive values say %SystemDrive%, %ProgramData%, %PUBLIC% ...: defined above. */
@@ -426,7 +426,7 @@ apply_defs(ws_vars *out, const struct def *d, unsigned build, const ws_vars *sta
 				fallback(ctx, d->name, val, given);
 		}
 		if (val)
-			ws_vars_set(out, d->name, val);
+			mig_vars_set(out, d->name, val);
 		free(val);
 	}
 }
@@ -452,61 +452,61 @@ drive_of(const char *drive)
 }
 
 int
-ws_vars_resolve_system(ws_vars *out, const char *drive, unsigned build, const ws_vars *stated,
-	ws_vars_fallback_fn fallback, void *ctx)
+mig_vars_resolve_system(mig_vars *out, const char *drive, unsigned build, const mig_vars *stated,
+	mig_vars_fallback_fn fallback, void *ctx)
 {
 	if (!out)
 		return -1;
 	char *d = drive_of(drive);
-	ws_vars_set(out, "SYSTEMDRIVE", d);
+	mig_vars_set(out, "SYSTEMDRIVE", d);
 	free(d);
 	apply_defs(out, sys_defs, build, stated, fallback, ctx);
 	return 0;
 }
 
 int
-ws_vars_resolve_user(ws_vars *out, const char *user, const char *profile, const char *sid,
-	unsigned build, const ws_vars *stated, ws_vars_fallback_fn fallback, void *ctx)
+mig_vars_resolve_user(mig_vars *out, const char *user, const char *profile, const char *sid,
+	unsigned build, const mig_vars *stated, mig_vars_fallback_fn fallback, void *ctx)
 {
 	if (!out || !user)
 		return -1;
-	const char *sd = ws_vars_get(out, "SYSTEMDRIVE");
+	const char *sd = mig_vars_get(out, "SYSTEMDRIVE");
 	if (!sd)
-		ws_vars_resolve_system(out, "C:", build, NULL, NULL, NULL);
+		mig_vars_resolve_system(out, "C:", build, NULL, NULL, NULL);
 	struct sbuf s = { 0 };
 	if (profile && *profile)
 		sb_add(&s, profile);
 	else
-		sb_fmt(&s, "%s\\%s", ws_vars_get(out, "PROFILESFOLDER"), user);
+		sb_fmt(&s, "%s\\%s", mig_vars_get(out, "PROFILESFOLDER"), user);
 	char *prof = sb_steal(&s);
-	ws_vars_set(out, "USERPROFILE", prof);
-	ws_vars_set(out, "USERNAME", user);
+	mig_vars_set(out, "USERPROFILE", prof);
+	mig_vars_set(out, "USERNAME", user);
 	/* HOMEPATH is the profile without its drive. */
 	bool lettered = strlen(prof) > 2 && prof[1] == ':';
 	char drive[3] = { lettered ? prof[0] : 'C', ':', 0 };
-	ws_vars_set(out, "HOMEDRIVE", lettered ? drive : ws_vars_get(out, "SYSTEMDRIVE"));
-	ws_vars_set(out, "HOMEPATH", lettered ? prof + 2 : prof);
+	mig_vars_set(out, "HOMEDRIVE", lettered ? drive : mig_vars_get(out, "SYSTEMDRIVE"));
+	mig_vars_set(out, "HOMEPATH", lettered ? prof + 2 : prof);
 	if (sid)
-		ws_vars_set(out, "USERSID", sid);
+		mig_vars_set(out, "USERSID", sid);
 	apply_defs(out, user_defs, build, stated, fallback, ctx);
 	free(prof);
 	return 0;
 }
 
 int
-ws_vars_default_system(ws_vars *v, const char *drive)
+mig_vars_default_system(mig_vars *v, const char *drive)
 {
-	return ws_vars_resolve_system(v, drive, 0, NULL, NULL, NULL);
+	return mig_vars_resolve_system(v, drive, 0, NULL, NULL, NULL);
 }
 
 int
-ws_vars_default_user(ws_vars *v, const char *drive, const char *user, const char *profile,
+mig_vars_default_user(mig_vars *v, const char *drive, const char *user, const char *profile,
 	const char *sid)
 {
 	if (!v || !user)
 		return -1;
-	ws_vars_resolve_system(v, drive, 0, NULL, NULL, NULL);
-	return ws_vars_resolve_user(v, user, profile, sid, 0, NULL, NULL, NULL);
+	mig_vars_resolve_system(v, drive, 0, NULL, NULL, NULL);
+	return mig_vars_resolve_user(v, user, profile, sid, 0, NULL, NULL, NULL);
 }
 
 bool

@@ -6,7 +6,7 @@
  * (GenerateDrivePatterns, GenerateDocPatterns, GenerateUserPatterns) and
  * content filters (ExtractSingleFile, ExtractMultipleFiles,
  * ExtractDirectory, MigSysHelper.ExtractSingleFile{Ansi,Unicode}Bin).
- * Everything about the offline system goes through struct ws_rules_host;
+ * Everything about the offline system goes through struct mig_rules_host;
  * a missing callback answers "no".  Transforms (merge, locationModify,
  * contentModify, filters) are not evaluated here: match.c records them.
  */
@@ -19,17 +19,17 @@
 #define MAX_PE_READ (64u << 20)
 
 void
-ws__found_add(struct ws_found_list *l, enum ws_obj_type t, const char *node, const char *leaf)
+ws__found_add(struct mig_found_list *l, enum mig_obj_type t, const char *node, const char *leaf)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
 		l->v = ws__xrealloc(l->v, l->cap * sizeof(*l->v));
 	}
-	l->v[l->n++] = (struct ws_found){ t, ws__strdup(node), ws__strdup(leaf) };
+	l->v[l->n++] = (struct mig_found){ t, ws__strdup(node), ws__strdup(leaf) };
 }
 
 void
-ws__found_free(struct ws_found_list *l)
+ws__found_free(struct mig_found_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].node);
@@ -48,7 +48,7 @@ ws__free_args(char **a, unsigned n)
 }
 
 int
-ws__expand_args(const ws_vars *v, const struct ws_call *c, char ***out)
+ws__expand_args(const mig_vars *v, const struct mig_call *c, char ***out)
 {
 	char **a = ws__xmalloc((c->nargs + 1) * sizeof(char *));
 	int rc = 0;
@@ -72,17 +72,17 @@ obj_type(const char *t)
 	if (!t)
 		return -1;
 	if (!strcasecmp(t, "File"))
-		return WS_OBJ_FILE;
+		return MIG_OBJ_FILE;
 	if (!strcasecmp(t, "Registry"))
-		return WS_OBJ_REGISTRY;
+		return MIG_OBJ_REGISTRY;
 	if (!strcasecmp(t, "Ini"))
-		return WS_OBJ_INI;
+		return MIG_OBJ_INI;
 	return -1;
 }
 
 /* Split an expanded location into normalised node and unescaped leaf. */
 static int
-split_obj(enum ws_obj_type t, const char *loc, char **node, char **leaf)
+split_obj(enum mig_obj_type t, const char *loc, char **node, char **leaf)
 {
 	char *rn, *rl;
 	if (ws__loc_split(loc, &rn, &rl) < 0)
@@ -109,7 +109,7 @@ join_path(const char *node, const char *leaf)
 	return sb_steal(&b);
 }
 
-struct first_ctx { struct ws_found_list *out; enum ws_obj_type t; bool first_only; };
+struct first_ctx { struct mig_found_list *out; enum mig_obj_type t; bool first_only; };
 
 static int
 emit_found(void *ctx, const char *node, const char *leaf)
@@ -120,25 +120,25 @@ emit_found(void *ctx, const char *node, const char *leaf)
 }
 
 static void
-find_impl(const struct ws_eval *e, enum ws_obj_type t, const char *loc, bool first,
-	struct ws_found_list *out)
+find_impl(const struct mig_eval *e, enum mig_obj_type t, const char *loc, bool first,
+	struct mig_found_list *out)
 {
 	char *node, *leaf;
 	if (split_obj(t, loc, &node, &leaf) < 0)
 		return;
 	bool wild = strchr(node, '*') || (leaf && strchr(leaf, '*'));
-	const struct ws_rules_host *h = e->host;
+	const struct mig_rules_host *h = e->host;
 	if (wild) {
 		if (h && h->enumerate) {
 			struct first_ctx f = { out, t, first };
 			h->enumerate(h->opaque, t, node, leaf, emit_found, &f);
 		}
-	} else if (t == WS_OBJ_FILE) {
+	} else if (t == MIG_OBJ_FILE) {
 		char *path = join_path(node, leaf);
 		if (h && h->file_exists && h->file_exists(h->opaque, path, NULL) == 1)
 			ws__found_add(out, t, node, leaf);
 		free(path);
-	} else if (t == WS_OBJ_REGISTRY) {
+	} else if (t == MIG_OBJ_REGISTRY) {
 		if (h && h->reg_exists && h->reg_exists(h->opaque, node, leaf) == 1)
 			ws__found_add(out, t, node, leaf);
 	} else {
@@ -152,16 +152,16 @@ find_impl(const struct ws_eval *e, enum ws_obj_type t, const char *loc, bool fir
 }
 
 void
-ws__find_objects(const struct ws_eval *e, enum ws_obj_type t, const char *loc,
-	struct ws_found_list *out)
+ws__find_objects(const struct mig_eval *e, enum mig_obj_type t, const char *loc,
+	struct mig_found_list *out)
 {
 	find_impl(e, t, loc, false, out);
 }
 
 int
-ws__object_exists(const struct ws_eval *e, enum ws_obj_type t, const char *loc)
+ws__object_exists(const struct mig_eval *e, enum mig_obj_type t, const char *loc)
 {
-	struct ws_found_list l = { 0 };
+	struct mig_found_list l = { 0 };
 	find_impl(e, t, loc, true, &l);
 	int r = l.n > 0;
 	ws__found_free(&l);
@@ -174,16 +174,16 @@ reg_string(unsigned type, const unsigned char *d, size_t len)
 {
 	struct sbuf b = { 0 };
 	switch (type) {
-	case WS_RULES_REG_SZ:
-	case WS_RULES_REG_EXPAND_SZ:
-	case WS_RULES_REG_MULTI_SZ:
+	case MIG_REG_SZ:
+	case MIG_REG_EXPAND_SZ:
+	case MIG_REG_MULTI_SZ:
 		return ws__utf16_to_utf8(d, len);
-	case WS_RULES_REG_DWORD:
+	case MIG_REG_DWORD:
 		if (len < 4)
 			return NULL;
 		sb_fmt(&b, "%u", d[0] | (unsigned)d[1] << 8 | (unsigned)d[2] << 16 | (unsigned)d[3] << 24);
 		return sb_steal(&b);
-	case WS_RULES_REG_QWORD: {
+	case MIG_REG_QWORD: {
 		if (len < 8)
 			return NULL;
 		unsigned long long v = 0;
@@ -233,14 +233,14 @@ ini_lookup(const char *text, const char *section, const char *key)
 }
 
 char *
-ws__string_content(const struct ws_eval *e, const char *type, const char *loc, bool expand)
+ws__string_content(const struct mig_eval *e, const char *type, const char *loc, bool expand)
 {
 	int t = obj_type(type);
-	const struct ws_rules_host *h = e->host;
+	const struct mig_rules_host *h = e->host;
 	char *node, *leaf, *res = NULL;
-	if (t < 0 || t == WS_OBJ_FILE || !loc || split_obj((enum ws_obj_type)t, loc, &node, &leaf) < 0)
+	if (t < 0 || t == MIG_OBJ_FILE || !loc || split_obj((enum mig_obj_type)t, loc, &node, &leaf) < 0)
 		return NULL;
-	if (t == WS_OBJ_REGISTRY) {
+	if (t == MIG_OBJ_REGISTRY) {
 		unsigned rt;
 		unsigned char *d = NULL;
 		size_t len = 0;
@@ -307,14 +307,14 @@ ver_cmp(const unsigned long a[4], const unsigned long b[4])
 }
 
 static char *
-file_version(const struct ws_eval *e, const char *file, const char *tag)
+file_version(const struct mig_eval *e, const char *file, const char *tag)
 {
-	const struct ws_rules_host *h = e->host;
+	const struct mig_rules_host *h = e->host;
 	unsigned char *d = NULL;
 	size_t len = 0;
 	if (!h || !h->file_read || h->file_read(h->opaque, file, MAX_PE_READ, &d, &len) < 0)
 		return NULL;
-	char *v = ws_pe_version_string(d, len, tag);
+	char *v = mig_pe_version_string(d, len, tag);
 	free(d);
 	return v;
 }
@@ -332,10 +332,10 @@ wild_icase(const char *pat, const char *s)
 }
 
 static bool
-os_version(const struct ws_eval *e, unsigned long v[4])
+os_version(const struct mig_eval *e, unsigned long v[4])
 {
 	unsigned ma, mi, bu;
-	const struct ws_rules_host *h = e->host;
+	const struct mig_rules_host *h = e->host;
 	if (!h || !h->os_version || h->os_version(h->opaque, &ma, &mi, &bu) < 0)
 		return false;
 	v[0] = ma;
@@ -358,7 +358,7 @@ contains_icase(const char *hay, const char *needle)
 }
 
 int
-ws__eval_condition(const struct ws_eval *e, const struct ws_call *c, unsigned line)
+ws__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned line)
 {
 	char **a;
 	if (ws__expand_args(e->vars, c, &a) < 0) {
@@ -367,16 +367,16 @@ ws__eval_condition(const struct ws_eval *e, const struct ws_call *c, unsigned li
 		return 0;
 	}
 	const char *n = c->def->name;
-	const struct ws_rules_host *h = e->host;
+	const struct mig_rules_host *h = e->host;
 	int r = 0;
 	unsigned long v[4], w[4];
 	if (!strcmp(n, "IsNative64Bit")) {
 		r = h && h->is_native_64bit && h->is_native_64bit(h->opaque) == 1;
 	} else if (!strcmp(n, "IsSystemContext")) {
-		r = e->ctx == WS_CTX_SYSTEM;
+		r = e->ctx == MIG_CTX_SYSTEM;
 	} else if (!strcmp(n, "DoesObjectExist")) {
 		int t = obj_type(a[0]);
-		r = t >= 0 && a[1] && ws__object_exists(e, (enum ws_obj_type)t, a[1]);
+		r = t >= 0 && a[1] && ws__object_exists(e, (enum mig_obj_type)t, a[1]);
 	} else if (!strcmp(n, "DoesFileVersionMatch") || !strcmp(n, "IsFileVersionAbove") ||
 		!strcmp(n, "IsFileVersionBelow")) {
 		char *fv = a[0] && a[1] ? file_version(e, a[0], a[1]) : NULL;
@@ -412,9 +412,9 @@ ws__eval_condition(const struct ws_eval *e, const struct ws_call *c, unsigned li
 		int t = obj_type(a[0]);
 		if (t >= 0 && a[1] && a[2]) {
 			char *n1, *l1, *n2, *l2;
-			if (!split_obj((enum ws_obj_type)t, a[1], &n1, &l1)) {
-				if (!split_obj((enum ws_obj_type)t, a[2], &n2, &l2)) {
-					r = ws__object_exists(e, (enum ws_obj_type)t, a[1]) &&
+			if (!split_obj((enum mig_obj_type)t, a[1], &n1, &l1)) {
+				if (!split_obj((enum mig_obj_type)t, a[2], &n2, &l2)) {
+					r = ws__object_exists(e, (enum mig_obj_type)t, a[1]) &&
 						!strcasecmp(n1, n2) && ((!l1 && !l2) || (l1 && l2 && !strcasecmp(l1, l2)));
 					free(n2);
 					free(l2);
@@ -430,7 +430,7 @@ ws__eval_condition(const struct ws_eval *e, const struct ws_call *c, unsigned li
 		free(s1);
 		free(s2);
 	} else {
-		ws__diag(e->diags, WS_DIAG_UNSUPPORTED, e->file, line,
+		ws__diag(e->diags, MIG_DIAG_UNSUPPORTED, e->file, line,
 			"condition helper %s is not evaluated: taken as false", n);
 	}
 	ws__free_args(a, c->nargs);
@@ -438,12 +438,12 @@ ws__eval_condition(const struct ws_eval *e, const struct ws_call *c, unsigned li
 }
 
 char *
-ws__eval_string(const struct ws_eval *e, const struct ws_call *c, unsigned line)
+ws__eval_string(const struct mig_eval *e, const struct mig_call *c, unsigned line)
 {
 	char **a;
 	char *r = NULL;
 	if (c->nargs > 3)
-		ws__diag(e->diags, WS_DIAG_NOTE, e->file, line,
+		ws__diag(e->diags, MIG_DIAG_NOTE, e->file, line,
 			"GetStringContent: arguments 4 and 5 are undocumented and ignored");
 	if (ws__expand_args(e->vars, c, &a) == 0 && !strcmp(c->def->name, "GetStringContent"))
 		r = ws__string_content(e, a[0], a[1], c->nargs > 2 && a[2] && ws__parse_bool(a[2]) == 1);
@@ -471,11 +471,11 @@ push2(char ***out, size_t *n, const char *a, const char *b)
 }
 
 static void
-drives(const struct ws_eval *e, char ***list, size_t *n)
+drives(const struct mig_eval *e, char ***list, size_t *n)
 {
-	const char *d = ws_vars_get(e->vars, "WS_FIXED_DRIVES");
+	const char *d = mig_vars_get(e->vars, "WS_FIXED_DRIVES");
 	if (!d)
-		d = ws_vars_get(e->vars, "SYSTEMDRIVE");
+		d = mig_vars_get(e->vars, "SYSTEMDRIVE");
 	if (!d)
 		d = "C:";
 	char *t = ws__strdup(d);
@@ -509,12 +509,12 @@ static const char *const doc_sys_exc[] = {
 };
 
 static int
-gen_doc(const struct ws_eval *e, char **a, unsigned na, char ***out, size_t *nout)
+gen_doc(const struct mig_eval *e, char **a, unsigned na, char ***out, size_t *nout)
 {
 	bool scan_pf = na > 0 && a[0] && ws__parse_bool(a[0]) == 1;
 	bool include = !(na > 1 && a[1] && ws__parse_bool(a[1]) == 0);
 	bool sysdrive_only = na > 2 && a[2] && ws__parse_bool(a[2]) == 1;
-	bool user = e->ctx == WS_CTX_USER;
+	bool user = e->ctx == MIG_CTX_USER;
 	const char *const *list = user ? (include ? doc_user_inc : doc_user_exc)
 		: (include ? doc_sys_inc : doc_sys_exc);
 	for (; *list; list++)
@@ -523,7 +523,7 @@ gen_doc(const struct ws_eval *e, char **a, unsigned na, char ***out, size_t *nou
 		char **dl = NULL;
 		size_t nd = 0;
 		drives(e, &dl, &nd);
-		const char *sd = ws_vars_get(e->vars, "SYSTEMDRIVE");
+		const char *sd = mig_vars_get(e->vars, "SYSTEMDRIVE");
 		for (size_t i = 0; i < nd; i++) {
 			if (sysdrive_only && sd && strcasecmp(dl[i], sd))
 				continue;
@@ -554,7 +554,7 @@ gen_doc(const struct ws_eval *e, char **a, unsigned na, char ***out, size_t *nou
 }
 
 int
-ws__eval_generator(const struct ws_eval *e, const struct ws_call *c, unsigned line,
+ws__eval_generator(const struct mig_eval *e, const struct mig_call *c, unsigned line,
 	char ***out, size_t *nout)
 {
 	const char *n = c->def->name;
@@ -587,8 +587,8 @@ ws__eval_generator(const struct ws_eval *e, const struct ws_call *c, unsigned li
 		rc = gen_doc(e, a, c->nargs, out, nout);
 	} else if (!strcmp(n, "GenerateUserPatterns")) {
 		bool cur = c->nargs > 2 && a[2] && ws__parse_bool(a[2]) == 1;
-		const char *profiles = ws_vars_get(e->vars, "WS_USER_PROFILES");
-		const char *me = ws_vars_get(e->vars, "USERPROFILE");
+		const char *profiles = mig_vars_get(e->vars, "WS_USER_PROFILES");
+		const char *me = mig_vars_get(e->vars, "USERPROFILE");
 		if (a[0] && !strcasecmp(a[0], "File") && profiles && c->args[1]) {
 			char *t = ws__strdup(profiles);
 			for (char *p = strtok(t, ";"); p; p = strtok(NULL, ";")) {
@@ -600,7 +600,7 @@ ws__eval_generator(const struct ws_eval *e, const struct ws_call *c, unsigned li
 			}
 			free(t);
 		} else if (a[0] && strcasecmp(a[0], "File")) {
-			ws__diag(e->diags, WS_DIAG_UNSUPPORTED, e->file, line,
+			ws__diag(e->diags, MIG_DIAG_UNSUPPORTED, e->file, line,
 				"GenerateUserPatterns(\"%s\", ...) generates nothing yet (File only)", a[0]);
 		}
 	} else if (!strcmp(n, "GetStringContent")) {
@@ -619,7 +619,7 @@ ws__eval_generator(const struct ws_eval *e, const struct ws_call *c, unsigned li
 
 /* Take the path out of a command line / value: quotes, separators, arguments. */
 static char *
-path_of(const struct ws_eval *e, const char *s, const char *seps)
+path_of(const struct mig_eval *e, const char *s, const char *seps)
 {
 	while (isspace((unsigned char)*s))
 		s++;
@@ -643,10 +643,10 @@ path_of(const struct ws_eval *e, const char *s, const char *seps)
 }
 
 static void
-add_file_if_exists(const struct ws_eval *e, const char *path, const char *hints,
-	struct ws_found_list *out)
+add_file_if_exists(const struct mig_eval *e, const char *path, const char *hints,
+	struct mig_found_list *out)
 {
-	const struct ws_rules_host *h = e->host;
+	const struct mig_rules_host *h = e->host;
 	if (!*path || !h || !h->file_exists)
 		return;
 	char *cand = NULL;
@@ -671,18 +671,18 @@ add_file_if_exists(const struct ws_eval *e, const char *path, const char *hints,
 	if (h->file_exists(h->opaque, cand, &dir) == 1) {
 		char *bs = strrchr(cand, '\\');
 		if (dir) {
-			ws__found_add(out, WS_OBJ_FILE, cand, NULL);
+			ws__found_add(out, MIG_OBJ_FILE, cand, NULL);
 		} else if (bs) {
 			*bs = 0;
-			ws__found_add(out, WS_OBJ_FILE, *cand ? cand : "\\", bs + 1);
+			ws__found_add(out, MIG_OBJ_FILE, *cand ? cand : "\\", bs + 1);
 		}
 	}
 	free(cand);
 }
 
 int
-ws__eval_content(const struct ws_eval *e, const struct ws_call *c, unsigned line,
-	const struct ws_found_list *in, struct ws_found_list *out)
+ws__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned line,
+	const struct mig_found_list *in, struct mig_found_list *out)
 {
 	(void)line;
 	const char *n = c->def->name;
@@ -692,10 +692,10 @@ ws__eval_content(const struct ws_eval *e, const struct ws_call *c, unsigned line
 	const char *hints = c->nargs > 1 ? a[1] : NULL;
 	if (hints && !strcasecmp(hints, "NULL"))
 		hints = NULL;
-	const struct ws_rules_host *h = e->host;
+	const struct mig_rules_host *h = e->host;
 	for (size_t i = 0; i < in->n; i++) {
-		const struct ws_found *f = &in->v[i];
-		if (f->type != WS_OBJ_REGISTRY || !h || !h->reg_read)
+		const struct mig_found *f = &in->v[i];
+		if (f->type != MIG_OBJ_REGISTRY || !h || !h->reg_read)
 			continue;
 		unsigned rt;
 		unsigned char *d = NULL;
@@ -736,15 +736,15 @@ ws__eval_content(const struct ws_eval *e, const struct ws_call *c, unsigned line
 					sb_add(&b, p);
 					sb_add(&b, a[2]);
 					char *nn, *ll;
-					if (!split_obj(WS_OBJ_FILE, b.p, &nn, &ll)) {
-						ws__found_add(out, WS_OBJ_FILE, nn, ll);
+					if (!split_obj(MIG_OBJ_FILE, b.p, &nn, &ll)) {
+						ws__found_add(out, MIG_OBJ_FILE, nn, ll);
 						free(nn);
 						free(ll);
 					}
 					sb_free(&b);
 				} else {
-					char *nn = ws__norm_node(WS_OBJ_FILE, p);
-					ws__found_add(out, WS_OBJ_FILE, nn, NULL);
+					char *nn = ws__norm_node(MIG_OBJ_FILE, p);
+					ws__found_add(out, MIG_OBJ_FILE, nn, NULL);
 					free(nn);
 				}
 			}

@@ -18,12 +18,12 @@
 
 /* ---------------------------------------------------------------- util.c */
 
-struct ws_diags {
-	struct ws_diag *v;
+struct mig_diags {
+	struct mig_diag *v;
 	size_t n, cap;
 };
 
-void ws__diag(ws_diags *d, enum ws_diag_level level, const char *file, unsigned line,
+void ws__diag(mig_diags *d, enum mig_diag_level level, const char *file, unsigned line,
 	const char *fmt, ...) WS_PRINTF(5, 6);
 
 struct sbuf {
@@ -56,29 +56,29 @@ char *ws__utf16_to_utf8(const unsigned char *p, size_t len);
 
 /* ---------------------------------------------------------------- env.c */
 
-struct ws_var_ent {
+struct mig_var_ent {
 	char *name;     /* as given */
 	char *key;      /* folded */
 	char *value;
 	uint64_t hash;
 };
-struct ws_vars {
-	struct ws_var_ent *v;
+struct mig_vars {
+	struct mig_var_ent *v;
 	size_t n, cap;
 	uint32_t *slots;    /* open addressing, index+1, 0 = empty */
 	size_t nslots;
-	const struct ws_vars *parent;   /* lookups fall back to it */
+	const struct mig_vars *parent;   /* lookups fall back to it */
 };
-ws_vars *ws__vars_child(const ws_vars *parent);
+mig_vars *ws__vars_child(const mig_vars *parent);
 uint64_t ws__hash(const char *p, size_t n);
 /* Expand; values are ^-escaped when `escape` (for use inside patterns). */
-char *ws__vars_expand(const ws_vars *v, const char *in, bool escape, char **missing);
+char *ws__vars_expand(const mig_vars *v, const char *in, bool escape, char **missing);
 /* Is this one of the user-context variables (USERPROFILE, CSIDL_PERSONAL,
  * TEMP ...), which the system context never defines? */
 bool ws__vars_is_user_name(const char *name);
 /* Same, but an undefined variable becomes '*' (the first one's name goes to
  * *missing); never NULL.  For excludes that must match more, never less. */
-char *ws__vars_expand_wild(const ws_vars *v, const char *in, bool escape, char **missing);
+char *ws__vars_expand_wild(const mig_vars *v, const char *in, bool escape, char **missing);
 
 /* ---------------------------------------------------------------- script.c */
 
@@ -95,7 +95,7 @@ enum {
 	H_CLEANUP = 1 << 9,    /* destinationCleanup filter= */
 };
 
-struct ws_helper {
+struct mig_helper {
 	const char *lib;       /* "MigXmlHelper" or "MigSysHelper" */
 	const char *name;
 	unsigned min, max;     /* argument counts; max UINT_MAX = variadic */
@@ -103,27 +103,27 @@ struct ws_helper {
 	bool evaluated;        /* evaluated by the engine (else recorded only) */
 };
 
-struct ws_call {
+struct mig_call {
 	char *lib;             /* text before the dot, may be NULL */
 	char *name;
 	unsigned nargs;
 	char **args;           /* NULL entry = NULL argument */
-	const struct ws_helper *def;
+	const struct mig_helper *def;
 };
 
 /* Parse "Lib.Name (arg, 'arg', NULL)".  0 ok, else -1 and a message in err. */
-int ws__call_parse(const char *text, struct ws_call *c, char *err, size_t errlen);
-void ws__call_free(struct ws_call *c);
-const struct ws_helper *ws__helper_find(const char *lib, const char *name);
+int ws__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen);
+void ws__call_free(struct mig_call *c);
+const struct mig_helper *ws__helper_find(const char *lib, const char *name);
 /* Parse and check against the table and the place of use; diag on error. */
-int ws__call_check(const char *text, unsigned use, struct ws_call *c, ws_diags *diags,
+int ws__call_check(const char *text, unsigned use, struct mig_call *c, mig_diags *diags,
 	const char *file, unsigned line);
 const char *ws__use_name(unsigned use);
 
 /* ---------------------------------------------------------------- pattern.c */
 
 /* A parsed, expanded, folded pattern ready to match. */
-struct ws_pat {
+struct mig_pat {
 	char *node;            /* folded, escapes resolved, '*' = wildcard */
 	char *leaf;            /* NULL: no leaf (containers) */
 	uint32_t node_len, leaf_len;
@@ -140,52 +140,52 @@ int ws__loc_split(const char *text, char **node, char **leaf);
 /* Resolve ^ escapes. */
 char *ws__unescape(const char *s);
 /* Normalise a node (hive names, duplicate and trailing backslashes). */
-char *ws__norm_node(enum ws_obj_type type, const char *node);
+char *ws__norm_node(enum mig_obj_type type, const char *node);
 /* Compile expanded text into p.  -1 on syntax error (msg in err). */
-int ws__pat_compile(enum ws_obj_type type, const char *expanded, struct ws_pat *p, char *err,
+int ws__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p, char *err,
 	size_t errlen);
-void ws__pat_free(struct ws_pat *p);
+void ws__pat_free(struct mig_pat *p);
 uint64_t ws__mask(const char *s, size_t n);
 /* Wildcard match of folded strings ('*' only). */
 bool ws__wild(const char *pat, size_t plen, const char *s, size_t slen);
 /* Node match honouring "dir\*" also matching "dir" itself. */
 bool ws__node_match(const char *pat, size_t plen, const char *s, size_t slen);
 /* Match a compiled pattern against folded node/leaf. */
-bool ws__pat_match(const struct ws_pat *p, const char *node, size_t nlen, const char *leaf,
+bool ws__pat_match(const struct mig_pat *p, const char *node, size_t nlen, const char *leaf,
 	size_t llen);
 /* Fold and normalise an object; out strings malloc'd. */
-void ws__obj_fold(enum ws_obj_type type, const char *node, const char *leaf, char **fnode,
+void ws__obj_fold(enum mig_obj_type type, const char *node, const char *leaf, char **fnode,
 	char **fleaf);
 
 /* ---------------------------------------------------------------- parse.c */
 
-struct ws_rfile {
+struct mig_rfile {
 	char *path;
 	char *urlid;
 	xmlDocPtr doc;
 	xmlNodePtr root;
 };
 
-struct ws_comp {
-	struct ws_component_info info;
+struct mig_comp {
+	struct mig_component_info info;
 	xmlNodePtr node;
-	size_t file;           /* index in ws_ruleset.files */
+	size_t file;           /* index in mig_ruleset.files */
 	ssize_t parent;        /* index or -1 */
 };
 
-struct ws_ruleset {
-	struct ws_rfile *files;
+struct mig_ruleset {
+	struct mig_rfile *files;
 	size_t nfiles;
-	struct ws_comp *comps;
+	struct mig_comp *comps;
 	size_t ncomps;
-	struct ws_ignored_file *ignored;   /* strings owned */
+	struct mig_ignored_file *ignored;   /* strings owned */
 	size_t nignored;
 };
 
 /* Safe XML loading shared with config.c: NULL on error (diag added). */
-xmlDocPtr ws__xml_read(const char *name, const char *buf, size_t len, ws_diags *diags);
+xmlDocPtr ws__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags);
 /* Read a whole file (limit 64 MiB); NULL on error (diag added). */
-char *ws__read_file(const char *path, size_t *len, ws_diags *diags);
+char *ws__read_file(const char *path, size_t *len, mig_diags *diags);
 /* Element helpers. */
 bool ws__is(xmlNodePtr n, const char *name);
 char *ws__attr(xmlNodePtr n, const char *name);       /* malloc'd or NULL */
@@ -198,49 +198,49 @@ bool ws__is_ref(xmlNodePtr n);
 
 /* ---------------------------------------------------------------- helpers.c */
 
-struct ws_eval {
-	const struct ws_rules_host *host;
-	const ws_vars *vars;
-	enum ws_ctx ctx;
-	ws_diags *diags;
+struct mig_eval {
+	const struct mig_rules_host *host;
+	const mig_vars *vars;
+	enum mig_ctx ctx;
+	mig_diags *diags;
 	const char *file;
 };
 
 /* One object found by evaluating an objectSet / content filter. */
-struct ws_found {
-	enum ws_obj_type type;
+struct mig_found {
+	enum mig_obj_type type;
 	char *node;
 	char *leaf;
 };
-struct ws_found_list {
-	struct ws_found *v;
+struct mig_found_list {
+	struct mig_found *v;
 	size_t n, cap;
 };
-void ws__found_add(struct ws_found_list *l, enum ws_obj_type t, const char *node,
+void ws__found_add(struct mig_found_list *l, enum mig_obj_type t, const char *node,
 	const char *leaf);
-void ws__found_free(struct ws_found_list *l);
+void ws__found_free(struct mig_found_list *l);
 
 /* Evaluate a condition helper with variable-expanded args: 1 true, 0 false. */
-int ws__eval_condition(const struct ws_eval *e, const struct ws_call *c, unsigned line);
+int ws__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned line);
 /* String helper (GetStringContent): malloc'd or NULL. */
-char *ws__eval_string(const struct ws_eval *e, const struct ws_call *c, unsigned line);
+char *ws__eval_string(const struct mig_eval *e, const struct mig_call *c, unsigned line);
 /* Pattern generator: appends pattern texts (unexpanded, may contain %vars%). */
-int ws__eval_generator(const struct ws_eval *e, const struct ws_call *c, unsigned line,
+int ws__eval_generator(const struct mig_eval *e, const struct mig_call *c, unsigned line,
 	char ***out, size_t *nout);
 /* Content filter applied to found registry objects: appends file objects. */
-int ws__eval_content(const struct ws_eval *e, const struct ws_call *c, unsigned line,
-	const struct ws_found_list *in, struct ws_found_list *out);
+int ws__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned line,
+	const struct mig_found_list *in, struct mig_found_list *out);
 /* Registry/Ini string content, malloc'd or NULL. */
-char *ws__string_content(const struct ws_eval *e, const char *type, const char *loc,
+char *ws__string_content(const struct mig_eval *e, const char *type, const char *loc,
 	bool expand);
 /* Existence of an expanded encoded location. */
-int ws__object_exists(const struct ws_eval *e, enum ws_obj_type t, const char *loc);
+int ws__object_exists(const struct mig_eval *e, enum mig_obj_type t, const char *loc);
 /* Find objects matching an expanded pattern (existence or enumeration). */
-void ws__find_objects(const struct ws_eval *e, enum ws_obj_type t, const char *loc,
-	struct ws_found_list *out);
+void ws__find_objects(const struct mig_eval *e, enum mig_obj_type t, const char *loc,
+	struct mig_found_list *out);
 /* Expand every argument of a call with the variables; NULL stays NULL.
  * Returns -1 if a variable is undefined. */
-int ws__expand_args(const ws_vars *v, const struct ws_call *c, char ***out);
+int ws__expand_args(const mig_vars *v, const struct mig_call *c, char ***out);
 void ws__free_args(char **a, unsigned n);
 
 #endif

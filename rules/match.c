@@ -22,10 +22,10 @@
 #include "rules/internal.h"
 
 struct cpat {
-	struct ws_pat p;
+	struct mig_pat p;
 	uint32_t comp;
 	uint8_t kind;
-	struct ws_rule_ref *ref;
+	struct mig_rule_ref *ref;
 };
 
 struct tnode {
@@ -40,7 +40,7 @@ struct edge {
 	uint32_t len;
 };
 
-struct ws_matcher {
+struct mig_matcher {
 	struct cpat *pats;
 	size_t npats, cappats;
 	struct tnode *nodes;
@@ -50,12 +50,12 @@ struct ws_matcher {
 	char **pool;
 	size_t npool, cappool;
 	size_t ncomps;
-	struct ws_unresolved *unres;
+	struct mig_unresolved *unres;
 	size_t nunres, capunres;
 };
 
 static const char *
-pool(ws_matcher *m, const char *s)
+pool(mig_matcher *m, const char *s)
 {
 	if (!s)
 		return NULL;
@@ -67,7 +67,7 @@ pool(ws_matcher *m, const char *s)
 }
 
 static void *
-pool_mem(ws_matcher *m, size_t n)
+pool_mem(mig_matcher *m, size_t n)
 {
 	if (m->npool == m->cappool) {
 		m->cappool = m->cappool ? m->cappool * 2 : 256;
@@ -82,7 +82,7 @@ pool_mem(ws_matcher *m, size_t n)
 /* ---------------------------------------------------------------- trie */
 
 static uint32_t
-new_node(ws_matcher *m)
+new_node(mig_matcher *m)
 {
 	if (m->nnodes == m->capnodes) {
 		m->capnodes = m->capnodes ? m->capnodes * 2 : 256;
@@ -99,7 +99,7 @@ edge_hash(uint32_t parent, const char *s, size_t n)
 }
 
 static ssize_t
-edge_find(const ws_matcher *m, uint32_t parent, const char *s, size_t n, uint64_t h)
+edge_find(const mig_matcher *m, uint32_t parent, const char *s, size_t n, uint64_t h)
 {
 	if (!m->nslots)
 		return -1;
@@ -113,7 +113,7 @@ edge_find(const ws_matcher *m, uint32_t parent, const char *s, size_t n, uint64_
 }
 
 static void
-edge_insert_raw(ws_matcher *m, struct edge e)
+edge_insert_raw(mig_matcher *m, struct edge e)
 {
 	size_t i = e.hash & (m->nslots - 1);
 	while (m->edges[i].name)
@@ -122,7 +122,7 @@ edge_insert_raw(ws_matcher *m, struct edge e)
 }
 
 static uint32_t
-child_of(ws_matcher *m, uint32_t parent, const char *s, size_t n)
+child_of(mig_matcher *m, uint32_t parent, const char *s, size_t n)
 {
 	uint64_t h = edge_hash(parent, s, n);
 	ssize_t c = edge_find(m, parent, s, n, h);
@@ -146,9 +146,9 @@ child_of(ws_matcher *m, uint32_t parent, const char *s, size_t n)
 }
 
 static void
-index_pattern(ws_matcher *m, uint32_t idx)
+index_pattern(mig_matcher *m, uint32_t idx)
 {
-	const struct ws_pat *p = &m->pats[idx].p;
+	const struct mig_pat *p = &m->pats[idx].p;
 	uint32_t node = p->type;          /* roots 0, 1, 2 */
 	size_t i = 0;
 	while (i < p->prefix_len) {
@@ -169,13 +169,13 @@ index_pattern(ws_matcher *m, uint32_t idx)
 /* ---------------------------------------------------------------- build */
 
 struct build {
-	const ws_ruleset *rs;
-	const ws_config *cfg;
-	enum ws_ctx ctx;
-	const struct ws_rules_host *host;
+	const mig_ruleset *rs;
+	const mig_config *cfg;
+	enum mig_ctx ctx;
+	const struct mig_rules_host *host;
 	unsigned flags;
-	ws_diags *diags;
-	ws_matcher *m;
+	mig_diags *diags;
+	mig_matcher *m;
 	xmlNodePtr root;
 	const char *file;
 	const char *comp_name, *comp_id;
@@ -190,9 +190,9 @@ ctx_ok(const struct build *b, xmlNodePtr n)
 	if (c) {
 		char *t = ws__trim(c);
 		if (!strcasecmp(t, "User"))
-			ok = b->ctx == WS_CTX_USER;
+			ok = b->ctx == MIG_CTX_USER;
 		else if (!strcasecmp(t, "System"))
-			ok = b->ctx == WS_CTX_SYSTEM;
+			ok = b->ctx == MIG_CTX_SYSTEM;
 		free(t);
 	}
 	free(c);
@@ -210,22 +210,22 @@ resolve(const struct build *b, xmlNodePtr n)
 	return d;
 }
 
-static struct ws_eval
-evalctx(const struct build *b, const ws_vars *v)
+static struct mig_eval
+evalctx(const struct build *b, const mig_vars *v)
 {
-	return (struct ws_eval){ b->host, v, b->ctx, b->diags, b->file };
+	return (struct mig_eval){ b->host, v, b->ctx, b->diags, b->file };
 }
 
-static int eval_conditions(const struct build *b, const ws_vars *v, xmlNodePtr n);
+static int eval_conditions(const struct build *b, const mig_vars *v, xmlNodePtr n);
 
 static int
-eval_condition(const struct build *b, const ws_vars *v, xmlNodePtr n)
+eval_condition(const struct build *b, const mig_vars *v, xmlNodePtr n)
 {
 	char *t = ws__text(n);
-	struct ws_call c;
+	struct mig_call c;
 	int r = 0;
 	if (ws__call_check(t, H_COND, &c, NULL, NULL, 0) == 0) {
-		struct ws_eval e = evalctx(b, v);
+		struct mig_eval e = evalctx(b, v);
 		r = ws__eval_condition(&e, &c, ws__line(n));
 		ws__call_free(&c);
 	}
@@ -238,7 +238,7 @@ eval_condition(const struct build *b, const ws_vars *v, xmlNodePtr n)
 }
 
 static int
-eval_conditions(const struct build *b, const ws_vars *v, xmlNodePtr n)
+eval_conditions(const struct build *b, const mig_vars *v, xmlNodePtr n)
 {
 	n = resolve(b, n);
 	if (!n)
@@ -264,18 +264,18 @@ eval_conditions(const struct build *b, const ws_vars *v, xmlNodePtr n)
 	return is_or ? !any : 1;
 }
 
-static void objset_found(const struct build *b, const ws_vars *v, xmlNodePtr os,
-	struct ws_found_list *out);
+static void objset_found(const struct build *b, const mig_vars *v, xmlNodePtr os,
+	struct mig_found_list *out);
 
 /* Objects of one <pattern>/<script>/<content> child of an objectSet. */
 static void
-item_found(const struct build *b, const ws_vars *v, xmlNodePtr c, struct ws_found_list *out)
+item_found(const struct build *b, const mig_vars *v, xmlNodePtr c, struct mig_found_list *out)
 {
-	struct ws_eval e = evalctx(b, v);
+	struct mig_eval e = evalctx(b, v);
 	if (ws__is(c, "pattern")) {
 		char *type = ws__attr(c, "type"), *t = ws__text(c);
-		enum ws_obj_type ot = type && !strcasecmp(type, "Registry") ? WS_OBJ_REGISTRY :
-			type && !strcasecmp(type, "Ini") ? WS_OBJ_INI : WS_OBJ_FILE;
+		enum mig_obj_type ot = type && !strcasecmp(type, "Registry") ? MIG_OBJ_REGISTRY :
+			type && !strcasecmp(type, "Ini") ? MIG_OBJ_INI : MIG_OBJ_FILE;
 		char *x = ws__vars_expand(v, t, true, NULL);
 		if (x)
 			ws__find_objects(&e, ot, x, out);
@@ -284,9 +284,9 @@ item_found(const struct build *b, const ws_vars *v, xmlNodePtr c, struct ws_foun
 		free(type);
 	} else if (ws__is(c, "content")) {
 		char *f = ws__attr(c, "filter");
-		struct ws_call call;
+		struct mig_call call;
 		if (f && ws__call_check(f, H_CONTENT, &call, NULL, NULL, 0) == 0) {
-			struct ws_found_list in = { 0 };
+			struct mig_found_list in = { 0 };
 			for (xmlNodePtr o = c->children; o; o = o->next)
 				if (ws__is(o, "objectSet"))
 					objset_found(b, v, o, &in);
@@ -297,7 +297,7 @@ item_found(const struct build *b, const ws_vars *v, xmlNodePtr c, struct ws_foun
 		free(f);
 	} else if (ws__is(c, "script")) {
 		char *t = ws__text(c);
-		struct ws_call call;
+		struct mig_call call;
 		if (ws__call_check(t, H_GEN, &call, NULL, NULL, 0) == 0) {
 			char **pats = NULL;
 			size_t np = 0;
@@ -305,7 +305,7 @@ item_found(const struct build *b, const ws_vars *v, xmlNodePtr c, struct ws_foun
 			for (size_t i = 0; i < np; i++) {
 				char *x = ws__vars_expand(v, pats[i], true, NULL);
 				if (x)
-					ws__find_objects(&e, WS_OBJ_FILE, x, out);
+					ws__find_objects(&e, MIG_OBJ_FILE, x, out);
 				free(x);
 				free(pats[i]);
 			}
@@ -317,7 +317,7 @@ item_found(const struct build *b, const ws_vars *v, xmlNodePtr c, struct ws_foun
 }
 
 static bool
-objset_conditions(const struct build *b, const ws_vars *v, xmlNodePtr os)
+objset_conditions(const struct build *b, const mig_vars *v, xmlNodePtr os)
 {
 	bool has = false, any_true = false;
 	for (xmlNodePtr c = os->children; c; c = c->next) {
@@ -333,7 +333,7 @@ objset_conditions(const struct build *b, const ws_vars *v, xmlNodePtr os)
 }
 
 static void
-objset_found(const struct build *b, const ws_vars *v, xmlNodePtr os, struct ws_found_list *out)
+objset_found(const struct build *b, const mig_vars *v, xmlNodePtr os, struct mig_found_list *out)
 {
 	if (!objset_conditions(b, v, os))
 		return;
@@ -342,7 +342,7 @@ objset_found(const struct build *b, const ws_vars *v, xmlNodePtr os, struct ws_f
 }
 
 static int
-eval_detect(const struct build *b, const ws_vars *v, xmlNodePtr d)
+eval_detect(const struct build *b, const mig_vars *v, xmlNodePtr d)
 {
 	d = resolve(b, d);
 	if (!d || !ctx_ok(b, d))
@@ -355,7 +355,7 @@ eval_detect(const struct build *b, const ws_vars *v, xmlNodePtr d)
 				return 1;
 		} else if (ws__is(c, "objectSet")) {
 			any = true;
-			struct ws_found_list l = { 0 };
+			struct mig_found_list l = { 0 };
 			objset_found(b, v, c, &l);
 			size_t n = l.n;
 			ws__found_free(&l);
@@ -367,7 +367,7 @@ eval_detect(const struct build *b, const ws_vars *v, xmlNodePtr d)
 }
 
 static int
-eval_detects(const struct build *b, const ws_vars *v, xmlNodePtr d)
+eval_detects(const struct build *b, const mig_vars *v, xmlNodePtr d)
 {
 	d = resolve(b, d);
 	if (!d)
@@ -381,7 +381,7 @@ eval_detects(const struct build *b, const ws_vars *v, xmlNodePtr d)
 }
 
 static int
-eval_detection(const struct build *b, const ws_vars *v, xmlNodePtr d)
+eval_detection(const struct build *b, const mig_vars *v, xmlNodePtr d)
 {
 	d = resolve(b, d);
 	if (!d)
@@ -394,9 +394,9 @@ eval_detection(const struct build *b, const ws_vars *v, xmlNodePtr d)
 
 /* <detection> elements are OR-ed, <detects> AND-ed; none = present. */
 static bool
-detected(const struct build *b, const ws_vars *v, xmlNodePtr role)
+detected(const struct build *b, const mig_vars *v, xmlNodePtr role)
 {
-	if (b->flags & WS_BUILD_IGNORE_DETECTION)
+	if (b->flags & MIG_BUILD_IGNORE_DETECTION)
 		return true;
 	bool has_det = false, det = false, dets = true;
 	for (xmlNodePtr c = role->children; c; c = c->next) {
@@ -414,7 +414,7 @@ detected(const struct build *b, const ws_vars *v, xmlNodePtr role)
 }
 
 static void
-eval_environment(const struct build *b, ws_vars *v, xmlNodePtr env)
+eval_environment(const struct build *b, mig_vars *v, xmlNodePtr env)
 {
 	env = resolve(b, env);
 	if (!env || !ctx_ok(b, env))
@@ -422,7 +422,7 @@ eval_environment(const struct build *b, ws_vars *v, xmlNodePtr env)
 	for (xmlNodePtr c = env->children; c; c = c->next)
 		if (ws__is(c, "conditions") && !eval_conditions(b, v, c))
 			return;
-	struct ws_eval e = evalctx(b, v);
+	struct mig_eval e = evalctx(b, v);
 	for (xmlNodePtr var = env->children; var; var = var->next) {
 		if (!ws__is(var, "variable"))
 			continue;
@@ -435,14 +435,14 @@ eval_environment(const struct build *b, ws_vars *v, xmlNodePtr env)
 				free(t);
 			} else if (ws__is(c, "script")) {
 				char *t = ws__text(c);
-				struct ws_call call;
+				struct mig_call call;
 				if (ws__call_check(t, H_STR, &call, NULL, NULL, 0) == 0) {
 					val = ws__eval_string(&e, &call, ws__line(c));
 					ws__call_free(&call);
 				}
 				free(t);
 			} else if (ws__is(c, "objectSet")) {
-				struct ws_found_list l = { 0 };
+				struct mig_found_list l = { 0 };
 				objset_found(b, v, c, &l);
 				if (l.n) {
 					struct sbuf s = { 0 };
@@ -457,7 +457,7 @@ eval_environment(const struct build *b, ws_vars *v, xmlNodePtr env)
 			}
 		}
 		if (name && val)
-			ws_vars_set(v, name, val);
+			mig_vars_set(v, name, val);
 		free(name);
 		free(val);
 	}
@@ -466,7 +466,7 @@ eval_environment(const struct build *b, ws_vars *v, xmlNodePtr env)
 /* ------------------------------------------------------------ rule elements */
 
 struct action {
-	enum ws_rule_kind kind;
+	enum mig_rule_kind kind;
 	const char *helper;
 	unsigned nargs;
 	const char *const *args;
@@ -474,7 +474,7 @@ struct action {
 };
 
 static void
-add_pat(struct build *b, const ws_vars *v, const struct action *a, enum ws_obj_type type,
+add_pat(struct build *b, const mig_vars *v, const struct action *a, enum mig_obj_type type,
 	const char *source, const char *text, unsigned line)
 {
 	char *missing = NULL;
@@ -482,43 +482,43 @@ add_pat(struct build *b, const ws_vars *v, const struct action *a, enum ws_obj_t
 	char *x = v ? ws__vars_expand(v, text, true, &missing) : ws__strdup(text);
 	/* A user's folder in the system context: the rule is for the user
 	 * contexts, on every Windows alike, so it is simply not used here. */
-	if (!x && b->ctx == WS_CTX_SYSTEM && ws__vars_is_user_name(missing)) {
-		ws__diag(b->diags, WS_DIAG_NOTE, b->file, line, "pattern '%s' not used in the system "
+	if (!x && b->ctx == MIG_CTX_SYSTEM && ws__vars_is_user_name(missing)) {
+		ws__diag(b->diags, MIG_DIAG_NOTE, b->file, line, "pattern '%s' not used in the system "
 			"context: %%%s%% is a user variable", text, missing);
 		free(missing);
 		return;
 	}
 	/* An undefined variable must never widen the capture: an include (or a
 	 * transform, or a cleanup) is dropped; an exclude is kept matching more. */
-	bool exclude = a->kind == WS_RULE_EXCLUDE || a->kind == WS_RULE_UNCOND_EXCLUDE;
+	bool exclude = a->kind == MIG_RULE_EXCLUDE || a->kind == MIG_RULE_UNCOND_EXCLUDE;
 	if (!x && exclude) {
 		free(missing);
 		x = ws__vars_expand_wild(v, text, true, &missing);
 	}
 	if (!x || missing) {
-		ws_matcher *m = b->m;
+		mig_matcher *m = b->m;
 		if (m->nunres == m->capunres) {
 			m->capunres = m->capunres ? m->capunres * 2 : 16;
 			m->unres = ws__xrealloc(m->unres, m->capunres * sizeof(*m->unres));
 		}
-		m->unres[m->nunres++] = (struct ws_unresolved){ b->file, line, b->comp_name, a->kind,
+		m->unres[m->nunres++] = (struct mig_unresolved){ b->file, line, b->comp_name, a->kind,
 			pool(m, missing), pool(m, source), pool(m, x), x != NULL };
 		if (x)
-			ws__diag(b->diags, WS_DIAG_NOTE, b->file, line, "%s pattern '%s': variable %%%s%% "
+			ws__diag(b->diags, MIG_DIAG_NOTE, b->file, line, "%s pattern '%s': variable %%%s%% "
 				"is not defined here; kept as '%s', ahead of every include of its component",
-				ws_rule_kind_name(a->kind), text, missing, x);
+				mig_rule_kind_name(a->kind), text, missing, x);
 		else
-			ws__diag(b->diags, WS_DIAG_NOTE, b->file, line,
+			ws__diag(b->diags, MIG_DIAG_NOTE, b->file, line,
 				"pattern '%s' dropped: variable %%%s%% is not defined here", text, missing);
 		if (!x) {
 			free(missing);
 			return;
 		}
 	}
-	struct ws_pat p;
+	struct mig_pat p;
 	char err[512];
 	if (ws__pat_compile(type, x, &p, err, sizeof(err)) < 0) {
-		ws__diag(b->diags, WS_DIAG_WARNING, b->file, line, "%s", err);
+		ws__diag(b->diags, MIG_DIAG_WARNING, b->file, line, "%s", err);
 		free(x);
 		free(missing);
 		return;
@@ -526,8 +526,8 @@ add_pat(struct build *b, const ws_vars *v, const struct action *a, enum ws_obj_t
 	/* Paths stop far below 2^20 characters, so no include reaches this. */
 	if (missing)
 		p.spec = UINT64_MAX;
-	ws_matcher *m = b->m;
-	struct ws_rule_ref *r = pool_mem(m, sizeof(*r));
+	mig_matcher *m = b->m;
+	struct mig_rule_ref *r = pool_mem(m, sizeof(*r));
 	r->kind = a->kind;
 	r->type = type;
 	r->file = b->file;
@@ -551,22 +551,22 @@ add_pat(struct build *b, const ws_vars *v, const struct action *a, enum ws_obj_t
 	m->npats++;
 }
 
-static enum ws_obj_type
+static enum mig_obj_type
 type_of(const char *t)
 {
 	if (t && !strcasecmp(t, "Registry"))
-		return WS_OBJ_REGISTRY;
+		return MIG_OBJ_REGISTRY;
 	if (t && !strcasecmp(t, "Ini"))
-		return WS_OBJ_INI;
-	return WS_OBJ_FILE;
+		return MIG_OBJ_INI;
+	return MIG_OBJ_FILE;
 }
 
 static void
-compile_objset(struct build *b, const ws_vars *v, const struct action *a, xmlNodePtr os)
+compile_objset(struct build *b, const mig_vars *v, const struct action *a, xmlNodePtr os)
 {
 	if (!objset_conditions(b, v, os))
 		return;
-	struct ws_eval e = evalctx(b, v);
+	struct mig_eval e = evalctx(b, v);
 	for (xmlNodePtr c = os->children; c; c = c->next) {
 		if (ws__is(c, "pattern")) {
 			char *type = ws__attr(c, "type"), *t = ws__text(c);
@@ -575,13 +575,13 @@ compile_objset(struct build *b, const ws_vars *v, const struct action *a, xmlNod
 			free(t);
 		} else if (ws__is(c, "script")) {
 			char *t = ws__text(c);
-			struct ws_call call;
+			struct mig_call call;
 			if (ws__call_check(t, H_GEN, &call, NULL, NULL, 0) == 0) {
 				char **pats = NULL;
 				size_t np = 0;
 				ws__eval_generator(&e, &call, ws__line(c), &pats, &np);
 				for (size_t i = 0; i < np; i++) {
-					add_pat(b, v, a, WS_OBJ_FILE, t, pats[i], ws__line(c));
+					add_pat(b, v, a, MIG_OBJ_FILE, t, pats[i], ws__line(c));
 					free(pats[i]);
 				}
 				free(pats);
@@ -589,7 +589,7 @@ compile_objset(struct build *b, const ws_vars *v, const struct action *a, xmlNod
 			}
 			free(t);
 		} else if (ws__is(c, "content")) {
-			struct ws_found_list l = { 0 };
+			struct mig_found_list l = { 0 };
 			item_found(b, v, c, &l);
 			char *f = ws__attr(c, "filter");
 			for (size_t i = 0; i < l.n; i++) {
@@ -619,29 +619,29 @@ compile_objset(struct build *b, const ws_vars *v, const struct action *a, xmlNod
 
 static const struct {
 	const char *elem;
-	enum ws_rule_kind kind;
+	enum mig_rule_kind kind;
 	const char *attr;
 } rule_elems[] = {
-	{ "include", WS_RULE_INCLUDE, "filter" },
-	{ "exclude", WS_RULE_EXCLUDE, "filter" },
-	{ "unconditionalExclude", WS_RULE_UNCOND_EXCLUDE, "filter" },
-	{ "merge", WS_RULE_MERGE, "script" },
-	{ "locationModify", WS_RULE_LOCATION_MODIFY, "script" },
-	{ "contentModify", WS_RULE_CONTENT_MODIFY, "script" },
-	{ "destinationCleanup", WS_RULE_DESTINATION_CLEANUP, "filter" },
-	{ "includeAttributes", WS_RULE_INCLUDE_ATTRIBUTES, "attributes" },
-	{ "excludeAttributes", WS_RULE_EXCLUDE_ATTRIBUTES, "attributes" },
+	{ "include", MIG_RULE_INCLUDE, "filter" },
+	{ "exclude", MIG_RULE_EXCLUDE, "filter" },
+	{ "unconditionalExclude", MIG_RULE_UNCOND_EXCLUDE, "filter" },
+	{ "merge", MIG_RULE_MERGE, "script" },
+	{ "locationModify", MIG_RULE_LOCATION_MODIFY, "script" },
+	{ "contentModify", MIG_RULE_CONTENT_MODIFY, "script" },
+	{ "destinationCleanup", MIG_RULE_DESTINATION_CLEANUP, "filter" },
+	{ "includeAttributes", MIG_RULE_INCLUDE_ATTRIBUTES, "attributes" },
+	{ "excludeAttributes", MIG_RULE_EXCLUDE_ATTRIBUTES, "attributes" },
 };
 
 static void
-compile_rule_elem(struct build *b, const ws_vars *v, xmlNodePtr n, size_t k)
+compile_rule_elem(struct build *b, const mig_vars *v, xmlNodePtr n, size_t k)
 {
 	struct action a = { rule_elems[k].kind, NULL, 0, NULL, NULL };
 	char *val = ws__attr(n, rule_elems[k].attr);
 	if (val && !strcmp(rule_elems[k].attr, "attributes")) {
 		a.attributes = pool(b->m, val);
 	} else if (val) {
-		struct ws_call c;
+		struct mig_call c;
 		if (ws__call_parse(val, &c, (char[256]){ 0 }, 256) == 0) {
 			a.helper = pool(b->m, c.name);
 			a.nargs = c.nargs;
@@ -661,10 +661,10 @@ compile_rule_elem(struct build *b, const ws_vars *v, xmlNodePtr n, size_t k)
 			compile_objset(b, v, &a, os);
 }
 
-static void compile_rule_elem(struct build *b, const ws_vars *v, xmlNodePtr n, size_t k);
+static void compile_rule_elem(struct build *b, const mig_vars *v, xmlNodePtr n, size_t k);
 
 static void
-compile_rules(struct build *b, const ws_vars *v, xmlNodePtr rules, int depth)
+compile_rules(struct build *b, const mig_vars *v, xmlNodePtr rules, int depth)
 {
 	xmlNodePtr r = resolve(b, rules);
 	if (!r || depth > 16)
@@ -674,7 +674,7 @@ compile_rules(struct build *b, const ws_vars *v, xmlNodePtr rules, int depth)
 	for (xmlNodePtr c = r->children; c; c = c->next) {
 		if (ws__is(c, "conditions") && !eval_conditions(b, v, c))
 			return;
-		if (ws__is(c, "detects") && !(b->flags & WS_BUILD_IGNORE_DETECTION) &&
+		if (ws__is(c, "detects") && !(b->flags & MIG_BUILD_IGNORE_DETECTION) &&
 			!eval_detects(b, v, c))
 			return;
 	}
@@ -692,7 +692,7 @@ compile_rules(struct build *b, const ws_vars *v, xmlNodePtr rules, int depth)
 }
 
 static ssize_t
-comp_index(const ws_ruleset *rs, xmlNodePtr n)
+comp_index(const mig_ruleset *rs, xmlNodePtr n)
 {
 	for (size_t i = 0; i < rs->ncomps; i++)
 		if (rs->comps[i].node == n)
@@ -701,24 +701,24 @@ comp_index(const ws_ruleset *rs, xmlNodePtr n)
 }
 
 static void
-process_component(struct build *b, const ws_vars *parent, xmlNodePtr comp)
+process_component(struct build *b, const mig_vars *parent, xmlNodePtr comp)
 {
 	ssize_t ci = comp_index(b->rs, comp);
 	if (ci < 0)
 		return;
-	const struct ws_component_info *info = &b->rs->comps[ci].info;
-	if (b->cfg && ws_config_component_enabled(b->cfg, info->id, info->display_name) == 0)
+	const struct mig_component_info *info = &b->rs->comps[ci].info;
+	if (b->cfg && mig_config_component_enabled(b->cfg, info->id, info->display_name) == 0)
 		return;
 	if (!ctx_ok(b, comp))
 		return;
-	ws_vars *v = ws__vars_child(parent);
+	mig_vars *v = ws__vars_child(parent);
 	for (xmlNodePtr c = comp->children; c; c = c->next)
 		if (ws__is(c, "environment"))
 			eval_environment(b, v, c);
 	for (xmlNodePtr role = comp->children; role; role = role->next) {
 		if (!ws__is(role, "role"))
 			continue;
-		ws_vars *rv = ws__vars_child(v);
+		mig_vars *rv = ws__vars_child(v);
 		for (xmlNodePtr c = role->children; c; c = c->next)
 			if (ws__is(c, "environment"))
 				eval_environment(b, rv, c);
@@ -746,7 +746,7 @@ process_component(struct build *b, const ws_vars *parent, xmlNodePtr comp)
 			if (counted)
 				b->m->ncomps++;
 		}
-		ws_vars_free(rv);
+		mig_vars_free(rv);
 	}
 	/* <extensions><extension>*.doc</extension> = GenerateDrivePatterns("* [*.doc]","Fixed") */
 	for (xmlNodePtr x = comp->children; x; x = x->next) {
@@ -755,43 +755,43 @@ process_component(struct build *b, const ws_vars *parent, xmlNodePtr comp)
 		b->comp_name = pool(b->m, info->display_name);
 		b->comp_id = pool(b->m, info->id);
 		b->comp = (uint32_t)ci;
-		struct action a = { WS_RULE_INCLUDE, NULL, 0, NULL, NULL };
+		struct action a = { MIG_RULE_INCLUDE, NULL, 0, NULL, NULL };
 		for (xmlNodePtr e = x->children; e; e = e->next) {
 			if (!ws__is(e, "extension"))
 				continue;
 			char *t = ws__text(e);
 			const char *ext = t[0] == '*' && t[1] == '.' ? t + 2 : t[0] == '.' ? t + 1 : t;
-			const char *d = ws_vars_get(v, "WS_FIXED_DRIVES");
+			const char *d = mig_vars_get(v, "WS_FIXED_DRIVES");
 			char *dl = ws__strdup(d ? d : "C:");
 			for (char *tok = strtok(dl, ";, "); tok; tok = strtok(NULL, ";, ")) {
 				struct sbuf s = { 0 };
 				sb_fmt(&s, "%s\\* [*.%s]", tok, ext);
-				add_pat(b, v, &a, WS_OBJ_FILE, t, s.p, ws__line(e));
+				add_pat(b, v, &a, MIG_OBJ_FILE, t, s.p, ws__line(e));
 				sb_free(&s);
 			}
 			free(dl);
 			free(t);
 		}
 	}
-	ws_vars_free(v);
+	mig_vars_free(v);
 }
 
 int
-ws_matcher_build(const ws_ruleset *rs, const ws_config *cfg, enum ws_ctx ctx,
-	const ws_vars *vars, const struct ws_rules_host *host, unsigned flags,
-	ws_matcher **out, ws_diags *diags)
+mig_matcher_build(const mig_ruleset *rs, const mig_config *cfg, enum mig_ctx ctx,
+	const mig_vars *vars, const struct mig_rules_host *host, unsigned flags,
+	mig_matcher **out, mig_diags *diags)
 {
 	*out = NULL;
-	if (!rs || (ctx != WS_CTX_SYSTEM && ctx != WS_CTX_USER))
+	if (!rs || (ctx != MIG_CTX_SYSTEM && ctx != MIG_CTX_USER))
 		return -1;
-	ws_matcher *m = ws__xmalloc(sizeof(*m));
+	mig_matcher *m = ws__xmalloc(sizeof(*m));
 	memset(m, 0, sizeof(*m));
 	for (int i = 0; i < 3; i++)
 		new_node(m);
-	static const struct ws_rules_host none = { 0 };
-	ws_vars *empty = NULL;
+	static const struct mig_rules_host none = { 0 };
+	mig_vars *empty = NULL;
 	if (!vars)
-		vars = empty = ws_vars_new();
+		vars = empty = mig_vars_new();
 	struct build b = { rs, cfg, ctx, host ? host : &none, flags, diags, m, NULL, NULL, NULL,
 		NULL, 0 };
 	for (size_t f = 0; f < rs->nfiles; f++) {
@@ -801,7 +801,7 @@ ws_matcher_build(const ws_ruleset *rs, const ws_config *cfg, enum ws_ctx ctx,
 			if (ws__is(c, "component"))
 				process_component(&b, vars, c);
 	}
-	ws_vars_free(empty);
+	mig_vars_free(empty);
 	for (size_t i = 0; i < m->npats; i++)
 		index_pattern(m, (uint32_t)i);
 	*out = m;
@@ -809,7 +809,7 @@ ws_matcher_build(const ws_ruleset *rs, const ws_config *cfg, enum ws_ctx ctx,
 }
 
 void
-ws_matcher_free(ws_matcher *m)
+mig_matcher_free(mig_matcher *m)
 {
 	if (!m)
 		return;
@@ -830,31 +830,31 @@ ws_matcher_free(ws_matcher *m)
 }
 
 size_t
-ws_matcher_unresolved_count(const ws_matcher *m)
+mig_matcher_unresolved_count(const mig_matcher *m)
 {
 	return m ? m->nunres : 0;
 }
 
-const struct ws_unresolved *
-ws_matcher_unresolved(const ws_matcher *m, size_t i)
+const struct mig_unresolved *
+mig_matcher_unresolved(const mig_matcher *m, size_t i)
 {
 	return m && i < m->nunres ? &m->unres[i] : NULL;
 }
 
 size_t
-ws_matcher_pattern_count(const ws_matcher *m)
+mig_matcher_pattern_count(const mig_matcher *m)
 {
 	return m ? m->npats : 0;
 }
 
 size_t
-ws_matcher_component_count(const ws_matcher *m)
+mig_matcher_component_count(const mig_matcher *m)
 {
 	return m ? m->ncomps : 0;
 }
 
-const struct ws_rule_ref *
-ws_matcher_pattern(const ws_matcher *m, size_t i)
+const struct mig_rule_ref *
+mig_matcher_pattern(const mig_matcher *m, size_t i)
 {
 	return m && i < m->npats ? m->pats[i].ref : NULL;
 }
@@ -862,24 +862,24 @@ ws_matcher_pattern(const ws_matcher *m, size_t i)
 /* ---------------------------------------------------------------- decide */
 
 const char *
-ws_outcome_name(enum ws_outcome o)
+mig_outcome_name(enum mig_outcome o)
 {
 	switch (o) {
-	case WS_NOT_SELECTED: return "NOT_SELECTED";
-	case WS_INCLUDED: return "INCLUDED";
-	case WS_EXCLUDED: return "EXCLUDED";
-	case WS_UNCOND_EXCLUDED: return "UNCONDITIONALLY_EXCLUDED";
+	case MIG_NOT_SELECTED: return "NOT_SELECTED";
+	case MIG_INCLUDED: return "INCLUDED";
+	case MIG_EXCLUDED: return "EXCLUDED";
+	case MIG_UNCOND_EXCLUDED: return "UNCONDITIONALLY_EXCLUDED";
 	}
 	return "?";
 }
 
 const char *
-ws_rule_kind_name(enum ws_rule_kind k)
+mig_rule_kind_name(enum mig_rule_kind k)
 {
 	static const char *const names[] = { "include", "exclude", "unconditionalExclude", "merge",
 		"locationModify", "contentModify", "destinationCleanup", "includeAttributes",
 		"excludeAttributes" };
-	return k < WS_RULE_KIND_COUNT ? names[k] : "?";
+	return k < MIG_RULE_KIND_COUNT ? names[k] : "?";
 }
 
 struct slot {
@@ -890,14 +890,14 @@ struct slot {
 #define SLOTS 64
 
 static void
-decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size_t nlen,
-	uint64_t nmask, const char *leaf, size_t llen, uint64_t lmask, struct ws_decision *d)
+decide_folded(const mig_matcher *m, enum mig_obj_type type, const char *node, size_t nlen,
+	uint64_t nmask, const char *leaf, size_t llen, uint64_t lmask, struct mig_decision *d)
 {
 	memset(d, 0, sizeof(*d));
 	struct slot stack_slots[SLOTS], *slots = stack_slots;
 	size_t nslots = 0, capslots = SLOTS;
-	int32_t best[WS_RULE_KIND_COUNT];
-	for (int k = 0; k < WS_RULE_KIND_COUNT; k++)
+	int32_t best[MIG_RULE_KIND_COUNT];
+	for (int k = 0; k < MIG_RULE_KIND_COUNT; k++)
 		best[k] = -1;
 
 	uint32_t tn = (uint32_t)type;
@@ -906,7 +906,7 @@ decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size
 		const struct tnode *t = &m->nodes[tn];
 		for (uint32_t i = 0; i < t->n; i++) {
 			const struct cpat *c = &m->pats[t->pats[i]];
-			const struct ws_pat *p = &c->p;
+			const struct mig_pat *p = &c->p;
 			if ((p->node_mask & ~nmask) || (p->leaf_mask & ~lmask))
 				continue;
 			if (!p->leaf != !leaf)
@@ -917,7 +917,7 @@ decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size
 				node + p->prefix_len, nlen - p->prefix_len))
 				continue;
 			int32_t idx = (int32_t)t->pats[i];
-			if (c->kind == WS_RULE_INCLUDE || c->kind == WS_RULE_EXCLUDE) {
+			if (c->kind == MIG_RULE_INCLUDE || c->kind == MIG_RULE_EXCLUDE) {
 				size_t s = 0;
 				while (s < nslots && slots[s].comp != c->comp)
 					s++;
@@ -933,7 +933,7 @@ decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size
 					}
 					slots[nslots++] = (struct slot){ c->comp, -1, -1 };
 				}
-				int32_t *b = c->kind == WS_RULE_INCLUDE ? &slots[s].inc : &slots[s].exc;
+				int32_t *b = c->kind == MIG_RULE_INCLUDE ? &slots[s].inc : &slots[s].exc;
 				if (*b < 0 || m->pats[*b].p.spec < p->spec)
 					*b = idx;
 			}
@@ -954,11 +954,11 @@ decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size
 		pos = e + 1;
 	}
 
-	for (int k = 0; k < WS_RULE_KIND_COUNT; k++)
+	for (int k = 0; k < MIG_RULE_KIND_COUNT; k++)
 		d->by_kind[k] = best[k] >= 0 ? m->pats[best[k]].ref : NULL;
-	if (best[WS_RULE_UNCOND_EXCLUDE] >= 0) {
-		d->outcome = WS_UNCOND_EXCLUDED;
-		d->rule = d->by_kind[WS_RULE_UNCOND_EXCLUDE];
+	if (best[MIG_RULE_UNCOND_EXCLUDE] >= 0) {
+		d->outcome = MIG_UNCOND_EXCLUDED;
+		d->rule = d->by_kind[MIG_RULE_UNCOND_EXCLUDE];
 	} else {
 		int32_t inc = -1, exc = -1;
 		for (size_t s = 0; s < nslots; s++) {
@@ -973,13 +973,13 @@ decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size
 			}
 		}
 		if (inc >= 0) {
-			d->outcome = WS_INCLUDED;
+			d->outcome = MIG_INCLUDED;
 			d->rule = m->pats[inc].ref;
-			d->by_kind[WS_RULE_INCLUDE] = d->rule;
+			d->by_kind[MIG_RULE_INCLUDE] = d->rule;
 		} else if (exc >= 0) {
-			d->outcome = WS_EXCLUDED;
+			d->outcome = MIG_EXCLUDED;
 			d->rule = m->pats[exc].ref;
-			d->by_kind[WS_RULE_EXCLUDE] = d->rule;
+			d->by_kind[MIG_RULE_EXCLUDE] = d->rule;
 		}
 	}
 	if (slots != stack_slots)
@@ -987,16 +987,16 @@ decide_folded(const ws_matcher *m, enum ws_obj_type type, const char *node, size
 }
 
 int
-ws_query_init(struct ws_query *q, enum ws_obj_type type, const char *node, const char *leaf)
+mig_query_init(struct mig_query *q, enum mig_obj_type type, const char *node, const char *leaf)
 {
 	memset(q, 0, sizeof(*q));
-	if (!node || type > WS_OBJ_INI)
+	if (!node || type > MIG_OBJ_INI)
 		return -1;
 	q->type = type;
 	size_t n = strlen(node), l = leaf ? strlen(leaf) : 0;
 	/* Fast path: an already normalised path folds into the inline buffer. */
 	bool simple = n + l + 2 <= sizeof(q->buf) && n > 0 && node[n - 1] != '\\' &&
-		!strstr(node, "\\\\") && node[0] != ' ' && type != WS_OBJ_REGISTRY;
+		!strstr(node, "\\\\") && node[0] != ' ' && type != MIG_OBJ_REGISTRY;
 	if (simple) {
 		ws__fold_into(node, n, q->buf);
 		q->buf[n] = 0;
@@ -1020,7 +1020,7 @@ ws_query_init(struct ws_query *q, enum ws_obj_type type, const char *node, const
 }
 
 void
-ws_query_free(struct ws_query *q)
+mig_query_free(struct mig_query *q)
 {
 	if (q->heap) {
 		free(q->node);
@@ -1031,7 +1031,7 @@ ws_query_free(struct ws_query *q)
 }
 
 int
-ws_matcher_decide_query(const ws_matcher *m, const struct ws_query *q, struct ws_decision *d)
+mig_matcher_decide_query(const mig_matcher *m, const struct mig_query *q, struct mig_decision *d)
 {
 	if (!m || !q || !q->node || !d)
 		return -1;
@@ -1040,20 +1040,20 @@ ws_matcher_decide_query(const ws_matcher *m, const struct ws_query *q, struct ws
 }
 
 int
-ws_matcher_decide(const ws_matcher *m, enum ws_obj_type type, const char *node,
-	const char *leaf, struct ws_decision *d)
+mig_matcher_decide(const mig_matcher *m, enum mig_obj_type type, const char *node,
+	const char *leaf, struct mig_decision *d)
 {
-	struct ws_query q;
-	if (!m || !d || ws_query_init(&q, type, node, leaf) < 0)
+	struct mig_query q;
+	if (!m || !d || mig_query_init(&q, type, node, leaf) < 0)
 		return -1;
-	ws_matcher_decide_query(m, &q, d);
-	ws_query_free(&q);
+	mig_matcher_decide_query(m, &q, d);
+	mig_query_free(&q);
 	return 0;
 }
 
 int
-ws_matcher_decide_location(const ws_matcher *m, enum ws_obj_type type, const char *location,
-	struct ws_decision *d)
+mig_matcher_decide_location(const mig_matcher *m, enum mig_obj_type type, const char *location,
+	struct mig_decision *d)
 {
 	char *rn, *rl;
 	if (!location || ws__loc_split(location, &rn, &rl) < 0)
@@ -1061,7 +1061,7 @@ ws_matcher_decide_location(const ws_matcher *m, enum ws_obj_type type, const cha
 	char *node = ws__unescape(rn), *leaf = rl ? ws__unescape(rl) : NULL;
 	free(rn);
 	free(rl);
-	int r = ws_matcher_decide(m, type, node, leaf, d);
+	int r = mig_matcher_decide(m, type, node, leaf, d);
 	free(node);
 	free(leaf);
 	return r;

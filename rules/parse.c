@@ -4,7 +4,7 @@
  * element and attribute of MigXML.xsd.  What we do not implement is
  * reported by name with file:line, never silently skipped; helper calls are
  * parsed and checked (known name, usable at that place, argument count).
- * The checked DOM is kept for ws_matcher_build (match.c / compile.c).
+ * The checked DOM is kept for mig_matcher_build (match.c / compile.c).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -52,10 +52,10 @@ line_at(const char *buf, size_t at)
 }
 
 xmlDocPtr
-ws__xml_read(const char *name, const char *buf, size_t len, ws_diags *diags)
+ws__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags)
 {
 	if (len > MAX_XML_BYTES) {
-		ws__diag(diags, WS_DIAG_ERROR, name, 0, "file too large (%zu bytes, limit %u)", len,
+		ws__diag(diags, MIG_DIAG_ERROR, name, 0, "file too large (%zu bytes, limit %u)", len,
 			MAX_XML_BYTES);
 		return NULL;
 	}
@@ -65,13 +65,13 @@ ws__xml_read(const char *name, const char *buf, size_t len, ws_diags *diags)
 	for (int b = 0; b < 2; b++) {
 		size_t at;
 		if (find_seq(buf, len, bad[b], 1, 0, &at)) {
-			ws__diag(diags, WS_DIAG_ERROR, name, line_at(buf, at),
+			ws__diag(diags, MIG_DIAG_ERROR, name, line_at(buf, at),
 				"refused: %s declaration (DTDs and entities are not allowed in rule files)",
 				bad[b] + 2);
 			return NULL;
 		}
 		if (find_seq(buf, len, bad[b], 2, 0, &at) || find_seq(buf, len, bad[b], 2, 1, &at)) {
-			ws__diag(diags, WS_DIAG_ERROR, name, 0,
+			ws__diag(diags, MIG_DIAG_ERROR, name, 0,
 				"refused: %s declaration (DTDs and entities are not allowed in rule files)",
 				bad[b] + 2);
 			return NULL;
@@ -79,7 +79,7 @@ ws__xml_read(const char *name, const char *buf, size_t len, ws_diags *diags)
 	}
 	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 	if (!ctxt) {
-		ws__diag(diags, WS_DIAG_ERROR, name, 0, "out of memory");
+		ws__diag(diags, MIG_DIAG_ERROR, name, 0, "out of memory");
 		return NULL;
 	}
 	/* No XML_PARSE_NOENT (no substitution), no DTDLOAD, no network. */
@@ -94,7 +94,7 @@ ws__xml_read(const char *name, const char *buf, size_t len, ws_diags *diags)
 			while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 				msg[--n] = 0;
 		}
-		ws__diag(diags, WS_DIAG_ERROR, name, e ? (unsigned)e->line : 0, "malformed XML: %s",
+		ws__diag(diags, MIG_DIAG_ERROR, name, e ? (unsigned)e->line : 0, "malformed XML: %s",
 			msg);
 		if (doc)
 			xmlFreeDoc(doc);
@@ -103,7 +103,7 @@ ws__xml_read(const char *name, const char *buf, size_t len, ws_diags *diags)
 	}
 	xmlFreeParserCtxt(ctxt);
 	if (doc->intSubset || doc->extSubset) {
-		ws__diag(diags, WS_DIAG_ERROR, name, 1, "refused: documents with a DTD are not allowed");
+		ws__diag(diags, MIG_DIAG_ERROR, name, 1, "refused: documents with a DTD are not allowed");
 		xmlFreeDoc(doc);
 		return NULL;
 	}
@@ -111,11 +111,11 @@ ws__xml_read(const char *name, const char *buf, size_t len, ws_diags *diags)
 }
 
 char *
-ws__read_file(const char *path, size_t *len, ws_diags *diags)
+ws__read_file(const char *path, size_t *len, mig_diags *diags)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		ws__diag(diags, WS_DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
+		ws__diag(diags, MIG_DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
 	struct sbuf s = { 0 };
@@ -129,7 +129,7 @@ ws__read_file(const char *path, size_t *len, ws_diags *diags)
 	bool err = ferror(f);
 	fclose(f);
 	if (err) {
-		ws__diag(diags, WS_DIAG_ERROR, path, 0, "read error");
+		ws__diag(diags, MIG_DIAG_ERROR, path, 0, "read error");
 		sb_free(&s);
 		return NULL;
 	}
@@ -318,14 +318,14 @@ in_list(const char *list, const char *word, bool icase)
 
 struct chk {
 	const char *file;
-	ws_diags *diags;
+	mig_diags *diags;
 	int errors;
 };
 
 static void
 err(struct chk *k, xmlNodePtr n, const char *fmt, const char *a, const char *b)
 {
-	ws__diag(k->diags, WS_DIAG_ERROR, k->file, ws__line(n), fmt, a, b);
+	ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n), fmt, a, b);
 	k->errors++;
 }
 
@@ -339,7 +339,7 @@ check_enum(struct chk *k, xmlNodePtr n, const char *attr, const char *allowed)
 			struct sbuf s = { 0 };
 			sb_fmt(&s, "<%s %s=\"%s\">: expected one of: %s", (const char *)n->name, attr, t,
 				allowed);
-			ws__diag(k->diags, WS_DIAG_ERROR, k->file, ws__line(n), "%s", s.p);
+			ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n), "%s", s.p);
 			k->errors++;
 			sb_free(&s);
 		}
@@ -360,7 +360,7 @@ check_bool(struct chk *k, xmlNodePtr n, const char *attr)
 static void
 check_call(struct chk *k, xmlNodePtr n, const char *text, unsigned use)
 {
-	struct ws_call c;
+	struct mig_call c;
 	if (ws__call_check(text, use, &c, k->diags, k->file, ws__line(n)) < 0)
 		k->errors++;
 	else
@@ -413,11 +413,11 @@ check_children(struct chk *k, xmlNodePtr n, const struct elem_def *d)
 			if (!in_list(d->children, (const char *)c->name, false)) {
 				const struct elem_def *cd = find_elem((const char *)c->name);
 				if (cd)
-					ws__diag(k->diags, WS_DIAG_UNSUPPORTED, k->file, ws__line(c),
+					ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(c),
 						"element <%s> is not allowed inside <%s>: ignored",
 						(const char *)c->name, (const char *)n->name);
 				else
-					ws__diag(k->diags, WS_DIAG_UNSUPPORTED, k->file, ws__line(c),
+					ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(c),
 						"unknown element <%s> inside <%s>: not supported, ignored",
 						(const char *)c->name, (const char *)n->name);
 				continue;
@@ -435,12 +435,12 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 	const char *name = (const char *)n->name;
 	const struct elem_def *d = find_elem(name);
 	if (!d) {
-		ws__diag(k->diags, WS_DIAG_UNSUPPORTED, k->file, ws__line(n),
+		ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
 			"unknown element <%s>: not supported, ignored", name);
 		return;
 	}
 	if (d->sup == SUP_UNSUPPORTED) {
-		ws__diag(k->diags, WS_DIAG_UNSUPPORTED, k->file, ws__line(n),
+		ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
 			"<%s> is not supported (%s): ignored", name, d->why);
 		return;
 	}
@@ -448,7 +448,7 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 		if (a->ns)       /* xml:space, xmlns:* ... */
 			continue;
 		if (!in_list(d->attrs, (const char *)a->name, true))
-			ws__diag(k->diags, WS_DIAG_UNSUPPORTED, k->file, ws__line(n),
+			ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
 				"unknown attribute %s= on <%s>: not supported, ignored",
 				(const char *)a->name, name);
 	}
@@ -466,7 +466,7 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 		for (xmlNodePtr c = n->children; c; c = c->next)
 			has_dn |= ws__is(c, "displayName");
 		if (!has_dn)
-			ws__diag(k->diags, WS_DIAG_WARNING, k->file, ws__line(n),
+			ws__diag(k->diags, MIG_DIAG_WARNING, k->file, ws__line(n),
 				"<component> without <displayName>: it cannot be named in Config.xml");
 	} else if (!strcmp(name, "role")) {
 		check_enum(k, n, "role", "Container Binaries Settings Data");
@@ -562,16 +562,16 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 
 /* ---------------------------------------------------------------- ruleset */
 
-ws_ruleset *
-ws_ruleset_new(void)
+mig_ruleset *
+mig_ruleset_new(void)
 {
-	ws_ruleset *rs = ws__xmalloc(sizeof(*rs));
+	mig_ruleset *rs = ws__xmalloc(sizeof(*rs));
 	memset(rs, 0, sizeof(*rs));
 	return rs;
 }
 
 void
-ws_ruleset_free(ws_ruleset *rs)
+mig_ruleset_free(mig_ruleset *rs)
 {
 	if (!rs)
 		return;
@@ -598,31 +598,31 @@ ws_ruleset_free(ws_ruleset *rs)
 }
 
 size_t
-ws_ruleset_file_count(const ws_ruleset *rs)
+mig_ruleset_file_count(const mig_ruleset *rs)
 {
 	return rs ? rs->nfiles : 0;
 }
 
 size_t
-ws_ruleset_ignored_count(const ws_ruleset *rs)
+mig_ruleset_ignored_count(const mig_ruleset *rs)
 {
 	return rs ? rs->nignored : 0;
 }
 
-const struct ws_ignored_file *
-ws_ruleset_ignored(const ws_ruleset *rs, size_t i)
+const struct mig_ignored_file *
+mig_ruleset_ignored(const mig_ruleset *rs, size_t i)
 {
 	return rs && i < rs->nignored ? &rs->ignored[i] : NULL;
 }
 
 size_t
-ws_ruleset_component_count(const ws_ruleset *rs)
+mig_ruleset_component_count(const mig_ruleset *rs)
 {
 	return rs ? rs->ncomps : 0;
 }
 
-const struct ws_component_info *
-ws_ruleset_component(const ws_ruleset *rs, size_t i)
+const struct mig_component_info *
+mig_ruleset_component(const mig_ruleset *rs, size_t i)
 {
 	return i < rs->ncomps ? &rs->comps[i].info : NULL;
 }
@@ -636,7 +636,7 @@ lower_dup(const char *s)
 }
 
 static void
-add_components(ws_ruleset *rs, size_t file, xmlNodePtr parent_elem, ssize_t parent, int depth)
+add_components(mig_ruleset *rs, size_t file, xmlNodePtr parent_elem, ssize_t parent, int depth)
 {
 	for (xmlNodePtr c = parent_elem->children; c; c = c->next) {
 		if (!ws__is(c, "component"))
@@ -659,7 +659,7 @@ add_components(ws_ruleset *rs, size_t file, xmlNodePtr parent_elem, ssize_t pare
 		free(lrole);
 		free(role);
 		rs->comps = ws__xrealloc(rs->comps, (rs->ncomps + 1) * sizeof(*rs->comps));
-		struct ws_comp *wc = &rs->comps[rs->ncomps];
+		struct mig_comp *wc = &rs->comps[rs->ncomps];
 		memset(wc, 0, sizeof(*wc));
 		char *type = ws__attr(c, "type"), *ctx = ws__attr(c, "context"),
 			*hidden = ws__attr(c, "hidden");
@@ -683,15 +683,15 @@ add_components(ws_ruleset *rs, size_t file, xmlNodePtr parent_elem, ssize_t pare
 }
 
 int
-ws_ruleset_load_memory(ws_ruleset *rs, const char *name, const char *buf, size_t len,
-	ws_diags *diags)
+mig_ruleset_load_memory(mig_ruleset *rs, const char *name, const char *buf, size_t len,
+	mig_diags *diags)
 {
 	xmlDocPtr doc = ws__xml_read(name, buf, len, diags);
 	if (!doc)
 		return -1;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
 	if (!root || !ws__is(root, "migration")) {
-		ws__diag(diags, WS_DIAG_ERROR, name, root ? ws__line(root) : 0,
+		ws__diag(diags, MIG_DIAG_ERROR, name, root ? ws__line(root) : 0,
 			"not a MigXML rule file: root element is <%s>, expected <migration>%s",
 			root ? (const char *)root->name : "(none)",
 			root && ws__is(root, "Configuration") ? " (this is a Config.xml: use --config)" : "");
@@ -700,18 +700,18 @@ ws_ruleset_load_memory(ws_ruleset *rs, const char *name, const char *buf, size_t
 	}
 	char *urlid = ws__attr(root, "urlid");
 	if (!urlid || !*urlid) {
-		ws__diag(diags, WS_DIAG_ERROR, name, ws__line(root), "<migration> needs a urlid=");
+		ws__diag(diags, MIG_DIAG_ERROR, name, ws__line(root), "<migration> needs a urlid=");
 		free(urlid);
 		xmlFreeDoc(doc);
 		return -1;
 	}
 	for (size_t i = 0; i < rs->nfiles; i++) {
 		if (!strcasecmp(rs->files[i].urlid, urlid)) {
-			ws__diag(diags, WS_DIAG_WARNING, name, ws__line(root),
+			ws__diag(diags, MIG_DIAG_WARNING, name, ws__line(root),
 				"urlid '%s' already loaded from %s: this file is ignored (as USMT does)",
 				urlid, rs->files[i].path);
 			rs->ignored = ws__xrealloc(rs->ignored, (rs->nignored + 1) * sizeof(*rs->ignored));
-			rs->ignored[rs->nignored++] = (struct ws_ignored_file){ ws__strdup(name),
+			rs->ignored[rs->nignored++] = (struct mig_ignored_file){ ws__strdup(name),
 				ws__line(root), urlid, ws__strdup(rs->files[i].path) };
 			urlid = NULL;
 			xmlFreeDoc(doc);
@@ -726,20 +726,20 @@ ws_ruleset_load_memory(ws_ruleset *rs, const char *name, const char *buf, size_t
 		return -1;
 	}
 	rs->files = ws__xrealloc(rs->files, (rs->nfiles + 1) * sizeof(*rs->files));
-	rs->files[rs->nfiles] = (struct ws_rfile){ ws__strdup(name), urlid, doc, root };
+	rs->files[rs->nfiles] = (struct mig_rfile){ ws__strdup(name), urlid, doc, root };
 	rs->nfiles++;
 	add_components(rs, rs->nfiles - 1, root, -1, 0);
 	return 0;
 }
 
 int
-ws_ruleset_load(ws_ruleset *rs, const char *path, ws_diags *diags)
+mig_ruleset_load(mig_ruleset *rs, const char *path, mig_diags *diags)
 {
 	size_t len;
 	char *buf = ws__read_file(path, &len, diags);
 	if (!buf)
 		return -1;
-	int r = ws_ruleset_load_memory(rs, path, buf, len, diags);
+	int r = mig_ruleset_load_memory(rs, path, buf, len, diags);
 	free(buf);
 	return r;
 }

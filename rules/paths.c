@@ -28,7 +28,7 @@ has_default(const char *dir)
 }
 
 char *
-ws_rules_default_dir(void)
+mig_rules_default_dir(void)
 {
 	const char *env = getenv("WINSTATE_RULES_DIR");
 	if (env && *env)
@@ -61,9 +61,9 @@ cmp_str(const void *a, const void *b)
 }
 
 size_t
-ws_rules_default_paths(char **paths, size_t max)
+mig_rules_default_paths(char **paths, size_t max)
 {
-	char *dir = ws_rules_default_dir();
+	char *dir = mig_rules_default_dir();
 	if (!dir)
 		return 0;
 	DIR *d = opendir(dir);

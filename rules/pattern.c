@@ -72,12 +72,12 @@ static const struct { const char *longname, *shortname; } hives[] = {
 };
 
 char *
-ws__norm_node(enum ws_obj_type type, const char *node)
+ws__norm_node(enum mig_obj_type type, const char *node)
 {
 	struct sbuf b = { 0 };
 	while (isspace((unsigned char)*node))
 		node++;
-	if (type == WS_OBJ_REGISTRY) {
+	if (type == MIG_OBJ_REGISTRY) {
 		size_t k = strcspn(node, "\\");
 		for (size_t i = 0; i < sizeof(hives) / sizeof(hives[0]); i++) {
 			if (strlen(hives[i].longname) == k && !strncasecmp(node, hives[i].longname, k)) {
@@ -142,7 +142,7 @@ ws__node_match(const char *pat, size_t plen, const char *s, size_t slen)
 }
 
 bool
-ws__pat_match(const struct ws_pat *p, const char *node, size_t nlen, const char *leaf,
+ws__pat_match(const struct mig_pat *p, const char *node, size_t nlen, const char *leaf,
 	size_t llen)
 {
 	if (p->leaf) {
@@ -162,7 +162,7 @@ clamp(uint64_t v, unsigned bits)
 }
 
 int
-ws__pat_compile(enum ws_obj_type type, const char *expanded, struct ws_pat *p, char *err,
+ws__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p, char *err,
 	size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
@@ -231,7 +231,7 @@ ws__pat_compile(enum ws_obj_type type, const char *expanded, struct ws_pat *p, c
 }
 
 void
-ws__pat_free(struct ws_pat *p)
+ws__pat_free(struct mig_pat *p)
 {
 	free(p->node);
 	free(p->leaf);
@@ -239,7 +239,7 @@ ws__pat_free(struct ws_pat *p)
 }
 
 void
-ws__obj_fold(enum ws_obj_type type, const char *node, const char *leaf, char **fnode,
+ws__obj_fold(enum mig_obj_type type, const char *node, const char *leaf, char **fnode,
 	char **fleaf)
 {
 	char *nn = ws__norm_node(type, node ? node : "");

@@ -157,7 +157,7 @@ key_is(const unsigned char *p, size_t at, size_t end, const char *s)
 }
 
 char *
-ws_pe_version_string(const unsigned char *pe, size_t len, const char *tag)
+mig_pe_version_string(const unsigned char *pe, size_t len, const char *tag)
 {
 	size_t off, size;
 	if (!pe || !tag || !find_version(pe, len, &off, &size))

@@ -11,15 +11,15 @@
  * The engine never touches a disk: whatever it needs to know about the
  * offline Windows (does a file exist, registry values, version resources of
  * executables, OS version, architecture, object enumeration) comes through
- * struct ws_rules_host, and variables (%CSIDL_PERSONAL%, %USERPROFILE%, ...)
- * come from a ws_vars table the caller fills, one per user context.
+ * struct mig_rules_host, and variables (%CSIDL_PERSONAL%, %USERPROFILE%, ...)
+ * come from a mig_vars table the caller fills, one per user context.
  *
  * Typical use:
- *     ws_ruleset *rs = ws_ruleset_new();
- *     ws_ruleset_load(rs, "MigDocs.xml", diags);          (repeat per file)
- *     ws_vars *v = ws_vars_new();  ws_vars_default_user(v, "C:", "bob", NULL);
- *     ws_matcher *m;  ws_matcher_build(rs, cfg, WS_CTX_USER, v, &host, 0, &m, diags);
- *     ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Users\\bob\\Documents", "a.docx", &d);
+ *     mig_ruleset *rs = mig_ruleset_new();
+ *     mig_ruleset_load(rs, "MigDocs.xml", diags);          (repeat per file)
+ *     mig_vars *v = mig_vars_new();  mig_vars_default_user(v, "C:", "bob", NULL);
+ *     mig_matcher *m;  mig_matcher_build(rs, cfg, MIG_CTX_USER, v, &host, 0, &m, diags);
+ *     mig_matcher_decide(m, MIG_OBJ_FILE, "C:\\Users\\bob\\Documents", "a.docx", &d);
  * A matcher is immutable once built: decide() may run from several threads.
  */
 #ifndef WINSTATE_RULES_H
@@ -32,49 +32,49 @@
 
 /* ---------------------------------------------------------------- diagnostics */
 
-enum ws_diag_level {
-	WS_DIAG_NOTE,        /* informational (e.g. a pattern dropped: variable undefined) */
-	WS_DIAG_WARNING,     /* suspicious but usable */
-	WS_DIAG_UNSUPPORTED, /* a construct we parse but do not implement: named, never silent */
-	WS_DIAG_ERROR,       /* the file (or a part of it) is unusable */
+enum mig_diag_level {
+	MIG_DIAG_NOTE,        /* informational (e.g. a pattern dropped: variable undefined) */
+	MIG_DIAG_WARNING,     /* suspicious but usable */
+	MIG_DIAG_UNSUPPORTED, /* a construct we parse but do not implement: named, never silent */
+	MIG_DIAG_ERROR,       /* the file (or a part of it) is unusable */
 };
 
-struct ws_diag {
-	enum ws_diag_level level;
+struct mig_diag {
+	enum mig_diag_level level;
 	char *file;          /* rule or config file, may be NULL */
 	unsigned line;       /* 0 = unknown */
 	char *msg;
 };
 
-typedef struct ws_diags ws_diags;
+typedef struct mig_diags mig_diags;
 
-ws_diags *ws_diags_new(void);
-void ws_diags_free(ws_diags *d);
-size_t ws_diags_count(const ws_diags *d);
-const struct ws_diag *ws_diags_get(const ws_diags *d, size_t i);
+mig_diags *mig_diags_new(void);
+void mig_diags_free(mig_diags *d);
+size_t mig_diags_count(const mig_diags *d);
+const struct mig_diag *mig_diags_get(const mig_diags *d, size_t i);
 /* Number of diagnostics at exactly this level. */
-size_t ws_diags_count_level(const ws_diags *d, enum ws_diag_level level);
+size_t mig_diags_count_level(const mig_diags *d, enum mig_diag_level level);
 /* Add one diagnostic (for callers that report through the same list). */
-void ws_diags_add(ws_diags *d, enum ws_diag_level level, const char *file, unsigned line,
+void mig_diags_add(mig_diags *d, enum mig_diag_level level, const char *file, unsigned line,
 	const char *msg);
 /* Print as "file:line: level: message", one per line, levels >= min. */
-void ws_diags_print(const ws_diags *d, FILE *out, enum ws_diag_level min);
+void mig_diags_print(const mig_diags *d, FILE *out, enum mig_diag_level min);
 /* Text of the first diagnostic at or above the level, or NULL. */
-const char *ws_diags_first(const ws_diags *d, enum ws_diag_level min);
+const char *mig_diags_first(const mig_diags *d, enum mig_diag_level min);
 
 /* ---------------------------------------------------------------- variables */
 
 /* A case-insensitive NAME -> value table (names without the % signs). */
-typedef struct ws_vars ws_vars;
+typedef struct mig_vars mig_vars;
 
-ws_vars *ws_vars_new(void);
-ws_vars *ws_vars_clone(const ws_vars *v);
-void ws_vars_free(ws_vars *v);
-int ws_vars_set(ws_vars *v, const char *name, const char *value);
-const char *ws_vars_get(const ws_vars *v, const char *name);
-size_t ws_vars_count(const ws_vars *v);
+mig_vars *mig_vars_new(void);
+mig_vars *mig_vars_clone(const mig_vars *v);
+void mig_vars_free(mig_vars *v);
+int mig_vars_set(mig_vars *v, const char *name, const char *value);
+const char *mig_vars_get(const mig_vars *v, const char *name);
+size_t mig_vars_count(const mig_vars *v);
 /* i-th entry, for listing (order unspecified). */
-void ws_vars_entry(const ws_vars *v, size_t i, const char **name, const char **value);
+void mig_vars_entry(const mig_vars *v, size_t i, const char **name, const char **value);
 
 /*
  * The resolver every command uses (scan, explain, genconfig, restore): first
@@ -91,15 +91,15 @@ void ws_vars_entry(const ws_vars *v, size_t i, const char **name, const char **v
  * be NULL) is told: the variable, the default used, and the stated value that
  * could not be expanded (NULL when there was none).
  */
-typedef void (*ws_vars_fallback_fn)(void *ctx, const char *name, const char *value,
+typedef void (*mig_vars_fallback_fn)(void *ctx, const char *name, const char *value,
 	const char *unusable);
-int ws_vars_resolve_system(ws_vars *out, const char *drive, unsigned build, const ws_vars *stated,
-	ws_vars_fallback_fn fallback, void *ctx);
+int mig_vars_resolve_system(mig_vars *out, const char *drive, unsigned build, const mig_vars *stated,
+	mig_vars_fallback_fn fallback, void *ctx);
 /* On top of a resolved system table: USERPROFILE = `profile` (NULL =
  * PROFILESFOLDER\user), USERNAME, HOMEDRIVE, HOMEPATH, USERSID (`sid` may be
  * NULL) and every user-context folder. */
-int ws_vars_resolve_user(ws_vars *out, const char *user, const char *profile, const char *sid,
-	unsigned build, const ws_vars *stated, ws_vars_fallback_fn fallback, void *ctx);
+int mig_vars_resolve_user(mig_vars *out, const char *user, const char *profile, const char *sid,
+	unsigned build, const mig_vars *stated, mig_vars_fallback_fn fallback, void *ctx);
 
 /*
  * Documented defaults of a Windows 10/11 install on `drive` (e.g. "C:"):
@@ -107,29 +107,29 @@ int ws_vars_resolve_user(ws_vars *out, const char *user, const char *profile, co
  * the fixed-drive list WS_FIXED_DRIVES (";"-separated, default the system
  * drive) used by GenerateDrivePatterns.  Existing entries are overwritten.
  */
-int ws_vars_default_system(ws_vars *v, const char *drive);
+int mig_vars_default_system(mig_vars *v, const char *drive);
 /*
  * System defaults plus the user-context ones for `user` with profile
  * directory `profile` (NULL = <drive>\Users\<user>): USERPROFILE, APPDATA,
  * LOCALAPPDATA, CSIDL_PERSONAL, CSIDL_DESKTOP, FOLDERID_Downloads, ...
  * `sid` (may be NULL) sets USERSID.
  */
-int ws_vars_default_user(ws_vars *v, const char *drive, const char *user, const char *profile,
+int mig_vars_default_user(mig_vars *v, const char *drive, const char *user, const char *profile,
 	const char *sid);
 /*
  * Expand %NAME% references in `in`.  Returns a malloc'd string, or NULL if a
  * variable is undefined (its name is then copied to *missing, when given, as
  * a malloc'd string).  "%%" and a lone "%" stay as they are.
  */
-char *ws_vars_expand(const ws_vars *v, const char *in, char **missing);
+char *mig_vars_expand(const mig_vars *v, const char *in, char **missing);
 
 /* ---------------------------------------------------------------- host callbacks */
 
-enum ws_obj_type { WS_OBJ_FILE = 0, WS_OBJ_REGISTRY = 1, WS_OBJ_INI = 2 };
+enum mig_obj_type { MIG_OBJ_FILE = 0, MIG_OBJ_REGISTRY = 1, MIG_OBJ_INI = 2 };
 
 /* Registry value types, as in winnt.h. */
-enum { WS_RULES_REG_NONE = 0, WS_RULES_REG_SZ = 1, WS_RULES_REG_EXPAND_SZ = 2, WS_RULES_REG_BINARY = 3,
-	WS_RULES_REG_DWORD = 4, WS_RULES_REG_MULTI_SZ = 7, WS_RULES_REG_QWORD = 11 };
+enum { MIG_REG_NONE = 0, MIG_REG_SZ = 1, MIG_REG_EXPAND_SZ = 2, MIG_REG_BINARY = 3,
+	MIG_REG_DWORD = 4, MIG_REG_MULTI_SZ = 7, MIG_REG_QWORD = 11 };
 
 /*
  * What the engine may ask about the offline system.  Every member may be
@@ -139,7 +139,7 @@ enum { WS_RULES_REG_NONE = 0, WS_RULES_REG_SZ = 1, WS_RULES_REG_EXPAND_SZ = 2, W
  * names HKLM, HKCU, HKU, HKCR, HKCC; a value name "" is the default value.
  * Returned buffers are malloc'd and freed by the engine.
  */
-struct ws_rules_host {
+struct mig_rules_host {
 	void *opaque;
 	/* 1 exists, 0 does not; *is_dir (may be NULL) set when it exists. */
 	int (*file_exists)(void *opaque, const char *path, int *is_dir);
@@ -162,7 +162,7 @@ struct ws_rules_host {
 	 * each until it returns non-zero.  Used by DoesObjectExist on wildcards,
 	 * <content> filters and objectSet variables.  0 ok, -1 error.
 	 */
-	int (*enumerate)(void *opaque, enum ws_obj_type type, const char *node, const char *leaf,
+	int (*enumerate)(void *opaque, enum mig_obj_type type, const char *node, const char *leaf,
 		int (*emit)(void *ctx, const char *node, const char *leaf), void *ctx);
 };
 
@@ -170,40 +170,40 @@ struct ws_rules_host {
  * from the bytes of a PE file.  Returns a malloc'd UTF-8 string or NULL.
  * For FileVersion/ProductVersion the binary VS_FIXEDFILEINFO is used when the
  * string table lacks the entry. */
-char *ws_pe_version_string(const unsigned char *pe, size_t len, const char *tag);
+char *mig_pe_version_string(const unsigned char *pe, size_t len, const char *tag);
 
 /* ---------------------------------------------------------------- rule sets */
 
-typedef struct ws_ruleset ws_ruleset;
+typedef struct mig_ruleset mig_ruleset;
 
-ws_ruleset *ws_ruleset_new(void);
-void ws_ruleset_free(ws_ruleset *rs);
+mig_ruleset *mig_ruleset_new(void);
+void mig_ruleset_free(mig_ruleset *rs);
 /*
  * Parse and check one rule file.  Every problem is added to `diags` with
  * file:line.  Returns 0 if the file is usable (it may still contain
- * unsupported constructs, reported as WS_DIAG_UNSUPPORTED), -1 if not
+ * unsupported constructs, reported as MIG_DIAG_UNSUPPORTED), -1 if not
  * (unreadable, malformed, DTD/entities, wrong root, unknown helper ...).
  * A file whose urlid was already loaded is ignored with a warning (USMT).
  */
-int ws_ruleset_load(ws_ruleset *rs, const char *path, ws_diags *diags);
+int mig_ruleset_load(mig_ruleset *rs, const char *path, mig_diags *diags);
 /* Same from memory; `name` is used in messages. */
-int ws_ruleset_load_memory(ws_ruleset *rs, const char *name, const char *buf, size_t len,
-	ws_diags *diags);
-size_t ws_ruleset_file_count(const ws_ruleset *rs);
+int mig_ruleset_load_memory(mig_ruleset *rs, const char *name, const char *buf, size_t len,
+	mig_diags *diags);
+size_t mig_ruleset_file_count(const mig_ruleset *rs);
 /* Rule files left out because an earlier file has the same urlid (USMT
  * keeps the first): the file, the line of its <migration>, the urlid and the
  * file that was kept.  Valid while the ruleset lives. */
-struct ws_ignored_file {
+struct mig_ignored_file {
 	const char *path;
 	unsigned line;
 	const char *urlid;
 	const char *kept;
 };
-size_t ws_ruleset_ignored_count(const ws_ruleset *rs);
-const struct ws_ignored_file *ws_ruleset_ignored(const ws_ruleset *rs, size_t i);
+size_t mig_ruleset_ignored_count(const mig_ruleset *rs);
+const struct mig_ignored_file *mig_ruleset_ignored(const mig_ruleset *rs, size_t i);
 
 /* A component as seen by Config.xml / genconfig. */
-struct ws_component_info {
+struct mig_component_info {
 	const char *display_name;
 	const char *id;           /* <urlid>/<lower(displayName)>/<lower(role)> */
 	const char *type;         /* Documents, Application, System, Device */
@@ -214,61 +214,61 @@ struct ws_component_info {
 	int hidden;
 };
 /* Components in document order (parents before their children). */
-size_t ws_ruleset_component_count(const ws_ruleset *rs);
-const struct ws_component_info *ws_ruleset_component(const ws_ruleset *rs, size_t i);
+size_t mig_ruleset_component_count(const mig_ruleset *rs);
+const struct mig_component_info *mig_ruleset_component(const mig_ruleset *rs, size_t i);
 
 /* ---------------------------------------------------------------- Config.xml */
 
-typedef struct ws_config ws_config;
+typedef struct mig_config mig_config;
 
 /* Parse a Config.xml (same safety rules).  NULL on error (in diags). */
-ws_config *ws_config_load(const char *path, ws_diags *diags);
-ws_config *ws_config_load_memory(const char *name, const char *buf, size_t len,
-	ws_diags *diags);
-void ws_config_free(ws_config *c);
+mig_config *mig_config_load(const char *path, mig_diags *diags);
+mig_config *mig_config_load_memory(const char *name, const char *buf, size_t len,
+	mig_diags *diags);
+void mig_config_free(mig_config *c);
 /* 1 enabled, 0 migrate="no" (itself or an enclosing group), -1 not listed. */
-int ws_config_component_enabled(const ws_config *c, const char *id, const char *display_name);
+int mig_config_component_enabled(const mig_config *c, const char *id, const char *display_name);
 
-enum ws_error_action { WS_ERR_DEFAULT = 0, WS_ERR_NONFATAL, WS_ERR_FATAL };
+enum mig_error_action { MIG_ERR_DEFAULT = 0, MIG_ERR_NONFATAL, MIG_ERR_FATAL };
 /* <ErrorControl>: first matching fileError/registryError entry wins. */
-enum ws_error_action ws_config_error_action(const ws_config *c, enum ws_obj_type type,
+enum mig_error_action mig_config_error_action(const mig_config *c, enum mig_obj_type type,
 	const char *node, const char *leaf, unsigned error_code);
-enum ws_hardlink_action { WS_HL_DEFAULT = 0, WS_HL_CREATE, WS_HL_ERROR };
+enum mig_hardlink_action { MIG_HL_DEFAULT = 0, MIG_HL_CREATE, MIG_HL_ERROR };
 /* <HardLinkStoreControl><fileLocked>: first matching entry wins. */
-enum ws_hardlink_action ws_config_hardlink_action(const ws_config *c, const char *node,
+enum mig_hardlink_action mig_config_hardlink_action(const mig_config *c, const char *node,
 	const char *leaf);
 /* <ProfileControl><domains>/<users> mappings (from, to) — i-th pair or -1. */
-int ws_config_domain_mapping(const ws_config *c, size_t i, const char **from, const char **to);
-int ws_config_user_mapping(const ws_config *c, size_t i, const char **from, const char **to);
+int mig_config_domain_mapping(const mig_config *c, size_t i, const char **from, const char **to);
+int mig_config_user_mapping(const mig_config *c, size_t i, const char **from, const char **to);
 
 /* Write a Config.xml listing the components of `rs` like ScanState /genconfig
  * (all migrate="yes", nested components nested).  0 ok. */
-int ws_genconfig_write(const ws_ruleset *rs, FILE *out);
+int mig_genconfig_write(const mig_ruleset *rs, FILE *out);
 
 /* ---------------------------------------------------------------- matching */
 
-enum ws_ctx { WS_CTX_SYSTEM = 1, WS_CTX_USER = 2 };
+enum mig_ctx { MIG_CTX_SYSTEM = 1, MIG_CTX_USER = 2 };
 
-enum ws_outcome {
-	WS_NOT_SELECTED = 0,
-	WS_INCLUDED,
-	WS_EXCLUDED,
-	WS_UNCOND_EXCLUDED,
+enum mig_outcome {
+	MIG_NOT_SELECTED = 0,
+	MIG_INCLUDED,
+	MIG_EXCLUDED,
+	MIG_UNCOND_EXCLUDED,
 };
-const char *ws_outcome_name(enum ws_outcome o);
+const char *mig_outcome_name(enum mig_outcome o);
 
-enum ws_rule_kind {
-	WS_RULE_INCLUDE, WS_RULE_EXCLUDE, WS_RULE_UNCOND_EXCLUDE, WS_RULE_MERGE,
-	WS_RULE_LOCATION_MODIFY, WS_RULE_CONTENT_MODIFY, WS_RULE_DESTINATION_CLEANUP,
-	WS_RULE_INCLUDE_ATTRIBUTES, WS_RULE_EXCLUDE_ATTRIBUTES,
-	WS_RULE_KIND_COUNT
+enum mig_rule_kind {
+	MIG_RULE_INCLUDE, MIG_RULE_EXCLUDE, MIG_RULE_UNCOND_EXCLUDE, MIG_RULE_MERGE,
+	MIG_RULE_LOCATION_MODIFY, MIG_RULE_CONTENT_MODIFY, MIG_RULE_DESTINATION_CLEANUP,
+	MIG_RULE_INCLUDE_ATTRIBUTES, MIG_RULE_EXCLUDE_ATTRIBUTES,
+	MIG_RULE_KIND_COUNT
 };
-const char *ws_rule_kind_name(enum ws_rule_kind k);
+const char *mig_rule_kind_name(enum mig_rule_kind k);
 
 /* One compiled pattern and where it came from.  Owned by the matcher. */
-struct ws_rule_ref {
-	enum ws_rule_kind kind;
-	enum ws_obj_type type;
+struct mig_rule_ref {
+	enum mig_rule_kind kind;
+	enum mig_obj_type type;
 	const char *file;
 	unsigned line;            /* line of the <pattern> or <script> that produced it */
 	const char *component;    /* display name */
@@ -282,23 +282,23 @@ struct ws_rule_ref {
 	const char *const *args;  /* NULL entries are NULL arguments */
 	const char *attributes;   /* include/excludeAttributes: "Security,TimeFields" */
 	/* An exclude whose variable is undefined here, kept so that it matches
-	 * more rather than nothing (see ws_matcher_unresolved): the variable's
+	 * more rather than nothing (see mig_matcher_unresolved): the variable's
 	 * name; NULL for every ordinary pattern. */
 	const char *unresolved;
 };
 
-struct ws_decision {
-	enum ws_outcome outcome;
-	const struct ws_rule_ref *rule;   /* the deciding rule, NULL if NOT_SELECTED */
+struct mig_decision {
+	enum mig_outcome outcome;
+	const struct mig_rule_ref *rule;   /* the deciding rule, NULL if NOT_SELECTED */
 	/* Most specific matching rule of each kind (any component), NULL if none:
 	 * restore applies merge / locationModify / contentModify / attributes. */
-	const struct ws_rule_ref *by_kind[WS_RULE_KIND_COUNT];
+	const struct mig_rule_ref *by_kind[MIG_RULE_KIND_COUNT];
 };
 
-typedef struct ws_matcher ws_matcher;
+typedef struct mig_matcher mig_matcher;
 
 enum {
-	WS_BUILD_IGNORE_DETECTION = 1,  /* LoadState: all components present */
+	MIG_BUILD_IGNORE_DETECTION = 1,  /* LoadState: all components present */
 };
 
 /*
@@ -307,17 +307,17 @@ enum {
  * conditions through `host`, run generators, expand variables, and index
  * the patterns.  `cfg` (may be NULL) disables components.  0 ok.
  */
-int ws_matcher_build(const ws_ruleset *rs, const ws_config *cfg, enum ws_ctx ctx,
-	const ws_vars *vars, const struct ws_rules_host *host, unsigned flags,
-	ws_matcher **out, ws_diags *diags);
-void ws_matcher_free(ws_matcher *m);
-size_t ws_matcher_pattern_count(const ws_matcher *m);
+int mig_matcher_build(const mig_ruleset *rs, const mig_config *cfg, enum mig_ctx ctx,
+	const mig_vars *vars, const struct mig_rules_host *host, unsigned flags,
+	mig_matcher **out, mig_diags *diags);
+void mig_matcher_free(mig_matcher *m);
+size_t mig_matcher_pattern_count(const mig_matcher *m);
 /* Components that were compiled in (detected, enabled, in context). */
-size_t ws_matcher_component_count(const ws_matcher *m);
-/* The i-th compiled pattern (i < ws_matcher_pattern_count), for callers that
+size_t mig_matcher_component_count(const mig_matcher *m);
+/* The i-th compiled pattern (i < mig_matcher_pattern_count), for callers that
  * must enumerate what the rules name (a capture visits the registry keys of
  * every include pattern).  NULL when out of range. */
-const struct ws_rule_ref *ws_matcher_pattern(const ws_matcher *m, size_t i);
+const struct mig_rule_ref *mig_matcher_pattern(const mig_matcher *m, size_t i);
 
 /*
  * Patterns that named a variable undefined in this context.  None may make
@@ -331,43 +331,43 @@ const struct ws_rule_ref *ws_matcher_pattern(const ws_matcher *m, size_t i);
  * `source` is the pattern as written (or the generator call), `variable` the
  * first undefined name.  Valid while the matcher lives.
  */
-struct ws_unresolved {
+struct mig_unresolved {
 	const char *file;
 	unsigned line;
 	const char *component;
-	enum ws_rule_kind kind;
+	enum mig_rule_kind kind;
 	const char *variable;
 	const char *source;
 	const char *pattern;      /* the conservative pattern when kept, else NULL */
 	bool kept;
 };
-size_t ws_matcher_unresolved_count(const ws_matcher *m);
-const struct ws_unresolved *ws_matcher_unresolved(const ws_matcher *m, size_t i);
+size_t mig_matcher_unresolved_count(const mig_matcher *m);
+const struct mig_unresolved *mig_matcher_unresolved(const mig_matcher *m, size_t i);
 
 /*
  * Decide one object.  node = directory or registry key; leaf = file name or
  * value name ("" = default value), NULL = the directory/key itself.  The
  * object is normalised (case, trailing "\", HKEY_* spellings).  0 ok.
  */
-int ws_matcher_decide(const ws_matcher *m, enum ws_obj_type type, const char *node,
-	const char *leaf, struct ws_decision *d);
+int mig_matcher_decide(const mig_matcher *m, enum mig_obj_type type, const char *node,
+	const char *leaf, struct mig_decision *d);
 /* One object folded once, to decide it against several matchers (a capture
  * asks every user's matcher about each file).  init returns -1 on bad
  * arguments; free after use. */
-struct ws_query {
-	enum ws_obj_type type;
+struct mig_query {
+	enum mig_obj_type type;
 	char *node, *leaf;          /* normalised; leaf NULL for the node itself */
 	size_t nlen, llen;
 	uint64_t nmask, lmask;
 	bool heap;
 	char buf[1024];
 };
-int ws_query_init(struct ws_query *q, enum ws_obj_type type, const char *node, const char *leaf);
-void ws_query_free(struct ws_query *q);
-int ws_matcher_decide_query(const ws_matcher *m, const struct ws_query *q, struct ws_decision *d);
+int mig_query_init(struct mig_query *q, enum mig_obj_type type, const char *node, const char *leaf);
+void mig_query_free(struct mig_query *q);
+int mig_matcher_decide_query(const mig_matcher *m, const struct mig_query *q, struct mig_decision *d);
 /* Same with an encoded location "node [leaf]" (leaf escapes with ^). */
-int ws_matcher_decide_location(const ws_matcher *m, enum ws_obj_type type,
-	const char *location, struct ws_decision *d);
+int mig_matcher_decide_location(const mig_matcher *m, enum mig_obj_type type,
+	const char *location, struct mig_decision *d);
 
 /* ---------------------------------------------------------------- default rules */
 
@@ -378,8 +378,8 @@ int ws_matcher_decide_location(const ws_matcher *m, enum ws_obj_type type,
  * Returns the number of paths stored in paths[] (malloc'd strings), 0 if
  * none found.
  */
-size_t ws_rules_default_paths(char **paths, size_t max);
+size_t mig_rules_default_paths(char **paths, size_t max);
 /* The directory chosen by the search above (malloc'd) or NULL. */
-char *ws_rules_default_dir(void);
+char *mig_rules_default_dir(void);
 
 #endif

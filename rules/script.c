@@ -26,7 +26,7 @@
 #define S "MigSysHelper"
 #define ANY UINT_MAX
 
-static const struct ws_helper helpers[] = {
+static const struct mig_helper helpers[] = {
 	/* conditions */
 	{ X, "DoesOSMatch", 2, 2, H_COND, true },
 	{ X, "IsNative64Bit", 0, 0, H_COND, true },
@@ -130,10 +130,10 @@ ws__use_name(unsigned use)
 	return "this place";
 }
 
-const struct ws_helper *
+const struct mig_helper *
 ws__helper_find(const char *lib, const char *name)
 {
-	const struct ws_helper *any = NULL;
+	const struct mig_helper *any = NULL;
 	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
 		if (strcasecmp(helpers[i].name, name))
 			continue;
@@ -146,7 +146,7 @@ ws__helper_find(const char *lib, const char *name)
 }
 
 void
-ws__call_free(struct ws_call *c)
+ws__call_free(struct mig_call *c)
 {
 	free(c->lib);
 	free(c->name);
@@ -157,7 +157,7 @@ ws__call_free(struct ws_call *c)
 }
 
 int
-ws__call_parse(const char *text, struct ws_call *c, char *err, size_t errlen)
+ws__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	const char *p = text;
@@ -253,42 +253,42 @@ fail:
 }
 
 int
-ws__call_check(const char *text, unsigned use, struct ws_call *c, ws_diags *diags,
+ws__call_check(const char *text, unsigned use, struct mig_call *c, mig_diags *diags,
 	const char *file, unsigned line)
 {
 	char err[512];
 	if (!text || ws__call_parse(text, c, err, sizeof(err)) < 0) {
-		ws__diag(diags, WS_DIAG_ERROR, file, line, "%s", text ? err : "empty helper call");
+		ws__diag(diags, MIG_DIAG_ERROR, file, line, "%s", text ? err : "empty helper call");
 		return -1;
 	}
 	if (c->lib && strcasecmp(c->lib, X) && strcasecmp(c->lib, S)) {
-		ws__diag(diags, WS_DIAG_ERROR, file, line,
+		ws__diag(diags, MIG_DIAG_ERROR, file, line,
 			"unknown helper library '%s' in '%s.%s' (known: MigXmlHelper, MigSysHelper)",
 			c->lib, c->lib, c->name);
 		goto fail;
 	}
 	c->def = ws__helper_find(c->lib, c->name);
 	if (!c->def) {
-		ws__diag(diags, WS_DIAG_ERROR, file, line, "unknown helper function '%s%s%s'",
+		ws__diag(diags, MIG_DIAG_ERROR, file, line, "unknown helper function '%s%s%s'",
 			c->lib ? c->lib : "", c->lib ? "." : "", c->name);
 		goto fail;
 	}
 	if (!(c->def->uses & use)) {
-		ws__diag(diags, WS_DIAG_ERROR, file, line, "helper %s cannot be used in %s",
+		ws__diag(diags, MIG_DIAG_ERROR, file, line, "helper %s cannot be used in %s",
 			c->def->name, ws__use_name(use));
 		goto fail;
 	}
 	if (c->nargs < c->def->min || c->nargs > c->def->max) {
 		if (c->def->min == c->def->max)
-			ws__diag(diags, WS_DIAG_ERROR, file, line,
+			ws__diag(diags, MIG_DIAG_ERROR, file, line,
 				"helper %s takes %u argument%s, %u given", c->def->name, c->def->min,
 				c->def->min == 1 ? "" : "s", c->nargs);
 		else if (c->def->max == ANY)
-			ws__diag(diags, WS_DIAG_ERROR, file, line,
+			ws__diag(diags, MIG_DIAG_ERROR, file, line,
 				"helper %s takes at least %u arguments, %u given", c->def->name,
 				c->def->min, c->nargs);
 		else
-			ws__diag(diags, WS_DIAG_ERROR, file, line,
+			ws__diag(diags, MIG_DIAG_ERROR, file, line,
 				"helper %s takes %u to %u arguments, %u given", c->def->name,
 				c->def->min, c->def->max, c->nargs);
 		goto fail;

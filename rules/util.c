@@ -125,16 +125,16 @@ sb_free(struct sbuf *s)
 
 /* ---------------------------------------------------------------- diagnostics */
 
-ws_diags *
-ws_diags_new(void)
+mig_diags *
+mig_diags_new(void)
 {
-	ws_diags *d = ws__xmalloc(sizeof(*d));
+	mig_diags *d = ws__xmalloc(sizeof(*d));
 	memset(d, 0, sizeof(*d));
 	return d;
 }
 
 void
-ws_diags_free(ws_diags *d)
+mig_diags_free(mig_diags *d)
 {
 	if (!d)
 		return;
@@ -147,14 +147,14 @@ ws_diags_free(ws_diags *d)
 }
 
 void
-ws_diags_add(ws_diags *d, enum ws_diag_level level, const char *file, unsigned line,
+mig_diags_add(mig_diags *d, enum mig_diag_level level, const char *file, unsigned line,
 	const char *msg)
 {
 	ws__diag(d, level, file, line, "%s", msg ? msg : "");
 }
 
 void
-ws__diag(ws_diags *d, enum ws_diag_level level, const char *file, unsigned line,
+ws__diag(mig_diags *d, enum mig_diag_level level, const char *file, unsigned line,
 	const char *fmt, ...)
 {
 	if (!d)
@@ -183,19 +183,19 @@ ws__diag(ws_diags *d, enum ws_diag_level level, const char *file, unsigned line,
 }
 
 size_t
-ws_diags_count(const ws_diags *d)
+mig_diags_count(const mig_diags *d)
 {
 	return d ? d->n : 0;
 }
 
-const struct ws_diag *
-ws_diags_get(const ws_diags *d, size_t i)
+const struct mig_diag *
+mig_diags_get(const mig_diags *d, size_t i)
 {
 	return d && i < d->n ? &d->v[i] : NULL;
 }
 
 size_t
-ws_diags_count_level(const ws_diags *d, enum ws_diag_level level)
+mig_diags_count_level(const mig_diags *d, enum mig_diag_level level)
 {
 	size_t c = 0;
 	for (size_t i = 0; d && i < d->n; i++)
@@ -204,22 +204,22 @@ ws_diags_count_level(const ws_diags *d, enum ws_diag_level level)
 }
 
 static const char *
-level_name(enum ws_diag_level l)
+level_name(enum mig_diag_level l)
 {
 	switch (l) {
-	case WS_DIAG_NOTE: return "note";
-	case WS_DIAG_WARNING: return "warning";
-	case WS_DIAG_UNSUPPORTED: return "unsupported";
-	case WS_DIAG_ERROR: return "error";
+	case MIG_DIAG_NOTE: return "note";
+	case MIG_DIAG_WARNING: return "warning";
+	case MIG_DIAG_UNSUPPORTED: return "unsupported";
+	case MIG_DIAG_ERROR: return "error";
 	}
 	return "?";
 }
 
 void
-ws_diags_print(const ws_diags *d, FILE *out, enum ws_diag_level min)
+mig_diags_print(const mig_diags *d, FILE *out, enum mig_diag_level min)
 {
 	for (size_t i = 0; d && i < d->n; i++) {
-		const struct ws_diag *g = &d->v[i];
+		const struct mig_diag *g = &d->v[i];
 		if (g->level < min)
 			continue;
 		if (g->file && g->line)
@@ -231,7 +231,7 @@ ws_diags_print(const ws_diags *d, FILE *out, enum ws_diag_level min)
 }
 
 const char *
-ws_diags_first(const ws_diags *d, enum ws_diag_level min)
+mig_diags_first(const mig_diags *d, enum mig_diag_level min)
 {
 	for (size_t i = 0; d && i < d->n; i++)
 		if (d->v[i].level >= min)

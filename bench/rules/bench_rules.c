@@ -101,39 +101,39 @@ main(int argc, char **argv)
 		snprintf(dir, sizeof(dir), "%s/usmt-xml", sh && *sh ? sh : "../shared");
 	long n = argc > 2 ? atol(argv[2]) : 1000000;
 	static const char *const files[] = { "MigApp.xml", "MigUser.xml", "MigDocs.xml" };
-	struct ws_rules_host host = { .file_exists = yes_file, .reg_exists = yes_reg,
+	struct mig_rules_host host = { .file_exists = yes_file, .reg_exists = yes_reg,
 		.is_native_64bit = x64 };
 
 	double best = 1e9;
-	ws_matcher *mu = NULL, *ms = NULL;
-	ws_ruleset *rs = NULL;
+	mig_matcher *mu = NULL, *ms = NULL;
+	mig_ruleset *rs = NULL;
 	for (int rep = 0; rep < 5; rep++) {
-		ws_matcher_free(mu);
-		ws_matcher_free(ms);
-		ws_ruleset_free(rs);
+		mig_matcher_free(mu);
+		mig_matcher_free(ms);
+		mig_ruleset_free(rs);
 		double t0 = now();
-		rs = ws_ruleset_new();
+		rs = mig_ruleset_new();
 		for (int i = 0; i < 3; i++) {
 			char p[4200];
 			snprintf(p, sizeof(p), "%s/%s", dir, files[i]);
-			if (ws_ruleset_load(rs, p, NULL) < 0) {
+			if (mig_ruleset_load(rs, p, NULL) < 0) {
 				fprintf(stderr, "bench_rules: cannot load %s\n", p);
 				return 3;
 			}
 		}
-		ws_vars *v = ws_vars_new();
-		ws_vars_default_user(v, "C:", "alice", NULL, NULL);
-		ws_matcher_build(rs, NULL, WS_CTX_USER, v, &host, 0, &mu, NULL);
-		ws_matcher_build(rs, NULL, WS_CTX_SYSTEM, v, &host, 0, &ms, NULL);
-		ws_vars_free(v);
+		mig_vars *v = mig_vars_new();
+		mig_vars_default_user(v, "C:", "alice", NULL, NULL);
+		mig_matcher_build(rs, NULL, MIG_CTX_USER, v, &host, 0, &mu, NULL);
+		mig_matcher_build(rs, NULL, MIG_CTX_SYSTEM, v, &host, 0, &ms, NULL);
+		mig_vars_free(v);
 		double t = now() - t0;
 		if (t < best)
 			best = t;
 	}
 	printf("compile MigApp+MigUser+MigDocs: %.1f ms (best of 5; %zu user + %zu system patterns, "
-		"%zu + %zu components)\n", best * 1e3, ws_matcher_pattern_count(mu),
-		ws_matcher_pattern_count(ms), ws_matcher_component_count(mu),
-		ws_matcher_component_count(ms));
+		"%zu + %zu components)\n", best * 1e3, mig_matcher_pattern_count(mu),
+		mig_matcher_pattern_count(ms), mig_matcher_component_count(mu),
+		mig_matcher_component_count(ms));
 
 	/* realistic objects: 85% files under the profile, 15% registry values */
 	size_t nobj = 4096;
@@ -146,27 +146,27 @@ main(int argc, char **argv)
 			node[i] = strdup(b);
 			snprintf(b, sizeof(b), "%s%u%s", names[rnd(16)], rnd(1000), exts[rnd(20)]);
 			leaf[i] = strdup(b);
-			type[i] = WS_OBJ_FILE;
+			type[i] = MIG_OBJ_FILE;
 		} else {
 			node[i] = strdup(regs[rnd(sizeof(regs) / sizeof(regs[0]))]);
 			snprintf(b, sizeof(b), "Value%u", rnd(50));
 			leaf[i] = strdup(b);
-			type[i] = WS_OBJ_REGISTRY;
+			type[i] = MIG_OBJ_REGISTRY;
 		}
 	}
 	size_t counts[4] = { 0 };
 	double t0 = now();
 	for (long i = 0; i < n; i++) {
-		struct ws_decision d;
+		struct mig_decision d;
 		size_t k = (size_t)i & (nobj - 1);
-		ws_matcher_decide(mu, (enum ws_obj_type)type[k], node[k], leaf[k], &d);
+		mig_matcher_decide(mu, (enum mig_obj_type)type[k], node[k], leaf[k], &d);
 		counts[d.outcome]++;
 	}
 	double t = now() - t0;
 	printf("decide %ld objects (user context): %.3f s = %.2f M decisions/s "
 		"(included %zu, excluded %zu, unconditionally excluded %zu, not selected %zu)\n",
-		n, t, (double)n / t / 1e6, counts[WS_INCLUDED], counts[WS_EXCLUDED],
-		counts[WS_UNCOND_EXCLUDED], counts[WS_NOT_SELECTED]);
+		n, t, (double)n / t / 1e6, counts[MIG_INCLUDED], counts[MIG_EXCLUDED],
+		counts[MIG_UNCOND_EXCLUDED], counts[MIG_NOT_SELECTED]);
 	for (size_t i = 0; i < nobj; i++) {
 		free(node[i]);
 		free(leaf[i]);
@@ -174,8 +174,8 @@ main(int argc, char **argv)
 	free(node);
 	free(leaf);
 	free(type);
-	ws_matcher_free(mu);
-	ws_matcher_free(ms);
-	ws_ruleset_free(rs);
+	mig_matcher_free(mu);
+	mig_matcher_free(ms);
+	mig_ruleset_free(rs);
 	return 0;
 }

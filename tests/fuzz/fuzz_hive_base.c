@@ -8,7 +8,7 @@
 #include "tests/fuzz/hive_walk.h"
 
 static int
-count_match(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value *value,
+count_match(reg_hive *h, const char *key_path, reg_key k, const struct reg_value *value,
 	    void *opaque)
 {
 	(void)h;
@@ -26,16 +26,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char msg[320];
 
 	fz_write_file(path, data, size);
-	ws_hive *h = ws_hive_open(path, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(path, 0, &err, msg, sizeof(msg));
 	if (!h)
 		return 0;
 	fz_walk_hive(h);
-	struct ws_reg_value v;
-	if (ws_hive_get_value(h, "Software\\Microsoft\\Windows NT\\CurrentVersion", "ProductName",
+	struct reg_value v;
+	if (reg_hive_get_value(h, "Software\\Microsoft\\Windows NT\\CurrentVersion", "ProductName",
 			      &v) == 0)
-		ws_reg_value_clear(&v);
+		reg_value_clear(&v);
 	unsigned n = 0;
-	ws_hive_match(h, "Software\\* [*]", count_match, &n);
-	ws_hive_close(h);
+	reg_hive_match(h, "Software\\* [*]", count_match, &n);
+	reg_hive_close(h);
 	return 0;
 }

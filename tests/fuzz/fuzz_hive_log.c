@@ -26,24 +26,24 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct ws_replay_report rep;
+	struct reg_replay_report rep;
 	const char *log = fz_path("NTUSER.DAT.LOG1");
 	const char *out = fz_path("replayed");
 
 	fz_write_file(log, data, size);
 	unlink(out);
-	int rc = ws_hive_replay_logs(hive_path, log, NULL, out, &rep);
-	if (rc == 0 && rep.state == WS_HIVE_REPLAYED) {
+	int rc = reg_hive_replay_logs(hive_path, log, NULL, out, &rep);
+	if (rc == 0 && rep.state == REG_HIVE_REPLAYED) {
 		if (!rep.entries_applied)
 			abort(); /* "replayed" with nothing applied */
 		int err;
 		char msg[320];
-		ws_hive *h = ws_hive_open(out, WS_HIVE_OPEN_NO_REPLAY, &err, msg, sizeof(msg));
+		reg_hive *h = reg_hive_open(out, REG_HIVE_OPEN_NO_REPLAY, &err, msg, sizeof(msg));
 		if (h) {
 			fz_walk_hive(h);
-			ws_hive_close(h);
+			reg_hive_close(h);
 		}
-	} else if (rc == 0 && rep.state == WS_HIVE_CLEAN) {
+	} else if (rc == 0 && rep.state == REG_HIVE_CLEAN) {
 		abort(); /* the fixed hive is dirty whatever the log says */
 	}
 	return 0;

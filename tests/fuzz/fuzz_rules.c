@@ -45,7 +45,7 @@ host_reg_read(void *o, const char *key, const char *value, unsigned *type, unsig
 	for (size_t i = 0; i < sizeof(s); i++)
 		(*data)[2 * i] = (unsigned char)s[i];
 	*len = 2 * sizeof(s);
-	*type = WS_RULES_REG_SZ;
+	*type = MIG_REG_SZ;
 	return 0;
 }
 
@@ -67,7 +67,7 @@ host_is64(void *o)
 }
 
 static int
-host_enumerate(void *o, enum ws_obj_type type, const char *node, const char *leaf,
+host_enumerate(void *o, enum mig_obj_type type, const char *node, const char *leaf,
 	       int (*emit)(void *ctx, const char *node, const char *leaf), void *ctx)
 {
 	(void)o;
@@ -79,7 +79,7 @@ host_enumerate(void *o, enum ws_obj_type type, const char *node, const char *lea
 	return 0;
 }
 
-static const struct ws_rules_host host = {
+static const struct mig_rules_host host = {
 	.file_exists = host_file_exists,
 	.reg_exists = host_reg_exists,
 	.reg_read = host_reg_read,
@@ -89,24 +89,24 @@ static const struct ws_rules_host host = {
 };
 
 static const struct {
-	enum ws_obj_type type;
+	enum mig_obj_type type;
 	const char *node, *leaf;
 } fixed[] = {
-	{ WS_OBJ_FILE, "C:\\Users\\bob\\Documents", "a.docx" },
-	{ WS_OBJ_FILE, "C:\\Users\\bob\\Documents", NULL },
-	{ WS_OBJ_FILE, "C:\\Users\\bob\\AppData\\Local\\Temp", "x.tmp" },
-	{ WS_OBJ_FILE, "C:\\Users\\bob\\Desktop\\", "Shortcut.lnk" },
-	{ WS_OBJ_FILE, "C:\\Windows\\System32", "notepad.exe" },
-	{ WS_OBJ_REGISTRY, "HKCU\\Control Panel\\Desktop", "Wallpaper" },
-	{ WS_OBJ_REGISTRY, "HKEY_CURRENT_USER\\Software\\Fuzz", "" },
-	{ WS_OBJ_REGISTRY, "HKLM\\Software\\Microsoft\\Windows", NULL },
+	{ MIG_OBJ_FILE, "C:\\Users\\bob\\Documents", "a.docx" },
+	{ MIG_OBJ_FILE, "C:\\Users\\bob\\Documents", NULL },
+	{ MIG_OBJ_FILE, "C:\\Users\\bob\\AppData\\Local\\Temp", "x.tmp" },
+	{ MIG_OBJ_FILE, "C:\\Users\\bob\\Desktop\\", "Shortcut.lnk" },
+	{ MIG_OBJ_FILE, "C:\\Windows\\System32", "notepad.exe" },
+	{ MIG_OBJ_REGISTRY, "HKCU\\Control Panel\\Desktop", "Wallpaper" },
+	{ MIG_OBJ_REGISTRY, "HKEY_CURRENT_USER\\Software\\Fuzz", "" },
+	{ MIG_OBJ_REGISTRY, "HKLM\\Software\\Microsoft\\Windows", NULL },
 };
 
 static void
-check_decision(const struct ws_decision *d)
+check_decision(const struct mig_decision *d)
 {
 	/* A decision names its rule exactly when something was selected. */
-	if ((d->outcome == WS_NOT_SELECTED) != (d->rule == NULL))
+	if ((d->outcome == MIG_NOT_SELECTED) != (d->rule == NULL))
 		abort();
 	if (d->rule && (!d->rule->pattern || !d->rule->file))
 		abort();
@@ -117,26 +117,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nul = memchr(data, 0, size);
 	size_t xml_len = nul ? (size_t)(nul - data) : size;
-	ws_diags *diags = ws_diags_new();
-	ws_ruleset *rs = ws_ruleset_new();
-	ws_vars *vars = ws_vars_new();
-	ws_matcher *m = NULL;
-	struct ws_decision d;
+	mig_diags *diags = mig_diags_new();
+	mig_ruleset *rs = mig_ruleset_new();
+	mig_vars *vars = mig_vars_new();
+	mig_matcher *m = NULL;
+	struct mig_decision d;
 
 	if (!diags || !rs || !vars)
 		goto out;
-	if (ws_ruleset_load_memory(rs, "fuzz.xml", (const char *)data, xml_len, diags) != 0)
+	if (mig_ruleset_load_memory(rs, "fuzz.xml", (const char *)data, xml_len, diags) != 0)
 		goto out;
-	for (size_t i = 0; i < ws_ruleset_component_count(rs); i++) {
-		const struct ws_component_info *c = ws_ruleset_component(rs, i);
+	for (size_t i = 0; i < mig_ruleset_component_count(rs); i++) {
+		const struct mig_component_info *c = mig_ruleset_component(rs, i);
 		if (!c->id || !c->display_name)
 			abort();
 	}
-	ws_vars_default_user(vars, "C:", "bob", NULL, NULL);
-	if (ws_matcher_build(rs, NULL, WS_CTX_USER, vars, &host, 0, &m, diags) != 0 || !m)
+	mig_vars_default_user(vars, "C:", "bob", NULL, NULL);
+	if (mig_matcher_build(rs, NULL, MIG_CTX_USER, vars, &host, 0, &m, diags) != 0 || !m)
 		goto out;
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (ws_matcher_decide(m, fixed[i].type, fixed[i].node, fixed[i].leaf, &d) == 0)
+		if (mig_matcher_decide(m, fixed[i].type, fixed[i].node, fixed[i].leaf, &d) == 0)
 			check_decision(&d);
 	if (nul) {
 		/* The objects: lines after the NUL. */
@@ -150,17 +150,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned n = 0;
 		for (char *line = strtok_r(objs, "\n", &save); line && n < 64;
 		     line = strtok_r(NULL, "\n", &save), n++) {
-			enum ws_obj_type type = line[0] == 'R' ? WS_OBJ_REGISTRY : WS_OBJ_FILE;
+			enum mig_obj_type type = line[0] == 'R' ? MIG_OBJ_REGISTRY : MIG_OBJ_FILE;
 			const char *loc = line[0] && line[1] == ' ' ? line + 2 : line;
-			if (ws_matcher_decide_location(m, type, loc, &d) == 0)
+			if (mig_matcher_decide_location(m, type, loc, &d) == 0)
 				check_decision(&d);
 		}
 		free(objs);
 	}
 out:
-	ws_matcher_free(m);
-	ws_vars_free(vars);
-	ws_ruleset_free(rs);
-	ws_diags_free(diags);
+	mig_matcher_free(m);
+	mig_vars_free(vars);
+	mig_ruleset_free(rs);
+	mig_diags_free(diags);
 	return 0;
 }

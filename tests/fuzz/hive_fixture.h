@@ -68,7 +68,7 @@ fz_hive_before(uint8_t f[8192], uint32_t seq1, uint32_t seq2)
 	fz_put32(f + 0x24, nk_off);     /* root cell */
 	fz_put32(f + 0x28, 4096);       /* hive bins data size */
 	fz_put32(f + 0x2C, 1);          /* clustering factor */
-	fz_put32(f + 0x1FC, ws_regf_checksum(f));
+	fz_put32(f + 0x1FC, reg_regf_checksum(f));
 
 	memcpy(b, "hbin", 4);
 	fz_put32(b + 8, 4096);
@@ -135,27 +135,27 @@ fz_hive_log(const char *work, const char *log_path)
 	uint8_t before[8192];
 	int err;
 	char msg[320];
-	ws_key k;
+	reg_key k;
 
 	snprintf(clean, sizeof(clean), "%s/clean.hive", work);
 	snprintf(after, sizeof(after), "%s/after.hive", work);
 	fz_hive_before(before, FZ_HIVE_SEQ2, FZ_HIVE_SEQ2);
 	if (fz_write_bytes(clean, before, sizeof(before)))
 		return -1;
-	ws_hive *h = ws_hive_open(clean, WS_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(clean, REG_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
 	if (!h) {
 		fprintf(stderr, "fz_hive_log: %s\n", msg);
 		return -1;
 	}
-	if (ws_key_create(h, "Software\\Fuzz\\Only In Log", &k) ||
-	    ws_key_set_dword(h, k, "Answer", 42) ||
-	    ws_key_set_string(h, k, "Name", WS_REG_SZ, "replayed from the log") ||
-	    ws_hive_commit(h, after)) {
-		fprintf(stderr, "fz_hive_log: %s\n", ws_hive_errmsg(h));
-		ws_hive_close(h);
+	if (reg_key_create(h, "Software\\Fuzz\\Only In Log", &k) ||
+	    reg_key_set_dword(h, k, "Answer", 42) ||
+	    reg_key_set_string(h, k, "Name", REG_SZ, "replayed from the log") ||
+	    reg_hive_commit(h, after)) {
+		fprintf(stderr, "fz_hive_log: %s\n", reg_hive_errmsg(h));
+		reg_hive_close(h);
 		return -1;
 	}
-	ws_hive_close(h);
+	reg_hive_close(h);
 
 	size_t alen = 0;
 	uint8_t *a = fz_read_bytes(after, &alen);
@@ -180,7 +180,7 @@ fz_hive_log(const char *work, const char *log_path)
 	fz_put32(log + 4, FZ_HIVE_SEQ2);
 	fz_put32(log + 8, FZ_HIVE_SEQ2);
 	fz_put32(log + 0x1C, 6);        /* new-format log */
-	fz_put32(log + 0x1FC, ws_regf_checksum(log));
+	fz_put32(log + 0x1FC, reg_regf_checksum(log));
 	uint8_t *e = log + 512;
 	memcpy(e, "HvLE", 4);
 	fz_put32(e + 4, (uint32_t)entry);
@@ -192,8 +192,8 @@ fz_hive_log(const char *work, const char *log_path)
 		fz_put32(e + 0x28 + 8 * i + 4, 4096);
 	}
 	memcpy(e + 0x28 + 8 * (size_t)pages, a + 4096, hbins);
-	fz_put64(e + 0x18, ws_marvin32(e + 0x28, entry - 0x28, WS_MARVIN32_REGISTRY_SEED));
-	fz_put64(e + 0x20, ws_marvin32(e, 0x20, WS_MARVIN32_REGISTRY_SEED));
+	fz_put64(e + 0x18, reg_marvin32(e + 0x28, entry - 0x28, REG_MARVIN32_REGISTRY_SEED));
+	fz_put64(e + 0x20, reg_marvin32(e, 0x20, REG_MARVIN32_REGISTRY_SEED));
 	int rc = fz_write_bytes(log_path, log, 512 + entry);
 	free(log);
 	free(a);

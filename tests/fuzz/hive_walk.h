@@ -14,32 +14,32 @@ struct fz_walk {
 };
 
 static inline int
-fz_walk_key(ws_hive *h, ws_key k, const char *path, void *opaque)
+fz_walk_key(reg_hive *h, reg_key k, const char *path, void *opaque)
 {
 	struct fz_walk *w = opaque;
-	struct ws_reg_value *v = NULL;
+	struct reg_value *v = NULL;
 	size_t n = 0;
 
 	if (!path || ++w->keys > 2000)
 		return 1;
-	ws_key_timestamp(h, k);
-	if (ws_key_values(h, k, &v, &n) == 0) {
+	reg_key_timestamp(h, k);
+	if (reg_key_values(h, k, &v, &n) == 0) {
 		for (size_t i = 0; i < n && w->values < 20000; i++, w->values++) {
-			char *s = ws_reg_value_format(&v[i]);
+			char *s = reg_value_format(&v[i]);
 			free(s);
-			if (ws_reg_value_string(&v[i], &s) == 0)
+			if (reg_value_string(&v[i], &s) == 0)
 				free(s);
 		}
-		ws_reg_values_free(v, n);
+		reg_values_free(v, n);
 	}
 	return 0;
 }
 
 static inline void
-fz_walk_hive(ws_hive *h)
+fz_walk_hive(reg_hive *h)
 {
 	struct fz_walk w = { 0 };
-	ws_hive_walk(h, ws_hive_root(h), "", fz_walk_key, &w);
+	reg_hive_walk(h, reg_hive_root(h), "", fz_walk_key, &w);
 }
 
 #endif

@@ -196,17 +196,17 @@ configs(void)
 		"</Configuration>\n";
 	fz_write_bytes(out("fuzz_config", "every-section.xml"), full, sizeof(full) - 1);
 
-	ws_diags *d = ws_diags_new();
-	ws_ruleset *rs = ws_ruleset_new();
+	mig_diags *d = mig_diags_new();
+	mig_ruleset *rs = mig_ruleset_new();
 	const char *names[] = { "rules/xml/winstate-default.xml" }; /* run.sh runs from the top */
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (access(names[i], R_OK) == 0)
-			ws_ruleset_load(rs, names[i], d);
+			mig_ruleset_load(rs, names[i], d);
 	FILE *f = fopen(out("fuzz_config", "genconfig.xml"), "w");
-	if (!f || ws_genconfig_write(rs, f) || fclose(f))
+	if (!f || mig_genconfig_write(rs, f) || fclose(f))
 		die("genconfig.xml", "cannot write");
-	ws_ruleset_free(rs);
-	ws_diags_free(d);
+	mig_ruleset_free(rs);
+	mig_diags_free(d);
 }
 
 /* The catalog of a hard-link store, as the writer leaves it on the volume. */

@@ -25,7 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "agent/restore.h"
+#include "restore/restore.h"
 #include "ntfs/ntfs.h"
 #include "tests/unit/fault/digest.h"
 #include "tests/unit/fault/inject.h"

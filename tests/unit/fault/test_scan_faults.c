@@ -31,7 +31,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "agent/scan.h"
+#include "capture/capture.h"
 #include "ntfs/ntfs.h"
 #include "store/store.h"
 #include "tests/unit/fault/digest.h"
@@ -69,16 +69,16 @@ slurp(const char *path)
 	return buf;
 }
 
-static enum scan_outcome
+static enum capture_outcome
 capture(const char *img, const char *store, const char *log, bool directory)
 {
 	static const char *ui[] = { "alice" }, *ue[] = { "*" };
-	struct scan_options o = {
+	struct capture_options o = {
 		.prog = "winstate scan", .source = img, .store = store, .nocompress = directory,
 		.overwrite = true, .keep_going = true, .log = log, .ui = ui, .nui = 1, .ue = ue,
-		.nue = 1, .efs = SCAN_EFS_SKIP,
+		.nue = 1, .efs = CAPTURE_EFS_SKIP,
 	};
-	return scan_run(&o);
+	return capture_run(&o);
 }
 
 /* The skipped item's Windows path "C:\a\b" as the directory store's file. */
@@ -114,10 +114,10 @@ read_faults(bool directory)
 
 	fault_count();
 	fault_read_min(DATA_READ);
-	enum scan_outcome clean = capture(img, store, log, directory);
+	enum capture_outcome clean = capture(img, store, log, directory);
 	unsigned long calls = fault_calls(FAULT_READ);
 	fault_reset();
-	cr_assert_eq(clean, SCAN_OK, "the clean capture failed (%d); see %s", clean, log);
+	cr_assert_eq(clean, CAPTURE_OK, "the clean capture failed (%d); see %s", clean, log);
 	cr_assert_gt(calls, 4, "only %lu data reads: the fixture changed?", calls);
 
 	unsigned long tried = 0, partial = 0, refused = 0, cancelled = 0;
@@ -125,21 +125,21 @@ read_faults(bool directory)
 	for (unsigned long n = step / 2 + 1; n <= calls; n += step) {
 		fault_arm(FAULT_READ, n, EIO, false);
 		fault_read_min(DATA_READ);
-		enum scan_outcome out = capture(img, store, log, directory);
+		enum capture_outcome out = capture(img, store, log, directory);
 		bool fired = fault_fired();
 		fault_reset();
 		tried++;
 		char *text = slurp(log);
-		if (out == SCAN_ERR_SOURCE) {
+		if (out == CAPTURE_ERR_SOURCE) {
 			/* The fault hit opening the volume or reading its Windows. */
 			refused++;
 			free(text);
 			continue;
 		}
-		cr_assert(out == SCAN_OK || out == SCAN_PARTIAL,
+		cr_assert(out == CAPTURE_OK || out == CAPTURE_PARTIAL,
 			  "read %lu failed: the capture ended with outcome %d; log:\n%s", n, out, text);
-		cr_assert(out == SCAN_OK || fired);
-		if (out == SCAN_PARTIAL)
+		cr_assert(out == CAPTURE_OK || fired);
+		if (out == CAPTURE_PARTIAL)
 			partial++;
 
 		struct st_reader *r = NULL;
@@ -191,14 +191,14 @@ in_store(const char *path, const char *name)
 	return !strcasecmp(path, "MigStore");
 }
 
-static enum scan_outcome
+static enum capture_outcome
 hardlink_capture(const char *img)
 {
-	struct scan_options o = {
+	struct capture_options o = {
 		.prog = "winstate scan", .source = img, .store = "MigStore", .hardlink = true,
-		.nocompress = true, .all = true, .efs = SCAN_EFS_SKIP,
+		.nocompress = true, .all = true, .efs = CAPTURE_EFS_SKIP,
 	};
-	return scan_run(&o);
+	return capture_run(&o);
 }
 
 /* 0 when the store is refused as not there or incomplete, 1 when it opens
@@ -246,10 +246,10 @@ hardlink_write_faults(int err, bool sticky)
 	cr_assert_eq(volume_digest(img, "", in_store, false, &before, why, sizeof(why)), 0, "%s", why);
 
 	fault_count();
-	enum scan_outcome clean = hardlink_capture(img);
+	enum capture_outcome clean = hardlink_capture(img);
 	unsigned long calls = fault_calls(FAULT_WRITE);
 	fault_reset();
-	cr_assert_eq(clean, SCAN_OK, "the clean hard-link capture failed (%d)", clean);
+	cr_assert_eq(clean, CAPTURE_OK, "the clean hard-link capture failed (%d)", clean);
 	cr_assert_eq(volume_digest(img, "", in_store, false, &after, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(before, after, "a clean hard-link capture changed files outside its store");
 	cr_assert_gt(calls, POINTS);
@@ -259,10 +259,10 @@ hardlink_write_faults(int err, bool sticky)
 	for (unsigned long n = step / 2 + 1; n <= calls; n += step) {
 		cr_assert_eq(sh("cp --sparse=always '%s' '%s'", vol, img), 0);
 		fault_arm(FAULT_WRITE, n, err, sticky);
-		enum scan_outcome out = hardlink_capture(img);
+		enum capture_outcome out = hardlink_capture(img);
 		fault_reset();
 		tried++;
-		if (out == SCAN_OK)
+		if (out == CAPTURE_OK)
 			complete++;
 		else
 			failed++;
@@ -278,7 +278,7 @@ hardlink_write_faults(int err, bool sticky)
 		}
 		int state = store_state(img, why, sizeof(why));
 		cr_assert_geq(state, 0, "write %lu failed (outcome %d): %s", n, out, why);
-		cr_assert(out != SCAN_OK || state == 1,
+		cr_assert(out != CAPTURE_OK || state == 1,
 			  "write %lu failed: the capture says done but the store is incomplete", n);
 		cr_assert_eq(volume_digest(img, "", in_store, false, &after, why, sizeof(why)), 0,
 			     "write %lu failed: %s", n, why);

@@ -182,7 +182,7 @@ t_write_min_hive(const char *path, const char *root_name)
 	put32(f + 0x24, nk_off);        /* root cell */
 	put32(f + 0x28, 4096);          /* hive bins data size */
 	put32(f + 0x2C, 1);             /* clustering factor */
-	put32(f + 0x1FC, ws_regf_checksum(f));
+	put32(f + 0x1FC, reg_regf_checksum(f));
 
 	memcpy(b, "hbin", 4);
 	put32(b + 4, 0);

@@ -15,14 +15,14 @@ teardown(void)
 
 TestSuite(registry_query, .fini = teardown);
 
-static ws_hive *
+static reg_hive *
 open_ntuser(void)
 {
 	int err;
 	char msg[320];
 	const char *p = t_extract("NTUSER.DAT", "NTUSER.DAT");
 	cr_assert(p);
-	ws_hive *h = ws_hive_open(p, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(p, 0, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
 	return h;
 }
@@ -35,7 +35,7 @@ struct collect {
 };
 
 static int
-collect_cb(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value *v, void *opaque)
+collect_cb(reg_hive *h, const char *key_path, reg_key k, const struct reg_value *v, void *opaque)
 {
 	struct collect *c = opaque;
 	(void)h;
@@ -51,59 +51,59 @@ collect_cb(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value
 Test(registry_query, lookup_case_insensitive_and_pattern)
 {
 	T_NEED_SHARED();
-	ws_hive *h = open_ntuser();
-	ws_key k;
-	struct ws_reg_value v;
+	reg_hive *h = open_ntuser();
+	reg_key k;
+	struct reg_value v;
 	char *s;
 
-	cr_assert_eq(ws_key_open(h, "control panel\\DESKTOP", &k), WS_REG_OK, "%s", ws_hive_errmsg(h));
-	char *name = ws_key_name(h, k);
+	cr_assert_eq(reg_key_open(h, "control panel\\DESKTOP", &k), REG_OK, "%s", reg_hive_errmsg(h));
+	char *name = reg_key_name(h, k);
 	cr_expect_str_eq(name, "Desktop");
 	free(name);
-	cr_assert_eq(ws_key_get_value(h, k, "wallpaper", &v), WS_REG_OK);
-	cr_expect_eq(v.type, WS_REG_SZ);
+	cr_assert_eq(reg_key_get_value(h, k, "wallpaper", &v), REG_OK);
+	cr_expect_eq(v.type, REG_SZ);
 	cr_expect_str_eq(v.name, "Wallpaper");
-	cr_assert_eq(ws_reg_value_string(&v, &s), 0);
+	cr_assert_eq(reg_value_string(&v, &s), 0);
 	cr_expect(strlen(s) > 0, "wallpaper '%s'", s);
 	free(s);
-	ws_reg_value_clear(&v);
-	cr_expect_eq(ws_key_open(h, "Control Panel\\NoSuchKey", &k), WS_REG_ENOTFOUND);
+	reg_value_clear(&v);
+	cr_expect_eq(reg_key_open(h, "Control Panel\\NoSuchKey", &k), REG_ENOTFOUND);
 
 	struct collect c = { 0 };
-	cr_expect_eq(ws_hive_match(h, "Control Panel\\Desktop [Wallpaper]", collect_cb, &c), 0);
+	cr_expect_eq(reg_hive_match(h, "Control Panel\\Desktop [Wallpaper]", collect_cb, &c), 0);
 	cr_expect_eq(c.n, 1);
 	cr_expect_str_eq(c.last_key, "Control Panel\\Desktop");
 	cr_expect_str_eq(c.last_val, "Wallpaper");
 
 	memset(&c, 0, sizeof(c));
-	cr_expect_eq(ws_hive_match(h, "control panel\\* [*]", collect_cb, &c), 0);
+	cr_expect_eq(reg_hive_match(h, "control panel\\* [*]", collect_cb, &c), 0);
 	cr_expect_gt(c.n, 20);
 	cr_expect(c.saw_wallpaper);
 
 	memset(&c, 0, sizeof(c));
-	cr_expect_eq(ws_hive_match(h, "Control Panel\\Desk*", collect_cb, &c), 0);
+	cr_expect_eq(reg_hive_match(h, "Control Panel\\Desk*", collect_cb, &c), 0);
 	cr_expect_eq(c.n, 1, "one key, no values");
 	cr_expect_str_eq(c.last_key, "Control Panel\\Desktop");
 
 	memset(&c, 0, sizeof(c));
-	cr_expect_eq(ws_hive_match(h, "Control Panel\\Desktop [Wall*]", collect_cb, &c), 0);
+	cr_expect_eq(reg_hive_match(h, "Control Panel\\Desktop [Wall*]", collect_cb, &c), 0);
 	cr_expect_geq(c.n, 1);
-	ws_hive_close(h);
+	reg_hive_close(h);
 }
 
 Test(registry_query, glob)
 {
-	cr_expect(ws_reg_glob("*", ""));
-	cr_expect(ws_reg_glob("Wall*", "wallpaper"));
-	cr_expect(ws_reg_glob("*PAPER", "Wallpaper"));
-	cr_expect(ws_reg_glob("W?ll*r", "Wallpaper"));
-	cr_expect_not(ws_reg_glob("Wall", "Wallpaper"));
-	cr_expect_not(ws_reg_glob("?", ""));
+	cr_expect(reg_glob("*", ""));
+	cr_expect(reg_glob("Wall*", "wallpaper"));
+	cr_expect(reg_glob("*PAPER", "Wallpaper"));
+	cr_expect(reg_glob("W?ll*r", "Wallpaper"));
+	cr_expect_not(reg_glob("Wall", "Wallpaper"));
+	cr_expect_not(reg_glob("?", ""));
 }
 
 Test(registry_query, decoders)
 {
-	struct ws_reg_value v = { 0 };
+	struct reg_value v = { 0 };
 	uint8_t sz[] = { 'A', 0, 0xE9, 0, 0x3D, 0xD8, 0x00, 0xDE, 0, 0 };  /* "Aé😀" */
 	uint8_t multi[] = { 'a', 0, 0, 0, 'b', 0, 'c', 0, 0, 0, 0, 0 };
 	uint8_t be[] = { 0x12, 0x34, 0x56, 0x78 };
@@ -113,23 +113,23 @@ Test(registry_query, decoders)
 	uint32_t d;
 	uint64_t u;
 
-	v.type = WS_REG_SZ;
+	v.type = REG_SZ;
 	v.data = sz;
 	v.len = sizeof(sz);
-	cr_assert_eq(ws_reg_value_string(&v, &s), 0);
+	cr_assert_eq(reg_value_string(&v, &s), 0);
 	cr_expect_str_eq(s, "A\xc3\xa9\xf0\x9f\x98\x80");
 	size_t l;
-	uint8_t *back = ws_utf8_to_utf16le(s, &l);
+	uint8_t *back = reg_utf8_to_utf16le(s, &l);
 	cr_expect_eq(l, sizeof(sz));
 	cr_expect_arr_eq(back, sz, sizeof(sz));
 	free(back);
 	free(s);
-	cr_expect_eq(ws_reg_value_u32(&v, &d), WS_REG_ETYPE);
+	cr_expect_eq(reg_value_u32(&v, &d), REG_ETYPE);
 
-	v.type = WS_REG_MULTI_SZ;
+	v.type = REG_MULTI_SZ;
 	v.data = multi;
 	v.len = sizeof(multi);
-	cr_assert_eq(ws_reg_value_multi(&v, &arr, &n), 0);
+	cr_assert_eq(reg_value_multi(&v, &arr, &n), 0);
 	cr_expect_eq(n, 2, "an empty string ends the list");
 	cr_expect_str_eq(arr[0], "a");
 	cr_expect_str_eq(arr[1], "bc");
@@ -137,29 +137,29 @@ Test(registry_query, decoders)
 	free(arr[1]);
 	free(arr);
 
-	v.type = WS_REG_DWORD_BIG_ENDIAN;
+	v.type = REG_DWORD_BIG_ENDIAN;
 	v.data = be;
 	v.len = 4;
-	cr_assert_eq(ws_reg_value_u32(&v, &d), 0);
+	cr_assert_eq(reg_value_u32(&v, &d), 0);
 	cr_expect_eq(d, 0x12345678);
-	s = ws_reg_value_format(&v);
+	s = reg_value_format(&v);
 	cr_expect_str_eq(s, "0x12345678");
 	free(s);
-	v.type = WS_REG_DWORD;
-	cr_assert_eq(ws_reg_value_u32(&v, &d), 0);
+	v.type = REG_DWORD;
+	cr_assert_eq(reg_value_u32(&v, &d), 0);
 	cr_expect_eq(d, 0x78563412);
 
-	v.type = WS_REG_QWORD;
+	v.type = REG_QWORD;
 	v.data = q;
 	v.len = 8;
-	cr_assert_eq(ws_reg_value_u64(&v, &u), 0);
+	cr_assert_eq(reg_value_u64(&v, &u), 0);
 	cr_expect_eq(u, 0x0807060504030201ull);
 	v.type = 0x12345;       /* unusual type: kept raw, shown as hex */
-	s = ws_reg_value_format(&v);
+	s = reg_value_format(&v);
 	cr_expect_str_eq(s, "0102030405060708");
 	free(s);
-	cr_expect_str_eq(ws_reg_type_name(WS_REG_EXPAND_SZ), "REG_EXPAND_SZ");
-	cr_expect_str_eq(ws_reg_type_name(0x12345), "REG_UNKNOWN");
+	cr_expect_str_eq(reg_type_name(REG_EXPAND_SZ), "REG_EXPAND_SZ");
+	cr_expect_str_eq(reg_type_name(0x12345), "REG_UNKNOWN");
 }
 
 Test(registry_query, every_real_ntuser_walks, .timeout = 120)
@@ -174,11 +174,11 @@ Test(registry_query, every_real_ntuser_walks, .timeout = 120)
 		int err;
 		char msg[320];
 		cr_assert(p);
-		ws_hive *h = ws_hive_open(p, 0, &err, msg, sizeof(msg));
+		reg_hive *h = reg_hive_open(p, 0, &err, msg, sizeof(msg));
 		cr_assert(h, "%s: %s", names[i], msg);
 		struct collect c = { 0 };
-		cr_expect_eq(ws_hive_match(h, "* [*]", collect_cb, &c), 0, "%s", names[i]);
+		cr_expect_eq(reg_hive_match(h, "* [*]", collect_cb, &c), 0, "%s", names[i]);
 		cr_expect_gt(c.n, 50, "%s has values", names[i]);
-		ws_hive_close(h);
+		reg_hive_close(h);
 	}
 }

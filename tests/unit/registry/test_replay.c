@@ -34,7 +34,7 @@ Test(registry_replay, marvin32_vectors)
 		size_t n = strlen(v[i].hex) / 2;
 		for (size_t j = 0; j < n; j++)
 			sscanf(v[i].hex + 2 * j, "%2hhx", &b[j]);
-		cr_expect_eq(ws_marvin32(b, n, 0x004FB61A001BDBCCull), v[i].want, "vector %zu", i);
+		cr_expect_eq(reg_marvin32(b, n, 0x004FB61A001BDBCCull), v[i].want, "vector %zu", i);
 	}
 }
 
@@ -43,17 +43,17 @@ struct walk_count {
 };
 
 static int
-count_cb(ws_hive *h, ws_key k, const char *path, void *opaque)
+count_cb(reg_hive *h, reg_key k, const char *path, void *opaque)
 {
 	struct walk_count *c = opaque;
-	struct ws_reg_value *v;
+	struct reg_value *v;
 	size_t n;
 
 	(void)path;
 	c->keys++;
-	cr_assert_eq(ws_key_values(h, k, &v, &n), WS_REG_OK, "values of %s: %s", path, ws_hive_errmsg(h));
+	cr_assert_eq(reg_key_values(h, k, &v, &n), REG_OK, "values of %s: %s", path, reg_hive_errmsg(h));
 	c->values += n;
-	ws_reg_values_free(v, n);
+	reg_values_free(v, n);
 	return 0;
 }
 
@@ -68,7 +68,7 @@ read_header(const char *path, uint32_t *p, uint32_t *s)
 	fclose(f);
 	*p = b[4] | b[5] << 8 | b[6] << 16 | (uint32_t)b[7] << 24;
 	*s = b[8] | b[9] << 8 | b[10] << 16 | (uint32_t)b[11] << 24;
-	cr_expect_eq(ws_regf_checksum(b), (uint32_t)(b[508] | b[509] << 8 | b[510] << 16 | (uint32_t)b[511] << 24),
+	cr_expect_eq(reg_regf_checksum(b), (uint32_t)(b[508] | b[509] << 8 | b[510] << 16 | (uint32_t)b[511] << 24),
 		     "checksum of %s", path);
 }
 
@@ -79,7 +79,7 @@ check_real(const char *hive, const char *const logs[2][2], const char *key, cons
 {
 	const char *hp, *lp[2] = { 0 };
 	uint64_t before[3], after[3];
-	struct ws_replay_report rep;
+	struct reg_replay_report rep;
 	char out[4200];
 	uint32_t p, s;
 
@@ -95,9 +95,9 @@ check_real(const char *hive, const char *const logs[2][2], const char *key, cons
 	before[2] = t_file_hash(lp[1]);
 
 	snprintf(out, sizeof(out), "%s/replayed", t_tmpdir());
-	cr_assert_eq(ws_hive_replay(hp, out, &rep), WS_REG_OK);
-	cr_expect_eq(rep.state, WS_HIVE_REPLAYED, "%s", rep.detail);
-	cr_expect_eq(rep.format, WS_LOG_NEW);
+	cr_assert_eq(reg_hive_replay(hp, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_REPLAYED, "%s", rep.detail);
+	cr_expect_eq(rep.format, REG_LOG_NEW);
 	cr_expect_eq(rep.logs_found, 2);
 	cr_expect_gt(rep.entries_applied, 0);
 	cr_expect_eq(rep.entries_rejected, 0, "every entry passed its hashes");
@@ -109,36 +109,36 @@ check_real(const char *hive, const char *const logs[2][2], const char *key, cons
 	/* the reader: the replayed copy walks completely; the log-only value is there */
 	int err;
 	char msg[320];
-	ws_hive *h = ws_hive_open(hp, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(hp, 0, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	cr_expect_eq(ws_hive_report(h)->state, WS_HIVE_REPLAYED);
+	cr_expect_eq(reg_hive_report(h)->state, REG_HIVE_REPLAYED);
 	struct walk_count c = { 0 };
-	cr_expect_eq(ws_hive_walk(h, 0, "", count_cb, &c), 0);
+	cr_expect_eq(reg_hive_walk(h, 0, "", count_cb, &c), 0);
 	cr_expect_gt(c.keys, 10);
-	struct ws_reg_value v;
-	cr_assert_eq(ws_hive_get_value(h, key, vname, &v), WS_REG_OK, "%s [%s]: %s", key, vname,
-		     ws_hive_errmsg(h));
+	struct reg_value v;
+	cr_assert_eq(reg_hive_get_value(h, key, vname, &v), REG_OK, "%s [%s]: %s", key, vname,
+		     reg_hive_errmsg(h));
 	if (want_str) {
 		char *str;
-		cr_assert_eq(ws_reg_value_string(&v, &str), WS_REG_OK);
+		cr_assert_eq(reg_value_string(&v, &str), REG_OK);
 		cr_expect_str_eq(str, want_str);
 		free(str);
 	} else {
 		uint32_t d;
-		cr_assert_eq(ws_reg_value_u32(&v, &d), WS_REG_OK);
+		cr_assert_eq(reg_value_u32(&v, &d), REG_OK);
 		cr_expect_eq(d, want_dword);
 	}
-	ws_reg_value_clear(&v);
-	ws_hive_close(h);
+	reg_value_clear(&v);
+	reg_hive_close(h);
 
 	/* the same value is not in the base hive: the test fails if replay is skipped */
-	h = ws_hive_open(hp, WS_HIVE_OPEN_NO_REPLAY, &err, msg, sizeof(msg));
+	h = reg_hive_open(hp, REG_HIVE_OPEN_NO_REPLAY, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	cr_expect_eq(ws_hive_report(h)->state, WS_HIVE_DIRTY_NOT_REPLAYED);
+	cr_expect_eq(reg_hive_report(h)->state, REG_HIVE_DIRTY_NOT_REPLAYED);
 	struct walk_count c0 = { 0 };
-	cr_expect_eq(ws_hive_walk(h, 0, "", count_cb, &c0), 0);
-	cr_expect_neq(ws_hive_get_value(h, key, vname, &v), WS_REG_OK, "base hive must not have it");
-	ws_hive_close(h);
+	cr_expect_eq(reg_hive_walk(h, 0, "", count_cb, &c0), 0);
+	cr_expect_neq(reg_hive_get_value(h, key, vname, &v), REG_OK, "base hive must not have it");
+	reg_hive_close(h);
 
 	after[0] = t_file_hash(hp);
 	after[1] = t_file_hash(lp[0]);
@@ -183,13 +183,13 @@ Test(registry_replay, clean_hive_is_clean)
 {
 	T_NEED_SHARED();
 	const char *hp = t_extract("NTUSER.DAT", "NTUSER.DAT");
-	struct ws_replay_report rep;
+	struct reg_replay_report rep;
 	char out[4200];
 
 	cr_assert(hp);
 	snprintf(out, sizeof(out), "%s/out", t_tmpdir());
-	cr_assert_eq(ws_hive_replay(hp, out, &rep), WS_REG_OK);
-	cr_expect_eq(rep.state, WS_HIVE_CLEAN, "%s", rep.detail);
+	cr_assert_eq(reg_hive_replay(hp, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_CLEAN, "%s", rep.detail);
 	cr_expect(rep.checksum_ok);
 	cr_expect_eq(rep.primary_seq, rep.secondary_seq);
 	cr_expect_neq(access(out, F_OK), 0, "nothing written for a clean hive");
@@ -203,13 +203,13 @@ Test(registry_replay, dirty_without_logs)
 	char msg[320];
 
 	cr_assert(hp);
-	ws_hive *h = ws_hive_open(hp, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(hp, 0, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	cr_expect_eq(ws_hive_report(h)->state, WS_HIVE_DIRTY_NOT_REPLAYED);
-	cr_expect(strstr(ws_hive_report(h)->detail, "no transaction log"), "%s", ws_hive_report(h)->detail);
-	ws_key k;
-	cr_expect_eq(ws_key_open(h, "Software\\Microsoft", &k), WS_REG_OK, "base hive still readable");
-	ws_hive_close(h);
+	cr_expect_eq(reg_hive_report(h)->state, REG_HIVE_DIRTY_NOT_REPLAYED);
+	cr_expect(strstr(reg_hive_report(h)->detail, "no transaction log"), "%s", reg_hive_report(h)->detail);
+	reg_key k;
+	cr_expect_eq(reg_key_open(h, "Software\\Microsoft", &k), REG_OK, "base hive still readable");
+	reg_hive_close(h);
 }
 
 Test(registry_replay, win10_1709_dirty_no_logs_still_reads, .timeout = 120)
@@ -220,10 +220,10 @@ Test(registry_replay, win10_1709_dirty_no_logs_still_reads, .timeout = 120)
 	char msg[320];
 
 	cr_assert(hp);
-	ws_hive *h = ws_hive_open(hp, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(hp, 0, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	cr_expect_eq(ws_hive_report(h)->state, WS_HIVE_DIRTY_NOT_REPLAYED);
-	ws_hive_close(h);
+	cr_expect_eq(reg_hive_report(h)->state, REG_HIVE_DIRTY_NOT_REPLAYED);
+	reg_hive_close(h);
 }
 
 static void
@@ -239,39 +239,39 @@ Test(registry_replay, truncated_log)
 {
 	T_NEED_SHARED();
 	const char *hp, *l1, *l2;
-	struct ws_replay_report rep;
+	struct reg_replay_report rep;
 	char out[4200];
 
 	prepare_transactions(&hp, &l1, &l2);
 	/* cut log1 in the middle of its second entry (0x3b000 + 0x1a000) */
 	cr_assert_eq(truncate(l1, 0x40000), 0);
 	snprintf(out, sizeof(out), "%s/out", t_tmpdir());
-	cr_assert_eq(ws_hive_replay(hp, out, &rep), WS_REG_OK);
-	cr_expect_eq(rep.state, WS_HIVE_REPLAYED, "%s", rep.detail);
+	cr_assert_eq(reg_hive_replay(hp, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_REPLAYED, "%s", rep.detail);
 	cr_expect_eq(rep.entries_applied, 1);
 	cr_expect_eq(rep.entries_rejected, 1);
 	int err;
 	char msg[320];
-	ws_hive *h = ws_hive_open(hp, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(hp, 0, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	ws_hive_close(h);
+	reg_hive_close(h);
 
 	/* a log cut inside its base block is ignored: dirty, not replayed */
 	cr_assert_eq(truncate(l1, 100), 0);
 	cr_assert_eq(truncate(l2, 0), 0);
-	cr_assert_eq(ws_hive_replay(hp, out, &rep), WS_REG_OK);
-	cr_expect_eq(rep.state, WS_HIVE_DIRTY_NOT_REPLAYED, "%s", rep.detail);
+	cr_assert_eq(reg_hive_replay(hp, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_DIRTY_NOT_REPLAYED, "%s", rep.detail);
 	cr_expect_eq(rep.entries_applied, 0);
-	h = ws_hive_open(hp, 0, &err, msg, sizeof(msg));
+	h = reg_hive_open(hp, 0, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	ws_hive_close(h);
+	reg_hive_close(h);
 }
 
 Test(registry_replay, bad_hash_rejected)
 {
 	T_NEED_SHARED();
 	const char *hp, *l1, *l2;
-	struct ws_replay_report rep;
+	struct reg_replay_report rep;
 	char out[4200];
 	FILE *f;
 	int c;
@@ -285,8 +285,8 @@ Test(registry_replay, bad_hash_rejected)
 	putc(c ^ 0x5A, f);
 	fclose(f);
 	snprintf(out, sizeof(out), "%s/out", t_tmpdir());
-	cr_assert_eq(ws_hive_replay(hp, out, &rep), WS_REG_OK);
-	cr_expect_eq(rep.state, WS_HIVE_DIRTY_NOT_REPLAYED, "%s", rep.detail);
+	cr_assert_eq(reg_hive_replay(hp, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_DIRTY_NOT_REPLAYED, "%s", rep.detail);
 	cr_expect_eq(rep.entries_applied, 0);
 	cr_expect_eq(rep.entries_rejected, 1);
 	cr_expect(strstr(rep.detail, "checksum"), "%s", rep.detail);
@@ -300,11 +300,11 @@ Test(registry_replay, corrupted_hive_clear_error)
 	char msg[320] = "";
 
 	cr_assert(hp);
-	ws_hive *h = ws_hive_open(hp, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(hp, 0, &err, msg, sizeof(msg));
 	cr_expect_null(h);
-	cr_expect_eq(err, WS_REG_EFORMAT);
+	cr_expect_eq(err, REG_EFORMAT);
 	cr_expect(strstr(msg, "cannot open"), "%s", msg);
-	ws_hive_close(h);
+	reg_hive_close(h);
 }
 
 Test(registry_replay, not_a_hive)
@@ -318,11 +318,11 @@ Test(registry_replay, not_a_hive)
 	f = fopen(p, "wb");
 	fputs("this is not a hive", f);
 	fclose(f);
-	cr_expect_null(ws_hive_open(p, 0, &err, msg, sizeof(msg)));
-	cr_expect_eq(err, WS_REG_EFORMAT);
+	cr_expect_null(reg_hive_open(p, 0, &err, msg, sizeof(msg)));
+	cr_expect_eq(err, REG_EFORMAT);
 	snprintf(p, sizeof(p), "%s/missing", t_tmpdir());
-	cr_expect_null(ws_hive_open(p, 0, &err, msg, sizeof(msg)));
-	cr_expect_eq(err, WS_REG_EIO);
+	cr_expect_null(reg_hive_open(p, 0, &err, msg, sizeof(msg)));
+	cr_expect_eq(err, REG_EIO);
 }
 
 /* Old format: build "before" and "after" hives with hivex, write a .LOG with
@@ -341,13 +341,13 @@ Test(registry_replay, old_format_log)
 	snprintf(log, sizeof(log), "%s/old.dat.log", t_tmpdir());
 	snprintf(out, sizeof(out), "%s/out", t_tmpdir());
 	cr_assert_eq(t_write_min_hive(a, "ROOT"), 0);
-	ws_hive *h = ws_hive_open(a, WS_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(a, REG_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	ws_key k;
-	cr_assert_eq(ws_key_create(h, "Only\\In\\Log", &k), 0);
-	cr_assert_eq(ws_key_set_dword(h, k, "Answer", 42), 0);
-	cr_assert_eq(ws_hive_commit(h, b), 0);
-	ws_hive_close(h);
+	reg_key k;
+	cr_assert_eq(reg_key_create(h, "Only\\In\\Log", &k), 0);
+	cr_assert_eq(reg_key_set_dword(h, k, "Answer", 42), 0);
+	cr_assert_eq(reg_hive_commit(h, b), 0);
+	reg_hive_close(h);
 
 	f = fopen(a, "rb");
 	fseek(f, 0, SEEK_END);
@@ -369,7 +369,7 @@ Test(registry_replay, old_format_log)
 	uint8_t *lg = calloc(1, 1 << 21);
 	memcpy(lg, bb, 512);
 	lg[0x1C] = 1;                   /* old-format log */
-	uint32_t cs = ws_regf_checksum(lg);
+	uint32_t cs = reg_regf_checksum(lg);
 	memcpy(lg + 0x1FC, &cs, 4);
 	memcpy(lg + 512, "DIRT", 4);
 	size_t so = (512 + 4 + bm + 511) / 512 * 512, ns = 0;
@@ -386,24 +386,24 @@ Test(registry_replay, old_format_log)
 	fclose(f);
 	/* make the base hive dirty */
 	ba[4] += 1;
-	cs = ws_regf_checksum(ba);
+	cs = reg_regf_checksum(ba);
 	memcpy(ba + 0x1FC, &cs, 4);
 	f = fopen(a, "wb");
 	fwrite(ba, 1, la, f);
 	fclose(f);
 
-	h = ws_hive_open(a, 0, &err, msg, sizeof(msg));
+	h = reg_hive_open(a, 0, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	cr_expect_eq(ws_hive_report(h)->state, WS_HIVE_REPLAYED, "%s", ws_hive_report(h)->detail);
-	cr_expect_eq(ws_hive_report(h)->format, WS_LOG_OLD);
-	cr_expect_eq(ws_hive_report(h)->pages_applied, ns);
-	struct ws_reg_value v;
+	cr_expect_eq(reg_hive_report(h)->state, REG_HIVE_REPLAYED, "%s", reg_hive_report(h)->detail);
+	cr_expect_eq(reg_hive_report(h)->format, REG_LOG_OLD);
+	cr_expect_eq(reg_hive_report(h)->pages_applied, ns);
+	struct reg_value v;
 	uint32_t d = 0;
-	cr_assert_eq(ws_hive_get_value(h, "only\\in\\log", "answer", &v), 0, "%s", ws_hive_errmsg(h));
-	cr_expect_eq(ws_reg_value_u32(&v, &d), 0);
+	cr_assert_eq(reg_hive_get_value(h, "only\\in\\log", "answer", &v), 0, "%s", reg_hive_errmsg(h));
+	cr_expect_eq(reg_value_u32(&v, &d), 0);
 	cr_expect_eq(d, 42);
-	ws_reg_value_clear(&v);
-	ws_hive_close(h);
+	reg_value_clear(&v);
+	reg_hive_close(h);
 	free(ba);
 	free(bb);
 	free(lg);

@@ -1,5 +1,5 @@
 /*
- * Local accounts made offline (ws_sam_create_user), read back through other
+ * Local accounts made offline (reg_sam_create_user), read back through other
  * tools: chntpw -l (RID, name, disabled), hivexregedit (the Names key's
  * type, the domain's next RID, the Users alias).  On a copy of a real SAM
  * (WS_SHARED/hives/SAM.xz) and of the fixture's (WS_FIXTURES/hives/SAM).
@@ -76,18 +76,18 @@ fixture_sam(void)
 /* Create @name in a copy of @sam, committed to @out. */
 static int
 create(const char *sam, const char *out, const char *name, const char *password, int enabled,
-       struct ws_sam_created *made, char *msg, size_t msglen)
+       struct reg_sam_created *made, char *msg, size_t msglen)
 {
 	int err;
 	char m[320];
-	ws_hive *h = ws_hive_open(sam, WS_HIVE_OPEN_WRITE, &err, m, sizeof(m));
+	reg_hive *h = reg_hive_open(sam, REG_HIVE_OPEN_WRITE, &err, m, sizeof(m));
 	cr_assert(h, "%s", m);
-	struct ws_sam_new_user u = { .name = name, .password = password, .enabled = enabled,
+	struct reg_sam_new_user u = { .name = name, .password = password, .enabled = enabled,
 				     .now = NOON_2024 };
-	int e = ws_sam_create_user(h, &u, made);
-	snprintf(msg, msglen, "%s", e ? ws_hive_errmsg(h) : "");
-	cr_assert_eq(ws_hive_commit(h, out), WS_REG_OK, "%s", ws_hive_errmsg(h));
-	ws_hive_close(h);
+	int e = reg_sam_create_user(h, &u, made);
+	snprintf(msg, msglen, "%s", e ? reg_hive_errmsg(h) : "");
+	cr_assert_eq(reg_hive_commit(h, out), REG_OK, "%s", reg_hive_errmsg(h));
+	reg_hive_close(h);
 	return e;
 }
 
@@ -114,7 +114,7 @@ chntpw_line(const char *hive, uint32_t rid)
 }
 
 static void
-check_account(const char *hive, const struct ws_sam_created *m, const char *name, bool disabled)
+check_account(const char *hive, const struct reg_sam_created *m, const char *name, bool disabled)
 {
 	char *line = chntpw_line(hive, m->rid);
 	cr_assert(line, "chntpw -l does not list RID %x", m->rid);
@@ -131,11 +131,11 @@ check_account(const char *hive, const struct ws_sam_created *m, const char *name
 	/* Our own reader agrees (name, RID, disabled flag at F 0x38). */
 	int err;
 	char msg[320];
-	ws_hive *h = ws_hive_open(hive, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(hive, 0, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	struct ws_local_user *u;
+	struct reg_local_user *u;
 	size_t n;
-	cr_assert_eq(ws_facts_sam_users(h, &u, &n), WS_REG_OK);
+	cr_assert_eq(reg_facts_sam_users(h, &u, &n), REG_OK);
 	bool found = false;
 	for (size_t i = 0; i < n; i++)
 		if (u[i].rid == m->rid) {
@@ -145,8 +145,8 @@ check_account(const char *hive, const struct ws_sam_created *m, const char *name
 			cr_expect_null(u[i].full_name);
 		}
 	cr_expect(found);
-	ws_local_users_free(u, n);
-	ws_hive_close(h);
+	reg_local_users_free(u, n);
+	reg_hive_close(h);
 }
 
 /* The dword at 0x48 of Account\F, read from hivexregedit's hex text. */
@@ -175,8 +175,8 @@ Test(registry_sam, real_sam_gets_a_disabled_account_with_the_next_rid)
 	snprintf(out, sizeof(out), "%s/SAM.new", t_tmpdir());
 	uint32_t before = next_rid(sam);
 	cr_assert_eq(before, 1001, "the real SAM's next RID");
-	struct ws_sam_created m;
-	cr_assert_eq(create(sam, out, "Newbie", NULL, 0, &m, msg, sizeof(msg)), WS_REG_OK, "%s", msg);
+	struct reg_sam_created m;
+	cr_assert_eq(create(sam, out, "Newbie", NULL, 0, &m, msg, sizeof(msg)), REG_OK, "%s", msg);
 	cr_expect_eq(m.rid, 1001);
 	cr_expect_str_eq(m.sid, "S-1-5-21-1760460187-1592185332-161725925-1001");
 	cr_expect(m.in_users_alias);
@@ -222,9 +222,9 @@ Test(registry_sam, real_sam_enabled_with_lae_and_a_second_account_takes_the_next
 	char one[4300], two[4300], msg[320];
 	snprintf(one, sizeof(one), "%s/SAM.1", t_tmpdir());
 	snprintf(two, sizeof(two), "%s/SAM.2", t_tmpdir());
-	struct ws_sam_created m1, m2;
-	cr_assert_eq(create(sam, one, "alice", "", 1, &m1, msg, sizeof(msg)), WS_REG_OK, "%s", msg);
-	cr_assert_eq(create(one, two, "Bob Smith", NULL, 0, &m2, msg, sizeof(msg)), WS_REG_OK, "%s", msg);
+	struct reg_sam_created m1, m2;
+	cr_assert_eq(create(sam, one, "alice", "", 1, &m1, msg, sizeof(msg)), REG_OK, "%s", msg);
+	cr_assert_eq(create(one, two, "Bob Smith", NULL, 0, &m2, msg, sizeof(msg)), REG_OK, "%s", msg);
 	cr_expect_eq(m2.rid, m1.rid + 1);
 	check_account(two, &m1, "alice", false);
 	check_account(two, &m2, "Bob Smith", true);
@@ -236,8 +236,8 @@ expect_refused_unchanged(const char *sam, const char *name, const char *password
 {
 	char out[4300], msg[320];
 	snprintf(out, sizeof(out), "%s/SAM.refused", t_tmpdir());
-	struct ws_sam_created m;
-	cr_expect_neq(create(sam, out, name, password, 0, &m, msg, sizeof(msg)), WS_REG_OK);
+	struct reg_sam_created m;
+	cr_expect_neq(create(sam, out, name, password, 0, &m, msg, sizeof(msg)), REG_OK);
 	cr_expect(strstr(msg, why), "\"%s\" not in: %s", why, msg);
 	char *a = export(sam, "SAM"), *b = export(out, "SAM");
 	cr_expect_str_eq(a, b, "a refused account leaves the SAM as it was");
@@ -263,13 +263,13 @@ Test(registry_sam, a_sam_without_account_f_is_refused)
 	char damaged[4300], msg[320];
 	int err;
 	snprintf(damaged, sizeof(damaged), "%s/SAM.noF", t_tmpdir());
-	ws_hive *h = ws_hive_open(sam, WS_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(sam, REG_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	ws_key k;
-	cr_assert_eq(ws_key_open(h, "SAM\\Domains\\Account", &k), WS_REG_OK);
-	cr_assert_eq(ws_key_delete_value(h, k, "F"), WS_REG_OK);
-	cr_assert_eq(ws_hive_commit(h, damaged), WS_REG_OK);
-	ws_hive_close(h);
+	reg_key k;
+	cr_assert_eq(reg_key_open(h, "SAM\\Domains\\Account", &k), REG_OK);
+	cr_assert_eq(reg_key_delete_value(h, k, "F"), REG_OK);
+	cr_assert_eq(reg_hive_commit(h, damaged), REG_OK);
+	reg_hive_close(h);
 	expect_refused_unchanged(damaged, "Newbie", NULL, "the SAM has no usable SAM\\Domains\\Account\\F");
 }
 
@@ -278,12 +278,12 @@ Test(registry_sam, a_read_only_hive_is_refused)
 	const char *sam = real_sam();
 	int err;
 	char msg[320];
-	ws_hive *h = ws_hive_open(sam, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(sam, 0, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	struct ws_sam_new_user u = { .name = "x" };
-	struct ws_sam_created m;
-	cr_expect_eq(ws_sam_create_user(h, &u, &m), WS_REG_ERDONLY);
-	ws_hive_close(h);
+	struct reg_sam_new_user u = { .name = "x" };
+	struct reg_sam_created m;
+	cr_expect_eq(reg_sam_create_user(h, &u, &m), REG_ERDONLY);
+	reg_hive_close(h);
 }
 
 Test(registry_sam, fixture_sam_gets_an_account_past_its_highest_rid)
@@ -291,8 +291,8 @@ Test(registry_sam, fixture_sam_gets_an_account_past_its_highest_rid)
 	const char *sam = fixture_sam();
 	char out[4300], msg[320];
 	snprintf(out, sizeof(out), "%s/SAM.new", t_tmpdir());
-	struct ws_sam_created m;
-	cr_assert_eq(create(sam, out, "lacuser", NULL, 0, &m, msg, sizeof(msg)), WS_REG_OK, "%s", msg);
+	struct reg_sam_created m;
+	cr_assert_eq(create(sam, out, "lacuser", NULL, 0, &m, msg, sizeof(msg)), REG_OK, "%s", msg);
 	/* The fixture's Account\F holds no next RID (zeros): past every user key. */
 	char *ls = sh("chntpw -l '%s' </dev/null 2>/dev/null | grep '^| 0' | sed 's/^| \\([0-9a-f]*\\).*/\\1/' | sort | tail -1%s",
 		      sam, NULL);

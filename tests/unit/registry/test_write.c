@@ -32,36 +32,36 @@ Test(registry_write, every_type_roundtrip_with_hivex_tools)
 	char in[4200], out[4200];
 	int err;
 	char msg[320];
-	ws_key k;
+	reg_key k;
 
 	snprintf(in, sizeof(in), "%s/empty.hive", t_tmpdir());
 	snprintf(out, sizeof(out), "%s/written.hive", t_tmpdir());
 	cr_assert_eq(t_write_min_hive(in, "ROOT"), 0);
-	ws_hive *h = ws_hive_open(in, WS_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(in, REG_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
 	cr_assert(h, "%s", msg);
-	cr_assert_eq(ws_key_create(h, "Software\\Vendor\\App", &k), 0, "%s", ws_hive_errmsg(h));
+	cr_assert_eq(reg_key_create(h, "Software\\Vendor\\App", &k), 0, "%s", reg_hive_errmsg(h));
 	const char *multi[] = { "one", "two" };
 	uint8_t bin[] = { 0xde, 0xad, 0xbe, 0xef };
 	uint8_t be[] = { 0, 0, 1, 0 };
-	cr_assert_eq(ws_key_set_string(h, k, "Sz", WS_REG_SZ, "h\xc3\xa9llo"), 0);
-	cr_assert_eq(ws_key_set_string(h, k, "Expand", WS_REG_EXPAND_SZ, "%USERPROFILE%\\x"), 0);
-	cr_assert_eq(ws_key_set_multi(h, k, "Multi", multi, 2), 0);
-	cr_assert_eq(ws_key_set_dword(h, k, "Dword", 0x01020304), 0);
-	cr_assert_eq(ws_key_set_value(h, k, "BigEndian", WS_REG_DWORD_BIG_ENDIAN, be, 4), 0);
-	cr_assert_eq(ws_key_set_qword(h, k, "Qword", 0x1122334455667788ull), 0);
-	cr_assert_eq(ws_key_set_value(h, k, "Binary", WS_REG_BINARY, bin, 4), 0);
-	cr_assert_eq(ws_key_set_value(h, k, "None", WS_REG_NONE, NULL, 0), 0);
-	cr_assert_eq(ws_key_set_string(h, k, "Link", WS_REG_LINK, "\\Registry\\Machine\\X"), 0);
-	cr_assert_eq(ws_key_set_value(h, k, "Odd", 0x100, bin, 2), 0);
-	cr_assert_eq(ws_key_set_string(h, k, "", WS_REG_SZ, "default"), 0);
-	cr_assert_eq(ws_key_set_dword(h, k, "Gone", 7), 0);
-	cr_assert_eq(ws_key_delete_value(h, k, "gone"), 0);
-	cr_expect_eq(ws_key_delete_value(h, k, "gone"), WS_REG_ENOTFOUND);
-	cr_assert_eq(ws_key_create(h, "Software\\Vendor\\Doomed\\Child", NULL), 0);
-	cr_assert_eq(ws_key_open(h, "Software\\Vendor\\Doomed", &k), 0);
-	cr_assert_eq(ws_key_delete(h, k), 0);
-	cr_assert_eq(ws_hive_commit(h, out), 0, "%s", ws_hive_errmsg(h));
-	ws_hive_close(h);
+	cr_assert_eq(reg_key_set_string(h, k, "Sz", REG_SZ, "h\xc3\xa9llo"), 0);
+	cr_assert_eq(reg_key_set_string(h, k, "Expand", REG_EXPAND_SZ, "%USERPROFILE%\\x"), 0);
+	cr_assert_eq(reg_key_set_multi(h, k, "Multi", multi, 2), 0);
+	cr_assert_eq(reg_key_set_dword(h, k, "Dword", 0x01020304), 0);
+	cr_assert_eq(reg_key_set_value(h, k, "BigEndian", REG_DWORD_BIG_ENDIAN, be, 4), 0);
+	cr_assert_eq(reg_key_set_qword(h, k, "Qword", 0x1122334455667788ull), 0);
+	cr_assert_eq(reg_key_set_value(h, k, "Binary", REG_BINARY, bin, 4), 0);
+	cr_assert_eq(reg_key_set_value(h, k, "None", REG_NONE, NULL, 0), 0);
+	cr_assert_eq(reg_key_set_string(h, k, "Link", REG_LINK, "\\Registry\\Machine\\X"), 0);
+	cr_assert_eq(reg_key_set_value(h, k, "Odd", 0x100, bin, 2), 0);
+	cr_assert_eq(reg_key_set_string(h, k, "", REG_SZ, "default"), 0);
+	cr_assert_eq(reg_key_set_dword(h, k, "Gone", 7), 0);
+	cr_assert_eq(reg_key_delete_value(h, k, "gone"), 0);
+	cr_expect_eq(reg_key_delete_value(h, k, "gone"), REG_ENOTFOUND);
+	cr_assert_eq(reg_key_create(h, "Software\\Vendor\\Doomed\\Child", NULL), 0);
+	cr_assert_eq(reg_key_open(h, "Software\\Vendor\\Doomed", &k), 0);
+	cr_assert_eq(reg_key_delete(h, k), 0);
+	cr_assert_eq(reg_hive_commit(h, out), 0, "%s", reg_hive_errmsg(h));
+	reg_hive_close(h);
 
 	char *s = run("hivexget '%s' '\\Software\\Vendor\\App' Sz", out, NULL);
 	cr_expect_str_eq(s, "h\xc3\xa9llo\n");
@@ -94,11 +94,11 @@ Test(registry_write, read_only_refuses)
 
 	snprintf(in, sizeof(in), "%s/ro.hive", t_tmpdir());
 	cr_assert_eq(t_write_min_hive(in, "ROOT"), 0);
-	ws_hive *h = ws_hive_open(in, 0, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(in, 0, &err, msg, sizeof(msg));
 	cr_assert(h);
-	cr_expect_eq(ws_key_create(h, "X", NULL), WS_REG_ERDONLY);
-	cr_expect_eq(ws_hive_commit(h, in), WS_REG_ERDONLY);
-	ws_hive_close(h);
+	cr_expect_eq(reg_key_create(h, "X", NULL), REG_ERDONLY);
+	cr_expect_eq(reg_hive_commit(h, in), REG_ERDONLY);
+	reg_hive_close(h);
 }
 
 Test(registry_write, sid_conversion)
@@ -107,21 +107,21 @@ Test(registry_write, sid_conversion)
 	size_t len;
 	char *s;
 
-	cr_assert_eq(ws_sid_from_string("S-1-5-21-2734969515-1644526556-1039763013-1001", b, sizeof(b), &len), 0);
+	cr_assert_eq(reg_sid_from_string("S-1-5-21-2734969515-1644526556-1039763013-1001", b, sizeof(b), &len), 0);
 	cr_expect_eq(len, 28);
 	cr_expect_eq(b[0], 1);
 	cr_expect_eq(b[1], 5);
 	cr_expect_eq(b[7], 5);
 	cr_expect_eq(b[8], 21);
-	s = ws_sid_to_string(b, len);
+	s = reg_sid_to_string(b, len);
 	cr_expect_str_eq(s, "S-1-5-21-2734969515-1644526556-1039763013-1001");
 	free(s);
-	cr_assert_eq(ws_sid_from_string("S-1-5-18", b, sizeof(b), &len), 0);
+	cr_assert_eq(reg_sid_from_string("S-1-5-18", b, sizeof(b), &len), 0);
 	cr_expect_eq(len, 12);
-	cr_expect_neq(ws_sid_from_string("S-1-5-", b, sizeof(b), &len), 0);
-	cr_expect_neq(ws_sid_from_string("X-1-5-18", b, sizeof(b), &len), 0);
-	cr_expect_neq(ws_sid_from_string("S-1-5-99999999999", b, sizeof(b), &len), 0);
-	cr_expect_null(ws_sid_to_string(b, 5));
+	cr_expect_neq(reg_sid_from_string("S-1-5-", b, sizeof(b), &len), 0);
+	cr_expect_neq(reg_sid_from_string("X-1-5-18", b, sizeof(b), &len), 0);
+	cr_expect_neq(reg_sid_from_string("S-1-5-99999999999", b, sizeof(b), &len), 0);
+	cr_expect_null(reg_sid_to_string(b, 5));
 }
 
 Test(registry_write, profilelist_entry)
@@ -134,14 +134,14 @@ Test(registry_write, profilelist_entry)
 	snprintf(in, sizeof(in), "%s/SOFTWARE", t_tmpdir());
 	snprintf(out, sizeof(out), "%s/SOFTWARE.new", t_tmpdir());
 	cr_assert_eq(t_write_min_hive(in, "ROOT"), 0);
-	ws_hive *h = ws_hive_open(in, WS_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
+	reg_hive *h = reg_hive_open(in, REG_HIVE_OPEN_WRITE, &err, msg, sizeof(msg));
 	cr_assert(h);
-	struct ws_profile_new p = { .sid = sid, .image_path = "C:\\Users\\tony", .state = 0, .flags = 0 };
-	cr_assert_eq(ws_profilelist_add(h, &p), 0, "%s", ws_hive_errmsg(h));
-	struct ws_profile_new bad = { .sid = "nonsense", .image_path = "C:\\x" };
-	cr_expect_eq(ws_profilelist_add(h, &bad), WS_REG_EINVAL);
-	cr_assert_eq(ws_hive_commit(h, out), 0);
-	ws_hive_close(h);
+	struct reg_profile_new p = { .sid = sid, .image_path = "C:\\Users\\tony", .state = 0, .flags = 0 };
+	cr_assert_eq(reg_profilelist_add(h, &p), 0, "%s", reg_hive_errmsg(h));
+	struct reg_profile_new bad = { .sid = "nonsense", .image_path = "C:\\x" };
+	cr_expect_eq(reg_profilelist_add(h, &bad), REG_EINVAL);
+	cr_assert_eq(reg_hive_commit(h, out), 0);
+	reg_hive_close(h);
 
 	char key[300];
 	snprintf(key, sizeof(key), "\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\%s", sid);
@@ -166,7 +166,7 @@ Test(registry_write, user_hive_from_template)
 	cr_assert(tpl);
 	uint64_t before = t_file_hash(tpl);
 	snprintf(out, sizeof(out), "%s/NTUSER.new", t_tmpdir());
-	cr_assert_eq(ws_hive_create_from_template(tpl, out, msg, sizeof(msg)), 0, "%s", msg);
+	cr_assert_eq(reg_hive_create_from_template(tpl, out, msg, sizeof(msg)), 0, "%s", msg);
 	cr_expect_eq(before, t_file_hash(tpl), "template untouched");
 	char *s = run("hivexget '%s' '\\Control Panel\\Desktop' %s", out, "Wallpaper");
 	cr_expect(strlen(s) > 1, "%s", s);

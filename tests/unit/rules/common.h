@@ -44,7 +44,7 @@ is64(void *o)
 	return 1;
 }
 
-static const struct ws_rules_host all_exists_host = {
+static const struct mig_rules_host all_exists_host = {
 	.file_exists = all_file_exists,
 	.reg_exists = all_reg_exists,
 	.is_native_64bit = is64,

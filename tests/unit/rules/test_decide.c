@@ -13,20 +13,20 @@
 
 #include "tests/unit/rules/common.h"
 
-enum { I = WS_INCLUDED, E = WS_EXCLUDED, U = WS_UNCOND_EXCLUDED, N = WS_NOT_SELECTED };
-enum { SYS = WS_CTX_SYSTEM, USR = WS_CTX_USER };
+enum { I = MIG_INCLUDED, E = MIG_EXCLUDED, U = MIG_UNCOND_EXCLUDED, N = MIG_NOT_SELECTED };
+enum { SYS = MIG_CTX_SYSTEM, USR = MIG_CTX_USER };
 
 struct row {
 	int ctx;
-	enum ws_obj_type type;
+	enum mig_obj_type type;
 	const char *loc;          /* encoded location; %U% = the user name */
 	int outcome;
 	const char *component;    /* NULL when NOT_SELECTED */
 };
 
 struct fixture {
-	ws_ruleset *rs;
-	ws_matcher *m[2][2];      /* [user index][ctx-1] */
+	mig_ruleset *rs;
+	mig_matcher *m[2][2];      /* [user index][ctx-1] */
 };
 
 static const char *users[2] = { "alice", "Bob Smith" };
@@ -35,7 +35,7 @@ static int
 build(struct fixture *f, const char *const *files, size_t nfiles)
 {
 	char path[4096];
-	f->rs = ws_ruleset_new();
+	f->rs = mig_ruleset_new();
 	for (size_t i = 0; i < nfiles; i++) {
 		const char *p = files[i];
 		if (!strncmp(p, "rules/", 6) && access(p, R_OK) != 0)
@@ -45,16 +45,16 @@ build(struct fixture *f, const char *const *files, size_t nfiles)
 				return -1;
 			p = path;
 		}
-		cr_assert_eq(ws_ruleset_load(f->rs, p, NULL), 0, "%s", p);
+		cr_assert_eq(mig_ruleset_load(f->rs, p, NULL), 0, "%s", p);
 	}
 	for (int u = 0; u < 2; u++) {
-		ws_vars *v = ws_vars_new();
-		ws_vars_default_user(v, "C:", users[u], NULL, NULL);
-		ws_vars_set(v, "WS_FIXED_DRIVES", "C:;D:");
+		mig_vars *v = mig_vars_new();
+		mig_vars_default_user(v, "C:", users[u], NULL, NULL);
+		mig_vars_set(v, "WS_FIXED_DRIVES", "C:;D:");
 		for (int c = 0; c < 2; c++)
-			cr_assert_eq(ws_matcher_build(f->rs, NULL, (enum ws_ctx)(c + 1), v, &all_exists_host,
+			cr_assert_eq(mig_matcher_build(f->rs, NULL, (enum mig_ctx)(c + 1), v, &all_exists_host,
 				0, &f->m[u][c], NULL), 0);
-		ws_vars_free(v);
+		mig_vars_free(v);
 	}
 	return 0;
 }
@@ -64,8 +64,8 @@ teardown(struct fixture *f)
 {
 	for (int u = 0; u < 2; u++)
 		for (int c = 0; c < 2; c++)
-			ws_matcher_free(f->m[u][c]);
-	ws_ruleset_free(f->rs);
+			mig_matcher_free(f->m[u][c]);
+	mig_ruleset_free(f->rs);
 }
 
 static char *
@@ -93,14 +93,14 @@ run_table(struct fixture *f, const struct row *rows, size_t n)
 		for (int u = 0; u < 2; u++) {
 			const struct row *r = &rows[i];
 			const char *loc = subst_user(r->loc, users[u]);
-			struct ws_decision d;
-			cr_assert_eq(ws_matcher_decide_location(f->m[u][r->ctx - 1], r->type, loc, &d), 0);
+			struct mig_decision d;
+			cr_assert_eq(mig_matcher_decide_location(f->m[u][r->ctx - 1], r->type, loc, &d), 0);
 			checked++;
 			cr_expect_eq((int)d.outcome, r->outcome, "%s %s [%s]: got %s (%s:%u %s %s), want %s",
-				r->ctx == SYS ? "system" : "user", loc, users[u], ws_outcome_name(d.outcome),
+				r->ctx == SYS ? "system" : "user", loc, users[u], mig_outcome_name(d.outcome),
 				d.rule ? d.rule->file : "-", d.rule ? d.rule->line : 0,
 				d.rule ? d.rule->component : "-", d.rule ? d.rule->pattern : "-",
-				ws_outcome_name((enum ws_outcome)r->outcome));
+				mig_outcome_name((enum mig_outcome)r->outcome));
 			if (r->component && d.rule)
 				cr_expect_str_eq(d.rule->component, r->component, "%s: component", loc);
 			if (r->outcome == N)
@@ -112,8 +112,8 @@ run_table(struct fixture *f, const struct row *rows, size_t n)
 	return checked;
 }
 
-#define F WS_OBJ_FILE
-#define R WS_OBJ_REGISTRY
+#define F MIG_OBJ_FILE
+#define R MIG_OBJ_REGISTRY
 
 /* MigDocs alone: the document finder. */
 static const struct row migdocs_rows[] = {
@@ -158,16 +158,16 @@ Test(rules_decide, migdocs_table)
 	size_t n = run_table(&f, migdocs_rows, sizeof(migdocs_rows) / sizeof(migdocs_rows[0]));
 	cr_expect_geq(n, 60);
 	/* MigDocs records its transforms on .library-ms files */
-	struct ws_decision d;
-	ws_matcher_decide(f.m[0][1], F, "C:\\Users\\alice\\AppData\\Roaming\\Microsoft\\Windows\\Libraries",
+	struct mig_decision d;
+	mig_matcher_decide(f.m[0][1], F, "C:\\Users\\alice\\AppData\\Roaming\\Microsoft\\Windows\\Libraries",
 		"Documents.library-ms", &d);
-	cr_assert_not_null(d.by_kind[WS_RULE_MERGE]);
-	cr_expect_str_eq(d.by_kind[WS_RULE_MERGE]->helper, "SourcePriority");
-	cr_assert_not_null(d.by_kind[WS_RULE_CONTENT_MODIFY]);
-	cr_expect_str_eq(d.by_kind[WS_RULE_CONTENT_MODIFY]->helper, "MergeShellLibraries");
-	cr_expect_eq(d.by_kind[WS_RULE_CONTENT_MODIFY]->nargs, 2);
+	cr_assert_not_null(d.by_kind[MIG_RULE_MERGE]);
+	cr_expect_str_eq(d.by_kind[MIG_RULE_MERGE]->helper, "SourcePriority");
+	cr_assert_not_null(d.by_kind[MIG_RULE_CONTENT_MODIFY]);
+	cr_expect_str_eq(d.by_kind[MIG_RULE_CONTENT_MODIFY]->helper, "MergeShellLibraries");
+	cr_expect_eq(d.by_kind[MIG_RULE_CONTENT_MODIFY]->nargs, 2);
 	/* the include filter is recorded on the decision */
-	ws_matcher_decide(f.m[0][1], F, "C:\\Users\\alice\\Desktop", "x.lnk", &d);
+	mig_matcher_decide(f.m[0][1], F, "C:\\Users\\alice\\Desktop", "x.lnk", &d);
 	cr_expect_str_eq(d.rule->helper, "IgnoreIrrelevantLinks");
 	teardown(&f);
 }
@@ -218,11 +218,11 @@ Test(rules_decide, miguser_migapp_table)
 		cr_skip_test("WS_SHARED/usmt-xml not found (set WS_SHARED)");
 	run_table(&f, miguser_rows, sizeof(miguser_rows) / sizeof(miguser_rows[0]));
 	/* MigUser's desktop.ini merge rule */
-	struct ws_decision d;
-	ws_matcher_decide(f.m[0][1], F, "C:\\Users\\alice\\Music", "desktop.ini", &d);
-	cr_assert_not_null(d.by_kind[WS_RULE_MERGE]);
-	cr_expect_str_eq(d.by_kind[WS_RULE_MERGE]->helper, "DestinationPriority");
-	cr_expect_gt(ws_matcher_component_count(f.m[0][1]), 20);
+	struct mig_decision d;
+	mig_matcher_decide(f.m[0][1], F, "C:\\Users\\alice\\Music", "desktop.ini", &d);
+	cr_assert_not_null(d.by_kind[MIG_RULE_MERGE]);
+	cr_expect_str_eq(d.by_kind[MIG_RULE_MERGE]->helper, "DestinationPriority");
+	cr_expect_gt(mig_matcher_component_count(f.m[0][1]), 20);
 	teardown(&f);
 }
 
@@ -231,23 +231,23 @@ Test(rules_decide, detection_fails_without_host)
 	char path[4096];
 	if (!shared_xml("MigUser.xml", path, sizeof(path)))
 		cr_skip_test("WS_SHARED/usmt-xml not found (set WS_SHARED)");
-	ws_ruleset *rs = ws_ruleset_new();
-	cr_assert_eq(ws_ruleset_load(rs, path, NULL), 0);
-	ws_vars *v = ws_vars_new();
-	ws_vars_default_user(v, "C:", "alice", NULL, NULL);
-	ws_matcher *m;
-	ws_matcher_build(rs, NULL, WS_CTX_USER, v, NULL, 0, &m, NULL);
-	struct ws_decision d;
+	mig_ruleset *rs = mig_ruleset_new();
+	cr_assert_eq(mig_ruleset_load(rs, path, NULL), 0);
+	mig_vars *v = mig_vars_new();
+	mig_vars_default_user(v, "C:", "alice", NULL, NULL);
+	mig_matcher *m;
+	mig_matcher_build(rs, NULL, MIG_CTX_USER, v, NULL, 0, &m, NULL);
+	struct mig_decision d;
 	/* "My Music" is detected with DoesObjectExist: nothing exists, nothing taken */
-	ws_matcher_decide(m, F, "C:\\Users\\alice\\Music", "a.mp3", &d);
-	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
-	ws_matcher_free(m);
-	ws_matcher_build(rs, NULL, WS_CTX_USER, v, NULL, WS_BUILD_IGNORE_DETECTION, &m, NULL);
-	ws_matcher_decide(m, F, "C:\\Users\\alice\\Music", "a.mp3", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
-	ws_matcher_free(m);
-	ws_vars_free(v);
-	ws_ruleset_free(rs);
+	mig_matcher_decide(m, F, "C:\\Users\\alice\\Music", "a.mp3", &d);
+	cr_expect_eq(d.outcome, MIG_NOT_SELECTED);
+	mig_matcher_free(m);
+	mig_matcher_build(rs, NULL, MIG_CTX_USER, v, NULL, MIG_BUILD_IGNORE_DETECTION, &m, NULL);
+	mig_matcher_decide(m, F, "C:\\Users\\alice\\Music", "a.mp3", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
+	mig_matcher_free(m);
+	mig_vars_free(v);
+	mig_ruleset_free(rs);
 }
 
 Test(rules_decide, config_disables_component)
@@ -255,24 +255,24 @@ Test(rules_decide, config_disables_component)
 	char path[4096];
 	if (!shared_xml("MigDocs.xml", path, sizeof(path)))
 		cr_skip_test("WS_SHARED/usmt-xml not found (set WS_SHARED)");
-	ws_ruleset *rs = ws_ruleset_new();
-	cr_assert_eq(ws_ruleset_load(rs, path, NULL), 0);
+	mig_ruleset *rs = mig_ruleset_new();
+	cr_assert_eq(mig_ruleset_load(rs, path, NULL), 0);
 	const char *x = "<Configuration><Documents><component displayname=\"MigDocUser\" migrate=\"no\" "
 		"ID=\"http://www.microsoft.com/migration/1.0/migxmlext/migdocs/migdocuser/data\"/>"
 		"</Documents></Configuration>";
-	ws_config *c = ws_config_load_memory("cfg.xml", x, strlen(x), NULL);
+	mig_config *c = mig_config_load_memory("cfg.xml", x, strlen(x), NULL);
 	cr_assert_not_null(c);
-	ws_vars *v = ws_vars_new();
-	ws_vars_default_user(v, "C:", "alice", NULL, NULL);
-	ws_matcher *m;
-	ws_matcher_build(rs, c, WS_CTX_USER, v, NULL, 0, &m, NULL);
-	struct ws_decision d;
-	ws_matcher_decide(m, F, "C:\\Users\\alice\\Documents", "a.docx", &d);
-	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
-	ws_matcher_free(m);
-	ws_vars_free(v);
-	ws_config_free(c);
-	ws_ruleset_free(rs);
+	mig_vars *v = mig_vars_new();
+	mig_vars_default_user(v, "C:", "alice", NULL, NULL);
+	mig_matcher *m;
+	mig_matcher_build(rs, c, MIG_CTX_USER, v, NULL, 0, &m, NULL);
+	struct mig_decision d;
+	mig_matcher_decide(m, F, "C:\\Users\\alice\\Documents", "a.docx", &d);
+	cr_expect_eq(d.outcome, MIG_NOT_SELECTED);
+	mig_matcher_free(m);
+	mig_vars_free(v);
+	mig_config_free(c);
+	mig_ruleset_free(rs);
 }
 
 /* Our own defaults. */
@@ -318,108 +318,108 @@ Test(rules_decide, default_rules_table)
 
 /* ------------------------------------------------------------- patterns */
 
-static ws_matcher *
-one_rule(const char *body, enum ws_ctx ctx)
+static mig_matcher *
+one_rule(const char *body, enum mig_ctx ctx)
 {
 	char xml[8192];
 	snprintf(xml, sizeof(xml), "<migration urlid=\"t\"><component type=\"Documents\" context=\"UserAndSystem\">"
 		"<displayName>T</displayName><role role=\"Data\"><rules>%s</rules></role></component></migration>", body);
-	ws_ruleset *rs = ws_ruleset_new();
-	ws_diags *d = ws_diags_new();
-	cr_assert_eq(ws_ruleset_load_memory(rs, "t.xml", xml, strlen(xml), d), 0, "%s", ws_diags_first(d, 0));
-	ws_vars *v = ws_vars_new();
-	ws_vars_default_user(v, "C:", "alice", NULL, NULL);
-	ws_matcher *m;
-	ws_matcher_build(rs, NULL, ctx, v, NULL, 0, &m, d);
-	ws_vars_free(v);
-	ws_diags_free(d);
+	mig_ruleset *rs = mig_ruleset_new();
+	mig_diags *d = mig_diags_new();
+	cr_assert_eq(mig_ruleset_load_memory(rs, "t.xml", xml, strlen(xml), d), 0, "%s", mig_diags_first(d, 0));
+	mig_vars *v = mig_vars_new();
+	mig_vars_default_user(v, "C:", "alice", NULL, NULL);
+	mig_matcher *m;
+	mig_matcher_build(rs, NULL, ctx, v, NULL, 0, &m, d);
+	mig_vars_free(v);
+	mig_diags_free(d);
 	/* the matcher keeps its own copies: the rule set can go */
-	ws_ruleset_free(rs);
+	mig_ruleset_free(rs);
 	return m;
 }
 
 static int
-out(ws_matcher *m, enum ws_obj_type t, const char *node, const char *leaf)
+out(mig_matcher *m, enum mig_obj_type t, const char *node, const char *leaf)
 {
-	struct ws_decision d;
-	cr_assert_eq(ws_matcher_decide(m, t, node, leaf, &d), 0);
+	struct mig_decision d;
+	cr_assert_eq(mig_matcher_decide(m, t, node, leaf, &d), 0);
 	return (int)d.outcome;
 }
 
 Test(rules_pattern, case_insensitive_and_leaf_wildcards)
 {
-	ws_matcher *m = one_rule("<include><objectSet><pattern type=\"File\">C:\\Data\\* [*.doc*]</pattern>"
-		"</objectSet></include>", WS_CTX_SYSTEM);
+	mig_matcher *m = one_rule("<include><objectSet><pattern type=\"File\">C:\\Data\\* [*.doc*]</pattern>"
+		"</objectSet></include>", MIG_CTX_SYSTEM);
 	cr_expect_eq(out(m, F, "c:\\DATA", "Report.DOCX"), I);
 	cr_expect_eq(out(m, F, "C:\\data\\sub\\deeper", "a.doc"), I);
 	cr_expect_eq(out(m, F, "C:\\data", "a.doc.bak"), I);
 	cr_expect_eq(out(m, F, "C:\\data", "a.dot"), N);
 	cr_expect_eq(out(m, F, "C:\\database", "a.doc"), N);
 	cr_expect_eq(out(m, F, "C:\\Data", NULL), N);        /* leaf pattern: no folders */
-	ws_matcher_free(m);
+	mig_matcher_free(m);
 }
 
 Test(rules_pattern, node_only_and_direct_children)
 {
-	ws_matcher *m = one_rule("<include><objectSet>"
+	mig_matcher *m = one_rule("<include><objectSet>"
 		"<pattern type=\"File\">C:\\Tree\\*</pattern>"
 		"<pattern type=\"File\">C:\\Flat\\ [*]</pattern>"
-		"</objectSet></include>", WS_CTX_SYSTEM);
+		"</objectSet></include>", MIG_CTX_SYSTEM);
 	cr_expect_eq(out(m, F, "C:\\Tree", NULL), I);
 	cr_expect_eq(out(m, F, "C:\\Tree\\a\\b", NULL), I);
 	cr_expect_eq(out(m, F, "C:\\Tree\\a", "file.txt"), N);  /* no brackets: containers only */
 	cr_expect_eq(out(m, F, "C:\\Flat\\", "x.txt"), I);
 	cr_expect_eq(out(m, F, "C:\\Flat\\sub", "x.txt"), N);
-	ws_matcher_free(m);
+	mig_matcher_free(m);
 }
 
 Test(rules_pattern, caret_escapes)
 {
-	ws_matcher *m = one_rule("<include><objectSet>"
+	mig_matcher *m = one_rule("<include><objectSet>"
 		"<pattern type=\"File\">C:\\Docs^[old^] [file^].txt]</pattern>"
 		"<pattern type=\"File\">C:\\Hat [a^^b]</pattern>"
-		"</objectSet></include>", WS_CTX_SYSTEM);
+		"</objectSet></include>", MIG_CTX_SYSTEM);
 	cr_expect_eq(out(m, F, "C:\\Docs[old]", "file].txt"), I);
 	cr_expect_eq(out(m, F, "C:\\Docs[old]", "file.txt"), N);
 	cr_expect_eq(out(m, F, "C:\\Hat", "a^b"), I);
-	struct ws_decision d;
-	cr_expect_eq(ws_matcher_decide_location(m, F, "C:\\Docs^[old^] [file^].txt]", &d), 0);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
-	ws_matcher_free(m);
+	struct mig_decision d;
+	cr_expect_eq(mig_matcher_decide_location(m, F, "C:\\Docs^[old^] [file^].txt]", &d), 0);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
+	mig_matcher_free(m);
 }
 
 Test(rules_pattern, registry_default_value_and_hives)
 {
-	ws_matcher *m = one_rule("<include><objectSet>"
+	mig_matcher *m = one_rule("<include><objectSet>"
 		"<pattern type=\"Registry\">HKLM\\Software\\Test []</pattern>"
 		"<pattern type=\"Registry\">HKEY_CURRENT_USER\\Software\\Test\\* [*]</pattern>"
-		"</objectSet></include>", WS_CTX_USER);
+		"</objectSet></include>", MIG_CTX_USER);
 	cr_expect_eq(out(m, R, "HKEY_LOCAL_MACHINE\\SOFTWARE\\test", ""), I);
 	cr_expect_eq(out(m, R, "HKLM\\Software\\Test", "Named"), N);
 	cr_expect_eq(out(m, R, "HKCU\\software\\TEST\\Sub", "Val"), I);
 	cr_expect_eq(out(m, R, "HKCU\\Software\\Test", ""), I);
 	cr_expect_eq(out(m, R, "HKCU\\Software\\Test", NULL), N);
 	cr_expect_eq(out(m, F, "HKCU\\Software\\Test", "Val"), N);   /* type matters */
-	ws_matcher_free(m);
+	mig_matcher_free(m);
 }
 
 Test(rules_pattern, unicode_case_folding)
 {
-	ws_matcher *m = one_rule("<include><objectSet>"
+	mig_matcher *m = one_rule("<include><objectSet>"
 		"<pattern type=\"File\">C:\\Users\\Émile\\Документы\\* [*]</pattern>"
 		"<pattern type=\"File\">C:\\ΑΡΧΕΙΑ [*.TXT]</pattern>"
-		"</objectSet></include>", WS_CTX_SYSTEM);
+		"</objectSet></include>", MIG_CTX_SYSTEM);
 	cr_expect_eq(out(m, F, "C:\\USERS\\émile\\ДОКУМЕНТЫ", "x.pdf"), I);
 	cr_expect_eq(out(m, F, "C:\\users\\EMILE\\документы", "x.pdf"), N);
 	cr_expect_eq(out(m, F, "c:\\αρχεια", "ά.txt"), I);
-	ws_matcher_free(m);
+	mig_matcher_free(m);
 }
 
 Test(rules_pattern, long_paths)
 {
-	ws_matcher *m = one_rule("<include><objectSet><pattern type=\"File\">C:\\Deep\\* [*.txt]</pattern>"
+	mig_matcher *m = one_rule("<include><objectSet><pattern type=\"File\">C:\\Deep\\* [*.txt]</pattern>"
 		"</objectSet></include><exclude><objectSet><pattern type=\"File\">C:\\Deep\\*\\skip\\* [*]</pattern>"
-		"</objectSet></exclude>", WS_CTX_SYSTEM);
+		"</objectSet></exclude>", MIG_CTX_SYSTEM);
 	size_t n = 32760;
 	char *p = malloc(n + 1);
 	strcpy(p, "C:\\Deep");
@@ -434,26 +434,26 @@ Test(rules_pattern, long_paths)
 	memcpy(p + 7 + 5 * 400, "\\skip", 5);   /* replaces one "\\abcd" */
 	cr_expect_eq(out(m, F, p, "leaf.txt"), E);
 	free(p);
-	ws_matcher_free(m);
+	mig_matcher_free(m);
 }
 
 Test(rules_pattern, precedence)
 {
 	/* Same component: more specific wins, directory beats extension, tie -> exclude. */
-	ws_matcher *m = one_rule(
+	mig_matcher *m = one_rule(
 		"<include><objectSet><pattern type=\"File\">C:\\Data\\* [*]</pattern>"
 		"<pattern type=\"File\">C:\\Tie\\* [*]</pattern></objectSet></include>"
 		"<exclude><objectSet><pattern type=\"File\">C:\\* [*.mp3]</pattern>"
 		"<pattern type=\"File\">C:\\Tie\\* [*]</pattern>"
 		"<pattern type=\"File\">C:\\Data\\Private\\* [*]</pattern></objectSet></exclude>"
 		"<unconditionalExclude><objectSet><pattern type=\"File\">C:\\Data\\Secret\\* [*]</pattern>"
-		"</objectSet></unconditionalExclude>", WS_CTX_SYSTEM);
+		"</objectSet></unconditionalExclude>", MIG_CTX_SYSTEM);
 	cr_expect_eq(out(m, F, "C:\\Data", "a.mp3"), I);
 	cr_expect_eq(out(m, F, "C:\\Other", "a.mp3"), E);
 	cr_expect_eq(out(m, F, "C:\\Tie", "a.txt"), E);
 	cr_expect_eq(out(m, F, "C:\\Data\\Private", "a.txt"), E);
 	cr_expect_eq(out(m, F, "C:\\Data\\Secret", "a.txt"), U);
-	ws_matcher_free(m);
+	mig_matcher_free(m);
 }
 
 Test(rules_pattern, components_are_independent)
@@ -464,13 +464,13 @@ Test(rules_pattern, components_are_independent)
 		"<component type=\"Documents\" context=\"System\"><displayName>B</displayName><role role=\"Data\"><rules>"
 		"<exclude><objectSet><pattern type=\"File\">C:\\X\\Y\\* [*]</pattern></objectSet></exclude></rules></role></component>"
 		"</migration>";
-	ws_ruleset *rs = ws_ruleset_new();
-	cr_assert_eq(ws_ruleset_load_memory(rs, "t.xml", xml, strlen(xml), NULL), 0);
-	ws_matcher *m;
-	ws_matcher_build(rs, NULL, WS_CTX_SYSTEM, NULL, NULL, 0, &m, NULL);
+	mig_ruleset *rs = mig_ruleset_new();
+	cr_assert_eq(mig_ruleset_load_memory(rs, "t.xml", xml, strlen(xml), NULL), 0);
+	mig_matcher *m;
+	mig_matcher_build(rs, NULL, MIG_CTX_SYSTEM, NULL, NULL, 0, &m, NULL);
 	cr_expect_eq(out(m, F, "C:\\X\\Y", "a"), I);
-	ws_matcher_free(m);
-	ws_ruleset_free(rs);
+	mig_matcher_free(m);
+	mig_ruleset_free(rs);
 }
 
 /* Conditions: AND by default, OR, negation, nesting; environment variables. */
@@ -480,9 +480,9 @@ cond_fires(const char *conds)
 	char body[4096];
 	snprintf(body, sizeof(body), "%s<include><objectSet><pattern type=\"File\">C:\\C\\* [*]</pattern>"
 		"</objectSet></include>", conds);
-	ws_matcher *m = one_rule(body, WS_CTX_SYSTEM);
+	mig_matcher *m = one_rule(body, MIG_CTX_SYSTEM);
 	int r = out(m, F, "C:\\C", "x") == I;
-	ws_matcher_free(m);
+	mig_matcher_free(m);
 	return r;
 }
 
@@ -510,37 +510,37 @@ Test(rules_conditions, environment_variables)
 		"<locationModify script=\"MigXmlHelper.RelativeMove('%AppRoot%','%CSIDL_COMMON_APPDATA%\\Vendor')\">"
 		"<objectSet><pattern type=\"File\">%AppRoot%\\Config\\* [*]</pattern></objectSet></locationModify>"
 		"</rules></role></component></migration>";
-	ws_ruleset *rs = ws_ruleset_new();
-	cr_assert_eq(ws_ruleset_load_memory(rs, "t.xml", xml, strlen(xml), NULL), 0);
-	ws_vars *v = ws_vars_new();
-	ws_vars_default_system(v, "D:");
-	ws_matcher *m;
-	ws_matcher_build(rs, NULL, WS_CTX_SYSTEM, v, NULL, 0, &m, NULL);
-	struct ws_decision d;
-	ws_matcher_decide(m, F, "D:\\Program Files\\Vendor\\Config", "a.ini", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
-	cr_assert_not_null(d.by_kind[WS_RULE_LOCATION_MODIFY]);
-	cr_expect_str_eq(d.by_kind[WS_RULE_LOCATION_MODIFY]->helper, "RelativeMove");
-	cr_expect_str_eq(d.by_kind[WS_RULE_LOCATION_MODIFY]->args[1], "D:\\ProgramData\\Vendor");
-	ws_matcher_free(m);
-	ws_vars_free(v);
-	ws_ruleset_free(rs);
+	mig_ruleset *rs = mig_ruleset_new();
+	cr_assert_eq(mig_ruleset_load_memory(rs, "t.xml", xml, strlen(xml), NULL), 0);
+	mig_vars *v = mig_vars_new();
+	mig_vars_default_system(v, "D:");
+	mig_matcher *m;
+	mig_matcher_build(rs, NULL, MIG_CTX_SYSTEM, v, NULL, 0, &m, NULL);
+	struct mig_decision d;
+	mig_matcher_decide(m, F, "D:\\Program Files\\Vendor\\Config", "a.ini", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
+	cr_assert_not_null(d.by_kind[MIG_RULE_LOCATION_MODIFY]);
+	cr_expect_str_eq(d.by_kind[MIG_RULE_LOCATION_MODIFY]->helper, "RelativeMove");
+	cr_expect_str_eq(d.by_kind[MIG_RULE_LOCATION_MODIFY]->args[1], "D:\\ProgramData\\Vendor");
+	mig_matcher_free(m);
+	mig_vars_free(v);
+	mig_ruleset_free(rs);
 }
 
 Test(rules_vars, expand_and_defaults)
 {
-	ws_vars *v = ws_vars_new();
-	ws_vars_default_user(v, "C:", "bob", NULL, "S-1-5-21-1-2-3-1001");
+	mig_vars *v = mig_vars_new();
+	mig_vars_default_user(v, "C:", "bob", NULL, "S-1-5-21-1-2-3-1001");
 	char *missing = NULL;
-	char *x = ws_vars_expand(v, "%csidl_personal%\\x and %USERSID%", &missing);
+	char *x = mig_vars_expand(v, "%csidl_personal%\\x and %USERSID%", &missing);
 	cr_expect_str_eq(x, "C:\\Users\\bob\\Documents\\x and S-1-5-21-1-2-3-1001");
 	free(x);
-	cr_expect_null(ws_vars_expand(v, "%NOPE%\\x", &missing));
+	cr_expect_null(mig_vars_expand(v, "%NOPE%\\x", &missing));
 	cr_expect_str_eq(missing, "NOPE");
 	free(missing);
-	cr_expect_str_eq(ws_vars_get(v, "LOCALAPPDATA"), "C:\\Users\\bob\\AppData\\Local");
-	cr_expect_str_eq(ws_vars_get(v, "PROGRAMFILES(X86)"), "C:\\Program Files (x86)");
-	ws_vars_free(v);
+	cr_expect_str_eq(mig_vars_get(v, "LOCALAPPDATA"), "C:\\Users\\bob\\AppData\\Local");
+	cr_expect_str_eq(mig_vars_get(v, "PROGRAMFILES(X86)"), "C:\\Program Files (x86)");
+	mig_vars_free(v);
 }
 
 /* A query folded once gives every matcher the same answer as deciding the
@@ -561,37 +561,37 @@ Test(rules_decide, one_query_many_matchers)
 		*bracket = 0;
 		char *leaf = bracket + 2;
 		leaf[strlen(leaf) - 1] = 0;
-		struct ws_query q;
-		cr_assert_eq(ws_query_init(&q, r->type, node, leaf), 0);
+		struct mig_query q;
+		cr_assert_eq(mig_query_init(&q, r->type, node, leaf), 0);
 		for (int u = 0; u < 2; u++)
 			for (int c = 0; c < 2; c++) {
-				struct ws_decision a, b;
-				cr_assert_eq(ws_matcher_decide_query(f.m[u][c], &q, &a), 0);
-				cr_assert_eq(ws_matcher_decide(f.m[u][c], r->type, node, leaf, &b), 0);
+				struct mig_decision a, b;
+				cr_assert_eq(mig_matcher_decide_query(f.m[u][c], &q, &a), 0);
+				cr_assert_eq(mig_matcher_decide(f.m[u][c], r->type, node, leaf, &b), 0);
 				cr_expect_eq(a.outcome, b.outcome, "%s [%s]", node, leaf);
 				cr_expect_eq(a.rule, b.rule, "%s [%s]", node, leaf);
 				compared++;
 			}
-		ws_query_free(&q);
+		mig_query_free(&q);
 	}
 	cr_expect_eq(compared, 4 * (sizeof(miguser_rows) / sizeof(miguser_rows[0])));
 	/* A spelling that needs normalising (HKEY_*, trailing "\") takes the
 	 * long way and still decides the same. */
-	struct ws_query q;
-	struct ws_decision a, b;
-	cr_assert_eq(ws_query_init(&q, WS_OBJ_REGISTRY,
+	struct mig_query q;
+	struct mig_decision a, b;
+	cr_assert_eq(mig_query_init(&q, MIG_OBJ_REGISTRY,
 				   "HKEY_CURRENT_USER\\Software\\Microsoft\\Office\\Common\\UserInfo\\",
 				   "UserName"), 0);
-	cr_assert_eq(ws_matcher_decide_query(f.m[0][1], &q, &a), 0);
-	ws_query_free(&q);
-	ws_matcher_decide(f.m[0][1], WS_OBJ_REGISTRY, "HKCU\\Software\\Microsoft\\Office\\Common\\UserInfo",
+	cr_assert_eq(mig_matcher_decide_query(f.m[0][1], &q, &a), 0);
+	mig_query_free(&q);
+	mig_matcher_decide(f.m[0][1], MIG_OBJ_REGISTRY, "HKCU\\Software\\Microsoft\\Office\\Common\\UserInfo",
 			  "UserName", &b);
-	cr_expect_eq(a.outcome, WS_INCLUDED);
+	cr_expect_eq(a.outcome, MIG_INCLUDED);
 	cr_expect_eq(a.rule, b.rule);
 	/* Bad input is refused, not crashed on. */
-	cr_expect_eq(ws_query_init(&q, WS_OBJ_FILE, NULL, "x"), -1);
-	cr_expect_eq(ws_query_init(&q, (enum ws_obj_type)99, "C:\\x", "y"), -1);
-	cr_expect_eq(ws_matcher_decide_query(f.m[0][1], NULL, &a), -1);
-	cr_expect_eq(ws_matcher_decide_query(NULL, &q, &a), -1);
+	cr_expect_eq(mig_query_init(&q, MIG_OBJ_FILE, NULL, "x"), -1);
+	cr_expect_eq(mig_query_init(&q, (enum mig_obj_type)99, "C:\\x", "y"), -1);
+	cr_expect_eq(mig_matcher_decide_query(f.m[0][1], NULL, &a), -1);
+	cr_expect_eq(mig_matcher_decide_query(NULL, &q, &a), -1);
 	teardown(&f);
 }

@@ -137,23 +137,23 @@ Test(rules_pe, version_strings)
 {
 	unsigned char pe[4096];
 	size_t n = make_pe(pe);
-	char *s = ws_pe_version_string(pe, n, "CompanyName");
+	char *s = mig_pe_version_string(pe, n, "CompanyName");
 	cr_expect_str_eq(s, "Contoso Ltd.");
 	free(s);
-	s = ws_pe_version_string(pe, n, "productversion");
+	s = mig_pe_version_string(pe, n, "productversion");
 	cr_expect_str_eq(s, "16.0.1.2");
 	free(s);
-	s = ws_pe_version_string(pe, n, "FileVersion");   /* from VS_FIXEDFILEINFO */
+	s = mig_pe_version_string(pe, n, "FileVersion");   /* from VS_FIXEDFILEINFO */
 	cr_expect_str_eq(s, "16.0.4266.1003");
 	free(s);
-	cr_expect_null(ws_pe_version_string(pe, n, "LegalCopyright"));
+	cr_expect_null(mig_pe_version_string(pe, n, "LegalCopyright"));
 	/* truncated or garbage input never crashes */
 	for (size_t k = 0; k < n; k += 7) {
-		free(ws_pe_version_string(pe, k, "CompanyName"));
+		free(mig_pe_version_string(pe, k, "CompanyName"));
 		unsigned char c[4096];
 		memcpy(c, pe, n);
 		c[k] ^= 0xFF;
-		free(ws_pe_version_string(c, n, "ProductName"));
+		free(mig_pe_version_string(c, n, "ProductName"));
 	}
 }
 
@@ -204,12 +204,12 @@ h_reg_read(void *o, const char *k, const char *v, unsigned *type, unsigned char 
 {
 	(void)o;
 	if (!strcasecmp(k, "HKLM\\SOFTWARE\\Contoso\\Writer") && !strcasecmp(v, "InstallDir")) {
-		*type = WS_RULES_REG_SZ;
+		*type = MIG_REG_SZ;
 		*d = utf16("C:\\Program Files\\Contoso", len);
 		return 0;
 	}
 	if (!strcasecmp(k, "HKCU\\Software\\Contoso\\Writer") && !strcasecmp(v, "Dictionary")) {
-		*type = WS_RULES_REG_EXPAND_SZ;
+		*type = MIG_REG_EXPAND_SZ;
 		*d = utf16("%USERPROFILE%\\Documents\\custom.dic", len);
 		return 0;
 	}
@@ -240,7 +240,7 @@ h_os(void *o, unsigned *ma, unsigned *mi, unsigned *bu)
 	return 0;
 }
 
-static const struct ws_rules_host host = {
+static const struct mig_rules_host host = {
 	.file_exists = h_file_exists, .reg_exists = h_reg_exists, .reg_read = h_reg_read,
 	.file_read = h_file_read, .os_version = h_os, .is_native_64bit = is64,
 };
@@ -273,40 +273,40 @@ static const char app_xml[] =
 	"</objectSet></include></rules>\n"
 	"</role></component></migration>\n";
 
-static ws_matcher *
-build_app(const char *xml, enum ws_ctx ctx, const struct ws_rules_host *h)
+static mig_matcher *
+build_app(const char *xml, enum mig_ctx ctx, const struct mig_rules_host *h)
 {
-	ws_ruleset *rs = ws_ruleset_new();
-	ws_diags *d = ws_diags_new();
-	cr_assert_eq(ws_ruleset_load_memory(rs, "app.xml", xml, strlen(xml), d), 0, "%s",
-		ws_diags_first(d, 0));
-	ws_vars *v = ws_vars_new();
-	ws_vars_default_user(v, "C:", "alice", NULL, NULL);
-	ws_matcher *m;
-	ws_matcher_build(rs, NULL, ctx, v, h, 0, &m, d);
-	ws_vars_free(v);
-	ws_diags_free(d);
-	ws_ruleset_free(rs);
+	mig_ruleset *rs = mig_ruleset_new();
+	mig_diags *d = mig_diags_new();
+	cr_assert_eq(mig_ruleset_load_memory(rs, "app.xml", xml, strlen(xml), d), 0, "%s",
+		mig_diags_first(d, 0));
+	mig_vars *v = mig_vars_new();
+	mig_vars_default_user(v, "C:", "alice", NULL, NULL);
+	mig_matcher *m;
+	mig_matcher_build(rs, NULL, ctx, v, h, 0, &m, d);
+	mig_vars_free(v);
+	mig_diags_free(d);
+	mig_ruleset_free(rs);
 	return m;
 }
 
 Test(rules_helpers, detection_and_content_through_host)
 {
 	the_pe_len = make_pe(the_pe);
-	ws_matcher *m = build_app(app_xml, WS_CTX_USER, &host);
-	struct ws_decision d;
-	ws_matcher_decide(m, WS_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
+	mig_matcher *m = build_app(app_xml, MIG_CTX_USER, &host);
+	struct mig_decision d;
+	mig_matcher_decide(m, MIG_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
 	/* ExtractSingleFile turned the registry value into a file pattern */
-	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Users\\alice\\Documents", "custom.dic", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
-	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Users\\alice\\Documents", "other.dic", &d);
-	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
-	ws_matcher_free(m);
-	m = build_app(app_xml, WS_CTX_SYSTEM, &host);
-	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Program Files\\Contoso\\Templates", "a.dot", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
-	ws_matcher_free(m);
+	mig_matcher_decide(m, MIG_OBJ_FILE, "C:\\Users\\alice\\Documents", "custom.dic", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
+	mig_matcher_decide(m, MIG_OBJ_FILE, "C:\\Users\\alice\\Documents", "other.dic", &d);
+	cr_expect_eq(d.outcome, MIG_NOT_SELECTED);
+	mig_matcher_free(m);
+	m = build_app(app_xml, MIG_CTX_SYSTEM, &host);
+	mig_matcher_decide(m, MIG_OBJ_FILE, "C:\\Program Files\\Contoso\\Templates", "a.dot", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
+	mig_matcher_free(m);
 }
 
 Test(rules_helpers, version_mismatch_means_not_installed)
@@ -315,17 +315,17 @@ Test(rules_helpers, version_mismatch_means_not_installed)
 	char *xml = strdup(app_xml);
 	char *p = strstr(xml, "\"16.*\"");
 	memcpy(p, "\"15.*\"", 6);
-	ws_matcher *m = build_app(xml, WS_CTX_USER, &host);
-	struct ws_decision d;
-	ws_matcher_decide(m, WS_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
-	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
-	ws_matcher_free(m);
+	mig_matcher *m = build_app(xml, MIG_CTX_USER, &host);
+	struct mig_decision d;
+	mig_matcher_decide(m, MIG_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
+	cr_expect_eq(d.outcome, MIG_NOT_SELECTED);
+	mig_matcher_free(m);
 	free(xml);
 	/* no host at all: nothing is installed */
-	m = build_app(app_xml, WS_CTX_USER, NULL);
-	ws_matcher_decide(m, WS_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
-	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
-	ws_matcher_free(m);
+	m = build_app(app_xml, MIG_CTX_USER, NULL);
+	mig_matcher_decide(m, MIG_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
+	cr_expect_eq(d.outcome, MIG_NOT_SELECTED);
+	mig_matcher_free(m);
 }
 
 Test(rules_helpers, generators)
@@ -337,27 +337,27 @@ Test(rules_helpers, generators)
 		"<script>MigXmlHelper.GenerateDrivePatterns(\"* [*.iso]\", \"CDROM\")</script>"
 		"</objectSet></include></rules></role>"
 		"<extensions><extension>*.qbw</extension></extensions></component></migration>";
-	ws_ruleset *rs = ws_ruleset_new();
-	cr_assert_eq(ws_ruleset_load_memory(rs, "g.xml", xml, strlen(xml), NULL), 0);
-	ws_vars *v = ws_vars_new();
-	ws_vars_default_system(v, "C:");
-	ws_vars_set(v, "WS_FIXED_DRIVES", "C:;E:");
-	ws_matcher *m;
-	ws_matcher_build(rs, NULL, WS_CTX_SYSTEM, v, NULL, 0, &m, NULL);
-	struct ws_decision d;
-	ws_matcher_decide(m, WS_OBJ_FILE, "E:\\Old\\Mail", "a.PST", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
-	ws_matcher_decide(m, WS_OBJ_FILE, "F:\\Old", "a.pst", &d);
-	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
-	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\Share\\x", "y.bin", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
-	ws_matcher_decide(m, WS_OBJ_FILE, "C:\\x", "disc.iso", &d);
-	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
-	ws_matcher_decide(m, WS_OBJ_FILE, "E:\\Books", "co.QBW", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
-	ws_matcher_free(m);
-	ws_vars_free(v);
-	ws_ruleset_free(rs);
+	mig_ruleset *rs = mig_ruleset_new();
+	cr_assert_eq(mig_ruleset_load_memory(rs, "g.xml", xml, strlen(xml), NULL), 0);
+	mig_vars *v = mig_vars_new();
+	mig_vars_default_system(v, "C:");
+	mig_vars_set(v, "WS_FIXED_DRIVES", "C:;E:");
+	mig_matcher *m;
+	mig_matcher_build(rs, NULL, MIG_CTX_SYSTEM, v, NULL, 0, &m, NULL);
+	struct mig_decision d;
+	mig_matcher_decide(m, MIG_OBJ_FILE, "E:\\Old\\Mail", "a.PST", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
+	mig_matcher_decide(m, MIG_OBJ_FILE, "F:\\Old", "a.pst", &d);
+	cr_expect_eq(d.outcome, MIG_NOT_SELECTED);
+	mig_matcher_decide(m, MIG_OBJ_FILE, "C:\\Share\\x", "y.bin", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
+	mig_matcher_decide(m, MIG_OBJ_FILE, "C:\\x", "disc.iso", &d);
+	cr_expect_eq(d.outcome, MIG_NOT_SELECTED);
+	mig_matcher_decide(m, MIG_OBJ_FILE, "E:\\Books", "co.QBW", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
+	mig_matcher_free(m);
+	mig_vars_free(v);
+	mig_ruleset_free(rs);
 }
 
 Test(rules_helpers, genconfig_roundtrip)
@@ -365,29 +365,29 @@ Test(rules_helpers, genconfig_roundtrip)
 	char path[4096];
 	if (!shared_xml("MigApp.xml", path, sizeof(path)))
 		cr_skip_test("WS_SHARED/usmt-xml not found (set WS_SHARED)");
-	ws_ruleset *rs = ws_ruleset_new();
-	cr_assert_eq(ws_ruleset_load(rs, path, NULL), 0);
+	mig_ruleset *rs = mig_ruleset_new();
+	cr_assert_eq(mig_ruleset_load(rs, path, NULL), 0);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
-	cr_assert_eq(ws_genconfig_write(rs, f), 0);
+	cr_assert_eq(mig_genconfig_write(rs, f), 0);
 	fclose(f);
 	cr_expect(strstr(text, "<Applications>") != NULL);
 	cr_expect(strstr(text, "displayname=\"Google Chrome\"") != NULL);
 	/* what we write, we read back with no diagnostics, all enabled */
-	ws_diags *d = ws_diags_new();
-	ws_config *c = ws_config_load_memory("gen.xml", text, len, d);
+	mig_diags *d = mig_diags_new();
+	mig_config *c = mig_config_load_memory("gen.xml", text, len, d);
 	cr_assert_not_null(c);
-	cr_expect_eq(ws_diags_count(d), 0);
+	cr_expect_eq(mig_diags_count(d), 0);
 	size_t listed = 0;
-	for (size_t i = 0; i < ws_ruleset_component_count(rs); i++) {
-		const struct ws_component_info *ci = ws_ruleset_component(rs, i);
+	for (size_t i = 0; i < mig_ruleset_component_count(rs); i++) {
+		const struct mig_component_info *ci = mig_ruleset_component(rs, i);
 		if (!ci->hidden)
-			listed += ws_config_component_enabled(c, ci->id, NULL) == 1;
+			listed += mig_config_component_enabled(c, ci->id, NULL) == 1;
 	}
 	cr_expect_gt(listed, 50);
-	ws_config_free(c);
-	ws_diags_free(d);
+	mig_config_free(c);
+	mig_diags_free(d);
 	free(text);
-	ws_ruleset_free(rs);
+	mig_ruleset_free(rs);
 }

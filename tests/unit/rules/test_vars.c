@@ -8,7 +8,7 @@
 
 #include "rules/rules.h"
 
-#define F WS_OBJ_FILE
+#define F MIG_OBJ_FILE
 
 struct seen {
 	char names[64][64];
@@ -39,108 +39,108 @@ noted(const struct seen *s, const char *name)
 
 Test(rules_resolver, hive_values_carry_into_derived_variables)
 {
-	ws_vars *stated = ws_vars_new();
-	ws_vars_set(stated, "SYSTEMROOT", "%SystemDrive%\\WINNT");
-	ws_vars_set(stated, "PROFILESFOLDER", "%SystemDrive%\\Profiles");
-	ws_vars_set(stated, "PUBLIC", "%SystemDrive%\\Profiles\\Shared");
-	ws_vars_set(stated, "PROGRAMDATA", "%SystemDrive%\\ProgramData");
-	ws_vars_set(stated, "PROGRAMFILES", "C:\\Program Files");
-	ws_vars_set(stated, "COMMONPROGRAMFILES", "C:\\Program Files\\Common Files");
-	ws_vars_set(stated, "DEFAULTUSERPROFILE", "%PROFILESFOLDER%\\Default");
+	mig_vars *stated = mig_vars_new();
+	mig_vars_set(stated, "SYSTEMROOT", "%SystemDrive%\\WINNT");
+	mig_vars_set(stated, "PROFILESFOLDER", "%SystemDrive%\\Profiles");
+	mig_vars_set(stated, "PUBLIC", "%SystemDrive%\\Profiles\\Shared");
+	mig_vars_set(stated, "PROGRAMDATA", "%SystemDrive%\\ProgramData");
+	mig_vars_set(stated, "PROGRAMFILES", "C:\\Program Files");
+	mig_vars_set(stated, "COMMONPROGRAMFILES", "C:\\Program Files\\Common Files");
+	mig_vars_set(stated, "DEFAULTUSERPROFILE", "%PROFILESFOLDER%\\Default");
 	/* the machine's User Shell Folders speak in %PUBLIC% and %ProgramData% */
-	ws_vars_set(stated, "CSIDL_COMMON_DESKTOPDIRECTORY", "%PUBLIC%\\Desktop");
-	ws_vars_set(stated, "CSIDL_COMMON_APPDATA", "%ProgramData%");
-	ws_vars_set(stated, "CSIDL_COMMON_STARTMENU", "%ProgramData%\\Microsoft\\Windows\\Start Menu");
+	mig_vars_set(stated, "CSIDL_COMMON_DESKTOPDIRECTORY", "%PUBLIC%\\Desktop");
+	mig_vars_set(stated, "CSIDL_COMMON_APPDATA", "%ProgramData%");
+	mig_vars_set(stated, "CSIDL_COMMON_STARTMENU", "%ProgramData%\\Microsoft\\Windows\\Start Menu");
 	struct seen s = { 0 };
-	ws_vars *v = ws_vars_new();
-	cr_assert_eq(ws_vars_resolve_system(v, "C:", 22631, stated, note, &s), 0);
-	cr_expect_str_eq(ws_vars_get(v, "WINDIR"), "C:\\WINNT");
-	cr_expect_str_eq(ws_vars_get(v, "CSIDL_WINDOWS"), "C:\\WINNT");
-	cr_expect_str_eq(ws_vars_get(v, "CSIDL_FONTS"), "C:\\WINNT\\Fonts");
-	cr_expect_str_eq(ws_vars_get(v, "CSIDL_COMMON_DESKTOPDIRECTORY"), "C:\\Profiles\\Shared\\Desktop");
+	mig_vars *v = mig_vars_new();
+	cr_assert_eq(mig_vars_resolve_system(v, "C:", 22631, stated, note, &s), 0);
+	cr_expect_str_eq(mig_vars_get(v, "WINDIR"), "C:\\WINNT");
+	cr_expect_str_eq(mig_vars_get(v, "CSIDL_WINDOWS"), "C:\\WINNT");
+	cr_expect_str_eq(mig_vars_get(v, "CSIDL_FONTS"), "C:\\WINNT\\Fonts");
+	cr_expect_str_eq(mig_vars_get(v, "CSIDL_COMMON_DESKTOPDIRECTORY"), "C:\\Profiles\\Shared\\Desktop");
 	/* not stated: Windows' default, relative to the stated Public */
-	cr_expect_str_eq(ws_vars_get(v, "CSIDL_COMMON_PICTURES"), "C:\\Profiles\\Shared\\Pictures");
-	cr_expect_str_eq(ws_vars_get(v, "FOLDERID_PublicDownloads"), "C:\\Profiles\\Shared\\Downloads");
-	cr_expect_str_eq(ws_vars_get(v, "CSIDL_COMMON_PROGRAMS"),
+	cr_expect_str_eq(mig_vars_get(v, "CSIDL_COMMON_PICTURES"), "C:\\Profiles\\Shared\\Pictures");
+	cr_expect_str_eq(mig_vars_get(v, "FOLDERID_PublicDownloads"), "C:\\Profiles\\Shared\\Downloads");
+	cr_expect_str_eq(mig_vars_get(v, "CSIDL_COMMON_PROGRAMS"),
 		"C:\\ProgramData\\Microsoft\\Windows\\Start Menu\\Programs");
-	cr_expect_str_eq(ws_vars_get(v, "CSIDL_DEFAULT_APPDATA"), "C:\\Profiles\\Default\\AppData\\Roaming");
+	cr_expect_str_eq(mig_vars_get(v, "CSIDL_DEFAULT_APPDATA"), "C:\\Profiles\\Default\\AppData\\Roaming");
 	cr_expect(!noted(&s, "SYSTEMROOT") && !noted(&s, "PROFILESFOLDER") && !noted(&s, "PUBLIC"));
 	cr_expect(noted(&s, "CSIDL_COMMON_PICTURES"), "a missing machine folder is a fallback");
 	cr_expect(!noted(&s, "WINDIR"), "derived variables are not hive values");
-	ws_vars_free(v);
-	ws_vars_free(stated);
+	mig_vars_free(v);
+	mig_vars_free(stated);
 }
 
 Test(rules_resolver, missing_or_unusable_values_fall_back_and_are_said)
 {
-	ws_vars *stated = ws_vars_new();
-	ws_vars_set(stated, "PROFILESFOLDER", "%NoSuchVariable%\\Users");
-	ws_vars_set(stated, "PUBLIC", "");
+	mig_vars *stated = mig_vars_new();
+	mig_vars_set(stated, "PROFILESFOLDER", "%NoSuchVariable%\\Users");
+	mig_vars_set(stated, "PUBLIC", "");
 	struct seen s = { 0 };
-	ws_vars *v = ws_vars_new();
-	ws_vars_resolve_system(v, "C:", 0, stated, note, &s);
-	cr_expect_str_eq(ws_vars_get(v, "SYSTEMROOT"), "C:\\Windows");
-	cr_expect_str_eq(ws_vars_get(v, "PROFILESFOLDER"), "C:\\Users");
-	cr_expect_str_eq(ws_vars_get(v, "PUBLIC"), "C:\\Users\\Public");
-	cr_expect_str_eq(ws_vars_get(v, "CSIDL_COMMON_DOCUMENTS"), "C:\\Users\\Public\\Documents");
+	mig_vars *v = mig_vars_new();
+	mig_vars_resolve_system(v, "C:", 0, stated, note, &s);
+	cr_expect_str_eq(mig_vars_get(v, "SYSTEMROOT"), "C:\\Windows");
+	cr_expect_str_eq(mig_vars_get(v, "PROFILESFOLDER"), "C:\\Users");
+	cr_expect_str_eq(mig_vars_get(v, "PUBLIC"), "C:\\Users\\Public");
+	cr_expect_str_eq(mig_vars_get(v, "CSIDL_COMMON_DOCUMENTS"), "C:\\Users\\Public\\Documents");
 	cr_expect(noted(&s, "SYSTEMROOT") && noted(&s, "PROFILESFOLDER") && noted(&s, "PUBLIC"));
 	for (size_t i = 0; i < s.n; i++)
 		if (!strcmp(s.names[i], "PROFILESFOLDER"))
 			cr_expect_str_eq(s.unusable[i], "%NoSuchVariable%\\Users");
-	ws_vars_free(v);
-	ws_vars_free(stated);
+	mig_vars_free(v);
+	mig_vars_free(stated);
 }
 
 Test(rules_resolver, windows_7_layout)
 {
-	ws_vars *v7 = ws_vars_new(), *v11 = ws_vars_new();
-	ws_vars_resolve_system(v7, "C:", 7601, NULL, NULL, NULL);
-	ws_vars_resolve_user(v7, "ann", NULL, NULL, 7601, NULL, NULL, NULL);
-	ws_vars_resolve_system(v11, "C:", 22631, NULL, NULL, NULL);
-	ws_vars_resolve_user(v11, "ann", NULL, NULL, 22631, NULL, NULL, NULL);
-	cr_expect_str_eq(ws_vars_get(v7, "CSIDL_INTERNET_CACHE"),
+	mig_vars *v7 = mig_vars_new(), *v11 = mig_vars_new();
+	mig_vars_resolve_system(v7, "C:", 7601, NULL, NULL, NULL);
+	mig_vars_resolve_user(v7, "ann", NULL, NULL, 7601, NULL, NULL, NULL);
+	mig_vars_resolve_system(v11, "C:", 22631, NULL, NULL, NULL);
+	mig_vars_resolve_user(v11, "ann", NULL, NULL, 22631, NULL, NULL, NULL);
+	cr_expect_str_eq(mig_vars_get(v7, "CSIDL_INTERNET_CACHE"),
 		"C:\\Users\\ann\\AppData\\Local\\Microsoft\\Windows\\Temporary Internet Files");
-	cr_expect_str_eq(ws_vars_get(v7, "CSIDL_COOKIES"),
+	cr_expect_str_eq(mig_vars_get(v7, "CSIDL_COOKIES"),
 		"C:\\Users\\ann\\AppData\\Roaming\\Microsoft\\Windows\\Cookies");
-	cr_expect_str_eq(ws_vars_get(v11, "CSIDL_INTERNET_CACHE"),
+	cr_expect_str_eq(mig_vars_get(v11, "CSIDL_INTERNET_CACHE"),
 		"C:\\Users\\ann\\AppData\\Local\\Microsoft\\Windows\\INetCache");
-	cr_expect_str_eq(ws_vars_get(v11, "CSIDL_COOKIES"),
+	cr_expect_str_eq(mig_vars_get(v11, "CSIDL_COOKIES"),
 		"C:\\Users\\ann\\AppData\\Local\\Microsoft\\Windows\\INetCookies");
-	cr_expect_str_eq(ws_vars_get(v7, "CSIDL_PERSONAL"), "C:\\Users\\ann\\Documents");
-	ws_vars_free(v7);
-	ws_vars_free(v11);
+	cr_expect_str_eq(mig_vars_get(v7, "CSIDL_PERSONAL"), "C:\\Users\\ann\\Documents");
+	mig_vars_free(v7);
+	mig_vars_free(v11);
 }
 
 Test(rules_resolver, user_folders_and_their_aliases)
 {
-	ws_vars *v = ws_vars_new(), *stated = ws_vars_new();
-	ws_vars_resolve_system(v, "C:", 0, NULL, NULL, NULL);
-	ws_vars_set(stated, "CSIDL_PERSONAL", "%USERPROFILE%\\OneDrive\\Documents");
-	ws_vars_set(stated, "APPDATA", "D:\\Roaming\\bob");
+	mig_vars *v = mig_vars_new(), *stated = mig_vars_new();
+	mig_vars_resolve_system(v, "C:", 0, NULL, NULL, NULL);
+	mig_vars_set(stated, "CSIDL_PERSONAL", "%USERPROFILE%\\OneDrive\\Documents");
+	mig_vars_set(stated, "APPDATA", "D:\\Roaming\\bob");
 	struct seen s = { 0 };
-	cr_assert_eq(ws_vars_resolve_user(v, "bob", "C:\\Users\\bob", "S-1-5-21-1-2-3-1001", 0, stated,
+	cr_assert_eq(mig_vars_resolve_user(v, "bob", "C:\\Users\\bob", "S-1-5-21-1-2-3-1001", 0, stated,
 		note, &s), 0);
-	cr_expect_str_eq(ws_vars_get(v, "CSIDL_MYDOCUMENTS"), "C:\\Users\\bob\\OneDrive\\Documents");
-	cr_expect_str_eq(ws_vars_get(v, "FOLDERID_Documents"), "C:\\Users\\bob\\OneDrive\\Documents");
-	cr_expect_str_eq(ws_vars_get(v, "CSIDL_STARTMENU"), "D:\\Roaming\\bob\\Microsoft\\Windows\\Start Menu");
-	cr_expect_str_eq(ws_vars_get(v, "HOMEPATH"), "\\Users\\bob");
-	cr_expect_str_eq(ws_vars_get(v, "USERSID"), "S-1-5-21-1-2-3-1001");
-	cr_expect_str_eq(ws_vars_get(v, "PROFILESFOLDER"), "C:\\Users", "the system ones stay");
+	cr_expect_str_eq(mig_vars_get(v, "CSIDL_MYDOCUMENTS"), "C:\\Users\\bob\\OneDrive\\Documents");
+	cr_expect_str_eq(mig_vars_get(v, "FOLDERID_Documents"), "C:\\Users\\bob\\OneDrive\\Documents");
+	cr_expect_str_eq(mig_vars_get(v, "CSIDL_STARTMENU"), "D:\\Roaming\\bob\\Microsoft\\Windows\\Start Menu");
+	cr_expect_str_eq(mig_vars_get(v, "HOMEPATH"), "\\Users\\bob");
+	cr_expect_str_eq(mig_vars_get(v, "USERSID"), "S-1-5-21-1-2-3-1001");
+	cr_expect_str_eq(mig_vars_get(v, "PROFILESFOLDER"), "C:\\Users", "the system ones stay");
 	cr_expect(noted(&s, "CSIDL_DESKTOP") && !noted(&s, "CSIDL_PERSONAL"));
-	ws_vars_free(v);
-	ws_vars_free(stated);
+	mig_vars_free(v);
+	mig_vars_free(stated);
 }
 
 Test(rules_resolver, bad_input)
 {
-	ws_vars *v = ws_vars_new();
-	cr_expect_eq(ws_vars_resolve_system(NULL, "C:", 0, NULL, NULL, NULL), -1);
-	cr_expect_eq(ws_vars_resolve_user(v, NULL, NULL, NULL, 0, NULL, NULL, NULL), -1);
-	cr_expect_eq(ws_vars_resolve_user(NULL, "x", NULL, NULL, 0, NULL, NULL, NULL), -1);
+	mig_vars *v = mig_vars_new();
+	cr_expect_eq(mig_vars_resolve_system(NULL, "C:", 0, NULL, NULL, NULL), -1);
+	cr_expect_eq(mig_vars_resolve_user(v, NULL, NULL, NULL, 0, NULL, NULL, NULL), -1);
+	cr_expect_eq(mig_vars_resolve_user(NULL, "x", NULL, NULL, 0, NULL, NULL, NULL), -1);
 	/* a user table without a system one still gets the system defaults */
-	cr_assert_eq(ws_vars_resolve_user(v, "x", NULL, NULL, 0, NULL, NULL, NULL), 0);
-	cr_expect_str_eq(ws_vars_get(v, "USERPROFILE"), "C:\\Users\\x");
-	ws_vars_free(v);
+	cr_assert_eq(mig_vars_resolve_user(v, "x", NULL, NULL, 0, NULL, NULL, NULL), 0);
+	cr_expect_str_eq(mig_vars_get(v, "USERPROFILE"), "C:\\Users\\x");
+	mig_vars_free(v);
 }
 
 /* ------------------------------------------------------------ undefined */
@@ -163,89 +163,89 @@ static const char undef_xml[] =
 	"</objectSet></unconditionalExclude>\n"
 	"</rules></role></component></migration>\n";
 
-static ws_matcher *
-undef_matcher(ws_ruleset **rs)
+static mig_matcher *
+undef_matcher(mig_ruleset **rs)
 {
-	*rs = ws_ruleset_new();
-	cr_assert_eq(ws_ruleset_load_memory(*rs, "undef.xml", undef_xml, strlen(undef_xml), NULL), 0);
-	ws_vars *v = ws_vars_new();
-	ws_vars_default_system(v, "C:");
-	ws_matcher *m;
-	cr_assert_eq(ws_matcher_build(*rs, NULL, WS_CTX_SYSTEM, v, NULL, 0, &m, NULL), 0);
-	ws_vars_free(v);
+	*rs = mig_ruleset_new();
+	cr_assert_eq(mig_ruleset_load_memory(*rs, "undef.xml", undef_xml, strlen(undef_xml), NULL), 0);
+	mig_vars *v = mig_vars_new();
+	mig_vars_default_system(v, "C:");
+	mig_matcher *m;
+	cr_assert_eq(mig_matcher_build(*rs, NULL, MIG_CTX_SYSTEM, v, NULL, 0, &m, NULL), 0);
+	mig_vars_free(v);
 	return m;
 }
 
 Test(rules_undefined, reported_with_file_line_and_never_wider)
 {
-	ws_ruleset *rs;
-	ws_matcher *m = undef_matcher(&rs);
+	mig_ruleset *rs;
+	mig_matcher *m = undef_matcher(&rs);
 	/* include dropped, exclude kept, cleanup dropped, uncond kept; the user
 	 * variable in the system context is out of context, not "undefined" */
-	cr_assert_eq(ws_matcher_unresolved_count(m), 4);
-	const struct ws_unresolved *u = ws_matcher_unresolved(m, 0);
+	cr_assert_eq(mig_matcher_unresolved_count(m), 4);
+	const struct mig_unresolved *u = mig_matcher_unresolved(m, 0);
 	cr_expect_str_eq(u->file, "undef.xml");
 	cr_expect_eq(u->line, 5);
 	cr_expect_str_eq(u->variable, "NOT_DEFINED");
-	cr_expect_eq(u->kind, WS_RULE_INCLUDE);
+	cr_expect_eq(u->kind, MIG_RULE_INCLUDE);
 	cr_expect(!u->kept);
 	cr_expect_null(u->pattern);
-	u = ws_matcher_unresolved(m, 1);
+	u = mig_matcher_unresolved(m, 1);
 	cr_expect_eq(u->line, 6);
-	cr_expect_eq(u->kind, WS_RULE_EXCLUDE);
+	cr_expect_eq(u->kind, MIG_RULE_EXCLUDE);
 	cr_expect(u->kept);
 	cr_expect_str_eq(u->pattern, "*\\Temp\\* [*]");
 	cr_expect_str_eq(u->component, "A");
-	u = ws_matcher_unresolved(m, 2);
-	cr_expect_eq(u->kind, WS_RULE_DESTINATION_CLEANUP);
+	u = mig_matcher_unresolved(m, 2);
+	cr_expect_eq(u->kind, MIG_RULE_DESTINATION_CLEANUP);
 	cr_expect(!u->kept, "a wider cleanup would delete more on the target");
-	u = ws_matcher_unresolved(m, 3);
-	cr_expect_eq(u->kind, WS_RULE_UNCOND_EXCLUDE);
+	u = mig_matcher_unresolved(m, 3);
+	cr_expect_eq(u->kind, MIG_RULE_UNCOND_EXCLUDE);
 	cr_expect(u->kept);
-	cr_expect_null(ws_matcher_unresolved(m, 4));
+	cr_expect_null(mig_matcher_unresolved(m, 4));
 
-	struct ws_decision d;
-	ws_matcher_decide(m, F, "C:\\Data", "a.txt", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
+	struct mig_decision d;
+	mig_matcher_decide(m, F, "C:\\Data", "a.txt", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
 	/* the conservative exclude beats the more specific include of its component */
-	ws_matcher_decide(m, F, "C:\\Data\\Temp\\keep", "b.txt", &d);
-	cr_expect_eq(d.outcome, WS_EXCLUDED);
+	mig_matcher_decide(m, F, "C:\\Data\\Temp\\keep", "b.txt", &d);
+	cr_expect_eq(d.outcome, MIG_EXCLUDED);
 	cr_assert_not_null(d.rule);
 	cr_expect_str_eq(d.rule->unresolved, "ALSO_UNDEFINED");
 	/* ... but only inside it: component B's include still takes its Temp */
-	ws_matcher_decide(m, F, "C:\\Other\\Temp", "c.txt", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
+	mig_matcher_decide(m, F, "C:\\Other\\Temp", "c.txt", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
 	/* the unconditional exclude, made to match more, beats everyone */
-	ws_matcher_decide(m, F, "C:\\Other\\Temp", "c.tmp", &d);
-	cr_expect_eq(d.outcome, WS_UNCOND_EXCLUDED);
+	mig_matcher_decide(m, F, "C:\\Other\\Temp", "c.tmp", &d);
+	cr_expect_eq(d.outcome, MIG_UNCOND_EXCLUDED);
 	/* the dropped include took nothing */
-	ws_matcher_decide(m, F, "C:\\Elsewhere", "x.txt", &d);
-	cr_expect_eq(d.outcome, WS_NOT_SELECTED);
-	ws_matcher_free(m);
-	ws_ruleset_free(rs);
+	mig_matcher_decide(m, F, "C:\\Elsewhere", "x.txt", &d);
+	cr_expect_eq(d.outcome, MIG_NOT_SELECTED);
+	mig_matcher_free(m);
+	mig_ruleset_free(rs);
 }
 
 Test(rules_undefined, defined_everywhere_means_no_report)
 {
-	ws_ruleset *rs = ws_ruleset_new();
-	cr_assert_eq(ws_ruleset_load_memory(rs, "undef.xml", undef_xml, strlen(undef_xml), NULL), 0);
-	ws_vars *v = ws_vars_new();
-	ws_vars_default_system(v, "C:");
-	ws_vars_set(v, "NOT_DEFINED", "C:\\Nd");
-	ws_vars_set(v, "ALSO_UNDEFINED", "C:\\Data");
-	ws_vars_set(v, "GONE", "C:\\Gone");
-	ws_vars_set(v, "UNKNOWN_LEAF", "Temp");
-	ws_matcher *m;
-	ws_matcher_build(rs, NULL, WS_CTX_SYSTEM, v, NULL, 0, &m, NULL);
-	cr_expect_eq(ws_matcher_unresolved_count(m), 0);
-	struct ws_decision d;
+	mig_ruleset *rs = mig_ruleset_new();
+	cr_assert_eq(mig_ruleset_load_memory(rs, "undef.xml", undef_xml, strlen(undef_xml), NULL), 0);
+	mig_vars *v = mig_vars_new();
+	mig_vars_default_system(v, "C:");
+	mig_vars_set(v, "NOT_DEFINED", "C:\\Nd");
+	mig_vars_set(v, "ALSO_UNDEFINED", "C:\\Data");
+	mig_vars_set(v, "GONE", "C:\\Gone");
+	mig_vars_set(v, "UNKNOWN_LEAF", "Temp");
+	mig_matcher *m;
+	mig_matcher_build(rs, NULL, MIG_CTX_SYSTEM, v, NULL, 0, &m, NULL);
+	cr_expect_eq(mig_matcher_unresolved_count(m), 0);
+	struct mig_decision d;
 	/* C:\Data\Temp\* (exclude) vs C:\Data\Temp\keep [*] (include): the include */
-	ws_matcher_decide(m, F, "C:\\Data\\Temp\\keep", "b.txt", &d);
-	cr_expect_eq(d.outcome, WS_INCLUDED);
+	mig_matcher_decide(m, F, "C:\\Data\\Temp\\keep", "b.txt", &d);
+	cr_expect_eq(d.outcome, MIG_INCLUDED);
 	cr_expect_null(d.rule->unresolved);
-	ws_matcher_free(m);
-	ws_vars_free(v);
-	ws_ruleset_free(rs);
+	mig_matcher_free(m);
+	mig_vars_free(v);
+	mig_ruleset_free(rs);
 }
 
 /* ------------------------------------------------------------ urlid */
@@ -260,21 +260,21 @@ Test(rules_urlid, second_file_with_the_same_urlid_is_ignored_and_listed)
 		"<component type=\"Documents\" context=\"System\"><displayName>Second</displayName>"
 		"<role role=\"Data\"><rules><include><objectSet><pattern type=\"File\">C:\\B\\* [*]"
 		"</pattern></objectSet></include></rules></role></component></migration>";
-	ws_ruleset *rs = ws_ruleset_new();
-	ws_diags *d = ws_diags_new();
-	cr_assert_eq(ws_ruleset_load_memory(rs, "a.xml", a, strlen(a), d), 0);
-	cr_expect_eq(ws_ruleset_ignored_count(rs), 0);
-	cr_assert_eq(ws_ruleset_load_memory(rs, "b.xml", b, strlen(b), d), 0);
-	cr_assert_eq(ws_ruleset_ignored_count(rs), 1);
-	const struct ws_ignored_file *g = ws_ruleset_ignored(rs, 0);
+	mig_ruleset *rs = mig_ruleset_new();
+	mig_diags *d = mig_diags_new();
+	cr_assert_eq(mig_ruleset_load_memory(rs, "a.xml", a, strlen(a), d), 0);
+	cr_expect_eq(mig_ruleset_ignored_count(rs), 0);
+	cr_assert_eq(mig_ruleset_load_memory(rs, "b.xml", b, strlen(b), d), 0);
+	cr_assert_eq(mig_ruleset_ignored_count(rs), 1);
+	const struct mig_ignored_file *g = mig_ruleset_ignored(rs, 0);
 	cr_expect_str_eq(g->path, "b.xml");
 	cr_expect_str_eq(g->kept, "a.xml");
 	cr_expect_str_eq(g->urlid, "HTTP://EXAMPLE.COM/SAME");
 	cr_expect_eq(g->line, 2);
-	cr_expect_null(ws_ruleset_ignored(rs, 1));
-	cr_expect_eq(ws_ruleset_file_count(rs), 1);
-	cr_expect_eq(ws_ruleset_component_count(rs), 1);
-	cr_expect_eq(ws_diags_count_level(d, WS_DIAG_WARNING), 1);
-	ws_diags_free(d);
-	ws_ruleset_free(rs);
+	cr_expect_null(mig_ruleset_ignored(rs, 1));
+	cr_expect_eq(mig_ruleset_file_count(rs), 1);
+	cr_expect_eq(mig_ruleset_component_count(rs), 1);
+	cr_expect_eq(mig_diags_count_level(d, MIG_DIAG_WARNING), 1);
+	mig_diags_free(d);
+	mig_ruleset_free(rs);
 }

@@ -5,8 +5,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/accounting.h"
-#include "agent/output.h"
+#include "capture/internal.h"
+#include "formats/formats.h"
 
 static const char *const skip_keys[ACCT_SKIP_COUNT] = {
 	"error", "dehydrated", "wof", "efs", "reparse_folder",
@@ -77,7 +77,7 @@ acct_skipped(struct acct *a, enum acct_skip why)
 }
 
 int
-acct_excluded(struct acct *a, const struct ws_rule_ref *ref, const char *builtin)
+acct_excluded(struct acct *a, const struct mig_rule_ref *ref, const char *builtin)
 {
 	size_t i = a->last;
 	if (i >= a->nexcl || a->excl[i].ref != ref || a->excl[i].builtin != builtin)
@@ -184,14 +184,14 @@ acct_write_json(FILE *out, const struct acct *a)
 				count += a->excl[j].count;
 		fprintf(out, "%s\n        {\"file\": ", first ? "" : ",");
 		first = false;
-		const struct ws_rule_ref *r = g->builtin ? NULL : g->ref;
+		const struct mig_rule_ref *r = g->builtin ? NULL : g->ref;
 		json_or_null(out, r ? r->file : NULL);
 		if (r)
 			fprintf(out, ", \"line\": %u", r->line);
 		else
 			fputs(", \"line\": null", out);
 		fputs(", \"kind\": ", out);
-		json_string(out, r ? ws_rule_kind_name(r->kind) : g->builtin ? "always excluded" : "?");
+		json_string(out, r ? mig_rule_kind_name(r->kind) : g->builtin ? "always excluded" : "?");
 		fputs(", \"component\": ", out);
 		json_or_null(out, r ? r->component : NULL);
 		fputs(", \"pattern\": ", out);

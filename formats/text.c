@@ -1,7 +1,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/output.h"
+#include "formats/formats.h"
 
 void
 json_string(FILE *out, const char *s)

@@ -10,7 +10,7 @@
 
 #include <criterion/criterion.h>
 
-#include "agent/junction.h"
+#include "formats/formats.h"
 
 /* UTF-16LE of ASCII @s into @p; returns bytes. */
 static size_t

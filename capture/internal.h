@@ -12,8 +12,8 @@
  * a plain folder is not an entry, its contents are.  This file holds only the
  * counting: agent/scan.c decides which bucket.
  */
-#ifndef WINSTATE_AGENT_ACCOUNTING_H
-#define WINSTATE_AGENT_ACCOUNTING_H
+#ifndef WINSTATE_CAPTURE_INTERNAL_H
+#define WINSTATE_CAPTURE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,7 +40,7 @@ const char *acct_skip_sentence(enum acct_skip k);
 /* One exclusion group: a rule (by its compiled reference) or, with ref
  * NULL, one of winstate's own always-excluded items (builtin = its reason). */
 struct acct_excl {
-	const struct ws_rule_ref *ref;
+	const struct mig_rule_ref *ref;
 	const char *builtin;
 	uint64_t count;
 };
@@ -64,7 +64,7 @@ void acct_captured(struct acct *a);
 void acct_not_selected(struct acct *a);
 void acct_skipped(struct acct *a, enum acct_skip why);
 /* 0, or -1 when out of memory (nothing counted then). */
-int acct_excluded(struct acct *a, const struct ws_rule_ref *ref, const char *builtin);
+int acct_excluded(struct acct *a, const struct mig_rule_ref *ref, const char *builtin);
 bool acct_balanced(const struct acct *a);
 void acct_free(struct acct *a);
 

@@ -5,7 +5,7 @@
  *  - The rules are compiled once for the system and once per store user,
  *    with that user's variables as they were on the source (the store keeps
  *    each user's profile path and known folders), detections ignored
- *    (WS_BUILD_IGNORE_DETECTION), so that each stored object is matched by
+ *    (MIG_BUILD_IGNORE_DETECTION), so that each stored object is matched by
  *    the same patterns that took it at capture.
  *  - locationModify (RelativeMove, ExactMove, Move) gives a new source-side
  *    location; restore.c then sends it through the same relocation and the
@@ -27,21 +27,21 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/restore.h"
-#include "agent/rules_host.h"
+#include "restore/restore.h"
+#include "windows/windows.h"
 
 struct rr_context {
 	char *sid;                  /* store SID, NULL for the system context */
-	ws_vars *vars;
-	ws_matcher *m;
-	struct rules_host host;
+	mig_vars *vars;
+	mig_matcher *m;
+	struct win_rules_host host;
 	bool host_ok;
 };
 
 struct restore_rules {
-	ws_ruleset *rs;
-	ws_config *cfg;
-	ws_diags *diags;
+	mig_ruleset *rs;
+	mig_config *cfg;
+	mig_diags *diags;
 	char letter;                /* the store's volume letter */
 	struct rr_context sys;
 	bool sys_built;
@@ -183,7 +183,7 @@ split_location(const char *loc, char **node, char **leaf)
 
 char *
 restore_location_modify(const char *helper, unsigned nargs, const char *const *args,
-			const char *object, const ws_vars *vars, char *err, size_t errlen)
+			const char *object, const mig_vars *vars, char *err, size_t errlen)
 {
 	err[0] = '\0';
 	if (!helper) {
@@ -233,9 +233,9 @@ restore_location_modify(const char *helper, unsigned nargs, const char *const *a
 		 * variable, or the profile) the object lies in. */
 		const char *best = NULL;
 		size_t best_len = 0;
-		for (size_t i = 0; vars && i < ws_vars_count(vars); i++) {
+		for (size_t i = 0; vars && i < mig_vars_count(vars); i++) {
 			const char *name, *value;
-			ws_vars_entry(vars, i, &name, &value);
+			mig_vars_entry(vars, i, &name, &value);
 			if (!value || !*value ||
 			    (strncasecmp(name, "CSIDL_", 6) && strncasecmp(name, "FOLDERID_", 9) &&
 			     strcasecmp(name, "USERPROFILE")))
@@ -269,22 +269,22 @@ restore_rules_load(const char *const *files, size_t n, const char *config,
 	size_t ndef = 0;
 	if (!r)
 		return RESTORE_INTERNAL;
-	r->rs = ws_ruleset_new();
-	r->diags = ws_diags_new();
+	r->rs = mig_ruleset_new();
+	r->diags = mig_diags_new();
 	if (!r->rs || !r->diags) {
 		restore_rules_free(r);
 		return RESTORE_INTERNAL;
 	}
 	if (!n) {
 		/* Config.xml alone: its component IDs are those of the default rules. */
-		ndef = ws_rules_default_paths(defaults, 32);
+		ndef = mig_rules_default_paths(defaults, 32);
 		files = (const char *const *)defaults;
 		n = ndef;
 	}
 	enum restore_outcome rc = RESTORE_OK;
 	for (size_t i = 0; i < n && rc == RESTORE_OK; i++) {
-		if (ws_ruleset_load(r->rs, files[i], r->diags) < 0) {
-			const char *why = ws_diags_first(r->diags, WS_DIAG_ERROR);
+		if (mig_ruleset_load(r->rs, files[i], r->diags) < 0) {
+			const char *why = mig_diags_first(r->diags, MIG_DIAG_ERROR);
 			set_why(msg, msglen, "the rule file %s is unusable: %s; nothing was written",
 				files[i], why ? why : "it could not be read");
 			rc = RESTORE_RULES;
@@ -293,15 +293,15 @@ restore_rules_load(const char *const *files, size_t n, const char *config,
 	for (size_t i = 0; i < ndef; i++)
 		free(defaults[i]);
 	if (rc == RESTORE_OK && config) {
-		ws_diags *cd = ws_diags_new();
-		r->cfg = cd ? ws_config_load(config, cd) : NULL;
+		mig_diags *cd = mig_diags_new();
+		r->cfg = cd ? mig_config_load(config, cd) : NULL;
 		if (!r->cfg) {
-			const char *why = cd ? ws_diags_first(cd, WS_DIAG_ERROR) : NULL;
+			const char *why = cd ? mig_diags_first(cd, MIG_DIAG_ERROR) : NULL;
 			set_why(msg, msglen, "the configuration file %s is unusable: %s; nothing was written",
 				config, why ? why : "it could not be read");
 			rc = RESTORE_CONFIG;
 		}
-		ws_diags_free(cd);
+		mig_diags_free(cd);
 	}
 	if (rc != RESTORE_OK) {
 		restore_rules_free(r);
@@ -316,11 +316,11 @@ context_free(struct rr_context *x)
 {
 	free(x->sid);
 	if (x->m)
-		ws_matcher_free(x->m);
+		mig_matcher_free(x->m);
 	if (x->vars)
-		ws_vars_free(x->vars);
+		mig_vars_free(x->vars);
 	if (x->host_ok)
-		rules_host_fini(&x->host);
+		win_rules_host_fini(&x->host);
 	memset(x, 0, sizeof(*x));
 }
 
@@ -337,15 +337,15 @@ restore_rules_free(struct restore_rules *r)
 		free(r->present[i]);
 	free(r->present);
 	if (r->cfg)
-		ws_config_free(r->cfg);
+		mig_config_free(r->cfg);
 	if (r->rs)
-		ws_ruleset_free(r->rs);
+		mig_ruleset_free(r->rs);
 	if (r->diags)
-		ws_diags_free(r->diags);
+		mig_diags_free(r->diags);
 	free(r);
 }
 
-const ws_diags *
+const mig_diags *
 restore_rules_diags(const struct restore_rules *r)
 {
 	return r ? r->diags : NULL;
@@ -353,13 +353,13 @@ restore_rules_diags(const struct restore_rules *r)
 
 /* The variables of a store user as they were on the source. */
 void
-restore_rules_user_vars(ws_vars *v, const struct st_user *su, char letter)
+restore_rules_user_vars(mig_vars *v, const struct st_user *su, char letter)
 {
 	char drive[3] = { letter, ':', '\0' };
 	char *profile = su->profile_path ? volume_to_win(su->profile_path, letter) : NULL;
-	if (!ws_vars_get(v, "SYSTEMDRIVE"))
-		ws_vars_default_system(v, drive);
-	ws_vars *stated = ws_vars_new();
+	if (!mig_vars_get(v, "SYSTEMDRIVE"))
+		mig_vars_default_system(v, drive);
+	mig_vars *stated = mig_vars_new();
 	for (size_t i = 0; i < su->extra_count; i++) {
 		const struct st_kv *kv = &su->extra[i];
 		if (!kv->key || !kv->value || strncasecmp(kv->key, "folder:", 7) || !kv->key[7])
@@ -372,18 +372,18 @@ restore_rules_user_vars(ws_vars *v, const struct st_user *su, char letter)
 		else if (!strchr(kv->value, '%'))
 			path = volume_to_win(kv->value, letter);
 		if (path)
-			rules_vars_set_folder(stated, kv->key + 7, path);
+			win_vars_set_folder(stated, kv->key + 7, path);
 		free(path);
 	}
 	/* the store keeps the source's folders; the rest is Windows' defaults */
-	rules_vars_user_layer(v, NULL, su->name, profile, su->sid, stated, NULL);
-	ws_vars_free(stated);
+	win_vars_user_layer(v, NULL, su->name, profile, su->sid, stated, NULL);
+	mig_vars_free(stated);
 	free(profile);
 }
 
 int
-restore_rules_add_context(struct restore_rules *r, struct offline_windows *target,
-			  const struct st_user *su, const struct offline_user *target_user,
+restore_rules_add_context(struct restore_rules *r, struct win_offline *target,
+			  const struct st_user *su, const struct win_user *target_user,
 			  char letter)
 {
 	struct rr_context *x;
@@ -401,19 +401,19 @@ restore_rules_add_context(struct restore_rules *r, struct offline_windows *targe
 		memset(x, 0, sizeof(*x));
 		x->sid = strdup(su->sid);
 	}
-	x->vars = ws_vars_new();
-	if (!x->vars || rules_host_init(&x->host, target, target_user) < 0)
+	x->vars = mig_vars_new();
+	if (!x->vars || win_rules_host_init(&x->host, target, target_user) < 0)
 		return -1;
 	x->host_ok = true;
 	/* The source's system folders are not in the store: the target's, through
 	 * the resolver scan and explain use; then the user's folders from the store. */
 	char *defaulted = NULL;
-	rules_vars_for_system(x->vars, target, r->letter, su ? NULL : &defaulted);
+	win_vars_for_system(x->vars, target, r->letter, su ? NULL : &defaulted);
 	if (defaulted) {
 		char *msg = NULL;
 		if (asprintf(&msg, "variables: the target's SOFTWARE hive lacks some values; "
 			     "Windows' defaults stand in: %s", defaulted) >= 0)
-			ws_diags_add(r->diags, WS_DIAG_WARNING, NULL, 0, msg);
+			mig_diags_add(r->diags, MIG_DIAG_WARNING, NULL, 0, msg);
 		free(msg);
 	}
 	free(defaulted);
@@ -421,27 +421,27 @@ restore_rules_add_context(struct restore_rules *r, struct offline_windows *targe
 		restore_rules_user_vars(x->vars, su, r->letter);
 	if (!su)
 		r->sys_built = true;
-	if (ws_matcher_build(r->rs, r->cfg, su ? WS_CTX_USER : WS_CTX_SYSTEM, x->vars, &x->host.host,
-			     WS_BUILD_IGNORE_DETECTION, &x->m, r->diags) < 0) {
+	if (mig_matcher_build(r->rs, r->cfg, su ? MIG_CTX_USER : MIG_CTX_SYSTEM, x->vars, &x->host.host,
+			     MIG_BUILD_IGNORE_DETECTION, &x->m, r->diags) < 0) {
 		x->m = NULL;
 		return -1;
 	}
 	/* Into restore's log, once each (scan lists them in report.json). */
-	for (size_t i = 0; i < ws_matcher_unresolved_count(x->m); i++) {
-		const struct ws_unresolved *u = ws_matcher_unresolved(x->m, i);
+	for (size_t i = 0; i < mig_matcher_unresolved_count(x->m); i++) {
+		const struct mig_unresolved *u = mig_matcher_unresolved(x->m, i);
 		char *msg = NULL;
 		if (asprintf(&msg, "%%%s%% is not defined: the %s pattern \"%s\" %s", u->variable,
-			     ws_rule_kind_name(u->kind), u->source,
+			     mig_rule_kind_name(u->kind), u->source,
 			     u->kept ? "is kept matching more" : "is dropped") < 0)
 			continue;
 		bool seen = false;
-		for (size_t k = 0; k < ws_diags_count(r->diags) && !seen; k++) {
-			const struct ws_diag *g = ws_diags_get(r->diags, k);
+		for (size_t k = 0; k < mig_diags_count(r->diags) && !seen; k++) {
+			const struct mig_diag *g = mig_diags_get(r->diags, k);
 			seen = g->line == u->line && g->file && !strcmp(g->file, u->file) &&
 			       !strcmp(g->msg, msg);
 		}
 		if (!seen)
-			ws_diags_add(r->diags, WS_DIAG_WARNING, u->file, u->line, msg);
+			mig_diags_add(r->diags, MIG_DIAG_WARNING, u->file, u->line, msg);
 		free(msg);
 	}
 	return 0;
@@ -470,34 +470,34 @@ restore_verdict_clear(struct restore_verdict *v)
 }
 
 static void
-rule_text(const struct ws_rule_ref *ref, char *buf, size_t len)
+rule_text(const struct mig_rule_ref *ref, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s:%u %s%s%s (component \"%s\")", base_name(ref->file), ref->line,
-		 ws_rule_kind_name(ref->kind), ref->helper ? " " : "", ref->helper ? ref->helper : "",
+		 mig_rule_kind_name(ref->kind), ref->helper ? " " : "", ref->helper ? ref->helper : "",
 		 ref->component ? ref->component : "");
 }
 
 /* Is the component that took the object at capture switched off by
  * Config.xml, with no enabled component of the restore rules taking it? */
 static bool
-disabled_by_config(const struct restore_rules *r, const char *decision, const struct ws_decision *d,
+disabled_by_config(const struct restore_rules *r, const char *decision, const struct mig_decision *d,
 		   char *why, size_t len)
 {
 	char *file, *comp;
 	if (!r->cfg || restore_decision_component(decision, &file, &comp) < 0)
 		return false;
 	const char *id = NULL;
-	for (size_t i = 0; i < ws_ruleset_component_count(r->rs); i++) {
-		const struct ws_component_info *ci = ws_ruleset_component(r->rs, i);
+	for (size_t i = 0; i < mig_ruleset_component_count(r->rs); i++) {
+		const struct mig_component_info *ci = mig_ruleset_component(r->rs, i);
 		if (ci->display_name && !strcasecmp(ci->display_name, comp) &&
 		    !strcasecmp(base_name(ci->file), file)) {
 			id = ci->id;
 			break;
 		}
 	}
-	bool off = ws_config_component_enabled(r->cfg, id, comp) == 0;
+	bool off = mig_config_component_enabled(r->cfg, id, comp) == 0;
 	/* "migrate=no" removes that component only: another enabled one may take it. */
-	if (off && d && d->outcome == WS_INCLUDED)
+	if (off && d && d->outcome == MIG_INCLUDED)
 		off = false;
 	if (off)
 		set_why(why, len, "component \"%s\" disabled in Config.xml", comp);
@@ -507,9 +507,9 @@ disabled_by_config(const struct restore_rules *r, const char *decision, const st
 }
 
 static void
-merge_of(const struct ws_decision *d, struct restore_verdict *v)
+merge_of(const struct mig_decision *d, struct restore_verdict *v)
 {
-	const struct ws_rule_ref *m = d->by_kind[WS_RULE_MERGE];
+	const struct mig_rule_ref *m = d->by_kind[MIG_RULE_MERGE];
 	if (!m || !m->helper)
 		return;
 	if (!strcasecmp(m->helper, "SourcePriority"))
@@ -528,7 +528,7 @@ restore_rules_file(const struct restore_rules *r, const struct st_file *f,
 {
 	memset(v, 0, sizeof(*v));
 	const struct rr_context *x = context_of(r, f->owner);
-	struct ws_decision d;
+	struct mig_decision d;
 	char *win = volume_to_win(f->path, r->letter ? r->letter : 'C');
 	if (!win)
 		return -1;
@@ -537,19 +537,19 @@ restore_rules_file(const struct restore_rules *r, const struct st_file *f,
 	bool decided = false;
 	if (x && x->m) {
 		if (dir || !slash) {
-			decided = ws_matcher_decide(x->m, WS_OBJ_FILE, win, NULL, &d) == 0;
+			decided = mig_matcher_decide(x->m, MIG_OBJ_FILE, win, NULL, &d) == 0;
 			/* A folder whose whole content a RelativeMove moves ("X\* [*]")
 			 * moves with it, so no empty folder stays behind. */
-			struct ws_decision all;
-			if (decided && !d.by_kind[WS_RULE_LOCATION_MODIFY] &&
-			    ws_matcher_decide(x->m, WS_OBJ_FILE, win, "*", &all) == 0 &&
-			    all.by_kind[WS_RULE_LOCATION_MODIFY] &&
-			    all.by_kind[WS_RULE_LOCATION_MODIFY]->helper &&
-			    !strcasecmp(all.by_kind[WS_RULE_LOCATION_MODIFY]->helper, "RelativeMove"))
-				d.by_kind[WS_RULE_LOCATION_MODIFY] = all.by_kind[WS_RULE_LOCATION_MODIFY];
+			struct mig_decision all;
+			if (decided && !d.by_kind[MIG_RULE_LOCATION_MODIFY] &&
+			    mig_matcher_decide(x->m, MIG_OBJ_FILE, win, "*", &all) == 0 &&
+			    all.by_kind[MIG_RULE_LOCATION_MODIFY] &&
+			    all.by_kind[MIG_RULE_LOCATION_MODIFY]->helper &&
+			    !strcasecmp(all.by_kind[MIG_RULE_LOCATION_MODIFY]->helper, "RelativeMove"))
+				d.by_kind[MIG_RULE_LOCATION_MODIFY] = all.by_kind[MIG_RULE_LOCATION_MODIFY];
 		} else {
 			*slash = '\0';
-			decided = ws_matcher_decide(x->m, WS_OBJ_FILE, win, slash + 1, &d) == 0;
+			decided = mig_matcher_decide(x->m, MIG_OBJ_FILE, win, slash + 1, &d) == 0;
 			*slash = '\\';
 		}
 	}
@@ -564,7 +564,7 @@ restore_rules_file(const struct restore_rules *r, const struct st_file *f,
 	}
 	if (!dir)
 		merge_of(&d, v);
-	const struct ws_rule_ref *lm = d.by_kind[WS_RULE_LOCATION_MODIFY];
+	const struct mig_rule_ref *lm = d.by_kind[MIG_RULE_LOCATION_MODIFY];
 	if (lm) {
 		char err[512];
 		rule_text(lm, v->move_rule, sizeof(v->move_rule));
@@ -603,9 +603,9 @@ restore_rules_value(const struct restore_rules *r, const struct st_reg_value *va
 {
 	memset(v, 0, sizeof(*v));
 	const struct rr_context *x = context_of(r, val->owner);
-	struct ws_decision d;
+	struct mig_decision d;
 	bool decided = x && x->m &&
-		       ws_matcher_decide(x->m, WS_OBJ_REGISTRY, val->key, val->name, &d) == 0;
+		       mig_matcher_decide(x->m, MIG_OBJ_REGISTRY, val->key, val->name, &d) == 0;
 	if (disabled_by_config(r, val->decision, decided ? &d : NULL, v->why, sizeof(v->why))) {
 		v->disabled = true;
 		return 0;
@@ -613,7 +613,7 @@ restore_rules_value(const struct restore_rules *r, const struct st_reg_value *va
 	if (!decided)
 		return 0;
 	merge_of(&d, v);
-	const struct ws_rule_ref *lm = d.by_kind[WS_RULE_LOCATION_MODIFY];
+	const struct mig_rule_ref *lm = d.by_kind[MIG_RULE_LOCATION_MODIFY];
 	if (!lm)
 		return 0;
 	char err[512];
@@ -695,11 +695,11 @@ restore_rules_index(struct restore_rules *r, struct st_reader *rd)
 		present_decision(r, f->owner, f->decision);
 		char *win = x && x->m ? volume_to_win(f->path, L) : NULL;
 		char *slash = win ? strrchr(win, '\\') : NULL;
-		struct ws_decision d;
+		struct mig_decision d;
 		if (slash && !(f->attributes & 0x10)) {
 			*slash = '\0';
-			if (ws_matcher_decide(x->m, WS_OBJ_FILE, win, slash + 1, &d) == 0 &&
-			    d.outcome == WS_INCLUDED && d.rule)
+			if (mig_matcher_decide(x->m, MIG_OBJ_FILE, win, slash + 1, &d) == 0 &&
+			    d.outcome == MIG_INCLUDED && d.rule)
 				present_add(r, f->owner, d.rule->file, d.rule->component);
 		}
 		free(win);
@@ -707,16 +707,16 @@ restore_rules_index(struct restore_rules *r, struct st_reader *rd)
 	for (size_t i = 0; i < st_reader_registry_count(rd); i++) {
 		const struct st_reg_value *v = st_reader_registry(rd, i);
 		const struct rr_context *x = context_of(r, v->owner);
-		struct ws_decision d;
+		struct mig_decision d;
 		present_decision(r, v->owner, v->decision);
-		if (x && x->m && ws_matcher_decide(x->m, WS_OBJ_REGISTRY, v->key, v->name, &d) == 0 &&
-		    d.outcome == WS_INCLUDED && d.rule)
+		if (x && x->m && mig_matcher_decide(x->m, MIG_OBJ_REGISTRY, v->key, v->name, &d) == 0 &&
+		    d.outcome == MIG_INCLUDED && d.rule)
 			present_add(r, v->owner, d.rule->file, d.rule->component);
 	}
 }
 
 static bool
-ref_present(const struct restore_rules *r, const char *owner, const struct ws_rule_ref *ref)
+ref_present(const struct restore_rules *r, const char *owner, const struct mig_rule_ref *ref)
 {
 	char key[1024];
 	snprintf(key, sizeof(key), "%s|%s|%s", owner, base_name(ref->file),
@@ -728,14 +728,14 @@ int
 restore_rules_cleanup_file(const struct restore_rules *r, const char *owner, const char *win_path)
 {
 	const struct rr_context *x = context_of(r, owner);
-	struct ws_decision d;
+	struct mig_decision d;
 	char *copy = strdup(win_path), *slash = copy ? strrchr(copy, '\\') : NULL;
 	int hit = 0;
 	if (x && x->m && slash) {
 		*slash = '\0';
-		if (ws_matcher_decide(x->m, WS_OBJ_FILE, copy, slash + 1, &d) == 0 &&
-		    d.by_kind[WS_RULE_DESTINATION_CLEANUP] &&
-		    ref_present(r, owner, d.by_kind[WS_RULE_DESTINATION_CLEANUP]))
+		if (mig_matcher_decide(x->m, MIG_OBJ_FILE, copy, slash + 1, &d) == 0 &&
+		    d.by_kind[MIG_RULE_DESTINATION_CLEANUP] &&
+		    ref_present(r, owner, d.by_kind[MIG_RULE_DESTINATION_CLEANUP]))
 			hit = 1;
 	}
 	free(copy);
@@ -767,13 +767,13 @@ restore_rules_literal_prefix(const char *pattern)
 
 size_t
 restore_rules_cleanup(const struct restore_rules *r, const char *owner, size_t i,
-		      enum ws_obj_type *type, const char **pattern, char *rule, size_t rulelen)
+		      enum mig_obj_type *type, const char **pattern, char *rule, size_t rulelen)
 {
 	const struct rr_context *x = r ? context_of(r, owner) : NULL;
 	size_t seen = 0;
-	for (size_t k = 0; x && x->m && k < ws_matcher_pattern_count(x->m); k++) {
-		const struct ws_rule_ref *ref = ws_matcher_pattern(x->m, k);
-		if (!ref || ref->kind != WS_RULE_DESTINATION_CLEANUP ||
+	for (size_t k = 0; x && x->m && k < mig_matcher_pattern_count(x->m); k++) {
+		const struct mig_rule_ref *ref = mig_matcher_pattern(x->m, k);
+		if (!ref || ref->kind != MIG_RULE_DESTINATION_CLEANUP ||
 		    !ref_present(r, owner ? owner : ST_OWNER_SYSTEM, ref))
 			continue;
 		if (seen++ == i) {
@@ -798,7 +798,7 @@ struct clean_list {
 };
 
 static int
-collect(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value *value, void *opaque)
+collect(reg_hive *h, const char *key_path, reg_key k, const struct reg_value *value, void *opaque)
 {
 	(void)h;
 	(void)k;
@@ -814,35 +814,35 @@ collect(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value *v
 }
 
 int
-restore_rules_clean_hive(ws_hive *h, const char *pattern, size_t *removed)
+restore_rules_clean_hive(reg_hive *h, const char *pattern, size_t *removed)
 {
 	struct clean_list l = { 0 };
 	*removed = 0;
-	int rc = ws_hive_match(h, pattern, collect, &l);
+	int rc = reg_hive_match(h, pattern, collect, &l);
 	/* "Key\* [*]": everything below Key goes, subkeys included. */
 	char *node, *leaf;
 	split_location(pattern, &node, &leaf);
 	size_t nl = node ? strlen(node) : 0;
 	bool subtree = leaf && !strcmp(leaf, "*") && nl >= 2 && !strcmp(node + nl - 2, "\\*");
 	for (size_t i = 0; i < l.n; i++) {
-		ws_key k;
-		if (!l.v[i].key || ws_key_open(h, l.v[i].key, &k) != WS_REG_OK)
+		reg_key k;
+		if (!l.v[i].key || reg_key_open(h, l.v[i].key, &k) != REG_OK)
 			continue;
 		if (l.v[i].value) {
-			if (ws_key_delete_value(h, k, l.v[i].value) == WS_REG_OK)
+			if (reg_key_delete_value(h, k, l.v[i].value) == REG_OK)
 				(*removed)++;
-		} else if (k != ws_hive_root(h) && ws_key_delete(h, k) == WS_REG_OK) {
+		} else if (k != reg_hive_root(h) && reg_key_delete(h, k) == REG_OK) {
 			(*removed)++;
 		}
 	}
 	if (subtree) {
 		node[nl - 2] = '\0';
-		ws_key top, *subs = NULL;
+		reg_key top, *subs = NULL;
 		size_t ns = 0;
-		if (!strpbrk(node, "*?") && ws_key_open(h, node, &top) == WS_REG_OK &&
-		    ws_key_subkeys(h, top, &subs, &ns) == WS_REG_OK) {
+		if (!strpbrk(node, "*?") && reg_key_open(h, node, &top) == REG_OK &&
+		    reg_key_subkeys(h, top, &subs, &ns) == REG_OK) {
 			for (size_t i = 0; i < ns; i++)
-				if (ws_key_delete(h, subs[i]) == WS_REG_OK)
+				if (reg_key_delete(h, subs[i]) == REG_OK)
 					(*removed)++;
 			free(subs);
 		}
@@ -863,12 +863,12 @@ int
 restore_rules_mappings(const struct restore_rules *r, const struct restore_options *o,
 		       struct restore_map **mu, size_t *nmu, struct restore_map **md, size_t *nmd)
 {
-	const ws_config *cfg = r ? r->cfg : NULL;
+	const mig_config *cfg = r ? r->cfg : NULL;
 	const char *from, *to;
 	size_t cu = 0, cd = 0;
-	while (cfg && ws_config_user_mapping(cfg, cu, &from, &to) == 0)
+	while (cfg && mig_config_user_mapping(cfg, cu, &from, &to) == 0)
 		cu++;
-	while (cfg && ws_config_domain_mapping(cfg, cd, &from, &to) == 0)
+	while (cfg && mig_config_domain_mapping(cfg, cd, &from, &to) == 0)
 		cd++;
 	*mu = calloc(o->mu_count + cu + 1, sizeof(**mu));
 	*md = calloc(o->md_count + cd + 1, sizeof(**md));
@@ -886,7 +886,7 @@ restore_rules_mappings(const struct restore_rules *r, const struct restore_optio
 	/* The command line wins: a Config.xml user mapping is dropped when /mu
 	 * names the same user or /md the user's domain. */
 	for (size_t i = 0; i < cu; i++) {
-		ws_config_user_mapping(cfg, i, &from, &to);
+		mig_config_user_mapping(cfg, i, &from, &to);
 		bool shadowed = false;
 		const char *bs = strchr(from, '\\');
 		for (size_t k = 0; k < o->mu_count && !shadowed; k++) {
@@ -902,7 +902,7 @@ restore_rules_mappings(const struct restore_rules *r, const struct restore_optio
 			(*mu)[(*nmu)++] = (struct restore_map){ from, to };
 	}
 	for (size_t i = 0; i < cd; i++) {
-		ws_config_domain_mapping(cfg, i, &from, &to);
+		mig_config_domain_mapping(cfg, i, &from, &to);
 		(*md)[(*nmd)++] = (struct restore_map){ from, to };
 	}
 	return 0;
@@ -951,9 +951,9 @@ restore_rules_keep_going(const struct restore_rules *r, const struct st_file *f,
 		return keep_going;
 	}
 	*slash = '\0';
-	enum ws_error_action a = ws_config_error_action(r->cfg, WS_OBJ_FILE, win, slash + 1, code);
+	enum mig_error_action a = mig_config_error_action(r->cfg, MIG_OBJ_FILE, win, slash + 1, code);
 	free(win);
-	return a == WS_ERR_NONFATAL ? true : a == WS_ERR_FATAL ? false : keep_going;
+	return a == MIG_ERR_NONFATAL ? true : a == MIG_ERR_FATAL ? false : keep_going;
 }
 
 void

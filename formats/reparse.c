@@ -11,9 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/bytes.h"
-#include "agent/junction.h"
-#include "ntfs/ntfs.h"
+#include "formats/formats.h"
 
 #define SYMLINK_FLAG_RELATIVE 1u
 
@@ -39,7 +37,7 @@ name_utf8(const uint8_t *p, size_t bytes)
 			return NULL;
 		}
 	}
-	char *s = nv_utf16_to_utf8(u, units);
+	char *s = fmt_utf16_to_utf8(u, units);
 	free(u);
 	return s;
 }
@@ -163,8 +161,8 @@ junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix, const c
 	const char *prest = after_prefix(strip_nt(t.print), old_prefix, on);
 	char *print = !repl ? NULL : prest ? replaced(t.print, prest, repl) : strdup(t.print);
 	uint16_t *su = NULL, *pu = NULL;
-	long sn = sub ? nv_utf8_to_utf16(sub, &su) : -1;
-	long pn = print ? nv_utf8_to_utf16(print, &pu) : -1;
+	long sn = sub ? fmt_utf8_to_utf16(sub, &su) : -1;
+	long pn = print ? fmt_utf8_to_utf16(print, &pu) : -1;
 	int ret = -1;
 	if (sn < 0 || pn < 0) {
 		fail(why, whylen, "the new target cannot be written (memory ran out, or the new profile "

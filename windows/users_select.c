@@ -9,12 +9,13 @@
 #include <strings.h>
 #include <time.h>
 
-#include "agent/scan.h"
+#include "capture/capture.h"
+#include "windows/windows.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000LL
 
 int
-scan_parse_uel(const char *text, int64_t now, int64_t *cutoff, bool *latest_only)
+win_parse_uel(const char *text, int64_t now, int64_t *cutoff, bool *latest_only)
 {
 	*latest_only = false;
 	*cutoff = 0;
@@ -66,7 +67,7 @@ any_domain(const char *dom, size_t len)
 }
 
 bool
-scan_user_matches(const char *pattern, const char *sid, const char *name,
+win_user_matches(const char *pattern, const char *sid, const char *name,
 		  const char *const *domains, size_t ndomains)
 {
 	if (!pattern || !*pattern)
@@ -89,7 +90,7 @@ scan_user_matches(const char *pattern, const char *sid, const char *name,
 }
 
 const char *
-scan_user_pattern_problem(const char *pattern)
+win_user_pattern_problem(const char *pattern)
 {
 	if (!pattern || !*pattern)
 		return "is empty: give DOMAIN\\user, COMPUTER\\user, a user name or a SID ('*' "
@@ -106,7 +107,7 @@ scan_user_pattern_problem(const char *pattern)
 }
 
 bool
-scan_user_pick(bool in_ui, bool in_ue, bool have_uel, bool recent, const char **why)
+win_user_pick(bool in_ui, bool in_ue, bool have_uel, bool recent, const char **why)
 {
 	/* USMT: /ui wins over /ue and /uel; /uel wins over /ue (it is an include
 	 * rule, and everyone it does not name is left out); /ue excludes. */

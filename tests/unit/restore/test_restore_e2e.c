@@ -16,7 +16,7 @@
 
 #include <criterion/criterion.h>
 
-#include "agent/restore.h"
+#include "restore/restore.h"
 #include "registry/registry.h"
 
 #define DANA "S-1-5-21-4144444444-4155555555-4166666666-1200"
@@ -129,14 +129,14 @@ Test(restore_e2e, relocation_metadata_links_and_registry, .init = setup, .fini =
 	free(sd);
 	uint8_t hello[12];
 	size_t hlen;
-	uint8_t *h16 = ws_utf8_to_utf16le("hello", &hlen);
+	uint8_t *h16 = reg_utf8_to_utf16le("hello", &hlen);
 	memcpy(hello, h16, hlen);
 	free(h16);
 	uint32_t seven = 7;
-	add_value(w, DANA, "HKCU\\Software\\WinstateTest", "Greeting", WS_REG_SZ, hello, hlen);
-	add_value(w, ST_OWNER_SYSTEM, "HKLM\\SOFTWARE\\WinstateTest", "Machine", WS_REG_DWORD, &seven, 4);
-	add_value(w, DANA, "HKCU\\Software\\Classes\\.wstest", "", WS_REG_SZ, hello, hlen);
-	add_value(w, ST_OWNER_SYSTEM, "HKLM\\SAM\\SAM\\Domains", "Evil", WS_REG_DWORD, &seven, 4);
+	add_value(w, DANA, "HKCU\\Software\\WinstateTest", "Greeting", REG_SZ, hello, hlen);
+	add_value(w, ST_OWNER_SYSTEM, "HKLM\\SOFTWARE\\WinstateTest", "Machine", REG_DWORD, &seven, 4);
+	add_value(w, DANA, "HKCU\\Software\\Classes\\.wstest", "", REG_SZ, hello, hlen);
+	add_value(w, ST_OWNER_SYSTEM, "HKLM\\SAM\\SAM\\Domains", "Evil", REG_DWORD, &seven, 4);
 	cr_assert_eq(st_writer_finish(w, 0), ST_OK, "%s", st_last_error());
 
 	char target[300], logpath[300];

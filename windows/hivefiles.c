@@ -7,10 +7,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "agent/hivefiles.h"
+#include "windows/windows.h"
 
 int
-hive_dir_open(struct hive_dir *dir)
+win_hive_dir_open(struct win_hive_dir *dir)
 {
 	const char *tmp = getenv("TMPDIR");
 	if (asprintf(&dir->path, "%s/winstate-hives-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0) {
@@ -28,7 +28,7 @@ hive_dir_open(struct hive_dir *dir)
 }
 
 void
-hive_dir_close(struct hive_dir *dir)
+win_hive_dir_close(struct win_hive_dir *dir)
 {
 	DIR *d;
 	struct dirent *e;
@@ -53,7 +53,7 @@ hive_dir_close(struct hive_dir *dir)
 static char local_error[512];
 
 const char *
-hive_copy_error(void)
+win_hive_copy_error(void)
 {
 	return local_error[0] ? local_error : nv_last_error();
 }
@@ -102,7 +102,7 @@ struct log_search {
 	const char *base;
 	size_t base_len;
 	struct nv_volume *vol;
-	const struct hive_dir *dir;
+	const struct win_hive_dir *dir;
 	const char *local_name;
 	enum nv_status status;
 };
@@ -131,7 +131,7 @@ copy_logs(const struct nv_entry *e, void *ctx)
 }
 
 enum nv_status
-hive_copy_out(struct nv_volume *vol, const char *volume_path, const struct hive_dir *dir,
+win_hive_copy_out(struct nv_volume *vol, const char *volume_path, const struct win_hive_dir *dir,
 	      const char *local_name, char **copied)
 {
 	uint64_t mref;

@@ -10,7 +10,7 @@
 
 #include <criterion/criterion.h>
 
-#include "agent/accounting.h"
+#include "capture/internal.h"
 
 static const char *const profiles[] = {
 	"Users/alice", "Users/al", NULL, "", "Users/alice/Nested/bob", "Users/Carol",
@@ -37,12 +37,12 @@ Test(accounting, context_of_a_path)
 	cr_assert_eq(acct_context_of("Users/alice/x", NULL, 0), -1);
 }
 
-static struct ws_rule_ref
-rule(const char *file, unsigned line, enum ws_rule_kind kind, const char *comp, const char *pat)
+static struct mig_rule_ref
+rule(const char *file, unsigned line, enum mig_rule_kind kind, const char *comp, const char *pat)
 {
-	struct ws_rule_ref r = { 0 };
+	struct mig_rule_ref r = { 0 };
 	r.kind = kind;
-	r.type = WS_OBJ_FILE;
+	r.type = MIG_OBJ_FILE;
 	r.file = file;
 	r.line = line;
 	r.component = comp;
@@ -74,7 +74,7 @@ occurrences(const char *hay, const char *needle)
 Test(accounting, buckets_balance)
 {
 	struct acct a = { 0 };
-	struct ws_rule_ref temp = rule("r.xml", 12, WS_RULE_EXCLUDE, "Temp", "C:\\T\\* [*]");
+	struct mig_rule_ref temp = rule("r.xml", 12, MIG_RULE_EXCLUDE, "Temp", "C:\\T\\* [*]");
 	for (int i = 0; i < 7; i++)
 		acct_found(&a);
 	acct_captured(&a);
@@ -102,13 +102,13 @@ Test(accounting, buckets_balance)
 Test(accounting, exclusions_grouped_by_rule)
 {
 	struct acct a = { 0 };
-	struct ws_rule_ref cache = rule("d.xml", 37, WS_RULE_EXCLUDE, "Chrome", "C:\\U\\Cache\\* [*]");
-	struct ws_rule_ref temp = rule("d.xml", 40, WS_RULE_UNCOND_EXCLUDE, "Temp", "C:\\U\\Temp\\* [*]");
+	struct mig_rule_ref cache = rule("d.xml", 37, MIG_RULE_EXCLUDE, "Chrome", "C:\\U\\Cache\\* [*]");
+	struct mig_rule_ref temp = rule("d.xml", 40, MIG_RULE_UNCOND_EXCLUDE, "Temp", "C:\\U\\Temp\\* [*]");
 	/* the same rule compiled twice reads as one group */
-	struct ws_rule_ref cache2 = cache;
+	struct mig_rule_ref cache2 = cache;
 	/* same file:line, another component: another group */
-	struct ws_rule_ref edge = rule("d.xml", 37, WS_RULE_EXCLUDE, "Edge", "C:\\U\\Cache\\* [*]");
-	const struct ws_rule_ref *order[] = { &cache, &cache, &temp, &cache, &cache2, &edge, &temp };
+	struct mig_rule_ref edge = rule("d.xml", 37, MIG_RULE_EXCLUDE, "Edge", "C:\\U\\Cache\\* [*]");
+	const struct mig_rule_ref *order[] = { &cache, &cache, &temp, &cache, &cache2, &edge, &temp };
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		acct_found(&a);
 		cr_assert_eq(acct_excluded(&a, order[i], NULL), 0);

@@ -4,11 +4,11 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/rules_host.h"
+#include "windows/windows.h"
 
 /* "C:\Users\x" -> volume path, or NULL when not on this volume. */
 static char *
-to_volume(const struct rules_host *h, const char *path)
+to_volume(const struct win_rules_host *h, const char *path)
 {
 	if (!path || strlen(path) < 2 || path[1] != ':' || (path[0] & ~0x20) != h->drive)
 		return NULL;
@@ -28,7 +28,7 @@ to_volume(const struct rules_host *h, const char *path)
 static int
 host_file_exists(void *opaque, const char *path, int *is_dir)
 {
-	struct rules_host *h = opaque;
+	struct win_rules_host *h = opaque;
 	char *vp = to_volume(h, path);
 	uint64_t mref;
 	struct nv_inode *in;
@@ -47,7 +47,7 @@ host_file_exists(void *opaque, const char *path, int *is_dir)
 static int
 host_file_read(void *opaque, const char *path, size_t max, unsigned char **data, size_t *len)
 {
-	struct rules_host *h = opaque;
+	struct win_rules_host *h = opaque;
 	char *vp = to_volume(h, path);
 	uint64_t mref;
 	struct nv_reader *r;
@@ -71,11 +71,11 @@ host_file_read(void *opaque, const char *path, size_t max, unsigned char **data,
 
 /* The rule engine names keys "HKLM\..."; registry/ resolves them. */
 static int
-locate(struct rules_host *h, const char *key, struct ws_reg_location *loc, ws_key *k)
+locate(struct win_rules_host *h, const char *key, struct reg_location *loc, reg_key *k)
 {
-	if (ws_hive_set_resolve(h->hives, key, WS_VIEW_DEFAULT, loc) != WS_REG_OK)
+	if (reg_hive_set_resolve(h->hives, key, REG_VIEW_DEFAULT, loc) != REG_OK)
 		return -1;
-	if (ws_key_open(loc->hive, loc->subpath, k) != WS_REG_OK) {
+	if (reg_key_open(loc->hive, loc->subpath, k) != REG_OK) {
 		free(loc->subpath);
 		return -1;
 	}
@@ -85,14 +85,14 @@ locate(struct rules_host *h, const char *key, struct ws_reg_location *loc, ws_ke
 static int
 host_reg_exists(void *opaque, const char *key, const char *value)
 {
-	struct rules_host *h = opaque;
-	struct ws_reg_location loc;
-	ws_key k;
-	struct ws_reg_value v = { 0 };
+	struct win_rules_host *h = opaque;
+	struct reg_location loc;
+	reg_key k;
+	struct reg_value v = { 0 };
 	if (locate(h, key, &loc, &k) < 0)
 		return 0;
-	int found = !value || ws_key_get_value(loc.hive, k, value, &v) == WS_REG_OK;
-	ws_reg_value_clear(&v);
+	int found = !value || reg_key_get_value(loc.hive, k, value, &v) == REG_OK;
+	reg_value_clear(&v);
 	free(loc.subpath);
 	return found;
 }
@@ -101,21 +101,21 @@ static int
 host_reg_read(void *opaque, const char *key, const char *value, unsigned *type,
 	      unsigned char **data, size_t *len)
 {
-	struct rules_host *h = opaque;
-	struct ws_reg_location loc;
-	ws_key k;
-	struct ws_reg_value v = { 0 };
+	struct win_rules_host *h = opaque;
+	struct reg_location loc;
+	reg_key k;
+	struct reg_value v = { 0 };
 	int rc = -1;
 	if (locate(h, key, &loc, &k) < 0)
 		return -1;
-	if (ws_key_get_value(loc.hive, k, value ? value : "", &v) == WS_REG_OK) {
+	if (reg_key_get_value(loc.hive, k, value ? value : "", &v) == REG_OK) {
 		*type = v.type;
 		*len = v.len;
 		*data = v.data;
 		v.data = NULL;
 		rc = 0;
 	}
-	ws_reg_value_clear(&v);
+	reg_value_clear(&v);
 	free(loc.subpath);
 	return rc;
 }
@@ -123,22 +123,22 @@ host_reg_read(void *opaque, const char *key, const char *value, unsigned *type,
 static int
 host_os_version(void *opaque, unsigned *major, unsigned *minor, unsigned *build)
 {
-	struct rules_host *h = opaque;
-	struct ws_reg_value v = { 0 };
+	struct win_rules_host *h = opaque;
+	struct reg_value v = { 0 };
 	uint32_t n;
 	const char *cv = "Microsoft\\Windows NT\\CurrentVersion";
 	if (!h->w->software || !h->w->info.current_build)
 		return -1;
 	*major = 6;
 	*minor = 3;
-	if (ws_hive_get_value(h->w->software, cv, "CurrentMajorVersionNumber", &v) == WS_REG_OK &&
-	    ws_reg_value_u32(&v, &n) == WS_REG_OK)
+	if (reg_hive_get_value(h->w->software, cv, "CurrentMajorVersionNumber", &v) == REG_OK &&
+	    reg_value_u32(&v, &n) == REG_OK)
 		*major = n;
-	ws_reg_value_clear(&v);
-	if (ws_hive_get_value(h->w->software, cv, "CurrentMinorVersionNumber", &v) == WS_REG_OK &&
-	    ws_reg_value_u32(&v, &n) == WS_REG_OK)
+	reg_value_clear(&v);
+	if (reg_hive_get_value(h->w->software, cv, "CurrentMinorVersionNumber", &v) == REG_OK &&
+	    reg_value_u32(&v, &n) == REG_OK)
 		*minor = n;
-	ws_reg_value_clear(&v);
+	reg_value_clear(&v);
 	*build = (unsigned)strtoul(h->w->info.current_build, NULL, 10);
 	return 0;
 }
@@ -146,7 +146,7 @@ host_os_version(void *opaque, unsigned *major, unsigned *minor, unsigned *build)
 static int
 host_native_64(void *opaque)
 {
-	struct rules_host *h = opaque;
+	struct win_rules_host *h = opaque;
 	const char *a = h->w->info.arch;
 	if (!a)
 		return -1;
@@ -154,29 +154,29 @@ host_native_64(void *opaque)
 }
 
 int
-rules_host_init(struct rules_host *h, struct offline_windows *w, const struct offline_user *user)
+win_rules_host_init(struct win_rules_host *h, struct win_offline *w, const struct win_user *user)
 {
 	char path[8192];
 	memset(h, 0, sizeof(*h));
 	h->w = w;
 	h->drive = 'C';
-	h->hives = ws_hive_set_new();
+	h->hives = reg_hive_set_new();
 	if (!h->hives)
 		return -1;
 	static const struct {
 		const char *name;
-		enum ws_hive_kind kind;
-	} machine[] = { { "SOFTWARE", WS_HK_SOFTWARE }, { "SYSTEM", WS_HK_SYSTEM },
-			{ "SAM", WS_HK_SAM }, { "SECURITY", WS_HK_SECURITY } };
+		enum reg_hive_kind kind;
+	} machine[] = { { "SOFTWARE", REG_HK_SOFTWARE }, { "SYSTEM", REG_HK_SYSTEM },
+			{ "SAM", REG_HK_SAM }, { "SECURITY", REG_HK_SECURITY } };
 	for (size_t i = 0; i < sizeof(machine) / sizeof(machine[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", w->hives.path, machine[i].name);
-		ws_hive_set_add(h->hives, machine[i].kind, NULL, path);
+		reg_hive_set_add(h->hives, machine[i].kind, NULL, path);
 	}
 	if (user && user->sid && user->ntuser_copy) {
-		ws_hive_set_add(h->hives, WS_HK_NTUSER, user->sid, user->ntuser_copy);
+		reg_hive_set_add(h->hives, REG_HK_NTUSER, user->sid, user->ntuser_copy);
 		if (user->usrclass_copy)
-			ws_hive_set_add(h->hives, WS_HK_USRCLASS, user->sid, user->usrclass_copy);
-		ws_hive_set_current_user(h->hives, user->sid);
+			reg_hive_set_add(h->hives, REG_HK_USRCLASS, user->sid, user->usrclass_copy);
+		reg_hive_set_current_user(h->hives, user->sid);
 	}
 	h->host.opaque = h;
 	h->host.file_exists = host_file_exists;
@@ -189,10 +189,10 @@ rules_host_init(struct rules_host *h, struct offline_windows *w, const struct of
 }
 
 void
-rules_host_fini(struct rules_host *h)
+win_rules_host_fini(struct win_rules_host *h)
 {
 	if (h->hives)
-		ws_hive_set_free(h->hives);
+		reg_hive_set_free(h->hives);
 	h->hives = NULL;
 }
 
@@ -279,30 +279,30 @@ static const struct {
 };
 
 void
-rules_vars_set_folder(ws_vars *stated, const char *value_name, const char *path)
+win_vars_set_folder(mig_vars *stated, const char *value_name, const char *path)
 {
 	for (size_t k = 0; k < sizeof(user_folders) / sizeof(user_folders[0]); k++)
 		if (!strcasecmp(value_name, user_folders[k].value))
-			ws_vars_set(stated, user_folders[k].var, path);
+			mig_vars_set(stated, user_folders[k].var, path);
 }
 
 /* A REG_SZ / REG_EXPAND_SZ value as the hive has it (not expanded), or NULL. */
 static char *
-hive_string(ws_hive *h, const char *key, const char *value)
+hive_string(reg_hive *h, const char *key, const char *value)
 {
-	struct ws_reg_value v = { 0 };
+	struct reg_value v = { 0 };
 	char *text = NULL;
-	if (!h || ws_hive_get_value(h, key, value, &v) != WS_REG_OK ||
-	    ws_reg_value_string(&v, &text) != WS_REG_OK || !text || !*text) {
+	if (!h || reg_hive_get_value(h, key, value, &v) != REG_OK ||
+	    reg_value_string(&v, &text) != REG_OK || !text || !*text) {
 		free(text);
 		text = NULL;
 	}
-	ws_reg_value_clear(&v);
+	reg_value_clear(&v);
 	return text;
 }
 
 static unsigned
-build_of(const struct offline_windows *w)
+build_of(const struct win_offline *w)
 {
 	return w && w->info.current_build ? (unsigned)strtoul(w->info.current_build, NULL, 10) : 0;
 }
@@ -336,14 +336,14 @@ note_fallback(void *ctx, const char *name, const char *value, const char *unusab
 }
 
 void
-rules_vars_for_system(ws_vars *v, const struct offline_windows *w, char drive, char **defaulted)
+win_vars_for_system(mig_vars *v, const struct win_offline *w, char drive, char **defaulted)
 {
-	ws_vars *stated = ws_vars_new();
+	mig_vars *stated = mig_vars_new();
 	static const char ex[] = "Microsoft\\Windows\\CurrentVersion\\Explorer\\";
 	for (size_t i = 0; w && i < sizeof(machine_values) / sizeof(machine_values[0]); i++) {
 		char *s = hive_string(w->software, machine_values[i].key, machine_values[i].value);
 		if (s)
-			ws_vars_set(stated, machine_values[i].var, s);
+			mig_vars_set(stated, machine_values[i].var, s);
 		free(s);
 	}
 	for (size_t i = 0; w && i < sizeof(machine_folders) / sizeof(machine_folders[0]); i++) {
@@ -355,43 +355,43 @@ rules_vars_for_system(ws_vars *v, const struct offline_windows *w, char drive, c
 			s = hive_string(w->software, key, machine_folders[i].value);
 		}
 		if (s)
-			ws_vars_set(stated, machine_folders[i].var, s);
+			mig_vars_set(stated, machine_folders[i].var, s);
 		free(s);
 	}
 	struct fallbacks f = { defaulted, 0 };
 	if (defaulted)
 		*defaulted = NULL;
 	char letter[3] = { drive ? drive : 'C', ':', 0 };
-	ws_vars_resolve_system(v, letter, build_of(w), stated, note_fallback, &f);
-	ws_vars_free(stated);
+	mig_vars_resolve_system(v, letter, build_of(w), stated, note_fallback, &f);
+	mig_vars_free(stated);
 }
 
 void
-rules_vars_user_layer(ws_vars *v, const struct offline_windows *w, const char *name,
-		      const char *profile, const char *sid, const ws_vars *stated, char **defaulted)
+win_vars_user_layer(mig_vars *v, const struct win_offline *w, const char *name,
+		      const char *profile, const char *sid, const mig_vars *stated, char **defaulted)
 {
 	struct fallbacks f = { defaulted, 0 };
 	if (defaulted)
 		*defaulted = NULL;
-	ws_vars_resolve_user(v, name && *name ? name : "user", profile, sid, build_of(w), stated,
+	mig_vars_resolve_user(v, name && *name ? name : "user", profile, sid, build_of(w), stated,
 			     note_fallback, &f);
 }
 
 void
-rules_vars_for_user(ws_vars *v, const struct offline_windows *w, const struct offline_user *user,
+win_vars_for_user(mig_vars *v, const struct win_offline *w, const struct win_user *user,
 		    char **defaulted)
 {
 	/* winstate names the offline system volume C: everywhere (walk, hosts) */
-	rules_vars_for_system(v, w, 'C', NULL);
-	ws_vars *stated = ws_vars_new();
-	ws_hive *h = NULL;
+	win_vars_for_system(v, w, 'C', NULL);
+	mig_vars *stated = mig_vars_new();
+	reg_hive *h = NULL;
 	int err;
 	char msg[256];
 	if (user->ntuser_copy && user->profile_path)
-		h = ws_hive_open(user->ntuser_copy, 0, &err, msg, sizeof(msg));
-	struct ws_user_folder *folders;
+		h = reg_hive_open(user->ntuser_copy, 0, &err, msg, sizeof(msg));
+	struct reg_user_folder *folders;
 	size_t n;
-	if (h && ws_facts_user_folders(h, user->profile_path, &folders, &n) == WS_REG_OK) {
+	if (h && reg_facts_user_folders(h, user->profile_path, &folders, &n) == REG_OK) {
 		/* "User Shell Folders" is the truth, "Shell Folders" a cache: apply it last. */
 		for (size_t pass = 0; pass < 2; pass++)
 			for (size_t i = 0; i < n; i++) {
@@ -399,12 +399,12 @@ rules_vars_for_user(ws_vars *v, const struct offline_windows *w, const struct of
 						  !strcmp(folders[i].source, "User Shell Folders");
 				if (folders[i].is_unc || !folders[i].path || user_shell != (pass == 1))
 					continue;
-				rules_vars_set_folder(stated, folders[i].name, folders[i].path);
+				win_vars_set_folder(stated, folders[i].name, folders[i].path);
 			}
-		ws_user_folders_free(folders, n);
+		reg_user_folders_free(folders, n);
 	}
 	if (h)
-		ws_hive_close(h);
-	rules_vars_user_layer(v, w, user->name, user->profile_path, user->sid, stated, defaulted);
-	ws_vars_free(stated);
+		reg_hive_close(h);
+	win_vars_user_layer(v, w, user->name, user->profile_path, user->sid, stated, defaulted);
+	mig_vars_free(stated);
 }

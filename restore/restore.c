@@ -1,7 +1,7 @@
 /*
  * Restore engine (see agent/restore.h).  Order of work, chosen so that a
  * failure leaves the target's existing files as they were:
- *   1. open the target read-write, read its Windows (offline_open), open the store;
+ *   1. open the target read-write, read its Windows (win_open), open the store;
  *   2. plan every store user: target SID, profile (existing or to create),
  *      known folders on both sides — refusals happen here, before any write;
  *   3. create missing profiles (folder + SD; NTUSER.DAT and ProfileList are
@@ -22,11 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/hivefiles.h"
-#include "agent/junction.h"
-#include "agent/offline.h"
-#include "agent/restore.h"
-#include "agent/scan.h"
+#include "windows/windows.h"
+#include "formats/formats.h"
+#include "restore/restore.h"
+#include "capture/capture.h"
 #include "registry/registry.h"
 
 #define NO_MREF UINT64_MAX
@@ -53,7 +52,7 @@ struct plan {
 	uint64_t profile_mref;
 	char *ntuser_local, *ntuser_volume;
 	char *usrclass_local, *usrclass_volume;
-	ws_hive *ntuser, *usrclass;
+	reg_hive *ntuser, *usrclass;
 	bool ntuser_dirty, usrclass_dirty;
 	bool usrclass_tried, usrclass_new; /* a new empty UsrClass.dat was made for it */
 	struct known_folder *kf;
@@ -77,7 +76,7 @@ struct ctx {
 	const struct restore_options *o;
 	struct restore_result *res;
 	struct nv_volume *vol;
-	struct offline_windows *win;
+	struct win_offline *win;
 	struct st_reader *r;
 	const struct st_store_info *info;
 	struct plan *plans;
@@ -88,10 +87,10 @@ struct ctx {
 	struct dir_entry *dirs[DIR_BUCKETS];
 	struct sid_pair *sids;
 	size_t nsids;
-	ws_hive *software, *system;
+	reg_hive *software, *system;
 	bool software_dirty, system_dirty;
 	char *software_local, *system_local;
-	ws_hive *sam;          /* opened for /lac only */
+	reg_hive *sam;          /* opened for /lac only */
 	bool sam_dirty;        /* /lac created an account: write SAM back first */
 	char *sam_local;
 	bool resume;           /* an interrupted restore of this store is finished */
@@ -462,8 +461,8 @@ add_sid_pair(struct ctx *c, const char *from, const char *to)
 	if (!strcmp(from, to))
 		return;
 	struct sid_pair p;
-	if (ws_sid_from_string(from, p.from, sizeof(p.from), &p.from_len) != WS_REG_OK ||
-	    ws_sid_from_string(to, p.to, sizeof(p.to), &p.to_len) != WS_REG_OK)
+	if (reg_sid_from_string(from, p.from, sizeof(p.from), &p.from_len) != REG_OK ||
+	    reg_sid_from_string(to, p.to, sizeof(p.to), &p.to_len) != REG_OK)
 		return;
 	struct sid_pair *grown = realloc(c->sids, (c->nsids + 1) * sizeof(*grown));
 	if (!grown)
@@ -480,22 +479,22 @@ static bool
 user_matches(const struct plan *p, const char *pattern)
 {
 	const char *dom[1] = { p->domain };
-	return scan_user_matches(pattern, p->su->sid, p->su->name, dom, p->domain ? 1 : 0);
+	return win_user_matches(pattern, p->su->sid, p->su->name, dom, p->domain ? 1 : 0);
 }
 
 static char *
 sam_lookup(struct ctx *c, const char *name)
 {
-	struct ws_local_user *u;
+	struct reg_local_user *u;
 	size_t n;
 	char *sid = NULL;
-	if (!c->win->sam || !c->win->machine_sid || ws_facts_sam_users(c->win->sam, &u, &n) != WS_REG_OK)
+	if (!c->win->sam || !c->win->machine_sid || reg_facts_sam_users(c->win->sam, &u, &n) != REG_OK)
 		return NULL;
 	for (size_t i = 0; i < n && !sid; i++)
 		if (u[i].name && !strcasecmp(u[i].name, name) &&
 		    asprintf(&sid, "%s-%u", c->win->machine_sid, u[i].rid) < 0)
 			sid = NULL;
-	ws_local_users_free(u, n);
+	reg_local_users_free(u, n);
 	return sid;
 }
 
@@ -506,7 +505,7 @@ resolve_account(struct ctx *c, const char *account)
 	if (!strncasecmp(account, "S-1-", 4)) {
 		uint8_t b[MAX_SID];
 		size_t l;
-		return ws_sid_from_string(account, b, sizeof(b), &l) == WS_REG_OK ? strdup(account) : NULL;
+		return reg_sid_from_string(account, b, sizeof(b), &l) == REG_OK ? strdup(account) : NULL;
 	}
 	const char *bs = strchr(account, '\\');
 	const char *name = bs ? bs + 1 : account;
@@ -521,18 +520,18 @@ resolve_account(struct ctx *c, const char *account)
 	/* A bare name may also be a profile the target already has; a DOMAIN\name of a
 	 * domain is never guessed from a profile's folder name (its SID is not knowable offline). */
 	for (size_t i = 0; !bs && i < c->win->user_count; i++) {
-		const struct offline_user *u = &c->win->users[i];
+		const struct win_user *u = &c->win->users[i];
 		if (u->sid && u->name && !strcasecmp(u->name, name) && u->in_profile_list && !u->is_bak)
 			return strdup(u->sid);
 	}
 	return NULL;
 }
 
-static const struct offline_user *
+static const struct win_user *
 target_profile_of(struct ctx *c, const char *sid)
 {
 	for (size_t i = 0; i < c->win->user_count; i++) {
-		const struct offline_user *u = &c->win->users[i];
+		const struct win_user *u = &c->win->users[i];
 		if (u->sid && !strcasecmp(u->sid, sid) && u->in_profile_list && !u->is_bak &&
 		    !u->is_temp && u->volume_path && u->folder_exists)
 			return u;
@@ -570,7 +569,7 @@ is_shell_folders_key(const char *key)
 /* One source known folder (@raw: "%USERPROFILE%\\x", "C:\\Users\\bob\\x" or
  * "Users/bob/x") and where the target user keeps the same folder. */
 static void
-add_known_folder(struct ctx *c, struct plan *p, const struct offline_user *tu, const char *name,
+add_known_folder(struct ctx *c, struct plan *p, const struct win_user *tu, const char *name,
 		 const char *raw_in)
 {
 	char letter = c->info->volume_letter ? c->info->volume_letter : 'C';
@@ -629,7 +628,7 @@ add_known_folder(struct ctx *c, struct plan *p, const struct offline_user *tu, c
  * own Shell Folders registry values.
  */
 static void
-plan_known_folders(struct ctx *c, struct plan *p, const struct offline_user *tu)
+plan_known_folders(struct ctx *c, struct plan *p, const struct win_user *tu)
 {
 	for (size_t i = 0; i < p->su->extra_count; i++) {
 		const struct st_kv *kv = &p->su->extra[i];
@@ -640,9 +639,9 @@ plan_known_folders(struct ctx *c, struct plan *p, const struct offline_user *tu)
 		const struct st_reg_value *v = st_reader_registry(c->r, i);
 		if (strcasecmp(v->owner, p->su->sid) || !is_shell_folders_key(v->key) || !*v->name)
 			continue;
-		if (v->type != WS_REG_SZ && v->type != WS_REG_EXPAND_SZ)
+		if (v->type != REG_SZ && v->type != REG_EXPAND_SZ)
 			continue;
-		char *raw = ws_utf16le_to_utf8(v->data, v->len);
+		char *raw = reg_utf16le_to_utf8(v->data, v->len);
 		if (raw)
 			add_known_folder(c, p, tu, v->name, raw);
 		free(raw);
@@ -655,7 +654,7 @@ plan_known_folders(struct ctx *c, struct plan *p, const struct offline_user *tu)
  * copy of the target's SAM; the SAM goes back into the volume before any
  * profile is made.  A password is refused here, before anything is written.
  */
-static ws_hive *open_rw(struct ctx *c, const char *local, const char *what);
+static reg_hive *open_rw(struct ctx *c, const char *local, const char *what);
 
 static int
 lac_create(struct ctx *c, struct plan *p, char **target)
@@ -684,14 +683,14 @@ lac_create(struct ctx *c, struct plan *p, char **target)
 			return -1;
 		}
 	}
-	struct ws_sam_new_user nu = {
+	struct reg_sam_new_user nu = {
 		.name = p->su->name, .enabled = o->lae,
 		.now = (uint64_t)time(NULL) * 10000000ull + 116444736000000000ull,
 	};
-	struct ws_sam_created made;
-	if (ws_sam_create_user(c->sam, &nu, &made) != WS_REG_OK) {
+	struct reg_sam_created made;
+	if (reg_sam_create_user(c->sam, &nu, &made) != REG_OK) {
 		outcome(c, RESTORE_LAC_REFUSED, "/lac: the local account %s cannot be created on the "
-			"target: %s", p->su->name, ws_hive_errmsg(c->sam));
+			"target: %s", p->su->name, reg_hive_errmsg(c->sam));
 		return -1;
 	}
 	c->sam_dirty = true;
@@ -828,7 +827,7 @@ plan_users(struct ctx *c)
 			p->target_domain = xstrdup(p->domain);
 		}
 		add_sid_pair(c, p->su->sid, target);
-		const struct offline_user *tu = target_profile_of(c, target);
+		const struct win_user *tu = target_profile_of(c, target);
 		if (tu) {
 			p->profile = strdup(tu->volume_path);
 			p->profile_win = xstrdup(tu->profile_path);
@@ -1032,7 +1031,7 @@ create_profile(struct ctx *c, struct plan *p)
 	snprintf(tmpl, sizeof(tmpl), "%s/default-%zu.DAT", c->win->hives.path, p->result);
 	snprintf(out, sizeof(out), "%s/new-ntuser-%zu.DAT", c->win->hives.path, p->result);
 	if (copy_file_out(c, "Users/Default/NTUSER.DAT", tmpl) < 0 ||
-	    ws_hive_create_from_template(tmpl, out, msg, sizeof(msg)) != WS_REG_OK) {
+	    reg_hive_create_from_template(tmpl, out, msg, sizeof(msg)) != REG_OK) {
 		outcome(c, RESTORE_TARGET, "cannot make %s's NTUSER.DAT from Users/Default/NTUSER.DAT "
 			"on the target", p->target_name);
 		return -1;
@@ -1040,10 +1039,10 @@ create_profile(struct ctx *c, struct plan *p)
 	p->ntuser_local = strdup(out);
 	p->ntuser_dirty = true; /* written into the profile even when no value changes it */
 
-	struct ws_profile_new np = { p->target_sid, p->profile_win, 0, 0 };
-	if (!c->software || ws_profilelist_add(c->software, &np) != WS_REG_OK) {
+	struct reg_profile_new np = { p->target_sid, p->profile_win, 0, 0 };
+	if (!c->software || reg_profilelist_add(c->software, &np) != REG_OK) {
 		outcome(c, RESTORE_TARGET, "cannot add %s to the target's ProfileList: %s", p->target_sid,
-			c->software ? ws_hive_errmsg(c->software) : "SOFTWARE is not open");
+			c->software ? reg_hive_errmsg(c->software) : "SOFTWARE is not open");
 		return -1;
 	}
 	c->software_dirty = true;
@@ -1375,7 +1374,7 @@ already_restored(struct ctx *c, const struct st_file *f, const char *dest, uint6
 
 /* ------------------------------------------------ restore-time rules -- */
 
-static ws_hive *open_rw(struct ctx *c, const char *local, const char *what);
+static reg_hive *open_rw(struct ctx *c, const char *local, const char *what);
 static bool strip_prefix(const char **key, const char *prefix);
 
 /*
@@ -1468,7 +1467,7 @@ rules_destination(struct ctx *c, const struct st_file *f, struct plan **p, const
 
 /* The hive a destinationCleanup or restored key @key belongs to, for @p (NULL:
  * the machine); *@rest is the path inside it (in *@owned when rewritten). */
-static ws_hive *
+static reg_hive *
 cleanup_hive(struct ctx *c, struct plan *p, const char *key, const char **rest, bool **dirty,
 	     char **owned)
 {
@@ -1604,15 +1603,15 @@ static void
 rules_cleanup(struct ctx *c, struct plan *p)
 {
 	const char *owner = p ? p->su->sid : ST_OWNER_SYSTEM;
-	enum ws_obj_type type;
+	enum mig_obj_type type;
 	const char *pattern;
 	char rule[320];
 	for (size_t i = 0; restore_rules_cleanup(c->rules, owner, i, &type, &pattern, rule, sizeof(rule)); i++) {
-		if (type == WS_OBJ_FILE) {
+		if (type == MIG_OBJ_FILE) {
 			cleanup_files(c, p, pattern, rule);
 			continue;
 		}
-		if (type != WS_OBJ_REGISTRY) {
+		if (type != MIG_OBJ_REGISTRY) {
 			restore_result_note(c->res, c->o->log, "%s: not applied (%s): only files and "
 					    "registry are cleaned", pattern, rule);
 			continue;
@@ -1622,7 +1621,7 @@ rules_cleanup(struct ctx *c, struct plan *p)
 		const char *rest;
 		bool *dirty = NULL;
 		char *owned;
-		ws_hive *h = cleanup_hive(c, p, pattern, &rest, &dirty, &owned);
+		reg_hive *h = cleanup_hive(c, p, pattern, &rest, &dirty, &owned);
 		size_t removed = 0;
 		if (!h && p && rest != pattern) {
 			logf_(c, "destinationCleanup %s (%s): %s has no such hive yet, nothing to clean",
@@ -1632,7 +1631,7 @@ rules_cleanup(struct ctx *c, struct plan *p)
 					    "HKLM\\SOFTWARE and HKLM\\SYSTEM are cleaned%s", pattern, rule,
 					    p ? " for a user" : "");
 		} else if (restore_rules_clean_hive(h, rest, &removed) < 0) {
-			problem(c, "%s: destinationCleanup (%s) failed: %s", pattern, rule, ws_hive_errmsg(h));
+			problem(c, "%s: destinationCleanup (%s) failed: %s", pattern, rule, reg_hive_errmsg(h));
 		} else if (removed) {
 			*dirty = true;
 			c->res->cleaned += removed;
@@ -1659,10 +1658,10 @@ rules_prepare(struct ctx *c)
 			return -1;
 	}
 	restore_rules_index(c->rules, c->r);
-	const ws_diags *d = restore_rules_diags(c->rules);
-	for (size_t i = 0; c->o->log && i < ws_diags_count(d); i++) {
-		const struct ws_diag *g = ws_diags_get(d, i);
-		if (g->level >= WS_DIAG_WARNING)
+	const mig_diags *d = restore_rules_diags(c->rules);
+	for (size_t i = 0; c->o->log && i < mig_diags_count(d); i++) {
+		const struct mig_diag *g = mig_diags_get(d, i);
+		if (g->level >= MIG_DIAG_WARNING)
 			logf_(c, "rules: %s:%u: %s", g->file ? g->file : "-", g->line, g->msg);
 	}
 	return 0;
@@ -2206,12 +2205,12 @@ out:
 
 /* ----------------------------------------------------------- registry -- */
 
-static ws_hive *
+static reg_hive *
 open_rw(struct ctx *c, const char *local, const char *what)
 {
 	char msg[512];
 	int err;
-	ws_hive *h = local ? ws_hive_open(local, WS_HIVE_OPEN_WRITE, &err, msg, sizeof(msg)) : NULL;
+	reg_hive *h = local ? reg_hive_open(local, REG_HIVE_OPEN_WRITE, &err, msg, sizeof(msg)) : NULL;
 	if (!h && local)
 		problem(c, "%s: cannot open it for writing: %s", what, msg);
 	return h;
@@ -2252,7 +2251,7 @@ new_usrclass(struct ctx *c, struct plan *p)
 	snprintf(local, sizeof(local), "%s/new-usrclass-%zu.dat", c->win->hives.path, p->result);
 	snprintf(root, sizeof(root), "%s_Classes", p->target_sid);
 	uint64_t now = FILETIME_UNIX_EPOCH + (uint64_t)time(NULL) * 10000000ull;
-	if (ws_hive_create_empty(local, root, p->target_sid, now, msg, sizeof(msg)) != WS_REG_OK) {
+	if (reg_hive_create_empty(local, root, p->target_sid, now, msg, sizeof(msg)) != REG_OK) {
 		logf_(c, "%s: a new UsrClass.dat cannot be made: %s", p->profile, msg);
 		return;
 	}
@@ -2264,7 +2263,7 @@ static void
 restore_value(struct ctx *c, const struct st_reg_value *v)
 {
 	const char *key = v->key;
-	ws_hive *h = NULL;
+	reg_hive *h = NULL;
 	bool *dirty = NULL;
 	char *owned = NULL;
 	struct plan *p = NULL;
@@ -2331,20 +2330,20 @@ restore_value(struct ctx *c, const struct st_reg_value *v)
 		free(owned);
 		return;
 	}
-	ws_key k;
-	struct ws_reg_value existing = { 0 };
-	if (merge == RESTORE_MERGE_DESTINATION && ws_key_open(h, key, &k) == WS_REG_OK &&
-	    ws_key_get_value(h, k, vname, &existing) == WS_REG_OK) {
-		ws_reg_value_clear(&existing);
+	reg_key k;
+	struct reg_value existing = { 0 };
+	if (merge == RESTORE_MERGE_DESTINATION && reg_key_open(h, key, &k) == REG_OK &&
+	    reg_key_get_value(h, k, vname, &existing) == REG_OK) {
+		reg_value_clear(&existing);
 		restore_result_note(c->res, c->o->log, "%s [%s]: kept the target's value, the store's is "
 				    "not restored (DestinationPriority)", v->key, vname);
 		c->res->kept++;
 		free(owned);
 		return;
 	}
-	if (ws_key_create(h, key, &k) != WS_REG_OK ||
-	    ws_key_set_value(h, k, vname, v->type, v->data, v->len) != WS_REG_OK) {
-		problem(c, "%s [%s]: cannot set it: %s", v->key, v->name, ws_hive_errmsg(h));
+	if (reg_key_create(h, key, &k) != REG_OK ||
+	    reg_key_set_value(h, k, vname, v->type, v->data, v->len) != REG_OK) {
+		problem(c, "%s [%s]: cannot set it: %s", v->key, v->name, reg_hive_errmsg(h));
 	} else {
 		*dirty = true;
 		c->res->values++;
@@ -2433,12 +2432,12 @@ out:
 }
 
 static int
-commit_hive(struct ctx *c, ws_hive *h, const char *volume_path, const char *owner, const char *tag)
+commit_hive(struct ctx *c, reg_hive *h, const char *volume_path, const char *owner, const char *tag)
 {
 	char local[4096];
 	snprintf(local, sizeof(local), "%s/commit-%s", c->win->hives.path, tag);
-	if (ws_hive_commit(h, local) != WS_REG_OK) {
-		problem(c, "%s: cannot save the changed hive: %s", volume_path, ws_hive_errmsg(h));
+	if (reg_hive_commit(h, local) != REG_OK) {
+		problem(c, "%s: cannot save the changed hive: %s", volume_path, reg_hive_errmsg(h));
 		return -1;
 	}
 	return write_back(c, local, volume_path, owner);
@@ -2497,7 +2496,7 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 		outcome(&c, RESTORE_TARGET, "%s: %s", o->target, nv_last_error());
 		goto early;
 	}
-	if (offline_open(c.vol, "Windows", false, &c.win, err, sizeof(err)) < 0) {
+	if (win_open(c.vol, "Windows", false, &c.win, err, sizeof(err)) < 0) {
 		outcome(&c, RESTORE_TARGET, "%s: no Windows to restore into: %s", o->target, err);
 		goto done;
 	}
@@ -2676,9 +2675,9 @@ done:
 	for (size_t i = 0; i < c.nplans; i++) {
 		struct plan *p = &c.plans[i];
 		if (p->ntuser)
-			ws_hive_close(p->ntuser);
+			reg_hive_close(p->ntuser);
 		if (p->usrclass)
-			ws_hive_close(p->usrclass);
+			reg_hive_close(p->usrclass);
 		free(p->domain);
 		free(p->target_sid);
 		free(p->target_name);
@@ -2713,18 +2712,18 @@ early: /* from here on, everything is freed only when it was made */
 	free(c.eff_mu);
 	free(c.eff_md);
 	if (c.software)
-		ws_hive_close(c.software);
+		reg_hive_close(c.software);
 	if (c.sam)
-		ws_hive_close(c.sam);
+		reg_hive_close(c.sam);
 	free(c.sam_local);
 	if (c.system)
-		ws_hive_close(c.system);
+		reg_hive_close(c.system);
 	free(c.software_local);
 	free(c.system_local);
 	if (c.r)
 		st_reader_close(c.r);
 	if (c.win)
-		offline_close(c.win);
+		win_close(c.win);
 	if (c.vol && nv_close(c.vol) != NV_OK && res->outcome == RESTORE_OK) {
 		res->outcome = RESTORE_FAILED;
 		snprintf(res->message, sizeof(res->message), "the target could not be flushed: %s",

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "agent/offline.h"
+#include "windows/windows.h"
 
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -16,7 +16,7 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 }
 
 const char *
-user_type_name(enum user_type t)
+win_user_type_name(enum win_user_type t)
 {
 	static const char *const names[] = { "local", "domain", "Entra ID", "service",
 					     "temporary", "default", "unknown" };
@@ -45,7 +45,7 @@ collect_dirs(const struct nv_entry *e, void *ctx)
 }
 
 static void
-add_install(struct nv_volume *vol, const char *parent, const char *dir, struct windows_install **out,
+add_install(struct nv_volume *vol, const char *parent, const char *dir, struct win_install **out,
 	    size_t *n)
 {
 	char *windir, *hive;
@@ -57,7 +57,7 @@ add_install(struct nv_volume *vol, const char *parent, const char *dir, struct w
 		return;
 	}
 	if (nv_lookup(vol, hive, &mref) == NV_OK) {
-		struct windows_install *grown = realloc(*out, (*n + 1) * sizeof(*grown));
+		struct win_install *grown = realloc(*out, (*n + 1) * sizeof(*grown));
 		if (grown) {
 			*out = grown;
 			grown[*n].windir = windir;
@@ -72,7 +72,7 @@ add_install(struct nv_volume *vol, const char *parent, const char *dir, struct w
 }
 
 int
-offline_find_installs(struct nv_volume *vol, struct windows_install **out, size_t *n)
+win_find_installs(struct nv_volume *vol, struct win_install **out, size_t *n)
 {
 	struct root_dirs root = { 0 }, old = { 0 };
 	*out = NULL;
@@ -96,7 +96,7 @@ offline_find_installs(struct nv_volume *vol, struct windows_install **out, size_
 }
 
 void
-offline_installs_free(struct windows_install *w, size_t n)
+win_installs_free(struct win_install *w, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(w[i].windir);
@@ -108,76 +108,76 @@ offline_installs_free(struct windows_install *w, size_t n)
 /* --------------------------------------------------------------- hives -- */
 
 /* Copy a hive out and open it; NULL with @state "missing"/"unreadable" otherwise. */
-static ws_hive *
-open_copy(struct offline_windows *w, const char *volume_path, const char *local, char **copy,
+static reg_hive *
+open_copy(struct win_offline *w, const char *volume_path, const char *local, char **copy,
 	  char *state, size_t statelen, char **detail)
 {
 	char msg[512];
 	int err;
-	ws_hive *h;
+	reg_hive *h;
 
 	*copy = NULL;
 	if (detail)
 		*detail = NULL;
-	if (hive_copy_out(w->vol, volume_path, &w->hives, local, copy) != NV_OK) {
+	if (win_hive_copy_out(w->vol, volume_path, &w->hives, local, copy) != NV_OK) {
 		snprintf(state, statelen, "missing");
 		if (detail)
-			*detail = strdup(hive_copy_error());
+			*detail = strdup(win_hive_copy_error());
 		return NULL;
 	}
-	h = ws_hive_open(*copy, 0, &err, msg, sizeof(msg));
+	h = reg_hive_open(*copy, 0, &err, msg, sizeof(msg));
 	if (!h) {
 		snprintf(state, statelen, "unreadable");
 		if (detail)
 			*detail = strdup(msg);
 		return NULL;
 	}
-	const struct ws_replay_report *rep = ws_hive_report(h);
-	snprintf(state, statelen, "%s", ws_hive_state_name(rep->state));
+	const struct reg_replay_report *rep = reg_hive_report(h);
+	snprintf(state, statelen, "%s", reg_hive_state_name(rep->state));
 	if (detail)
 		*detail = strdup(rep->detail);
 	return h;
 }
 
 static char *
-sid_value(ws_hive *h, const char *key)
+sid_value(reg_hive *h, const char *key)
 {
-	struct ws_reg_value v = { 0 };
+	struct reg_value v = { 0 };
 	char *sid = NULL;
-	if (h && ws_hive_get_value(h, key, "", &v) == WS_REG_OK && v.len >= 8)
-		sid = ws_sid_to_string(v.data, v.len);
-	ws_reg_value_clear(&v);
+	if (h && reg_hive_get_value(h, key, "", &v) == REG_OK && v.len >= 8)
+		sid = reg_sid_to_string(v.data, v.len);
+	reg_value_clear(&v);
 	return sid;
 }
 
 /* The account domain's SID ends SAM's Domains\Account V record: the machine
  * SID for a Windows whose SECURITY hive is missing or damaged. */
 static char *
-sam_machine_sid(ws_hive *sam)
+sam_machine_sid(reg_hive *sam)
 {
-	struct ws_reg_value v = { 0 };
+	struct reg_value v = { 0 };
 	char *sid = NULL;
-	if (sam && ws_hive_get_value(sam, "SAM\\Domains\\Account", "V", &v) == WS_REG_OK && v.len >= 24) {
+	if (sam && reg_hive_get_value(sam, "SAM\\Domains\\Account", "V", &v) == REG_OK && v.len >= 24) {
 		const uint8_t *d = v.data + v.len - 24;
 		if (d[0] == 1 && d[1] == 4 && d[7] == 5 && d[8] == 21 && !d[9] && !d[10] && !d[11])
-			sid = ws_sid_to_string(d, 24);
+			sid = reg_sid_to_string(d, 24);
 	}
-	ws_reg_value_clear(&v);
+	reg_value_clear(&v);
 	return sid;
 }
 
 static char
-system_drive(ws_hive *software)
+system_drive(reg_hive *software)
 {
-	struct ws_reg_value v = { 0 };
+	struct reg_value v = { 0 };
 	char *root = NULL, letter = 'C';
 	if (software &&
-	    ws_hive_get_value(software, "Microsoft\\Windows NT\\CurrentVersion", "SystemRoot", &v) ==
-		    WS_REG_OK &&
-	    ws_reg_value_string(&v, &root) == WS_REG_OK && root && root[0] && root[1] == ':')
+	    reg_hive_get_value(software, "Microsoft\\Windows NT\\CurrentVersion", "SystemRoot", &v) ==
+		    REG_OK &&
+	    reg_value_string(&v, &root) == REG_OK && root && root[0] && root[1] == ':')
 		letter = root[0];
 	free(root);
-	ws_reg_value_clear(&v);
+	reg_value_clear(&v);
 	return (char)(letter & ~0x20);
 }
 
@@ -202,10 +202,10 @@ volume_path_of(const char *windows_path, char drive, const char *root)
 
 /* ---------------------------------------------------------------- users -- */
 
-static struct offline_user *
-new_user(struct offline_windows *w)
+static struct win_user *
+new_user(struct win_offline *w)
 {
-	struct offline_user *grown = realloc(w->users, (w->user_count + 1) * sizeof(*grown));
+	struct win_user *grown = realloc(w->users, (w->user_count + 1) * sizeof(*grown));
 	if (!grown)
 		return NULL;
 	w->users = grown;
@@ -221,22 +221,22 @@ sid_in_domain(const char *sid, const char *domain)
 	       !strchr(sid + len + 1, '-');
 }
 
-static enum user_type
-type_of(const struct offline_windows *w, const char *sid, bool temp)
+static enum win_user_type
+type_of(const struct win_offline *w, const char *sid, bool temp)
 {
 	if (!strcmp(sid, "S-1-5-18") || !strcmp(sid, "S-1-5-19") || !strcmp(sid, "S-1-5-20"))
-		return USER_SERVICE;
+		return WIN_USER_SERVICE;
 	if (temp)
-		return USER_TEMPORARY;
+		return WIN_USER_TEMPORARY;
 	if (sid_in_domain(sid, w->machine_sid))
-		return USER_LOCAL;
+		return WIN_USER_LOCAL;
 	if (!strncmp(sid, "S-1-12-1-", 9))
-		return USER_ENTRA;
+		return WIN_USER_ENTRA;
 	/* Without the machine SID a local account cannot be told from a domain
 	 * one, unless the SID is in the primary domain: never guess "domain". */
 	if (!strncmp(sid, "S-1-5-21-", 9))
-		return w->machine_sid || sid_in_domain(sid, w->domain_sid) ? USER_DOMAIN : USER_UNKNOWN;
-	return USER_UNKNOWN;
+		return w->machine_sid || sid_in_domain(sid, w->domain_sid) ? WIN_USER_DOMAIN : WIN_USER_UNKNOWN;
+	return WIN_USER_UNKNOWN;
 }
 
 struct size_sum {
@@ -255,7 +255,7 @@ sum_sizes(const struct nv_entry *e, void *ctx)
 }
 
 static void
-set_name(struct offline_user *u, const char *name, const char *source)
+set_name(struct win_user *u, const char *name, const char *source)
 {
 	free(u->name);
 	free(u->name_source);
@@ -272,13 +272,13 @@ last_component(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Account name evidence after SAM (ws_facts_account_names); the display name,
+/* Account name evidence after SAM (reg_facts_account_names); the display name,
  * the online account and the domain the hive names are kept apart from it. */
 static void
-account_names(struct offline_windows *w, struct offline_user *u, ws_hive *ntuser)
+account_names(struct win_offline *w, struct win_user *u, reg_hive *ntuser)
 {
-	struct ws_account_names a;
-	if (ws_facts_account_names(w->software, ntuser, u->sid, &a) != WS_REG_OK)
+	struct reg_account_names a;
+	if (reg_facts_account_names(w->software, ntuser, u->sid, &a) != REG_OK)
 		return;
 	if (!u->name && a.name) {
 		char source[300];
@@ -299,13 +299,13 @@ account_names(struct offline_windows *w, struct offline_user *u, ws_hive *ntuser
 		u->account_domain = a.domain;
 		a.domain = NULL;
 	}
-	ws_account_names_clear(&a);
+	reg_account_names_clear(&a);
 }
 
 /* Read one user's hives and folder: state, names, last use, size. */
 static void
-inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index, bool sizes,
-		const struct ws_local_user *sam, size_t sam_count)
+inspect_profile(struct win_offline *w, struct win_user *u, size_t index, bool sizes,
+		const struct reg_local_user *sam, size_t sam_count)
 {
 	char local[64], path[8192], state[48];
 	uint64_t mref;
@@ -335,14 +335,14 @@ inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index,
 	} else {
 		snprintf(local, sizeof(local), "NTUSER-%zu.DAT", index);
 		snprintf(path, sizeof(path), "%s/NTUSER.DAT", u->volume_path);
-		ws_hive *h = open_copy(w, path, local, &u->ntuser_copy, state, sizeof(state),
+		reg_hive *h = open_copy(w, path, local, &u->ntuser_copy, state, sizeof(state),
 				       &u->hive_detail);
 		u->hive_state = strdup(state);
 		if (h) {
 			if (u->profile_path)
-				ws_facts_user_folders(h, u->profile_path, &u->folders, &u->folder_count);
+				reg_facts_user_folders(h, u->profile_path, &u->folders, &u->folder_count);
 			account_names(w, u, h);
-			ws_hive_close(h);
+			reg_hive_close(h);
 		}
 		struct nv_inode *in;
 		if (nv_lookup(w->vol, path, &mref) == NV_OK && nv_stat(w->vol, mref, &in) == NV_OK) {
@@ -354,7 +354,7 @@ inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index,
 		snprintf(path, sizeof(path), "%s/AppData/Local/Microsoft/Windows/UsrClass.dat",
 			 u->volume_path);
 		char *copy = NULL;
-		if (hive_copy_out(w->vol, path, &w->hives, local, &copy) == NV_OK)
+		if (win_hive_copy_out(w->vol, path, &w->hives, local, &copy) == NV_OK)
 			u->usrclass_copy = copy;
 		if (sizes) {
 			struct size_sum s = { 0 };
@@ -383,7 +383,7 @@ inspect_profile(struct offline_windows *w, struct offline_user *u, size_t index,
 }
 
 static bool
-path_taken(const struct offline_windows *w, const char *volume_path)
+path_taken(const struct win_offline *w, const char *volume_path)
 {
 	for (size_t i = 0; i < w->user_count; i++)
 		if (w->users[i].volume_path && !strcasecmp(w->users[i].volume_path, volume_path))
@@ -393,7 +393,7 @@ path_taken(const struct offline_windows *w, const char *volume_path)
 
 /* Folders in Users\ with no ProfileList entry, and the Default profile. */
 static void
-add_folders_without_entries(struct offline_windows *w, char drive, bool sizes)
+add_folders_without_entries(struct win_offline *w, char drive, bool sizes)
 {
 	struct root_dirs dirs = { 0 };
 	char *users_dir = volume_path_of("C:\\Users", 'C', w->install.root);
@@ -410,7 +410,7 @@ add_folders_without_entries(struct offline_windows *w, char drive, bool sizes)
 			free(vp);
 			continue;
 		}
-		struct offline_user *u = new_user(w);
+		struct win_user *u = new_user(w);
 		if (!u) {
 			free(vp);
 			break;
@@ -419,7 +419,7 @@ add_folders_without_entries(struct offline_windows *w, char drive, bool sizes)
 		if (asprintf(&u->profile_path, "%c:\\Users\\%s", 'C', dirs.names[i]) < 0)
 			u->profile_path = NULL;
 		bool is_default = !strcasecmp(dirs.names[i], "Default");
-		u->type = is_default ? USER_DEFAULT : USER_UNKNOWN;
+		u->type = is_default ? WIN_USER_DEFAULT : WIN_USER_UNKNOWN;
 		set_name(u, dirs.names[i], is_default ? "the Default profile (template for new users)"
 						      : "profile folder name (no ProfileList entry)");
 		inspect_profile(w, u, w->user_count, sizes, NULL, 0);
@@ -431,17 +431,17 @@ add_folders_without_entries(struct offline_windows *w, char drive, bool sizes)
 }
 
 int
-offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offline_windows **out,
+win_open(struct nv_volume *vol, const char *windir, bool sizes, struct win_offline **out,
 	     char *err, size_t errlen)
 {
-	struct windows_install *installs;
+	struct win_install *installs;
 	size_t n;
-	struct offline_windows *w;
+	struct win_offline *w;
 	char path[4096], *copy;
 
 	*out = NULL;
-	offline_find_installs(vol, &installs, &n);
-	const struct windows_install *chosen = NULL;
+	win_find_installs(vol, &installs, &n);
+	const struct win_install *chosen = NULL;
 	if (windir) {
 		for (size_t i = 0; i < n; i++)
 			if (!strcasecmp(installs[i].windir, windir))
@@ -449,7 +449,7 @@ offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offli
 		if (!chosen) {
 			seterr(err, errlen, "no Windows installation in \"%s\" (no System32/config/SOFTWARE there)",
 			       windir);
-			offline_installs_free(installs, n);
+			win_installs_free(installs, n);
 			return -1;
 		}
 	} else if (n == 0) {
@@ -470,7 +470,7 @@ offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offli
 			}
 			seterr(err, errlen, "several Windows installations on this volume (%s): name one "
 					    "with --windir", list);
-			offline_installs_free(installs, n);
+			win_installs_free(installs, n);
 			return -1;
 		}
 		for (size_t i = 0; i < n && !chosen; i++)
@@ -481,7 +481,7 @@ offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offli
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w) {
-		offline_installs_free(installs, n);
+		win_installs_free(installs, n);
 		seterr(err, errlen, "out of memory");
 		return -1;
 	}
@@ -489,14 +489,14 @@ offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offli
 	w->install.windir = strdup(chosen->windir);
 	w->install.root = strdup(chosen->root);
 	w->install.is_windows_old = chosen->is_windows_old;
-	offline_installs_free(installs, n);
-	if (hive_dir_open(&w->hives) < 0) {
+	win_installs_free(installs, n);
+	if (win_hive_dir_open(&w->hives) < 0) {
 		seterr(err, errlen, "cannot make a private folder for hive copies");
-		offline_close(w);
+		win_close(w);
 		return -1;
 	}
 	static const char *const names[] = { "SOFTWARE", "SYSTEM", "SAM", "SECURITY" };
-	ws_hive **slots[] = { &w->software, &w->system, &w->sam, &w->security };
+	reg_hive **slots[] = { &w->software, &w->system, &w->sam, &w->security };
 	for (int i = 0; i < 4; i++) {
 		char state[48], *detail;
 		snprintf(path, sizeof(path), "%s/System32/config/%s", w->install.windir, names[i]);
@@ -510,29 +510,29 @@ offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offli
 			       detail ? detail : "");
 			free(detail);
 			free(copy);
-			offline_close(w);
+			win_close(w);
 			return -1;
 		}
 		free(detail);
 		free(copy);
 	}
-	ws_facts_windows(w->software, w->system, &w->info);
+	reg_facts_windows(w->software, w->system, &w->info);
 	w->machine_sid = sid_value(w->security, "Policy\\PolAcDmS");
 	w->machine_sid_source = w->machine_sid ? "SECURITY Policy\\PolAcDmS" : NULL;
 	if (!w->machine_sid && (w->machine_sid = sam_machine_sid(w->sam)))
 		w->machine_sid_source = "SAM Domains\\Account V (the SECURITY hive has no PolAcDmS)";
 	w->domain_sid = sid_value(w->security, "Policy\\PolPrDmS");
 
-	struct ws_local_user *sam = NULL;
+	struct reg_local_user *sam = NULL;
 	size_t sam_count = 0;
 	if (w->sam)
-		ws_facts_sam_users(w->sam, &sam, &sam_count);
-	struct ws_profile *profiles;
+		reg_facts_sam_users(w->sam, &sam, &sam_count);
+	struct reg_profile *profiles;
 	size_t np;
 	char drive = system_drive(w->software);
-	if (ws_facts_profiles(w->software, &profiles, &np) == WS_REG_OK) {
+	if (reg_facts_profiles(w->software, &profiles, &np) == REG_OK) {
 		for (size_t i = 0; i < np; i++) {
-			struct offline_user *u = new_user(w);
+			struct win_user *u = new_user(w);
 			if (!u)
 				break;
 			u->sid = strdup(profiles[i].sid);
@@ -548,21 +548,21 @@ offline_open(struct nv_volume *vol, const char *windir, bool sizes, struct offli
 					      ? profiles[i].unload_time : profiles[i].load_time;
 			inspect_profile(w, u, i, sizes, sam, sam_count);
 		}
-		ws_profiles_free(profiles, np);
+		reg_profiles_free(profiles, np);
 	}
 	add_folders_without_entries(w, drive, sizes);
-	ws_local_users_free(sam, sam_count);
+	reg_local_users_free(sam, sam_count);
 	*out = w;
 	return 0;
 }
 
 void
-offline_close(struct offline_windows *w)
+win_close(struct win_offline *w)
 {
 	if (!w)
 		return;
 	for (size_t i = 0; i < w->user_count; i++) {
-		struct offline_user *u = &w->users[i];
+		struct win_user *u = &w->users[i];
 		free(u->sid);
 		free(u->name);
 		free(u->name_source);
@@ -576,34 +576,34 @@ offline_close(struct offline_windows *w)
 		free(u->hive_detail);
 		free(u->ntuser_copy);
 		free(u->usrclass_copy);
-		ws_user_folders_free(u->folders, u->folder_count);
+		reg_user_folders_free(u->folders, u->folder_count);
 	}
 	free(w->users);
-	ws_hive *hives[] = { w->software, w->system, w->sam, w->security };
+	reg_hive *hives[] = { w->software, w->system, w->sam, w->security };
 	for (int i = 0; i < 4; i++)
 		if (hives[i])
-			ws_hive_close(hives[i]);
-	ws_windows_info_clear(&w->info);
+			reg_hive_close(hives[i]);
+	reg_windows_info_clear(&w->info);
 	free(w->machine_sid);
 	free(w->domain_sid);
 	free(w->install.windir);
 	free(w->install.root);
-	hive_dir_close(&w->hives);
+	win_hive_dir_close(&w->hives);
 	free(w);
 }
 
-const struct offline_user *
-offline_find_user(const struct offline_windows *w, const char *who)
+const struct win_user *
+win_find_user(const struct win_offline *w, const char *who)
 {
 	for (size_t i = 0; i < w->user_count; i++) {
-		const struct offline_user *u = &w->users[i];
+		const struct win_user *u = &w->users[i];
 		if (!u->is_bak && ((u->sid && !strcasecmp(u->sid, who)) ||
 				   (u->name && !strcasecmp(u->name, who))))
 			return u;
 	}
 	/* Then the profile folder's name ("alice" for C:\Users\alice). */
 	for (size_t i = 0; i < w->user_count; i++) {
-		const struct offline_user *u = &w->users[i];
+		const struct win_user *u = &w->users[i];
 		if (!u->is_bak && u->profile_path && !strcasecmp(last_component(u->profile_path), who))
 			return u;
 	}

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/bytes.h"
-#include "agent/restore.h"
+#include "formats/formats.h"
+#include "restore/restore.h"
 #include "registry/registry.h"
 
 #define SE_DACL_PRESENT 0x0004u
@@ -228,7 +228,7 @@ restore_sd_rewrite(const uint8_t *sd, size_t len, restore_sid_map_fn map, void *
 static bool
 sid_bin(const char *s, uint8_t *out, size_t *len)
 {
-	return ws_sid_from_string(s, out, MAX_SID, len) == WS_REG_OK;
+	return reg_sid_from_string(s, out, MAX_SID, len) == REG_OK;
 }
 
 static void

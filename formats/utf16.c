@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ntfs/ntfs.h"
+#include "formats/formats.h"
 
 char *
-nv_utf16_to_utf8(const uint16_t *s, size_t units)
+fmt_utf16_to_utf8(const uint16_t *s, size_t units)
 {
 	char *out = malloc(units * 3 + 1);
 	size_t o = 0;
@@ -45,7 +45,7 @@ nv_utf16_to_utf8(const uint16_t *s, size_t units)
 }
 
 long
-nv_utf8_to_utf16(const char *s, uint16_t **out)
+fmt_utf8_to_utf16(const char *s, uint16_t **out)
 {
 	size_t len = strlen(s);
 	uint16_t *u = malloc((len + 1) * sizeof(*u));

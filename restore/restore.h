@@ -27,15 +27,15 @@
  * Security descriptors from a store are untrusted: restore_sd_rewrite checks
  * every offset and length before it maps SIDs.
  */
-#ifndef WINSTATE_AGENT_RESTORE_H
-#define WINSTATE_AGENT_RESTORE_H
+#ifndef WINSTATE_RESTORE_H
+#define WINSTATE_RESTORE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "agent/offline.h"
+#include "windows/windows.h"
 #include "rules/rules.h"
 #include "store/store.h"
 
@@ -149,16 +149,16 @@ struct restore_rules;
 enum restore_outcome restore_rules_load(const char *const *files, size_t n, const char *config,
 					struct restore_rules **out, char *msg, size_t msglen);
 void restore_rules_free(struct restore_rules *r);
-const ws_diags *restore_rules_diags(const struct restore_rules *r);
+const mig_diags *restore_rules_diags(const struct restore_rules *r);
 /* Compile the rules for the system (@su NULL) or a store user, with the
  * user's variables as they were on the source; @target_user (may be NULL)
  * answers the rules' questions about HKCU on the target.  0 or -1. */
-int restore_rules_add_context(struct restore_rules *r, struct offline_windows *target,
-			      const struct st_user *su, const struct offline_user *target_user,
+int restore_rules_add_context(struct restore_rules *r, struct win_offline *target,
+			      const struct st_user *su, const struct win_user *target_user,
 			      char letter);
 /* The source-side variables of store user @su: profile and known folders
  * (folder:<Name> extras); the rest are Windows' documented defaults. */
-void restore_rules_user_vars(ws_vars *v, const struct st_user *su, char letter);
+void restore_rules_user_vars(mig_vars *v, const struct st_user *su, char letter);
 /* /mu and /md with Config.xml's <ProfileControl> mappings after them; a
  * mapping of the command line wins.  The arrays are malloc'd, the strings
  * borrowed.  0 or -1. */
@@ -190,7 +190,7 @@ void restore_verdict_clear(struct restore_verdict *v);
 /* The i-th destinationCleanup pattern of @owner's context (a SID or
  * ST_OWNER_SYSTEM): 1 with *type, *pattern (expanded) and the rule's text, 0 past the end. */
 size_t restore_rules_cleanup(const struct restore_rules *r, const char *owner, size_t i,
-			     enum ws_obj_type *type, const char **pattern, char *rule, size_t rulelen);
+			     enum mig_obj_type *type, const char **pattern, char *rule, size_t rulelen);
 /* Note which components have something in the store (after every context
  * is added): only their destinationCleanup runs. */
 void restore_rules_index(struct restore_rules *r, struct st_reader *rd);
@@ -201,7 +201,7 @@ int restore_rules_cleanup_file(const struct restore_rules *r, const char *owner,
 char *restore_rules_literal_prefix(const char *pattern);
 /* Delete what @pattern ("Key\Path [value]", relative to the hive's root;
  * "Key\* [*]" empties Key) names in @h.  0 or -1. */
-int restore_rules_clean_hive(ws_hive *h, const char *pattern, size_t *removed);
+int restore_rules_clean_hive(reg_hive *h, const char *pattern, size_t *removed);
 /* Give file @used in folder @parent the name @name, replacing the plain file
  * there (SourcePriority).  0, or -1 with a sentence in @why. */
 int restore_rules_replace(struct nv_volume *vol, uint64_t parent, const char *name_path,
@@ -220,7 +220,7 @@ void restore_result_note(struct restore_result *res, FILE *log, const char *fmt,
 /* The Windows path @object after locationModify @helper(@args): malloc'd, or
  * NULL when it does not move (err empty) or cannot be applied (err says why). */
 char *restore_location_modify(const char *helper, unsigned nargs, const char *const *args,
-			      const char *object, const ws_vars *vars, char *err, size_t errlen);
+			      const char *object, const mig_vars *vars, char *err, size_t errlen);
 /* "x.xml:12 include (component \"Name\")" -> "x.xml", "Name" (malloc'd).  0 or -1. */
 int restore_decision_component(const char *decision, char **file, char **component);
 

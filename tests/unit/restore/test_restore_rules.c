@@ -12,11 +12,11 @@
 
 #include <criterion/criterion.h>
 
-#include "agent/restore.h"
+#include "restore/restore.h"
 
 static char *
 move(const char *helper, unsigned nargs, const char *a0, const char *a1, const char *object,
-     const ws_vars *vars, char *err)
+     const mig_vars *vars, char *err)
 {
 	const char *args[2] = { a0, a1 };
 	return restore_location_modify(helper, nargs, args, object, vars, err, 512);
@@ -76,10 +76,10 @@ Test(location_modify, exact_move_with_and_without_a_leaf)
 
 Test(location_modify, move_keeps_what_follows_the_longest_known_folder)
 {
-	ws_vars *v = ws_vars_new();
-	ws_vars_set(v, "USERPROFILE", "C:\\Users\\bob");
-	ws_vars_set(v, "CSIDL_PERSONAL", "C:\\Users\\bob\\Documents");
-	ws_vars_set(v, "WINDIR", "C:\\Users\\bob\\Documents\\Sub"); /* not a folder variable */
+	mig_vars *v = mig_vars_new();
+	mig_vars_set(v, "USERPROFILE", "C:\\Users\\bob");
+	mig_vars_set(v, "CSIDL_PERSONAL", "C:\\Users\\bob\\Documents");
+	mig_vars_set(v, "WINDIR", "C:\\Users\\bob\\Documents\\Sub"); /* not a folder variable */
 	char err[512];
 	char *to = move("Move", 1, "C:\\Dest", NULL, "C:\\Users\\bob\\Documents\\Sub\\a.txt", v, err);
 	cr_assert_str_eq(to, "C:\\Dest\\Sub\\a.txt");
@@ -87,7 +87,7 @@ Test(location_modify, move_keeps_what_follows_the_longest_known_folder)
 	to = move("Move", 1, "C:\\Dest", NULL, "D:\\Elsewhere\\b.txt", v, err);
 	cr_assert_str_eq(to, "C:\\Dest\\b.txt", "no known folder: only the name");
 	free(to);
-	ws_vars_free(v);
+	mig_vars_free(v);
 }
 
 Test(location_modify, unusable_scripts_say_why)
@@ -145,16 +145,16 @@ Test(vars, a_store_user_sees_their_own_source_folders)
 		{ "folder:My Pictures", "Users/bob/Pics" },
 	};
 	struct st_user su = { "S-1-5-21-1-2-3-1002", "bob", "Users/bob", extra, 4 };
-	ws_vars *v = ws_vars_new();
+	mig_vars *v = mig_vars_new();
 	restore_rules_user_vars(v, &su, 'C');
-	cr_assert_str_eq(ws_vars_get(v, "USERPROFILE"), "C:\\Users\\bob");
-	cr_assert_str_eq(ws_vars_get(v, "CSIDL_PERSONAL"), "C:\\Users\\bob\\OneDrive\\Documents");
-	cr_assert_str_eq(ws_vars_get(v, "FOLDERID_Documents"), "C:\\Users\\bob\\OneDrive\\Documents");
-	cr_assert_str_eq(ws_vars_get(v, "CSIDL_DESKTOP"), "C:\\Users\\bob\\OneDrive\\Desktop");
-	cr_assert_str_eq(ws_vars_get(v, "CSIDL_MYPICTURES"), "C:\\Users\\bob\\Pics");
-	cr_assert_str_eq(ws_vars_get(v, "CSIDL_MYMUSIC"), "C:\\Users\\bob\\Music", "the default");
-	cr_assert_str_eq(ws_vars_get(v, "USERSID"), "S-1-5-21-1-2-3-1002");
-	ws_vars_free(v);
+	cr_assert_str_eq(mig_vars_get(v, "USERPROFILE"), "C:\\Users\\bob");
+	cr_assert_str_eq(mig_vars_get(v, "CSIDL_PERSONAL"), "C:\\Users\\bob\\OneDrive\\Documents");
+	cr_assert_str_eq(mig_vars_get(v, "FOLDERID_Documents"), "C:\\Users\\bob\\OneDrive\\Documents");
+	cr_assert_str_eq(mig_vars_get(v, "CSIDL_DESKTOP"), "C:\\Users\\bob\\OneDrive\\Desktop");
+	cr_assert_str_eq(mig_vars_get(v, "CSIDL_MYPICTURES"), "C:\\Users\\bob\\Pics");
+	cr_assert_str_eq(mig_vars_get(v, "CSIDL_MYMUSIC"), "C:\\Users\\bob\\Music", "the default");
+	cr_assert_str_eq(mig_vars_get(v, "USERSID"), "S-1-5-21-1-2-3-1002");
+	mig_vars_free(v);
 }
 
 static char *

@@ -16,8 +16,9 @@
 
 #include <sodium.h>
 
-#include "agent/scan.h"
+#include "capture/capture.h"
 #include "store/store.h"
+#include "windows/windows.h"
 
 /* ---------------------------------------------------------- helpers -- */
 
@@ -162,14 +163,14 @@ fuse_sha(const char *path, char out[65])
 	free(o);
 }
 
-static enum scan_outcome
+static enum capture_outcome
 capture(const char *source, const char *store, bool nocompress, bool hardlink, const char *log)
 {
-	struct scan_options o = { .prog = "test", .source = source, .store = store,
+	struct capture_options o = { .prog = "test", .source = source, .store = store,
 				  .nocompress = nocompress, .hardlink = hardlink,
-				  .efs = hardlink ? SCAN_EFS_HARDLINK : SCAN_EFS_SKIP, .log = log,
+				  .efs = hardlink ? CAPTURE_EFS_HARDLINK : CAPTURE_EFS_SKIP, .log = log,
 				  .verbosity = 1 };
-	return scan_run(&o);
+	return capture_run(&o);
 }
 
 /* What `winstate explain` says about a volume path in alice's context. */
@@ -377,8 +378,8 @@ local_store_test(bool nocompress)
 	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
 	snprintf(log, sizeof(log), "%s/scan.log", dir);
 	char *before = sh_out(NULL, "sha256sum < '%s'", img);
-	enum scan_outcome rc = capture(img, store, nocompress, false, log);
-	cr_assert_eq(rc, SCAN_OK, "capture failed (%d): see %s", rc, log);
+	enum capture_outcome rc = capture(img, store, nocompress, false, log);
+	cr_assert_eq(rc, CAPTURE_OK, "capture failed (%d): see %s", rc, log);
 	char *after = sh_out(NULL, "sha256sum < '%s'", img);
 	cr_assert_str_eq(before, after, "the source image changed during a capture");
 	struct st_reader *r;
@@ -412,8 +413,8 @@ Test(scan, hardlink_store_links_the_captured_records, .timeout = 300)
 	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
 	snprintf(log, sizeof(log), "%s/scan.log", dir);
 	cr_assert_eq(sh("cp --sparse=always '%s/volume.img' '%s'", fx, img), 0);
-	enum scan_outcome rc = capture(img, "MigStore", true, true, log);
-	cr_assert_eq(rc, SCAN_OK, "hard-link capture failed (%d): see %s", rc, log);
+	enum capture_outcome rc = capture(img, "MigStore", true, true, log);
+	cr_assert_eq(rc, CAPTURE_OK, "hard-link capture failed (%d): see %s", rc, log);
 	struct nv_volume *vol;
 	struct nv_open_options oo = { 0 };
 	cr_assert_eq(nv_open(img, &oo, &vol), NV_OK);
@@ -450,17 +451,17 @@ Test(scan_users, patterns)
 {
 	const char *dom[] = { "WS-PC01" };
 	const char *sid = "S-1-5-21-1111111111-2222222222-3333333333-1001";
-	cr_assert(scan_user_matches("WS-PC01\\alice", sid, "alice", dom, 1));
-	cr_assert(scan_user_matches("ws-pc01\\ALICE", sid, "alice", dom, 1));
-	cr_assert(scan_user_matches("*\\*", sid, "alice", dom, 1));
-	cr_assert(scan_user_matches("alice", sid, "alice", dom, 1));
-	cr_assert(scan_user_matches("S-1-5-21-*-1001", sid, "alice", dom, 1));
-	cr_assert(scan_user_matches("*-1001", sid, "alice", dom, 1));
-	cr_assert_not(scan_user_matches("CONTOSO\\alice", sid, "alice", dom, 1));
-	cr_assert_not(scan_user_matches("bob", sid, "alice", dom, 1));
-	cr_assert_not(scan_user_matches("*-500", sid, "alice", dom, 1));
-	cr_assert_not(scan_user_matches("WS-PC01\\alice", sid, "alice", NULL, 0));
-	cr_assert_not(scan_user_matches("", sid, "alice", dom, 1));
+	cr_assert(win_user_matches("WS-PC01\\alice", sid, "alice", dom, 1));
+	cr_assert(win_user_matches("ws-pc01\\ALICE", sid, "alice", dom, 1));
+	cr_assert(win_user_matches("*\\*", sid, "alice", dom, 1));
+	cr_assert(win_user_matches("alice", sid, "alice", dom, 1));
+	cr_assert(win_user_matches("S-1-5-21-*-1001", sid, "alice", dom, 1));
+	cr_assert(win_user_matches("*-1001", sid, "alice", dom, 1));
+	cr_assert_not(win_user_matches("CONTOSO\\alice", sid, "alice", dom, 1));
+	cr_assert_not(win_user_matches("bob", sid, "alice", dom, 1));
+	cr_assert_not(win_user_matches("*-500", sid, "alice", dom, 1));
+	cr_assert_not(win_user_matches("WS-PC01\\alice", sid, "alice", NULL, 0));
+	cr_assert_not(win_user_matches("", sid, "alice", dom, 1));
 }
 
 Test(scan_users, everyone_includes_unknown_domains)
@@ -468,50 +469,50 @@ Test(scan_users, everyone_includes_unknown_domains)
 	/* A profile whose domain cannot be known offline (a SID from another
 	 * PC or an unreachable domain) is still "everyone". */
 	const char *sid = "S-1-5-21-9-9-9-1104";
-	cr_assert(scan_user_matches("*\\*", sid, "frank", NULL, 0));
-	cr_assert(scan_user_matches("**\\*", sid, "frank", NULL, 0));
-	cr_assert(scan_user_matches("*\\frank", sid, NULL, NULL, 0) == false);
-	cr_assert(scan_user_matches("*\\fr*", sid, "frank", NULL, 0));
-	cr_assert(scan_user_matches("*\\*-1104", sid, NULL, NULL, 0));
-	cr_assert_not(scan_user_matches("*\\bob", sid, "frank", NULL, 0));
-	cr_assert_not(scan_user_matches("CONTOSO\\*", sid, "frank", NULL, 0));
-	cr_assert_not(scan_user_matches("C*\\*", sid, "frank", NULL, 0));
+	cr_assert(win_user_matches("*\\*", sid, "frank", NULL, 0));
+	cr_assert(win_user_matches("**\\*", sid, "frank", NULL, 0));
+	cr_assert(win_user_matches("*\\frank", sid, NULL, NULL, 0) == false);
+	cr_assert(win_user_matches("*\\fr*", sid, "frank", NULL, 0));
+	cr_assert(win_user_matches("*\\*-1104", sid, NULL, NULL, 0));
+	cr_assert_not(win_user_matches("*\\bob", sid, "frank", NULL, 0));
+	cr_assert_not(win_user_matches("CONTOSO\\*", sid, "frank", NULL, 0));
+	cr_assert_not(win_user_matches("C*\\*", sid, "frank", NULL, 0));
 	const char *dom[] = { "CONTOSO" };
-	cr_assert(scan_user_matches("C*\\*", sid, "frank", dom, 1));
+	cr_assert(win_user_matches("C*\\*", sid, "frank", dom, 1));
 }
 
 Test(scan_users, bad_patterns_are_named)
 {
-	cr_assert_null(scan_user_pattern_problem("CONTOSO\\carol"));
-	cr_assert_null(scan_user_pattern_problem("*\\*"));
-	cr_assert_null(scan_user_pattern_problem("S-1-5-21-*-1001"));
-	cr_assert_null(scan_user_pattern_problem("alice"));
-	cr_assert(strstr(scan_user_pattern_problem(""), "is empty"));
-	cr_assert(strstr(scan_user_pattern_problem(NULL), "is empty"));
-	cr_assert(strstr(scan_user_pattern_problem("CONTOSO\\"), "no user"));
-	cr_assert(strstr(scan_user_pattern_problem("\\carol"), "no domain"));
-	cr_assert(strstr(scan_user_pattern_problem("A\\B\\c"), "more than one"));
+	cr_assert_null(win_user_pattern_problem("CONTOSO\\carol"));
+	cr_assert_null(win_user_pattern_problem("*\\*"));
+	cr_assert_null(win_user_pattern_problem("S-1-5-21-*-1001"));
+	cr_assert_null(win_user_pattern_problem("alice"));
+	cr_assert(strstr(win_user_pattern_problem(""), "is empty"));
+	cr_assert(strstr(win_user_pattern_problem(NULL), "is empty"));
+	cr_assert(strstr(win_user_pattern_problem("CONTOSO\\"), "no user"));
+	cr_assert(strstr(win_user_pattern_problem("\\carol"), "no domain"));
+	cr_assert(strstr(win_user_pattern_problem("A\\B\\c"), "more than one"));
 }
 
 Test(scan_users, usmt_precedence)
 {
 	const char *why;
 	/* No options: everyone. */
-	cr_assert(scan_user_pick(false, false, false, false, &why));
+	cr_assert(win_user_pick(false, false, false, false, &why));
 	/* /ue excludes. */
-	cr_assert_not(scan_user_pick(false, true, false, true, &why));
+	cr_assert_not(win_user_pick(false, true, false, true, &why));
 	cr_assert(strstr(why, "--ue"));
 	/* /ui wins over /ue and over /uel. */
-	cr_assert(scan_user_pick(true, true, false, false, &why));
-	cr_assert(scan_user_pick(true, false, true, false, &why));
-	cr_assert(scan_user_pick(true, true, true, false, &why));
+	cr_assert(win_user_pick(true, true, false, false, &why));
+	cr_assert(win_user_pick(true, false, true, false, &why));
+	cr_assert(win_user_pick(true, true, true, false, &why));
 	/* /uel wins over /ue: "/ue:fixed\\user1 /uel:14" keeps user1 if recent. */
-	cr_assert(scan_user_pick(false, true, true, true, &why));
+	cr_assert(win_user_pick(false, true, true, true, &why));
 	cr_assert(strstr(why, "wins over --ue"), "%s", why);
 	/* /uel is an include rule: the not-recent are left out, /ue or not. */
-	cr_assert_not(scan_user_pick(false, false, true, false, &why));
-	cr_assert_not(scan_user_pick(false, true, true, false, &why));
-	cr_assert(scan_user_pick(false, false, true, true, &why));
+	cr_assert_not(win_user_pick(false, false, true, false, &why));
+	cr_assert_not(win_user_pick(false, true, true, false, &why));
+	cr_assert(win_user_pick(false, false, true, true, &why));
 }
 
 Test(scan_users, uel)
@@ -519,18 +520,18 @@ Test(scan_users, uel)
 	int64_t c;
 	bool latest;
 	const int64_t epoch = 116444736000000000LL;
-	cr_assert_eq(scan_parse_uel("30", 86400 * 100, &c, &latest), 0);
+	cr_assert_eq(win_parse_uel("30", 86400 * 100, &c, &latest), 0);
 	cr_assert_eq(c, (int64_t)86400 * 70 * 10000000LL + epoch);
 	cr_assert_not(latest);
-	cr_assert_eq(scan_parse_uel("2023/01/01", 0, &c, &latest), 0);
+	cr_assert_eq(win_parse_uel("2023/01/01", 0, &c, &latest), 0);
 	cr_assert_eq(c, 1672531200LL * 10000000LL + epoch);
-	cr_assert_eq(scan_parse_uel("0", 0, &c, &latest), 0);
+	cr_assert_eq(win_parse_uel("0", 0, &c, &latest), 0);
 	cr_assert(latest);
-	cr_assert_eq(scan_parse_uel("", 0, &c, &latest), -1);
-	cr_assert_eq(scan_parse_uel("-3", 0, &c, &latest), -1);
-	cr_assert_eq(scan_parse_uel("2023/13/01", 0, &c, &latest), -1);
-	cr_assert_eq(scan_parse_uel("30days", 0, &c, &latest), -1);
-	cr_assert_eq(scan_parse_uel("99999999", 0, &c, &latest), -1);
+	cr_assert_eq(win_parse_uel("", 0, &c, &latest), -1);
+	cr_assert_eq(win_parse_uel("-3", 0, &c, &latest), -1);
+	cr_assert_eq(win_parse_uel("2023/13/01", 0, &c, &latest), -1);
+	cr_assert_eq(win_parse_uel("30days", 0, &c, &latest), -1);
+	cr_assert_eq(win_parse_uel("99999999", 0, &c, &latest), -1);
 }
 
 /* ------------------------------------------------------------ encryption -- */
@@ -542,11 +543,11 @@ Test(scan, encrypted_store_needs_its_key, .timeout = 300)
 	snprintf(img, sizeof(img), "%s/volume.img", fx);
 	snprintf(store, sizeof(store), "%s/store", dir);
 	struct st_key key = { .kind = ST_KEY_PASSPHRASE, .passphrase = "correct horse" };
-	struct scan_options o = { .prog = "test", .source = img, .store = store,
-				  .efs = SCAN_EFS_SKIP, .key = &key, .kdf_ops = 1,
+	struct capture_options o = { .prog = "test", .source = img, .store = store,
+				  .efs = CAPTURE_EFS_SKIP, .key = &key, .kdf_ops = 1,
 				  .kdf_mem = 8u << 20, .ui = (const char *[]){ "alice" }, .nui = 1,
 				  .ue = (const char *[]){ "*" }, .nue = 1 };
-	cr_assert_eq(scan_run(&o), SCAN_OK);
+	cr_assert_eq(capture_run(&o), CAPTURE_OK);
 	struct st_reader *r;
 	cr_assert_eq(st_reader_open(store, NULL, &r), ST_ERR_KEY, "opened without the key");
 	struct st_key wrong = { .kind = ST_KEY_PASSPHRASE, .passphrase = "wrong horse" };
@@ -575,21 +576,21 @@ Test(scan, refusals_before_anything_is_written)
 	FILE *f = fopen(bad, "w");
 	fputs("<migration><component", f);
 	fclose(f);
-	struct scan_options o = { .prog = "test", .source = img, .store = store,
-				  .efs = SCAN_EFS_SKIP, .rules = (const char *[]){ bad }, .nrules = 1 };
-	cr_assert_eq(scan_run(&o), SCAN_ERR_RULES);
+	struct capture_options o = { .prog = "test", .source = img, .store = store,
+				  .efs = CAPTURE_EFS_SKIP, .rules = (const char *[]){ bad }, .nrules = 1 };
+	cr_assert_eq(capture_run(&o), CAPTURE_ERR_RULES);
 	o.nrules = 0;
 	o.config = bad;
-	cr_assert_eq(scan_run(&o), SCAN_ERR_CONFIG);
+	cr_assert_eq(capture_run(&o), CAPTURE_ERR_CONFIG);
 	o.config = NULL;
 	o.log = "/nonexistent-dir/scan.log";
-	cr_assert_eq(scan_run(&o), SCAN_ERR_LOG);
+	cr_assert_eq(capture_run(&o), CAPTURE_ERR_LOG);
 	o.log = NULL;
 	o.progress = "/nonexistent-dir/p.log";
-	cr_assert_eq(scan_run(&o), SCAN_ERR_PROGRESS);
+	cr_assert_eq(capture_run(&o), CAPTURE_ERR_PROGRESS);
 	o.progress = NULL;
 	o.source = bad;
-	cr_assert_eq(scan_run(&o), SCAN_ERR_SOURCE);
+	cr_assert_eq(capture_run(&o), CAPTURE_ERR_SOURCE);
 	struct stat sb;
 	cr_assert_neq(stat(store, &sb), 0, "a refused capture created the store folder");
 	sh("rm -rf '%s'", dir);

@@ -26,11 +26,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "agent/accounting.h"
-#include "agent/offline.h"
-#include "agent/output.h"
-#include "agent/rules_host.h"
-#include "agent/scan.h"
+#include "capture/internal.h"
+#include "windows/windows.h"
+#include "formats/formats.h"
+#include "capture/capture.h"
 #include "rules/rules.h"
 
 #define WINSTATE_VERSION "0.5"
@@ -62,17 +61,17 @@ struct cloud_folder {
 };
 
 struct scan_user {
-	const struct offline_user *u;
+	const struct win_user *u;
 	char *sid;                  /* without ".bak" */
 	char *rel_profile;          /* profile folder relative to the install root */
 	char *domains[3];
 	size_t ndomains;
 	bool selected;
 	char why[160];
-	ws_vars *vars;
-	struct rules_host host;
+	mig_vars *vars;
+	struct win_rules_host host;
 	bool host_ok;
-	ws_matcher *m;
+	mig_matcher *m;
 	uint64_t files, bytes, regs;
 	struct acct acct;           /* the entries below the profile folder */
 };
@@ -80,7 +79,7 @@ struct scan_user {
 /* A rule pattern whose variable is undefined, once for all the contexts it
  * was met in ("system", "alice" ...). */
 struct unresolved_item {
-	const struct ws_unresolved *u;  /* the first context's; the matcher owns it */
+	const struct mig_unresolved *u;  /* the first context's; the matcher owns it */
 	char *contexts;                 /* JSON array body: "\"system\", \"alice\"" */
 };
 
@@ -90,19 +89,19 @@ struct seen_set {               /* registry values already stored: "owner|key|na
 };
 
 struct scan {
-	const struct scan_options *o;
+	const struct capture_options *o;
 	struct nv_volume *vol;
-	struct offline_windows *w;
+	struct win_offline *w;
 	const char *root;           /* install root on the volume: "" or "Windows.old" */
 	struct scan_user *users;
 	size_t nusers;
-	ws_vars *sysvars;
-	struct rules_host syshost;
+	mig_vars *sysvars;
+	struct win_rules_host syshost;
 	bool syshost_ok;
-	ws_matcher *sysm;
-	ws_ruleset *rs;
-	ws_config *cfg;
-	ws_diags *diags;
+	mig_matcher *sysm;
+	mig_ruleset *rs;
+	mig_config *cfg;
+	mig_diags *diags;
 	struct st_writer *wr;
 	char *store_rel;            /* hard-link store folder on the volume, excluded */
 	FILE *log, *prog, *list;
@@ -125,7 +124,7 @@ struct scan {
 	struct seen_set seen;
 	struct unresolved_item *unres;
 	size_t nunres;
-	enum scan_outcome fail;
+	enum capture_outcome fail;
 	char failmsg[2048];
 	uint8_t *buf;
 	double t0, last_tick;
@@ -193,9 +192,9 @@ progress_line(struct scan *s, const char *kv1, const char *v1, const char *kv2, 
 }
 
 static void
-fail(struct scan *s, enum scan_outcome why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+fail(struct scan *s, enum capture_outcome why, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void
-fail(struct scan *s, enum scan_outcome why, const char *fmt, ...)
+fail(struct scan *s, enum capture_outcome why, const char *fmt, ...)
 {
 	if (s->fail)
 		return;
@@ -235,7 +234,7 @@ add_skip(struct scan *s, const char *path, const char *owner, const char *reason
 		size_t n = s->capskips ? s->capskips * 2 : 64;
 		struct skip_item *g = realloc(s->skips, n * sizeof(*g));
 		if (!g) {
-			fail(s, SCAN_ERR_INTERNAL, "out of memory (recording that %s was not captured)",
+			fail(s, CAPTURE_ERR_INTERNAL, "out of memory (recording that %s was not captured)",
 			     path);
 			return;
 		}
@@ -253,7 +252,7 @@ add_skip(struct scan *s, const char *path, const char *owner, const char *reason
 	if (a)
 		acct_skipped(a, kind);
 	if (!it->path || !it->owner || !it->reason)
-		fail(s, SCAN_ERR_INTERNAL, "out of memory (recording that %s was not captured)", path);
+		fail(s, CAPTURE_ERR_INTERNAL, "out of memory (recording that %s was not captured)", path);
 	if (error)
 		s->errors++;
 	else
@@ -281,7 +280,7 @@ item_error(struct scan *s, const char *path, const char *owner, const char *reas
 	add_skip(s, path, owner, reason, ACCT_SKIP_ERROR);
 	if (!s->o->keep_going) {
 		/* The advice first: a long path and its reason could push it out. */
-		fail(s, SCAN_ERR_STOPPED,
+		fail(s, CAPTURE_ERR_STOPPED,
 		     "the capture stopped at this error (--continue, /c in USMT's spelling, "
 		     "records such errors and goes on): %s: %s", path, reason);
 		return NV_WALK_STOP;
@@ -345,14 +344,14 @@ base_name(const char *p)
 }
 
 static void
-decision_text(const struct ws_rule_ref *r, char *buf, size_t len)
+decision_text(const struct mig_rule_ref *r, char *buf, size_t len)
 {
 	if (!r) {
 		snprintf(buf, len, "-");
 		return;
 	}
 	snprintf(buf, len, "%s:%u %s (component \"%s\")", base_name(r->file), r->line,
-		 ws_rule_kind_name(r->kind), r->component ? r->component : "");
+		 mig_rule_kind_name(r->kind), r->component ? r->component : "");
 }
 
 /* ------------------------------------------------------------ progress -- */
@@ -396,35 +395,35 @@ tick(struct scan *s, bool final)
 
 struct owner_pick {
 	const char *owner;
-	const struct ws_rule_ref *rule;
+	const struct mig_rule_ref *rule;
 	struct scan_user *user;
 };
 
 /* Decide one object against every context.  Returns the outcome; *pick has
  * the owner and the deciding rule. */
-static enum ws_outcome
-decide(struct scan *s, enum ws_obj_type type, const char *node, const char *leaf,
+static enum mig_outcome
+decide(struct scan *s, enum mig_obj_type type, const char *node, const char *leaf,
        const char *rel, struct owner_pick *pick)
 {
-	struct ws_decision d;
-	enum ws_outcome out = WS_NOT_SELECTED;
-	const struct ws_rule_ref *excl = NULL;
+	struct mig_decision d;
+	enum mig_outcome out = MIG_NOT_SELECTED;
+	const struct mig_rule_ref *excl = NULL;
 	memset(pick, 0, sizeof(*pick));
 	struct owner_pick first = { 0 }, home = { 0 };
-	struct ws_query q; /* folded once for every user's matcher */
-	if (ws_query_init(&q, type, node, leaf) < 0)
-		return WS_NOT_SELECTED;
+	struct mig_query q; /* folded once for every user's matcher */
+	if (mig_query_init(&q, type, node, leaf) < 0)
+		return MIG_NOT_SELECTED;
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
 		if (!u->selected || !u->m)
 			continue;
-		ws_matcher_decide_query(u->m, &q, &d);
-		if (d.outcome == WS_UNCOND_EXCLUDED) {
-			ws_query_free(&q);
+		mig_matcher_decide_query(u->m, &q, &d);
+		if (d.outcome == MIG_UNCOND_EXCLUDED) {
+			mig_query_free(&q);
 			pick->rule = d.rule;
-			return WS_UNCOND_EXCLUDED;
+			return MIG_UNCOND_EXCLUDED;
 		}
-		if (d.outcome == WS_INCLUDED) {
+		if (d.outcome == MIG_INCLUDED) {
 			size_t n = strlen(u->rel_profile);
 			bool inside = rel && n && !strncasecmp(rel, u->rel_profile, n) &&
 				      (rel[n] == '/' || !rel[n]);
@@ -432,32 +431,32 @@ decide(struct scan *s, enum ws_obj_type type, const char *node, const char *leaf
 				first = (struct owner_pick){ u->sid, d.rule, u };
 			if (inside && !home.owner)
 				home = (struct owner_pick){ u->sid, d.rule, u };
-		} else if (d.outcome == WS_EXCLUDED && !excl) {
+		} else if (d.outcome == MIG_EXCLUDED && !excl) {
 			excl = d.rule;
 		}
 	}
 	if (s->sysm) {
-		ws_matcher_decide_query(s->sysm, &q, &d);
-		if (d.outcome == WS_UNCOND_EXCLUDED) {
-			ws_query_free(&q);
+		mig_matcher_decide_query(s->sysm, &q, &d);
+		if (d.outcome == MIG_UNCOND_EXCLUDED) {
+			mig_query_free(&q);
 			pick->rule = d.rule;
-			return WS_UNCOND_EXCLUDED;
+			return MIG_UNCOND_EXCLUDED;
 		}
-		if (d.outcome == WS_INCLUDED && !first.owner)
+		if (d.outcome == MIG_INCLUDED && !first.owner)
 			first = (struct owner_pick){ ST_OWNER_SYSTEM, d.rule, NULL };
-		else if (d.outcome == WS_EXCLUDED && !excl)
+		else if (d.outcome == MIG_EXCLUDED && !excl)
 			excl = d.rule;
 	}
-	ws_query_free(&q);
+	mig_query_free(&q);
 	if (home.owner) {
 		*pick = home;
-		out = WS_INCLUDED;
+		out = MIG_INCLUDED;
 	} else if (first.owner) {
 		*pick = first;
-		out = WS_INCLUDED;
+		out = MIG_INCLUDED;
 	} else if (excl) {
 		pick->rule = excl;
-		out = WS_EXCLUDED;
+		out = MIG_EXCLUDED;
 	}
 	return out;
 }
@@ -501,7 +500,7 @@ copy_stream(struct scan *s, struct nv_reader *r, const char *path, const char *s
 			break;
 		enum st_status st = st_writer_write_data(s->wr, s->buf, got);
 		if (st) {
-			fail(s, SCAN_ERR_FAILED, "writing %s into the store failed: %s", path,
+			fail(s, CAPTURE_ERR_FAILED, "writing %s into the store failed: %s", path,
 			     st_last_error());
 			return st;
 		}
@@ -557,13 +556,13 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 	struct nv_reader **readers = calloc(nstreams + 1, sizeof(*readers));
 	int ret = NV_WALK_CONTINUE;
 	if (!readers) {
-		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 		return NV_WALK_STOP;
 	}
 	bool hardlink = s->o->hardlink;
 	/* --efs copyraw: the file as it is on disk, ciphertext and $EFS metadata,
 	 * never decrypted (ntfs/'s raw EFS readers). */
-	bool raw = !hardlink && (in->kind & NV_IS_ENCRYPTED) && s->o->efs == SCAN_EFS_COPYRAW;
+	bool raw = !hardlink && (in->kind & NV_IS_ENCRYPTED) && s->o->efs == CAPTURE_EFS_COPYRAW;
 	uint8_t *efs_info = NULL;
 	size_t efs_len = 0;
 	if (raw && nv_efs_info(s->vol, in->mref, &efs_info, &efs_len) != NV_OK) {
@@ -615,7 +614,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		goto out;
 	}
 	if (st) {
-		fail(s, SCAN_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
+		fail(s, CAPTURE_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
 		ret = NV_WALK_STOP;
 		goto out;
 	}
@@ -628,7 +627,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		for (size_t i = 0; i <= nstreams && !ret; i++) {
 			const char *name = i ? in->streams[i - 1].name : "";
 			if (i && (st = st_writer_begin_stream(s->wr, name))) {
-				fail(s, SCAN_ERR_FAILED, "writing %s:%s into the store failed: %s", winpath,
+				fail(s, CAPTURE_ERR_FAILED, "writing %s:%s into the store failed: %s", winpath,
 				     name, st_last_error());
 				ret = NV_WALK_STOP;
 				break;
@@ -637,7 +636,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 				ret = NV_WALK_STOP;
 		}
 		if (raw && !ret && (st = st_writer_add_stream(s->wr, ST_EFS_STREAM, efs_info, efs_len))) {
-			fail(s, SCAN_ERR_FAILED, "writing the $EFS metadata of %s into the store failed: %s",
+			fail(s, CAPTURE_ERR_FAILED, "writing the $EFS metadata of %s into the store failed: %s",
 			     winpath, st_last_error());
 			ret = NV_WALK_STOP;
 		}
@@ -649,7 +648,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		/* The source failed part-way: the store takes the file back, so it
 		 * never holds a partial copy, and the error is the file's own. */
 		if ((st = st_writer_cancel_file(s->wr))) {
-			fail(s, SCAN_ERR_FAILED, "%s: %s, and the store could not drop the partial "
+			fail(s, CAPTURE_ERR_FAILED, "%s: %s, and the store could not drop the partial "
 			     "copy: %s", winpath, read_why, st_last_error());
 			goto out;
 		}
@@ -657,7 +656,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		goto out;
 	}
 	if (!ret && (st = st_writer_end_file(s->wr))) {
-		fail(s, SCAN_ERR_FAILED, "finishing %s in the store failed: %s", winpath, st_last_error());
+		fail(s, CAPTURE_ERR_FAILED, "finishing %s in the store failed: %s", winpath, st_last_error());
 		ret = NV_WALK_STOP;
 	}
 	if (!ret) {
@@ -706,7 +705,7 @@ note_cloud_folder(struct scan *s, const struct nv_entry *e, const char *winpath)
 		len += strlen(in->streams[i].name) + 2;
 	char *streams = malloc(len);
 	if (!streams) {
-		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 		return NV_WALK_STOP;
 	}
 	streams[0] = '\0';
@@ -731,7 +730,7 @@ note_cloud_folder(struct scan *s, const struct nv_entry *e, const char *winpath)
 		struct cloud_folder *g = realloc(s->clouds, n * sizeof(*g));
 		if (!g) {
 			free(streams);
-			fail(s, SCAN_ERR_INTERNAL, "out of memory");
+			fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 			return NV_WALK_STOP;
 		}
 		s->clouds = g;
@@ -744,7 +743,7 @@ note_cloud_folder(struct scan *s, const struct nv_entry *e, const char *winpath)
 		free(c->path);
 		free(c->owner);
 		free(streams);
-		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 		return NV_WALK_STOP;
 	}
 	s->nclouds++;
@@ -788,7 +787,7 @@ store_folder_entry(struct scan *s, const struct nv_inode *in, const char *rel, c
 	if (!st)
 		st = st_writer_end_file(s->wr);
 	if (st) {
-		fail(s, SCAN_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
+		fail(s, CAPTURE_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
 		*verdict = NV_WALK_STOP;
 		return -1;
 	}
@@ -894,7 +893,7 @@ walk_cb(const struct nv_entry *e, void *ctx)
 {
 	struct scan *s = ctx;
 	if (stop_signal) {
-		fail(s, SCAN_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
+		fail(s, CAPTURE_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
 		     (int)stop_signal);
 		return NV_WALK_STOP;
 	}
@@ -905,7 +904,7 @@ walk_cb(const struct nv_entry *e, void *ctx)
 	size_t rlen = strlen(rel);
 	char *win = malloc(rlen + 4);
 	if (!win) {
-		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 		return NV_WALK_STOP;
 	}
 	memcpy(win, "C:\\", 3);
@@ -928,7 +927,7 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		/* A folder left out so is not entered: it counts as one entry. */
 		enter_entry(s, rel);
 		if (acct_excluded(settle_entry(s), NULL, why) < 0) {
-			fail(s, SCAN_ERR_INTERNAL, "out of memory");
+			fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 			ret = NV_WALK_STOP;
 		} else {
 			ret = dir ? NV_WALK_SKIP : NV_WALK_CONTINUE;
@@ -949,16 +948,16 @@ walk_cb(const struct nv_entry *e, void *ctx)
 		nodep = node;
 	}
 	struct owner_pick pick;
-	enum ws_outcome out;
+	enum mig_outcome out;
 	if (dir && (!(in->kind & NV_IS_REPARSE) || (in->kind & NV_IS_CLOUD))) {
 		/* A plain folder is made again by path and is no entry of the
 		 * account (its contents are); only its EAs need a store entry, kept
 		 * when a file of its name here would be. */
 		if (in->ea_len) {
 			*last = 0;
-			out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
+			out = decide(s, MIG_OBJ_FILE, nodep, last + 1, rel, &pick);
 			*last = '\\';
-			if (out == WS_INCLUDED)
+			if (out == MIG_INCLUDED)
 				ret = capture_folder_ea(s, e, rel, win, &pick);
 		}
 		goto out;
@@ -968,21 +967,21 @@ walk_cb(const struct nv_entry *e, void *ctx)
 	 * settled by whichever branch below decides it. */
 	enter_entry(s, rel);
 	*last = 0;
-	out = decide(s, WS_OBJ_FILE, nodep, last + 1, rel, &pick);
+	out = decide(s, MIG_OBJ_FILE, nodep, last + 1, rel, &pick);
 	*last = '\\';
-	if (out != WS_INCLUDED) {
+	if (out != MIG_INCLUDED) {
 		struct acct *a = settle_entry(s);
-		if (out == WS_NOT_SELECTED) {
+		if (out == MIG_NOT_SELECTED) {
 			acct_not_selected(a);
 		} else if (acct_excluded(a, pick.rule, NULL) < 0) {
-			fail(s, SCAN_ERR_INTERNAL, "out of memory");
+			fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 			ret = NV_WALK_STOP;
 			goto out;
 		}
-		if (VERBOSE(s) && out != WS_NOT_SELECTED) {
+		if (VERBOSE(s) && out != MIG_NOT_SELECTED) {
 			char dec[600];
 			decision_text(pick.rule, dec, sizeof(dec));
-			LOG_INFO(s, "%s: %s by %s", win, ws_outcome_name(out), dec);
+			LOG_INFO(s, "%s: %s by %s", win, mig_outcome_name(out), dec);
 		}
 		goto out;
 	}
@@ -1016,8 +1015,8 @@ walk_cb(const struct nv_entry *e, void *ctx)
 	}
 	if ((in->kind & NV_IS_ENCRYPTED) && !s->o->estimate) {
 		switch (s->o->efs) {
-		case SCAN_EFS_ABORT:
-			fail(s, SCAN_ERR_EFS,
+		case CAPTURE_EFS_ABORT:
+			fail(s, CAPTURE_ERR_EFS,
 			     "%s is EFS-encrypted, and %s (the default) stops the capture on encrypted "
 			     "files; use %s to leave them out (each is listed)%s%s", win,
 			     s->o->usmt ? "/efs:abort" : "--efs abort", s->o->usmt ? "/efs:skip" : "--efs skip",
@@ -1025,11 +1024,11 @@ walk_cb(const struct nv_entry *e, void *ctx)
 			     s->o->hardlink ? (s->o->usmt ? "/efs:hardlink" : "--efs hardlink") : "");
 			ret = NV_WALK_STOP;
 			goto out;
-		case SCAN_EFS_SKIP:
+		case CAPTURE_EFS_SKIP:
 			add_skip(s, win, pick.owner, "EFS-encrypted; skipped (--efs skip)", ACCT_SKIP_EFS);
 			goto out;
-		case SCAN_EFS_COPYRAW: /* stored raw by capture_file */
-		case SCAN_EFS_HARDLINK:
+		case CAPTURE_EFS_COPYRAW: /* stored raw by capture_file */
+		case CAPTURE_EFS_HARDLINK:
 			break;
 		}
 	}
@@ -1045,28 +1044,28 @@ out:
 struct reg_ctx {
 	struct scan *s;
 	struct scan_user *user;         /* NULL: system */
-	const ws_matcher *m;
-	const struct ws_rule_ref *ref;
+	const mig_matcher *m;
+	const struct mig_rule_ref *ref;
 	const char *prefix;             /* "HKCU", "HKLM\SOFTWARE", ... */
 };
 
 static const char *
-hive_prefix(enum ws_hive_kind k)
+hive_prefix(enum reg_hive_kind k)
 {
 	switch (k) {
-	case WS_HK_SYSTEM: return "HKLM\\SYSTEM";
-	case WS_HK_SOFTWARE: return "HKLM\\SOFTWARE";
-	case WS_HK_SAM: return "HKLM\\SAM";
-	case WS_HK_SECURITY: return "HKLM\\SECURITY";
-	case WS_HK_DEFAULT: return "HKU\\.DEFAULT";
-	case WS_HK_NTUSER: return "HKCU";
-	case WS_HK_USRCLASS: return "HKCU\\Software\\Classes";
+	case REG_HK_SYSTEM: return "HKLM\\SYSTEM";
+	case REG_HK_SOFTWARE: return "HKLM\\SOFTWARE";
+	case REG_HK_SAM: return "HKLM\\SAM";
+	case REG_HK_SECURITY: return "HKLM\\SECURITY";
+	case REG_HK_DEFAULT: return "HKU\\.DEFAULT";
+	case REG_HK_NTUSER: return "HKCU";
+	case REG_HK_USRCLASS: return "HKCU\\Software\\Classes";
 	}
 	return "HK?";
 }
 
 static int
-reg_value_cb(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_value *v, void *opaque)
+reg_value_cb(reg_hive *h, const char *key_path, reg_key k, const struct reg_value *v, void *opaque)
 {
 	(void)h;
 	(void)k;
@@ -1077,16 +1076,16 @@ reg_value_cb(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_val
 	char *full;
 	if (asprintf(&full, "%s%s%s", c->prefix, *key_path ? "\\" : "", key_path) < 0)
 		return 1;
-	struct ws_decision d;
-	const struct ws_rule_ref *rule = c->ref;
-	ws_matcher_decide(c->m, WS_OBJ_REGISTRY, full, v->name, &d);
-	if (d.outcome == WS_EXCLUDED || d.outcome == WS_UNCOND_EXCLUDED) {
+	struct mig_decision d;
+	const struct mig_rule_ref *rule = c->ref;
+	mig_matcher_decide(c->m, MIG_OBJ_REGISTRY, full, v->name, &d);
+	if (d.outcome == MIG_EXCLUDED || d.outcome == MIG_UNCOND_EXCLUDED) {
 		if (VERBOSE(s))
-			LOG_INFO(s, "%s [%s]: %s", full, v->name, ws_outcome_name(d.outcome));
+			LOG_INFO(s, "%s [%s]: %s", full, v->name, mig_outcome_name(d.outcome));
 		free(full);
 		return 0;
 	}
-	if (d.outcome == WS_INCLUDED)
+	if (d.outcome == MIG_INCLUDED)
 		rule = d.rule;
 	const char *owner = c->user ? c->user->sid : ST_OWNER_SYSTEM;
 	char *key;
@@ -1103,7 +1102,7 @@ reg_value_cb(ws_hive *h, const char *key_path, ws_key k, const struct ws_reg_val
 			struct st_reg_value rv = { owner, full, v->name, v->type, v->data, v->len, dec };
 			enum st_status st = st_writer_add_registry(s->wr, &rv);
 			if (st) {
-				fail(s, SCAN_ERR_FAILED, "storing %s [%s] failed: %s", full, v->name,
+				fail(s, CAPTURE_ERR_FAILED, "storing %s [%s] failed: %s", full, v->name,
 				     st_last_error());
 				free(key);
 				free(full);
@@ -1138,11 +1137,11 @@ split_location(const char *pat, char **node, char **leaf)
 }
 
 static void
-capture_registry(struct scan *s, struct scan_user *u, const ws_matcher *m, ws_hive_set *hives)
+capture_registry(struct scan *s, struct scan_user *u, const mig_matcher *m, reg_hive_set *hives)
 {
-	for (size_t i = 0; i < ws_matcher_pattern_count(m) && !s->fail; i++) {
-		const struct ws_rule_ref *r = ws_matcher_pattern(m, i);
-		if (!r || r->type != WS_OBJ_REGISTRY || r->kind != WS_RULE_INCLUDE)
+	for (size_t i = 0; i < mig_matcher_pattern_count(m) && !s->fail; i++) {
+		const struct mig_rule_ref *r = mig_matcher_pattern(m, i);
+		if (!r || r->type != MIG_OBJ_REGISTRY || r->kind != MIG_RULE_INCLUDE)
 			continue;
 		char *node, *leaf;
 		if (split_location(r->pattern, &node, &leaf) < 0)
@@ -1151,18 +1150,18 @@ capture_registry(struct scan *s, struct scan_user *u, const ws_matcher *m, ws_hi
 			free(node);
 			continue;
 		}
-		struct ws_reg_location loc;
-		if (ws_hive_set_resolve(hives, node, WS_VIEW_DEFAULT, &loc) == WS_REG_OK && loc.hive) {
+		struct reg_location loc;
+		if (reg_hive_set_resolve(hives, node, REG_VIEW_DEFAULT, &loc) == REG_OK && loc.hive) {
 			char *pat;
 			if (asprintf(&pat, "%s [%s]", loc.subpath, leaf) >= 0) {
 				struct reg_ctx c = { s, u, m, r, hive_prefix(loc.kind) };
-				ws_hive_match(loc.hive, pat, reg_value_cb, &c);
+				reg_hive_match(loc.hive, pat, reg_value_cb, &c);
 				free(pat);
 			}
 			free(loc.subpath);
 		} else if (VERBOSE(s)) {
 			LOG_INFO(s, "%s: no such hive or key on this Windows (%s)", r->pattern,
-				 ws_hive_set_errmsg(hives));
+				 reg_hive_set_errmsg(hives));
 		}
 		free(node);
 		free(leaf);
@@ -1174,12 +1173,12 @@ capture_registry(struct scan *s, struct scan_user *u, const ws_matcher *m, ws_hi
 static int
 select_users(struct scan *s)
 {
-	const struct scan_options *o = s->o;
-	struct offline_windows *w = s->w;
+	const struct capture_options *o = s->o;
+	struct win_offline *w = s->w;
 	int64_t cutoff = 0;
 	bool latest_only = false;
-	if (o->uel && scan_parse_uel(o->uel, (int64_t)time(NULL), &cutoff, &latest_only) < 0) {
-		fail(s, SCAN_ERR_USAGE, "--uel/%s wants a number of days, a date YYYY/MM/DD or 0, "
+	if (o->uel && win_parse_uel(o->uel, (int64_t)time(NULL), &cutoff, &latest_only) < 0) {
+		fail(s, CAPTURE_ERR_USAGE, "--uel/%s wants a number of days, a date YYYY/MM/DD or 0, "
 		     "not \"%s\"", "/uel", o->uel);
 		return -1;
 	}
@@ -1193,14 +1192,14 @@ select_users(struct scan *s)
 	bool *ui_used = calloc(o->nui + 1, 1), *ue_used = calloc(o->nue + 1, 1);
 	size_t rootlen = strlen(s->root);
 	for (size_t i = 0; i < w->user_count; i++) {
-		const struct offline_user *u = &w->users[i];
+		const struct win_user *u = &w->users[i];
 		struct scan_user *su = &s->users[s->nusers];
 		if (!u->sid) {
 			LOG_WARN(s, "profile folder %s has no ProfileList entry (no SID): not captured",
 				 u->profile_path ? u->profile_path : "?");
 			continue;
 		}
-		if (u->type == USER_SERVICE || u->type == USER_DEFAULT)
+		if (u->type == WIN_USER_SERVICE || u->type == WIN_USER_DEFAULT)
 			continue;
 		su->u = u;
 		su->sid = strdup(u->sid);
@@ -1217,7 +1216,7 @@ select_users(struct scan *s)
 		bool local = mlen && !strncasecmp(su->sid, w->machine_sid, mlen) && su->sid[mlen] == '-';
 		if (local && w->info.computer_name)
 			su->domains[su->ndomains++] = strdup(w->info.computer_name);
-		else if (u->type == USER_ENTRA || !strncmp(su->sid, "S-1-12-1-", 9))
+		else if (u->type == WIN_USER_ENTRA || !strncmp(su->sid, "S-1-12-1-", 9))
 			su->domains[su->ndomains++] = strdup("AzureAD");
 		else if (!local) {
 			if (u->account_domain)
@@ -1234,11 +1233,11 @@ select_users(struct scan *s)
 		const char *name = u->name;
 		bool in_ui = false, in_ue = false;
 		for (size_t k = 0; k < o->nui; k++)
-			if (scan_user_matches(o->ui[k], su->sid, name, (const char *const *)su->domains,
+			if (win_user_matches(o->ui[k], su->sid, name, (const char *const *)su->domains,
 					      su->ndomains))
 				in_ui = ui_used[k] = true;
 		for (size_t k = 0; k < o->nue; k++)
-			if (scan_user_matches(o->ue[k], su->sid, name, (const char *const *)su->domains,
+			if (win_user_matches(o->ue[k], su->sid, name, (const char *const *)su->domains,
 					      su->ndomains))
 				in_ue = ue_used[k] = true;
 		if (!u->folder_exists) {
@@ -1250,7 +1249,7 @@ select_users(struct scan *s)
 		} else {
 			bool recent = latest_only ? u->last_use == newest : u->last_use >= cutoff;
 			const char *why;
-			su->selected = scan_user_pick(in_ui, in_ue, o->uel != NULL, recent, &why);
+			su->selected = win_user_pick(in_ui, in_ue, o->uel != NULL, recent, &why);
 			if (o->uel && latest_only && !in_ui)
 				why = recent ? "the most recently used profile (--uel 0)"
 					     : "not the most recently used profile (--uel 0)";
@@ -1259,7 +1258,7 @@ select_users(struct scan *s)
 			snprintf(su->why, sizeof(su->why), "%s", why);
 		}
 		LOG_INFO(s, "user %s (%s, %s): %s: %s", name ? name : "?", su->sid,
-			 user_type_name(u->type), su->selected ? "captured" : "not captured", su->why);
+			 win_user_type_name(u->type), su->selected ? "captured" : "not captured", su->why);
 		if (s->prog) {
 			char who[512];
 			snprintf(who, sizeof(who), "%s\\%s", su->ndomains ? su->domains[0] : "",
@@ -1306,12 +1305,12 @@ prepare_local_store(struct scan *s)
 	if (stat(p, &sb) < 0)
 		return 0;
 	if (!S_ISDIR(sb.st_mode)) {
-		fail(s, SCAN_ERR_STORE, "the store location %s exists and is not a folder", p);
+		fail(s, CAPTURE_ERR_STORE, "the store location %s exists and is not a folder", p);
 		return -1;
 	}
 	DIR *d = opendir(p);
 	if (!d) {
-		fail(s, SCAN_ERR_STORE, "the store folder %s cannot be read: %s", p, strerror(errno));
+		fail(s, CAPTURE_ERR_STORE, "the store folder %s cannot be read: %s", p, strerror(errno));
 		return -1;
 	}
 	bool empty = true, looks_like_store = false;
@@ -1328,19 +1327,19 @@ prepare_local_store(struct scan *s)
 	if (empty)
 		return 0;
 	if (!s->o->overwrite) {
-		fail(s, SCAN_ERR_STORE_EXISTS, "the store folder %s already holds data; give %s to "
+		fail(s, CAPTURE_ERR_STORE_EXISTS, "the store folder %s already holds data; give %s to "
 		     "replace it", p, s->o->usmt ? "/o" : "--overwrite");
 		return -1;
 	}
 	if (!looks_like_store) {
-		fail(s, SCAN_ERR_STORE, "the folder %s holds files that are not a winstate store; "
+		fail(s, CAPTURE_ERR_STORE, "the folder %s holds files that are not a winstate store; "
 		     "nothing was removed (choose an empty or new folder)", p);
 		return -1;
 	}
 	char usmt[4096], other[4096];
 	snprintf(usmt, sizeof(usmt), "%s/USMT", p);
 	if (nftw(usmt, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
-		fail(s, SCAN_ERR_STORE, "cannot remove the old store %s: %s", usmt, strerror(errno));
+		fail(s, CAPTURE_ERR_STORE, "cannot remove the old store %s: %s", usmt, strerror(errno));
 		return -1;
 	}
 	snprintf(other, sizeof(other), "%s/catalog", p);
@@ -1405,10 +1404,10 @@ remove_link_store(struct scan *s, const char *rel)
 	int rc = 0;
 	uint64_t mref;
 	if (nv_walk(s->vol, rel, collect_for_unlink, &l) != NV_OK) {
-		fail(s, SCAN_ERR_STORE, "cannot list the old store %s: %s", rel, nv_last_error());
+		fail(s, CAPTURE_ERR_STORE, "cannot list the old store %s: %s", rel, nv_last_error());
 		rc = -1;
 	} else if (l.stopped) {
-		fail(s, SCAN_ERR_STORE, "cannot remove the old store %s: %s; the volume is damaged "
+		fail(s, CAPTURE_ERR_STORE, "cannot remove the old store %s: %s; the volume is damaged "
 		     "there (most likely by an interrupted capture). Nothing was removed: capture into "
 		     "another folder, and repair this volume with chkdsk /f from Windows", rel,
 		     l.damaged ? l.damaged : "out of memory");
@@ -1417,7 +1416,7 @@ remove_link_store(struct scan *s, const char *rel)
 	/* Children come after parents in the walk: remove in reverse. */
 	for (size_t i = l.n; i-- > 0 && !rc;)
 		if (nv_unlink(s->vol, l.parents[i], l.names[i]) != NV_OK) {
-			fail(s, SCAN_ERR_STORE, "cannot remove %s from the old store %s: %s", l.names[i],
+			fail(s, CAPTURE_ERR_STORE, "cannot remove %s from the old store %s: %s", l.names[i],
 			     rel, nv_last_error());
 			rc = -1;
 		}
@@ -1428,7 +1427,7 @@ remove_link_store(struct scan *s, const char *rel)
 			*slash = 0;
 		if (nv_lookup(s->vol, slash ? parent : "", &mref) != NV_OK ||
 		    nv_unlink(s->vol, mref, name) != NV_OK) {
-			fail(s, SCAN_ERR_STORE, "cannot remove the old store folder %s: %s", rel,
+			fail(s, CAPTURE_ERR_STORE, "cannot remove the old store folder %s: %s", rel,
 			     nv_last_error());
 			rc = -1;
 		}
@@ -1449,13 +1448,13 @@ hardlink_store_path(struct scan *s)
 	const char *p = s->o->store;
 	if (p[0] && p[1] == ':' && (p[2] == '\\' || p[2] == '/')) {
 		if ((p[0] & ~0x20) != 'C') {
-			fail(s, SCAN_ERR_HARDLINK, "a hard-link store must be on the volume it captures "
+			fail(s, CAPTURE_ERR_HARDLINK, "a hard-link store must be on the volume it captures "
 			     "(C:); %s is on another volume", p);
 			return NULL;
 		}
 		p += 3;
 	} else if (p[0] == '/' || p[0] == '.') {
-		fail(s, SCAN_ERR_HARDLINK, "a hard-link store must be on the volume it captures: give "
+		fail(s, CAPTURE_ERR_HARDLINK, "a hard-link store must be on the volume it captures: give "
 		     "its folder relative to that volume's root (for example MigStore), not the local "
 		     "path %s, which is on another filesystem", p);
 		return NULL;
@@ -1471,7 +1470,7 @@ hardlink_store_path(struct scan *s)
 	while (n && out[n - 1] == '/')
 		out[--n] = 0;
 	if (!n) {
-		fail(s, SCAN_ERR_HARDLINK, "the hard-link store cannot be the volume's root");
+		fail(s, CAPTURE_ERR_HARDLINK, "the hard-link store cannot be the volume's root");
 		free(out);
 		return NULL;
 	}
@@ -1488,7 +1487,7 @@ plan_accounting(struct scan *s)
 {
 	s->profiles = calloc(s->nusers + 1, sizeof(*s->profiles));
 	if (!s->profiles) {
-		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 		return -1;
 	}
 	for (size_t i = 0; i < s->nusers; i++) {
@@ -1652,7 +1651,7 @@ write_report(struct scan *s, FILE *out, bool complete)
 		json_string(out, u->sid);
 		fprintf(out, ", \"name\": ");
 		json_string(out, u->u->name ? u->u->name : "");
-		fprintf(out, ", \"type\": \"%s\", \"profile\": ", user_type_name(u->u->type));
+		fprintf(out, ", \"type\": \"%s\", \"profile\": ", win_user_type_name(u->u->type));
 		json_string(out, u->u->profile_path ? u->u->profile_path : "");
 		fprintf(out, ", \"captured\": %s, \"why\": ", u->selected ? "true" : "false");
 		json_string(out, u->why);
@@ -1672,12 +1671,12 @@ write_report(struct scan *s, FILE *out, bool complete)
 	}
 	fprintf(out, "\n  ],\n  \"unresolved_variables\": [");
 	for (size_t i = 0; i < s->nunres; i++) {
-		const struct ws_unresolved *u = s->unres[i].u;
+		const struct mig_unresolved *u = s->unres[i].u;
 		fprintf(out, "%s\n    {\"file\": ", i ? "," : "");
 		json_string(out, u->file);
 		fprintf(out, ", \"line\": %u, \"variable\": ", u->line);
 		json_string(out, u->variable);
-		fprintf(out, ", \"rule\": \"%s\", \"component\": ", ws_rule_kind_name(u->kind));
+		fprintf(out, ", \"rule\": \"%s\", \"component\": ", mig_rule_kind_name(u->kind));
 		json_string(out, u->component ? u->component : "");
 		fprintf(out, ", \"pattern\": ");
 		json_string(out, u->source ? u->source : "");
@@ -1689,8 +1688,8 @@ write_report(struct scan *s, FILE *out, bool complete)
 		fprintf(out, ", \"contexts\": [%s]}", s->unres[i].contexts);
 	}
 	fprintf(out, "\n  ],\n  \"ignored_rule_files\": [");
-	for (size_t i = 0; s->rs && i < ws_ruleset_ignored_count(s->rs); i++) {
-		const struct ws_ignored_file *g = ws_ruleset_ignored(s->rs, i);
+	for (size_t i = 0; s->rs && i < mig_ruleset_ignored_count(s->rs); i++) {
+		const struct mig_ignored_file *g = mig_ruleset_ignored(s->rs, i);
 		fprintf(out, "%s\n    {\"file\": ", i ? "," : "");
 		json_string(out, g->path);
 		fprintf(out, ", \"urlid\": ");
@@ -1727,7 +1726,7 @@ write_estimate(struct scan *s)
 {
 	FILE *f = fopen(s->o->estimate, "w");
 	if (!f) {
-		fail(s, SCAN_ERR_OUTPUT, "the estimate file %s cannot be written: %s", s->o->estimate,
+		fail(s, CAPTURE_ERR_OUTPUT, "the estimate file %s cannot be written: %s", s->o->estimate,
 		     strerror(errno));
 		return -1;
 	}
@@ -1737,7 +1736,7 @@ write_estimate(struct scan *s)
 		"  <temporarySpace>\n    <size>0</size>\n  </temporarySpace>\n</PreMigration>\n",
 		s->cluster, (unsigned long long)s->est_bytes);
 	if (fclose(f)) {
-		fail(s, SCAN_ERR_OUTPUT, "the estimate file %s cannot be written: %s", s->o->estimate,
+		fail(s, CAPTURE_ERR_OUTPUT, "the estimate file %s cannot be written: %s", s->o->estimate,
 		     strerror(errno));
 		return -1;
 	}
@@ -1749,17 +1748,17 @@ write_estimate(struct scan *s)
 static int
 load_rules(struct scan *s)
 {
-	const struct scan_options *o = s->o;
+	const struct capture_options *o = s->o;
 	char *defaults[32];
 	size_t ndef = 0;
 	const char **files = o->rules;
 	size_t n = o->nrules;
-	s->rs = ws_ruleset_new();
-	s->diags = ws_diags_new();
+	s->rs = mig_ruleset_new();
+	s->diags = mig_diags_new();
 	if (!n) {
-		ndef = ws_rules_default_paths(defaults, 32);
+		ndef = mig_rules_default_paths(defaults, 32);
 		if (!ndef) {
-			fail(s, SCAN_ERR_RULES, "no rule files given and winstate's default rules were not "
+			fail(s, CAPTURE_ERR_RULES, "no rule files given and winstate's default rules were not "
 			     "found (set WINSTATE_RULES_DIR)");
 			return -1;
 		}
@@ -1769,9 +1768,9 @@ load_rules(struct scan *s)
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
 		LOG_INFO(s, "rules: %s", files[i]);
-		if (ws_ruleset_load(s->rs, files[i], s->diags) < 0) {
-			const char *why = ws_diags_first(s->diags, WS_DIAG_ERROR);
-			fail(s, SCAN_ERR_RULES, "the rule file %s is unusable: %s", files[i],
+		if (mig_ruleset_load(s->rs, files[i], s->diags) < 0) {
+			const char *why = mig_diags_first(s->diags, MIG_DIAG_ERROR);
+			fail(s, CAPTURE_ERR_RULES, "the rule file %s is unusable: %s", files[i],
 			     why ? why : "see the log");
 			rc = -1;
 		}
@@ -1780,8 +1779,8 @@ load_rules(struct scan *s)
 		free(defaults[i]);
 	if (rc)
 		return -1;
-	for (size_t i = 0; i < ws_ruleset_ignored_count(s->rs); i++) {
-		const struct ws_ignored_file *g = ws_ruleset_ignored(s->rs, i);
+	for (size_t i = 0; i < mig_ruleset_ignored_count(s->rs); i++) {
+		const struct mig_ignored_file *g = mig_ruleset_ignored(s->rs, i);
 		fprintf(stderr, "%s: warning: %s: its urlid \"%s\" is the same as %s's, so it is "
 			"ignored as USMT does (listed in report.json)\n", o->prog, g->path, g->urlid,
 			g->kept);
@@ -1789,16 +1788,16 @@ load_rules(struct scan *s)
 			 g->urlid, g->kept);
 	}
 	if (o->config) {
-		ws_diags *cd = ws_diags_new();
-		s->cfg = ws_config_load(o->config, cd);
+		mig_diags *cd = mig_diags_new();
+		s->cfg = mig_config_load(o->config, cd);
 		if (!s->cfg) {
-			const char *why = ws_diags_first(cd, WS_DIAG_ERROR);
-			fail(s, SCAN_ERR_CONFIG, "the configuration file %s is unusable: %s", o->config,
+			const char *why = mig_diags_first(cd, MIG_DIAG_ERROR);
+			fail(s, CAPTURE_ERR_CONFIG, "the configuration file %s is unusable: %s", o->config,
 			     why ? why : "it could not be read");
-			ws_diags_free(cd);
+			mig_diags_free(cd);
 			return -1;
 		}
-		ws_diags_free(cd);
+		mig_diags_free(cd);
 	}
 	return 0;
 }
@@ -1806,24 +1805,24 @@ load_rules(struct scan *s)
 static void
 log_diags(struct scan *s)
 {
-	for (size_t i = 0; i < ws_diags_count(s->diags); i++) {
-		const struct ws_diag *d = ws_diags_get(s->diags, i);
-		if (d->level == WS_DIAG_NOTE && !VERBOSE(s))
+	for (size_t i = 0; i < mig_diags_count(s->diags); i++) {
+		const struct mig_diag *d = mig_diags_get(s->diags, i);
+		if (d->level == MIG_DIAG_NOTE && !VERBOSE(s))
 			continue;
-		logf_(s, d->level >= WS_DIAG_WARNING ? "Warning" : "Info", "%s:%u: %s",
+		logf_(s, d->level >= MIG_DIAG_WARNING ? "Warning" : "Info", "%s:%u: %s",
 		      d->file ? d->file : "-", d->line, d->msg);
 	}
 }
 
 /* Gather the undefined-variable patterns of one context, once per rule. */
 static void
-collect_unresolved(struct scan *s, const ws_matcher *m, const char *context)
+collect_unresolved(struct scan *s, const mig_matcher *m, const char *context)
 {
-	for (size_t i = 0; i < ws_matcher_unresolved_count(m); i++) {
-		const struct ws_unresolved *u = ws_matcher_unresolved(m, i);
+	for (size_t i = 0; i < mig_matcher_unresolved_count(m); i++) {
+		const struct mig_unresolved *u = mig_matcher_unresolved(m, i);
 		struct unresolved_item *it = NULL;
 		for (size_t k = 0; k < s->nunres && !it; k++) {
-			const struct ws_unresolved *o = s->unres[k].u;
+			const struct mig_unresolved *o = s->unres[k].u;
 			if (o->line == u->line && o->kind == u->kind && !strcmp(o->file, u->file) &&
 			    !strcmp(o->variable, u->variable) && !strcmp(o->source, u->source))
 				it = &s->unres[k];
@@ -1869,15 +1868,15 @@ report_unresolved(struct scan *s)
 {
 	enum { SHOWN = 12 };
 	for (size_t i = 0; i < s->nunres; i++) {
-		const struct ws_unresolved *u = s->unres[i].u;
+		const struct mig_unresolved *u = s->unres[i].u;
 		char what[1024];
 		if (u->kept)
 			snprintf(what, sizeof(what), "the %s pattern \"%s\" is kept as \"%s\", which "
-				 "excludes more, never less", ws_rule_kind_name(u->kind), u->source,
+				 "excludes more, never less", mig_rule_kind_name(u->kind), u->source,
 				 u->pattern);
 		else
 			snprintf(what, sizeof(what), "the %s pattern \"%s\" is dropped",
-				 ws_rule_kind_name(u->kind), u->source);
+				 mig_rule_kind_name(u->kind), u->source);
 		if (i < SHOWN)
 			fprintf(stderr, "%s: warning: %s:%u: %%%s%% is not defined on this Windows "
 				"(context %s): %s\n", s->o->prog, u->file, u->line, u->variable,
@@ -1893,37 +1892,37 @@ report_unresolved(struct scan *s)
 static int
 build_matchers(struct scan *s)
 {
-	if (rules_host_init(&s->syshost, s->w, NULL) < 0) {
-		fail(s, SCAN_ERR_INTERNAL, "out of memory");
+	if (win_rules_host_init(&s->syshost, s->w, NULL) < 0) {
+		fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 		return -1;
 	}
 	s->syshost_ok = true;
-	s->sysvars = ws_vars_new();
+	s->sysvars = mig_vars_new();
 	char *defaulted = NULL;
-	rules_vars_for_system(s->sysvars, s->w, 'C', &defaulted);
+	win_vars_for_system(s->sysvars, s->w, 'C', &defaulted);
 	if (defaulted)
 		LOG_WARN(s, "variables: the SOFTWARE hive lacks some values; Windows' defaults stand "
 			 "in: %s", defaulted);
 	free(defaulted);
-	ws_matcher_build(s->rs, s->cfg, WS_CTX_SYSTEM, s->sysvars, &s->syshost.host, 0, &s->sysm,
+	mig_matcher_build(s->rs, s->cfg, MIG_CTX_SYSTEM, s->sysvars, &s->syshost.host, 0, &s->sysm,
 			 s->diags);
 	collect_unresolved(s, s->sysm, "system");
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
 		if (!u->selected)
 			continue;
-		if (rules_host_init(&u->host, s->w, u->u) < 0) {
-			fail(s, SCAN_ERR_INTERNAL, "out of memory");
+		if (win_rules_host_init(&u->host, s->w, u->u) < 0) {
+			fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
 			return -1;
 		}
 		u->host_ok = true;
-		u->vars = ws_vars_new();
-		rules_vars_for_user(u->vars, s->w, u->u, &defaulted);
+		u->vars = mig_vars_new();
+		win_vars_for_user(u->vars, s->w, u->u, &defaulted);
 		if (defaulted)
 			LOG_WARN(s, "variables of %s: their hive lacks some folders; Windows' defaults "
 				 "stand in: %s", u->sid, defaulted);
 		free(defaulted);
-		ws_matcher_build(s->rs, s->cfg, WS_CTX_USER, u->vars, &u->host.host, 0, &u->m,
+		mig_matcher_build(s->rs, s->cfg, MIG_CTX_USER, u->vars, &u->host.host, 0, &u->m,
 				 s->diags);
 		collect_unresolved(s, u->m, u->u->name ? u->u->name : u->sid);
 	}
@@ -1934,27 +1933,27 @@ build_matchers(struct scan *s)
 
 /* ---------------------------------------------------------------- run -- */
 
-static enum scan_outcome
+static enum capture_outcome
 open_source(struct scan *s)
 {
-	const struct scan_options *o = s->o;
+	const struct capture_options *o = s->o;
 	char *path = NULL;
 	struct nv_open_options no = { .read_write = o->hardlink && !o->estimate };
 	if (nv_split_target(o->source, &path, &no.partition) != NV_OK) {
-		fail(s, SCAN_ERR_SOURCE, "%s is not DISK or DISK:PARTITION", o->source);
+		fail(s, CAPTURE_ERR_SOURCE, "%s is not DISK or DISK:PARTITION", o->source);
 		return s->fail;
 	}
 	enum nv_status st = nv_open(path, &no, &s->vol);
 	free(path);
 	if (st == NV_ERR_HIBERNATED || st == NV_ERR_UNCLEAN) {
-		fail(s, SCAN_ERR_UNCLEAN, "%s: %s.  A hard-link store writes to this volume, which is "
+		fail(s, CAPTURE_ERR_UNCLEAN, "%s: %s.  A hard-link store writes to this volume, which is "
 		     "only safe on a volume Windows shut down completely: start Windows and shut it "
 		     "down fully (Shift+Shut down, or powercfg /h off), or capture into a compressed "
 		     "store", o->source, nv_last_error());
 		return s->fail;
 	}
 	if (st != NV_OK) {
-		fail(s, SCAN_ERR_SOURCE, "%s: %s", o->source,
+		fail(s, CAPTURE_ERR_SOURCE, "%s: %s", o->source,
 		     nv_last_error());
 		return s->fail;
 	}
@@ -1963,7 +1962,7 @@ open_source(struct scan *s)
 	s->cluster = vi.cluster_size ? vi.cluster_size : 4096;
 	s->used_bytes = vi.size > vi.free_bytes ? vi.size - vi.free_bytes : vi.size;
 	if (vi.state && !o->force_unclean) {
-		fail(s, SCAN_ERR_UNCLEAN, "%s was not shut down cleanly (%s%s%s): Windows still holds "
+		fail(s, CAPTURE_ERR_UNCLEAN, "%s was not shut down cleanly (%s%s%s): Windows still holds "
 		     "changes in memory or in its journal, so what is on the disk may be stale or "
 		     "half-written and a capture could miss or mix up recent files.  Start Windows "
 		     "and shut it down fully (Shift+Shut down), or give --force-unclean to capture "
@@ -1977,17 +1976,17 @@ open_source(struct scan *s)
 	if (vi.state)
 		LOG_WARN(s, "%s was not shut down cleanly; captured anyway (--force-unclean)", o->source);
 	char err[1024];
-	if (offline_open(s->vol, o->windir, false, &s->w, err, sizeof(err)) < 0) {
-		fail(s, SCAN_ERR_SOURCE, "%s", err);
+	if (win_open(s->vol, o->windir, false, &s->w, err, sizeof(err)) < 0) {
+		fail(s, CAPTURE_ERR_SOURCE, "%s", err);
 		return s->fail;
 	}
 	s->root = s->w->install.root;
 	if (!o->windir && !s->w->install.is_windows_old) {
 		/* After a reinstall the users live in Windows.old: say so, never
 		 * capture an empty new Windows in silence. */
-		struct windows_install *all = NULL;
+		struct win_install *all = NULL;
 		size_t n = 0;
-		offline_find_installs(s->vol, &all, &n);
+		win_find_installs(s->vol, &all, &n);
 		for (size_t i = 0; i < n; i++)
 			if (all[i].is_windows_old) {
 				fprintf(stderr, "%s: note: %s also holds the previous Windows in %s; this "
@@ -1996,20 +1995,20 @@ open_source(struct scan *s)
 					s->w->install.windir, o->usmt ? "/offlinewinold" : "--windir Windows.old/Windows");
 				LOG_WARN(s, "the volume also holds %s (not captured)", all[i].windir);
 			}
-		offline_installs_free(all, n);
+		win_installs_free(all, n);
 	}
 	LOG_INFO(s, "Windows: %s %s (build %s), computer %s, in %s",
 		 s->w->info.product_name ? s->w->info.product_name : "?",
 		 s->w->info.display_version ? s->w->info.display_version : "",
 		 s->w->info.current_build ? s->w->info.current_build : "?",
 		 s->w->info.computer_name ? s->w->info.computer_name : "?", s->w->install.windir);
-	return SCAN_OK;
+	return CAPTURE_OK;
 }
 
-static enum scan_outcome
+static enum capture_outcome
 create_store(struct scan *s)
 {
-	const struct scan_options *o = s->o;
+	const struct capture_options *o = s->o;
 	struct st_create_options co = { 0 };
 	char winver[256];
 	snprintf(winver, sizeof(winver), "%s %s (build %s)",
@@ -2026,11 +2025,11 @@ create_store(struct scan *s)
 	co.kdf_mem = o->kdf_mem;
 	if (o->hardlink) {
 		if (!(s->store_rel = hardlink_store_path(s)))
-			return s->fail ? s->fail : SCAN_ERR_INTERNAL;
+			return s->fail ? s->fail : CAPTURE_ERR_INTERNAL;
 		uint64_t mref;
 		if (nv_lookup(s->vol, s->store_rel, &mref) == NV_OK) {
 			if (!o->overwrite) {
-				fail(s, SCAN_ERR_STORE_EXISTS, "%s already exists on %s; give %s to replace "
+				fail(s, CAPTURE_ERR_STORE_EXISTS, "%s already exists on %s; give %s to replace "
 				     "it", s->store_rel, o->source, o->usmt ? "/o" : "--overwrite");
 				return s->fail;
 			}
@@ -2040,7 +2039,7 @@ create_store(struct scan *s)
 		co.format = ST_FORMAT_HARDLINK;
 		co.path = s->store_rel;
 		co.volume = s->vol;
-		co.allow_efs = o->efs == SCAN_EFS_HARDLINK;
+		co.allow_efs = o->efs == CAPTURE_EFS_HARDLINK;
 	} else {
 		if (prepare_local_store(s) < 0)
 			return s->fail;
@@ -2049,11 +2048,11 @@ create_store(struct scan *s)
 	}
 	enum st_status st = st_writer_create(&co, &s->wr);
 	if (st) {
-		fail(s, st == ST_ERR_EXISTS ? SCAN_ERR_STORE_EXISTS : SCAN_ERR_STORE,
+		fail(s, st == ST_ERR_EXISTS ? CAPTURE_ERR_STORE_EXISTS : CAPTURE_ERR_STORE,
 		     "the store %s cannot be created: %s", o->store, st_last_error());
 		return s->fail;
 	}
-	return SCAN_OK;
+	return CAPTURE_OK;
 }
 
 static void
@@ -2068,7 +2067,7 @@ add_users_to_store(struct scan *s)
 		snprintf(state, sizeof(state), "0x%x", u->u->state);
 		snprintf(flags, sizeof(flags), "0x%x", u->u->flags);
 		struct st_kv kv[] = {
-			{ "type", user_type_name(u->u->type) },
+			{ "type", win_user_type_name(u->u->type) },
 			{ "profile_image_path", u->u->profile_path ? u->u->profile_path : "" },
 			{ "last_use", lu },
 			{ "state", state },
@@ -2092,7 +2091,7 @@ add_users_to_store(struct scan *s)
 		}
 		memcpy(all, kv, sizeof(kv));
 		for (size_t f = 0; f < u->u->folder_count; f++) {
-			const struct ws_user_folder *fo = &u->u->folders[f];
+			const struct reg_user_folder *fo = &u->u->folders[f];
 			if (!fo->path || fo->is_unc || !fo->source ||
 			    strcmp(fo->source, "User Shell Folders") ||
 			    asprintf(&keys[f], "folder:%s", fo->name) < 0) {
@@ -2115,11 +2114,11 @@ add_users_to_store(struct scan *s)
 }
 
 static void
-print_summary(struct scan *s, enum scan_outcome rc)
+print_summary(struct scan *s, enum capture_outcome rc)
 {
 	if (s->o->json) {
-		write_report(s, stdout, rc == SCAN_OK || rc == SCAN_PARTIAL);
-		if (rc == SCAN_OK || rc == SCAN_PARTIAL)
+		write_report(s, stdout, rc == CAPTURE_OK || rc == CAPTURE_PARTIAL);
+		if (rc == CAPTURE_OK || rc == CAPTURE_PARTIAL)
 			print_accounting(s); /* to the log only */
 		return;
 	}
@@ -2127,7 +2126,7 @@ print_summary(struct scan *s, enum scan_outcome rc)
 	size_t sel = 0;
 	for (size_t i = 0; i < s->nusers; i++)
 		sel += s->users[i].selected;
-	if (rc != SCAN_OK && rc != SCAN_PARTIAL)
+	if (rc != CAPTURE_OK && rc != CAPTURE_PARTIAL)
 		return;
 	if (s->o->estimate) {
 		printf("estimate: %llu files, %s on disk for %zu user(s) and the system; written to %s\n",
@@ -2163,8 +2162,8 @@ print_summary(struct scan *s, enum scan_outcome rc)
 	print_accounting(s);
 }
 
-enum scan_outcome
-scan_run(const struct scan_options *o)
+enum capture_outcome
+capture_run(const struct capture_options *o)
 {
 	struct scan sc = { 0 }, *s = &sc;
 	s->o = o;
@@ -2173,19 +2172,19 @@ scan_run(const struct scan_options *o)
 	s->start = time(NULL);
 	s->tty = isatty(2);
 	stop_signal = 0;
-	enum scan_outcome rc = SCAN_OK;
+	enum capture_outcome rc = CAPTURE_OK;
 
 	if (o->log && !(s->log = fopen(o->log, "a"))) {
 		fprintf(stderr, "%s: the log file %s cannot be written: %s\n", o->prog, o->log,
 			strerror(errno));
-		return SCAN_ERR_LOG;
+		return CAPTURE_ERR_LOG;
 	}
 	if (o->progress && !(s->prog = fopen(o->progress, "a"))) {
 		fprintf(stderr, "%s: the progress log %s cannot be written: %s\n", o->prog, o->progress,
 			strerror(errno));
 		if (s->log)
 			fclose(s->log);
-		return SCAN_ERR_PROGRESS;
+		return CAPTURE_ERR_PROGRESS;
 	}
 	if (o->listfiles && !(s->list = fopen(o->listfiles, "w"))) {
 		fprintf(stderr, "%s: the file list %s cannot be written: %s\n", o->prog, o->listfiles,
@@ -2194,7 +2193,7 @@ scan_run(const struct scan_options *o)
 			fclose(s->log);
 		if (s->prog)
 			fclose(s->prog);
-		return SCAN_ERR_OUTPUT;
+		return CAPTURE_ERR_OUTPUT;
 	}
 	LOG_INFO(s, "%s started: %s", o->prog, o->command_line ? o->command_line : "");
 	progress_line(s, "program", "winstate scan", "productVersion", WINSTATE_VERSION);
@@ -2208,10 +2207,10 @@ scan_run(const struct scan_options *o)
 	sigaction(SIGTERM, &sa, &old_term);
 
 	if (!(s->buf = malloc(READ_CHUNK))) {
-		rc = SCAN_ERR_INTERNAL;
+		rc = CAPTURE_ERR_INTERNAL;
 		goto done;
 	}
-	if (load_rules(s) < 0 || open_source(s) != SCAN_OK)
+	if (load_rules(s) < 0 || open_source(s) != CAPTURE_OK)
 		goto done;
 	if (s->w->info.computer_name)
 		progress_line(s, "computerName", s->w->info.computer_name, NULL, NULL);
@@ -2219,7 +2218,7 @@ scan_run(const struct scan_options *o)
 	if (select_users(s) < 0 || build_matchers(s) < 0 || plan_accounting(s) < 0)
 		goto done;
 	if (!o->estimate) {
-		if (create_store(s) != SCAN_OK)
+		if (create_store(s) != CAPTURE_OK)
 			goto done;
 		add_users_to_store(s);
 	}
@@ -2234,10 +2233,10 @@ scan_run(const struct scan_options *o)
 		progress_line(s, "PHASE", o->estimate ? "Estimating" : "Saving", NULL, NULL);
 		enum nv_status ws = nv_walk(s->vol, s->root, walk_cb, s);
 		if (ws != NV_OK && !s->fail)
-			fail(s, SCAN_ERR_SOURCE, "the volume could not be walked: %s", nv_last_error());
+			fail(s, CAPTURE_ERR_SOURCE, "the volume could not be walked: %s", nv_last_error());
 	}
 	if (!s->fail && stop_signal)
-		fail(s, SCAN_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
+		fail(s, CAPTURE_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
 		     (int)stop_signal);
 	tick(s, true);
 	if (!s->fail)
@@ -2256,7 +2255,7 @@ scan_run(const struct scan_options *o)
 		write_report(s, mem, true);
 		fclose(mem);
 		if (st_writer_put_file(s->wr, "report.json", rep, replen))
-			fail(s, SCAN_ERR_FAILED, "report.json could not be written into the store: %s",
+			fail(s, CAPTURE_ERR_FAILED, "report.json could not be written into the store: %s",
 			     st_last_error());
 		free(rep);
 	}
@@ -2264,7 +2263,7 @@ scan_run(const struct scan_options *o)
 		enum st_status st = st_writer_finish(s->wr, 0);
 		s->wr = NULL;
 		if (st)
-			fail(s, SCAN_ERR_FAILED, "the store could not be completed: %s", st_last_error());
+			fail(s, CAPTURE_ERR_FAILED, "the store could not be completed: %s", st_last_error());
 	}
 done:
 	if (s->wr) {
@@ -2274,11 +2273,11 @@ done:
 	if (s->fail)
 		rc = s->fail;
 	else if (s->errors)
-		rc = SCAN_PARTIAL;
+		rc = CAPTURE_PARTIAL;
 	if (s->fail)
 		fprintf(stderr, "%s%s: %s\n", s->tty ? "\n" : "", o->prog, s->failmsg);
-	if (rc == SCAN_ERR_CANCELED || rc == SCAN_ERR_STOPPED || rc == SCAN_ERR_FAILED ||
-	    rc == SCAN_ERR_EFS)
+	if (rc == CAPTURE_ERR_CANCELED || rc == CAPTURE_ERR_STOPPED || rc == CAPTURE_ERR_FAILED ||
+	    rc == CAPTURE_ERR_EFS)
 		if (!o->estimate && !o->hardlink)
 			fprintf(stderr, "%s: the store in %s is incomplete and no restore will accept it; "
 				"run the capture again with %s to replace it\n", o->prog, o->store,
@@ -2313,10 +2312,10 @@ done:
 	/* teardown */
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
-		ws_matcher_free(u->m);
+		mig_matcher_free(u->m);
 		if (u->host_ok)
-			rules_host_fini(&u->host);
-		ws_vars_free(u->vars);
+			win_rules_host_fini(&u->host);
+		mig_vars_free(u->vars);
 		free(u->sid);
 		free(u->rel_profile);
 		for (size_t k = 0; k < u->ndomains; k++)
@@ -2326,20 +2325,20 @@ done:
 	free(s->users);
 	free(s->profiles);
 	acct_free(&s->sys_acct);
-	ws_matcher_free(s->sysm);
+	mig_matcher_free(s->sysm);
 	if (s->syshost_ok)
-		rules_host_fini(&s->syshost);
-	ws_vars_free(s->sysvars);
-	ws_config_free(s->cfg);
-	ws_ruleset_free(s->rs);
-	ws_diags_free(s->diags);
+		win_rules_host_fini(&s->syshost);
+	mig_vars_free(s->sysvars);
+	mig_config_free(s->cfg);
+	mig_ruleset_free(s->rs);
+	mig_diags_free(s->diags);
 	if (s->w)
-		offline_close(s->w);
+		win_close(s->w);
 	if (s->vol) {
 		enum nv_status cs = nv_close(s->vol);
-		if (cs != NV_OK && (rc == SCAN_OK || rc == SCAN_PARTIAL)) {
+		if (cs != NV_OK && (rc == CAPTURE_OK || rc == CAPTURE_PARTIAL)) {
 			fprintf(stderr, "%s: closing the volume failed: %s\n", o->prog, nv_last_error());
-			rc = SCAN_ERR_FAILED;
+			rc = CAPTURE_ERR_FAILED;
 		}
 	}
 	for (size_t i = 0; i < s->nskips; i++) {
