@@ -77,7 +77,7 @@ print_result(const struct restore_result *res, bool json, const char *self)
 {
 	if (json) {
 		printf("{\"outcome\": %d, \"message\": ", res->outcome);
-		json_string(stdout, res->message);
+		fmt_json_string(stdout, res->message);
 		printf(", \"files\": %llu, \"links\": %llu, \"bytes\": %llu, \"renamed\": %llu, "
 		       "\"values\": %llu, \"junctions\": %llu, \"users\": [",
 		       (unsigned long long)res->files, (unsigned long long)res->links,
@@ -86,17 +86,17 @@ print_result(const struct restore_result *res, bool json, const char *self)
 		for (size_t i = 0; i < res->user_count; i++) {
 			const struct restore_user_result *u = &res->users[i];
 			printf("%s{\"store_sid\": ", i ? ", " : "");
-			json_string(stdout, u->store_sid);
+			fmt_json_string(stdout, u->store_sid);
 			printf(", \"name\": ");
-			json_string(stdout, u->store_name ? u->store_name : "");
+			fmt_json_string(stdout, u->store_name ? u->store_name : "");
 			printf(", \"target_sid\": ");
 			if (u->target_sid)
-				json_string(stdout, u->target_sid);
+				fmt_json_string(stdout, u->target_sid);
 			else
 				printf("null");
 			printf(", \"profile\": ");
 			if (u->profile)
-				json_string(stdout, u->profile);
+				fmt_json_string(stdout, u->profile);
 			else
 				printf("null");
 			printf(", \"created\": %s, \"files\": %llu, \"bytes\": %llu, \"renamed\": %llu, "
@@ -105,7 +105,7 @@ print_result(const struct restore_result *res, bool json, const char *self)
 			       (unsigned long long)u->bytes, (unsigned long long)u->renamed,
 			       (unsigned long long)u->values);
 			if (u->skipped_reason)
-				json_string(stdout, u->skipped_reason);
+				fmt_json_string(stdout, u->skipped_reason);
 			else
 				printf("null");
 			printf("}");
@@ -113,7 +113,7 @@ print_result(const struct restore_result *res, bool json, const char *self)
 		printf("], \"problems\": [");
 		for (size_t i = 0; i < res->problem_count; i++) {
 			printf("%s", i ? ", " : "");
-			json_string(stdout, res->problems[i]);
+			fmt_json_string(stdout, res->problems[i]);
 		}
 		printf("], \"rules\": {\"moved\": %llu, \"replaced\": %llu, \"kept\": %llu, "
 		       "\"disabled\": %llu, \"cleaned\": %llu}, \"notes\": [",
@@ -122,7 +122,7 @@ print_result(const struct restore_result *res, bool json, const char *self)
 		       (unsigned long long)res->cleaned);
 		for (size_t i = 0; i < res->note_count; i++) {
 			printf("%s", i ? ", " : "");
-			json_string(stdout, res->notes[i]);
+			fmt_json_string(stdout, res->notes[i]);
 		}
 		printf("]}\n");
 		return;
@@ -139,7 +139,7 @@ print_result(const struct restore_result *res, bool json, const char *self)
 			printf("%-24s -> %s%s: %llu files (%s), %llu renamed to keep both, %llu settings\n",
 			       u->store_name ? u->store_name : u->store_sid, u->profile,
 			       u->created ? " (new profile)" : "", (unsigned long long)u->files,
-			       human_size(u->bytes, size, sizeof(size)), (unsigned long long)u->renamed,
+			       fmt_size(u->bytes, size, sizeof(size)), (unsigned long long)u->renamed,
 			       (unsigned long long)u->values);
 		else
 			printf("%-24s not restored: %s\n", u->store_name ? u->store_name : u->store_sid,
@@ -148,7 +148,7 @@ print_result(const struct restore_result *res, bool json, const char *self)
 	if (started)
 		printf("restored %llu files (%llu linked), %s, %llu settings\n",
 	       (unsigned long long)res->files, (unsigned long long)res->links,
-	       human_size(res->bytes, size, sizeof(size)), (unsigned long long)res->values);
+	       fmt_size(res->bytes, size, sizeof(size)), (unsigned long long)res->values);
 	if (started && res->junctions)
 		printf("%llu junction(s) and folder link(s) made (targets in the old profile moved to "
 		       "the new one)\n", (unsigned long long)res->junctions);

@@ -117,7 +117,7 @@ print_json_entry(struct ls_state *s, const char *path, const struct nv_inode *in
 
 	printf("%s\n{\"path\":", s->first ? "" : ",");
 	s->first = false;
-	json_string(stdout, path);
+	fmt_json_string(stdout, path);
 	printf(",\"mref\":%llu,\"kind\":\"%s\",\"size\":%llu,\"allocated\":%llu,\"attributes\":%u,"
 	       "\"links\":%zu",
 	       (unsigned long long)in->mref, kind_word(in), (unsigned long long)in->size,
@@ -132,7 +132,7 @@ print_json_entry(struct ls_state *s, const char *path, const struct nv_inode *in
 	printf(",\"times\":{");
 	for (int i = 0; i < 4; i++) {
 		printf("%s\"%s\":", i ? "," : "", time_names[i]);
-		json_string(stdout, ntfs_time_iso(in->times[i], t, sizeof(t)));
+		fmt_json_string(stdout, fmt_ntfs_time_iso(in->times[i], t, sizeof(t)));
 	}
 	printf("},\"times_raw\":[%llu,%llu,%llu,%llu]", (unsigned long long)in->times[0],
 	       (unsigned long long)in->times[1], (unsigned long long)in->times[2],
@@ -140,34 +140,34 @@ print_json_entry(struct ls_state *s, const char *path, const struct nv_inode *in
 	printf(",\"streams\":[");
 	for (size_t i = 0; i < in->stream_count; i++) {
 		printf("%s{\"name\":", i ? "," : "");
-		json_string(stdout, in->streams[i].name);
+		fmt_json_string(stdout, in->streams[i].name);
 		printf(",\"size\":%llu}", (unsigned long long)in->streams[i].size);
 	}
 	printf("],\"names\":[");
 	for (size_t i = 0; i < in->name_count; i++) {
 		printf("%s{\"parent\":%llu,\"name\":", i ? "," : "",
 		       (unsigned long long)in->names[i].parent);
-		json_string(stdout, in->names[i].name);
+		fmt_json_string(stdout, in->names[i].name);
 		printf("}");
 	}
 	printf("],\"security\":");
-	json_hex(stdout, in->security, in->security_len);
+	fmt_json_hex(stdout, in->security, in->security_len);
 	if (in->ea_len) {
 		size_t off = 0, k = 0;
 		struct nv_ea ea;
 		char name[1100];
 		printf(",\"ea_raw\":");
-		json_hex(stdout, in->ea, in->ea_len);
+		fmt_json_hex(stdout, in->ea, in->ea_len);
 		if (nv_ea_check(in->ea, in->ea_len, NULL) != NV_OK) {
 			printf(",\"ea_error\":");
-			json_string(stdout, nv_last_error());
+			fmt_json_string(stdout, nv_last_error());
 		} else {
 			printf(",\"ea\":[");
 			while (nv_ea_next(in->ea, in->ea_len, &off, &ea) == NV_OK) {
 				printf("%s{\"name\":", k++ ? "," : "");
-				json_string(stdout, ea_name_text(&ea, name, sizeof(name)));
+				fmt_json_string(stdout, ea_name_text(&ea, name, sizeof(name)));
 				printf(",\"flags\":%u,\"value\":", ea.flags);
-				json_hex(stdout, ea.value, ea.value_len);
+				fmt_json_hex(stdout, ea.value, ea.value_len);
 				printf("}");
 			}
 			printf("]");
@@ -175,10 +175,10 @@ print_json_entry(struct ls_state *s, const char *path, const struct nv_inode *in
 	}
 	if (in->reparse_tag) {
 		printf(",\"reparse_tag\":%u,\"reparse\":", in->reparse_tag);
-		json_hex(stdout, in->reparse, in->reparse_len);
+		fmt_json_hex(stdout, in->reparse, in->reparse_len);
 		if (nv_reparse_target(in, &target) == NV_OK) {
 			printf(",\"target\":");
-			json_string(stdout, target);
+			fmt_json_string(stdout, target);
 			free(target);
 		}
 	}
@@ -189,9 +189,9 @@ static void
 print_line(const char *path, const struct nv_inode *in)
 {
 	char attrs[16], when[32], note[4200];
-	printf("%-12s %3zu %12llu  %s  %s%s", attribute_letters(in->attributes, attrs, sizeof(attrs)),
+	printf("%-12s %3zu %12llu  %s  %s%s", fmt_attribute_letters(in->attributes, attrs, sizeof(attrs)),
 	       in->name_count, (unsigned long long)in->size,
-	       ntfs_time_text(in->times[NV_TIME_WRITE], when, sizeof(when)), path,
+	       fmt_ntfs_time(in->times[NV_TIME_WRITE], when, sizeof(when)), path,
 	       (in->kind & NV_IS_DIR) && (!(in->kind & NV_IS_REPARSE) || (in->kind & NV_IS_CLOUD))
 		       ? "/"
 		       : "");

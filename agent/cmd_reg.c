@@ -62,9 +62,9 @@ print_value_json(const struct reg_value *v)
 	uint64_t n;
 
 	printf("{\"name\":");
-	json_string(stdout, v->name);
+	fmt_json_string(stdout, v->name);
 	printf(",\"type\":%" PRIu32 ",\"type_name\":", v->type);
-	json_string(stdout, reg_type_name(v->type));
+	fmt_json_string(stdout, reg_type_name(v->type));
 	printf(",\"data\":");
 	if ((v->type == REG_DWORD || v->type == REG_DWORD_BIG_ENDIAN || v->type == REG_QWORD) &&
 	    (v->len == 4 || v->len == 8) && reg_value_u64(v, &n) == REG_OK) {
@@ -76,7 +76,7 @@ print_value_json(const struct reg_value *v)
 			printf("[");
 			for (size_t i = 0; i < cnt; i++) {
 				printf(i ? "," : "");
-				json_string(stdout, arr[i]);
+				fmt_json_string(stdout, arr[i]);
 				free(arr[i]);
 			}
 			free(arr);
@@ -85,10 +85,10 @@ print_value_json(const struct reg_value *v)
 			printf("null");
 		}
 	} else {
-		json_string(stdout, data ? data : "");
+		fmt_json_string(stdout, data ? data : "");
 	}
 	printf(",\"raw\":");
-	json_hex(stdout, v->data, v->len);
+	fmt_json_hex(stdout, v->data, v->len);
 	printf("}");
 	free(data);
 }
@@ -110,7 +110,7 @@ show_key(reg_hive *h, reg_key k, const char *path, struct reg_opts *o)
 	if (o->json) {
 		printf("%s{\"key\":", o->first ? "" : ",");
 		o->first = 0;
-		json_string(stdout, path);
+		fmt_json_string(stdout, path);
 		printf(",\"values\":[");
 		for (size_t i = 0; i < nv; i++) {
 			printf(i ? "," : "");
@@ -128,7 +128,7 @@ show_key(reg_hive *h, reg_key k, const char *path, struct reg_opts *o)
 		char *name = reg_key_name(h, kids[i]);
 		if (o->json) {
 			printf(i ? "," : "");
-			json_string(stdout, name ? name : "");
+			fmt_json_string(stdout, name ? name : "");
 		} else if (!o->recurse) {
 			printf("%s%s%s\n", path, *path ? "\\" : "", name ? name : "?");
 		}
@@ -161,7 +161,7 @@ match_cb(reg_hive *h, const char *key_path, reg_key k, const struct reg_value *v
 	if (o->json) {
 		printf("%s{\"key\":", o->first ? "" : ",");
 		o->first = 0;
-		json_string(stdout, key_path);
+		fmt_json_string(stdout, key_path);
 		if (v) {
 			printf(",\"value\":");
 			print_value_json(v);
@@ -250,9 +250,9 @@ show(reg_hive *h, const char *label, const char *key, struct reg_opts *o_)
 	const struct reg_replay_report *r = reg_hive_report(h);
 	if (o.json) {
 		printf("{\"hive\":");
-		json_string(stdout, label);
+		fmt_json_string(stdout, label);
 		printf(",\"state\":\"%s\",\"detail\":", reg_hive_state_name(r->state));
-		json_string(stdout, r->detail);
+		fmt_json_string(stdout, r->detail);
 		printf(",\"entries_applied\":%u,\"entries_rejected\":%u,\"keys\":[",
 		       r->entries_applied, r->entries_rejected);
 	} else {

@@ -213,21 +213,21 @@ parse_common(int argc, char **argv, const char *allowed, struct common *c, const
 static void
 link_entry(const struct st_file *f, char *kind, size_t kindlen, char *target, size_t targetlen)
 {
-	struct junction_target t;
+	struct fmt_junction_target t;
 	char why[300];
 	if (!f->reparse_len) { /* a plain folder, kept for its extended attributes */
 		snprintf(kind, kindlen, "folder");
 		snprintf(target, targetlen, "(its extended attributes)");
 		return;
 	}
-	if (junction_parse(f->reparse, f->reparse_len, &t, why, sizeof(why)) < 0) {
+	if (fmt_junction_parse(f->reparse, f->reparse_len, &t, why, sizeof(why)) < 0) {
 		snprintf(kind, kindlen, "link?");
 		snprintf(target, targetlen, "(damaged link data: %s)", why);
 		return;
 	}
-	snprintf(kind, kindlen, "%s", t.tag == JUNCTION_TAG_MOUNT_POINT ? "junction" : "symlink");
-	snprintf(target, targetlen, "%s", junction_path(&t));
-	junction_target_free(&t);
+	snprintf(kind, kindlen, "%s", t.tag == FMT_TAG_MOUNT_POINT ? "junction" : "symlink");
+	snprintf(target, targetlen, "%s", fmt_junction_path(&t));
+	fmt_junction_target_free(&t);
 }
 
 /*
@@ -274,17 +274,17 @@ cmd_verify(int argc, char **argv)
 	st = st_reader_verify(h.r, on_damage, &d, &vr);
 	if (c.json) {
 		printf("{\"store\": ");
-		json_string(stdout, argv[i]);
+		fmt_json_string(stdout, argv[i]);
 		printf(", \"format\": ");
-		json_string(stdout, st_format_name(st_reader_info(h.r)->format));
+		fmt_json_string(stdout, st_format_name(st_reader_info(h.r)->format));
 		printf(", \"files_ok\": %llu, \"files_damaged\": %llu, \"catalog_ok\": %s, \"damaged\": [",
 		       (unsigned long long)vr.files_ok, (unsigned long long)vr.files_damaged,
 		       vr.catalog_ok && !d.catalog_bad ? "true" : "false");
 		for (size_t k = 0; k < d.n; k++) {
 			printf("%s{\"path\": ", k ? ", " : "");
-			json_string(stdout, d.paths[k]);
+			fmt_json_string(stdout, d.paths[k]);
 			printf(", \"why\": ");
-			json_string(stdout, d.whys[k]);
+			fmt_json_string(stdout, d.whys[k]);
 			printf("}");
 		}
 		printf("]}\n");
@@ -323,28 +323,28 @@ cmd_list(int argc, char **argv)
 	char size[32];
 	if (c.json) {
 		printf("{\"format\": ");
-		json_string(stdout, st_format_name(info->format));
+		fmt_json_string(stdout, st_format_name(info->format));
 		printf(", \"version\": %u, \"computer\": ", info->version);
-		json_string(stdout, info->computer ? info->computer : "");
+		fmt_json_string(stdout, info->computer ? info->computer : "");
 		printf(", \"windows_version\": ");
-		json_string(stdout, info->windows_version ? info->windows_version : "");
+		fmt_json_string(stdout, info->windows_version ? info->windows_version : "");
 		printf(", \"encrypted\": %s, \"start\": %lld, \"end\": %lld, \"users\": [",
 		       info->encrypted ? "true" : "false", (long long)info->start_time,
 		       (long long)info->end_time);
 		for (size_t k = 0; k < nu; k++) {
 			const struct st_user *u = st_reader_user(h.r, k);
 			printf("%s{\"sid\": ", k ? ", " : "");
-			json_string(stdout, u->sid);
+			fmt_json_string(stdout, u->sid);
 			printf(", \"name\": ");
-			json_string(stdout, u->name ? u->name : "");
+			fmt_json_string(stdout, u->name ? u->name : "");
 			printf(", \"profile\": ");
-			json_string(stdout, u->profile_path ? u->profile_path : "");
+			fmt_json_string(stdout, u->profile_path ? u->profile_path : "");
 			printf(", \"extra\": {");
 			for (size_t e = 0; e < u->extra_count; e++) {
 				printf("%s", e ? ", " : "");
-				json_string(stdout, u->extra[e].key ? u->extra[e].key : "");
+				fmt_json_string(stdout, u->extra[e].key ? u->extra[e].key : "");
 				printf(": ");
-				json_string(stdout, u->extra[e].value ? u->extra[e].value : "");
+				fmt_json_string(stdout, u->extra[e].value ? u->extra[e].value : "");
 			}
 			printf("}}");
 		}
@@ -352,12 +352,12 @@ cmd_list(int argc, char **argv)
 		for (size_t k = 0; k < nf; k++) {
 			const struct st_file *f = st_reader_file(h.r, k);
 			printf("%s{\"path\": ", k ? ", " : "");
-			json_string(stdout, f->path);
+			fmt_json_string(stdout, f->path);
 			printf(", \"owner\": ");
-			json_string(stdout, f->owner);
+			fmt_json_string(stdout, f->owner);
 			printf(", \"size\": %llu, \"decision\": ",
 			       (unsigned long long)(f->stream_count ? f->streams[0].size : 0));
-			json_string(stdout, f->decision ? f->decision : "");
+			fmt_json_string(stdout, f->decision ? f->decision : "");
 			printf(", \"attributes\": %u, \"streams\": %zu, \"link_to\": %lld, \"raw_efs\": %s"
 			       ", \"ea_bytes\": %zu",
 			       f->attributes, f->stream_count, (long long)f->link_to,
@@ -365,14 +365,14 @@ cmd_list(int argc, char **argv)
 			char *as = st_reader_stored_as(h.r, k);
 			if (as) {
 				printf(", \"stored_as\": ");
-				json_string(stdout, as);
+				fmt_json_string(stdout, as);
 				free(as);
 			}
 			if (f->attributes & NV_ATTR_DIRECTORY) {
 				char kind[16], target[4200];
 				link_entry(f, kind, sizeof(kind), target, sizeof(target));
 				printf(", \"kind\": \"%s\", \"target\": ", kind);
-				json_string(stdout, target);
+				fmt_json_string(stdout, target);
 			}
 			printf("}");
 		}
@@ -380,24 +380,24 @@ cmd_list(int argc, char **argv)
 		for (size_t k = 0; k < nr; k++) {
 			const struct st_reg_value *v = st_reader_registry(h.r, k);
 			printf("%s{\"owner\": ", k ? ", " : "");
-			json_string(stdout, v->owner);
+			fmt_json_string(stdout, v->owner);
 			printf(", \"key\": ");
-			json_string(stdout, v->key);
+			fmt_json_string(stdout, v->key);
 			printf(", \"name\": ");
-			json_string(stdout, v->name);
+			fmt_json_string(stdout, v->name);
 			printf(", \"type\": %u, \"size\": %zu, \"decision\": ", v->type, v->len);
-			json_string(stdout, v->decision ? v->decision : "");
+			fmt_json_string(stdout, v->decision ? v->decision : "");
 			printf("}");
 		}
 		printf("], \"skipped\": [");
 		for (size_t k = 0; k < ns; k++) {
 			const struct st_skipped *s = st_reader_skipped(h.r, k);
 			printf("%s{\"path\": ", k ? ", " : "");
-			json_string(stdout, s->path);
+			fmt_json_string(stdout, s->path);
 			printf(", \"owner\": ");
-			json_string(stdout, s->owner ? s->owner : "");
+			fmt_json_string(stdout, s->owner ? s->owner : "");
 			printf(", \"reason\": ");
-			json_string(stdout, s->reason ? s->reason : "");
+			fmt_json_string(stdout, s->reason ? s->reason : "");
 			printf("}");
 		}
 		printf("]}\n");
@@ -428,7 +428,7 @@ cmd_list(int argc, char **argv)
 				       st_reader_file(h.r, (size_t)f->link_to)->path);
 			else
 				printf("  %10s  %s  [%s]%s%s\n",
-				       human_size(f->stream_count ? f->streams[0].size : 0, size, sizeof(size)),
+				       fmt_size(f->stream_count ? f->streams[0].size : 0, size, sizeof(size)),
 				       f->path, f->decision ? f->decision : "",
 				       f->raw_efs ? "  (EFS-encrypted, stored raw)" : "",
 				       f->ea_len ? "  (EAs)" : "");

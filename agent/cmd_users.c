@@ -17,7 +17,7 @@
 static const char *
 filetime_text(int64_t t, char *buf, size_t len)
 {
-	return ntfs_time_text(t > 0 ? (uint64_t)t : 0, buf, len);
+	return fmt_ntfs_time(t > 0 ? (uint64_t)t : 0, buf, len);
 }
 
 static void
@@ -25,7 +25,7 @@ print_json(const struct win_offline *w)
 {
 	char t[48];
 	printf("{\"windows\":{\"windir\":");
-	json_string(stdout, w->install.windir);
+	fmt_json_string(stdout, w->install.windir);
 	printf(",\"windows_old\":%s", w->install.is_windows_old ? "true" : "false");
 	const char *facts[][2] = { { "product_name", w->info.product_name },
 				   { "edition_id", w->info.edition_id },
@@ -39,7 +39,7 @@ print_json(const struct win_offline *w)
 	for (size_t i = 0; i < sizeof(facts) / sizeof(facts[0]); i++) {
 		printf(",\"%s\":", facts[i][0]);
 		if (facts[i][1])
-			json_string(stdout, facts[i][1]);
+			fmt_json_string(stdout, facts[i][1]);
 		else
 			printf("null");
 	}
@@ -49,13 +49,13 @@ print_json(const struct win_offline *w)
 		const struct win_user *u = &w->users[i];
 		printf("%s\n{\"sid\":", i ? "," : "");
 		if (u->sid)
-			json_string(stdout, u->sid);
+			fmt_json_string(stdout, u->sid);
 		else
 			printf("null");
 		printf(",\"name\":");
-		json_string(stdout, u->name ? u->name : "");
+		fmt_json_string(stdout, u->name ? u->name : "");
 		printf(",\"name_source\":");
-		json_string(stdout, u->name_source ? u->name_source : "");
+		fmt_json_string(stdout, u->name_source ? u->name_source : "");
 		const char *more[][2] = { { "display_name", u->display_name },
 					  { "display_name_source", u->display_source },
 					  { "online_account", u->online_account },
@@ -63,15 +63,15 @@ print_json(const struct win_offline *w)
 		for (size_t m = 0; m < sizeof(more) / sizeof(more[0]); m++) {
 			printf(",\"%s\":", more[m][0]);
 			if (more[m][1])
-				json_string(stdout, more[m][1]);
+				fmt_json_string(stdout, more[m][1]);
 			else
 				printf("null");
 		}
 		printf(",\"type\":\"%s\",\"profile_path\":", win_user_type_name(u->type));
-		json_string(stdout, u->profile_path ? u->profile_path : "");
+		fmt_json_string(stdout, u->profile_path ? u->profile_path : "");
 		printf(",\"volume_path\":");
 		if (u->volume_path)
-			json_string(stdout, u->volume_path);
+			fmt_json_string(stdout, u->volume_path);
 		else
 			printf("null");
 		printf(",\"folder_exists\":%s,\"in_profile_list\":%s,\"bak\":%s,\"temporary\":%s,"
@@ -79,24 +79,24 @@ print_json(const struct win_offline *w)
 		       u->folder_exists ? "true" : "false", u->in_profile_list ? "true" : "false",
 		       u->is_bak ? "true" : "false", u->is_temp ? "true" : "false",
 		       u->disabled ? "true" : "false");
-		json_string(stdout, ntfs_time_iso(u->last_use > 0 ? (uint64_t)u->last_use : 0, t,
+		fmt_json_string(stdout, fmt_ntfs_time_iso(u->last_use > 0 ? (uint64_t)u->last_use : 0, t,
 						  sizeof(t)));
 		printf(",\"hive_state\":");
-		json_string(stdout, u->hive_state ? u->hive_state : "-");
+		fmt_json_string(stdout, u->hive_state ? u->hive_state : "-");
 		printf(",\"hive_detail\":");
-		json_string(stdout, u->hive_detail ? u->hive_detail : "");
+		fmt_json_string(stdout, u->hive_detail ? u->hive_detail : "");
 		printf(",\"state\":%u,\"flags\":%u,\"size\":%llu,\"files\":%llu,\"folders\":[", u->state,
 		       u->flags, (unsigned long long)u->size_bytes, (unsigned long long)u->file_count);
 		for (size_t f = 0; f < u->folder_count; f++) {
 			const struct reg_user_folder *fo = &u->folders[f];
 			printf("%s{\"name\":", f ? "," : "");
-			json_string(stdout, fo->name);
+			fmt_json_string(stdout, fo->name);
 			printf(",\"raw\":");
-			json_string(stdout, fo->raw ? fo->raw : "");
+			fmt_json_string(stdout, fo->raw ? fo->raw : "");
 			printf(",\"path\":");
-			json_string(stdout, fo->path ? fo->path : "");
+			fmt_json_string(stdout, fo->path ? fo->path : "");
 			printf(",\"source\":");
-			json_string(stdout, fo->source ? fo->source : "");
+			fmt_json_string(stdout, fo->source ? fo->source : "");
 			printf(",\"onedrive\":%s,\"unc\":%s}", fo->onedrive ? "true" : "false",
 			       fo->is_unc ? "true" : "false");
 		}
@@ -147,7 +147,7 @@ print_table(const struct win_offline *w, bool sizes, bool folders)
 		       u->name ? u->name : "?", win_user_type_name(u->type), wpath,
 		       u->profile_path ? u->profile_path : "-", filetime_text(u->last_use, t, sizeof(t)),
 		       u->hive_state ? u->hive_state : "-",
-		       u->folder_exists && sizes ? human_size(u->size_bytes, s, sizeof(s)) : "-");
+		       u->folder_exists && sizes ? fmt_size(u->size_bytes, s, sizeof(s)) : "-");
 	}
 	printf("\nWhere names come from, and what needs attention:\n");
 	for (size_t i = 0; i < w->user_count; i++) {

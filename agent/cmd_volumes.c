@@ -76,31 +76,31 @@ print_json(const char *path, const struct nv_disk *disk, const struct ntfs_repor
 {
 	char buf[64];
 	printf("{\"disk\":");
-	json_string(stdout, path);
+	fmt_json_string(stdout, path);
 	printf(",\"table\":");
-	json_string(stdout, disk->table);
+	fmt_json_string(stdout, disk->table);
 	printf(",\"size\":%llu,\"partitions\":[", (unsigned long long)disk->size);
 	for (size_t i = 0; i < disk->count; i++) {
 		const struct nv_partition *p = &disk->parts[i];
 		const struct ntfs_report *r = &reports[i];
 		printf("%s{\"number\":%d,\"offset\":%llu,\"size\":%llu,\"type\":", i ? "," : "",
 		       p->number, (unsigned long long)p->offset, (unsigned long long)p->size);
-		json_string(stdout, p->type);
+		fmt_json_string(stdout, p->type);
 		printf(",\"type_name\":");
-		json_string(stdout, p->type_name);
+		fmt_json_string(stdout, p->type_name);
 		printf(",\"name\":");
-		json_string(stdout, p->name);
+		fmt_json_string(stdout, p->name);
 		printf(",\"filesystem\":");
-		json_string(stdout, p->fstype);
+		fmt_json_string(stdout, p->fstype);
 		printf(",\"label\":");
-		json_string(stdout, p->label);
+		fmt_json_string(stdout, p->label);
 		if (p->problem[0]) {
 			printf(",\"problem\":");
-			json_string(stdout, p->problem);
+			fmt_json_string(stdout, p->problem);
 		}
 		if (looks_ntfs(p)) {
 			printf(",\"ntfs\":{\"usable\":%s,\"state\":", r->opened ? "true" : "false");
-			json_string(stdout, state_text(r, buf, sizeof(buf)));
+			fmt_json_string(stdout, state_text(r, buf, sizeof(buf)));
 			if (r->opened)
 				printf(",\"windows\":%s,\"windows_old\":%s,\"free\":%llu,\"version\":\"%d.%d\"",
 				       r->windows ? "true" : "false", r->windows_old ? "true" : "false",
@@ -108,7 +108,7 @@ print_json(const char *path, const struct nv_disk *disk, const struct ntfs_repor
 				       r->info.minor_version);
 			else {
 				printf(",\"error\":");
-				json_string(stdout, r->error);
+				fmt_json_string(stdout, r->error);
 			}
 			printf("}");
 		}
@@ -123,7 +123,7 @@ print_table(const char *path, const struct nv_disk *disk, const struct ntfs_repo
 	char a[32], b[32], st[64];
 	printf("%s: %s, %s\n", path,
 	       disk->table[0] ? (!strcmp(disk->table, "gpt") ? "GPT disk" : "MBR disk") : "bare volume",
-	       human_size(disk->size, a, sizeof(a)));
+	       fmt_size(disk->size, a, sizeof(a)));
 	printf("%-4s %-11s %-11s %-20s %-10s %-12s %s\n", "part", "start", "size", "type", "fs",
 	       "label", "contents");
 	for (size_t i = 0; i < disk->count; i++) {
@@ -142,7 +142,7 @@ print_table(const char *path, const struct nv_disk *disk, const struct ntfs_repo
 				 r->windows_old ? ", Windows.old present" : "",
 				 state_text(r, st, sizeof(st)));
 		printf("%-4d %-11s %-11s %-20s %-10s %-12s %s\n", p->number,
-		       human_size(p->offset, a, sizeof(a)), human_size(p->size, b, sizeof(b)),
+		       fmt_size(p->offset, a, sizeof(a)), fmt_size(p->size, b, sizeof(b)),
 		       p->type_name[0] ? p->type_name : (p->type[0] ? p->type : "-"),
 		       p->fstype[0] ? p->fstype : "-", p->label[0] ? p->label : "-", contents);
 	}

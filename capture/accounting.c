@@ -158,7 +158,7 @@ static void
 json_or_null(FILE *out, const char *s)
 {
 	if (s)
-		json_string(out, s);
+		fmt_json_string(out, s);
 	else
 		fputs("null", out);
 }
@@ -191,14 +191,14 @@ acct_write_json(FILE *out, const struct acct *a)
 		else
 			fputs(", \"line\": null", out);
 		fputs(", \"kind\": ", out);
-		json_string(out, r ? mig_rule_kind_name(r->kind) : g->builtin ? "always excluded" : "?");
+		fmt_json_string(out, r ? mig_rule_kind_name(r->kind) : g->builtin ? "always excluded" : "?");
 		fputs(", \"component\": ", out);
 		json_or_null(out, r ? r->component : NULL);
 		fputs(", \"pattern\": ", out);
 		json_or_null(out, r ? r->pattern : NULL);
 		if (g->builtin) {
 			fputs(", \"reason\": ", out);
-			json_string(out, g->builtin);
+			fmt_json_string(out, g->builtin);
 		}
 		fprintf(out, ", \"count\": %llu}", (unsigned long long)count);
 	}

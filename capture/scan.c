@@ -378,7 +378,7 @@ tick(struct scan *s, bool final)
 	if (!s->o->json || s->tty) {
 		fprintf(stderr, "%s%s: %3.0f%%  %llu files, %s captured, %s/s%s%s", s->tty ? "\r" : "",
 			s->o->prog, frac * 100, (unsigned long long)(s->files + s->links),
-			human_size(s->bytes, b1, sizeof(b1)), human_size((uint64_t)rate, b2, sizeof(b2)),
+			fmt_size(s->bytes, b1, sizeof(b1)), fmt_size((uint64_t)rate, b2, sizeof(b2)),
 			eta, s->tty ? "\033[K" : "\n");
 		if (final && s->tty)
 			fputc('\n', stderr);
@@ -1517,7 +1517,7 @@ write_account(struct scan *s, FILE *out, const struct acct *a, long ctx)
 		fprintf(out, "%s\n        {\"reason\": \"%s\", \"sentence\": ", first ? "" : ",",
 			acct_skip_key(k));
 		first = false;
-		json_string(out, acct_skip_sentence(k));
+		fmt_json_string(out, acct_skip_sentence(k));
 		fprintf(out, ", \"count\": %llu, \"paths\": [", (unsigned long long)a->skipped_by[k]);
 		bool pfirst = true;
 		for (size_t i = 0; i < s->nskips; i++) {
@@ -1525,7 +1525,7 @@ write_account(struct scan *s, FILE *out, const struct acct *a, long ctx)
 				continue;
 			fputs(pfirst ? "" : ", ", out);
 			pfirst = false;
-			json_string(out, s->skips[i].path);
+			fmt_json_string(out, s->skips[i].path);
 		}
 		fputs("]}", out);
 	}
@@ -1539,9 +1539,9 @@ write_accounting(struct scan *s, FILE *out)
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
 		fprintf(out, "%s\n      {\"sid\": ", i ? "," : "");
-		json_string(out, u->sid);
+		fmt_json_string(out, u->sid);
 		fputs(", \"name\": ", out);
-		json_string(out, u->u->name ? u->u->name : "");
+		fmt_json_string(out, u->u->name ? u->u->name : "");
 		fputs(", \"profile\": ", out);
 		char *win = NULL;
 		if (s->profiles && s->profiles[i] && asprintf(&win, "C:\\%s", s->profiles[i]) >= 0)
@@ -1549,7 +1549,7 @@ write_accounting(struct scan *s, FILE *out)
 				if (*c == '/')
 					*c = '\\';
 		if (win)
-			json_string(out, win);
+			fmt_json_string(out, win);
 		else
 			fputs("null", out);
 		free(win);
@@ -1611,9 +1611,9 @@ write_report(struct scan *s, FILE *out, bool complete)
 {
 	char t1[40];
 	fprintf(out, "{\n  \"winstate_version\": \"%s\",\n  \"source\": ", WINSTATE_VERSION);
-	json_string(out, s->o->source);
+	fmt_json_string(out, s->o->source);
 	fprintf(out, ",\n  \"windows\": ");
-	json_string(out, s->w && s->w->install.windir ? s->w->install.windir : "");
+	fmt_json_string(out, s->w && s->w->install.windir ? s->w->install.windir : "");
 	if (s->w) {
 		char ver[256];
 		snprintf(ver, sizeof(ver), "%s %s (build %s)",
@@ -1621,12 +1621,12 @@ write_report(struct scan *s, FILE *out, bool complete)
 			 s->w->info.display_version ? s->w->info.display_version : "",
 			 s->w->info.current_build ? s->w->info.current_build : "?");
 		fprintf(out, ",\n  \"windows_version\": ");
-		json_string(out, ver);
+		fmt_json_string(out, ver);
 	}
 	fprintf(out, ",\n  \"computer\": ");
-	json_string(out, s->w && s->w->info.computer_name ? s->w->info.computer_name : "");
+	fmt_json_string(out, s->w && s->w->info.computer_name ? s->w->info.computer_name : "");
 	fprintf(out, ",\n  \"store\": ");
-	json_string(out, s->o->store);
+	fmt_json_string(out, s->o->store);
 	fprintf(out, ",\n  \"format\": \"%s\",\n  \"complete\": %s,\n",
 		s->o->estimate ? "estimate" : st_format_name(s->o->hardlink ? ST_FORMAT_HARDLINK :
 		s->o->nocompress ? ST_FORMAT_DIRECTORY : ST_FORMAT_COMPRESSED),
@@ -1648,13 +1648,13 @@ write_report(struct scan *s, FILE *out, bool complete)
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
 		fprintf(out, "%s\n    {\"sid\": ", i ? "," : "");
-		json_string(out, u->sid);
+		fmt_json_string(out, u->sid);
 		fprintf(out, ", \"name\": ");
-		json_string(out, u->u->name ? u->u->name : "");
+		fmt_json_string(out, u->u->name ? u->u->name : "");
 		fprintf(out, ", \"type\": \"%s\", \"profile\": ", win_user_type_name(u->u->type));
-		json_string(out, u->u->profile_path ? u->u->profile_path : "");
+		fmt_json_string(out, u->u->profile_path ? u->u->profile_path : "");
 		fprintf(out, ", \"captured\": %s, \"why\": ", u->selected ? "true" : "false");
-		json_string(out, u->why);
+		fmt_json_string(out, u->why);
 		fprintf(out, ", \"files\": %llu, \"bytes\": %llu, \"registry_values\": %llu}",
 			(unsigned long long)u->files, (unsigned long long)u->bytes,
 			(unsigned long long)u->regs);
@@ -1662,28 +1662,28 @@ write_report(struct scan *s, FILE *out, bool complete)
 	fprintf(out, "\n  ],\n  \"skipped\": [");
 	for (size_t i = 0; i < s->nskips; i++) {
 		fprintf(out, "%s\n    {\"path\": ", i ? "," : "");
-		json_string(out, s->skips[i].path);
+		fmt_json_string(out, s->skips[i].path);
 		fprintf(out, ", \"owner\": ");
-		json_string(out, s->skips[i].owner);
+		fmt_json_string(out, s->skips[i].owner);
 		fprintf(out, ", \"error\": %s, \"reason\": ", s->skips[i].error ? "true" : "false");
-		json_string(out, s->skips[i].reason);
+		fmt_json_string(out, s->skips[i].reason);
 		fputc('}', out);
 	}
 	fprintf(out, "\n  ],\n  \"unresolved_variables\": [");
 	for (size_t i = 0; i < s->nunres; i++) {
 		const struct mig_unresolved *u = s->unres[i].u;
 		fprintf(out, "%s\n    {\"file\": ", i ? "," : "");
-		json_string(out, u->file);
+		fmt_json_string(out, u->file);
 		fprintf(out, ", \"line\": %u, \"variable\": ", u->line);
-		json_string(out, u->variable);
+		fmt_json_string(out, u->variable);
 		fprintf(out, ", \"rule\": \"%s\", \"component\": ", mig_rule_kind_name(u->kind));
-		json_string(out, u->component ? u->component : "");
+		fmt_json_string(out, u->component ? u->component : "");
 		fprintf(out, ", \"pattern\": ");
-		json_string(out, u->source ? u->source : "");
+		fmt_json_string(out, u->source ? u->source : "");
 		fprintf(out, ", \"action\": \"%s\"", u->kept ? "excludes more" : "dropped");
 		if (u->kept) {
 			fprintf(out, ", \"kept_as\": ");
-			json_string(out, u->pattern);
+			fmt_json_string(out, u->pattern);
 		}
 		fprintf(out, ", \"contexts\": [%s]}", s->unres[i].contexts);
 	}
@@ -1691,11 +1691,11 @@ write_report(struct scan *s, FILE *out, bool complete)
 	for (size_t i = 0; s->rs && i < mig_ruleset_ignored_count(s->rs); i++) {
 		const struct mig_ignored_file *g = mig_ruleset_ignored(s->rs, i);
 		fprintf(out, "%s\n    {\"file\": ", i ? "," : "");
-		json_string(out, g->path);
+		fmt_json_string(out, g->path);
 		fprintf(out, ", \"urlid\": ");
-		json_string(out, g->urlid);
+		fmt_json_string(out, g->urlid);
 		fprintf(out, ", \"kept\": ");
-		json_string(out, g->kept);
+		fmt_json_string(out, g->kept);
 		fprintf(out, ", \"reason\": \"same urlid as a file loaded before (USMT keeps the first)\"}");
 	}
 	fprintf(out, "\n  ]");
@@ -1704,19 +1704,19 @@ write_report(struct scan *s, FILE *out, bool complete)
 	for (size_t i = 0; i < s->nclouds; i++) {
 		const struct cloud_folder *c = &s->clouds[i];
 		fprintf(out, "%s\n    {\"path\": ", i ? "," : "");
-		json_string(out, c->path);
+		fmt_json_string(out, c->path);
 		fprintf(out, ", \"owner\": ");
-		json_string(out, c->owner);
+		fmt_json_string(out, c->owner);
 		fprintf(out, ", \"reparse_tag\": \"0x%08x\", \"sync_root\": %s, \"complete_on_disk\": %s, "
 			"\"streams\": ", c->tag, c->sync_root ? "true" : "false",
 			c->partial ? "false" : "true");
-		json_string(out, c->streams);
+		fmt_json_string(out, c->streams);
 		fprintf(out, ", \"restored_as\": \"plain folder\"}");
 	}
 	fprintf(out, "\n  ]");
 	if (s->fail) {
 		fprintf(out, ",\n  \"failure\": ");
-		json_string(out, s->failmsg);
+		fmt_json_string(out, s->failmsg);
 	}
 	fprintf(out, "\n}\n");
 }
@@ -1843,7 +1843,7 @@ collect_unresolved(struct scan *s, const mig_matcher *m, const char *context)
 			}
 			fprintf(f, "%s, ", it->contexts);
 		}
-		json_string(f, context);
+		fmt_json_string(f, context);
 		fclose(f);
 		if (!it) {
 			struct unresolved_item *grown = realloc(s->unres, (s->nunres + 1) * sizeof(*grown));
@@ -2130,7 +2130,7 @@ print_summary(struct scan *s, enum capture_outcome rc)
 		return;
 	if (s->o->estimate) {
 		printf("estimate: %llu files, %s on disk for %zu user(s) and the system; written to %s\n",
-		       (unsigned long long)s->est_files, human_size(s->est_bytes, b, sizeof(b)), sel,
+		       (unsigned long long)s->est_files, fmt_size(s->est_bytes, b, sizeof(b)), sel,
 		       s->o->estimate);
 		print_accounting(s);
 		return;
@@ -2138,13 +2138,13 @@ print_summary(struct scan *s, enum capture_outcome rc)
 	if (s->o->hardlink)
 		printf("linked %llu files (%s, nothing copied), %llu registry values, for %zu user(s) "
 		       "and the system into the hard-link store %s on %s\n",
-		       (unsigned long long)s->files, human_size(s->bytes, b, sizeof(b)),
+		       (unsigned long long)s->files, fmt_size(s->bytes, b, sizeof(b)),
 		       (unsigned long long)s->regs, sel, s->o->store, s->o->source);
 	else
 		printf("captured %llu files (%llu more hard links), %s, %llu registry values, for %zu "
 		       "user(s) and the system into %s\n",
 		       (unsigned long long)s->files, (unsigned long long)s->links,
-		       human_size(s->bytes, b, sizeof(b)), (unsigned long long)s->regs, sel, s->o->store);
+		       fmt_size(s->bytes, b, sizeof(b)), (unsigned long long)s->regs, sel, s->o->store);
 	if (s->links_stored)
 		printf("%llu junction(s) and folder link(s) stored as links (their targets were not "
 		       "followed)\n", (unsigned long long)s->links_stored);

@@ -53,12 +53,12 @@ wr32(uint8_t *p, uint32_t v)
  */
 
 
-#define JUNCTION_TAG_MOUNT_POINT 0xA0000003u
-#define JUNCTION_TAG_SYMLINK 0xA000000Cu
+#define FMT_TAG_MOUNT_POINT 0xA0000003u
+#define FMT_TAG_SYMLINK 0xA000000Cu
 /* MAXIMUM_REPARSE_DATA_BUFFER_SIZE: NTFS keeps no larger reparse buffer. */
-#define JUNCTION_MAX_REPARSE 16384u
+#define FMT_MAX_REPARSE 16384u
 
-struct junction_target {
+struct fmt_junction_target {
 	uint32_t tag;             /* JUNCTION_TAG_* */
 	bool relative;            /* a symlink with SYMLINK_FLAG_RELATIVE */
 	uint32_t flags;           /* a symlink's flags */
@@ -69,15 +69,15 @@ struct junction_target {
 /*
  * Check @buf (a whole reparse buffer) as a junction or symlink: tag, length
  * field, name offsets and lengths inside it, at most 16 KiB.  0 and *@out
- * filled (junction_target_free), or -1 with a sentence in @why.
+ * filled (fmt_junction_target_free), or -1 with a sentence in @why.
  */
-int junction_parse(const uint8_t *buf, size_t len, struct junction_target *out, char *why,
+int fmt_junction_parse(const uint8_t *buf, size_t len, struct fmt_junction_target *out, char *why,
 		   size_t whylen);
-void junction_target_free(struct junction_target *t);
+void fmt_junction_target_free(struct fmt_junction_target *t);
 
 /* The Windows path a parsed link points at: its substitute name without
  * "\??\" ("C:\Users\alice\Music"; a relative symlink's path as is). */
-const char *junction_path(const struct junction_target *t);
+const char *fmt_junction_path(const struct fmt_junction_target *t);
 
 /*
  * When the link's target is @old_prefix or below it ("C:\Users\alice":
@@ -88,7 +88,7 @@ const char *junction_path(const struct junction_target *t);
  * 1 (rewritten), 0 (not below @old_prefix, or a relative symlink: *@out
  * NULL), -1 (malformed buffer, or the result would exceed 16 KiB; @why).
  */
-int junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix,
+int fmt_junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix,
 		     const char *new_prefix, uint8_t **out, size_t *out_len, char *why,
 		     size_t whylen);
 
@@ -99,17 +99,17 @@ int junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix,
 
 
 /* Write @s as a JSON string literal (quotes included). */
-void json_string(FILE *out, const char *s);
+void fmt_json_string(FILE *out, const char *s);
 /* Write @len bytes as a lowercase hex JSON string. */
-void json_hex(FILE *out, const uint8_t *data, size_t len);
+void fmt_json_hex(FILE *out, const uint8_t *data, size_t len);
 /* "1.5 GiB", "512 B" into @buf. */
-const char *human_size(uint64_t bytes, char *buf, size_t len);
+const char *fmt_size(uint64_t bytes, char *buf, size_t len);
 /* NTFS time (100 ns since 1601) as "YYYY-MM-DD HH:MM:SS" UTC, or "-" for 0. */
-const char *ntfs_time_text(uint64_t t, char *buf, size_t len);
+const char *fmt_ntfs_time(uint64_t t, char *buf, size_t len);
 /* ISO 8601 with 100 ns precision, for JSON. */
-const char *ntfs_time_iso(uint64_t t, char *buf, size_t len);
+const char *fmt_ntfs_time_iso(uint64_t t, char *buf, size_t len);
 /* Windows attribute letters: R H S A D C E P L O T N (and - for unset). */
-const char *attribute_letters(uint32_t attributes, char *buf, size_t len);
+const char *fmt_attribute_letters(uint32_t attributes, char *buf, size_t len);
 
 /* UTF-16LE <-> UTF-8 (WTF-8 for lone surrogates, so NTFS names round-trip). */
 char *fmt_utf16_to_utf8(const uint16_t *s, size_t units);

@@ -45,23 +45,23 @@ name_utf8(const uint8_t *p, size_t bytes)
 static size_t
 header_size(uint32_t tag)
 {
-	return tag == JUNCTION_TAG_SYMLINK ? 20 : 16;
+	return tag == FMT_TAG_SYMLINK ? 20 : 16;
 }
 
 int
-junction_parse(const uint8_t *buf, size_t len, struct junction_target *out, char *why,
+fmt_junction_parse(const uint8_t *buf, size_t len, struct fmt_junction_target *out, char *why,
 	       size_t whylen)
 {
 	memset(out, 0, sizeof(*out));
 	if (!buf || len < 8)
 		return fail(why, whylen, "the reparse buffer is shorter than its 8-byte header");
-	if (len > JUNCTION_MAX_REPARSE) {
+	if (len > FMT_MAX_REPARSE) {
 		snprintf(why, whylen, "the reparse buffer is %zu bytes, more than the %u NTFS keeps",
-			 len, JUNCTION_MAX_REPARSE);
+			 len, FMT_MAX_REPARSE);
 		return -1;
 	}
 	uint32_t tag = rd32(buf);
-	if (tag != JUNCTION_TAG_MOUNT_POINT && tag != JUNCTION_TAG_SYMLINK) {
+	if (tag != FMT_TAG_MOUNT_POINT && tag != FMT_TAG_SYMLINK) {
 		snprintf(why, whylen, "reparse tag 0x%08x is not a junction or symbolic link", tag);
 		return -1;
 	}
@@ -82,19 +82,19 @@ junction_parse(const uint8_t *buf, size_t len, struct junction_target *out, char
 	if (!sub_len)
 		return fail(why, whylen, "the link has no target");
 	out->tag = tag;
-	out->flags = tag == JUNCTION_TAG_SYMLINK ? rd32(buf + 16) : 0;
+	out->flags = tag == FMT_TAG_SYMLINK ? rd32(buf + 16) : 0;
 	out->relative = (out->flags & SYMLINK_FLAG_RELATIVE) != 0;
 	out->substitute = name_utf8(buf + hdr + sub_off, sub_len);
 	out->print = name_utf8(buf + hdr + print_off, print_len);
 	if (!out->substitute || !out->print) {
-		junction_target_free(out);
+		fmt_junction_target_free(out);
 		return fail(why, whylen, "a target name holds a NUL character (or memory ran out)");
 	}
 	return 0;
 }
 
 void
-junction_target_free(struct junction_target *t)
+fmt_junction_target_free(struct fmt_junction_target *t)
 {
 	free(t->substitute);
 	free(t->print);
@@ -109,7 +109,7 @@ strip_nt(const char *s)
 }
 
 const char *
-junction_path(const struct junction_target *t)
+fmt_junction_path(const struct fmt_junction_target *t)
 {
 	return strip_nt(t->substitute);
 }
@@ -137,13 +137,13 @@ replaced(const char *s, const char *rest, const char *repl)
 }
 
 int
-junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix, const char *new_prefix,
+fmt_junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix, const char *new_prefix,
 		 uint8_t **out, size_t *out_len, char *why, size_t whylen)
 {
-	struct junction_target t;
+	struct fmt_junction_target t;
 	*out = NULL;
 	*out_len = 0;
-	if (junction_parse(buf, len, &t, why, whylen) < 0)
+	if (fmt_junction_parse(buf, len, &t, why, whylen) < 0)
 		return -1;
 	/* Prefixes compare without their trailing backslashes ("C:\Users\a\"). */
 	size_t on = strlen(old_prefix), nn = strlen(new_prefix);
@@ -151,9 +151,9 @@ junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix, const c
 		on--;
 	while (nn && new_prefix[nn - 1] == '\\')
 		nn--;
-	const char *rest = on && !t.relative ? after_prefix(junction_path(&t), old_prefix, on) : NULL;
+	const char *rest = on && !t.relative ? after_prefix(fmt_junction_path(&t), old_prefix, on) : NULL;
 	if (!rest) {
-		junction_target_free(&t);
+		fmt_junction_target_free(&t);
 		return 0;
 	}
 	char *repl = strndup(new_prefix, nn);
@@ -173,9 +173,9 @@ junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix, const c
 	size_t hdr = header_size(t.tag);
 	size_t sub_bytes = (size_t)sn * 2, print_bytes = (size_t)pn * 2;
 	size_t total = hdr + sub_bytes + 2 + print_bytes + 2;
-	if (total > JUNCTION_MAX_REPARSE || sub_bytes > UINT16_MAX || print_bytes > UINT16_MAX) {
+	if (total > FMT_MAX_REPARSE || sub_bytes > UINT16_MAX || print_bytes > UINT16_MAX) {
 		snprintf(why, whylen, "with the new profile path its reparse buffer would be %zu bytes, "
-			 "more than the %u NTFS keeps", total, JUNCTION_MAX_REPARSE);
+			 "more than the %u NTFS keeps", total, FMT_MAX_REPARSE);
 		goto out;
 	}
 	uint8_t *b = calloc(1, total);
@@ -189,7 +189,7 @@ junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix, const c
 	wr16(b + 10, (uint16_t)sub_bytes);
 	wr16(b + 12, (uint16_t)(sub_bytes + 2));
 	wr16(b + 14, (uint16_t)print_bytes);
-	if (t.tag == JUNCTION_TAG_SYMLINK)
+	if (t.tag == FMT_TAG_SYMLINK)
 		wr32(b + 16, t.flags);
 	for (long i = 0; i < sn; i++)
 		wr16(b + hdr + 2 * (size_t)i, su[i]);
@@ -204,6 +204,6 @@ out:
 	free(sub);
 	free(print);
 	free(repl);
-	junction_target_free(&t);
+	fmt_junction_target_free(&t);
 	return ret;
 }

@@ -4,7 +4,7 @@
 #include "formats/formats.h"
 
 void
-json_string(FILE *out, const char *s)
+fmt_json_string(FILE *out, const char *s)
 {
 	fputc('"', out);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -30,7 +30,7 @@ json_string(FILE *out, const char *s)
 }
 
 void
-json_hex(FILE *out, const uint8_t *data, size_t len)
+fmt_json_hex(FILE *out, const uint8_t *data, size_t len)
 {
 	fputc('"', out);
 	for (size_t i = 0; i < len; i++)
@@ -39,7 +39,7 @@ json_hex(FILE *out, const uint8_t *data, size_t len)
 }
 
 const char *
-human_size(uint64_t bytes, char *buf, size_t len)
+fmt_size(uint64_t bytes, char *buf, size_t len)
 {
 	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
 	double v = (double)bytes;
@@ -68,7 +68,7 @@ split_time(uint64_t t, struct tm *tm, unsigned *fraction)
 }
 
 const char *
-ntfs_time_text(uint64_t t, char *buf, size_t len)
+fmt_ntfs_time(uint64_t t, char *buf, size_t len)
 {
 	struct tm tm;
 	unsigned frac;
@@ -80,7 +80,7 @@ ntfs_time_text(uint64_t t, char *buf, size_t len)
 }
 
 const char *
-ntfs_time_iso(uint64_t t, char *buf, size_t len)
+fmt_ntfs_time_iso(uint64_t t, char *buf, size_t len)
 {
 	struct tm tm;
 	unsigned frac;
@@ -96,7 +96,7 @@ ntfs_time_iso(uint64_t t, char *buf, size_t len)
 }
 
 const char *
-attribute_letters(uint32_t a, char *buf, size_t len)
+fmt_attribute_letters(uint32_t a, char *buf, size_t len)
 {
 	static const struct {
 		uint32_t bit;

@@ -1675,16 +1675,16 @@ junction_buffer(struct ctx *c, const struct st_file *f, struct plan *p, size_t *
 		uint8_t **owned)
 {
 	char why[300];
-	struct junction_target t;
+	struct fmt_junction_target t;
 	*owned = NULL;
 	*len = f->reparse_len;
-	if (junction_parse(f->reparse, f->reparse_len, &t, why, sizeof(why)) < 0) {
+	if (fmt_junction_parse(f->reparse, f->reparse_len, &t, why, sizeof(why)) < 0) {
 		problem(c, "%s: not restored: its junction data in the store is damaged: %s", f->path,
 			why);
 		return NULL;
 	}
 	char src_letter = c->info->volume_letter ? c->info->volume_letter : 'C';
-	const char *target = junction_path(&t);
+	const char *target = fmt_junction_path(&t);
 	char *old = NULL, *new = NULL;
 	int rw = 0;
 	if (p && p->su->profile_path && p->profile &&
@@ -1696,7 +1696,7 @@ junction_buffer(struct ctx *c, const struct st_file *f, struct plan *p, size_t *
 			*q = *q == '/' ? '\\' : *q;
 		size_t new_len = 0;
 		if (strcasecmp(old, new))
-			rw = junction_rewrite(f->reparse, f->reparse_len, old, new, owned, &new_len, why,
+			rw = fmt_junction_rewrite(f->reparse, f->reparse_len, old, new, owned, &new_len, why,
 					      sizeof(why));
 		if (rw > 0)
 			*len = new_len;
@@ -1718,7 +1718,7 @@ junction_buffer(struct ctx *c, const struct st_file *f, struct plan *p, size_t *
 	}
 	free(old);
 	free(new);
-	junction_target_free(&t);
+	fmt_junction_target_free(&t);
 	if (rw < 0)
 		return NULL;
 	return rw > 0 ? *owned : f->reparse;

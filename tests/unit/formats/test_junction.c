@@ -99,25 +99,25 @@ expect_names(const uint8_t *b, size_t len, const char *sub, const char *print)
 	free(s);
 	free(p);
 	/* And it parses back. */
-	struct junction_target t;
+	struct fmt_junction_target t;
 	char why[200];
-	cr_assert_eq(junction_parse(b, len, &t, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(fmt_junction_parse(b, len, &t, why, sizeof(why)), 0, "%s", why);
 	cr_expect_str_eq(t.substitute, sub);
 	cr_expect_str_eq(t.print, print);
-	junction_target_free(&t);
+	fmt_junction_target_free(&t);
 }
 
 Test(junction, parse_a_windows_junction)
 {
 	uint8_t b[512];
 	size_t n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
-	struct junction_target t;
+	struct fmt_junction_target t;
 	char why[200];
-	cr_assert_eq(junction_parse(b, n, &t, why, sizeof(why)), 0, "%s", why);
-	cr_expect_eq(t.tag, JUNCTION_TAG_MOUNT_POINT);
-	cr_expect_str_eq(junction_path(&t), "C:\\Users\\alice\\Music");
+	cr_assert_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), 0, "%s", why);
+	cr_expect_eq(t.tag, FMT_TAG_MOUNT_POINT);
+	cr_expect_str_eq(fmt_junction_path(&t), "C:\\Users\\alice\\Music");
 	cr_expect_not(t.relative);
-	junction_target_free(&t);
+	fmt_junction_target_free(&t);
 }
 
 Test(junction, rewrite_moves_both_names_case_insensitively)
@@ -125,7 +125,7 @@ Test(junction, rewrite_moves_both_names_case_insensitively)
 	uint8_t b[512], *out = NULL;
 	size_t n = make_junction(b, "\\??\\C:\\USERS\\Alice\\Music", "C:\\Users\\ALICE\\Music"), on = 0;
 	char why[200] = "";
-	cr_assert_eq(junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\alicia.WS-PC02", &out,
+	cr_assert_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\alicia.WS-PC02", &out,
 				      &on, why, sizeof(why)), 1, "%s", why);
 	expect_names(out, on, "\\??\\C:\\Users\\alicia.WS-PC02\\Music",
 		     "C:\\Users\\alicia.WS-PC02\\Music");
@@ -140,7 +140,7 @@ Test(junction, rewrite_to_a_shorter_path)
 	size_t n = make_junction(b, "\\??\\C:\\Users\\alexander.smith\\OneDrive\\Work",
 				 "C:\\Users\\alexander.smith\\OneDrive\\Work"), on = 0;
 	char why[200] = "";
-	cr_assert_eq(junction_rewrite(b, n, "C:\\Users\\alexander.smith\\", "C:\\Users\\al", &out, &on,
+	cr_assert_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alexander.smith\\", "C:\\Users\\al", &out, &on,
 				      why, sizeof(why)), 1, "%s", why);
 	expect_names(out, on, "\\??\\C:\\Users\\al\\OneDrive\\Work", "C:\\Users\\al\\OneDrive\\Work");
 	cr_expect_lt(on, n);
@@ -152,7 +152,7 @@ Test(junction, the_profile_itself_is_rewritten)
 	uint8_t b[512], *out = NULL;
 	size_t n = make_junction(b, "\\??\\C:\\Users\\alice", "C:\\Users\\alice"), on = 0;
 	char why[200] = "";
-	cr_assert_eq(junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
+	cr_assert_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), 1, "%s", why);
 	expect_names(out, on, "\\??\\C:\\Users\\bob", "C:\\Users\\bob");
 	free(out);
@@ -163,12 +163,12 @@ Test(junction, a_prefix_must_end_on_a_component_boundary)
 	uint8_t b[512], *out = (uint8_t *)"x";
 	size_t n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music"), on = 7;
 	char why[200] = "";
-	cr_expect_eq(junction_rewrite(b, n, "C:\\Users\\al", "C:\\Users\\bob", &out, &on, why,
+	cr_expect_eq(fmt_junction_rewrite(b, n, "C:\\Users\\al", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), 0, "C:\\Users\\al matched C:\\Users\\alice");
 	cr_expect_null(out);
 	cr_expect_eq(on, 0);
 	n = make_junction(b, "\\??\\C:\\Users\\alice2\\Music", "C:\\Users\\alice2\\Music");
-	cr_expect_eq(junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
+	cr_expect_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), 0, "C:\\Users\\alice matched C:\\Users\\alice2");
 }
 
@@ -177,13 +177,13 @@ Test(junction, other_drives_and_relative_links_are_kept)
 	uint8_t b[512], *out = NULL;
 	size_t n = make_junction(b, "\\??\\D:\\Work", "D:\\Work"), on = 0;
 	char why[200] = "";
-	cr_expect_eq(junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
+	cr_expect_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), 0);
 	n = make_junction(b, "\\??\\D:\\Users\\alice\\Work", "D:\\Users\\alice\\Work");
-	cr_expect_eq(junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
+	cr_expect_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), 0, "the same path on another drive is not the profile");
 	n = make_symlink(b, "..\\Music", "..\\Music", true);
-	cr_expect_eq(junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
+	cr_expect_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), 0);
 	cr_expect_null(out);
 }
@@ -194,7 +194,7 @@ Test(junction, absolute_symlink_keeps_its_flags)
 	size_t n = make_symlink(b, "\\??\\C:\\Users\\alice\\Documents\\Projects",
 				"C:\\Users\\alice\\Documents\\Projects", false), on = 0;
 	char why[200] = "";
-	cr_assert_eq(junction_rewrite(b, n, "c:\\users\\ALICE", "C:\\Users\\someone", &out, &on, why,
+	cr_assert_eq(fmt_junction_rewrite(b, n, "c:\\users\\ALICE", "C:\\Users\\someone", &out, &on, why,
 				      sizeof(why)), 1, "%s", why);
 	cr_expect_eq(out[0], 0x0C);
 	cr_expect_eq(out[16], 0, "still absolute");
@@ -208,13 +208,13 @@ Test(junction, a_print_name_elsewhere_is_kept)
 	uint8_t b[512], *out = NULL;
 	size_t n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "My tunes"), on = 0;
 	char why[200] = "";
-	cr_assert_eq(junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
+	cr_assert_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), 1, "%s", why);
 	expect_names(out, on, "\\??\\C:\\Users\\bob\\Music", "My tunes");
 	free(out);
 	/* An empty print name stays empty. */
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "");
-	cr_assert_eq(junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
+	cr_assert_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), 1, "%s", why);
 	expect_names(out, on, "\\??\\C:\\Users\\bob\\Music", "");
 	free(out);
@@ -226,44 +226,44 @@ Test(junction, damaged_buffers_are_refused)
 	uint8_t b[512], *out = NULL;
 	char why[200];
 	size_t on = 0, n;
-	struct junction_target t;
+	struct fmt_junction_target t;
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
-	cr_expect_eq(junction_parse(b, 7, &t, why, sizeof(why)), -1);
+	cr_expect_eq(fmt_junction_parse(b, 7, &t, why, sizeof(why)), -1);
 	cr_expect(strstr(why, "shorter"), "%s", why);
 
 	put16(b + 4, n - 8 + 40); /* says more than it holds */
-	cr_expect_eq(junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
+	cr_expect_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), -1);
 	cr_expect(strstr(why, "bytes of data"), "%s", why);
 	cr_expect_null(out);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
 	put16(b + 10, 400); /* substitute name past the end */
-	cr_expect_eq(junction_parse(b, n, &t, why, sizeof(why)), -1);
+	cr_expect_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), -1);
 	cr_expect(strstr(why, "outside"), "%s", why);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
 	put16(b + 12, 0xFFFF); /* odd, huge print offset */
-	cr_expect_eq(junction_parse(b, n, &t, why, sizeof(why)), -1);
+	cr_expect_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), -1);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
 	b[0] = 0x1A, b[1] = 0x60, b[2] = 0x00, b[3] = 0x90; /* a OneDrive tag */
-	cr_expect_eq(junction_parse(b, n, &t, why, sizeof(why)), -1);
+	cr_expect_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), -1);
 	cr_expect(strstr(why, "not a junction"), "%s", why);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
 	put16(b + 10, 0); /* no target at all */
-	cr_expect_eq(junction_parse(b, n, &t, why, sizeof(why)), -1);
+	cr_expect_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), -1);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
 	b[16 + 4] = 0; /* a NUL inside the substitute name */
 	b[16 + 5] = 0;
-	cr_expect_eq(junction_parse(b, n, &t, why, sizeof(why)), -1);
+	cr_expect_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), -1);
 	cr_expect(strstr(why, "NUL"), "%s", why);
 
 	n = make_symlink(b, "\\??\\C:\\x", "C:\\x", false);
-	cr_expect_eq(junction_parse(b, 18, &t, why, sizeof(why)), -1, "shorter than a symlink's fields");
+	cr_expect_eq(fmt_junction_parse(b, 18, &t, why, sizeof(why)), -1, "shorter than a symlink's fields");
 }
 
 Test(junction, more_than_16_KiB_is_refused)
@@ -271,10 +271,10 @@ Test(junction, more_than_16_KiB_is_refused)
 	/* A store can hold up to 64 MiB of reparse data; NTFS keeps at most 16 KiB. */
 	size_t n = 20000;
 	uint8_t *b = calloc(1, n);
-	struct junction_target t;
+	struct fmt_junction_target t;
 	char why[200];
 	b[0] = 0x03, b[3] = 0xA0;
-	cr_expect_eq(junction_parse(b, n, &t, why, sizeof(why)), -1);
+	cr_expect_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), -1);
 	cr_expect(strstr(why, "16384"), "%s", why);
 	free(b);
 
@@ -286,12 +286,12 @@ Test(junction, more_than_16_KiB_is_refused)
 	sprintf(sub, "\\??\\%s", long_target);
 	uint8_t *big = calloc(1, 40000), *out = NULL;
 	size_t bn = make_junction(big, sub, ""), on;
-	cr_assert_leq(bn, JUNCTION_MAX_REPARSE);
+	cr_assert_leq(bn, FMT_MAX_REPARSE);
 	char newp[200];
 	memset(newp, 'b', 150);
 	memcpy(newp, "C:\\Users\\", 9);
 	newp[150] = 0;
-	cr_expect_eq(junction_rewrite(big, bn, "C:\\Users\\alice", newp, &out, &on, why, sizeof(why)), -1);
+	cr_expect_eq(fmt_junction_rewrite(big, bn, "C:\\Users\\alice", newp, &out, &on, why, sizeof(why)), -1);
 	cr_expect(strstr(why, "16384"), "%s", why);
 	cr_expect_null(out);
 	free(big);
