@@ -15,7 +15,9 @@
 BUILD    ?= build
 CC       ?= cc
 PKGS     := libntfs-3g blkid libxml-2.0 libzstd hivex libsodium
-CPPFLAGS += -I. -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64
+# The version lives in one place, the VERSION file.
+VERSION  := $(shell cat VERSION)
+CPPFLAGS += -I. -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -DWINSTATE_VERSION='"$(VERSION)"'
 # CFLAGS/LDFLAGS are the caller's (optimisation, sanitizers); the project's own
 # flags are always added, even when CFLAGS is given on the command line.
 CFLAGS   ?= -O2 -g

@@ -294,25 +294,18 @@ cmd_explain(int argc, char **argv)
 	mig_diags *d = mig_diags_new();
 	mig_ruleset *rs = mig_ruleset_new();
 	int rc = WS_EXIT_OK;
-	char *defaults[32];
-	size_t ndef = 0;
-	if (!nrules) {
-		ndef = mig_rules_default_paths(defaults, 32);
-		if (!ndef) {
-			fprintf(stderr, "winstate explain: no --rules given and no default rules found\n");
-			rc = WS_EXIT_INPUT;
-			goto out;
-		}
-		for (size_t i = 0; i < ndef; i++)
-			rules[nrules++] = defaults[i];
-	}
-	for (size_t i = 0; i < nrules; i++) {
-		if (mig_ruleset_load(rs, rules[i], d) < 0) {
-			mig_diags_print(d, stderr, MIG_DIAG_ERROR);
-			fprintf(stderr, "winstate explain: %s is unusable\n", rules[i]);
-			rc = WS_EXIT_INPUT;
-			goto out;
-		}
+	char failed[4096];
+	int lr = mig_ruleset_load_given_or_defaults(rs, (const char *const *)rules, nrules, d, NULL,
+						    NULL, failed, sizeof(failed));
+	if (lr == -2) {
+		fprintf(stderr, "winstate explain: no --rules given and no default rules found\n");
+		rc = WS_EXIT_INPUT;
+		goto out;
+	} else if (lr < 0) {
+		mig_diags_print(d, stderr, MIG_DIAG_ERROR);
+		fprintf(stderr, "winstate explain: %s is unusable\n", failed);
+		rc = WS_EXIT_INPUT;
+		goto out;
 	}
 	for (size_t i = 0; i < mig_ruleset_ignored_count(rs); i++) {
 		const struct mig_ignored_file *g = mig_ruleset_ignored(rs, i);
@@ -432,8 +425,6 @@ done:
 	mig_vars_free(usr);
 	mig_config_free(cfg);
 out:
-	for (size_t i = 0; i < ndef; i++)
-		free(defaults[i]);
 	mig_ruleset_free(rs);
 	mig_diags_free(d);
 	return rc;

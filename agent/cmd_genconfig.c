@@ -48,26 +48,19 @@ cmd_genconfig(int argc, char **argv)
 			return WS_EXIT_USAGE;
 		}
 	}
-	char *defaults[32];
-	size_t ndef = 0;
-	if (!nrules) {
-		ndef = mig_rules_default_paths(defaults, 32);
-		for (size_t i = 0; i < ndef; i++)
-			rules[nrules++] = defaults[i];
-		if (!nrules) {
-			fprintf(stderr, "winstate genconfig: no --rules given and no default rules found\n");
-			return WS_EXIT_INPUT;
-		}
-	}
 	int rc = WS_EXIT_OK;
 	mig_diags *d = mig_diags_new();
 	mig_ruleset *rs = mig_ruleset_new();
-	for (size_t i = 0; i < nrules && rc == WS_EXIT_OK; i++) {
-		if (mig_ruleset_load(rs, rules[i], d) < 0) {
-			mig_diags_print(d, stderr, MIG_DIAG_ERROR);
-			fprintf(stderr, "winstate genconfig: %s is unusable\n", rules[i]);
-			rc = WS_EXIT_INPUT;
-		}
+	char failed[4096];
+	int lr = mig_ruleset_load_given_or_defaults(rs, (const char *const *)rules, nrules, d, NULL,
+						    NULL, failed, sizeof(failed));
+	if (lr == -2) {
+		fprintf(stderr, "winstate genconfig: no --rules given and no default rules found\n");
+		rc = WS_EXIT_INPUT;
+	} else if (lr < 0) {
+		mig_diags_print(d, stderr, MIG_DIAG_ERROR);
+		fprintf(stderr, "winstate genconfig: %s is unusable\n", failed);
+		rc = WS_EXIT_INPUT;
 	}
 	for (size_t i = 0; rc == WS_EXIT_OK && i < mig_ruleset_ignored_count(rs); i++) {
 		const struct mig_ignored_file *g = mig_ruleset_ignored(rs, i);
@@ -86,8 +79,6 @@ cmd_genconfig(int argc, char **argv)
 				rc = WS_EXIT_FAILED;
 		}
 	}
-	for (size_t i = 0; i < ndef; i++)
-		free(defaults[i]);
 	mig_ruleset_free(rs);
 	mig_diags_free(d);
 	return rc;

@@ -32,7 +32,6 @@
 #include "capture/capture.h"
 #include "rules/rules.h"
 
-#define WINSTATE_VERSION "0.5"
 #define READ_CHUNK (1u << 20)
 
 static volatile sig_atomic_t stop_signal;
@@ -1745,40 +1744,32 @@ write_estimate(struct scan *s)
 
 /* --------------------------------------------------------------- rules -- */
 
+static void
+log_rule_file(void *ctx, const char *path)
+{
+	struct scan *s = ctx;
+	LOG_INFO(s, "rules: %s", path);
+}
+
 static int
 load_rules(struct scan *s)
 {
 	const struct capture_options *o = s->o;
-	char *defaults[32];
-	size_t ndef = 0;
-	const char **files = o->rules;
-	size_t n = o->nrules;
+	char failed[4096];
 	s->rs = mig_ruleset_new();
 	s->diags = mig_diags_new();
-	if (!n) {
-		ndef = mig_rules_default_paths(defaults, 32);
-		if (!ndef) {
-			fail(s, CAPTURE_ERR_RULES, "no rule files given and winstate's default rules were not "
-			     "found (set WINSTATE_RULES_DIR)");
-			return -1;
-		}
-		files = (const char **)defaults;
-		n = ndef;
-	}
-	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++) {
-		LOG_INFO(s, "rules: %s", files[i]);
-		if (mig_ruleset_load(s->rs, files[i], s->diags) < 0) {
-			const char *why = mig_diags_first(s->diags, MIG_DIAG_ERROR);
-			fail(s, CAPTURE_ERR_RULES, "the rule file %s is unusable: %s", files[i],
-			     why ? why : "see the log");
-			rc = -1;
-		}
-	}
-	for (size_t i = 0; i < ndef; i++)
-		free(defaults[i]);
-	if (rc)
+	int lr = mig_ruleset_load_given_or_defaults(s->rs, o->rules, o->nrules, s->diags,
+						    log_rule_file, s, failed, sizeof(failed));
+	if (lr == -2) {
+		fail(s, CAPTURE_ERR_RULES, "no rule files given and winstate's default rules were not "
+		     "found (set WINSTATE_RULES_DIR)");
 		return -1;
+	} else if (lr < 0) {
+		const char *why = mig_diags_first(s->diags, MIG_DIAG_ERROR);
+		fail(s, CAPTURE_ERR_RULES, "the rule file %s is unusable: %s", failed,
+		     why ? why : "see the log");
+		return -1;
+	}
 	for (size_t i = 0; i < mig_ruleset_ignored_count(s->rs); i++) {
 		const struct mig_ignored_file *g = mig_ruleset_ignored(s->rs, i);
 		fprintf(stderr, "%s: warning: %s: its urlid \"%s\" is the same as %s's, so it is "

@@ -265,8 +265,6 @@ restore_rules_load(const char *const *files, size_t n, const char *config,
 	*out = NULL;
 	msg[0] = '\0';
 	struct restore_rules *r = calloc(1, sizeof(*r));
-	char *defaults[32];
-	size_t ndef = 0;
 	if (!r)
 		return RESTORE_INTERNAL;
 	r->rs = mig_ruleset_new();
@@ -275,23 +273,17 @@ restore_rules_load(const char *const *files, size_t n, const char *config,
 		restore_rules_free(r);
 		return RESTORE_INTERNAL;
 	}
-	if (!n) {
-		/* Config.xml alone: its component IDs are those of the default rules. */
-		ndef = mig_rules_default_paths(defaults, 32);
-		files = (const char *const *)defaults;
-		n = ndef;
-	}
+	/* Config.xml alone: its component IDs are those of the default rules (when
+	 * none are found, the config's components are simply unknown). */
 	enum restore_outcome rc = RESTORE_OK;
-	for (size_t i = 0; i < n && rc == RESTORE_OK; i++) {
-		if (mig_ruleset_load(r->rs, files[i], r->diags) < 0) {
-			const char *why = mig_diags_first(r->diags, MIG_DIAG_ERROR);
-			set_why(msg, msglen, "the rule file %s is unusable: %s; nothing was written",
-				files[i], why ? why : "it could not be read");
-			rc = RESTORE_RULES;
-		}
+	char failed[4096];
+	if (mig_ruleset_load_given_or_defaults(r->rs, files, n, r->diags, NULL, NULL, failed,
+					       sizeof(failed)) == -1) {
+		const char *why = mig_diags_first(r->diags, MIG_DIAG_ERROR);
+		set_why(msg, msglen, "the rule file %s is unusable: %s; nothing was written",
+			failed, why ? why : "it could not be read");
+		rc = RESTORE_RULES;
 	}
-	for (size_t i = 0; i < ndef; i++)
-		free(defaults[i]);
 	if (rc == RESTORE_OK && config) {
 		mig_diags *cd = mig_diags_new();
 		r->cfg = cd ? mig_config_load(config, cd) : NULL;

@@ -5,6 +5,7 @@
  * build-time WS_RULES_DIR (default "rules/xml", relative to the repository).
  */
 #include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -84,4 +85,35 @@ mig_rules_default_paths(char **paths, size_t max)
 	qsort(paths, n, sizeof(char *), cmp_str);
 	free(dir);
 	return n;
+}
+
+int
+mig_ruleset_load_given_or_defaults(mig_ruleset *rs, const char *const *files, size_t n,
+				   mig_diags *diags, void (*each)(void *ctx, const char *path),
+				   void *ctx, char *failed, size_t failedlen)
+{
+	char *defaults[32];
+	size_t ndef = 0;
+	int rc = 0;
+
+	if (failedlen)
+		failed[0] = '\0';
+	if (!n) {
+		ndef = mig_rules_default_paths(defaults, 32);
+		if (!ndef)
+			return -2;
+		files = (const char *const *)defaults;
+		n = ndef;
+	}
+	for (size_t i = 0; i < n && !rc; i++) {
+		if (each)
+			each(ctx, files[i]);
+		if (mig_ruleset_load(rs, files[i], diags) < 0) {
+			snprintf(failed, failedlen, "%s", files[i]);
+			rc = -1;
+		}
+	}
+	for (size_t i = 0; i < ndef; i++)
+		free(defaults[i]);
+	return rc;
 }

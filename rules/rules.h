@@ -381,5 +381,15 @@ int mig_matcher_decide_location(const mig_matcher *m, enum mig_obj_type type,
 size_t mig_rules_default_paths(char **paths, size_t max);
 /* The directory chosen by the search above (malloc'd) or NULL. */
 char *mig_rules_default_dir(void);
+/*
+ * The rule of every command: load the rule files given, or winstate's
+ * default rules when none are given (@n 0).  @each (may be NULL) hears each
+ * path before it loads, for logs.  Returns 0; -1 when a file is unusable
+ * (its path in @failed, the reason in @diags); -2 when none were given and
+ * no default rules were found (@failed empty).
+ */
+int mig_ruleset_load_given_or_defaults(mig_ruleset *rs, const char *const *files, size_t n,
+				       mig_diags *diags, void (*each)(void *ctx, const char *path),
+				       void *ctx, char *failed, size_t failedlen);
 
 #endif
