@@ -25,7 +25,8 @@ WS_CFLAGS = -std=c11 -Wall -Wextra -Werror -fno-common $(shell pkg-config --cfla
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
-# Link order: a module may use only the modules to its right.
+# Link order, and the house's rule (make check-deps): a module may use only
+# the modules to its right.
 MODULES  := agent restore capture windows store rules registry ntfs formats
 LIBS     := $(foreach m,$(MODULES),$(BUILD)/lib/libws_$(m).a)
 
@@ -144,6 +145,7 @@ fixtures: tests
 	tests/fixtures/mkfixtures.sh $(BUILD)/fixtures $(BUILD)/tools
 
 check: deps
+	$(MAKE) check-deps
 	$(MAKE) check-plain
 	$(MAKE) check-asan
 	$(MAKE) check-fuzz
@@ -155,6 +157,12 @@ check-plain: tests fixtures image
 check-asan:
 	$(MAKE) BUILD=build/asan CFLAGS="-O1 -g $(SANITIZE)" LDFLAGS="$(SANITIZE)" tests
 	tests/run.sh --run build/asan build/fixtures build/asan/results-asan
+
+# The house's one rule (docs/architecture.md): a module includes and calls only
+# the modules to its right in MODULES, and each field library has one module.
+.PHONY: check-deps
+check-deps: $(LIBS)
+	tests/check-deps.sh $(BUILD) $(MODULES)
 
 # The integration scripts with winstate under valgrind (tests/valgrind-wrap.sh); long, so not in check.
 .PHONY: valgrind

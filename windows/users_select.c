@@ -9,7 +9,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "capture/capture.h"
 #include "windows/windows.h"
 
 #define FILETIME_UNIX_EPOCH 116444736000000000LL
