@@ -1,6 +1,6 @@
 /*
  * Small shared utilities of the rules module: diagnostics list, growable
- * string buffers, allocation that aborts on exhaustion, and simple Unicode
+ * string buffers, allocation that ends the program on exhaustion, and simple Unicode
  * case folding of UTF-8 (MigXML matching is case-insensitive like NTFS).
  */
 #include <ctype.h>
@@ -10,13 +10,22 @@
 
 #include "rules/internal.h"
 
+/* The rule parser and matcher build many small strings; rather than thread a
+ * failure through each, running out of memory ends the program with exit 5,
+ * the code every engine's out-of-memory outcome maps to (docs/architecture.md). */
+static void
+out_of_memory(void)
+{
+	fputs("winstate: out of memory\n", stderr);
+	exit(5);
+}
+
 void *
 ws__xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p) {
-		fprintf(stderr, "winstate: out of memory\n");
-		abort();
+		out_of_memory();
 	}
 	return p;
 }
@@ -26,8 +35,7 @@ ws__xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p) {
-		fprintf(stderr, "winstate: out of memory\n");
-		abort();
+		out_of_memory();
 	}
 	return p;
 }

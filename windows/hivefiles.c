@@ -10,16 +10,17 @@
 #include "windows/windows.h"
 
 int
-win_hive_dir_open(struct win_hive_dir *dir)
+win_hive_dir_open(struct win_hive_dir *dir, char *err, size_t errlen)
 {
 	const char *tmp = getenv("TMPDIR");
 	if (asprintf(&dir->path, "%s/winstate-hives-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0) {
 		dir->path = NULL;
+		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
 	if (!mkdtemp(dir->path)) {
-		fprintf(stderr, "winstate: cannot make a private folder in %s: %s\n",
-			tmp && *tmp ? tmp : "/tmp", strerror(errno));
+		snprintf(err, errlen, "cannot make a private folder for hive copies in %s: %s",
+			 tmp && *tmp ? tmp : "/tmp", strerror(errno));
 		free(dir->path);
 		dir->path = NULL;
 		return -1;

@@ -490,8 +490,12 @@ win_open(struct nv_volume *vol, const char *windir, bool sizes, struct win_offli
 	w->install.root = strdup(chosen->root);
 	w->install.is_windows_old = chosen->is_windows_old;
 	win_installs_free(installs, n);
-	if (win_hive_dir_open(&w->hives) < 0) {
-		seterr(err, errlen, "cannot make a private folder for hive copies");
+	if (!w->install.windir || !w->install.root) {
+		seterr(err, errlen, "out of memory");
+		win_close(w);
+		return -1;
+	}
+	if (win_hive_dir_open(&w->hives, err, errlen) < 0) {
 		win_close(w);
 		return -1;
 	}

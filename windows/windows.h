@@ -28,8 +28,8 @@ struct win_hive_dir {
 	char *path;     /* the private folder (mode 0700) */
 };
 
-/* Make a private folder under $TMPDIR; 0 or -1 with a message on stderr. */
-int win_hive_dir_open(struct win_hive_dir *dir);
+/* Make a private folder under $TMPDIR; 0, or -1 with the reason in @err. */
+int win_hive_dir_open(struct win_hive_dir *dir, char *err, size_t errlen);
 /* Remove the folder and everything in it. */
 void win_hive_dir_close(struct win_hive_dir *dir);
 
