@@ -461,8 +461,8 @@ add_sid_pair(struct ctx *c, const char *from, const char *to)
 	if (!strcmp(from, to))
 		return;
 	struct sid_pair p;
-	if (reg_sid_from_string(from, p.from, sizeof(p.from), &p.from_len) != REG_OK ||
-	    reg_sid_from_string(to, p.to, sizeof(p.to), &p.to_len) != REG_OK)
+	if (fmt_sid_from_string(from, p.from, sizeof(p.from), &p.from_len) != 0 ||
+	    fmt_sid_from_string(to, p.to, sizeof(p.to), &p.to_len) != 0)
 		return;
 	struct sid_pair *grown = realloc(c->sids, (c->nsids + 1) * sizeof(*grown));
 	if (!grown)
@@ -505,7 +505,7 @@ resolve_account(struct ctx *c, const char *account)
 	if (!strncasecmp(account, "S-1-", 4)) {
 		uint8_t b[MAX_SID];
 		size_t l;
-		return reg_sid_from_string(account, b, sizeof(b), &l) == REG_OK ? strdup(account) : NULL;
+		return fmt_sid_from_string(account, b, sizeof(b), &l) == 0 ? strdup(account) : NULL;
 	}
 	const char *bs = strchr(account, '\\');
 	const char *name = bs ? bs + 1 : account;
@@ -641,7 +641,7 @@ plan_known_folders(struct ctx *c, struct plan *p, const struct win_user *tu)
 			continue;
 		if (v->type != REG_SZ && v->type != REG_EXPAND_SZ)
 			continue;
-		char *raw = reg_utf16le_to_utf8(v->data, v->len);
+		char *raw = fmt_utf16le_to_utf8(v->data, v->len);
 		if (raw)
 			add_known_folder(c, p, tu, v->name, raw);
 		free(raw);

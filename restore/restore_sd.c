@@ -104,7 +104,7 @@ ace_sid_offset(uint8_t type, const uint8_t *body, size_t body_len)
 	case 0x0B: case 0x0C: case 0x0F: case 0x10: {
 		if (body_len < 8)
 			return -2;
-		uint32_t flags = rd32(body + 4);
+		uint32_t flags = fmt_le32(body + 4);
 		return 8 + ((flags & 1) ? 16 : 0) + ((flags & 2) ? 16 : 0);
 	}
 	default:
@@ -119,7 +119,7 @@ put_acl(struct buf *b, const uint8_t *acl, size_t avail, restore_sid_map_fn map,
 {
 	if (avail < 8)
 		return bad(err, errlen, "the %s is cut short", which);
-	uint16_t size = rd16(acl + 2), count = rd16(acl + 4);
+	uint16_t size = fmt_le16(acl + 2), count = fmt_le16(acl + 4);
 	if (acl[0] < 2 || acl[0] > 4)
 		return bad(err, errlen, "the %s has revision %u (2 or 4 expected)", which, acl[0]);
 	if (size < 8 || size > avail)
@@ -130,7 +130,7 @@ put_acl(struct buf *b, const uint8_t *acl, size_t avail, restore_sid_map_fn map,
 		if (size - off < 4)
 			return bad(err, errlen, "ACE %u of the %s is outside the list", i, which);
 		const uint8_t *ace = acl + off;
-		uint16_t ace_size = rd16(ace + 2);
+		uint16_t ace_size = fmt_le16(ace + 2);
 		if (ace_size < 4 || ace_size > size - off || ace_size % 4)
 			return bad(err, errlen, "ACE %u of the %s has a bad size (%u)", i, which,
 				   ace_size);
@@ -155,7 +155,7 @@ put_acl(struct buf *b, const uint8_t *acl, size_t avail, restore_sid_map_fn map,
 			if (!b->failed) {
 				if (new_size > 0xFFFF)
 					return bad(err, errlen, "an ACE grew too large");
-				wr16(b->p + at + 2, (uint16_t)new_size);
+				fmt_put_le16(b->p + at + 2, (uint16_t)new_size);
 			}
 		}
 		off += ace_size;
@@ -164,7 +164,7 @@ put_acl(struct buf *b, const uint8_t *acl, size_t avail, restore_sid_map_fn map,
 		size_t new_size = b->len - start;
 		if (new_size > 0xFFFF)
 			return bad(err, errlen, "the %s grew too large", which);
-		wr16(b->p + start + 2, (uint16_t)new_size);
+		fmt_put_le16(b->p + start + 2, (uint16_t)new_size);
 	}
 	return 0;
 }
@@ -180,10 +180,10 @@ restore_sd_rewrite(const uint8_t *sd, size_t len, restore_sid_map_fn map, void *
 		return bad(err, errlen, "the security descriptor is shorter than its 20-byte header");
 	if (sd[0] != 1)
 		return bad(err, errlen, "the security descriptor has revision %u (1 expected)", sd[0]);
-	uint16_t control = rd16(sd + 2);
+	uint16_t control = fmt_le16(sd + 2);
 	if (!(control & SE_SELF_RELATIVE))
 		return bad(err, errlen, "the security descriptor is not self-relative");
-	uint32_t offs[4] = { rd32(sd + 4), rd32(sd + 8), rd32(sd + 12), rd32(sd + 16) };
+	uint32_t offs[4] = { fmt_le32(sd + 4), fmt_le32(sd + 8), fmt_le32(sd + 12), fmt_le32(sd + 16) };
 	static const char *const names[4] = { "owner", "group", "SACL", "DACL" };
 	for (int i = 0; i < 4; i++)
 		if (offs[i] && (offs[i] < 20 || offs[i] >= len))
@@ -219,7 +219,7 @@ restore_sd_rewrite(const uint8_t *sd, size_t len, restore_sid_map_fn map, void *
 		return bad(err, errlen, "out of memory");
 	}
 	for (int i = 0; i < 4; i++)
-		wr32(b.p + 4 + 4 * i, new_offs[i]);
+		fmt_put_le32(b.p + 4 + 4 * i, new_offs[i]);
 	*out = b.p;
 	*out_len = b.len;
 	return 0;
@@ -228,15 +228,15 @@ restore_sd_rewrite(const uint8_t *sd, size_t len, restore_sid_map_fn map, void *
 static bool
 sid_bin(const char *s, uint8_t *out, size_t *len)
 {
-	return reg_sid_from_string(s, out, MAX_SID, len) == REG_OK;
+	return fmt_sid_from_string(s, out, MAX_SID, len) == 0;
 }
 
 static void
 put_ace(struct buf *b, uint8_t flags, uint32_t mask, const uint8_t *sid, size_t sl)
 {
 	uint8_t h[8] = { 0, flags, 0, 0 };
-	wr16(h + 2, (uint16_t)(8 + sl));
-	wr32(h + 4, mask);
+	fmt_put_le16(h + 2, (uint16_t)(8 + sl));
+	fmt_put_le32(h + 4, mask);
 	buf_put(b, h, 8);
 	buf_put(b, sid, sl);
 }
@@ -252,13 +252,13 @@ restore_sd_profile_root(const char *user_sid, uint8_t **out, size_t *out_len)
 	    !sid_bin("S-1-5-32-544", admins, &al))
 		return -1;
 	uint8_t h[20] = { 1, 0 };
-	wr16(h + 2, SE_SELF_RELATIVE | SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED | SE_DACL_PRESENT);
+	fmt_put_le16(h + 2, SE_SELF_RELATIVE | SE_DACL_PROTECTED | SE_DACL_AUTO_INHERITED | SE_DACL_PRESENT);
 	buf_put(&b, h, 20);
 	uint32_t owner = (uint32_t)buf_put(&b, user, ul);
 	uint32_t group = (uint32_t)buf_put(&b, sys, sl);
 	uint32_t dacl = (uint32_t)b.len;
 	uint8_t acl[8] = { 2, 0, 0, 0, 3, 0, 0, 0 };
-	wr16(acl + 2, (uint16_t)(8 + 3 * 8 + sl + al + ul));
+	fmt_put_le16(acl + 2, (uint16_t)(8 + 3 * 8 + sl + al + ul));
 	buf_put(&b, acl, 8);
 	const uint8_t inherit = OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE;
 	put_ace(&b, inherit, 0x001F01FF, sys, sl);
@@ -268,9 +268,9 @@ restore_sd_profile_root(const char *user_sid, uint8_t **out, size_t *out_len)
 		free(b.p);
 		return -1;
 	}
-	wr32(b.p + 4, owner);
-	wr32(b.p + 8, group);
-	wr32(b.p + 16, dacl);
+	fmt_put_le32(b.p + 4, owner);
+	fmt_put_le32(b.p + 8, group);
+	fmt_put_le32(b.p + 16, dacl);
 	*out = b.p;
 	*out_len = b.len;
 	return 0;
@@ -286,7 +286,7 @@ restore_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, boo
 	*out = NULL;
 	if (restore_sd_rewrite(parent, len, NULL, NULL, &checked, &clen, err, sizeof(err)) < 0)
 		return -1;
-	uint32_t oo = rd32(checked + 4), og = rd32(checked + 8), od = rd32(checked + 16);
+	uint32_t oo = fmt_le32(checked + 4), og = fmt_le32(checked + 8), od = fmt_le32(checked + 16);
 	uint8_t owner[MAX_SID];
 	size_t ol = 0;
 	if (owner_sid && !sid_bin(owner_sid, owner, &ol)) {
@@ -295,7 +295,7 @@ restore_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, boo
 	}
 	struct buf b = { 0 };
 	uint8_t h[20] = { 1, 0 };
-	wr16(h + 2, SE_SELF_RELATIVE | SE_DACL_AUTO_INHERITED | SE_DACL_PRESENT);
+	fmt_put_le16(h + 2, SE_SELF_RELATIVE | SE_DACL_AUTO_INHERITED | SE_DACL_PRESENT);
 	buf_put(&b, h, 20);
 	uint32_t new_owner = 0, new_group = 0, new_dacl;
 	if (ol)
@@ -311,9 +311,9 @@ restore_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, boo
 	if (od) {
 		const uint8_t *pacl = checked + od;
 		size_t off = 8;
-		for (unsigned i = 0; i < rd16(pacl + 4); i++) {
+		for (unsigned i = 0; i < fmt_le16(pacl + 4); i++) {
 			const uint8_t *ace = pacl + off;
-			uint16_t size = rd16(ace + 2);
+			uint16_t size = fmt_le16(ace + 2);
 			off += size;
 			uint8_t f = ace[1];
 			bool applies = is_dir ? (f & (CONTAINER_INHERIT_ACE | OBJECT_INHERIT_ACE))
@@ -340,11 +340,11 @@ restore_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, boo
 		free(b.p);
 		return -1;
 	}
-	wr16(b.p + new_dacl + 2, (uint16_t)(b.len - new_dacl));
-	wr16(b.p + new_dacl + 4, (uint16_t)count);
-	wr32(b.p + 4, new_owner);
-	wr32(b.p + 8, new_group);
-	wr32(b.p + 16, new_dacl);
+	fmt_put_le16(b.p + new_dacl + 2, (uint16_t)(b.len - new_dacl));
+	fmt_put_le16(b.p + new_dacl + 4, (uint16_t)count);
+	fmt_put_le32(b.p + 4, new_owner);
+	fmt_put_le32(b.p + 8, new_group);
+	fmt_put_le32(b.p + 16, new_dacl);
 	*out = b.p;
 	*out_len = b.len;
 	return 0;

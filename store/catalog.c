@@ -341,7 +341,7 @@ static void
 section_end(struct buf *b, size_t start)
 {
 	if (!b->failed)
-		put_le64(b->p + start - 8, b->len - start);
+		fmt_put_le64(b->p + start - 8, b->len - start);
 }
 
 void
@@ -501,7 +501,7 @@ rd_u32(struct cur *cu, uint32_t *v)
 {
 	*v = 0;
 	NEED(cu, 4);
-	*v = get_le32(cu->p);
+	*v = fmt_le32(cu->p);
 	cu->p += 4;
 	return ST_OK;
 }
@@ -511,7 +511,7 @@ rd_u64(struct cur *cu, uint64_t *v)
 {
 	*v = 0;
 	NEED(cu, 8);
-	*v = get_le64(cu->p);
+	*v = fmt_le64(cu->p);
 	cu->p += 8;
 	return ST_OK;
 }
@@ -902,7 +902,7 @@ catalog_parse(const uint8_t *p, size_t len, enum st_format expect, uint64_t data
 	if (len < 16 + ST_HASH_BYTES || memcmp(p, CAT_MAGIC, 8) != 0)
 		return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: it does not start with "
 			       "winstate's catalog signature");
-	uint32_t version = get_le32(p + 8);
+	uint32_t version = fmt_le32(p + 8);
 	if (version > ST_CATALOG_VERSION)
 		return st_fail(ST_ERR_VERSION, "the catalog is format version %u, newer than this "
 			       "winstate reads (version %u): use a newer winstate", version,
@@ -913,7 +913,7 @@ catalog_parse(const uint8_t *p, size_t len, enum st_format expect, uint64_t data
 	crypto_generichash(sum, sizeof(sum), p, len - ST_HASH_BYTES, NULL, 0);
 	if (sodium_memcmp(sum, p + len - ST_HASH_BYTES, ST_HASH_BYTES) != 0)
 		return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: its checksum does not match");
-	uint32_t fmt = get_le32(p + 12);
+	uint32_t fmt = fmt_le32(p + 12);
 	if (fmt != (uint32_t)expect)
 		return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: it describes a %s store, "
 			       "found in a %s store", st_format_name((enum st_format)fmt),

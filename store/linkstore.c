@@ -46,7 +46,7 @@ put_sid(uint8_t *p, uint8_t authority, const uint32_t *sub, uint8_t count)
 	memset(p + 2, 0, 5);
 	p[7] = authority;
 	for (uint8_t i = 0; i < count; i++)
-		put_le32(p + 8 + 4 * i, sub[i]);
+		fmt_put_le32(p + 8 + 4 * i, sub[i]);
 	return 8 + 4u * count;
 }
 
@@ -61,12 +61,11 @@ linkstore_admin_sd(uint8_t out[128])
 	memset(out, 0, 128);
 	out[0] = 1;                                 /* revision */
 	uint16_t control = 0x8000 | 0x1000 | 0x0004; /* self-relative, DACL protected, present */
-	out[2] = (uint8_t)control;
-	out[3] = (uint8_t)(control >> 8);
-	put_le32(out + 4, 20);
-	put_le32(out + 8, 36);
-	put_le32(out + 12, 0);
-	put_le32(out + 16, 48);
+	fmt_put_le16(out + 2, control);
+	fmt_put_le32(out + 4, 20);
+	fmt_put_le32(out + 8, 36);
+	fmt_put_le32(out + 12, 0);
+	fmt_put_le32(out + 16, 48);
 	memcpy(out + 20, admin_sid, 16);
 	memcpy(out + 36, system_sid, 12);
 	uint8_t *acl = out + 48;
@@ -82,7 +81,7 @@ linkstore_admin_sd(uint8_t out[128])
 		ace[0] = 0;                         /* ACCESS_ALLOWED */
 		ace[1] = 0x03;                      /* object and container inherit */
 		ace[2] = (uint8_t)(8 + who[i].len);
-		put_le32(ace + 4, 0x001F01FF);      /* FILE_ALL_ACCESS */
+		fmt_put_le32(ace + 4, 0x001F01FF);      /* FILE_ALL_ACCESS */
 		memcpy(ace + 8, who[i].sid, who[i].len);
 		ace += 8 + who[i].len;
 	}

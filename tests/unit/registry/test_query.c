@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "registry/registry.h"
 #include "tests/unit/registry/helpers.h"
 
@@ -119,7 +120,7 @@ Test(registry_query, decoders)
 	cr_assert_eq(reg_value_string(&v, &s), 0);
 	cr_expect_str_eq(s, "A\xc3\xa9\xf0\x9f\x98\x80");
 	size_t l;
-	uint8_t *back = reg_utf8_to_utf16le(s, &l);
+	uint8_t *back = fmt_utf8_to_utf16le(s, &l);
 	cr_expect_eq(l, sizeof(sz));
 	cr_expect_arr_eq(back, sz, sizeof(sz));
 	free(back);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "registry/registry.h"
 #include "tests/unit/registry/helpers.h"
 
@@ -107,21 +108,21 @@ Test(registry_write, sid_conversion)
 	size_t len;
 	char *s;
 
-	cr_assert_eq(reg_sid_from_string("S-1-5-21-2734969515-1644526556-1039763013-1001", b, sizeof(b), &len), 0);
+	cr_assert_eq(fmt_sid_from_string("S-1-5-21-2734969515-1644526556-1039763013-1001", b, sizeof(b), &len), 0);
 	cr_expect_eq(len, 28);
 	cr_expect_eq(b[0], 1);
 	cr_expect_eq(b[1], 5);
 	cr_expect_eq(b[7], 5);
 	cr_expect_eq(b[8], 21);
-	s = reg_sid_to_string(b, len);
+	s = fmt_sid_to_string(b, len);
 	cr_expect_str_eq(s, "S-1-5-21-2734969515-1644526556-1039763013-1001");
 	free(s);
-	cr_assert_eq(reg_sid_from_string("S-1-5-18", b, sizeof(b), &len), 0);
+	cr_assert_eq(fmt_sid_from_string("S-1-5-18", b, sizeof(b), &len), 0);
 	cr_expect_eq(len, 12);
-	cr_expect_neq(reg_sid_from_string("S-1-5-", b, sizeof(b), &len), 0);
-	cr_expect_neq(reg_sid_from_string("X-1-5-18", b, sizeof(b), &len), 0);
-	cr_expect_neq(reg_sid_from_string("S-1-5-99999999999", b, sizeof(b), &len), 0);
-	cr_expect_null(reg_sid_to_string(b, 5));
+	cr_expect_neq(fmt_sid_from_string("S-1-5-", b, sizeof(b), &len), 0);
+	cr_expect_neq(fmt_sid_from_string("X-1-5-18", b, sizeof(b), &len), 0);
+	cr_expect_neq(fmt_sid_from_string("S-1-5-99999999999", b, sizeof(b), &len), 0);
+	cr_expect_null(fmt_sid_to_string(b, 5));
 }
 
 Test(registry_write, profilelist_entry)

@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 
+#include "formats/formats.h"
 #include "restore/restore.h"
 #include "registry/registry.h"
 
@@ -19,7 +20,7 @@ static size_t
 put_sid(uint8_t *p, const char *s)
 {
 	size_t len;
-	cr_assert_eq(reg_sid_from_string(s, p, 68, &len), 0, "%s", s);
+	cr_assert_eq(fmt_sid_from_string(s, p, 68, &len), 0, "%s", s);
 	return len;
 }
 
@@ -255,7 +256,7 @@ Test(restore_sd, profile_root_is_protected_with_three_inheritable_full_control_a
 	uint32_t owner, dacl;
 	memcpy(&owner, sd + 4, 4);
 	memcpy(&dacl, sd + 16, 4);
-	char *o = reg_sid_to_string(sd + owner, len - owner);
+	char *o = fmt_sid_to_string(sd + owner, len - owner);
 	cr_expect_str_eq(o, ALICE_NEW);
 	free(o);
 	cr_expect_eq(sd[dacl + 4], 3, "three ACEs");
@@ -267,7 +268,7 @@ Test(restore_sd, profile_root_is_protected_with_three_inheritable_full_control_a
 		uint32_t mask;
 		memcpy(&mask, sd + a + 4, 4);
 		cr_expect_eq(mask, 0x1F01FF);
-		char *s = reg_sid_to_string(sd + a + 8, len - a - 8);
+		char *s = fmt_sid_to_string(sd + a + 8, len - a - 8);
 		cr_expect_str_eq(s, want[i]);
 		free(s);
 		a += (size_t)(sd[a + 2] | sd[a + 3] << 8);
