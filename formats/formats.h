@@ -60,6 +60,50 @@ fmt_put_le64(uint8_t *p, uint64_t v)
 }
 
 /*
+ * Self-relative security descriptors from stores and volumes, checked to the
+ * last byte (every offset, length, SID, ACL and ACE) before anything is read.
+ */
+#define FMT_SE_DACL_AUTO_INHERITED 0x0400u
+#define FMT_SE_DACL_PROTECTED 0x1000u
+#define FMT_ACE_OBJECT_INHERIT 0x01u
+#define FMT_ACE_CONTAINER_INHERIT 0x02u
+
+/* Returns the binary SID to use instead of @sid (@len bytes), or NULL to keep it. */
+typedef const uint8_t *(*fmt_sid_map_fn)(const uint8_t *sid, size_t len, size_t *new_len,
+					 void *ctx);
+/*
+ * Check a self-relative security descriptor and rebuild it with owner, group
+ * and every ACE's SID (DACL and SACL; plain, callback, object, label...)
+ * passed through @map (may be NULL: check and copy); SIDs may change length.
+ * *@out is malloc'd.  Returns 0, or -1 with a sentence in @err (may be NULL).
+ */
+int fmt_sd_rewrite(const uint8_t *sd, size_t len, fmt_sid_map_fn map, void *ctx, uint8_t **out,
+		   size_t *out_len, char *err, size_t errlen);
+/*
+ * The descriptor Windows gives a new child of @parent (checked as above): the
+ * parent's inheritable DACL entries, marked inherited (on a folder, passed on
+ * unless NO_PROPAGATE), owner @owner_sid ("S-1-...", or NULL for the
+ * parent's), the parent's group.  0 and *@out malloc'd, or -1.
+ */
+int fmt_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, bool is_dir,
+		   uint8_t **out, size_t *out_len);
+
+/* One ACCESS_ALLOWED entry for fmt_sd_build: ACE flags, access mask, binary SID. */
+struct fmt_sd_allow {
+	uint8_t flags;
+	uint32_t mask;
+	const uint8_t *sid;
+};
+/*
+ * A self-relative descriptor laid out as Windows writes simple ones: header,
+ * owner, group, then a DACL of @count allowed entries, no SACL.  @control
+ * adds to SELF_RELATIVE | DACL_PRESENT (FMT_SE_DACL_PROTECTED ...).  0 and
+ * *@out malloc'd, or -1 (a SID that is not one, memory).
+ */
+int fmt_sd_build(uint16_t control, const uint8_t *owner, const uint8_t *group,
+		 const struct fmt_sd_allow *aces, size_t count, uint8_t **out, size_t *out_len);
+
+/*
  * Junctions and folder symbolic links as a store keeps them: their whole
  * reparse buffer.  Reading one from an (untrusted) store, and moving its
  * target when the profile it points into is restored under another path

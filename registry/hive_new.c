@@ -31,68 +31,32 @@ cell_size(size_t data)
 	return (uint32_t)((data + 4 + 7) & ~(size_t)7); /* size field included, 8-aligned */
 }
 
-/* Append the ACE (type 0 = allow, flags, mask, SID) at @p; returns its length. */
-static size_t
-put_ace(uint8_t *p, uint8_t flags, uint32_t mask, const uint8_t *sid, size_t sid_len)
-{
-	size_t n = 8 + sid_len;
-	p[0] = 0;
-	p[1] = flags;
-	fmt_put_le16(p + 2, (uint16_t)n);
-	fmt_put_le32(p + 4, mask);
-	memcpy(p + 8, sid, sid_len);
-	return n;
-}
-
 /*
  * The key security Windows gives a user's Classes root: owner the user,
  * group SYSTEM, protected DACL with full control (KEY_ALL_ACCESS) for the
  * user, SYSTEM and Administrators and read for RESTRICTED, inherited by
  * subkeys (CONTAINER_INHERIT).
  */
-static size_t
-key_security(uint8_t *sd, const uint8_t *user, size_t user_len)
+static int
+key_security(const uint8_t *user, uint8_t **sd, size_t *sd_len)
 {
 	static const uint8_t system[] = { 1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0 };
 	static const uint8_t admins[] = { 1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0 };
 	static const uint8_t restricted[] = { 1, 1, 0, 0, 0, 0, 0, 5, 12, 0, 0, 0 };
 	const uint32_t all = 0x000F003Fu, read = 0x00020019u;
-	const uint8_t ci = 0x02;
-	size_t o = 20;
-
-	size_t owner = o;
-	memcpy(sd + o, user, user_len);
-	o += user_len;
-	size_t group = o;
-	memcpy(sd + o, system, sizeof(system));
-	o += sizeof(system);
-	size_t dacl = o;
-	o += 8;
-	o += put_ace(sd + o, ci, all, user, user_len);
-	o += put_ace(sd + o, ci, all, system, sizeof(system));
-	o += put_ace(sd + o, ci, all, admins, sizeof(admins));
-	o += put_ace(sd + o, ci, read, restricted, sizeof(restricted));
-	sd[dacl] = 2; /* ACL revision */
-	sd[dacl + 1] = 0;
-	fmt_put_le16(sd + dacl + 2, (uint16_t)(o - dacl));
-	fmt_put_le16(sd + dacl + 4, 4);
-	fmt_put_le16(sd + dacl + 6, 0);
-
-	sd[0] = 1; /* revision */
-	sd[1] = 0;
-	fmt_put_le16(sd + 2, 0x8000 | 0x1000 | 0x0004); /* self-relative, DACL protected, DACL present */
-	fmt_put_le32(sd + 4, (uint32_t)owner);
-	fmt_put_le32(sd + 8, (uint32_t)group);
-	fmt_put_le32(sd + 12, 0);                       /* no SACL */
-	fmt_put_le32(sd + 16, (uint32_t)dacl);
-	return o;
+	const uint8_t ci = FMT_ACE_CONTAINER_INHERIT;
+	const struct fmt_sd_allow aces[] = {
+		{ ci, all, user }, { ci, all, system }, { ci, all, admins }, { ci, read, restricted },
+	};
+	return fmt_sd_build(FMT_SE_DACL_PROTECTED, user, system, aces, sizeof(aces) / sizeof(aces[0]),
+			    sd, sd_len);
 }
 
 int
 reg_hive_create_empty(const char *out_path, const char *root_name, const char *owner_sid,
 		     uint64_t filetime, char *msg, size_t msgsz)
 {
-	uint8_t user[8 + 4 * 15];
+	uint8_t user[FMT_SID_MAX];
 	size_t user_len, name_len = root_name ? strlen(root_name) : 0;
 
 	if (msg && msgsz)
@@ -120,8 +84,12 @@ reg_hive_create_empty(const char *out_path, const char *root_name, const char *o
 	uint32_t nk = BIN_HEADER;                          /* root key cell */
 	uint32_t nk_size = cell_size(0x4C + name_len);
 	uint32_t sk = nk + nk_size;                        /* its security cell */
-	uint8_t sd[256];
-	size_t sd_len = key_security(sd, user, user_len);
+	uint8_t *sd;
+	size_t sd_len;
+	if (key_security(user, &sd, &sd_len) < 0) {
+		free(f);
+		return REG_ENOMEM;
+	}
 	uint32_t sk_size = cell_size(0x14 + sd_len);
 	uint32_t free_cell = sk + sk_size;
 
@@ -172,6 +140,7 @@ reg_hive_create_empty(const char *out_path, const char *root_name, const char *o
 	fmt_put_le32(c + 0x0C, 1);             /* one key uses it */
 	fmt_put_le32(c + 0x10, (uint32_t)sd_len);
 	memcpy(c + 0x14, sd, sd_len);
+	free(sd);
 
 	fmt_put_le32(bin + free_cell, BIN_SIZE - free_cell); /* positive size: free */
 

@@ -385,7 +385,7 @@ ensure_dir(struct ctx *c, const char *root, uint64_t root_mref, const char *path
 						uint8_t *sd;
 						size_t sl;
 						if (pin->security &&
-						    restore_sd_inherit(pin->security, pin->security_len, owner,
+						    fmt_sd_inherit(pin->security, pin->security_len, owner,
 								       true, &sd, &sl) == 0) {
 							nv_set_security(c->vol, m, sd, sl);
 							free(sd);
@@ -1153,7 +1153,7 @@ set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t par
 	size_t sl = 0;
 	char err[256];
 	if (f->security_len) {
-		if (restore_sd_rewrite(f->security, f->security_len, map_sid, c, &sd, &sl, err,
+		if (fmt_sd_rewrite(f->security, f->security_len, map_sid, c, &sd, &sl, err,
 				       sizeof(err)) < 0) {
 			problem(c, "%s: its security descriptor is damaged (%s); it inherits its folder's",
 				f->path, err);
@@ -1164,7 +1164,7 @@ set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t par
 		struct nv_inode *pin;
 		if (nv_stat(c->vol, parent, &pin) == NV_OK) {
 			if (pin->security)
-				restore_sd_inherit(pin->security, pin->security_len, owner,
+				fmt_sd_inherit(pin->security, pin->security_len, owner,
 						   (f->attributes & NV_ATTR_DIRECTORY) != 0, &sd, &sl);
 			nv_inode_free(pin);
 		}
@@ -2403,11 +2403,11 @@ write_back(struct ctx *c, const char *local, const char *path, const char *owner
 	if (old != NO_MREF && nv_stat(c->vol, old, &in) == NV_OK) {
 		attrs = in->attributes;
 		if (in->security)
-			restore_sd_rewrite(in->security, in->security_len, NULL, NULL, &sd, &sl, NULL, 0);
+			fmt_sd_rewrite(in->security, in->security_len, NULL, NULL, &sd, &sl, NULL, 0);
 		nv_inode_free(in);
 	} else if (nv_stat(c->vol, parent, &in) == NV_OK) {
 		if (in->security)
-			restore_sd_inherit(in->security, in->security_len, owner, false, &sd, &sl);
+			fmt_sd_inherit(in->security, in->security_len, owner, false, &sd, &sl);
 		nv_inode_free(in);
 	}
 	if (sd)

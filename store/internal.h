@@ -217,8 +217,9 @@ enum st_status dirstore_open(const char *dir, struct st_catalog **cat,
 			     const struct reader_ops **ops, void **impl);
 enum st_status packstore_open(const char *file, const struct st_key *key,
 			      struct st_catalog **cat, const struct reader_ops **ops, void **impl);
-/* The hard-link store folder's security descriptor (Administrators and SYSTEM only). */
-size_t linkstore_admin_sd(uint8_t out[128]);
+/* The hard-link store folder's security descriptor (Administrators and SYSTEM
+ * only), malloc'd; -1 when memory fails. */
+int linkstore_admin_sd(uint8_t **sd, size_t *len);
 enum st_status linkstore_open(struct nv_volume *vol, const char *path, struct st_catalog **cat,
 			      const struct reader_ops **ops, void **impl);
 
