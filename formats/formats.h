@@ -151,6 +151,15 @@ int fmt_junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix,
 		     size_t whylen);
 
 /*
+ * Version resources of (untrusted) PE files: the value of a StringFileInfo
+ * entry such as CompanyName or ProductVersion ("6, 0, 2, 1" read as
+ * "6.0.2.1", white space trimmed; @tag in any case), or for FileVersion and
+ * ProductVersion the binary VS_FIXEDFILEINFO when the table lacks them.
+ * malloc'd UTF-8, or NULL.
+ */
+char *fmt_pe_version_string(const uint8_t *pe, size_t len, const char *tag);
+
+/*
  * Small shared helpers for what commands print: JSON strings, sizes, times
  * and attribute letters, so every command spells them the same way.
  */

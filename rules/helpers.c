@@ -312,7 +312,7 @@ file_version(const struct mig_eval *e, const char *file, const char *tag)
 	size_t len = 0;
 	if (!h || !h->file_read || h->file_read(h->opaque, file, MAX_PE_READ, &d, &len) < 0)
 		return NULL;
-	char *v = mig_pe_version_string(d, len, tag);
+	char *v = fmt_pe_version_string(d, len, tag);
 	free(d);
 	return v;
 }

@@ -1,15 +1,18 @@
 /*
- * Version resources of PE files (DoesFileVersionMatch, IsFileVersionAbove
- * ...): find RT_VERSION in the resource directory of the bytes the host
- * read, walk VS_VERSIONINFO -> StringFileInfo -> StringTable -> String and
- * return the value of a tag; VS_FIXEDFILEINFO is the fallback for
- * FileVersion/ProductVersion.  Every offset is bounds-checked: the bytes
- * come from an untrusted disk.
+ * Version resources of PE files (for MigXML's DoesFileVersionMatch,
+ * IsFileVersionAbove ...): find RT_VERSION in the resource directory, walk
+ * VS_VERSIONINFO -> StringFileInfo -> StringTable -> String and return the
+ * value of a tag; VS_FIXEDFILEINFO is the fallback for FileVersion and
+ * ProductVersion.  Every offset is bounds-checked: the bytes come from an
+ * untrusted disk.
  */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "rules/internal.h"
+#include "formats/formats.h"
 
 struct sect { uint32_t va, vsize, raw, rawsize; };
 
@@ -28,7 +31,7 @@ rva_to_off(const struct sect *s, unsigned ns, uint32_t rva, uint32_t *off)
 
 /* Find the data of resource type 16 (first name, first language). */
 static bool
-find_version(const unsigned char *pe, size_t len, size_t *off, size_t *size)
+find_version(const uint8_t *pe, size_t len, size_t *off, size_t *size)
 {
 	if (len < 0x40 || pe[0] != 'M' || pe[1] != 'Z')
 		return false;
@@ -50,7 +53,7 @@ find_version(const unsigned char *pe, size_t len, size_t *off, size_t *size)
 		return false;
 	struct sect s[96];
 	for (unsigned i = 0; i < nsec; i++) {
-		const unsigned char *e = pe + st + i * 40;
+		const uint8_t *e = pe + st + i * 40;
 		s[i] = (struct sect){ fmt_le32(e + 12), fmt_le32(e + 8), fmt_le32(e + 20), fmt_le32(e + 16) };
 	}
 	uint32_t base;
@@ -106,7 +109,7 @@ struct blk {
 };
 
 static bool
-parse_blk(const unsigned char *p, size_t at, size_t limit, struct blk *b)
+parse_blk(const uint8_t *p, size_t at, size_t limit, struct blk *b)
 {
 	if (at + 6 > limit)
 		return false;
@@ -131,7 +134,7 @@ parse_blk(const unsigned char *p, size_t at, size_t limit, struct blk *b)
 }
 
 static bool
-key_is(const unsigned char *p, size_t at, size_t end, const char *s)
+key_is(const uint8_t *p, size_t at, size_t end, const char *s)
 {
 	for (; *s; s++, at += 2) {
 		if (at + 1 >= end)
@@ -144,13 +147,41 @@ key_is(const unsigned char *p, size_t at, size_t end, const char *s)
 	return at + 1 < end && fmt_le16(p + at) == 0;
 }
 
+/* "6, 0, 2, 1" -> "6.0.2.1", without surrounding white space; NULL when
+ * nothing is left (or memory fails). */
+static char *
+tidy_version(char *v)
+{
+	size_t o = 0;
+	for (size_t i = 0; v[i]; i++) {
+		if (v[i] == ',' && v[i + 1] == ' ') {
+			v[o++] = '.';
+			i++;
+		} else {
+			v[o++] = v[i];
+		}
+	}
+	while (o && isspace((unsigned char)v[o - 1]))
+		o--;
+	v[o] = '\0';
+	size_t lead = 0;
+	while (isspace((unsigned char)v[lead]))
+		lead++;
+	if (!v[lead]) {
+		free(v);
+		return NULL;
+	}
+	memmove(v, v + lead, o - lead + 1);
+	return v;
+}
+
 char *
-mig_pe_version_string(const unsigned char *pe, size_t len, const char *tag)
+fmt_pe_version_string(const uint8_t *pe, size_t len, const char *tag)
 {
 	size_t off, size;
 	if (!pe || !tag || !find_version(pe, len, &off, &size))
 		return NULL;
-	const unsigned char *p = pe + off;
+	const uint8_t *p = pe + off;
 	struct blk root;
 	if (!parse_blk(p, 0, size, &root) || !key_is(p, root.key, root.end, "VS_VERSION_INFO"))
 		return NULL;
@@ -169,22 +200,8 @@ mig_pe_version_string(const unsigned char *pe, size_t len, const char *tag)
 						break;
 					if (key_is(p, str.key, str.end, tag) && str.vlen) {
 						char *v = fmt_utf16le_to_utf8(p + str.value, str.vlen);
-						/* "6, 0, 2, 1" -> "6.0.2.1" */
-						struct sbuf b = { 0 };
-						for (const char *q = v; *q; q++) {
-							if (q[0] == ',' && q[1] == ' ') {
-								sb_addc(&b, '.');
-								q++;
-							} else {
-								sb_addc(&b, *q);
-							}
-						}
-						free(v);
-						char *r = ws__trim(b.p ? b.p : "");
-						sb_free(&b);
-						if (*r)
-							return r;
-						free(r);
+						if (v && (v = tidy_version(v)))
+							return v;
 					}
 					s = (str.end + 3) & ~(size_t)3;
 				}
@@ -193,14 +210,15 @@ mig_pe_version_string(const unsigned char *pe, size_t len, const char *tag)
 		}
 		c = (sfi.end + 3) & ~(size_t)3;
 	}
-	/* fixed info for the two numeric tags */
+	/* The fixed info, for the two numeric tags. */
 	bool fv = !strcasecmp(tag, "FileVersion"), pv = !strcasecmp(tag, "ProductVersion");
 	if ((fv || pv) && root.vlen >= 52 && fmt_le32(p + root.value) == 0xFEEF04BDu) {
 		uint32_t ms = fmt_le32(p + root.value + (fv ? 8 : 16));
 		uint32_t ls = fmt_le32(p + root.value + (fv ? 12 : 20));
-		struct sbuf b = { 0 };
-		sb_fmt(&b, "%u.%u.%u.%u", ms >> 16, ms & 0xFFFF, ls >> 16, ls & 0xFFFF);
-		return sb_steal(&b);
+		char *v = malloc(24);
+		if (v)
+			snprintf(v, 24, "%u.%u.%u.%u", ms >> 16, ms & 0xFFFF, ls >> 16, ls & 0xFFFF);
+		return v;
 	}
 	return NULL;
 }
