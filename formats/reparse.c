@@ -1,5 +1,5 @@
 /*
- * Junction and folder-symlink reparse buffers (see agent/junction.h).
+ * Junction and folder-symlink reparse buffers (see formats/formats.h).
  *
  * Layout (REPARSE_DATA_BUFFER): u32 tag, u16 ReparseDataLength (bytes after
  * this 8-byte header), u16 reserved, then u16 SubstituteNameOffset,
@@ -26,20 +26,10 @@ fail(char *why, size_t whylen, const char *msg)
 static char *
 name_utf8(const uint8_t *p, size_t bytes)
 {
-	size_t units = bytes / 2;
-	uint16_t *u = malloc((units ? units : 1) * sizeof(*u));
-	if (!u)
-		return NULL;
-	for (size_t i = 0; i < units; i++) {
-		u[i] = fmt_le16(p + 2 * i);
-		if (!u[i]) {
-			free(u);
+	for (size_t i = 0; i + 1 < bytes; i += 2)
+		if (!fmt_le16(p + i))
 			return NULL;
-		}
-	}
-	char *s = fmt_utf16_to_utf8(u, units);
-	free(u);
-	return s;
+	return fmt_utf16le_to_utf8(p, bytes);
 }
 
 static size_t
