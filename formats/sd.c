@@ -219,6 +219,42 @@ fmt_sd_rewrite(const uint8_t *sd, size_t len, fmt_sid_map_fn map, void *ctx, uin
 	return 0;
 }
 
+/*
+ * The descriptors formats makes: a header with @control (SELF_RELATIVE and
+ * DACL_PRESENT added), the owner and group (@ol/@gl 0: none), then an empty
+ * DACL whose entries the caller appends; finish_sd closes it.
+ */
+static void
+start_sd(struct sd_buf *b, uint16_t control, const uint8_t *owner, size_t ol,
+	 const uint8_t *group, size_t gl, uint32_t offs[3])
+{
+	uint8_t h[SD_HEADER] = { 1, 0 };
+	fmt_put_le16(h + 2, control | SE_SELF_RELATIVE | SE_DACL_PRESENT);
+	buf_put(b, h, SD_HEADER);
+	offs[0] = ol ? (uint32_t)buf_put(b, owner, ol) : 0;
+	offs[1] = gl ? (uint32_t)buf_put(b, group, gl) : 0;
+	uint8_t acl[ACL_HEADER] = { 2 /* revision */ };
+	offs[2] = (uint32_t)buf_put(b, acl, ACL_HEADER);
+}
+
+static int
+finish_sd(struct sd_buf *b, const uint32_t offs[3], size_t count, uint8_t **out, size_t *out_len)
+{
+	uint32_t dacl = offs[2];
+	if (b->failed || b->len - dacl > 0xFFFF || count > 0xFFFF) {
+		free(b->p);
+		return -1;
+	}
+	fmt_put_le16(b->p + dacl + 2, (uint16_t)(b->len - dacl));
+	fmt_put_le16(b->p + dacl + 4, (uint16_t)count);
+	fmt_put_le32(b->p + 4, offs[0]);
+	fmt_put_le32(b->p + 8, offs[1]);
+	fmt_put_le32(b->p + 16, dacl);
+	*out = b->p;
+	*out_len = b->len;
+	return 0;
+}
+
 int
 fmt_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, bool is_dir,
 	       uint8_t **out, size_t *out_len)
@@ -238,19 +274,11 @@ fmt_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, bool is
 		return -1;
 	}
 	struct sd_buf b = { 0 };
-	uint8_t h[SD_HEADER] = { 1, 0 };
-	fmt_put_le16(h + 2, SE_SELF_RELATIVE | FMT_SE_DACL_AUTO_INHERITED | SE_DACL_PRESENT);
-	buf_put(&b, h, SD_HEADER);
-	uint32_t new_owner = 0, new_group = 0, new_dacl;
-	if (ol)
-		new_owner = (uint32_t)buf_put(&b, owner, ol);
-	else if (oo)
-		new_owner = (uint32_t)buf_put(&b, checked + oo, fmt_sid_len(checked + oo, clen - oo));
-	if (og)
-		new_group = (uint32_t)buf_put(&b, checked + og, fmt_sid_len(checked + og, clen - og));
-	new_dacl = (uint32_t)b.len;
-	uint8_t acl[ACL_HEADER] = { 2, 0, 0, 0, 0, 0, 0, 0 };
-	buf_put(&b, acl, ACL_HEADER);
+	uint32_t offs[3];
+	const uint8_t *keep_owner = ol ? owner : oo ? checked + oo : NULL;
+	size_t kl = ol ? ol : oo ? fmt_sid_len(checked + oo, clen - oo) : 0;
+	start_sd(&b, FMT_SE_DACL_AUTO_INHERITED, keep_owner, kl, checked + og,
+		 og ? fmt_sid_len(checked + og, clen - og) : 0, offs);
 	unsigned count = 0;
 	if (od) {
 		const uint8_t *pacl = checked + od;
@@ -280,18 +308,7 @@ fmt_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, bool is
 		}
 	}
 	free(checked);
-	if (b.failed || b.len - new_dacl > 0xFFFF) {
-		free(b.p);
-		return -1;
-	}
-	fmt_put_le16(b.p + new_dacl + 2, (uint16_t)(b.len - new_dacl));
-	fmt_put_le16(b.p + new_dacl + 4, (uint16_t)count);
-	fmt_put_le32(b.p + 4, new_owner);
-	fmt_put_le32(b.p + 8, new_group);
-	fmt_put_le32(b.p + 16, new_dacl);
-	*out = b.p;
-	*out_len = b.len;
-	return 0;
+	return finish_sd(&b, offs, count, out, out_len);
 }
 
 int
@@ -300,16 +317,12 @@ fmt_sd_build(uint16_t control, const uint8_t *owner, const uint8_t *group,
 {
 	struct sd_buf b = { 0 };
 	size_t ol = fmt_sid_len(owner, FMT_SID_MAX), gl = fmt_sid_len(group, FMT_SID_MAX);
+	uint32_t offs[3];
 	*out = NULL;
 	*out_len = 0;
-	if (!ol || !gl || count > 0xFFFF)
+	if (!ol || !gl)
 		return -1;
-	uint8_t h[SD_HEADER] = { 1, 0 };
-	fmt_put_le16(h + 2, control | SE_SELF_RELATIVE | SE_DACL_PRESENT);
-	buf_put(&b, h, SD_HEADER);
-	uint32_t o_owner = (uint32_t)buf_put(&b, owner, ol);
-	uint32_t o_group = (uint32_t)buf_put(&b, group, gl);
-	uint32_t o_dacl = (uint32_t)buf_put(&b, NULL, ACL_HEADER);
+	start_sd(&b, control, owner, ol, group, gl, offs);
 	for (size_t i = 0; i < count; i++) {
 		size_t sl = fmt_sid_len(aces[i].sid, FMT_SID_MAX);
 		if (!sl) {
@@ -322,17 +335,5 @@ fmt_sd_build(uint16_t control, const uint8_t *owner, const uint8_t *group,
 		buf_put(&b, ace, sizeof(ace));
 		buf_put(&b, aces[i].sid, sl);
 	}
-	if (b.failed || b.len - o_dacl > 0xFFFF) {
-		free(b.p);
-		return -1;
-	}
-	b.p[o_dacl] = 2; /* ACL revision */
-	fmt_put_le16(b.p + o_dacl + 2, (uint16_t)(b.len - o_dacl));
-	fmt_put_le16(b.p + o_dacl + 4, (uint16_t)count);
-	fmt_put_le32(b.p + 4, o_owner);
-	fmt_put_le32(b.p + 8, o_group);
-	fmt_put_le32(b.p + 16, o_dacl);
-	*out = b.p;
-	*out_len = b.len;
-	return 0;
+	return finish_sd(&b, offs, count, out, out_len);
 }

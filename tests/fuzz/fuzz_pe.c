@@ -30,11 +30,9 @@ check_value(char *v)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *pe = size ? malloc(size) : NULL;
-	if (size && !pe)
+	uint8_t *pe;
+	if (!fz_copy(data, size, &pe))
 		return 0;
-	if (size)
-		memcpy(pe, data, size);
 	static const char *const tags[][2] = {
 		{ "CompanyName", "COMPANYNAME" },
 		{ "ProductName", "productname" },

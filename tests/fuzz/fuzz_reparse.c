@@ -20,11 +20,9 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *buf = size ? malloc(size) : NULL;
-	if (size && !buf)
+	uint8_t *buf;
+	if (!fz_copy(data, size, &buf))
 		return 0;
-	if (size)
-		memcpy(buf, data, size);
 
 	struct fmt_junction_target t;
 	char why[256] = "";

@@ -54,12 +54,9 @@ must_check_again(const uint8_t *sd, size_t len, bool same)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* A copy of exactly @size bytes, so ASan sees any read past it. */
-	uint8_t *sd = size ? malloc(size) : NULL;
-	if (size && !sd)
+	uint8_t *sd;
+	if (!fz_copy(data, size, &sd))
 		return 0;
-	if (size)
-		memcpy(sd, data, size);
 
 	uint8_t *plain = NULL, *mapped = NULL;
 	size_t plain_len = 0, mapped_len = 0;
