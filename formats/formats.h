@@ -195,6 +195,9 @@ char *fmt_utf16le_to_utf8(const uint8_t *p, size_t bytes);
 /* Returns the number of UTF-16 units (host order, NUL-terminated *out,
  * malloc'd), or -1 with errno EILSEQ (invalid UTF-8) or ENOMEM. */
 long fmt_utf8_to_utf16(const char *s, uint16_t **out);
+/* Whether @len bytes at @s are UTF-8 by the rule above (what
+ * fmt_utf8_to_utf16 takes; a NUL byte counts as a character). */
+bool fmt_utf8_valid(const char *s, size_t len);
 /* UTF-16LE bytes with the terminating NUL (*@bytes counts it), malloc'd;
  * NULL with errno EILSEQ (invalid UTF-8) or ENOMEM. */
 uint8_t *fmt_utf8_to_utf16le(const char *s, size_t *bytes);

@@ -91,50 +91,83 @@ fmt_utf16le_to_utf8(const uint8_t *p, size_t bytes)
 	return to_utf8(NULL, p, bytes / 2, true);
 }
 
+/* Reads UTF-8 (WTF-8) code points from @p, @left bytes. */
+struct utf8_reader {
+	const unsigned char *p;
+	size_t left;
+	bool after_high3;   /* the last one was a high surrogate in three bytes */
+};
+
+/* The next code point in *@cp: 1; 0 at the end; -1 when malformed. */
+static int
+utf8_next(struct utf8_reader *r, uint32_t *cp)
+{
+	const unsigned char *p = r->p;
+	uint32_t c;
+	size_t extra;
+	if (!r->left)
+		return 0;
+	if (p[0] < 0x80) {
+		c = p[0];
+		extra = 0;
+	} else if ((p[0] & 0xE0) == 0xC0) {
+		c = p[0] & 0x1F;
+		extra = 1;
+	} else if ((p[0] & 0xF0) == 0xE0) {
+		c = p[0] & 0x0F;
+		extra = 2;
+	} else if ((p[0] & 0xF8) == 0xF0) {
+		c = p[0] & 0x07;
+		extra = 3;
+	} else {
+		return -1;
+	}
+	if (extra >= r->left)
+		return -1;
+	for (size_t k = 1; k <= extra; k++) {
+		if ((p[k] & 0xC0) != 0x80)
+			return -1;
+		c = (c << 6) | (p[k] & 0x3F);
+	}
+	/* Overlong forms would give two spellings of one name. */
+	if ((extra == 1 && c < 0x80) || (extra == 2 && c < 0x800) ||
+	    (extra == 3 && (c < 0x10000 || c > 0x10FFFF)))
+		return -1;
+	/* So would a pair written as two surrogates (CESU-8). */
+	if (r->after_high3 && is_low(c))
+		return -1;
+	r->after_high3 = is_high(c);
+	r->p += extra + 1;
+	r->left -= extra + 1;
+	*cp = c;
+	return 1;
+}
+
+bool
+fmt_utf8_valid(const char *s, size_t len)
+{
+	struct utf8_reader r = { (const unsigned char *)s, len, false };
+	uint32_t c;
+	int st;
+	while ((st = utf8_next(&r, &c)) > 0)
+		;
+	return st == 0;
+}
+
 long
 fmt_utf8_to_utf16(const char *s, uint16_t **out)
 {
 	size_t len = strlen(s);
 	uint16_t *u = malloc((len + 1) * sizeof(*u));
-	const unsigned char *p = (const unsigned char *)s;
+	struct utf8_reader r = { (const unsigned char *)s, len, false };
 	size_t n = 0;
-	bool after_high3 = false;   /* the last unit was a high surrogate in 3 bytes */
+	uint32_t c;
+	int st;
 
 	*out = NULL;
 	if (!u)
 		return -1;
-	while (*p) {
-		uint32_t c;
-		int extra;
-		if (p[0] < 0x80) {
-			c = p[0];
-			extra = 0;
-		} else if ((p[0] & 0xE0) == 0xC0) {
-			c = p[0] & 0x1F;
-			extra = 1;
-		} else if ((p[0] & 0xF0) == 0xE0) {
-			c = p[0] & 0x0F;
-			extra = 2;
-		} else if ((p[0] & 0xF8) == 0xF0) {
-			c = p[0] & 0x07;
-			extra = 3;
-		} else {
-			goto bad;
-		}
-		for (int k = 1; k <= extra; k++) {
-			if ((p[k] & 0xC0) != 0x80)
-				goto bad;
-			c = (c << 6) | (p[k] & 0x3F);
-		}
-		/* Overlong forms would give two spellings of one name. */
-		if ((extra == 1 && c < 0x80) || (extra == 2 && c < 0x800) ||
-		    (extra == 3 && (c < 0x10000 || c > 0x10FFFF)))
-			goto bad;
-		/* So would a pair written as two surrogates (CESU-8). */
-		if (after_high3 && is_low(c))
-			goto bad;
-		after_high3 = is_high(c);
-		p += extra + 1;
+	while ((st = utf8_next(&r, &c)) > 0) {
 		if (c >= 0x10000) {
 			c -= 0x10000;
 			u[n++] = (uint16_t)(0xD800 + (c >> 10));
@@ -143,13 +176,14 @@ fmt_utf8_to_utf16(const char *s, uint16_t **out)
 			u[n++] = (uint16_t)c;
 		}
 	}
+	if (st < 0) {
+		free(u);
+		errno = EILSEQ;
+		return -1;
+	}
 	u[n] = 0;
 	*out = u;
 	return (long)n;
-bad:
-	free(u);
-	errno = EILSEQ;
-	return -1;
 }
 
 uint8_t *

@@ -69,24 +69,6 @@ reserved_device_name(const char *comp, size_t len)
 	return false;
 }
 
-static bool
-valid_utf8(const unsigned char *s, size_t len)
-{
-	/* WTF-8 is allowed (ntfs/ maps lone surrogates that way), so ED A0..BF is accepted. */
-	for (size_t i = 0; i < len;) {
-		unsigned c = s[i];
-		size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-			   (c & 0xF8) == 0xF0 ? 4 : 0;
-		if (!n || i + n > len || (n == 2 && c < 0xC2) || (n == 4 && c > 0xF4))
-			return false;
-		for (size_t k = 1; k < n; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				return false;
-		i += n;
-	}
-	return true;
-}
-
 static enum st_status
 check_path_len(const char *path, size_t len)
 {
@@ -96,7 +78,7 @@ check_path_len(const char *path, size_t len)
 		return st_fail(ST_ERR_UNSAFE, "a path of %zu bytes (longer than NTFS allows)", len);
 	if (memchr(path, 0, len))
 		return st_fail(ST_ERR_UNSAFE, "path \"%s...\" contains a NUL byte", path);
-	if (!valid_utf8((const unsigned char *)path, len))
+	if (!fmt_utf8_valid(path, len))
 		return st_fail(ST_ERR_UNSAFE, "path \"%.*s\" is not valid UTF-8", (int)len, path);
 	if (path[0] == '/')
 		return st_fail(ST_ERR_UNSAFE, "path \"%.*s\" is absolute", (int)len, path);
@@ -155,7 +137,7 @@ check_stream_name(const char *name)
 		return ST_OK; /* a raw EFS file's $EFS metadata: never an NTFS stream name */
 	if (len == 0 || len > 255 * 3)
 		return st_fail(ST_ERR_UNSAFE, "a stream name of %zu bytes", len);
-	if (!valid_utf8((const unsigned char *)name, len))
+	if (!fmt_utf8_valid(name, len))
 		return st_fail(ST_ERR_UNSAFE, "stream name \"%s\" is not valid UTF-8", name);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];

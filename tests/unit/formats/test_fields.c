@@ -90,7 +90,14 @@ Test(formats_utf16, malformed_utf8_is_refused)
 		cr_expect_eq(errno, EILSEQ);
 		size_t n;
 		cr_expect_null(fmt_utf8_to_utf16le(bad[i], &n), "case %zu", i);
+		cr_expect_not(fmt_utf8_valid(bad[i], strlen(bad[i])), "case %zu", i);
 	}
+	/* The validator takes what the converter takes, WTF-8 included, and no
+	 * sequence cut by the length. */
+	const char *good = "a\xc3\xa9\xf0\x9f\x98\x80\xed\xa0\x80";
+	cr_expect(fmt_utf8_valid(good, strlen(good)));
+	cr_expect_not(fmt_utf8_valid(good, 5), "a four-byte sequence cut short");
+	cr_expect(fmt_utf8_valid("", 0));
 	uint16_t *u;
 	cr_expect_eq(fmt_utf8_to_utf16("", &u), 0);
 	cr_expect_eq(u[0], 0);
