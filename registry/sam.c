@@ -93,12 +93,6 @@ put32(struct buf *b, uint32_t v)
 	put(b, x, 4);
 }
 
-static size_t
-sid_len(const uint8_t *sid)
-{
-	return 8u + 4u * sid[1];
-}
-
 /* S-1-A-S1-...: a SID of @n sub-authorities under authority @auth. */
 static size_t
 make_sid(uint8_t *out, uint8_t auth, const uint32_t *sub, unsigned n)
@@ -115,7 +109,7 @@ make_sid(uint8_t *out, uint8_t auth, const uint32_t *sub, unsigned n)
 static void
 put_ace(struct buf *b, uint8_t type, uint8_t flags, uint32_t mask, const uint8_t *sid)
 {
-	size_t sl = sid_len(sid);
+	size_t sl = fmt_sid_len(sid, FMT_SID_MAX);
 	uint8_t h[2] = { type, flags };
 	put(b, h, 2);
 	put16(b, (uint16_t)(8 + sl));
@@ -290,9 +284,10 @@ alias_members(const struct reg_value *c, uint32_t *moff, uint32_t *mlen, uint32_
 	uint32_t at = 0;
 	for (uint32_t i = 0; i < *count; i++) {
 		const uint8_t *s = c->data + 0x34 + *moff + at;
-		if (*mlen - at < 8 || s[0] != 1 || *mlen - at < sid_len(s))
+		size_t sl = fmt_sid_len(s, *mlen - at);
+		if (!sl)
 			return false;
-		at += (uint32_t)sid_len(s);
+		at += (uint32_t)sl;
 	}
 	return at == *mlen;
 }
@@ -300,9 +295,14 @@ alias_members(const struct reg_value *c, uint32_t *moff, uint32_t *mlen, uint32_
 static bool
 alias_has(const struct reg_value *c, uint32_t moff, uint32_t mlen, const uint8_t *sid, size_t sl)
 {
-	for (uint32_t at = 0; at < mlen; at += (uint32_t)sid_len(c->data + 0x34 + moff + at))
-		if (sid_len(c->data + 0x34 + moff + at) == sl && !memcmp(c->data + 0x34 + moff + at, sid, sl))
+	/* The members were checked by alias_members: each is a whole SID. */
+	for (uint32_t at = 0; at < mlen;) {
+		const uint8_t *member = c->data + 0x34 + moff + at;
+		size_t ml = fmt_sid_len(member, mlen - at);
+		if (ml == sl && !memcmp(member, sid, sl))
 			return true;
+		at += (uint32_t)ml;
+	}
 	return false;
 }
 

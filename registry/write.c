@@ -231,7 +231,7 @@ reg_hive_create_from_template(const char *template_path, const char *out_path, c
 int
 reg_profilelist_add(reg_hive *sw, const struct reg_profile_new *p)
 {
-	uint8_t sid[8 + 4 * 15];
+	uint8_t sid[FMT_SID_MAX];
 	size_t sidlen;
 	char *path;
 	reg_key k;
