@@ -3,8 +3,9 @@
  * that comes from untrusted volumes and stores: little-endian fields, UTF-16,
  * SIDs, security descriptors, reparse buffers (junctions, folder symbolic
  * links), PE version resources; and the text forms every output spells the
- * same way (JSON strings, sizes, NTFS times, attribute letters).  No I/O and no other module:
- * everything above may use it, and the fuzzers reach it directly.
+ * same way (JSON strings, sizes, NTFS times, attribute letters).  No I/O and
+ * no other module: everything above may use it, and the fuzzers reach it
+ * directly.  One copy of each: a module never decodes these itself.
  */
 #ifndef WINSTATE_FORMATS_H
 #define WINSTATE_FORMATS_H
@@ -58,6 +59,52 @@ fmt_put_le64(uint8_t *p, uint64_t v)
 	fmt_put_le32(p, (uint32_t)v);
 	fmt_put_le32(p + 4, (uint32_t)(v >> 32));
 }
+
+/*
+ * UTF-16 <-> UTF-8, one rule everywhere (NTFS names, registry strings, PE
+ * version strings): a lone surrogate is WTF-8, its code point in three bytes,
+ * and reads back as the same unit, so any UTF-16 string round-trips.  A pair
+ * is always one four-byte sequence; malformed UTF-8 (overlong forms, a pair
+ * spelled as two three-byte surrogates, stray bytes) is refused.
+ */
+
+/* @units UTF-16 units in host order, all of them (a NUL unit ends the C
+ * string early), to malloc'd UTF-8; NULL only when memory fails. */
+char *fmt_utf16_to_utf8(const uint16_t *s, size_t units);
+/* @bytes of UTF-16LE (any alignment) up to the first NUL unit or the end (an
+ * odd last byte is ignored), to malloc'd UTF-8; NULL only when memory fails. */
+char *fmt_utf16le_to_utf8(const uint8_t *p, size_t bytes);
+/* Returns the number of UTF-16 units (host order, NUL-terminated *out,
+ * malloc'd), or -1 with errno EILSEQ (invalid UTF-8) or ENOMEM. */
+long fmt_utf8_to_utf16(const char *s, uint16_t **out);
+/* Whether @len bytes at @s are UTF-8 by the rule above (what
+ * fmt_utf8_to_utf16 takes; a NUL byte counts as a character). */
+bool fmt_utf8_valid(const char *s, size_t len);
+/* UTF-16LE bytes with the terminating NUL (*@bytes counts it), malloc'd;
+ * NULL with errno EILSEQ (invalid UTF-8) or ENOMEM. */
+uint8_t *fmt_utf8_to_utf16le(const char *s, size_t *bytes);
+/* How many UTF-16 units @len bytes of (WTF-8) UTF-8 take: a four-byte
+ * sequence is a pair.  For NTFS's limit of 255 units in a name. */
+size_t fmt_utf16_units(const char *s, size_t len);
+
+/*
+ * SIDs, binary ("1, count, 48-bit authority, sub-authorities") and text
+ * ("S-1-5-21-..."), both checked: binary SIDs come from untrusted hives and
+ * stores.
+ */
+#define FMT_SID_MAX_SUBS 15
+#define FMT_SID_MAX (8 + 4 * FMT_SID_MAX_SUBS)
+
+/* The length of the SID at @sid (@avail bytes there), or 0 when it is not a
+ * valid SID (revision 1, at most 15 sub-authorities, all inside @avail). */
+size_t fmt_sid_len(const uint8_t *sid, size_t avail);
+/* "S-1-..." to binary in @out (@outsz bytes); *@len (may be NULL) is the
+ * binary length, set even when @outsz is too small.  0, or -1 for a string
+ * that is not a SID or an @out too small. */
+int fmt_sid_from_string(const char *s, uint8_t *out, size_t outsz, size_t *len);
+/* Binary SID (@len bytes available) to malloc'd "S-1-...", or NULL when it is
+ * not a valid SID (or memory fails). */
+char *fmt_sid_to_string(const uint8_t *sid, size_t len);
 
 /*
  * Self-relative security descriptors from stores and volumes, checked to the
@@ -177,51 +224,5 @@ const char *fmt_ntfs_time(uint64_t t, char *buf, size_t len);
 const char *fmt_ntfs_time_iso(uint64_t t, char *buf, size_t len);
 /* Windows attribute letters: R H S A D C E P L O T N (and - for unset). */
 const char *fmt_attribute_letters(uint32_t attributes, char *buf, size_t len);
-
-/*
- * UTF-16 <-> UTF-8, one rule everywhere (NTFS names, registry strings, PE
- * version strings): a lone surrogate is WTF-8, its code point in three bytes,
- * and reads back as the same unit, so any UTF-16 string round-trips.  A pair
- * is always one four-byte sequence; malformed UTF-8 (overlong forms, a pair
- * spelled as two three-byte surrogates, stray bytes) is refused.
- */
-
-/* @units UTF-16 units in host order, all of them (a NUL unit ends the C
- * string early), to malloc'd UTF-8; NULL only when memory fails. */
-char *fmt_utf16_to_utf8(const uint16_t *s, size_t units);
-/* @bytes of UTF-16LE (any alignment) up to the first NUL unit or the end (an
- * odd last byte is ignored), to malloc'd UTF-8; NULL only when memory fails. */
-char *fmt_utf16le_to_utf8(const uint8_t *p, size_t bytes);
-/* Returns the number of UTF-16 units (host order, NUL-terminated *out,
- * malloc'd), or -1 with errno EILSEQ (invalid UTF-8) or ENOMEM. */
-long fmt_utf8_to_utf16(const char *s, uint16_t **out);
-/* Whether @len bytes at @s are UTF-8 by the rule above (what
- * fmt_utf8_to_utf16 takes; a NUL byte counts as a character). */
-bool fmt_utf8_valid(const char *s, size_t len);
-/* UTF-16LE bytes with the terminating NUL (*@bytes counts it), malloc'd;
- * NULL with errno EILSEQ (invalid UTF-8) or ENOMEM. */
-uint8_t *fmt_utf8_to_utf16le(const char *s, size_t *bytes);
-/* How many UTF-16 units @len bytes of (WTF-8) UTF-8 take: a four-byte
- * sequence is a pair.  For NTFS's limit of 255 units in a name. */
-size_t fmt_utf16_units(const char *s, size_t len);
-
-/*
- * SIDs, binary ("1, count, 48-bit authority, sub-authorities") and text
- * ("S-1-5-21-..."), both checked: binary SIDs come from untrusted hives and
- * stores.
- */
-#define FMT_SID_MAX_SUBS 15
-#define FMT_SID_MAX (8 + 4 * FMT_SID_MAX_SUBS)
-
-/* The length of the SID at @sid (@avail bytes there), or 0 when it is not a
- * valid SID (revision 1, at most 15 sub-authorities, all inside @avail). */
-size_t fmt_sid_len(const uint8_t *sid, size_t avail);
-/* "S-1-..." to binary in @out (@outsz bytes); *@len (may be NULL) is the
- * binary length, set even when @outsz is too small.  0, or -1 for a string
- * that is not a SID or an @out too small. */
-int fmt_sid_from_string(const char *s, uint8_t *out, size_t outsz, size_t *len);
-/* Binary SID (@len bytes available) to malloc'd "S-1-...", or NULL when it is
- * not a valid SID (or memory fails). */
-char *fmt_sid_to_string(const uint8_t *sid, size_t len);
 
 #endif

@@ -18,7 +18,7 @@ Test(restore_sd, profile_root_is_protected_with_three_inheritable_full_control_a
 	uint8_t *sd;
 	size_t len;
 	cr_assert_eq(restore_sd_profile_root(ALICE_NEW, &sd, &len), 0);
-	uint16_t control = (uint16_t)(sd[2] | sd[3] << 8);
+	uint16_t control = fmt_le16(sd + 2);
 	cr_expect_eq(control, 0x9404, "SE_SELF_RELATIVE|DACL_PROTECTED|DACL_AUTO_INHERITED|DACL_PRESENT");
 	uint32_t owner, dacl;
 	memcpy(&owner, sd + 4, 4);
@@ -38,7 +38,7 @@ Test(restore_sd, profile_root_is_protected_with_three_inheritable_full_control_a
 		char *s = fmt_sid_to_string(sd + a + 8, len - a - 8);
 		cr_expect_str_eq(s, want[i]);
 		free(s);
-		a += (size_t)(sd[a + 2] | sd[a + 3] << 8);
+		a += fmt_le16(sd + a + 2);
 	}
 	cr_expect_eq(a, len);
 
