@@ -112,7 +112,7 @@ FUZZ_LIBS    := $(filter-out %/libws_agent.a,$(LIBS))
 FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(BUILD)/%,$(wildcard tests/fuzz/fuzz_*.c))
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/*.h $(FUZZ_LIBS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIBS) $(LDLIBS)
-$(BUILD)/mkseeds: tests/fuzz/mkseeds.c tests/fuzz/*.h $(FUZZ_LIBS)
+$(BUILD)/mkseeds: tests/fuzz/mkseeds.c tests/fuzz/*.h tests/unit/pe_build.h $(FUZZ_LIBS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WS_CFLAGS) -o $@ $< $(FUZZ_LIBS) $(LDLIBS)
 .PHONY: fuzz fuzz-build fuzz-targets check-fuzz
 fuzz-targets: $(FUZZ_BINS) $(BUILD)/mkseeds

@@ -1,5 +1,5 @@
 /*
- * Junction and folder-symlink reparse buffers (see agent/junction.h).
+ * Junction and folder-symlink reparse buffers (see formats/formats.h).
  *
  * Layout (REPARSE_DATA_BUFFER): u32 tag, u16 ReparseDataLength (bytes after
  * this 8-byte header), u16 reserved, then u16 SubstituteNameOffset,
@@ -26,20 +26,10 @@ fail(char *why, size_t whylen, const char *msg)
 static char *
 name_utf8(const uint8_t *p, size_t bytes)
 {
-	size_t units = bytes / 2;
-	uint16_t *u = malloc((units ? units : 1) * sizeof(*u));
-	if (!u)
-		return NULL;
-	for (size_t i = 0; i < units; i++) {
-		u[i] = rd16(p + 2 * i);
-		if (!u[i]) {
-			free(u);
+	for (size_t i = 0; i + 1 < bytes; i += 2)
+		if (!fmt_le16(p + i))
 			return NULL;
-		}
-	}
-	char *s = fmt_utf16_to_utf8(u, units);
-	free(u);
-	return s;
+	return fmt_utf16le_to_utf8(p, bytes);
 }
 
 static size_t
@@ -60,29 +50,29 @@ fmt_junction_parse(const uint8_t *buf, size_t len, struct fmt_junction_target *o
 			 len, FMT_MAX_REPARSE);
 		return -1;
 	}
-	uint32_t tag = rd32(buf);
+	uint32_t tag = fmt_le32(buf);
 	if (tag != FMT_TAG_MOUNT_POINT && tag != FMT_TAG_SYMLINK) {
 		snprintf(why, whylen, "reparse tag 0x%08x is not a junction or symbolic link", tag);
 		return -1;
 	}
-	if ((size_t)rd16(buf + 4) + 8 != len) {
+	if ((size_t)fmt_le16(buf + 4) + 8 != len) {
 		snprintf(why, whylen, "the reparse buffer says it holds %u bytes of data, but it has "
-			 "%zu", rd16(buf + 4), len - 8);
+			 "%zu", fmt_le16(buf + 4), len - 8);
 		return -1;
 	}
 	size_t hdr = header_size(tag);
 	if (len < hdr)
 		return fail(why, whylen, "the reparse buffer is too short for its name fields");
 	size_t room = len - hdr;
-	size_t sub_off = rd16(buf + 8), sub_len = rd16(buf + 10);
-	size_t print_off = rd16(buf + 12), print_len = rd16(buf + 14);
+	size_t sub_off = fmt_le16(buf + 8), sub_len = fmt_le16(buf + 10);
+	size_t print_off = fmt_le16(buf + 12), print_len = fmt_le16(buf + 14);
 	if ((sub_off | sub_len | print_off | print_len) & 1 || sub_off + sub_len > room ||
 	    print_off + print_len > room)
 		return fail(why, whylen, "a target name lies outside the reparse buffer");
 	if (!sub_len)
 		return fail(why, whylen, "the link has no target");
 	out->tag = tag;
-	out->flags = tag == FMT_TAG_SYMLINK ? rd32(buf + 16) : 0;
+	out->flags = tag == FMT_TAG_SYMLINK ? fmt_le32(buf + 16) : 0;
 	out->relative = (out->flags & SYMLINK_FLAG_RELATIVE) != 0;
 	out->substitute = name_utf8(buf + hdr + sub_off, sub_len);
 	out->print = name_utf8(buf + hdr + print_off, print_len);
@@ -183,18 +173,18 @@ fmt_junction_rewrite(const uint8_t *buf, size_t len, const char *old_prefix, con
 		fail(why, whylen, "out of memory");
 		goto out;
 	}
-	wr32(b, t.tag);
-	wr16(b + 4, (uint16_t)(total - 8));
-	wr16(b + 8, 0);
-	wr16(b + 10, (uint16_t)sub_bytes);
-	wr16(b + 12, (uint16_t)(sub_bytes + 2));
-	wr16(b + 14, (uint16_t)print_bytes);
+	fmt_put_le32(b, t.tag);
+	fmt_put_le16(b + 4, (uint16_t)(total - 8));
+	fmt_put_le16(b + 8, 0);
+	fmt_put_le16(b + 10, (uint16_t)sub_bytes);
+	fmt_put_le16(b + 12, (uint16_t)(sub_bytes + 2));
+	fmt_put_le16(b + 14, (uint16_t)print_bytes);
 	if (t.tag == FMT_TAG_SYMLINK)
-		wr32(b + 16, t.flags);
+		fmt_put_le32(b + 16, t.flags);
 	for (long i = 0; i < sn; i++)
-		wr16(b + hdr + 2 * (size_t)i, su[i]);
+		fmt_put_le16(b + hdr + 2 * (size_t)i, su[i]);
 	for (long i = 0; i < pn; i++)
-		wr16(b + hdr + sub_bytes + 2 + 2 * (size_t)i, pu[i]);
+		fmt_put_le16(b + hdr + sub_bytes + 2 + 2 * (size_t)i, pu[i]);
 	*out = b;
 	*out_len = total;
 	ret = 1;

@@ -23,10 +23,9 @@ nv_ea_next(const void *buf, size_t len, size_t *offset, struct nv_ea *ea)
 	if (!buf || at > len || len - at < 8)
 		return nv_fail(NV_ERR_CORRUPT, "the extended attributes are damaged: %zu stray bytes "
 			       "at offset %zu (an entry needs 8)", at > len ? 0 : len - at, at);
-	uint32_t next = (uint32_t)p[at] | (uint32_t)p[at + 1] << 8 | (uint32_t)p[at + 2] << 16 |
-			(uint32_t)p[at + 3] << 24;
+	uint32_t next = fmt_le32(p + at);
 	uint8_t name_len = p[at + 5];
-	size_t value_len = (size_t)p[at + 6] | (size_t)p[at + 7] << 8;
+	size_t value_len = fmt_le16(p + at + 6);
 	size_t used = 8 + (size_t)name_len + 1 + value_len;
 	/* Windows and libntfs-3g: every entry, the last one too, says how long it
 	 * is, padded to 4 bytes; the name is not empty and ends with a NUL. */

@@ -66,8 +66,7 @@ nv_efs_check_info(const void *blob, size_t len)
 	if (!blob || len < sizeof(EFS_ATTR_HEADER))
 		return nv_fail(NV_ERR_INVALID, "the $EFS metadata is %zu bytes, shorter than its "
 			       "%zu-byte header: it is truncated", len, sizeof(EFS_ATTR_HEADER));
-	uint32_t said = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-			(uint32_t)b[3] << 24;
+	uint32_t said = fmt_le32(b);
 	if (said != len || len > EFS_INFO_MAX)
 		return nv_fail(NV_ERR_INVALID, "the $EFS metadata is %zu bytes but its header says "
 			       "%u: it is truncated or damaged", len, said);

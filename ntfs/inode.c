@@ -424,9 +424,7 @@ nv_stat(struct nv_volume *v, uint64_t mref, struct nv_inode **out)
 		st = read_blob(v, mref, "reparse point", get_reparse, NULL, ni, &info->reparse,
 			       &info->reparse_len);
 		if (st == NV_OK && info->reparse_len >= 4)
-			info->reparse_tag = (uint32_t)info->reparse[0] | (uint32_t)info->reparse[1] << 8 |
-					    (uint32_t)info->reparse[2] << 16 |
-					    (uint32_t)info->reparse[3] << 24;
+			info->reparse_tag = fmt_le32(info->reparse);
 	}
 	if (st == NV_OK)
 		st = nv_read_ea(v, mref, ni, &info->ea, &info->ea_len);
@@ -754,10 +752,10 @@ nv_reparse_target(const struct nv_inode *inode, char **target)
 	header = inode->reparse_tag == NV_TAG_SYMLINK ? 20 : 16;
 	if (len < header)
 		return nv_fail(NV_ERR_CORRUPT, "the reparse point is too short (%zu bytes)", len);
-	sub_off = (size_t)(r[8] | r[9] << 8);
-	sub_len = (size_t)(r[10] | r[11] << 8);
-	print_off = (size_t)(r[12] | r[13] << 8);
-	print_len = (size_t)(r[14] | r[15] << 8);
+	sub_off = fmt_le16(r + 8);
+	sub_len = fmt_le16(r + 10);
+	print_off = fmt_le16(r + 12);
+	print_len = fmt_le16(r + 14);
 	if (print_len == 0) {
 		print_off = sub_off;
 		print_len = sub_len;

@@ -26,6 +26,7 @@
 #include <ntfs-3g/security.h>
 #include <ntfs-3g/volume.h>
 
+#include "formats/formats.h"
 #include "ntfs/ntfs.h"
 
 /* libntfs-3g must never have one MFT record open twice (updates would be

@@ -349,15 +349,6 @@ all_zero(const uint8_t *p, size_t n)
 	return true;
 }
 
-static uint64_t
-read_le64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 /* pread all of @len bytes: a block device or network filesystem may return
  * fewer than asked (errno EIO at the end of the file). */
 static bool
@@ -397,8 +388,8 @@ check_boot_sector(int fd, const char *path, uint64_t offset, uint64_t size)
 			       "cryptsetup bitlkOpen and the recovery key) and run winstate on the "
 			       "unlocked device", path);
 	if (!memcmp(bs + 3, "NTFS    ", 8)) {
-		uint16_t bps = (uint16_t)(bs[11] | bs[12] << 8);
-		uint64_t sectors = read_le64(bs + 0x28);
+		uint16_t bps = fmt_le16(bs + 11);
+		uint64_t sectors = fmt_le64(bs + 0x28);
 		if (bps < 256 || bps > 4096 || (bps & (bps - 1)))
 			return nv_fail(NV_ERR_CORRUPT, "%s: the NTFS boot sector is damaged "
 				       "(%u bytes per sector)", path, bps);
@@ -733,5 +724,5 @@ nv_volume_info(struct nv_volume *v, struct nv_volume_info *info)
 	info->offset = v->offset;
 	info->partition = v->partition;
 	if (pread_exact(v->fd, bs, sizeof(bs), v->offset))
-		info->serial = read_le64(bs + 0x48);
+		info->serial = fmt_le64(bs + 0x48);
 }

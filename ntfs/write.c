@@ -487,7 +487,7 @@ enum nv_status
 nv_set_reparse(struct nv_volume *v, uint64_t mref, const void *data, size_t len)
 {
 	const uint8_t *r = data;
-	if (!data || len < 8 || (size_t)(r[4] | r[5] << 8) + 8 != len)
+	if (!data || len < 8 || (size_t)fmt_le16(r + 4) + 8 != len)
 		return nv_fail(NV_ERR_INVALID,
 			       "a reparse buffer is an 8-byte header and as many bytes as it says");
 	return nv_with_inode(v, mref, "reparse point", set_reparse, data, len);

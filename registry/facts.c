@@ -262,7 +262,7 @@ reg_facts_profiles(reg_hive *sw, struct reg_profile **out, size_t *n)
 			p->unload_time = (int64_t)((uint64_t)hi << 32 | lo);
 		p->sid_ok = 1;
 		if (!reg_key_get_value(sw, kids[i], "Sid", &val)) {
-			char *s = reg_sid_to_string(val.data, val.len);
+			char *s = fmt_sid_to_string(val.data, val.len);
 			p->sid_ok = s && !strcasecmp(s, p->sid);
 			free(s);
 			reg_value_clear(&val);
@@ -302,11 +302,11 @@ v_string(const struct reg_value *v, size_t at)
 
 	if (v->len < 0xCC || at + 8 > v->len)
 		return NULL;
-	off = rd32(v->data + at);
-	len = rd32(v->data + at + 4);
+	off = fmt_le32(v->data + at);
+	len = fmt_le32(v->data + at + 4);
 	if (!len || (uint64_t)0xCC + off + len > v->len)
 		return NULL;
-	char *s = reg_utf16le_to_utf8(v->data + 0xCC + off, len);
+	char *s = fmt_utf16le_to_utf8(v->data + 0xCC + off, len);
 	if (s && !*s) {
 		free(s);
 		s = NULL;
@@ -355,7 +355,7 @@ reg_facts_sam_users(reg_hive *sam, struct reg_local_user **out, size_t *n)
 				if (v.len >= 0x3A)
 					x->disabled = (v.data[0x38] & 0x01) != 0;
 				if (v.len >= 0x10)
-					x->last_logon = (int64_t)rd64(v.data + 0x08);
+					x->last_logon = (int64_t)fmt_le64(v.data + 0x08);
 				reg_value_clear(&v);
 			}
 			if (!reg_key_get_value(sam, uk, "V", &v)) {

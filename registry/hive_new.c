@@ -25,37 +25,10 @@
 #define NK_NO_DELETE 0x0008u
 #define NK_ASCII_NAME 0x0020u
 
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void
-wr64(uint8_t *p, uint64_t v)
-{
-	wr32(p, (uint32_t)v);
-	wr32(p + 4, (uint32_t)(v >> 32));
-}
-
 static uint32_t
 cell_size(size_t data)
 {
 	return (uint32_t)((data + 4 + 7) & ~(size_t)7); /* size field included, 8-aligned */
-}
-
-/* Append the ACE (type 0 = allow, flags, mask, SID) at @p; returns its length. */
-static size_t
-put_ace(uint8_t *p, uint8_t flags, uint32_t mask, const uint8_t *sid, size_t sid_len)
-{
-	size_t n = 8 + sid_len;
-	p[0] = 0;
-	p[1] = flags;
-	wr16(p + 2, (uint16_t)n);
-	wr32(p + 4, mask);
-	memcpy(p + 8, sid, sid_len);
-	return n;
 }
 
 /*
@@ -64,55 +37,32 @@ put_ace(uint8_t *p, uint8_t flags, uint32_t mask, const uint8_t *sid, size_t sid
  * user, SYSTEM and Administrators and read for RESTRICTED, inherited by
  * subkeys (CONTAINER_INHERIT).
  */
-static size_t
-key_security(uint8_t *sd, const uint8_t *user, size_t user_len)
+static int
+key_security(const uint8_t *user, uint8_t **sd, size_t *sd_len)
 {
 	static const uint8_t system[] = { 1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0 };
 	static const uint8_t admins[] = { 1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0 };
 	static const uint8_t restricted[] = { 1, 1, 0, 0, 0, 0, 0, 5, 12, 0, 0, 0 };
 	const uint32_t all = 0x000F003Fu, read = 0x00020019u;
-	const uint8_t ci = 0x02;
-	size_t o = 20;
-
-	size_t owner = o;
-	memcpy(sd + o, user, user_len);
-	o += user_len;
-	size_t group = o;
-	memcpy(sd + o, system, sizeof(system));
-	o += sizeof(system);
-	size_t dacl = o;
-	o += 8;
-	o += put_ace(sd + o, ci, all, user, user_len);
-	o += put_ace(sd + o, ci, all, system, sizeof(system));
-	o += put_ace(sd + o, ci, all, admins, sizeof(admins));
-	o += put_ace(sd + o, ci, read, restricted, sizeof(restricted));
-	sd[dacl] = 2; /* ACL revision */
-	sd[dacl + 1] = 0;
-	wr16(sd + dacl + 2, (uint16_t)(o - dacl));
-	wr16(sd + dacl + 4, 4);
-	wr16(sd + dacl + 6, 0);
-
-	sd[0] = 1; /* revision */
-	sd[1] = 0;
-	wr16(sd + 2, 0x8000 | 0x1000 | 0x0004); /* self-relative, DACL protected, DACL present */
-	wr32(sd + 4, (uint32_t)owner);
-	wr32(sd + 8, (uint32_t)group);
-	wr32(sd + 12, 0);                       /* no SACL */
-	wr32(sd + 16, (uint32_t)dacl);
-	return o;
+	const uint8_t ci = FMT_ACE_CONTAINER_INHERIT;
+	const struct fmt_sd_allow aces[] = {
+		{ ci, all, user }, { ci, all, system }, { ci, all, admins }, { ci, read, restricted },
+	};
+	return fmt_sd_build(FMT_SE_DACL_PROTECTED, user, system, aces, sizeof(aces) / sizeof(aces[0]),
+			    sd, sd_len);
 }
 
 int
 reg_hive_create_empty(const char *out_path, const char *root_name, const char *owner_sid,
 		     uint64_t filetime, char *msg, size_t msgsz)
 {
-	uint8_t user[8 + 4 * 15];
+	uint8_t user[FMT_SID_MAX];
 	size_t user_len, name_len = root_name ? strlen(root_name) : 0;
 
 	if (msg && msgsz)
 		msg[0] = '\0';
 	if (!out_path || !name_len || name_len > 255 ||
-	    reg_sid_from_string(owner_sid, user, sizeof(user), &user_len) != REG_OK) {
+	    fmt_sid_from_string(owner_sid, user, sizeof(user), &user_len) != 0) {
 		if (msg && msgsz)
 			snprintf(msg, msgsz, "a new hive needs a file, a root key name of 1-255 "
 				 "characters and its owner's SID");
@@ -134,60 +84,65 @@ reg_hive_create_empty(const char *out_path, const char *root_name, const char *o
 	uint32_t nk = BIN_HEADER;                          /* root key cell */
 	uint32_t nk_size = cell_size(0x4C + name_len);
 	uint32_t sk = nk + nk_size;                        /* its security cell */
-	uint8_t sd[256];
-	size_t sd_len = key_security(sd, user, user_len);
+	uint8_t *sd;
+	size_t sd_len;
+	if (key_security(user, &sd, &sd_len) < 0) {
+		free(f);
+		return REG_ENOMEM;
+	}
 	uint32_t sk_size = cell_size(0x14 + sd_len);
 	uint32_t free_cell = sk + sk_size;
 
 	/* Base block. */
 	memcpy(f, "regf", 4);
-	wr32(f + 0x04, 1);             /* primary sequence */
-	wr32(f + 0x08, 1);             /* secondary sequence: equal, the hive is clean */
-	wr64(f + 0x0C, filetime);
-	wr32(f + 0x14, 1);             /* major version */
-	wr32(f + 0x18, 5);             /* minor version */
-	wr32(f + 0x1C, 0);             /* primary file */
-	wr32(f + 0x20, 1);             /* direct memory load format */
-	wr32(f + 0x24, nk);
-	wr32(f + 0x28, BIN_SIZE);
-	wr32(f + 0x2C, 1);             /* clustering factor */
+	fmt_put_le32(f + 0x04, 1);             /* primary sequence */
+	fmt_put_le32(f + 0x08, 1);             /* secondary sequence: equal, the hive is clean */
+	fmt_put_le64(f + 0x0C, filetime);
+	fmt_put_le32(f + 0x14, 1);             /* major version */
+	fmt_put_le32(f + 0x18, 5);             /* minor version */
+	fmt_put_le32(f + 0x1C, 0);             /* primary file */
+	fmt_put_le32(f + 0x20, 1);             /* direct memory load format */
+	fmt_put_le32(f + 0x24, nk);
+	fmt_put_le32(f + 0x28, BIN_SIZE);
+	fmt_put_le32(f + 0x2C, 1);             /* clustering factor */
 	static const char file_name[] = "\\UsrClass.dat";
 	for (size_t i = 0; i < sizeof(file_name) - 1; i++)
-		wr16(f + 0x30 + 2 * i, (uint16_t)file_name[i]);
-	wr32(f + 0x1FC, reg_regf_checksum(f));
+		fmt_put_le16(f + 0x30 + 2 * i, (uint16_t)file_name[i]);
+	fmt_put_le32(f + 0x1FC, reg_regf_checksum(f));
 
 	/* The bin. */
 	memcpy(bin, "hbin", 4);
-	wr32(bin + 0x04, 0);           /* its offset from the first bin */
-	wr32(bin + 0x08, BIN_SIZE);
-	wr64(bin + 0x14, filetime);
+	fmt_put_le32(bin + 0x04, 0);           /* its offset from the first bin */
+	fmt_put_le32(bin + 0x08, BIN_SIZE);
+	fmt_put_le64(bin + 0x14, filetime);
 
 	uint8_t *c = bin + nk;
-	wr32(c, (uint32_t)-(int32_t)nk_size); /* negative size: allocated */
+	fmt_put_le32(c, (uint32_t)-(int32_t)nk_size); /* negative size: allocated */
 	c += 4;
 	memcpy(c, "nk", 2);
-	wr16(c + 0x02, NK_HIVE_ENTRY | NK_NO_DELETE | NK_ASCII_NAME);
-	wr64(c + 0x04, filetime);
-	wr32(c + 0x10, NO_CELL);       /* parent: none */
-	wr32(c + 0x1C, NO_CELL);       /* subkey list */
-	wr32(c + 0x20, NO_CELL);       /* volatile subkey list */
-	wr32(c + 0x28, NO_CELL);       /* value list */
-	wr32(c + 0x2C, sk);
-	wr32(c + 0x30, NO_CELL);       /* class name */
-	wr16(c + 0x48, (uint16_t)name_len);
+	fmt_put_le16(c + 0x02, NK_HIVE_ENTRY | NK_NO_DELETE | NK_ASCII_NAME);
+	fmt_put_le64(c + 0x04, filetime);
+	fmt_put_le32(c + 0x10, NO_CELL);       /* parent: none */
+	fmt_put_le32(c + 0x1C, NO_CELL);       /* subkey list */
+	fmt_put_le32(c + 0x20, NO_CELL);       /* volatile subkey list */
+	fmt_put_le32(c + 0x28, NO_CELL);       /* value list */
+	fmt_put_le32(c + 0x2C, sk);
+	fmt_put_le32(c + 0x30, NO_CELL);       /* class name */
+	fmt_put_le16(c + 0x48, (uint16_t)name_len);
 	memcpy(c + 0x4C, root_name, name_len);
 
 	c = bin + sk;
-	wr32(c, (uint32_t)-(int32_t)sk_size);
+	fmt_put_le32(c, (uint32_t)-(int32_t)sk_size);
 	c += 4;
 	memcpy(c, "sk", 2);
-	wr32(c + 0x04, sk);            /* the ring of security cells: just this one */
-	wr32(c + 0x08, sk);
-	wr32(c + 0x0C, 1);             /* one key uses it */
-	wr32(c + 0x10, (uint32_t)sd_len);
+	fmt_put_le32(c + 0x04, sk);            /* the ring of security cells: just this one */
+	fmt_put_le32(c + 0x08, sk);
+	fmt_put_le32(c + 0x0C, 1);             /* one key uses it */
+	fmt_put_le32(c + 0x10, (uint32_t)sd_len);
 	memcpy(c + 0x14, sd, sd_len);
+	free(sd);
 
-	wr32(bin + free_cell, BIN_SIZE - free_cell); /* positive size: free */
+	fmt_put_le32(bin + free_cell, BIN_SIZE - free_cell); /* positive size: free */
 
 	int e = reg_write_file(out_path, f, BASE_BLOCK + BIN_SIZE);
 	free(f);

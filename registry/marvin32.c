@@ -39,8 +39,7 @@ reg_marvin32(const void *data, size_t len, uint64_t seed)
 	uint32_t tail;
 
 	for (; len >= 4; p += 4, len -= 4) {
-		p0 += (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		      (uint32_t)p[3] << 24;
+		p0 += fmt_le32(p);
 		marvin_block(&p0, &p1);
 	}
 	switch (len) {

@@ -389,101 +389,13 @@ reg_hive_match(reg_hive *h, const char *pattern, reg_match_cb cb, void *opaque)
 	return r;
 }
 
-/* ---- decoding ---- */
-
-char *
-reg_utf16le_to_utf8(const uint8_t *p, size_t len)
-{
-	size_t n = len / 2, o = 0;
-	char *out = malloc(n * 3 + 1);
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t c = (uint32_t)p[2 * i] | (uint32_t)p[2 * i + 1] << 8;
-		if (c == 0)
-			break;
-		if (c >= 0xD800 && c < 0xDC00 && i + 1 < n) {
-			uint32_t d = (uint32_t)p[2 * i + 2] | (uint32_t)p[2 * i + 3] << 8;
-			if (d >= 0xDC00 && d < 0xE000) {
-				c = 0x10000 + ((c - 0xD800) << 10) + (d - 0xDC00);
-				i++;
-			} else {
-				c = 0xFFFD;
-			}
-		} else if (c >= 0xD800 && c < 0xE000) {
-			c = 0xFFFD;
-		}
-		if (c < 0x80) {
-			out[o++] = (char)c;
-		} else if (c < 0x800) {
-			out[o++] = (char)(0xC0 | c >> 6);
-			out[o++] = (char)(0x80 | (c & 0x3F));
-		} else if (c < 0x10000) {
-			out[o++] = (char)(0xE0 | c >> 12);
-			out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-			out[o++] = (char)(0x80 | (c & 0x3F));
-		} else {
-			out[o++] = (char)(0xF0 | c >> 18);
-			out[o++] = (char)(0x80 | ((c >> 12) & 0x3F));
-			out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-			out[o++] = (char)(0x80 | (c & 0x3F));
-		}
-	}
-	out[o] = 0;
-	return out;
-}
-
-uint8_t *
-reg_utf8_to_utf16le(const char *s, size_t *len_out)
-{
-	size_t n = strlen(s), o = 0;
-	uint8_t *out = malloc(n * 4 + 2);
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!out)
-		return NULL;
-	while (*p) {
-		uint32_t c;
-		if (*p < 0x80) {
-			c = *p++;
-		} else if ((*p & 0xE0) == 0xC0 && (p[1] & 0xC0) == 0x80) {
-			c = (uint32_t)(*p & 0x1F) << 6 | (p[1] & 0x3F);
-			p += 2;
-		} else if ((*p & 0xF0) == 0xE0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80) {
-			c = (uint32_t)(*p & 0x0F) << 12 | (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
-			p += 3;
-		} else if ((*p & 0xF8) == 0xF0 && (p[1] & 0xC0) == 0x80 && (p[2] & 0xC0) == 0x80 &&
-			   (p[3] & 0xC0) == 0x80) {
-			c = (uint32_t)(*p & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
-			    (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
-			p += 4;
-		} else {
-			c = 0xFFFD;
-			p++;
-		}
-		if (c >= 0x10000) {
-			uint32_t hi = 0xD800 + ((c - 0x10000) >> 10), lo = 0xDC00 + ((c - 0x10000) & 0x3FF);
-			out[o++] = (uint8_t)hi;
-			out[o++] = (uint8_t)(hi >> 8);
-			c = lo;
-		}
-		out[o++] = (uint8_t)c;
-		out[o++] = (uint8_t)(c >> 8);
-	}
-	out[o++] = 0;
-	out[o++] = 0;
-	*len_out = o;
-	return out;
-}
-
 int
 reg_value_string(const struct reg_value *v, char **out)
 {
 	if (v->type != REG_SZ && v->type != REG_EXPAND_SZ && v->type != REG_LINK &&
 	    v->type != REG_MULTI_SZ)
 		return REG_ETYPE;
-	*out = reg_utf16le_to_utf8(v->data, v->len);
+	*out = fmt_utf16le_to_utf8(v->data, v->len);
 	return *out ? REG_OK : REG_ENOMEM;
 }
 
@@ -504,7 +416,7 @@ reg_value_multi(const struct reg_value *v, char ***out, size_t *n)
 			i++;
 		if (i == start)
 			break;          /* empty string: end of the list */
-		arr[cnt] = reg_utf16le_to_utf8(v->data + 2 * start, 2 * (i - start));
+		arr[cnt] = fmt_utf16le_to_utf8(v->data + 2 * start, 2 * (i - start));
 		if (!arr[cnt]) {
 			for (size_t j = 0; j < cnt; j++)
 				free(arr[j]);
@@ -525,7 +437,7 @@ reg_value_u32(const struct reg_value *v, uint32_t *out)
 	if (v->len < 4)
 		return REG_ETYPE;
 	if (v->type == REG_DWORD || ((v->type == REG_BINARY || v->type == REG_NONE) && v->len == 4))
-		*out = rd32(v->data);
+		*out = fmt_le32(v->data);
 	else if (v->type == REG_DWORD_BIG_ENDIAN)
 		*out = (uint32_t)v->data[0] << 24 | (uint32_t)v->data[1] << 16 |
 		       (uint32_t)v->data[2] << 8 | v->data[3];
@@ -540,11 +452,11 @@ reg_value_u64(const struct reg_value *v, uint64_t *out)
 	uint32_t d;
 
 	if ((v->type == REG_QWORD || v->type == REG_BINARY) && v->len == 8) {
-		*out = rd64(v->data);
+		*out = fmt_le64(v->data);
 		return REG_OK;
 	}
 	if (v->type == REG_QWORD && v->len > 8) {
-		*out = rd64(v->data);
+		*out = fmt_le64(v->data);
 		return REG_OK;
 	}
 	if (reg_value_u32(v, &d) == REG_OK) {
@@ -565,7 +477,7 @@ reg_value_format(const struct reg_value *v)
 	case REG_SZ:
 	case REG_EXPAND_SZ:
 	case REG_LINK:
-		return reg_utf16le_to_utf8(v->data, v->len);
+		return fmt_utf16le_to_utf8(v->data, v->len);
 	case REG_MULTI_SZ: {
 		char **arr;
 		size_t n, total = 1;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdint.h>
 
+#include "formats/formats.h"
 #include "registry/registry.h"
 
 #define REGF_BASE_BLOCK 4096u
@@ -39,27 +40,6 @@ struct reg_hive_set {
 };
 
 void reg_seterr(reg_hive *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t
-rd64(const uint8_t *p)
-{
-	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static inline void
-wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
 
 /* Read a whole file into memory (*len bytes); NULL + errno on failure. */
 uint8_t *reg_read_file(const char *path, size_t *len);

@@ -174,9 +174,8 @@ int reg_hive_match(reg_hive *h, const char *pattern, reg_match_cb cb, void *opaq
 /* Case-insensitive glob of one component ('*', '?'); 1 = match. */
 int reg_glob(const char *pattern, const char *name);
 
-/* Decoders.  Strings: UTF-16LE up to the first NUL or the end, to UTF-8. */
-char *reg_utf16le_to_utf8(const uint8_t *p, size_t len);
-uint8_t *reg_utf8_to_utf16le(const char *s, size_t *len_out); /* with the NUL */
+/* Decoders.  Strings: UTF-16LE up to the first NUL or the end, to UTF-8
+ * (formats' conversion: fmt_utf16le_to_utf8, lone surrogates as WTF-8). */
 int reg_value_string(const struct reg_value *v, char **out); /* SZ, EXPAND_SZ, LINK, (MULTI_SZ: first) */
 int reg_value_multi(const struct reg_value *v, char ***out, size_t *n); /* free each + array */
 int reg_value_u32(const struct reg_value *v, uint32_t *out); /* DWORD, DWORD_BIG_ENDIAN, 4-byte BINARY */
@@ -191,6 +190,7 @@ char *reg_value_format(const struct reg_value *v);
 int reg_key_create(reg_hive *h, const char *path, reg_key *out);
 int reg_key_set_value(reg_hive *h, reg_key k, const char *name, uint32_t type,
 		     const void *data, size_t len);
+/* Strings are UTF-8 (WTF-8 for lone surrogates); malformed UTF-8 is REG_EINVAL. */
 int reg_key_set_string(reg_hive *h, reg_key k, const char *name, uint32_t type, const char *utf8);
 int reg_key_set_multi(reg_hive *h, reg_key k, const char *name, const char *const *strings, size_t n);
 int reg_key_set_dword(reg_hive *h, reg_key k, const char *name, uint32_t v);
@@ -209,10 +209,6 @@ int reg_hive_create_from_template(const char *template_path, const char *out_pat
  * SYSTEM and Administrators), @filetime as its last-written time. */
 int reg_hive_create_empty(const char *out_path, const char *root_name, const char *owner_sid,
 			 uint64_t filetime, char *msg, size_t msgsz);
-
-/* SIDs: "S-1-5-21-..." <-> binary form. */
-int reg_sid_from_string(const char *s, uint8_t *out, size_t outsz, size_t *len);
-char *reg_sid_to_string(const uint8_t *sid, size_t len);
 
 /* Add (or replace) HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\<sid>
  * in a SOFTWARE hive: ProfileImagePath (REG_EXPAND_SZ), Sid (REG_BINARY),

@@ -47,7 +47,7 @@ reg_regf_checksum(const uint8_t *b)
 	uint32_t x = 0;
 
 	for (unsigned i = 0; i < 508; i += 4)
-		x ^= rd32(b + i);
+		x ^= fmt_le32(b + i);
 	if (x == 0xFFFFFFFFu)
 		x = 0xFFFFFFFEu;
 	else if (x == 0)
@@ -58,7 +58,7 @@ reg_regf_checksum(const uint8_t *b)
 static int
 base_block_valid(const uint8_t *b, size_t len)
 {
-	return len >= REGF_SECTOR && !memcmp(b, "regf", 4) && reg_regf_checksum(b) == rd32(b + 0x1FC);
+	return len >= REGF_SECTOR && !memcmp(b, "regf", 4) && reg_regf_checksum(b) == fmt_le32(b + 0x1FC);
 }
 
 struct log_file {
@@ -112,10 +112,10 @@ collect_entries(const struct log_file *lf, struct entry_list *out, struct reg_re
 		if (memcmp(p, "HvLE", 4))
 			break;          /* end of the used part of the log */
 		e.p = p;
-		e.size = rd32(p + 4);
-		e.seq = rd32(p + 0x0C);
-		e.hbins = rd32(p + 0x10);
-		e.count = rd32(p + 0x14);
+		e.size = fmt_le32(p + 4);
+		e.seq = fmt_le32(p + 0x0C);
+		e.hbins = fmt_le32(p + 0x10);
+		e.count = fmt_le32(p + 0x14);
 		if (!first && e.seq != expect)
 			break;          /* left over from an earlier cycle of the log */
 		if (e.size < HVLE_HEADER || e.size % REGF_SECTOR || e.size > lf->len - off ||
@@ -124,8 +124,8 @@ collect_entries(const struct log_file *lf, struct entry_list *out, struct reg_re
 			bad = 1;
 		} else {
 			for (uint32_t i = 0; i < e.count && !bad; i++) {
-				uint32_t po = rd32(p + HVLE_HEADER + 8 * i);
-				uint32_t ps = rd32(p + HVLE_HEADER + 8 * i + 4);
+				uint32_t po = fmt_le32(p + HVLE_HEADER + 8 * i);
+				uint32_t ps = fmt_le32(p + HVLE_HEADER + 8 * i + 4);
 				if ((uint64_t)po + ps > e.hbins)
 					bad = 1;
 				pages_total += ps;
@@ -137,7 +137,7 @@ collect_entries(const struct log_file *lf, struct entry_list *out, struct reg_re
 			uint64_t h1 = reg_marvin32(p + HVLE_HEADER, e.size - HVLE_HEADER,
 						  REG_MARVIN32_REGISTRY_SEED);
 			uint64_t h2 = reg_marvin32(p, 0x20, REG_MARVIN32_REGISTRY_SEED);
-			if (h1 != rd64(p + 0x18) || h2 != rd64(p + 0x20))
+			if (h1 != fmt_le64(p + 0x18) || h2 != fmt_le64(p + 0x20))
 				bad = 1;
 		}
 		if (bad) {
@@ -182,11 +182,11 @@ resize_hive(uint8_t **buf, size_t *len, uint32_t hbins)
 static void
 finish_base_block(uint8_t *b, uint32_t seq, uint32_t hbins)
 {
-	wr32(b + 4, seq);
-	wr32(b + 8, seq);
-	wr32(b + 0x1C, 0);      /* primary file */
-	wr32(b + 0x28, hbins);
-	wr32(b + 0x1FC, reg_regf_checksum(b));
+	fmt_put_le32(b + 4, seq);
+	fmt_put_le32(b + 8, seq);
+	fmt_put_le32(b + 0x1C, 0);      /* primary file */
+	fmt_put_le32(b + 0x28, hbins);
+	fmt_put_le32(b + 0x1FC, reg_regf_checksum(b));
 }
 
 static int
@@ -223,8 +223,8 @@ replay_new(uint8_t **hive, size_t *hlen, struct log_file *logs, size_t nlogs,
 		}
 		const uint8_t *data = e->p + HVLE_HEADER + 8 * (size_t)e->count;
 		for (uint32_t k = 0; k < e->count; k++) {
-			uint32_t po = rd32(e->p + HVLE_HEADER + 8 * k);
-			uint32_t ps = rd32(e->p + HVLE_HEADER + 8 * k + 4);
+			uint32_t po = fmt_le32(e->p + HVLE_HEADER + 8 * k);
+			uint32_t ps = fmt_le32(e->p + HVLE_HEADER + 8 * k + 4);
 			memcpy(*hive + REGF_BASE_BLOCK + po, data, ps);
 			data += ps;
 			rep->pages_applied++;
@@ -243,12 +243,12 @@ replay_new(uint8_t **hive, size_t *hlen, struct log_file *logs, size_t nlogs,
 static int
 replay_old(uint8_t **hive, size_t *hlen, const struct log_file *lf, struct reg_replay_report *rep)
 {
-	uint32_t hbins = rd32(lf->buf + 0x28);
+	uint32_t hbins = fmt_le32(lf->buf + 0x28);
 	size_t bitmap_bytes = hbins / 4096;
 	size_t sect_off, n = 0;
 
 	if (lf->len < REGF_SECTOR + 4 + bitmap_bytes || memcmp(lf->buf + REGF_SECTOR, "DIRT", 4) ||
-	    hbins % 4096 || hbins > MAX_HIVE_SIZE || rd32(lf->buf + 4) != rd32(lf->buf + 8)) {
+	    hbins % 4096 || hbins > MAX_HIVE_SIZE || fmt_le32(lf->buf + 4) != fmt_le32(lf->buf + 8)) {
 		rep->entries_rejected++;
 		return 0;
 	}
@@ -276,7 +276,7 @@ replay_old(uint8_t **hive, size_t *hlen, const struct log_file *lf, struct reg_r
 	rep->pages_applied += (unsigned)n;
 	rep->entries_applied = 1;
 	rep->hbins_size = hbins;
-	rep->final_seq = rd32(lf->buf + 4);
+	rep->final_seq = fmt_le32(lf->buf + 4);
 	return 1;
 }
 
@@ -318,11 +318,11 @@ reg_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
 		free(hive);
 		return REG_EFORMAT;
 	}
-	rep->primary_seq = rd32(hive + 4);
-	rep->secondary_seq = rd32(hive + 8);
-	rep->checksum_ok = reg_regf_checksum(hive) == rd32(hive + 0x1FC);
+	rep->primary_seq = fmt_le32(hive + 4);
+	rep->secondary_seq = fmt_le32(hive + 8);
+	rep->checksum_ok = reg_regf_checksum(hive) == fmt_le32(hive + 0x1FC);
 	rep->final_seq = rep->primary_seq;
-	rep->hbins_size = rd32(hive + 0x28);
+	rep->hbins_size = fmt_le32(hive + 0x28);
 	base_ok = rep->checksum_ok;
 
 	for (i = 0; i < 2; i++) {
@@ -333,8 +333,8 @@ reg_hive_replay_logs(const char *hive_path, const char *log1, const char *log2,
 			continue;
 		rep->logs_found++;
 		logs[i].valid = base_block_valid(logs[i].buf, logs[i].len);
-		logs[i].type = logs[i].valid ? rd32(logs[i].buf + 0x1C) : 0;
-		logs[i].seq = logs[i].valid ? rd32(logs[i].buf + 4) : 0;
+		logs[i].type = logs[i].valid ? fmt_le32(logs[i].buf + 0x1C) : 0;
+		logs[i].seq = logs[i].valid ? fmt_le32(logs[i].buf + 4) : 0;
 		if (logs[i].valid && logs[i].type == LOG_TYPE_NEW)
 			have_new = 1;
 	}

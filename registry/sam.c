@@ -80,7 +80,8 @@ put(struct buf *b, const void *data, size_t len)
 static void
 put16(struct buf *b, uint16_t v)
 {
-	uint8_t x[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+	uint8_t x[2];
+	fmt_put_le16(x, v);
 	put(b, x, 2);
 }
 
@@ -88,14 +89,8 @@ static void
 put32(struct buf *b, uint32_t v)
 {
 	uint8_t x[4];
-	wr32(x, v);
+	fmt_put_le32(x, v);
 	put(b, x, 4);
-}
-
-static size_t
-sid_len(const uint8_t *sid)
-{
-	return 8u + 4u * sid[1];
 }
 
 /* S-1-A-S1-...: a SID of @n sub-authorities under authority @auth. */
@@ -107,14 +102,14 @@ make_sid(uint8_t *out, uint8_t auth, const uint32_t *sub, unsigned n)
 	memset(out + 2, 0, 5);
 	out[7] = auth;
 	for (unsigned i = 0; i < n; i++)
-		wr32(out + 8 + 4 * i, sub[i]);
+		fmt_put_le32(out + 8 + 4 * i, sub[i]);
 	return 8u + 4u * n;
 }
 
 static void
 put_ace(struct buf *b, uint8_t type, uint8_t flags, uint32_t mask, const uint8_t *sid)
 {
-	size_t sl = sid_len(sid);
+	size_t sl = fmt_sid_len(sid, FMT_SID_MAX);
 	uint8_t h[2] = { type, flags };
 	put(b, h, 2);
 	put16(b, (uint16_t)(8 + sl));
@@ -185,11 +180,11 @@ user_v(const uint8_t *user_sid, const char *name, const uint8_t hash_hdr[4], siz
 {
 	struct buf sd = { 0 };
 	size_t nlen;
-	uint8_t *uname = reg_utf8_to_utf16le(name, &nlen);
+	uint8_t *uname = fmt_utf8_to_utf16le(name, &nlen);
 	uint8_t hours[21], groups[8];
 	memset(hours, 0xFF, sizeof(hours));
-	wr32(groups, RID_NONE_GROUP);
-	wr32(groups + 4, 7); /* mandatory, enabled by default, enabled */
+	fmt_put_le32(groups, RID_NONE_GROUP);
+	fmt_put_le32(groups + 4, 7); /* mandatory, enabled by default, enabled */
 	if (!uname || user_sd(user_sid, &sd) < 0) {
 		free(uname);
 		free(sd.p);
@@ -237,14 +232,13 @@ user_f(uint8_t f[USER_F_LEN], uint32_t rid, uint16_t acb, uint64_t now)
 	f[0] = 2; /* revision 2.1, as Windows 10 writes */
 	f[2] = 1;
 	/* 0x08 last logon, 0x10 last logoff, 0x28 last bad password: never (0). */
-	wr32(f + 0x18, (uint32_t)now); /* password last set: now (0 would force a change) */
-	wr32(f + 0x1C, (uint32_t)(now >> 32));
-	wr32(f + 0x20, 0xFFFFFFFFu); /* account expires: never */
-	wr32(f + 0x24, 0x7FFFFFFFu);
-	wr32(f + 0x30, rid);
-	wr32(f + 0x34, RID_NONE_GROUP);
-	f[0x38] = (uint8_t)acb;
-	f[0x39] = (uint8_t)(acb >> 8);
+	fmt_put_le32(f + 0x18, (uint32_t)now); /* password last set: now (0 would force a change) */
+	fmt_put_le32(f + 0x1C, (uint32_t)(now >> 32));
+	fmt_put_le32(f + 0x20, 0xFFFFFFFFu); /* account expires: never */
+	fmt_put_le32(f + 0x24, 0x7FFFFFFFu);
+	fmt_put_le32(f + 0x30, rid);
+	fmt_put_le32(f + 0x34, RID_NONE_GROUP);
+	fmt_put_le16(f + 0x38, (uint16_t)acb);
 }
 
 /* SAM account names: 1-20 characters, none of " / \ [ ] : ; | = , + * ? < > @,
@@ -280,19 +274,20 @@ alias_members(const struct reg_value *c, uint32_t *moff, uint32_t *mlen, uint32_
 	if (c->len < 0x34)
 		return false;
 	for (unsigned e = 0; e < 4; e++) {
-		uint32_t off = rd32(c->data + 0x04 + 12 * e), len = rd32(c->data + 0x08 + 12 * e);
+		uint32_t off = fmt_le32(c->data + 0x04 + 12 * e), len = fmt_le32(c->data + 0x08 + 12 * e);
 		if (off > c->len - 0x34 || len > c->len - 0x34 - off)
 			return false;
 	}
-	*moff = rd32(c->data + 0x28);
-	*mlen = rd32(c->data + 0x2C);
-	*count = rd32(c->data + 0x30);
+	*moff = fmt_le32(c->data + 0x28);
+	*mlen = fmt_le32(c->data + 0x2C);
+	*count = fmt_le32(c->data + 0x30);
 	uint32_t at = 0;
 	for (uint32_t i = 0; i < *count; i++) {
 		const uint8_t *s = c->data + 0x34 + *moff + at;
-		if (*mlen - at < 8 || s[0] != 1 || *mlen - at < sid_len(s))
+		size_t sl = fmt_sid_len(s, *mlen - at);
+		if (!sl)
 			return false;
-		at += (uint32_t)sid_len(s);
+		at += (uint32_t)sl;
 	}
 	return at == *mlen;
 }
@@ -300,9 +295,14 @@ alias_members(const struct reg_value *c, uint32_t *moff, uint32_t *mlen, uint32_
 static bool
 alias_has(const struct reg_value *c, uint32_t moff, uint32_t mlen, const uint8_t *sid, size_t sl)
 {
-	for (uint32_t at = 0; at < mlen; at += (uint32_t)sid_len(c->data + 0x34 + moff + at))
-		if (sid_len(c->data + 0x34 + moff + at) == sl && !memcmp(c->data + 0x34 + moff + at, sid, sl))
+	/* The members were checked by alias_members: each is a whole SID. */
+	for (uint32_t at = 0; at < mlen;) {
+		const uint8_t *member = c->data + 0x34 + moff + at;
+		size_t ml = fmt_sid_len(member, mlen - at);
+		if (ml == sl && !memcmp(member, sid, sl))
 			return true;
+		at += (uint32_t)ml;
+	}
 	return false;
 }
 
@@ -319,12 +319,12 @@ alias_add(const struct reg_value *c, uint32_t moff, uint32_t mlen, uint32_t coun
 	memcpy(n + at, sid, sl);
 	memcpy(n + at + sl, c->data + at, c->len - at);
 	for (unsigned e = 0; e < 3; e++) {
-		uint32_t off = rd32(n + 0x04 + 12 * e);
-		if (off >= moff + mlen && rd32(n + 0x08 + 12 * e))
-			wr32(n + 0x04 + 12 * e, off + (uint32_t)sl);
+		uint32_t off = fmt_le32(n + 0x04 + 12 * e);
+		if (off >= moff + mlen && fmt_le32(n + 0x08 + 12 * e))
+			fmt_put_le32(n + 0x04 + 12 * e, off + (uint32_t)sl);
 	}
-	wr32(n + 0x2C, mlen + (uint32_t)sl);
-	wr32(n + 0x30, count + 1);
+	fmt_put_le32(n + 0x2C, mlen + (uint32_t)sl);
+	fmt_put_le32(n + 0x30, count + 1);
 	*out_len = c->len + sl;
 	return n;
 }
@@ -363,7 +363,7 @@ reg_sam_create_user(reg_hive *h, const struct reg_sam_new_user *u, struct reg_sa
 	}
 	e = reg_hive_get_value(h, ACCOUNT, "V", &av);
 	const uint8_t *dsid = av.len >= 24 ? av.data + av.len - 24 : NULL;
-	if (e || !dsid || dsid[0] != 1 || dsid[1] != 4 || dsid[7] != 5 || rd32(dsid + 8) != 21) {
+	if (e || !dsid || dsid[0] != 1 || dsid[1] != 4 || dsid[7] != 5 || fmt_le32(dsid + 8) != 21) {
 		e = e == REG_ENOMEM ? e : REG_EFORMAT;
 		reg_seterr(h, "the SAM's " ACCOUNT "\\V does not end with the machine SID "
 			   "(S-1-5-21-x-y-z): it is damaged, and no account is created");
@@ -391,7 +391,7 @@ reg_sam_create_user(reg_hive *h, const struct reg_sam_new_user *u, struct reg_sa
 	free(kids);
 	kids = NULL;
 	/* The RID: the domain's next one, past every user key there is. */
-	uint32_t rid = rd32(af.data + 0x48), nusers = 0;
+	uint32_t rid = fmt_le32(af.data + 0x48), nusers = 0;
 	if (rid < FIRST_USER_RID)
 		rid = FIRST_USER_RID;
 	if ((e = reg_key_subkeys(h, users, &kids, &n)))
@@ -416,16 +416,16 @@ reg_sam_create_user(reg_hive *h, const struct reg_sam_new_user *u, struct reg_sa
 	uint8_t sid[28];
 	memcpy(sid, dsid, 24);
 	sid[1] = 5;
-	wr32(sid + 24, rid);
+	fmt_put_le32(sid + 24, rid);
 
 	/* The hash entries say "no hash": a 4-byte header as Guest's when the
 	 * domain uses RC4 (revision 1, Guest's entry is exactly that header),
 	 * else empty entries (what a cleared password leaves). */
 	uint8_t hash_hdr[4] = { 0 };
 	size_t hash_len = 0;
-	if (af.len >= 0x6C && rd32(af.data + 0x68) == 1 &&
+	if (af.len >= 0x6C && fmt_le32(af.data + 0x68) == 1 &&
 	    !reg_hive_get_value(h, USERS "\\000001F5", "V", &guest) && guest.len >= USER_V_HEADER) {
-		uint32_t off = rd32(guest.data + 12 * 14), len = rd32(guest.data + 12 * 14 + 4);
+		uint32_t off = fmt_le32(guest.data + 12 * 14), len = fmt_le32(guest.data + 12 * 14 + 4);
 		if (len == 4 && off <= guest.len - USER_V_HEADER - 4 && guest.data[USER_V_HEADER + off + 2] == 1) {
 			memcpy(hash_hdr, guest.data + USER_V_HEADER + off, 4);
 			hash_len = 4;
@@ -484,7 +484,7 @@ reg_sam_create_user(reg_hive *h, const struct reg_sam_new_user *u, struct reg_sa
 		goto out;
 	}
 	memcpy(nf, af.data, af.len);
-	wr32(nf + 0x48, rid + 1);
+	fmt_put_le32(nf + 0x48, rid + 1);
 	reg_key acct;
 	e = reg_key_open(h, ACCOUNT, &acct);
 	if (!e)
@@ -497,13 +497,13 @@ reg_sam_create_user(reg_hive *h, const struct reg_sam_new_user *u, struct reg_sa
 		if ((e = reg_key_open(h, USERS_ALIAS, &ak)) ||
 		    (e = reg_key_set_value(h, ak, "C", alias.type, newc, newc_len)))
 			goto out;
-		char *dom = reg_sid_to_string(dsid, 24);
+		char *dom = fmt_sid_to_string(dsid, 24);
 		char *mpath = dom ? reg_asprintf(ALIAS_MEMBERS "\\%s", dom) : NULL;
 		char *rpath = dom ? reg_asprintf(ALIAS_MEMBERS "\\%s\\%08X", dom, rid) : NULL;
 		free(dom);
 		reg_key rkey;
 		uint8_t one[4];
-		wr32(one, RID_USERS_ALIAS);
+		fmt_put_le32(one, RID_USERS_ALIAS);
 		e = mpath && rpath ? reg_key_create(h, rpath, &rkey) : REG_ENOMEM;
 		if (!e)
 			e = reg_key_open(h, mpath, &mk);
@@ -523,7 +523,7 @@ reg_sam_create_user(reg_hive *h, const struct reg_sam_new_user *u, struct reg_sa
 		out->in_users_alias = 1;
 	}
 	out->rid = rid;
-	char *s = reg_sid_to_string(sid, sizeof(sid));
+	char *s = fmt_sid_to_string(sid, sizeof(sid));
 	if (s)
 		snprintf(out->sid, sizeof(out->sid), "%s", s);
 	free(s);

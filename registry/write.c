@@ -82,9 +82,9 @@ reg_key_set_string(reg_hive *h, reg_key k, const char *name, uint32_t type, cons
 
 	if (type != REG_SZ && type != REG_EXPAND_SZ && type != REG_LINK)
 		return REG_EINVAL;
-	w = reg_utf8_to_utf16le(utf8, &len);
+	w = fmt_utf8_to_utf16le(utf8, &len);
 	if (!w)
-		return REG_ENOMEM;
+		return errno == EILSEQ ? REG_EINVAL : REG_ENOMEM;
 	/* REG_LINK is stored without the terminating NUL. */
 	e = reg_key_set_value(h, k, name, type, w, type == REG_LINK ? len - 2 : len);
 	free(w);
@@ -100,8 +100,13 @@ reg_key_set_multi(reg_hive *h, reg_key k, const char *name, const char *const *s
 
 	for (size_t i = 0; i < n; i++) {
 		size_t len;
-		uint8_t *w = reg_utf8_to_utf16le(strings[i], &len), *nb;
-		if (!w || !(nb = realloc(buf, total + len + 2))) {
+		uint8_t *w = fmt_utf8_to_utf16le(strings[i], &len), *nb;
+		if (!w) {
+			int invalid = errno == EILSEQ;
+			free(buf);
+			return invalid ? REG_EINVAL : REG_ENOMEM;
+		}
+		if (!(nb = realloc(buf, total + len + 2))) {
 			free(w);
 			free(buf);
 			return REG_ENOMEM;
@@ -131,7 +136,7 @@ reg_key_set_dword(reg_hive *h, reg_key k, const char *name, uint32_t v)
 {
 	uint8_t b[4];
 
-	wr32(b, v);
+	fmt_put_le32(b, v);
 	return reg_key_set_value(h, k, name, REG_DWORD, b, 4);
 }
 
@@ -140,8 +145,8 @@ reg_key_set_qword(reg_hive *h, reg_key k, const char *name, uint64_t v)
 {
 	uint8_t b[8];
 
-	wr32(b, (uint32_t)v);
-	wr32(b + 4, (uint32_t)(v >> 32));
+	fmt_put_le32(b, (uint32_t)v);
+	fmt_put_le32(b + 4, (uint32_t)(v >> 32));
 	return reg_key_set_value(h, k, name, REG_QWORD, b, 8);
 }
 
@@ -223,77 +228,10 @@ reg_hive_create_from_template(const char *template_path, const char *out_path, c
 	return e;
 }
 
-/* ---- SIDs ---- */
-
-int
-reg_sid_from_string(const char *s, uint8_t *out, size_t outsz, size_t *len)
-{
-	uint64_t auth;
-	uint32_t subs[15];
-	size_t nsub = 0, need;
-	char *end;
-
-	if (!s || strncasecmp(s, "S-1-", 4))
-		return REG_EINVAL;
-	s += 4;
-	errno = 0;
-	auth = strtoull(s, &end, 10);
-	if (end == s || errno || auth >= (1ull << 48))
-		return REG_EINVAL;
-	s = end;
-	while (*s == '-') {
-		unsigned long long v;
-		s++;
-		errno = 0;
-		v = strtoull(s, &end, 10);
-		if (end == s || errno || v > 0xFFFFFFFFull || nsub == 15 || *s == '-' || *s == '+')
-			return REG_EINVAL;
-		subs[nsub++] = (uint32_t)v;
-		s = end;
-	}
-	if (*s)
-		return REG_EINVAL;
-	need = 8 + 4 * nsub;
-	if (len)
-		*len = need;
-	if (outsz < need)
-		return REG_EINVAL;
-	out[0] = 1;
-	out[1] = (uint8_t)nsub;
-	for (int i = 0; i < 6; i++)
-		out[2 + i] = (uint8_t)(auth >> (8 * (5 - i)));
-	for (size_t i = 0; i < nsub; i++)
-		wr32(out + 8 + 4 * i, subs[i]);
-	return REG_OK;
-}
-
-char *
-reg_sid_to_string(const uint8_t *sid, size_t len)
-{
-	uint64_t auth = 0;
-	size_t nsub, o;
-	char *s;
-
-	if (len < 8 || sid[0] != 1)
-		return NULL;
-	nsub = sid[1];
-	if (nsub > 15 || len < 8 + 4 * nsub)
-		return NULL;
-	for (int i = 0; i < 6; i++)
-		auth = auth << 8 | sid[2 + i];
-	s = malloc(24 + 11 * nsub);
-	if (!s)
-		return NULL;
-	o = (size_t)sprintf(s, "S-1-%" PRIu64, auth);
-	for (size_t i = 0; i < nsub; i++)
-		o += (size_t)sprintf(s + o, "-%" PRIu32, rd32(sid + 8 + 4 * i));
-	return s;
-}
-
 int
 reg_profilelist_add(reg_hive *sw, const struct reg_profile_new *p)
 {
-	uint8_t sid[8 + 4 * 15];
+	uint8_t sid[FMT_SID_MAX];
 	size_t sidlen;
 	char *path;
 	reg_key k;
@@ -301,10 +239,9 @@ reg_profilelist_add(reg_hive *sw, const struct reg_profile_new *p)
 
 	if (!p || !p->sid || !p->image_path)
 		return REG_EINVAL;
-	e = reg_sid_from_string(p->sid, sid, sizeof(sid), &sidlen);
-	if (e) {
+	if (fmt_sid_from_string(p->sid, sid, sizeof(sid), &sidlen) < 0) {
 		reg_seterr(sw, "'%s' is not a SID", p->sid);
-		return e;
+		return REG_EINVAL;
 	}
 	path = reg_asprintf("Microsoft\\Windows NT\\CurrentVersion\\ProfileList\\%s", p->sid);
 	if (!path)

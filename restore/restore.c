@@ -385,7 +385,7 @@ ensure_dir(struct ctx *c, const char *root, uint64_t root_mref, const char *path
 						uint8_t *sd;
 						size_t sl;
 						if (pin->security &&
-						    restore_sd_inherit(pin->security, pin->security_len, owner,
+						    fmt_sd_inherit(pin->security, pin->security_len, owner,
 								       true, &sd, &sl) == 0) {
 							nv_set_security(c->vol, m, sd, sl);
 							free(sd);
@@ -461,8 +461,8 @@ add_sid_pair(struct ctx *c, const char *from, const char *to)
 	if (!strcmp(from, to))
 		return;
 	struct sid_pair p;
-	if (reg_sid_from_string(from, p.from, sizeof(p.from), &p.from_len) != REG_OK ||
-	    reg_sid_from_string(to, p.to, sizeof(p.to), &p.to_len) != REG_OK)
+	if (fmt_sid_from_string(from, p.from, sizeof(p.from), &p.from_len) != 0 ||
+	    fmt_sid_from_string(to, p.to, sizeof(p.to), &p.to_len) != 0)
 		return;
 	struct sid_pair *grown = realloc(c->sids, (c->nsids + 1) * sizeof(*grown));
 	if (!grown)
@@ -505,7 +505,7 @@ resolve_account(struct ctx *c, const char *account)
 	if (!strncasecmp(account, "S-1-", 4)) {
 		uint8_t b[MAX_SID];
 		size_t l;
-		return reg_sid_from_string(account, b, sizeof(b), &l) == REG_OK ? strdup(account) : NULL;
+		return fmt_sid_from_string(account, b, sizeof(b), &l) == 0 ? strdup(account) : NULL;
 	}
 	const char *bs = strchr(account, '\\');
 	const char *name = bs ? bs + 1 : account;
@@ -641,7 +641,7 @@ plan_known_folders(struct ctx *c, struct plan *p, const struct win_user *tu)
 			continue;
 		if (v->type != REG_SZ && v->type != REG_EXPAND_SZ)
 			continue;
-		char *raw = reg_utf16le_to_utf8(v->data, v->len);
+		char *raw = fmt_utf16le_to_utf8(v->data, v->len);
 		if (raw)
 			add_known_folder(c, p, tu, v->name, raw);
 		free(raw);
@@ -1153,7 +1153,7 @@ set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t par
 	size_t sl = 0;
 	char err[256];
 	if (f->security_len) {
-		if (restore_sd_rewrite(f->security, f->security_len, map_sid, c, &sd, &sl, err,
+		if (fmt_sd_rewrite(f->security, f->security_len, map_sid, c, &sd, &sl, err,
 				       sizeof(err)) < 0) {
 			problem(c, "%s: its security descriptor is damaged (%s); it inherits its folder's",
 				f->path, err);
@@ -1164,7 +1164,7 @@ set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t par
 		struct nv_inode *pin;
 		if (nv_stat(c->vol, parent, &pin) == NV_OK) {
 			if (pin->security)
-				restore_sd_inherit(pin->security, pin->security_len, owner,
+				fmt_sd_inherit(pin->security, pin->security_len, owner,
 						   (f->attributes & NV_ATTR_DIRECTORY) != 0, &sd, &sl);
 			nv_inode_free(pin);
 		}
@@ -2403,11 +2403,11 @@ write_back(struct ctx *c, const char *local, const char *path, const char *owner
 	if (old != NO_MREF && nv_stat(c->vol, old, &in) == NV_OK) {
 		attrs = in->attributes;
 		if (in->security)
-			restore_sd_rewrite(in->security, in->security_len, NULL, NULL, &sd, &sl, NULL, 0);
+			fmt_sd_rewrite(in->security, in->security_len, NULL, NULL, &sd, &sl, NULL, 0);
 		nv_inode_free(in);
 	} else if (nv_stat(c->vol, parent, &in) == NV_OK) {
 		if (in->security)
-			restore_sd_inherit(in->security, in->security_len, owner, false, &sd, &sl);
+			fmt_sd_inherit(in->security, in->security_len, owner, false, &sd, &sl);
 		nv_inode_free(in);
 	}
 	if (sd)

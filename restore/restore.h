@@ -24,8 +24,8 @@
  *    keeps the target's, destinationCleanup deletes first, and components
  *    Config.xml switches off are not restored (listed).
  *
- * Security descriptors from a store are untrusted: restore_sd_rewrite checks
- * every offset and length before it maps SIDs.
+ * Security descriptors from a store are untrusted: fmt_sd_rewrite (formats/)
+ * checks every offset and length before it maps SIDs.
  */
 #ifndef WINSTATE_RESTORE_H
 #define WINSTATE_RESTORE_H
@@ -118,23 +118,10 @@ void restore_result_free(struct restore_result *res);
 
 /* ---------------------------------------------------- security descriptors */
 
-/* Returns the binary SID to use instead of @sid (@len bytes), or NULL to keep it. */
-typedef const uint8_t *(*restore_sid_map_fn)(const uint8_t *sid, size_t len, size_t *new_len,
-					     void *ctx);
-/*
- * Check a self-relative security descriptor (every offset, length, SID and
- * ACE bounded) and rebuild it with owner, group and every ACE's SID passed
- * through @map (may be NULL: check and copy).  *@out is malloc'd.  Returns 0,
- * or -1 with a sentence in @err.
- */
-int restore_sd_rewrite(const uint8_t *sd, size_t len, restore_sid_map_fn map, void *ctx,
-		       uint8_t **out, size_t *out_len, char *err, size_t errlen);
+/* Parsing, SID mapping and inheritance of descriptors: fmt_sd_rewrite and
+ * fmt_sd_inherit (formats/formats.h).  What restore itself decides: */
 /* A profile root as Windows makes it: O:user G:SY D:PAI(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)(A;OICI;FA;;;user). */
 int restore_sd_profile_root(const char *user_sid, uint8_t **out, size_t *out_len);
-/* The descriptor a new child of @parent inherits (owner @owner_sid, or the parent's). */
-int restore_sd_inherit(const uint8_t *parent, size_t len, const char *owner_sid, bool is_dir,
-		       uint8_t **out, size_t *out_len);
-
 /* "name.ext" -> "name(N).ext" (USMT's keep-both naming); malloc'd.  A name
  * that would pass NTFS's 255 UTF-16 units loses the end of its stem. */
 char *restore_conflict_name(const char *name, unsigned n);

@@ -11,6 +11,7 @@
  * contentModify, filters) are not evaluated here: match.c records them.
  */
 #include <ctype.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,19 +178,16 @@ reg_string(unsigned type, const unsigned char *d, size_t len)
 	case MIG_REG_SZ:
 	case MIG_REG_EXPAND_SZ:
 	case MIG_REG_MULTI_SZ:
-		return ws__utf16_to_utf8(d, len);
+		return fmt_utf16le_to_utf8(d, len);
 	case MIG_REG_DWORD:
 		if (len < 4)
 			return NULL;
-		sb_fmt(&b, "%u", d[0] | (unsigned)d[1] << 8 | (unsigned)d[2] << 16 | (unsigned)d[3] << 24);
+		sb_fmt(&b, "%" PRIu32, fmt_le32(d));
 		return sb_steal(&b);
 	case MIG_REG_QWORD: {
 		if (len < 8)
 			return NULL;
-		unsigned long long v = 0;
-		for (int i = 7; i >= 0; i--)
-			v = v << 8 | d[i];
-		sb_fmt(&b, "%llu", v);
+		sb_fmt(&b, "%" PRIu64, fmt_le64(d));
 		return sb_steal(&b);
 	}
 	}
@@ -257,7 +255,7 @@ ws__string_content(const struct mig_eval *e, const char *type, const char *loc, 
 			if (h->file_read(h->opaque, node, 1u << 20, &d, &len) == 0) {
 				char *text;
 				if (len >= 2 && d[0] == 0xFF && d[1] == 0xFE)
-					text = ws__utf16_to_utf8(d + 2, len - 2);
+					text = fmt_utf16le_to_utf8(d + 2, len - 2);
 				else
 					text = ws__strndup((const char *)d, len);
 				res = ini_lookup(text, bar + 1, leaf);
@@ -314,7 +312,7 @@ file_version(const struct mig_eval *e, const char *file, const char *tag)
 	size_t len = 0;
 	if (!h || !h->file_read || h->file_read(h->opaque, file, MAX_PE_READ, &d, &len) < 0)
 		return NULL;
-	char *v = mig_pe_version_string(d, len, tag);
+	char *v = fmt_pe_version_string(d, len, tag);
 	free(d);
 	return v;
 }
@@ -706,7 +704,7 @@ ws__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned li
 		if (!strcmp(n, "ExtractSingleFileAnsiBin"))
 			s = ws__strndup((const char *)d, strnlen((const char *)d, len));
 		else if (!strcmp(n, "ExtractSingleFileUnicodeBin"))
-			s = ws__utf16_to_utf8(d, len);
+			s = fmt_utf16le_to_utf8(d, len);
 		else
 			s = reg_string(rt, d, len);
 		free(d);

@@ -12,6 +12,7 @@
 
 #include <libxml/tree.h>
 
+#include "formats/formats.h"
 #include "rules/rules.h"
 
 #define WS_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -51,8 +52,6 @@ void ws__fold_into(const char *in, size_t len, char *out);
 int ws__parse_bool(const char *s);
 /* Trim ASCII white space; returns malloc'd copy. */
 char *ws__trim(const char *s);
-/* UTF-16LE -> UTF-8 (stops at NUL), malloc'd. */
-char *ws__utf16_to_utf8(const unsigned char *p, size_t len);
 
 /* ---------------------------------------------------------------- env.c */
 

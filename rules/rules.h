@@ -166,11 +166,7 @@ struct mig_rules_host {
 		int (*emit)(void *ctx, const char *node, const char *leaf), void *ctx);
 };
 
-/* Read version-resource strings (FileVersion, ProductVersion, CompanyName ...)
- * from the bytes of a PE file.  Returns a malloc'd UTF-8 string or NULL.
- * For FileVersion/ProductVersion the binary VS_FIXEDFILEINFO is used when the
- * string table lacks the entry. */
-char *mig_pe_version_string(const unsigned char *pe, size_t len, const char *tag);
+/* Version-resource strings of PE files: fmt_pe_version_string (formats/). */
 
 /* ---------------------------------------------------------------- rule sets */
 

@@ -280,51 +280,6 @@ ws__trim(const char *s)
 	return ws__strndup(s, n);
 }
 
-static void
-put_utf8(struct sbuf *s, uint32_t c)
-{
-	char b[4];
-	if (c < 0x80) {
-		b[0] = (char)c;
-		sb_addn(s, b, 1);
-	} else if (c < 0x800) {
-		b[0] = (char)(0xC0 | (c >> 6));
-		b[1] = (char)(0x80 | (c & 0x3F));
-		sb_addn(s, b, 2);
-	} else if (c < 0x10000) {
-		b[0] = (char)(0xE0 | (c >> 12));
-		b[1] = (char)(0x80 | ((c >> 6) & 0x3F));
-		b[2] = (char)(0x80 | (c & 0x3F));
-		sb_addn(s, b, 3);
-	} else {
-		b[0] = (char)(0xF0 | (c >> 18));
-		b[1] = (char)(0x80 | ((c >> 12) & 0x3F));
-		b[2] = (char)(0x80 | ((c >> 6) & 0x3F));
-		b[3] = (char)(0x80 | (c & 0x3F));
-		sb_addn(s, b, 4);
-	}
-}
-
-char *
-ws__utf16_to_utf8(const unsigned char *p, size_t len)
-{
-	struct sbuf s = { 0 };
-	for (size_t i = 0; i + 1 < len; i += 2) {
-		uint32_t c = p[i] | (uint32_t)p[i + 1] << 8;
-		if (!c)
-			break;
-		if (c >= 0xD800 && c < 0xDC00 && i + 3 < len) {
-			uint32_t lo = p[i + 2] | (uint32_t)p[i + 3] << 8;
-			if (lo >= 0xDC00 && lo < 0xE000) {
-				c = 0x10000 + ((c - 0xD800) << 10) + (lo - 0xDC00);
-				i += 2;
-			}
-		}
-		put_utf8(&s, c);
-	}
-	return sb_steal(&s);
-}
-
 /* Simple case folding for the code points of the BMP in common use: the
  * mapping keeps the UTF-8 length, so folding can be done in place. */
 static uint32_t

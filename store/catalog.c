@@ -69,24 +69,6 @@ reserved_device_name(const char *comp, size_t len)
 	return false;
 }
 
-static bool
-valid_utf8(const unsigned char *s, size_t len)
-{
-	/* WTF-8 is allowed (ntfs/ maps lone surrogates that way), so ED A0..BF is accepted. */
-	for (size_t i = 0; i < len;) {
-		unsigned c = s[i];
-		size_t n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-			   (c & 0xF8) == 0xF0 ? 4 : 0;
-		if (!n || i + n > len || (n == 2 && c < 0xC2) || (n == 4 && c > 0xF4))
-			return false;
-		for (size_t k = 1; k < n; k++)
-			if ((s[i + k] & 0xC0) != 0x80)
-				return false;
-		i += n;
-	}
-	return true;
-}
-
 static enum st_status
 check_path_len(const char *path, size_t len)
 {
@@ -96,7 +78,7 @@ check_path_len(const char *path, size_t len)
 		return st_fail(ST_ERR_UNSAFE, "a path of %zu bytes (longer than NTFS allows)", len);
 	if (memchr(path, 0, len))
 		return st_fail(ST_ERR_UNSAFE, "path \"%s...\" contains a NUL byte", path);
-	if (!valid_utf8((const unsigned char *)path, len))
+	if (!fmt_utf8_valid(path, len))
 		return st_fail(ST_ERR_UNSAFE, "path \"%.*s\" is not valid UTF-8", (int)len, path);
 	if (path[0] == '/')
 		return st_fail(ST_ERR_UNSAFE, "path \"%.*s\" is absolute", (int)len, path);
@@ -155,7 +137,7 @@ check_stream_name(const char *name)
 		return ST_OK; /* a raw EFS file's $EFS metadata: never an NTFS stream name */
 	if (len == 0 || len > 255 * 3)
 		return st_fail(ST_ERR_UNSAFE, "a stream name of %zu bytes", len);
-	if (!valid_utf8((const unsigned char *)name, len))
+	if (!fmt_utf8_valid(name, len))
 		return st_fail(ST_ERR_UNSAFE, "stream name \"%s\" is not valid UTF-8", name);
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)name[i];
@@ -341,7 +323,7 @@ static void
 section_end(struct buf *b, size_t start)
 {
 	if (!b->failed)
-		put_le64(b->p + start - 8, b->len - start);
+		fmt_put_le64(b->p + start - 8, b->len - start);
 }
 
 void
@@ -501,7 +483,7 @@ rd_u32(struct cur *cu, uint32_t *v)
 {
 	*v = 0;
 	NEED(cu, 4);
-	*v = get_le32(cu->p);
+	*v = fmt_le32(cu->p);
 	cu->p += 4;
 	return ST_OK;
 }
@@ -511,7 +493,7 @@ rd_u64(struct cur *cu, uint64_t *v)
 {
 	*v = 0;
 	NEED(cu, 8);
-	*v = get_le64(cu->p);
+	*v = fmt_le64(cu->p);
 	cu->p += 8;
 	return ST_OK;
 }
@@ -902,7 +884,7 @@ catalog_parse(const uint8_t *p, size_t len, enum st_format expect, uint64_t data
 	if (len < 16 + ST_HASH_BYTES || memcmp(p, CAT_MAGIC, 8) != 0)
 		return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: it does not start with "
 			       "winstate's catalog signature");
-	uint32_t version = get_le32(p + 8);
+	uint32_t version = fmt_le32(p + 8);
 	if (version > ST_CATALOG_VERSION)
 		return st_fail(ST_ERR_VERSION, "the catalog is format version %u, newer than this "
 			       "winstate reads (version %u): use a newer winstate", version,
@@ -913,7 +895,7 @@ catalog_parse(const uint8_t *p, size_t len, enum st_format expect, uint64_t data
 	crypto_generichash(sum, sizeof(sum), p, len - ST_HASH_BYTES, NULL, 0);
 	if (sodium_memcmp(sum, p + len - ST_HASH_BYTES, ST_HASH_BYTES) != 0)
 		return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: its checksum does not match");
-	uint32_t fmt = get_le32(p + 12);
+	uint32_t fmt = fmt_le32(p + 12);
 	if (fmt != (uint32_t)expect)
 		return st_fail(ST_ERR_CORRUPT, "the catalog is damaged: it describes a %s store, "
 			       "found in a %s store", st_format_name((enum st_format)fmt),

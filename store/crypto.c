@@ -104,5 +104,5 @@ void
 frame_ad(uint8_t ad[24], const uint8_t *store_id, uint64_t index)
 {
 	memcpy(ad, store_id, 16);
-	put_le64(ad + 16, index);
+	fmt_put_le64(ad + 16, index);
 }

@@ -14,6 +14,7 @@
 
 #include <sodium.h>
 
+#include "formats/formats.h"
 #include "store/store.h"
 
 /* ---------------------------------------------------------------- errors -- */
@@ -50,29 +51,6 @@ void buf_u64(struct buf *b, uint64_t v);
 void buf_str(struct buf *b, const char *s);            /* u32 length + bytes */
 void buf_bytes(struct buf *b, const void *p, size_t len); /* u32 length + bytes */
 void buf_free(struct buf *b);
-
-static inline void
-put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline void
-put_le64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-static inline uint32_t
-get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static inline uint64_t
-get_le64(const uint8_t *p)
-{
-	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
 
 /* write()/pwrite() everything, retrying on EINTR and short writes. */
 int write_all(int fd, const void *p, size_t len);
@@ -239,8 +217,9 @@ enum st_status dirstore_open(const char *dir, struct st_catalog **cat,
 			     const struct reader_ops **ops, void **impl);
 enum st_status packstore_open(const char *file, const struct st_key *key,
 			      struct st_catalog **cat, const struct reader_ops **ops, void **impl);
-/* The hard-link store folder's security descriptor (Administrators and SYSTEM only). */
-size_t linkstore_admin_sd(uint8_t out[128]);
+/* The hard-link store folder's security descriptor (Administrators and SYSTEM
+ * only), malloc'd; -1 when memory fails. */
+int linkstore_admin_sd(uint8_t **sd, size_t *len);
 enum st_status linkstore_open(struct nv_volume *vol, const char *path, struct st_catalog **cat,
 			      const struct reader_ops **ops, void **impl);
 

@@ -38,55 +38,18 @@ struct link_w {
 
 /* ------------------------------------------------- security descriptor -- */
 
-static size_t
-put_sid(uint8_t *p, uint8_t authority, const uint32_t *sub, uint8_t count)
+int
+linkstore_admin_sd(uint8_t **sd, size_t *len)
 {
-	p[0] = 1;
-	p[1] = count;
-	memset(p + 2, 0, 5);
-	p[7] = authority;
-	for (uint8_t i = 0; i < count; i++)
-		put_le32(p + 8 + 4 * i, sub[i]);
-	return 8 + 4u * count;
-}
-
-size_t
-linkstore_admin_sd(uint8_t out[128])
-{
-	static const uint32_t admins[] = { 32, 544 }, system_[] = { 18 };
-	uint8_t admin_sid[16], system_sid[12];
-	put_sid(admin_sid, 5, admins, 2);
-	put_sid(system_sid, 5, system_, 1);
-	/* header (20) | owner Administrators (16) | group SYSTEM (12) | DACL (52) */
-	memset(out, 0, 128);
-	out[0] = 1;                                 /* revision */
-	uint16_t control = 0x8000 | 0x1000 | 0x0004; /* self-relative, DACL protected, present */
-	out[2] = (uint8_t)control;
-	out[3] = (uint8_t)(control >> 8);
-	put_le32(out + 4, 20);
-	put_le32(out + 8, 36);
-	put_le32(out + 12, 0);
-	put_le32(out + 16, 48);
-	memcpy(out + 20, admin_sid, 16);
-	memcpy(out + 36, system_sid, 12);
-	uint8_t *acl = out + 48;
-	acl[0] = 2;                                 /* ACL revision */
-	acl[2] = 52;                                /* size */
-	acl[4] = 2;                                 /* ACE count */
-	uint8_t *ace = acl + 8;
-	const struct {
-		const uint8_t *sid;
-		size_t len;
-	} who[] = { { admin_sid, 16 }, { system_sid, 12 } };
-	for (int i = 0; i < 2; i++) {
-		ace[0] = 0;                         /* ACCESS_ALLOWED */
-		ace[1] = 0x03;                      /* object and container inherit */
-		ace[2] = (uint8_t)(8 + who[i].len);
-		put_le32(ace + 4, 0x001F01FF);      /* FILE_ALL_ACCESS */
-		memcpy(ace + 8, who[i].sid, who[i].len);
-		ace += 8 + who[i].len;
-	}
-	return 100;
+	static const uint8_t admins[] = { 1, 2, 0, 0, 0, 0, 0, 5, 32, 0, 0, 0, 0x20, 2, 0, 0 };
+	static const uint8_t system[] = { 1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0 };
+	const uint8_t inherit = FMT_ACE_OBJECT_INHERIT | FMT_ACE_CONTAINER_INHERIT;
+	const struct fmt_sd_allow aces[] = {
+		{ inherit, 0x001F01FF, admins },        /* FILE_ALL_ACCESS */
+		{ inherit, 0x001F01FF, system },
+	};
+	/* Owner Administrators, group SYSTEM, a protected DACL. */
+	return fmt_sd_build(FMT_SE_DACL_PROTECTED, admins, system, aces, 2, sd, len);
 }
 
 /* -------------------------------------------------------------- folders -- */
@@ -433,10 +396,18 @@ linkstore_create(const struct st_create_options *o, const struct writer_ops **op
 		link_destroy(l, true);
 		return st_fail(ST_ERR_NOMEM, "out of memory");
 	}
-	uint8_t sd[128];
-	size_t sd_len = linkstore_admin_sd(sd);
-	if ((s = nv_mkdir(l->vol, parent, name, &l->store)) ||
-	    (s = nv_set_security(l->vol, l->store, sd, sd_len)) ||
+	uint8_t *sd;
+	size_t sd_len;
+	if (linkstore_admin_sd(&sd, &sd_len) < 0) {
+		free(name);
+		link_destroy(l, true);
+		return st_fail(ST_ERR_NOMEM, "out of memory");
+	}
+	s = nv_mkdir(l->vol, parent, name, &l->store);
+	if (!s)
+		s = nv_set_security(l->vol, l->store, sd, sd_len);
+	free(sd);
+	if (s ||
 	    (s = nv_set_attributes(l->vol, l->store, NV_ATTR_HIDDEN | NV_ATTR_SYSTEM)) ||
 	    (s = nv_mkdir(l->vol, l->store, "USMT", &usmt)) ||
 	    (s = nv_mkdir(l->vol, usmt, "File", &file)) ||

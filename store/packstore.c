@@ -447,7 +447,7 @@ pack_write(void *impl, const void *buf, size_t len)
 static uint32_t *
 dd_slot(struct pack_w *p, uint64_t size, const uint8_t *hash)
 {
-	uint64_t h = get_le64(hash) ^ size;
+	uint64_t h = fmt_le64(hash) ^ size;
 	for (size_t i = h & (p->dd_cap - 1);; i = (i + 1) & (p->dd_cap - 1)) {
 		uint32_t *slot = &p->dd_index[i];
 		if (!*slot)
@@ -731,17 +731,17 @@ pack_finish(void *impl, struct cat_source *cat)
 		return st;
 	uint8_t t[TRAILER_SIZE] = { 0 };
 	memcpy(t, END_MAGIC, 8);
-	put_le32(t + 8, PACK_VERSION);
-	put_le32(t + 12, p->encrypted ? FLAG_ENCRYPTED : 0);
-	put_le64(t + 16, p->file_off);
-	put_le64(t + 24, out_len);
-	put_le64(t + 32, cat_source_length(cat));
+	fmt_put_le32(t + 8, PACK_VERSION);
+	fmt_put_le32(t + 12, p->encrypted ? FLAG_ENCRYPTED : 0);
+	fmt_put_le64(t + 16, p->file_off);
+	fmt_put_le64(t + 24, out_len);
+	fmt_put_le64(t + 32, cat_source_length(cat));
 	memcpy(t + 40, cat_sum, 16);
 	if (p->dict_rec) {
-		put_le64(t + 56, p->dict_off);
-		put_le64(t + 64, p->file_off - p->dict_rec_len);
-		put_le64(t + 72, p->dict_rec_len);
-		put_le32(t + 80, (uint32_t)p->dict_len);
+		fmt_put_le64(t + 56, p->dict_off);
+		fmt_put_le64(t + 64, p->file_off - p->dict_rec_len);
+		fmt_put_le64(t + 72, p->dict_rec_len);
+		fmt_put_le32(t + 80, (uint32_t)p->dict_len);
 	}
 	crypto_generichash(t + 88, 8, t, 88, NULL, 0);
 	if (write_all(p->fd, t, sizeof(t)) != 0 || fsync(p->fd) != 0)
@@ -844,12 +844,12 @@ packstore_create(const struct st_create_options *o, const struct writer_ops **op
 	randombytes_buf(p->store_id, sizeof(p->store_id));
 	p->encrypted = o->key && o->key->kind != ST_KEY_NONE;
 	memcpy(h, PACK_MAGIC, 8);
-	put_le32(h + 8, PACK_VERSION);
-	put_le64(h + 16, (uint64_t)time(NULL));
+	fmt_put_le32(h + 8, PACK_VERSION);
+	fmt_put_le64(h + 16, (uint64_t)time(NULL));
 	memcpy(h + 24, p->store_id, 16);
 	if (p->encrypted) {
 		bool pass = o->key->kind == ST_KEY_PASSPHRASE;
-		put_le32(h + 12, FLAG_ENCRYPTED | (pass ? FLAG_PASSPHRASE : 0));
+		fmt_put_le32(h + 12, FLAG_ENCRYPTED | (pass ? FLAG_PASSPHRASE : 0));
 		if (pass) {
 			randombytes_buf(h + 40, 16);
 			if (ops_limit > KDF_MAX_OPS || mem_limit > KDF_MAX_MEM ||
@@ -858,8 +858,8 @@ packstore_create(const struct st_create_options *o, const struct writer_ops **op
 					     "memory 8 KiB..1 GiB)", KDF_MAX_OPS);
 				goto fail;
 			}
-			put_le64(h + 56, ops_limit);
-			put_le64(h + 64, mem_limit);
+			fmt_put_le64(h + 56, ops_limit);
+			fmt_put_le64(h + 64, mem_limit);
 		}
 		if ((st = crypto_derive(o->key, h + 40, ops_limit, mem_limit, p->key)))
 			goto fail;
@@ -1067,9 +1067,9 @@ out:
 static enum st_status
 load_dict(struct pack_r *r, const uint8_t *t, uint64_t *data_start, uint64_t *data_limit)
 {
-	uint64_t off = get_le64(t + 56), copy = get_le64(t + 64), len = get_le64(t + 72);
-	uint32_t dict_len = get_le32(t + 80);
-	uint64_t cat_off = get_le64(t + 16);
+	uint64_t off = fmt_le64(t + 56), copy = fmt_le64(t + 64), len = fmt_le64(t + 72);
+	uint32_t dict_len = fmt_le32(t + 80);
+	uint64_t cat_off = fmt_le64(t + 16);
 	if (off == 0 && copy == 0 && len == 0 && dict_len == 0)
 		return ST_OK;
 	uint64_t body = (uint64_t)dict_len + (r->encrypted ? ST_SEAL_OVERHEAD : 0);
@@ -1096,16 +1096,16 @@ open_catalog(struct pack_r *r, const uint8_t *h, uint64_t size,
 {
 	uint8_t t[TRAILER_SIZE], sum[16];
 	enum st_status st;
-	uint32_t version = get_le32(h + 8);
+	uint32_t version = fmt_le32(h + 8);
 	size_t tsize = version == 1 ? TRAILER_V1 : TRAILER_SIZE;
 	if (size < HEADER_SIZE + tsize || pread_all(r->fd, t, tsize, size - tsize) != 0 ||
 	    memcmp(t, END_MAGIC, 8) != 0)
 		return st_fail(ST_ERR_CORRUPT, "%s has no end record: it is truncated, or the capture "
 			       "that wrote it did not finish", r->path);
 	crypto_generichash(sum, 8, t, tsize - 8, NULL, 0);
-	uint64_t off = get_le64(t + 16), len = get_le64(t + 24), ulen = get_le64(t + 32);
-	if (sodium_memcmp(sum, t + tsize - 8, 8) != 0 || get_le32(t + 8) != version ||
-	    get_le32(t + 12) != (get_le32(h + 12) & FLAG_ENCRYPTED) || off < HEADER_SIZE ||
+	uint64_t off = fmt_le64(t + 16), len = fmt_le64(t + 24), ulen = fmt_le64(t + 32);
+	if (sodium_memcmp(sum, t + tsize - 8, 8) != 0 || fmt_le32(t + 8) != version ||
+	    fmt_le32(t + 12) != (fmt_le32(h + 12) & FLAG_ENCRYPTED) || off < HEADER_SIZE ||
 	    len > MAX_CATALOG || ulen > MAX_CATALOG || len == 0 ||
 	    off + len != size - tsize)
 		return st_fail(ST_ERR_CORRUPT, "%s is damaged: its end record is inconsistent", r->path);
@@ -1196,7 +1196,7 @@ packstore_open(const char *file, const struct st_key *key, struct st_catalog **c
 			     file);
 		goto fail;
 	}
-	uint32_t version = get_le32(h + 8);
+	uint32_t version = fmt_le32(h + 8);
 	if (version > PACK_VERSION) {
 		st = st_fail(ST_ERR_VERSION, "%s is store format version %u, newer than this "
 			     "winstate reads (version %u): use a newer winstate", file, version,
@@ -1213,7 +1213,7 @@ packstore_open(const char *file, const struct st_key *key, struct st_catalog **c
 		st = st_fail(ST_ERR_CORRUPT, "%s is damaged: its header checksum does not match", file);
 		goto fail;
 	}
-	uint32_t flags = get_le32(h + 12);
+	uint32_t flags = fmt_le32(h + 12);
 	if (flags & ~(FLAG_ENCRYPTED | FLAG_PASSPHRASE)) {
 		st = st_fail(ST_ERR_VERSION, "%s uses features this winstate does not know (flags "
 			     "0x%x)", file, flags);
@@ -1232,7 +1232,7 @@ packstore_open(const char *file, const struct st_key *key, struct st_catalog **c
 				     key->kind == ST_KEY_RAW ? "key file" : "passphrase");
 			goto fail;
 		}
-		uint64_t ops_l = get_le64(h + 56), mem_l = get_le64(h + 64);
+		uint64_t ops_l = fmt_le64(h + 56), mem_l = fmt_le64(h + 64);
 		if ((flags & FLAG_PASSPHRASE) &&
 		    (ops_l < crypto_pwhash_OPSLIMIT_MIN || ops_l > KDF_MAX_OPS ||
 		     mem_l < crypto_pwhash_MEMLIMIT_MIN || mem_l > KDF_MAX_MEM)) {

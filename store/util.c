@@ -193,7 +193,7 @@ void
 buf_u32(struct buf *b, uint32_t v)
 {
 	uint8_t x[4];
-	put_le32(x, v);
+	fmt_put_le32(x, v);
 	buf_put(b, x, 4);
 }
 
@@ -201,7 +201,7 @@ void
 buf_u64(struct buf *b, uint64_t v)
 {
 	uint8_t x[8];
-	put_le64(x, v);
+	fmt_put_le64(x, v);
 	buf_put(b, x, 8);
 }
 

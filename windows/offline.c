@@ -4,6 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats/formats.h"
 #include "windows/windows.h"
 
 static void
@@ -145,7 +146,7 @@ sid_value(reg_hive *h, const char *key)
 	struct reg_value v = { 0 };
 	char *sid = NULL;
 	if (h && reg_hive_get_value(h, key, "", &v) == REG_OK && v.len >= 8)
-		sid = reg_sid_to_string(v.data, v.len);
+		sid = fmt_sid_to_string(v.data, v.len);
 	reg_value_clear(&v);
 	return sid;
 }
@@ -160,7 +161,7 @@ sam_machine_sid(reg_hive *sam)
 	if (sam && reg_hive_get_value(sam, "SAM\\Domains\\Account", "V", &v) == REG_OK && v.len >= 24) {
 		const uint8_t *d = v.data + v.len - 24;
 		if (d[0] == 1 && d[1] == 4 && d[7] == 5 && d[8] == 21 && !d[9] && !d[10] && !d[11])
-			sid = reg_sid_to_string(d, 24);
+			sid = fmt_sid_to_string(d, 24);
 	}
 	reg_value_clear(&v);
 	return sid;

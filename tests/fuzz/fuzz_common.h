@@ -2,7 +2,7 @@
  * Shared by the libFuzzer targets in tests/fuzz/: a private scratch folder
  * per fuzzing process (in $WS_FUZZ_TMP, else /dev/shm when there is one:
  * every input becomes a file, and tmpfs keeps that cheap), writing an input to a file, and
- * removing a folder tree.  Header-only so each target is one .c file.
+ * removing a folder tree, an exact copy of an input.  Header-only so each target is one .c file.
  */
 #ifndef WINSTATE_TESTS_FUZZ_COMMON_H
 #define WINSTATE_TESTS_FUZZ_COMMON_H
@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,19 @@
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* A copy of exactly @size bytes of the input (*@out NULL for none), so ASan
+ * sees any read past its end; false when memory fails (skip the input). */
+static inline bool
+fz_copy(const uint8_t *data, size_t size, uint8_t **out)
+{
+	*out = size ? malloc(size) : NULL;
+	if (size && !*out)
+		return false;
+	if (size)
+		memcpy(*out, data, size);
+	return true;
+}
 
 /* The scratch folder, made on first use and removed at exit. */
 static char fz_dir_path[PATH_MAX];

@@ -15,12 +15,9 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	/* A copy of exactly @size bytes, so ASan sees any read past it. */
-	uint8_t *buf = size ? malloc(size) : NULL;
-	if (size && !buf)
+	uint8_t *buf;
+	if (!fz_copy(data, size, &buf))
 		return 0;
-	if (size)
-		memcpy(buf, data, size);
 	size_t count = 0, walked = 0, off = 0;
 	enum nv_status verdict = nv_ea_check(buf, size, &count);
 	if (verdict != NV_OK && !nv_last_error()[0])

@@ -3,19 +3,24 @@
  * with inputs made by winstate's own writers (a compressed store, an
  * encrypted one, a directory store's catalog), the fixed dirty hive and the
  * log that repairs it, small rule files with objects to decide, small
- * partition tables, a hard-link store's catalog, and Config.xml files (genconfig's own output for the
- * default rules, and one using every section).  tests/fuzz/run.sh adds what comes from the fixtures
+ * partition tables, a hard-link store's catalog, Config.xml files (genconfig's own output for the
+ * default rules, and one using every section), security descriptors (formats'
+ * builder and one with every kind of ACE), junction and symlink reparse
+ * buffers, and the unit tests' small PE with a version resource.  tests/fuzz/run.sh adds what comes from the fixtures
  * and from ../shared at run time; nothing here is committed.
  */
 #include <errno.h>
 #include <limits.h>
 #include <sys/stat.h>
 
+#include "formats/formats.h"
+#include "restore/restore.h"
 #include "rules/rules.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/fuzz/hive_fixture.h"
 #include "tests/fuzz/linkstore_fixture.h"
 #include "tests/fuzz/store_fixture.h"
+#include "tests/unit/pe_build.h"
 
 static const char *outdir;
 
@@ -231,6 +236,143 @@ linkstore(const char *work)
 	unlink(img);
 }
 
+static void
+write_seed(const char *target, const char *name, const void *p, size_t n)
+{
+	if (fz_write_bytes(out(target, name), p, n))
+		die(target, "cannot write a seed");
+}
+
+static size_t
+put_sid_text(uint8_t *p, const char *s)
+{
+	size_t len;
+	if (fmt_sid_from_string(s, p, FMT_SID_MAX, &len) < 0)
+		die("sd seed", s);
+	return len;
+}
+
+/* An ACE of @type and @flags for @sid at @p, with @extra bytes (object GUIDs,
+ * callback data) between the mask and the SID; returns its size. */
+static size_t
+put_ace(uint8_t *p, uint8_t type, uint8_t flags, size_t extra, const char *sid)
+{
+	p[0] = type;
+	p[1] = flags;
+	fmt_put_le32(p + 4, 0x001200A9);
+	memset(p + 8, 0x5A, extra);
+	size_t n = 8 + extra + put_sid_text(p + 8 + extra, sid);
+	fmt_put_le16(p + 2, (uint16_t)n);
+	return n;
+}
+
+/* O:alice G:SY S:(audit) D:(allow)(object, both GUIDs)(callback)(unknown type 0x30) */
+static size_t
+rich_sd(uint8_t *sd)
+{
+	const char *alice = "S-1-5-21-1111111111-2222222222-3333333333-1001";
+	size_t o = 20;
+	memset(sd, 0, 1024);
+	sd[0] = 1;
+	fmt_put_le16(sd + 2, 0x8000 | 0x0400 | 0x0010 | 0x0004);
+	fmt_put_le32(sd + 4, (uint32_t)o);
+	o += put_sid_text(sd + o, alice);
+	fmt_put_le32(sd + 8, (uint32_t)o);
+	o += put_sid_text(sd + o, "S-1-5-18");
+	for (int which = 0; which < 2; which++) {
+		size_t acl = o;
+		fmt_put_le32(sd + (which ? 16 : 12), (uint32_t)acl);
+		sd[acl] = which ? 4 : 2;
+		o += 8;
+		unsigned count = 0;
+		if (!which) {
+			o += put_ace(sd + o, 2, 0xC0, 0, alice);
+			count = 1;
+		} else {
+			o += put_ace(sd + o, 0, 0x13, 0, alice);
+			size_t n = put_ace(sd + o, 5, 0x02, 4 + 32, "S-1-5-32-544");
+			fmt_put_le32(sd + o + 8, 3);   /* object type and inherited type present */
+			o += n;
+			o += put_ace(sd + o, 9, 0x01, 0, "S-1-1-0");
+			sd[o] = 0x30;                  /* a type formats copies opaque */
+			fmt_put_le16(sd + o + 2, 12);
+			o += 12;
+			count = 4;
+		}
+		fmt_put_le16(sd + acl + 2, (uint16_t)(o - acl));
+		fmt_put_le16(sd + acl + 4, (uint16_t)count);
+	}
+	return o;
+}
+
+static void
+security_descriptors(void)
+{
+	uint8_t *sd, rich[1024];
+	size_t len;
+	if (restore_sd_profile_root("S-1-5-21-1111111111-2222222222-3333333333-1001", &sd, &len))
+		die("profile root descriptor", "cannot build it");
+	write_seed("fuzz_sd", "profile-root", sd, len);
+	uint8_t *child;
+	size_t child_len;
+	if (fmt_sd_inherit(sd, len, NULL, true, &child, &child_len))
+		die("inherited descriptor", "cannot build it");
+	write_seed("fuzz_sd", "inherited-folder", child, child_len);
+	free(child);
+	free(sd);
+	len = rich_sd(rich);
+	char err[200];
+	if (fmt_sd_rewrite(rich, len, NULL, NULL, &sd, &child_len, err, sizeof(err)))
+		die("rich descriptor", err);
+	free(sd);
+	write_seed("fuzz_sd", "every-ace-kind", rich, len);
+}
+
+/* A reparse buffer as Windows writes one: substitute name, NUL, print name, NUL. */
+static void
+reparse_seed(const char *name, uint32_t tag, uint32_t flags, const char *sub, const char *print)
+{
+	uint8_t b[1024] = { 0 };
+	size_t sl, pl, hdr = tag == FMT_TAG_SYMLINK ? 20 : 16;
+	uint8_t *su = fmt_utf8_to_utf16le(sub, &sl), *pu = fmt_utf8_to_utf16le(print, &pl);
+	if (!su || !pu || hdr + sl + pl > sizeof(b))
+		die("reparse seed", name);
+	fmt_put_le32(b, tag);
+	fmt_put_le16(b + 4, (uint16_t)(hdr + sl + pl - 8));
+	fmt_put_le16(b + 8, 0);
+	fmt_put_le16(b + 10, (uint16_t)(sl - 2));
+	fmt_put_le16(b + 12, (uint16_t)sl);
+	fmt_put_le16(b + 14, (uint16_t)(pl - 2));
+	if (tag == FMT_TAG_SYMLINK)
+		fmt_put_le32(b + 16, flags);
+	memcpy(b + hdr, su, sl);
+	memcpy(b + hdr + sl, pu, pl);
+	write_seed("fuzz_reparse", name, b, hdr + sl + pl);
+	free(su);
+	free(pu);
+}
+
+static void
+reparse_buffers(void)
+{
+	reparse_seed("junction-music", FMT_TAG_MOUNT_POINT, 0, "\\??\\C:\\Users\\alice\\Music",
+		     "C:\\Users\\alice\\Music");
+	reparse_seed("junction-no-print", FMT_TAG_MOUNT_POINT, 0, "\\??\\c:\\users\\ALICE", "");
+	reparse_seed("symlink-absolute", FMT_TAG_SYMLINK, 0,
+		     "\\??\\C:\\Users\\alice\\OneDrive\\Documents", "C:\\Users\\alice\\OneDrive\\Documents");
+	reparse_seed("symlink-relative", FMT_TAG_SYMLINK, 1, "..\\alice\\Pictures", "..\\alice\\Pictures");
+	reparse_seed("junction-elsewhere", FMT_TAG_MOUNT_POINT, 0, "\\??\\D:\\Data\\caf\xc3\xa9",
+		     "D:\\Data\\caf\xc3\xa9");
+}
+
+static void
+pe_files(void)
+{
+	static uint8_t pe[4096];
+	size_t n = pe_build_sample(pe);
+	write_seed("fuzz_pe", "version-resource.exe", pe, n);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -251,5 +393,8 @@ main(int argc, char **argv)
 	disks();
 	configs();
 	linkstore(work);
+	security_descriptors();
+	reparse_buffers();
+	pe_files();
 	return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * Junction targets moved to a restored profile's new path (agent/junction.c):
+ * Junction targets moved to a restored profile's new path (formats/reparse.c):
  * case-insensitive prefix on a component boundary, both names rewritten,
  * every length and offset of the new buffer right, relative symlinks and
  * other drives kept, and damaged buffers refused with a sentence.
@@ -24,19 +24,6 @@ u16(uint8_t *p, const char *s)
 	return 2 * n;
 }
 
-static void
-put16(uint8_t *p, size_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
 /* A junction as Windows writes it: "\??\" + target, NUL, target, NUL. */
 static size_t
 make_junction(uint8_t *b, const char *sub, const char *print)
@@ -47,12 +34,12 @@ make_junction(uint8_t *b, const char *sub, const char *print)
 	b[16 + sl] = b[17 + sl] = 0;
 	size_t pl = u16(b + 16 + sl + 2, print);
 	b[18 + sl + pl] = b[19 + sl + pl] = 0;
-	put16(b + 8, 0);
-	put16(b + 10, sl);
-	put16(b + 12, sl + 2);
-	put16(b + 14, pl);
+	fmt_put_le16(b + 8, 0);
+	fmt_put_le16(b + 10, (uint16_t)sl);
+	fmt_put_le16(b + 12, (uint16_t)(sl + 2));
+	fmt_put_le16(b + 14, (uint16_t)pl);
 	size_t total = 16 + sl + 2 + pl + 2;
-	put16(b + 4, total - 8);
+	fmt_put_le16(b + 4, (uint16_t)(total - 8));
 	return total;
 }
 
@@ -64,19 +51,19 @@ make_symlink(uint8_t *b, const char *sub, const char *print, bool relative)
 	b[0] = 0x0C, b[1] = 0x00, b[2] = 0x00, b[3] = 0xA0;
 	size_t pl = u16(b + 20, print);
 	size_t sl = u16(b + 20 + pl, sub);
-	put16(b + 8, pl);
-	put16(b + 10, sl);
-	put16(b + 12, 0);
-	put16(b + 14, pl);
+	fmt_put_le16(b + 8, (uint16_t)pl);
+	fmt_put_le16(b + 10, (uint16_t)sl);
+	fmt_put_le16(b + 12, 0);
+	fmt_put_le16(b + 14, (uint16_t)pl);
 	b[16] = relative ? 1 : 0;
-	put16(b + 4, 20 + pl + sl - 8);
+	fmt_put_le16(b + 4, (uint16_t)(20 + pl + sl - 8));
 	return 20 + pl + sl;
 }
 
 static char *
 name_at(const uint8_t *b, size_t hdr, size_t off_field)
 {
-	size_t off = get16(b + off_field), len = get16(b + off_field + 2);
+	size_t off = fmt_le16(b + off_field), len = fmt_le16(b + off_field + 2);
 	char *s = calloc(1, len / 2 + 1);
 	for (size_t i = 0; i < len / 2; i++) {
 		cr_assert_eq(b[hdr + off + 2 * i + 1], 0, "non-ASCII in the test's names");
@@ -90,9 +77,9 @@ static void
 expect_names(const uint8_t *b, size_t len, const char *sub, const char *print)
 {
 	size_t hdr = b[0] == 0x0C ? 20 : 16;
-	cr_assert_eq(get16(b + 4) + 8u, len, "ReparseDataLength %u for %zu bytes", get16(b + 4), len);
-	cr_assert_leq(get16(b + 8) + get16(b + 10) + hdr, len, "substitute name inside");
-	cr_assert_leq(get16(b + 12) + get16(b + 14) + hdr, len, "print name inside");
+	cr_assert_eq(fmt_le16(b + 4) + 8u, len, "ReparseDataLength %u for %zu bytes", fmt_le16(b + 4), len);
+	cr_assert_leq(fmt_le16(b + 8) + fmt_le16(b + 10) + hdr, len, "substitute name inside");
+	cr_assert_leq(fmt_le16(b + 12) + fmt_le16(b + 14) + hdr, len, "print name inside");
 	char *s = name_at(b, hdr, 8), *p = name_at(b, hdr, 12);
 	cr_expect_str_eq(s, sub);
 	cr_expect_str_eq(p, print);
@@ -232,19 +219,19 @@ Test(junction, damaged_buffers_are_refused)
 	cr_expect_eq(fmt_junction_parse(b, 7, &t, why, sizeof(why)), -1);
 	cr_expect(strstr(why, "shorter"), "%s", why);
 
-	put16(b + 4, n - 8 + 40); /* says more than it holds */
+	fmt_put_le16(b + 4, (uint16_t)(n - 8 + 40)); /* says more than it holds */
 	cr_expect_eq(fmt_junction_rewrite(b, n, "C:\\Users\\alice", "C:\\Users\\bob", &out, &on, why,
 				      sizeof(why)), -1);
 	cr_expect(strstr(why, "bytes of data"), "%s", why);
 	cr_expect_null(out);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
-	put16(b + 10, 400); /* substitute name past the end */
+	fmt_put_le16(b + 10, 400); /* substitute name past the end */
 	cr_expect_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), -1);
 	cr_expect(strstr(why, "outside"), "%s", why);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
-	put16(b + 12, 0xFFFF); /* odd, huge print offset */
+	fmt_put_le16(b + 12, (uint16_t)0xFFFF); /* odd, huge print offset */
 	cr_expect_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), -1);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
@@ -253,7 +240,7 @@ Test(junction, damaged_buffers_are_refused)
 	cr_expect(strstr(why, "not a junction"), "%s", why);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");
-	put16(b + 10, 0); /* no target at all */
+	fmt_put_le16(b + 10, 0); /* no target at all */
 	cr_expect_eq(fmt_junction_parse(b, n, &t, why, sizeof(why)), -1);
 
 	n = make_junction(b, "\\??\\C:\\Users\\alice\\Music", "C:\\Users\\alice\\Music");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "registry/registry.h"
 #include "tests/unit/registry/helpers.h"
 
@@ -119,12 +120,22 @@ Test(registry_query, decoders)
 	cr_assert_eq(reg_value_string(&v, &s), 0);
 	cr_expect_str_eq(s, "A\xc3\xa9\xf0\x9f\x98\x80");
 	size_t l;
-	uint8_t *back = reg_utf8_to_utf16le(s, &l);
+	uint8_t *back = fmt_utf8_to_utf16le(s, &l);
 	cr_expect_eq(l, sizeof(sz));
 	cr_expect_arr_eq(back, sz, sizeof(sz));
 	free(back);
 	free(s);
 	cr_expect_eq(reg_value_u32(&v, &d), REG_ETYPE);
+	/* A lone surrogate is kept (WTF-8, formats' one rule), not replaced. */
+	uint8_t lone[] = { 'a', 0, 0x00, 0xD8, 'b', 0, 0, 0 };
+	v.data = lone;
+	v.len = sizeof(lone);
+	cr_assert_eq(reg_value_string(&v, &s), 0);
+	cr_expect_str_eq(s, "a\xed\xa0\x80" "b");
+	back = fmt_utf8_to_utf16le(s, &l);
+	cr_expect_arr_eq(back, lone, sizeof(lone));
+	free(back);
+	free(s);
 
 	v.type = REG_MULTI_SZ;
 	v.data = multi;

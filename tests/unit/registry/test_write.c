@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "registry/registry.h"
 #include "tests/unit/registry/helpers.h"
 
@@ -54,6 +55,10 @@ Test(registry_write, every_type_roundtrip_with_hivex_tools)
 	cr_assert_eq(reg_key_set_string(h, k, "Link", REG_LINK, "\\Registry\\Machine\\X"), 0);
 	cr_assert_eq(reg_key_set_value(h, k, "Odd", 0x100, bin, 2), 0);
 	cr_assert_eq(reg_key_set_string(h, k, "", REG_SZ, "default"), 0);
+	/* Malformed UTF-8 is refused, not stored with replacement characters. */
+	const char *bad_multi[] = { "ok", "b\xc3" };
+	cr_expect_eq(reg_key_set_string(h, k, "Bad", REG_SZ, "b\xc0\xaf"), REG_EINVAL);
+	cr_expect_eq(reg_key_set_multi(h, k, "BadMulti", bad_multi, 2), REG_EINVAL);
 	cr_assert_eq(reg_key_set_dword(h, k, "Gone", 7), 0);
 	cr_assert_eq(reg_key_delete_value(h, k, "gone"), 0);
 	cr_expect_eq(reg_key_delete_value(h, k, "gone"), REG_ENOTFOUND);
@@ -99,29 +104,6 @@ Test(registry_write, read_only_refuses)
 	cr_expect_eq(reg_key_create(h, "X", NULL), REG_ERDONLY);
 	cr_expect_eq(reg_hive_commit(h, in), REG_ERDONLY);
 	reg_hive_close(h);
-}
-
-Test(registry_write, sid_conversion)
-{
-	uint8_t b[68];
-	size_t len;
-	char *s;
-
-	cr_assert_eq(reg_sid_from_string("S-1-5-21-2734969515-1644526556-1039763013-1001", b, sizeof(b), &len), 0);
-	cr_expect_eq(len, 28);
-	cr_expect_eq(b[0], 1);
-	cr_expect_eq(b[1], 5);
-	cr_expect_eq(b[7], 5);
-	cr_expect_eq(b[8], 21);
-	s = reg_sid_to_string(b, len);
-	cr_expect_str_eq(s, "S-1-5-21-2734969515-1644526556-1039763013-1001");
-	free(s);
-	cr_assert_eq(reg_sid_from_string("S-1-5-18", b, sizeof(b), &len), 0);
-	cr_expect_eq(len, 12);
-	cr_expect_neq(reg_sid_from_string("S-1-5-", b, sizeof(b), &len), 0);
-	cr_expect_neq(reg_sid_from_string("X-1-5-18", b, sizeof(b), &len), 0);
-	cr_expect_neq(reg_sid_from_string("S-1-5-99999999999", b, sizeof(b), &len), 0);
-	cr_expect_null(reg_sid_to_string(b, 5));
 }
 
 Test(registry_write, profilelist_entry)

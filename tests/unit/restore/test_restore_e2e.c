@@ -16,6 +16,7 @@
 
 #include <criterion/criterion.h>
 
+#include "formats/formats.h"
 #include "restore/restore.h"
 #include "registry/registry.h"
 
@@ -129,7 +130,7 @@ Test(restore_e2e, relocation_metadata_links_and_registry, .init = setup, .fini =
 	free(sd);
 	uint8_t hello[12];
 	size_t hlen;
-	uint8_t *h16 = reg_utf8_to_utf16le("hello", &hlen);
+	uint8_t *h16 = fmt_utf8_to_utf16le("hello", &hlen);
 	memcpy(hello, h16, hlen);
 	free(h16);
 	uint32_t seven = 7;

@@ -1,6 +1,6 @@
 /*
- * Helper functions evaluated through the host callbacks: the PE version
- * resource parser (on a PE built here), DoesFileVersionMatch, registry
+ * Helper functions evaluated through the host callbacks (on a PE built by
+ * tests/unit/pe_build.h): DoesFileVersionMatch, registry
  * string content (GetStringContent in <environment>), content filters
  * (ExtractSingleFile) and the OS / architecture conditions.
  */
@@ -10,152 +10,7 @@
 
 #include "tests/unit/rules/common.h"
 
-/* ---- a tiny PE32 with an RT_VERSION resource */
-
-struct buf {
-	unsigned char b[8192];
-	size_t n;
-};
-
-static void
-w16(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void
-w32(unsigned char *p, uint32_t v)
-{
-	w16(p, v & 0xFFFF);
-	w16(p + 2, v >> 16);
-}
-
-static void
-align4(struct buf *b)
-{
-	while (b->n & 3)
-		b->b[b->n++] = 0;
-}
-
-static void
-wstr(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		w16(b->b + b->n, (unsigned char)*s);
-		b->n += 2;
-	}
-	w16(b->b + b->n, 0);
-	b->n += 2;
-}
-
-/* Start a block: returns its offset; finish with end_blk. */
-static size_t
-blk(struct buf *b, const char *key, unsigned type)
-{
-	align4(b);
-	size_t at = b->n;
-	b->n += 6;
-	w16(b->b + at + 4, type);
-	wstr(b, key);
-	align4(b);
-	return at;
-}
-
-static void
-end_blk(struct buf *b, size_t at)
-{
-	w16(b->b + at, (unsigned)(b->n - at));
-}
-
-static void
-str_entry(struct buf *b, const char *k, const char *v)
-{
-	size_t at = blk(b, k, 1);
-	wstr(b, v);
-	w16(b->b + at + 2, (unsigned)strlen(v) + 1);
-	end_blk(b, at);
-}
-
-static size_t
-make_pe(unsigned char *pe)
-{
-	memset(pe, 0, 4096);
-	pe[0] = 'M';
-	pe[1] = 'Z';
-	w32(pe + 0x3C, 0x40);
-	memcpy(pe + 0x40, "PE\0\0", 4);
-	w16(pe + 0x44, 0x14c);
-	w16(pe + 0x46, 1);
-	w16(pe + 0x54, 224);
-	size_t opt = 0x58;
-	w16(pe + opt, 0x10b);
-	w32(pe + opt + 96 + 16, 0x1000);      /* resource directory */
-	w32(pe + opt + 96 + 20, 0x800);
-	size_t sec = opt + 224;
-	memcpy(pe + sec, ".rsrc", 5);
-	w32(pe + sec + 8, 0x800);
-	w32(pe + sec + 12, 0x1000);
-	w32(pe + sec + 16, 0x800);
-	w32(pe + sec + 20, 0x200);
-	unsigned char *r = pe + 0x200;
-	/* type 16 -> name 1 -> lang 0x409 -> data entry */
-	w16(r + 14, 1);
-	w32(r + 16, 16);
-	w32(r + 20, 0x80000000u | 0x18);
-	w16(r + 0x18 + 14, 1);
-	w32(r + 0x18 + 16, 1);
-	w32(r + 0x18 + 20, 0x80000000u | 0x30);
-	w16(r + 0x30 + 14, 1);
-	w32(r + 0x30 + 16, 0x409);
-	w32(r + 0x30 + 20, 0x48);
-	struct buf v = { .n = 0 };
-	size_t root = blk(&v, "VS_VERSION_INFO", 0);
-	w16(v.b + root + 2, 52);
-	size_t fixed = v.n;
-	w32(v.b + fixed, 0xFEEF04BDu);
-	w32(v.b + fixed + 8, (16u << 16) | 0);       /* 16.0 */
-	w32(v.b + fixed + 12, (4266u << 16) | 1003); /* .4266.1003 */
-	w32(v.b + fixed + 16, (16u << 16) | 0);
-	w32(v.b + fixed + 20, 0);
-	v.n += 52;
-	size_t sfi = blk(&v, "StringFileInfo", 1);
-	size_t tab = blk(&v, "040904b0", 1);
-	str_entry(&v, "CompanyName", "Contoso Ltd.");
-	str_entry(&v, "ProductName", "Contoso Writer");
-	str_entry(&v, "ProductVersion", "16, 0, 1, 2");
-	end_blk(&v, tab);
-	end_blk(&v, sfi);
-	end_blk(&v, root);
-	w32(r + 0x48, 0x1000 + 0x58);
-	w32(r + 0x48 + 4, (uint32_t)v.n);
-	memcpy(r + 0x58, v.b, v.n);
-	return 0x200 + 0x58 + v.n;
-}
-
-Test(rules_pe, version_strings)
-{
-	unsigned char pe[4096];
-	size_t n = make_pe(pe);
-	char *s = mig_pe_version_string(pe, n, "CompanyName");
-	cr_expect_str_eq(s, "Contoso Ltd.");
-	free(s);
-	s = mig_pe_version_string(pe, n, "productversion");
-	cr_expect_str_eq(s, "16.0.1.2");
-	free(s);
-	s = mig_pe_version_string(pe, n, "FileVersion");   /* from VS_FIXEDFILEINFO */
-	cr_expect_str_eq(s, "16.0.4266.1003");
-	free(s);
-	cr_expect_null(mig_pe_version_string(pe, n, "LegalCopyright"));
-	/* truncated or garbage input never crashes */
-	for (size_t k = 0; k < n; k += 7) {
-		free(mig_pe_version_string(pe, k, "CompanyName"));
-		unsigned char c[4096];
-		memcpy(c, pe, n);
-		c[k] ^= 0xFF;
-		free(mig_pe_version_string(c, n, "ProductName"));
-	}
-}
+#include "tests/unit/pe_build.h"
 
 /* ---- a host with one PE file and a few registry values */
 
@@ -292,7 +147,7 @@ build_app(const char *xml, enum mig_ctx ctx, const struct mig_rules_host *h)
 
 Test(rules_helpers, detection_and_content_through_host)
 {
-	the_pe_len = make_pe(the_pe);
+	the_pe_len = pe_build_sample(the_pe);
 	mig_matcher *m = build_app(app_xml, MIG_CTX_USER, &host);
 	struct mig_decision d;
 	mig_matcher_decide(m, MIG_OBJ_REGISTRY, "HKCU\\Software\\Contoso\\Writer\\Options", "Font", &d);
@@ -311,7 +166,7 @@ Test(rules_helpers, detection_and_content_through_host)
 
 Test(rules_helpers, version_mismatch_means_not_installed)
 {
-	the_pe_len = make_pe(the_pe);
+	the_pe_len = pe_build_sample(the_pe);
 	char *xml = strdup(app_xml);
 	char *p = strstr(xml, "\"16.*\"");
 	memcpy(p, "\"15.*\"", 6);

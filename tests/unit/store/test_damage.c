@@ -179,7 +179,7 @@ Test(store_damage, newer_versions_are_refused)
 	make_store(ST_FORMAT_COMPRESSED, NULL);
 	size_t len;
 	uint8_t *h = read_whole(mig, &len);
-	put_le32(h + 8, 3);
+	fmt_put_le32(h + 8, 3);
 	crypto_generichash(h + 112, 16, h, 112, NULL, 0);
 	write_whole(mig, h, len);
 	free(h);
@@ -192,7 +192,7 @@ Test(store_damage, newer_versions_are_refused)
 	char cat[4400];
 	snprintf(cat, sizeof(cat), "%s/catalog", store);
 	uint8_t *c = read_whole(cat, &len);
-	put_le32(c + 8, 7);
+	fmt_put_le32(c + 8, 7);
 	crypto_generichash(c + len - 32, 32, c, len - 32, NULL, 0);
 	write_whole(cat, c, len);
 	free(c);

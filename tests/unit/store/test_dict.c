@@ -152,8 +152,8 @@ dict_place(void)
 	uint8_t *m = read_whole(mig, &len);
 	const uint8_t *t = m + len - 96;
 	cr_assert(memcmp(t, "WSTPEND\x1a", 8) == 0);
-	cr_assert_eq(get_le32(t + 8), 2);
-	struct dict_place d = { get_le64(t + 56), get_le64(t + 64), get_le64(t + 72), 0, 0 };
+	cr_assert_eq(fmt_le32(t + 8), 2);
+	struct dict_place d = { fmt_le64(t + 56), fmt_le64(t + 64), fmt_le64(t + 72), 0, 0 };
 	d.data_start = d.off + d.len;
 	d.data_end = d.copy;
 	free(m);
@@ -339,13 +339,13 @@ Test(store_dict, version_1_stores_still_read)
 	cr_assert(!ZSTD_isError(zn));
 
 	uint8_t h[128] = "WSTPACK\x1a";
-	put_le32(h + 8, 1);
+	fmt_put_le32(h + 8, 1);
 	crypto_generichash(h + 112, 16, h, 112, NULL, 0);
 	uint8_t t[64] = "WSTPEND\x1a";
-	put_le32(t + 8, 1);
-	put_le64(t + 16, 128 + fn);
-	put_le64(t + 24, zn);
-	put_le64(t + 32, cat.len);
+	fmt_put_le32(t + 8, 1);
+	fmt_put_le64(t + 16, 128 + fn);
+	fmt_put_le64(t + 24, zn);
+	fmt_put_le64(t + 32, cat.len);
 	crypto_generichash(t + 40, 16, zcat, zn, NULL, 0);
 	crypto_generichash(t + 56, 8, t, 56, NULL, 0);
 	struct buf file = { 0 };

@@ -146,12 +146,14 @@ Test(store_linkstore, links_catalog_attributes_and_refusals)
 	cr_assert_eq(bits & 0x16, 0x16, "attributes 0x%lx", bits);
 	char *acl = sh_output("getfattr -h --only-values -n system.ntfs_acl '%s/USMTMIG' 2>/dev/null | "
 			      "od -An -tx1 | tr -d ' \\n'", mnt);
-	uint8_t sd[128];
-	size_t sd_len = linkstore_admin_sd(sd);
+	uint8_t *sd;
+	size_t sd_len;
+	cr_assert_eq(linkstore_admin_sd(&sd, &sd_len), 0);
 	char want[300] = "";
 	for (size_t i = 0; i < sd_len; i++)
 		sprintf(want + 2 * i, "%02x", sd[i]);
 	cr_assert_str_eq(acl, want);
+	free(sd);
 	free(orig);
 	free(link);
 	free(link2);

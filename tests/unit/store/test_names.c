@@ -371,8 +371,8 @@ Test(store_names, the_flag_only_where_it_belongs)
 	catalog_free(c);
 	/* INFO: 3 empty strings, letter, 2 times, then the flags. */
 	size_t at = 16 + 12 + 3 * 4 + 1 + 16;
-	cr_assert_eq(get_le32(b.p + at), 0);
-	put_le32(b.p + at, 8);
+	cr_assert_eq(fmt_le32(b.p + at), 0);
+	fmt_put_le32(b.p + at, 8);
 	crypto_generichash(b.p + b.len - 32, 32, b.p, b.len - 32, NULL, 0);
 	struct st_catalog *out = NULL;
 	cr_assert_eq(catalog_parse(b.p, b.len, ST_FORMAT_DIRECTORY, 0, 0, &out), ST_ERR_CORRUPT);

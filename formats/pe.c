@@ -1,27 +1,18 @@
 /*
- * Version resources of PE files (DoesFileVersionMatch, IsFileVersionAbove
- * ...): find RT_VERSION in the resource directory of the bytes the host
- * read, walk VS_VERSIONINFO -> StringFileInfo -> StringTable -> String and
- * return the value of a tag; VS_FIXEDFILEINFO is the fallback for
- * FileVersion/ProductVersion.  Every offset is bounds-checked: the bytes
- * come from an untrusted disk.
+ * Version resources of PE files (for MigXML's DoesFileVersionMatch,
+ * IsFileVersionAbove ...): find RT_VERSION in the resource directory, walk
+ * VS_VERSIONINFO -> StringFileInfo -> StringTable -> String and return the
+ * value of a tag; VS_FIXEDFILEINFO is the fallback for FileVersion and
+ * ProductVersion.  Every offset is bounds-checked: the bytes come from an
+ * untrusted disk.
  */
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "rules/internal.h"
-
-static uint32_t
-rd16(const unsigned char *p)
-{
-	return p[0] | (uint32_t)p[1] << 8;
-}
-
-static uint32_t
-rd32(const unsigned char *p)
-{
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
+#include "formats/formats.h"
 
 struct sect { uint32_t va, vsize, raw, rawsize; };
 
@@ -40,30 +31,30 @@ rva_to_off(const struct sect *s, unsigned ns, uint32_t rva, uint32_t *off)
 
 /* Find the data of resource type 16 (first name, first language). */
 static bool
-find_version(const unsigned char *pe, size_t len, size_t *off, size_t *size)
+find_version(const uint8_t *pe, size_t len, size_t *off, size_t *size)
 {
 	if (len < 0x40 || pe[0] != 'M' || pe[1] != 'Z')
 		return false;
-	uint32_t nt = rd32(pe + 0x3C);
+	uint32_t nt = fmt_le32(pe + 0x3C);
 	if ((size_t)nt + 24 > len || memcmp(pe + nt, "PE\0\0", 4))
 		return false;
-	unsigned nsec = rd16(pe + nt + 6);
-	uint32_t optsz = rd16(pe + nt + 20);
+	unsigned nsec = fmt_le16(pe + nt + 6);
+	uint32_t optsz = fmt_le16(pe + nt + 20);
 	size_t opt = (size_t)nt + 24;
 	if (opt + optsz > len || optsz < 2)
 		return false;
-	uint32_t magic = rd16(pe + opt);
+	uint32_t magic = fmt_le16(pe + opt);
 	size_t dd = opt + (magic == 0x20b ? 112 : 96);
 	if (dd + 3 * 8 > opt + optsz)
 		return false;
-	uint32_t res_rva = rd32(pe + dd + 16);
+	uint32_t res_rva = fmt_le32(pe + dd + 16);
 	size_t st = opt + optsz;
 	if (nsec > 96 || st + (size_t)nsec * 40 > len)
 		return false;
 	struct sect s[96];
 	for (unsigned i = 0; i < nsec; i++) {
-		const unsigned char *e = pe + st + i * 40;
-		s[i] = (struct sect){ rd32(e + 12), rd32(e + 8), rd32(e + 20), rd32(e + 16) };
+		const uint8_t *e = pe + st + i * 40;
+		s[i] = (struct sect){ fmt_le32(e + 12), fmt_le32(e + 8), fmt_le32(e + 20), fmt_le32(e + 16) };
 	}
 	uint32_t base;
 	if (!res_rva || !rva_to_off(s, nsec, res_rva, &base) || base >= len)
@@ -74,13 +65,13 @@ find_version(const unsigned char *pe, size_t len, size_t *off, size_t *size)
 		size_t d = (size_t)base + dir;
 		if (d + 16 > len)
 			return false;
-		unsigned n = rd16(pe + d + 12) + rd16(pe + d + 14);
+		unsigned n = fmt_le16(pe + d + 12) + fmt_le16(pe + d + 14);
 		bool found = false;
 		for (unsigned i = 0; i < n && i < 4096; i++) {
 			size_t e = d + 16 + (size_t)i * 8;
 			if (e + 8 > len)
 				return false;
-			uint32_t id = rd32(pe + e), to = rd32(pe + e + 4);
+			uint32_t id = fmt_le32(pe + e), to = fmt_le32(pe + e + 4);
 			if (level == 0 && ((id & 0x80000000u) || id != 16))
 				continue;
 			if (level < 2) {
@@ -93,7 +84,7 @@ find_version(const unsigned char *pe, size_t len, size_t *off, size_t *size)
 				size_t de = (size_t)base + to;
 				if (de + 16 > len)
 					return false;
-				uint32_t drva = rd32(pe + de), dsize = rd32(pe + de + 4);
+				uint32_t drva = fmt_le32(pe + de), dsize = fmt_le32(pe + de + 4);
 				uint32_t doff;
 				if (!rva_to_off(s, nsec, drva, &doff) || (size_t)doff + dsize > len)
 					return false;
@@ -118,11 +109,11 @@ struct blk {
 };
 
 static bool
-parse_blk(const unsigned char *p, size_t at, size_t limit, struct blk *b)
+parse_blk(const uint8_t *p, size_t at, size_t limit, struct blk *b)
 {
 	if (at + 6 > limit)
 		return false;
-	uint32_t length = rd16(p + at), vlen = rd16(p + at + 2), type = rd16(p + at + 4);
+	uint32_t length = fmt_le16(p + at), vlen = fmt_le16(p + at + 2), type = fmt_le16(p + at + 4);
 	if (length < 6 || at + length > limit)
 		return false;
 	b->start = at;
@@ -143,26 +134,54 @@ parse_blk(const unsigned char *p, size_t at, size_t limit, struct blk *b)
 }
 
 static bool
-key_is(const unsigned char *p, size_t at, size_t end, const char *s)
+key_is(const uint8_t *p, size_t at, size_t end, const char *s)
 {
 	for (; *s; s++, at += 2) {
 		if (at + 1 >= end)
 			return false;
-		uint32_t c = rd16(p + at);
+		uint32_t c = fmt_le16(p + at);
 		uint32_t a = (unsigned char)*s;
 		if (c != a && !(c < 128 && a < 128 && (c | 32) == (a | 32) && ((a | 32) >= 'a' && (a | 32) <= 'z')))
 			return false;
 	}
-	return at + 1 < end && rd16(p + at) == 0;
+	return at + 1 < end && fmt_le16(p + at) == 0;
+}
+
+/* "6, 0, 2, 1" -> "6.0.2.1", without surrounding white space; NULL when
+ * nothing is left (or memory fails). */
+static char *
+tidy_version(char *v)
+{
+	size_t o = 0;
+	for (size_t i = 0; v[i]; i++) {
+		if (v[i] == ',' && v[i + 1] == ' ') {
+			v[o++] = '.';
+			i++;
+		} else {
+			v[o++] = v[i];
+		}
+	}
+	while (o && isspace((unsigned char)v[o - 1]))
+		o--;
+	v[o] = '\0';
+	size_t lead = 0;
+	while (isspace((unsigned char)v[lead]))
+		lead++;
+	if (!v[lead]) {
+		free(v);
+		return NULL;
+	}
+	memmove(v, v + lead, o - lead + 1);
+	return v;
 }
 
 char *
-mig_pe_version_string(const unsigned char *pe, size_t len, const char *tag)
+fmt_pe_version_string(const uint8_t *pe, size_t len, const char *tag)
 {
 	size_t off, size;
 	if (!pe || !tag || !find_version(pe, len, &off, &size))
 		return NULL;
-	const unsigned char *p = pe + off;
+	const uint8_t *p = pe + off;
 	struct blk root;
 	if (!parse_blk(p, 0, size, &root) || !key_is(p, root.key, root.end, "VS_VERSION_INFO"))
 		return NULL;
@@ -180,23 +199,9 @@ mig_pe_version_string(const unsigned char *pe, size_t len, const char *tag)
 					if (!parse_blk(p, s, tab.end, &str))
 						break;
 					if (key_is(p, str.key, str.end, tag) && str.vlen) {
-						char *v = ws__utf16_to_utf8(p + str.value, str.vlen);
-						/* "6, 0, 2, 1" -> "6.0.2.1" */
-						struct sbuf b = { 0 };
-						for (const char *q = v; *q; q++) {
-							if (q[0] == ',' && q[1] == ' ') {
-								sb_addc(&b, '.');
-								q++;
-							} else {
-								sb_addc(&b, *q);
-							}
-						}
-						free(v);
-						char *r = ws__trim(b.p ? b.p : "");
-						sb_free(&b);
-						if (*r)
-							return r;
-						free(r);
+						char *v = fmt_utf16le_to_utf8(p + str.value, str.vlen);
+						if (v && (v = tidy_version(v)))
+							return v;
 					}
 					s = (str.end + 3) & ~(size_t)3;
 				}
@@ -205,14 +210,15 @@ mig_pe_version_string(const unsigned char *pe, size_t len, const char *tag)
 		}
 		c = (sfi.end + 3) & ~(size_t)3;
 	}
-	/* fixed info for the two numeric tags */
+	/* The fixed info, for the two numeric tags. */
 	bool fv = !strcasecmp(tag, "FileVersion"), pv = !strcasecmp(tag, "ProductVersion");
-	if ((fv || pv) && root.vlen >= 52 && rd32(p + root.value) == 0xFEEF04BDu) {
-		uint32_t ms = rd32(p + root.value + (fv ? 8 : 16));
-		uint32_t ls = rd32(p + root.value + (fv ? 12 : 20));
-		struct sbuf b = { 0 };
-		sb_fmt(&b, "%u.%u.%u.%u", ms >> 16, ms & 0xFFFF, ls >> 16, ls & 0xFFFF);
-		return sb_steal(&b);
+	if ((fv || pv) && root.vlen >= 52 && fmt_le32(p + root.value) == 0xFEEF04BDu) {
+		uint32_t ms = fmt_le32(p + root.value + (fv ? 8 : 16));
+		uint32_t ls = fmt_le32(p + root.value + (fv ? 12 : 20));
+		char *v = malloc(24);
+		if (v)
+			snprintf(v, 24, "%u.%u.%u.%u", ms >> 16, ms & 0xFFFF, ls >> 16, ls & 0xFFFF);
+		return v;
 	}
 	return NULL;
 }
