@@ -3,7 +3,7 @@
  * loadstate StorePath /target:DISK[:PART] [USMT options]
  * winstate migrate-winold DISK             (capture from Windows.old + restore, linked)
  *
- * The engine is agent/restore.c; this file turns command lines into
+ * The engine is restore/ (restore/restore.h); this file turns command lines into
  * restore_options and outcomes into exit codes (winstate's or USMT's).
  */
 #include <getopt.h>
