@@ -4,6 +4,7 @@
  * folders (made component by component, never through a link).
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,10 +13,14 @@
 
 #include "restore/internal.h"
 
+/* The first failure is the restore's: what a step says after it (a problem
+ * caused by that failure) does not replace it. */
 void
 outcome(struct ctx *c, enum restore_outcome o, const char *fmt, ...)
 {
 	va_list ap;
+	if (c->res->outcome != RESTORE_OK)
+		return;
 	c->res->outcome = o;
 	va_start(ap, fmt);
 	vsnprintf(c->res->message, sizeof(c->res->message), fmt, ap);
@@ -24,6 +29,16 @@ outcome(struct ctx *c, enum restore_outcome o, const char *fmt, ...)
 		fprintf(c->o->log, "error: %s\n", c->res->message);
 }
 
+/* Out of memory, anywhere: the restore stops with RESTORE_INTERNAL (exit 5). */
+enum restore_outcome
+nomem(struct ctx *c)
+{
+	outcome(c, RESTORE_INTERNAL, "out of memory");
+	return c->res->outcome;
+}
+
+/* An item skipped, with why.  One that cannot be listed for lack of memory is
+ * still counted, and the restore ends out of memory, never "done". */
 void
 problem(struct ctx *c, const char *fmt, ...)
 {
@@ -33,11 +48,11 @@ problem(struct ctx *c, const char *fmt, ...)
 	if (vasprintf(&s, fmt, ap) < 0)
 		s = NULL;
 	va_end(ap);
-	if (!s)
-		return;
-	char **grown = realloc(c->res->problems, (c->res->problem_count + 1) * sizeof(*grown));
+	char **grown = s ? realloc(c->res->problems, (c->res->problem_count + 1) * sizeof(*grown)) : NULL;
 	if (!grown) {
 		free(s);
+		c->res->skipped++;
+		nomem(c);
 		return;
 	}
 	c->res->problems = grown;
@@ -150,9 +165,10 @@ dir_cached(struct ctx *c, const char *key, uint64_t *mref)
 void
 dir_remember(struct ctx *c, char *key, uint64_t mref)
 {
-	struct dir_entry *e = malloc(sizeof(*e));
+	struct dir_entry *e = key ? malloc(sizeof(*e)) : NULL;
 	if (!e) {
 		free(key);
+		nomem(c);
 		return;
 	}
 	size_t h = hash_str(key);
@@ -187,7 +203,7 @@ ensure_dir(struct ctx *c, const char *root, uint64_t root_mref, const char *path
 	uint64_t cur = root_mref;
 	char *sofar = strdup(root);
 	const char *p = rest;
-	enum nv_status st = NV_OK;
+	enum nv_status st = sofar ? NV_OK : NV_ERR_NOMEM;
 	while (sofar && *p) {
 		const char *slash = strchr(p, '/');
 		size_t n = slash ? (size_t)(slash - p) : strlen(p);
@@ -202,7 +218,12 @@ ensure_dir(struct ctx *c, const char *root, uint64_t root_mref, const char *path
 		sofar = next;
 		char *key = lower_key(sofar);
 		uint64_t m;
-		if (key && dir_cached(c, key, &m)) {
+		if (!key) {
+			free(comp);
+			st = NV_ERR_NOMEM;
+			break;
+		}
+		if (dir_cached(c, key, &m)) {
 			free(key);
 		} else {
 			if (nv_lookup(c->vol, sofar, &m) == NV_OK) {
@@ -220,11 +241,17 @@ ensure_dir(struct ctx *c, const char *root, uint64_t root_mref, const char *path
 					if (nv_stat(c->vol, cur, &pin) == NV_OK) {
 						uint8_t *sd;
 						size_t sl;
-						if (pin->security &&
-						    restore_sd_inherit(pin->security, pin->security_len, owner,
-								       true, &sd, &sl) == 0) {
-							nv_set_security(c->vol, m, sd, sl);
+						errno = 0; /* how restore_sd_inherit says out of memory */
+						int inherited = pin->security
+								? restore_sd_inherit(pin->security, pin->security_len,
+										     owner, true, &sd, &sl)
+								: 1;
+						if (inherited == 0) {
+							/* Not left with libntfs-3g's default descriptor. */
+							st = nv_set_security(c->vol, m, sd, sl);
 							free(sd);
+						} else if (inherited < 0 && errno == ENOMEM) {
+							st = NV_ERR_NOMEM;
 						}
 						nv_inode_free(pin);
 					}
@@ -235,8 +262,7 @@ ensure_dir(struct ctx *c, const char *root, uint64_t root_mref, const char *path
 				free(comp);
 				break;
 			}
-			if (key)
-				dir_remember(c, key, m);
+			dir_remember(c, key, m);
 		}
 		free(comp);
 		cur = m;
@@ -256,6 +282,8 @@ real_folders(struct ctx *c, const char *path)
 {
 	char *copy = strdup(path);
 	bool ok = copy != NULL;
+	if (!copy)
+		nomem(c);
 	for (char *p = copy; ok && p && *p;) {
 		char *slash = strchr(p, '/');
 		if (slash)

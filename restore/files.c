@@ -5,6 +5,7 @@
  * interrupted restore finished by running it again.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,10 @@ mine_add(struct ctx *c, uint64_t mref, size_t index)
 	if ((c->mine_count + 1) * 2 > c->mine_cap) {
 		size_t cap = c->mine_cap ? c->mine_cap * 2 : 1024;
 		struct mref_slot *v = malloc(cap * sizeof(*v));
-		if (!v)
-			return; /* then a case twin is only renamed as any existing file */
+		if (!v) {
+			nomem(c);
+			return;
+		}
 		for (size_t i = 0; i < cap; i++)
 			v[i].mref = NO_MREF;
 		for (size_t i = 0; i < c->mine_cap; i++)
@@ -113,9 +116,10 @@ write_chunk(const void *buf, size_t len, void *opaque)
 	return 0;
 }
 
-/* Where a store path goes on the target: *root is the folder it must stay under. */
-char *
-relocate(struct ctx *c, const struct st_file *f, struct plan **owner, const char **root)
+/* Where a store path goes on the target: *root is the folder it must stay under.
+ * NULL when its user is not restored, or out of memory (the outcome says). */
+static char *
+relocated(struct ctx *c, const struct st_file *f, struct plan **owner, const char **root)
 {
 	*owner = NULL;
 	*root = "";
@@ -152,6 +156,15 @@ relocate(struct ctx *c, const struct st_file *f, struct plan **owner, const char
 	return strdup(rest && *rest ? rest : f->path);
 }
 
+char *
+relocate(struct ctx *c, const struct st_file *f, struct plan **owner, const char **root)
+{
+	char *dest = relocated(c, f, owner, root);
+	if (!dest && !(*owner && !(*owner)->restore))
+		nomem(c);
+	return dest;
+}
+
 static enum nv_status
 create_unique(struct ctx *c, uint64_t parent, const char *name, bool link, uint64_t link_mref,
 	      uint64_t *out, char **used)
@@ -182,9 +195,15 @@ set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t par
 	uint8_t *sd = NULL;
 	size_t sl = 0;
 	char err[256];
+	/* The descriptor functions say out of memory only through errno. */
+	errno = 0;
 	if (f->security_len) {
 		if (restore_sd_rewrite(f->security, f->security_len, map_sid, c, &sd, &sl, err,
 				       sizeof(err)) < 0) {
+			if (errno == ENOMEM) {
+				nomem(c);
+				return;
+			}
 			problem(c, "%s: its security descriptor is damaged (%s); it inherits its folder's",
 				f->path, err);
 			sd = NULL;
@@ -193,9 +212,12 @@ set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t par
 	if (!sd) {
 		struct nv_inode *pin;
 		if (nv_stat(c->vol, parent, &pin) == NV_OK) {
-			if (pin->security)
-				restore_sd_inherit(pin->security, pin->security_len, owner,
-						   (f->attributes & NV_ATTR_DIRECTORY) != 0, &sd, &sl);
+			errno = 0;
+			if (pin->security &&
+			    restore_sd_inherit(pin->security, pin->security_len, owner,
+					       (f->attributes & NV_ATTR_DIRECTORY) != 0, &sd, &sl) < 0 &&
+			    errno == ENOMEM)
+				nomem(c);
 			nv_inode_free(pin);
 		}
 	}
@@ -203,7 +225,6 @@ set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t par
 		problem(c, "%s: its security descriptor could not be set: %s", f->path, nv_last_error());
 	free(sd);
 }
-
 
 static const char *
 hardlink_entry(struct ctx *c, const struct st_file *f, char *buf, size_t len)
@@ -388,6 +409,7 @@ already_restored(struct ctx *c, const struct st_file *f, const char *dest, uint6
 		uint64_t m;
 		if (!alt || asprintf(&path, "%.*s%s", (int)(name - dest), dest, alt) < 0) {
 			free(alt);
+			nomem(c);
 			return false;
 		}
 		free(alt);
@@ -421,9 +443,18 @@ junction_buffer(struct ctx *c, const struct st_file *f, struct plan *p, size_t *
 	const char *target = fmt_junction_path(&t);
 	char *old = NULL, *new = NULL;
 	int rw = 0;
-	if (p && p->su->profile_path && p->profile &&
-	    asprintf(&old, "%c:\\%s", src_letter, p->su->profile_path) >= 0 &&
-	    asprintf(&new, "%c:\\%s", c->drive, p->profile) >= 0) {
+	bool moves = p && p->su->profile_path && p->profile;
+	if (moves && asprintf(&old, "%c:\\%s", src_letter, p->su->profile_path) < 0)
+		old = NULL; /* asprintf leaves it undefined */
+	if (moves && old && asprintf(&new, "%c:\\%s", c->drive, p->profile) < 0)
+		new = NULL;
+	if (moves && !new) {
+		free(old);
+		fmt_junction_target_free(&t);
+		nomem(c);
+		return NULL;
+	}
+	if (moves) {
 		for (char *q = old; *q; q++)
 			*q = *q == '/' ? '\\' : *q;
 		for (char *q = new; *q; q++)
@@ -626,6 +657,11 @@ raw_efs_prepare(struct ctx *c, size_t index, const struct st_file *f, uint8_t **
 	struct efs_buf b = { 0 };
 	enum st_status rs = st_reader_read(c->r, index, *info_stream, efs_chunk, &b);
 	enum nv_status ok = rs == ST_OK ? nv_efs_check_info(b.data, b.len) : NV_OK;
+	if (rs == ST_ERR_NOMEM) {
+		free(b.data);
+		nomem(c);
+		return false;
+	}
 	if (rs != ST_OK || ok != NV_OK) {
 		problem(c, "%s: not restored: its $EFS metadata in the store is damaged: %s", f->path,
 			b.too_big ? "it is over 16 MiB" : rs != ST_OK ? st_last_error() : nv_last_error());
@@ -637,8 +673,9 @@ raw_efs_prepare(struct ctx *c, size_t index, const struct st_file *f, uint8_t **
 	return true;
 }
 
-/* Restore one store file; returns false when the whole restore must stop. */
-bool
+/* Restore one store file: RESTORE_OK, listed problems included, or the
+ * outcome that stops the whole restore. */
+enum restore_outcome
 restore_file(struct ctx *c, size_t index)
 {
 	const struct st_file *f = st_reader_file(c->r, index);
@@ -646,15 +683,19 @@ restore_file(struct ctx *c, size_t index)
 	const char *root;
 	enum restore_merge merge = RESTORE_MERGE_DEFAULT;
 	char *dest = rules_destination(c, f, &p, &root, &merge);
-	if (!dest)
-		return true; /* its user is not restored (reported once, per user), or a rule says so (listed) */
+	if (!dest) /* its user is not restored (reported once, per user), a rule says so
+		    * (listed), or out of memory */
+		return c->res->outcome;
 	const char *owner = p ? p->target_sid : NULL;
-	bool ok = true;
 	char *dir = strdup(dest), *slash = dir ? strrchr(dir, '/') : NULL;
+	if (!dir) {
+		free(dest);
+		return nomem(c);
+	}
 	const char *name = slash ? slash + 1 : dest;
 	if (slash)
 		*slash = '\0';
-	else if (dir)
+	else
 		dir[0] = '\0';
 	uint64_t root_mref = NV_MREF_ROOT, parent = 0, mref = NO_MREF, held = NO_MREF;
 	char *used = NULL;
@@ -677,6 +718,8 @@ restore_file(struct ctx *c, size_t index)
 	if (st != NV_OK) {
 		if (st == NV_ERR_NO_SPACE)
 			goto full;
+		if (st == NV_ERR_NOMEM)
+			goto nomem;
 		problem(c, "%s: refused: its folder %s %s", f->path, dir,
 			st == NV_ERR_UNSUPPORTED ? "passes through a junction or link on the target"
 			: st == NV_ERR_NOT_DIR   ? "is a file on the target"
@@ -726,6 +769,8 @@ restore_file(struct ctx *c, size_t index)
 		st = create_unique(c, parent, name, true, target, &mref, &used);
 		if (st == NV_ERR_NO_SPACE)
 			goto full;
+		if (st == NV_ERR_NOMEM)
+			goto nomem;
 		if (st != NV_OK)
 			problem(c, "%s: cannot link it: %s", f->path, nv_last_error());
 		else
@@ -736,7 +781,9 @@ restore_file(struct ctx *c, size_t index)
 	if (c->info->format == ST_FORMAT_HARDLINK) {
 		char entry[8192];
 		uint64_t em;
-		if (store_link_lookup(c, f, entry, sizeof(entry), &em) != NV_OK) {
+		if ((st = store_link_lookup(c, f, entry, sizeof(entry), &em)) == NV_ERR_NOMEM)
+			goto nomem;
+		if (st != NV_OK) {
 			problem(c, "%s: its link in the store (%s) is gone", f->path, entry);
 			goto out;
 		}
@@ -753,6 +800,8 @@ restore_file(struct ctx *c, size_t index)
 		st = create_unique(c, parent, name, true, em, &mref, &used);
 		if (st == NV_ERR_NO_SPACE)
 			goto full;
+		if (st == NV_ERR_NOMEM)
+			goto nomem;
 		if (st != NV_OK) {
 			problem(c, "%s: cannot link it into %s: %s", f->path, dir, nv_last_error());
 			goto out;
@@ -774,7 +823,9 @@ restore_file(struct ctx *c, size_t index)
 		/* Written under PARTIAL_NAME, named once complete (see resume_begin). */
 		nv_unlink(c->vol, parent, PARTIAL_NAME); /* a leftover of an interrupted run */
 		used = strdup(PARTIAL_NAME);
-		st = used ? nv_create(c->vol, parent, used, &mref) : NV_ERR_NOMEM;
+		if (!used)
+			goto nomem;
+		st = nv_create(c->vol, parent, used, &mref);
 		if (st == NV_ERR_NO_SPACE)
 			goto full;
 		if (st != NV_OK) {
@@ -801,6 +852,10 @@ restore_file(struct ctx *c, size_t index)
 			enum st_status rs = st_reader_read(c->r, index, s, write_chunk, &w);
 			if (w.st == NV_ERR_NO_SPACE)
 				goto undo_full;
+			if (rs == ST_ERR_NOMEM) {
+				nv_unlink(c->vol, parent, used);
+				goto nomem;
+			}
 			if (rs != ST_OK) {
 				char why[1024];
 				snprintf(why, sizeof(why), "%s", w.st != NV_OK ? nv_last_error() : st_last_error());
@@ -810,14 +865,22 @@ restore_file(struct ctx *c, size_t index)
 					outcome(c, rs == ST_ERR_CORRUPT ? RESTORE_STORE_CORRUPT : RESTORE_FAILED,
 						"%s: %s (nothing of it was kept; --continue skips damaged files)",
 						f->path, why);
-					ok = false;
 				} else {
 					problem(c, "%s: not restored: %s", f->path, why);
 				}
 				goto out;
 			}
-			if (w.sparse && w.offset) /* trailing holes */
-				nv_truncate(c->vol, mref, NULL, f->streams[0].size);
+			/* Trailing holes: without them the file would be restored short. */
+			if (w.sparse && w.offset &&
+			    (st = nv_truncate(c->vol, mref, NULL, f->streams[0].size)) != NV_OK) {
+				if (st == NV_ERR_NO_SPACE)
+					goto undo_full;
+				problem(c, "%s: not restored: its length (%llu bytes, the end a hole) could "
+					"not be set: %s", f->path, (unsigned long long)f->streams[0].size,
+					nv_last_error());
+				nv_unlink(c->vol, parent, used);
+				goto out;
+			}
 			c->res->bytes += f->streams[s].size;
 			if (p)
 				c->res->users[p->result].bytes += f->streams[s].size;
@@ -843,6 +906,10 @@ restore_file(struct ctx *c, size_t index)
 			free(final);
 			if (st == NV_ERR_NO_SPACE)
 				goto undo_full;
+			if (st == NV_ERR_NOMEM) {
+				nv_unlink(c->vol, parent, used);
+				goto nomem;
+			}
 			problem(c, "%s: cannot name it in %s: %s", f->path, dir, nv_last_error());
 			nv_unlink(c->vol, parent, used);
 			goto out;
@@ -870,14 +937,16 @@ restore_file(struct ctx *c, size_t index)
 		merge = twin_merge(c, f, twin);
 	if (merge == RESTORE_MERGE_SOURCE && used && strcmp(used, name)) {
 		char why[512], *taken = strdup(name);
-		if (taken && restore_rules_replace(c->vol, parent, dest, name, used, why, sizeof(why)) == 0) {
+		if (!taken)
+			goto nomem;
+		if (restore_rules_replace(c->vol, parent, dest, name, used, why, sizeof(why)) == 0) {
 			free(used);
 			used = taken;
 			c->res->replaced++;
 			logf_(c, "%s: replaced the existing %s (SourcePriority)", f->path, dest);
 		} else {
 			problem(c, "%s: SourcePriority: the existing %s is kept and the restored copy is "
-				"%s/%s: %s", f->path, dest, dir, used, taken ? why : "out of memory");
+				"%s/%s: %s", f->path, dest, dir, used, why);
 			free(taken);
 		}
 	}
@@ -927,12 +996,14 @@ full:
 	outcome(c, RESTORE_FAILED, "the target volume is full while restoring %s (%s); stopped. "
 		"Files already on the target are untouched; free space and run the restore again",
 		f->path, nv_last_error());
-	ok = false;
+	goto out;
+nomem:
+	nomem(c);
 out:
 	release_held(c, &held, f->path);
 	free(efs_info);
 	free(used);
 	free(dir);
 	free(dest);
-	return ok;
+	return c->res->outcome;
 }

@@ -102,9 +102,11 @@ struct ctx {
 #define USRCLASS_FOLDER "AppData/Local/Microsoft/Windows"
 
 /* context.c */
-void outcome(struct ctx *c, enum restore_outcome o, const char *fmt, ...);
-void problem(struct ctx *c, const char *fmt, ...);
-void logf_(struct ctx *c, const char *fmt, ...);
+void outcome(struct ctx *c, enum restore_outcome o, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+enum restore_outcome nomem(struct ctx *c);
+void problem(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void logf_(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *xstrdup(const char *s);
 char *joinp(const char *a, const char *b);
 const char *user_extra(const struct st_user *u, const char *key);
@@ -123,16 +125,16 @@ const uint8_t *map_sid(const uint8_t *sid, size_t len, size_t *new_len, void *ct
 const struct win_user *target_profile_of(struct ctx *c, const char *sid);
 bool is_shell_folders_key(const char *key);
 void plan_known_folders(struct ctx *c, struct plan *p, const struct win_user *tu);
-int plan_users(struct ctx *c);
+enum restore_outcome plan_users(struct ctx *c);
 
 /* profile.c */
 bool folder_is_empty(struct ctx *c, const char *path);
-int create_profile(struct ctx *c, struct plan *p);
+enum restore_outcome create_profile(struct ctx *c, struct plan *p);
 
 /* files.c */
 char *relocate(struct ctx *c, const struct st_file *f, struct plan **owner, const char **root);
 void resume_begin(struct ctx *c);
-bool restore_file(struct ctx *c, size_t index);
+enum restore_outcome restore_file(struct ctx *c, size_t index);
 
 /* rules_apply.c */
 bool rules_value(struct ctx *c, const struct st_reg_value *v, const char **key, const char **name,
@@ -140,7 +142,7 @@ bool rules_value(struct ctx *c, const struct st_reg_value *v, const char **key, 
 char *rules_destination(struct ctx *c, const struct st_file *f, struct plan **p, const char **root,
 			enum restore_merge *merge);
 void rules_cleanup(struct ctx *c, struct plan *p);
-int rules_prepare(struct ctx *c);
+enum restore_outcome rules_prepare(struct ctx *c);
 
 /* registry.c */
 reg_hive *open_rw(struct ctx *c, const char *local, const char *what);

@@ -36,8 +36,10 @@ add_sid_pair(struct ctx *c, const char *from, const char *to)
 	    reg_sid_from_string(to, p.to, sizeof(p.to), &p.to_len) != REG_OK)
 		return;
 	struct sid_pair *grown = realloc(c->sids, (c->nsids + 1) * sizeof(*grown));
-	if (!grown)
+	if (!grown) {
+		nomem(c); /* never a descriptor left with the old SID */
 		return;
+	}
 	c->sids = grown;
 	c->sids[c->nsids++] = p;
 }
@@ -63,8 +65,11 @@ sam_lookup(struct ctx *c, const char *name)
 		return NULL;
 	for (size_t i = 0; i < n && !sid; i++)
 		if (u[i].name && !strcasecmp(u[i].name, name) &&
-		    asprintf(&sid, "%s-%u", c->win->machine_sid, u[i].rid) < 0)
+		    asprintf(&sid, "%s-%u", c->win->machine_sid, u[i].rid) < 0) {
 			sid = NULL;
+			nomem(c);
+			break;
+		}
 	reg_local_users_free(u, n);
 	return sid;
 }
@@ -76,7 +81,12 @@ resolve_account(struct ctx *c, const char *account)
 	if (!strncasecmp(account, "S-1-", 4)) {
 		uint8_t b[MAX_SID];
 		size_t l;
-		return reg_sid_from_string(account, b, sizeof(b), &l) == REG_OK ? strdup(account) : NULL;
+		if (reg_sid_from_string(account, b, sizeof(b), &l) != REG_OK)
+			return NULL;
+		char *sid = strdup(account);
+		if (!sid)
+			nomem(c);
+		return sid;
 	}
 	const char *bs = strchr(account, '\\');
 	const char *name = bs ? bs + 1 : account;
@@ -92,8 +102,12 @@ resolve_account(struct ctx *c, const char *account)
 	 * domain is never guessed from a profile's folder name (its SID is not knowable offline). */
 	for (size_t i = 0; !bs && i < c->win->user_count; i++) {
 		const struct win_user *u = &c->win->users[i];
-		if (u->sid && u->name && !strcasecmp(u->name, name) && u->in_profile_list && !u->is_bak)
-			return strdup(u->sid);
+		if (u->sid && u->name && !strcasecmp(u->name, name) && u->in_profile_list && !u->is_bak) {
+			char *sid = strdup(u->sid);
+			if (!sid)
+				nomem(c);
+			return sid;
+		}
 	}
 	return NULL;
 }
@@ -145,8 +159,10 @@ add_known_folder(struct ctx *c, struct plan *p, const struct win_user *tu, const
 {
 	char letter = c->info->volume_letter ? c->info->volume_letter : 'C';
 	char *raw = strdup(raw_in), *src = NULL;
-	if (!raw)
+	if (!raw) {
+		nomem(c);
 		return;
+	}
 	if (!strncasecmp(raw, "%USERPROFILE%", 13) && p->su->profile_path) {
 		char *tail = raw + 13;
 		for (char *q = tail; *q; q++)
@@ -155,10 +171,12 @@ add_known_folder(struct ctx *c, struct plan *p, const struct win_user *tu, const
 		while (*tail == '/')
 			tail++;
 		src = joinp(p->su->profile_path, tail);
+		if (!src)
+			nomem(c);
 	} else if (strlen(raw) > 2 && raw[1] == ':') {
 		src = win_to_volume(raw, letter);
-	} else {
-		src = strdup(raw);
+	} else if (!(src = strdup(raw))) {
+		nomem(c);
 	}
 	free(raw);
 	if (!src)
@@ -180,17 +198,27 @@ add_known_folder(struct ctx *c, struct plan *p, const struct win_user *tu, const
 		free(dst); /* a target folder outside the profile is not written to */
 		dst = NULL;
 	}
+	bool known = dst != NULL;
 	for (size_t k = 0; !dst && k < sizeof(default_folders) / sizeof(default_folders[0]); k++)
-		if (!strcasecmp(default_folders[k].name, name))
+		if (!strcasecmp(default_folders[k].name, name)) {
+			known = true;
 			dst = joinp(p->profile, default_folders[k].rel);
-	struct known_folder *grown = dst ? realloc(p->kf, (p->nkf + 1) * sizeof(*grown)) : NULL;
-	if (!grown) {
+		}
+	if (!known) { /* a folder the target has no place for: its files go by path */
 		free(src);
-		free(dst);
 		return;
 	}
-	p->kf = grown;
-	p->kf[p->nkf++] = (struct known_folder){ strdup(name), src, dst };
+	struct known_folder *grown = dst ? realloc(p->kf, (p->nkf + 1) * sizeof(*grown)) : NULL;
+	char *kname = grown ? strdup(name) : NULL;
+	if (grown)
+		p->kf = grown;
+	if (!kname) {
+		free(src);
+		free(dst);
+		nomem(c);
+		return;
+	}
+	p->kf[p->nkf++] = (struct known_folder){ kname, src, dst };
 }
 
 /*
@@ -267,10 +295,14 @@ lac_create(struct ctx *c, struct plan *p, char **target)
 	logf_(c, "/lac: local account %s created on the target as %s (%s, empty password)",
 	      p->su->name, made.sid, o->lae ? "enabled" : "disabled");
 	*target = strdup(made.sid);
-	return *target ? 0 : -1;
+	if (!*target) {
+		nomem(c);
+		return -1;
+	}
+	return 0;
 }
 
-int
+enum restore_outcome
 plan_users(struct ctx *c)
 {
 	const struct restore_options *o = c->o;
@@ -278,7 +310,7 @@ plan_users(struct ctx *c)
 	c->plans = calloc(n ? n : 1, sizeof(*c->plans));
 	c->res->users = calloc(n ? n : 1, sizeof(*c->res->users));
 	if (!c->plans || !c->res->users)
-		return -1;
+		return nomem(c);
 	c->nplans = n;
 	c->res->user_count = n;
 	for (size_t i = 0; i < n; i++) {
@@ -288,6 +320,8 @@ plan_users(struct ctx *c)
 		p->result = i;
 		ur->store_sid = xstrdup(p->su->sid);
 		ur->store_name = xstrdup(p->su->name);
+		if (!ur->store_sid || (p->su->name && !ur->store_name))
+			return nomem(c);
 		const char *type = user_extra(p->su, "type");
 		if (!type)
 			type = user_extra(p->su, "kind");
@@ -300,7 +334,9 @@ plan_users(struct ctx *c)
 		else
 			p->local = s21 && !(c->win->domain_sid &&
 					    !strncmp(p->su->sid, c->win->domain_sid, strlen(c->win->domain_sid)));
-		p->domain = xstrdup(dom ? dom : p->local ? c->info->computer : NULL);
+		const char *domain = dom ? dom : p->local ? c->info->computer : NULL;
+		if (!(p->domain = xstrdup(domain)) && domain)
+			return nomem(c);
 
 		/* Filters: /ue excludes unless /ui names the user too. */
 		bool selected = true;
@@ -313,7 +349,8 @@ plan_users(struct ctx *c)
 					selected = true;
 		}
 		if (!selected) {
-			ur->skipped_reason = strdup("not selected (/ue)");
+			if (!(ur->skipped_reason = strdup("not selected (/ue)")))
+				return nomem(c);
 			continue;
 		}
 		/* Mappings: /mu first (exact), then /md. */
@@ -333,25 +370,27 @@ plan_users(struct ctx *c)
 			const char *tbs = strrchr(o->mu[k].to, '\\');
 			mapped_name = strncasecmp(o->mu[k].to, "S-1-", 4) ? (tbs ? tbs + 1 : o->mu[k].to) : NULL;
 			if (mapped_name && tbs)
-				p->target_domain = strndup(o->mu[k].to, (size_t)(tbs - o->mu[k].to));
+				if (!(p->target_domain = strndup(o->mu[k].to, (size_t)(tbs - o->mu[k].to))))
+					return nomem(c);
 			if (!target && !strncasecmp(o->mu[k].to, "S-1-", 4)) {
 				outcome(c, RESTORE_USAGE, "/mu %s:%s: \"%s\" is not a valid SID", from,
 					o->mu[k].to, o->mu[k].to);
-				return -1;
+				return c->res->outcome;
 			}
 			if (!target) {
 				outcome(c, RESTORE_USAGE,
 					"/mu %s:%s: \"%s\" is not an account the offline target knows "
 					"(not in its SAM, no profile): give its SID instead (%s:S-1-5-21-...)",
 					from, o->mu[k].to, o->mu[k].to, from);
-				return -1;
+				return c->res->outcome;
 			}
 		}
 		for (size_t k = 0; k < o->md_count && !mapped; k++) {
 			if (!p->domain || fnmatch(o->md[k].from, p->domain, FNM_CASEFOLD))
 				continue;
 			mapped = true;
-			p->target_domain = xstrdup(o->md[k].to);
+			if (!(p->target_domain = xstrdup(o->md[k].to)))
+				return nomem(c);
 			char acct[1024];
 			snprintf(acct, sizeof(acct), "%s\\%s", o->md[k].to, p->su->name ? p->su->name : "");
 			target = resolve_account(c, acct);
@@ -360,7 +399,7 @@ plan_users(struct ctx *c)
 					"/md %s:%s: %s has no account or profile on the offline target, so "
 					"its SID cannot be known offline; map the user with /mu %s\\%s:SID",
 					o->md[k].from, o->md[k].to, acct, p->domain, p->su->name);
-				return -1;
+				return c->res->outcome;
 			}
 		}
 		if (!mapped) {
@@ -371,20 +410,26 @@ plan_users(struct ctx *c)
 			else
 				target = strdup(p->su->sid);
 		}
+		if (c->res->outcome != RESTORE_OK) /* out of memory finding the account */
+			return c->res->outcome;
+		if (!target && (!p->local || target_profile_of(c, p->su->sid)) && !mapped)
+			return nomem(c);
 		if (!target && o->lac && p->su->name) {
 			if (lac_create(c, p, &target) < 0)
-				return -1;
+				return c->res->outcome;
 		} else if (!target) {
 			char why[512];
 			snprintf(why, sizeof(why),
 				 "the local account %s\\%s (%s) does not exist on the target; without "
 				 "/lac it is not restored", p->domain ? p->domain : "?",
 				 p->su->name ? p->su->name : "?", p->su->sid);
-			ur->skipped_reason = strdup(why);
+			if (!(ur->skipped_reason = strdup(why)))
+				return nomem(c);
 			continue;
 		}
 		p->target_sid = target;
-		p->target_name = strdup(mapped_name ? mapped_name : p->su->name ? p->su->name : target);
+		if (!(p->target_name = strdup(mapped_name ? mapped_name : p->su->name ? p->su->name : target)))
+			return nomem(c);
 		p->renamed = mapped_name && (!p->su->name || strcasecmp(mapped_name, p->su->name));
 		/* A local account of this target answers to its computer name; a
 		 * domain or Entra account keeps (or /md gives it) its domain. */
@@ -394,7 +439,8 @@ plan_users(struct ctx *c)
 			free(p->target_domain);
 			p->target_domain = NULL;
 		} else if (!p->target_domain && !p->local) {
-			p->target_domain = xstrdup(p->domain);
+			if (!(p->target_domain = xstrdup(p->domain)) && p->domain)
+				return nomem(c);
 		}
 		add_sid_pair(c, p->su->sid, target);
 		const struct win_user *tu = target_profile_of(c, target);
@@ -403,11 +449,17 @@ plan_users(struct ctx *c)
 			p->profile_win = xstrdup(tu->profile_path);
 			p->ntuser_local = xstrdup(tu->ntuser_copy);
 			p->usrclass_local = xstrdup(tu->usrclass_copy);
+			if (!p->profile || (tu->profile_path && !p->profile_win) ||
+			    (tu->ntuser_copy && !p->ntuser_local) || (tu->usrclass_copy && !p->usrclass_local))
+				return nomem(c);
 		} else {
 			p->create = true;
 		}
 		p->restore = true;
-		ur->target_sid = strdup(target);
+		if (!(ur->target_sid = strdup(target)))
+			return nomem(c);
+		if (c->res->outcome != RESTORE_OK) /* out of memory in a lookup */
+			return c->res->outcome;
 	}
-	return 0;
+	return RESTORE_OK;
 }

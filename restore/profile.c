@@ -11,29 +11,30 @@
 
 /* ------------------------------------------------------- new profiles -- */
 
-static int
+/* Copy the volume's file @volume_path to the local file @local, whole. */
+static enum nv_status
 copy_file_out(struct ctx *c, const char *volume_path, const char *local)
 {
 	uint64_t m;
 	struct nv_reader *rd;
-	if (nv_lookup(c->vol, volume_path, &m) != NV_OK || nv_reader_open(c->vol, m, NULL, &rd) != NV_OK)
-		return -1;
+	enum nv_status st = nv_lookup(c->vol, volume_path, &m);
+	if (st != NV_OK || (st = nv_reader_open(c->vol, m, NULL, &rd)) != NV_OK)
+		return st;
 	FILE *f = fopen(local, "wb");
 	char buf[65536];
 	uint64_t off = 0;
-	size_t got;
-	int ret = f ? 0 : -1;
-	while (!ret && nv_reader_pread(rd, buf, sizeof(buf), off, &got) == NV_OK && got) {
+	size_t got = 0;
+	st = f ? NV_OK : NV_ERR_IO;
+	while (st == NV_OK && (st = nv_reader_pread(rd, buf, sizeof(buf), off, &got)) == NV_OK && got) {
 		if (fwrite(buf, 1, got, f) != got)
-			ret = -1;
+			st = NV_ERR_IO;
 		off += got;
 	}
 	nv_reader_close(rd);
-	if (f && fclose(f))
-		ret = -1;
-	return ret;
+	if (f && fclose(f) && st == NV_OK)
+		st = NV_ERR_IO;
+	return st;
 }
-
 
 static int
 any_entry(const struct nv_entry *e, void *ctx)
@@ -117,7 +118,7 @@ profile_folder_base(struct ctx *c, const struct plan *p)
 	return strdup(base);
 }
 
-int
+enum restore_outcome
 create_profile(struct ctx *c, struct plan *p)
 {
 	uint64_t users;
@@ -125,26 +126,24 @@ create_profile(struct ctx *c, struct plan *p)
 	if (nv_lookup(c->vol, "Users", &users) != NV_OK || nv_stat(c->vol, users, &in) != NV_OK) {
 		outcome(c, RESTORE_TARGET, "the target has no Users folder to make %s's profile in",
 			p->target_name);
-		return -1;
+		return c->res->outcome;
 	}
 	bool reparse = in->reparse_tag != 0;
 	nv_inode_free(in);
 	if (reparse) {
 		outcome(c, RESTORE_TARGET, "the target's Users folder is a junction or link; nothing is "
 			"written through it");
-		return -1;
+		return c->res->outcome;
 	}
 	char *base = profile_folder_base(c, p);
-	if (!base) {
-		outcome(c, RESTORE_INTERNAL, "out of memory");
-		return -1;
-	}
+	if (!base)
+		return nomem(c);
 	if (st_check_path(base) != ST_OK || strchr(base, '/') || !strcmp(base, ".") ||
 	    !strcmp(base, "..")) {
 		outcome(c, RESTORE_STORE_CORRUPT, "the profile folder name \"%s\" (of %s) cannot be a "
 			"folder name", base, p->target_name);
 		free(base);
-		return -1;
+		return c->res->outcome;
 	}
 	/* Windows: Users\name, then Users\name.DOMAIN (the computer's name for a
 	 * local account), then name.DOMAIN.000, .001, ... */
@@ -177,41 +176,75 @@ create_profile(struct ctx *c, struct plan *p)
 	if (st != NV_OK) {
 		outcome(c, st == NV_ERR_NO_SPACE ? RESTORE_FAILED : RESTORE_TARGET,
 			"cannot make the profile folder %s: %s", path, nv_last_error());
-		return -1;
+		return c->res->outcome;
 	}
-	uint8_t *sd;
-	size_t sl;
-	if (restore_sd_profile_root(p->target_sid, &sd, &sl) == 0) {
-		nv_set_security(c->vol, m, sd, sl);
-		free(sd);
+	/*
+	 * A new folder under Users inherits Users' descriptor, which lets every
+	 * user of the machine read it.  A profile that cannot be given its own
+	 * (the user, SYSTEM and Administrators only) would stay open to them
+	 * without a word, so the restore stops here, before any file is in it,
+	 * and the empty folder is removed: an admin would rather fix the cause
+	 * and run again than find a user's documents readable by everyone.
+	 */
+	uint8_t *sd = NULL;
+	size_t sl = 0;
+	uint8_t sid[MAX_SID];
+	size_t sid_len;
+	enum nv_status sst = restore_sd_profile_root(p->target_sid, &sd, &sl) == 0
+			     ? nv_set_security(c->vol, m, sd, sl)
+			     : reg_sid_from_string(p->target_sid, sid, sizeof(sid), &sid_len) == REG_OK
+			     ? NV_ERR_NOMEM : NV_ERR_INVALID;
+	free(sd);
+	if (sst != NV_OK) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", sst == NV_ERR_NOMEM ? "out of memory"
+				  : sst == NV_ERR_INVALID ? "its SID is not valid" : nv_last_error());
+		bool removed = nv_unlink(c->vol, users, name) == NV_OK;
+		outcome(c, sst == NV_ERR_NOMEM ? RESTORE_INTERNAL
+			: sst == NV_ERR_INVALID ? RESTORE_STORE_CORRUPT : RESTORE_FAILED,
+			"the new profile folder %s cannot be given its own security descriptor (%s): "
+			"it would be readable by every user of the machine, so nothing was restored "
+			"into it%s", path, why, removed ? " and it was removed" : " (the empty folder is left)");
+		return c->res->outcome;
 	}
 	p->profile = strdup(path);
-	if (asprintf(&p->profile_win, "%c:\\Users\\%s", c->drive, name) < 0)
+	char *key = lower_key(path);
+	if (!p->profile || !key || asprintf(&p->profile_win, "%c:\\Users\\%s", c->drive, name) < 0) {
 		p->profile_win = NULL;
+		free(key);
+		return nomem(c);
+	}
 	p->profile_mref = m;
-	dir_remember(c, lower_key(path), m);
+	dir_remember(c, key, m);
 
 	/* NTUSER.DAT from the target's Default profile. */
 	char tmpl[4096], out[4096], msg[512];
 	snprintf(tmpl, sizeof(tmpl), "%s/default-%zu.DAT", c->win->hives.path, p->result);
 	snprintf(out, sizeof(out), "%s/new-ntuser-%zu.DAT", c->win->hives.path, p->result);
-	if (copy_file_out(c, "Users/Default/NTUSER.DAT", tmpl) < 0 ||
-	    reg_hive_create_from_template(tmpl, out, msg, sizeof(msg)) != REG_OK) {
+	enum nv_status cst = copy_file_out(c, "Users/Default/NTUSER.DAT", tmpl);
+	int rst = cst == NV_OK ? reg_hive_create_from_template(tmpl, out, msg, sizeof(msg)) : REG_OK;
+	if (cst == NV_ERR_NOMEM || rst == REG_ENOMEM)
+		return nomem(c);
+	if (cst != NV_OK || rst != REG_OK) {
 		outcome(c, RESTORE_TARGET, "cannot make %s's NTUSER.DAT from Users/Default/NTUSER.DAT "
 			"on the target", p->target_name);
-		return -1;
+		return c->res->outcome;
 	}
-	p->ntuser_local = strdup(out);
+	if (!(p->ntuser_local = strdup(out)))
+		return nomem(c);
 	p->ntuser_dirty = true; /* written into the profile even when no value changes it */
 
 	struct reg_profile_new np = { p->target_sid, p->profile_win, 0, 0 };
-	if (!c->software || reg_profilelist_add(c->software, &np) != REG_OK) {
+	rst = c->software ? reg_profilelist_add(c->software, &np) : REG_OK;
+	if (rst == REG_ENOMEM)
+		return nomem(c);
+	if (!c->software || rst != REG_OK) {
 		outcome(c, RESTORE_TARGET, "cannot add %s to the target's ProfileList: %s", p->target_sid,
 			c->software ? reg_hive_errmsg(c->software) : "SOFTWARE is not open");
-		return -1;
+		return c->res->outcome;
 	}
 	c->software_dirty = true;
 	c->res->users[p->result].created = true;
 	logf_(c, "profile %s made for %s (%s)", path, p->target_name, p->target_sid);
-	return 0;
+	return RESTORE_OK;
 }

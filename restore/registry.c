@@ -3,6 +3,7 @@
  * are committed and written back through a new file that replaces the old
  * name only once complete.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,9 @@ open_rw(struct ctx *c, const char *local, const char *what)
 	char msg[512];
 	int err;
 	reg_hive *h = local ? reg_hive_open(local, REG_HIVE_OPEN_WRITE, &err, msg, sizeof(msg)) : NULL;
-	if (!h && local)
+	if (!h && local && err == REG_ENOMEM)
+		nomem(c);
+	else if (!h && local)
 		problem(c, "%s: cannot open it for writing: %s", what, msg);
 	return h;
 }
@@ -58,11 +61,17 @@ new_usrclass(struct ctx *c, struct plan *p)
 	snprintf(local, sizeof(local), "%s/new-usrclass-%zu.dat", c->win->hives.path, p->result);
 	snprintf(root, sizeof(root), "%s_Classes", p->target_sid);
 	uint64_t now = FILETIME_UNIX_EPOCH + (uint64_t)time(NULL) * 10000000ull;
-	if (reg_hive_create_empty(local, root, p->target_sid, now, msg, sizeof(msg)) != REG_OK) {
+	int rst = reg_hive_create_empty(local, root, p->target_sid, now, msg, sizeof(msg));
+	if (rst == REG_ENOMEM) {
+		nomem(c);
+		return;
+	}
+	if (rst != REG_OK) {
 		logf_(c, "%s: a new UsrClass.dat cannot be made: %s", p->profile, msg);
 		return;
 	}
-	p->usrclass_local = strdup(local);
+	if (!(p->usrclass_local = strdup(local)))
+		nomem(c);
 	p->usrclass_new = p->usrclass_local != NULL;
 }
 
@@ -125,8 +134,10 @@ restore_value(struct ctx *c, const struct st_reg_value *v)
 			dirty = &c->system_dirty;
 			if (strip_prefix(&key, "CurrentControlSet")) {
 				const char *cs = c->win->info.control_set ? c->win->info.control_set : "ControlSet001";
-				if (asprintf(&owned, "%s%s%s", cs, *key ? "\\" : "", key) < 0)
+				if (asprintf(&owned, "%s%s%s", cs, *key ? "\\" : "", key) < 0) {
+					nomem(c);
 					return;
+				}
 				key = owned;
 			}
 		}
@@ -148,8 +159,12 @@ restore_value(struct ctx *c, const struct st_reg_value *v)
 		free(owned);
 		return;
 	}
-	if (reg_key_create(h, key, &k) != REG_OK ||
-	    reg_key_set_value(h, k, vname, v->type, v->data, v->len) != REG_OK) {
+	int rst = reg_key_create(h, key, &k);
+	if (rst == REG_OK)
+		rst = reg_key_set_value(h, k, vname, v->type, v->data, v->len);
+	if (rst == REG_ENOMEM) {
+		nomem(c);
+	} else if (rst != REG_OK) {
 		problem(c, "%s [%s]: cannot set it: %s", v->key, v->name, reg_hive_errmsg(h));
 	} else {
 		*dirty = true;
@@ -170,6 +185,8 @@ write_back(struct ctx *c, const char *local, const char *path, const char *owner
 {
 	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
 	if (!slash) {
+		if (!dir)
+			nomem(c);
 		free(dir);
 		return -1;
 	}
@@ -207,6 +224,7 @@ write_back(struct ctx *c, const char *local, const char *path, const char *owner
 	uint8_t *sd = NULL;
 	size_t sl = 0;
 	uint32_t attrs = NV_ATTR_HIDDEN | NV_ATTR_ARCHIVE;
+	errno = 0; /* how the descriptor functions say out of memory */
 	if (old != NO_MREF && nv_stat(c->vol, old, &in) == NV_OK) {
 		attrs = in->attributes;
 		if (in->security)
@@ -217,8 +235,17 @@ write_back(struct ctx *c, const char *local, const char *path, const char *owner
 			restore_sd_inherit(in->security, in->security_len, owner, false, &sd, &sl);
 		nv_inode_free(in);
 	}
-	if (sd)
-		nv_set_security(c->vol, nm, sd, sl);
+	if (!sd && errno == ENOMEM) {
+		nv_unlink(c->vol, parent, tmp);
+		nomem(c);
+		goto out;
+	}
+	/* A hive under the default descriptor would be readable by anyone: not swapped in. */
+	if (sd && nv_set_security(c->vol, nm, sd, sl) != NV_OK) {
+		free(sd);
+		nv_unlink(c->vol, parent, tmp);
+		goto out;
+	}
 	free(sd);
 	nv_set_attributes(c->vol, nm, attrs & SETTABLE_ATTRS);
 	if (old != NO_MREF && nv_unlink(c->vol, parent, base) != NV_OK) {
@@ -243,7 +270,12 @@ commit_hive(struct ctx *c, reg_hive *h, const char *volume_path, const char *own
 {
 	char local[4096];
 	snprintf(local, sizeof(local), "%s/commit-%s", c->win->hives.path, tag);
-	if (reg_hive_commit(h, local) != REG_OK) {
+	int rst = reg_hive_commit(h, local);
+	if (rst == REG_ENOMEM) {
+		nomem(c);
+		return -1;
+	}
+	if (rst != REG_OK) {
 		problem(c, "%s: cannot save the changed hive: %s", volume_path, reg_hive_errmsg(h));
 		return -1;
 	}

@@ -25,8 +25,10 @@ rules_value(struct ctx *c, const struct st_reg_value *v, const char **key, const
 {
 	struct restore_verdict *rv = &c->value_verdict;
 	restore_verdict_clear(rv);
-	if (restore_rules_value(c->rules, v, rv) < 0)
-		return true;
+	if (restore_rules_value(c->rules, v, rv) < 0) {
+		nomem(c);
+		return false;
+	}
 	if (rv->note[0])
 		restore_result_note(c->res, c->o->log, "%s [%s]: %s", v->key, v->name, rv->note);
 	if (rv->disabled) {
@@ -64,8 +66,13 @@ rules_destination(struct ctx *c, const struct st_file *f, struct plan **p, const
 {
 	char *dest = relocate(c, f, p, root);
 	struct restore_verdict v;
-	if (!dest || !c->rules || restore_rules_file(c->rules, f, &v) < 0)
+	if (!dest || !c->rules)
 		return dest;
+	if (restore_rules_file(c->rules, f, &v) < 0) {
+		free(dest);
+		nomem(c);
+		return NULL;
+	}
 	if (v.note[0])
 		restore_result_note(c->res, c->o->log, "%s: %s", f->path, v.note);
 	if (v.disabled) {
@@ -130,8 +137,11 @@ cleanup_hive(struct ctx *c, struct plan *p, const char *key, const char **rest, 
 		if (strip_prefix(rest, "SYSTEM")) {
 			if (strip_prefix(rest, "CurrentControlSet")) {
 				const char *cs = c->win->info.control_set ? c->win->info.control_set : "ControlSet001";
-				if (asprintf(owned, "%s%s%s", cs, **rest ? "\\" : "", *rest) < 0)
+				if (asprintf(owned, "%s%s%s", cs, **rest ? "\\" : "", *rest) < 0) {
+					*owned = NULL;
+					nomem(c);
 					return NULL;
+				}
 				*rest = *owned;
 			}
 			*dirty = &c->system_dirty;
@@ -163,20 +173,26 @@ cleanup_visit(const struct nv_entry *e, void *opaque)
 	if (e->inode->kind & NV_IS_DIR)
 		return NV_WALK_CONTINUE;
 	char *win;
-	if (asprintf(&win, "%s\\%s", w->src, e->path) < 0)
+	if (asprintf(&win, "%s\\%s", w->src, e->path) < 0) {
+		nomem(w->c);
 		return NV_WALK_STOP;
+	}
 	for (char *q = win; *q; q++)
 		if (*q == '/')
 			*q = '\\';
 	if (restore_rules_cleanup_file(w->c->rules, w->owner, win)) {
 		struct cleanup_hit *g = realloc(w->v, (w->n + 1) * sizeof(*g));
-		if (g) {
-			w->v = g;
-			g[w->n].parent = e->parent;
-			g[w->n].name = strdup(e->name);
-			g[w->n].path = strdup(e->path);
-			w->n++;
+		if (!g) {
+			free(win);
+			nomem(w->c);
+			return NV_WALK_STOP;
 		}
+		w->v = g;
+		g[w->n].parent = e->parent;
+		g[w->n].name = strdup(e->name);
+		g[w->n].path = strdup(e->path);
+		if (!g[w->n++].name)
+			nomem(w->c); /* then nothing is removed */
 	}
 	free(win);
 	return NV_WALK_CONTINUE;
@@ -192,7 +208,11 @@ cleanup_files(struct ctx *c, struct plan *p, const char *pattern, const char *ru
 	const char *owner = p ? p->su->sid : ST_OWNER_SYSTEM;
 	char letter = c->info->volume_letter ? c->info->volume_letter : 'C';
 	char *src = restore_rules_literal_prefix(pattern);
-	if (!src || strlen(src) < 3 || toupper((unsigned char)src[0]) != letter || src[1] != ':' ||
+	if (!src) {
+		nomem(c);
+		return;
+	}
+	if (strlen(src) < 3 || toupper((unsigned char)src[0]) != letter || src[1] != ':' ||
 	    src[2] != '\\') {
 		restore_result_note(c->res, c->o->log, "%s: not applied (%s): not a folder of the "
 				    "restored volume %c:", pattern, rule, letter);
@@ -200,6 +220,11 @@ cleanup_files(struct ctx *c, struct plan *p, const char *pattern, const char *ru
 		return;
 	}
 	char *vol_src = strdup(src + 3);
+	if (!vol_src) {
+		free(src);
+		nomem(c);
+		return;
+	}
 	for (char *q = vol_src; q && *q; q++)
 		if (*q == '\\')
 			*q = '/';
@@ -218,7 +243,9 @@ cleanup_files(struct ctx *c, struct plan *p, const char *pattern, const char *ru
 		struct cleanup_walk w = { c, owner, src, NULL, 0 };
 		nv_walk(c->vol, dir, cleanup_visit, &w);
 		for (size_t i = 0; i < w.n; i++) {
-			if (w.v[i].name && nv_unlink(c->vol, w.v[i].parent, w.v[i].name) == NV_OK) {
+			if (c->res->outcome != RESTORE_OK) {
+				/* out of memory: nothing more is removed */
+			} else if (w.v[i].name && nv_unlink(c->vol, w.v[i].parent, w.v[i].name) == NV_OK) {
 				c->res->cleaned++;
 				logf_(c, "destinationCleanup (%s): removed %s/%s", rule, dir, w.v[i].path);
 			} else {
@@ -280,19 +307,19 @@ rules_cleanup(struct ctx *c, struct plan *p)
 }
 
 /* Compile the rules for the system and each restored user, before any write. */
-int
+enum restore_outcome
 rules_prepare(struct ctx *c)
 {
 	char letter = c->info->volume_letter ? c->info->volume_letter : 'C';
 	if (restore_rules_add_context(c->rules, c->win, NULL, NULL, letter) < 0)
-		return -1;
+		goto nomem;
 	for (size_t i = 0; i < c->nplans; i++) {
 		struct plan *p = &c->plans[i];
 		if (p->restore &&
 		    restore_rules_add_context(c->rules, c->win, p->su,
 					      p->create ? NULL : target_profile_of(c, p->target_sid),
 					      letter) < 0)
-			return -1;
+			goto nomem;
 	}
 	restore_rules_index(c->rules, c->r);
 	const mig_diags *d = restore_rules_diags(c->rules);
@@ -301,5 +328,8 @@ rules_prepare(struct ctx *c)
 		if (g->level >= MIG_DIAG_WARNING)
 			logf_(c, "rules: %s:%u: %s", g->file ? g->file : "-", g->line, g->msg);
 	}
-	return 0;
+	return RESTORE_OK;
+nomem:
+	outcome(c, RESTORE_INTERNAL, "the restore-time rules could not be compiled (out of memory)");
+	return c->res->outcome;
 }

@@ -10,6 +10,7 @@
  *   5. registry values into local hive copies, committed and written back
  *      through a new file that replaces the old name only once complete.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ int
 restore_run(const struct restore_options *o, struct restore_result *res)
 {
 	struct ctx c = { .o = o, .res = res, .drive = 'C' };
+	enum restore_outcome step = RESTORE_OK; /* what the last step run returned */
 	char *disk = NULL, err[1024];
 	int part = 0;
 	memset(res, 0, sizeof(*res));
@@ -58,18 +60,29 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 		c.eff.md = c.eff_md;
 		c.o = o = &c.eff;
 	}
-	if (nv_split_target(o->target, &disk, &part) != NV_OK) {
+	enum nv_status nst = nv_split_target(o->target, &disk, &part);
+	if (nst == NV_ERR_NOMEM) {
+		nomem(&c);
+		goto early;
+	}
+	if (nst != NV_OK) {
 		outcome(&c, RESTORE_USAGE, "%s: not a DISK[:PARTITION]", o->target);
 		goto early;
 	}
 	struct nv_open_options no = { .read_write = true, .partition = part };
-	enum nv_status nst = nv_open(disk, &no, &c.vol);
+	nst = nv_open(disk, &no, &c.vol);
 	free(disk);
+	if (nst == NV_ERR_NOMEM) {
+		nomem(&c);
+		goto early;
+	}
 	if (nst != NV_OK) {
 		outcome(&c, RESTORE_TARGET, "%s: %s", o->target, nv_last_error());
 		goto early;
 	}
 	if (win_open(c.vol, "Windows", false, &c.win, err, sizeof(err)) < 0) {
+		if (!strcmp(err, "out of memory")) /* win_open's sentence for it */
+			goto oom;
 		outcome(&c, RESTORE_TARGET, "%s: no Windows to restore into: %s", o->target, err);
 		goto done;
 	}
@@ -97,12 +110,11 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 		outcome(&c, RESTORE_TARGET, "the target's SOFTWARE hive cannot be changed");
 		goto done;
 	}
-	if (plan_users(&c) < 0)
+	/* Each step returns the run's outcome: anything but RESTORE_OK stops it. */
+	if ((step = plan_users(&c)) != RESTORE_OK)
 		goto done;
-	if (c.rules && rules_prepare(&c) < 0) {
-		outcome(&c, RESTORE_INTERNAL, "the restore-time rules could not be compiled (out of memory)");
+	if (c.rules && (step = rules_prepare(&c)) != RESTORE_OK)
 		goto done;
-	}
 	size_t nfiles = st_reader_file_count(c.r);
 	c.file_mref = malloc((nfiles ? nfiles : 1) * sizeof(*c.file_mref));
 	if (!c.file_mref)
@@ -124,7 +136,7 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 		struct plan *p = &c.plans[i];
 		if (!p->restore)
 			continue;
-		if (p->create && create_profile(&c, p) < 0)
+		if (p->create && (step = create_profile(&c, p)) != RESTORE_OK)
 			goto done;
 		if (!p->profile_mref && nv_lookup(c.vol, p->profile, &p->profile_mref) != NV_OK) {
 			outcome(&c, RESTORE_TARGET, "%s's profile %s cannot be opened", p->target_name, p->profile);
@@ -135,19 +147,24 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 				"the target; nothing is written through it", p->target_name, p->profile);
 			goto done;
 		}
-		res->users[p->result].profile = strdup(p->profile);
+		if (!(res->users[p->result].profile = strdup(p->profile)))
+			goto oom;
 		plan_known_folders(&c, p, p->create ? NULL : target_profile_of(&c, p->target_sid));
+		if ((step = res->outcome) != RESTORE_OK)
+			goto done;
 		logf_(&c, "user %s (%s) -> %s in %s", p->su->name ? p->su->name : "?", p->su->sid,
 		      p->target_sid, p->profile);
 	}
 	if (c.rules) { /* destinationCleanup: before anything is restored (USMT's order) */
 		rules_cleanup(&c, NULL);
-		for (size_t i = 0; i < c.nplans; i++)
+		for (size_t i = 0; i < c.nplans && res->outcome == RESTORE_OK; i++)
 			if (c.plans[i].restore)
 				rules_cleanup(&c, &c.plans[i]);
+		if ((step = res->outcome) != RESTORE_OK)
+			goto done;
 	}
 	for (size_t i = 0; i < nfiles; i++) {
-		if (!restore_file(&c, i)) {
+		if ((step = restore_file(&c, i)) != RESTORE_OK) {
 			c.fatal = true;
 			break;
 		}
@@ -157,8 +174,10 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 	}
 	if (c.fatal)
 		goto done;
-	for (size_t i = 0; i < st_reader_registry_count(c.r); i++)
+	for (size_t i = 0; i < st_reader_registry_count(c.r) && res->outcome == RESTORE_OK; i++)
 		restore_value(&c, st_reader_registry(c.r, i));
+	if ((step = res->outcome) != RESTORE_OK)
+		goto done;
 
 	/* Hives back into the volume: users first, ProfileList last, so a profile
 	 * is only announced once its NTUSER.DAT is in place. */
@@ -193,6 +212,8 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 							      p->target_sid, &folder)
 						 : p->usrclass_new ? NV_ERR_NOMEM : NV_OK;
 			free(dir);
+			if (fst == NV_ERR_NOMEM)
+				goto oom;
 			if (fst != NV_OK)
 				problem(&c, "%s: its folder cannot be made (%s); %s's HKCU\\Software\\Classes "
 					"values are not restored", path, nv_last_error(), p->target_name);
@@ -212,11 +233,18 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 			goto done;
 		}
 	}
+	if ((step = res->outcome) != RESTORE_OK) /* out of memory writing the hives back */
+		goto done;
 	nv_unlink(c.vol, NV_MREF_ROOT, RESUME_MARK); /* every step ran: nothing to resume */
 	goto done;
 oom:
-	outcome(&c, RESTORE_INTERNAL, "out of memory");
+	step = nomem(&c);
 done:
+	/* One way to fail: a step that returned a failure has set the outcome
+	 * (the first failure's), so "done" can never follow it. */
+	assert(step == RESTORE_OK || res->outcome != RESTORE_OK);
+	if (step != RESTORE_OK && res->outcome == RESTORE_OK) /* NDEBUG builds */
+		outcome(&c, RESTORE_INTERNAL, "internal error: a step failed without saying why");
 	if (res->outcome == RESTORE_OK) {
 		size_t missing = 0, len = 0;
 		char names[600] = "";
