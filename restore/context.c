@@ -39,15 +39,12 @@ nomem(struct ctx *c)
 
 /* An item skipped, with why.  One that cannot be listed for lack of memory is
  * still counted, and the restore ends out of memory, never "done". */
-void
-problem(struct ctx *c, const char *fmt, ...)
+static void
+vproblem(struct ctx *c, const char *fmt, va_list ap)
 {
 	char *s = NULL;
-	va_list ap;
-	va_start(ap, fmt);
 	if (vasprintf(&s, fmt, ap) < 0)
 		s = NULL;
-	va_end(ap);
 	char **grown = s ? realloc(c->res->problems, (c->res->problem_count + 1) * sizeof(*grown)) : NULL;
 	if (!grown) {
 		free(s);
@@ -60,6 +57,30 @@ problem(struct ctx *c, const char *fmt, ...)
 	c->res->skipped++;
 	if (c->o->log)
 		fprintf(c->o->log, "skipped: %s\n", s);
+}
+
+void
+problem(struct ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vproblem(c, fmt, ap);
+	va_end(ap);
+}
+
+/* A problem from ntfs/ status @st; its out of memory is the restore's. */
+void
+nv_problem(struct ctx *c, enum nv_status st, const char *fmt, ...)
+{
+	va_list ap;
+	if (st == NV_ERR_NOMEM) {
+		c->res->skipped++;
+		nomem(c);
+		return;
+	}
+	va_start(ap, fmt);
+	vproblem(c, fmt, ap);
+	va_end(ap);
 }
 
 void
@@ -183,8 +204,9 @@ dir_remember(struct ctx *c, char *key, uint64_t mref)
 void
 restore_ea(struct ctx *c, const struct st_file *f, uint64_t mref)
 {
-	if (f->ea_len && nv_set_ea(c->vol, mref, f->ea, f->ea_len) != NV_OK)
-		problem(c, "%s: its extended attributes were not restored: %s", f->path,
+	enum nv_status st;
+	if (f->ea_len && (st = nv_set_ea(c->vol, mref, f->ea, f->ea_len)) != NV_OK)
+		nv_problem(c, st, "%s: its extended attributes were not restored: %s", f->path,
 			nv_last_error());
 }
 

@@ -221,8 +221,10 @@ set_security(struct ctx *c, const struct st_file *f, uint64_t mref, uint64_t par
 			nv_inode_free(pin);
 		}
 	}
-	if (sd && nv_set_security(c->vol, mref, sd, sl) != NV_OK)
-		problem(c, "%s: its security descriptor could not be set: %s", f->path, nv_last_error());
+	enum nv_status st;
+	if (sd && (st = nv_set_security(c->vol, mref, sd, sl)) != NV_OK)
+		nv_problem(c, st, "%s: its security descriptor could not be set: %s", f->path,
+			   nv_last_error());
 	free(sd);
 }
 
@@ -262,8 +264,9 @@ store_link_lookup(struct ctx *c, const struct st_file *f, char *entry, size_t le
 static void
 release_held(struct ctx *c, uint64_t *held, const char *path)
 {
-	if (*held != NO_MREF && nv_release(c->vol, *held) != NV_OK)
-		problem(c, "%s: its link or metadata could not be written: %s", path, nv_last_error());
+	enum nv_status st;
+	if (*held != NO_MREF && (st = nv_release(c->vol, *held)) != NV_OK)
+		nv_problem(c, st, "%s: its link or metadata could not be written: %s", path, nv_last_error());
 	*held = NO_MREF;
 }
 
@@ -344,7 +347,7 @@ plain_cloud_file(struct ctx *c, const struct st_file *f, uint64_t mref)
 {
 	enum nv_status st = NV_OK;
 	if (c->info->format == ST_FORMAT_HARDLINK && (st = nv_remove_reparse(c->vol, mref)) != NV_OK) {
-		problem(c, "%s: linked, but its cloud reparse data (tag 0x%08x) could not be removed, so "
+		nv_problem(c, st, "%s: linked, but its cloud reparse data (tag 0x%08x) could not be removed, so "
 			"it may not open on the new Windows until OneDrive runs: %s", f->path,
 			cloud_tag(f), nv_last_error());
 		return st;
@@ -534,14 +537,15 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 	enum nv_status st = unfinished ? NV_OK : nv_mkdir(c->vol, parent, name, &m);
 	if (st != NV_OK) {
 		if (st != NV_ERR_NO_SPACE)
-			problem(c, "%s: cannot create the junction %s: %s", f->path, dest, nv_last_error());
+			nv_problem(c, st, "%s: cannot create the junction %s: %s", f->path, dest,
+				   nv_last_error());
 		free(owned);
 		return st;
 	}
 	/* Its reparse data first: from then on nothing can be written through it. */
 	if ((st = nv_set_reparse(c->vol, m, buf, len)) != NV_OK) {
-		problem(c, "%s: its junction data could not be set: %s; the empty folder is removed",
-			f->path, nv_last_error());
+		nv_problem(c, st, "%s: its junction data could not be set: %s; the empty folder is "
+			   "removed", f->path, nv_last_error());
 		nv_unlink(c->vol, parent, name);
 		free(owned);
 		return st == NV_ERR_NO_SPACE ? st : NV_OK;
@@ -549,9 +553,10 @@ restore_junction(struct ctx *c, size_t index, struct plan *p, const char *dest, 
 	free(owned);
 	restore_ea(c, f, m);
 	set_security(c, f, m, parent, owner);
-	if (nv_set_attributes(c->vol, m, f->attributes & SETTABLE_ATTRS) != NV_OK ||
-	    nv_set_times(c->vol, m, f->times) != NV_OK)
-		problem(c, "%s: its attributes or times could not be set: %s", f->path, nv_last_error());
+	if ((st = nv_set_attributes(c->vol, m, f->attributes & SETTABLE_ATTRS)) != NV_OK ||
+	    (st = nv_set_times(c->vol, m, f->times)) != NV_OK)
+		nv_problem(c, st, "%s: its attributes or times could not be set: %s", f->path,
+			   nv_last_error());
 	c->file_mref[index] = m;
 	c->res->junctions++;
 	if (c->o->verbosity & 1)
@@ -573,15 +578,16 @@ restore_folder_ea(struct ctx *c, const struct st_file *f, const char *root, uint
 	if (st == NV_ERR_NO_SPACE)
 		return st;
 	if (st != NV_OK) {
-		problem(c, "%s: its extended attributes were not restored: the folder %s %s", f->path,
+		nv_problem(c, st, "%s: its extended attributes were not restored: the folder %s %s", f->path,
 			dest, st == NV_ERR_UNSUPPORTED ? "passes through a junction or link on the target"
 			: st == NV_ERR_NOT_DIR     ? "is a file on the target"
 						   : nv_last_error());
 		return NV_OK;
 	}
 	struct nv_inode *in;
-	if (nv_stat(c->vol, m, &in) != NV_OK) {
-		problem(c, "%s: its extended attributes were not restored: %s", f->path, nv_last_error());
+	if ((st = nv_stat(c->vol, m, &in)) != NV_OK) {
+		nv_problem(c, st, "%s: its extended attributes were not restored: %s", f->path,
+			   nv_last_error());
 		return NV_OK;
 	}
 	bool own = in->ea_len && !(in->ea_len == f->ea_len && !memcmp(in->ea, f->ea, f->ea_len));
@@ -828,6 +834,8 @@ restore_file(struct ctx *c, size_t index)
 		st = nv_create(c->vol, parent, used, &mref);
 		if (st == NV_ERR_NO_SPACE)
 			goto full;
+		if (st == NV_ERR_NOMEM)
+			goto nomem;
 		if (st != NV_OK) {
 			problem(c, "%s: cannot create it in %s: %s", f->path, dir, nv_last_error());
 			goto out;
@@ -845,14 +853,15 @@ restore_file(struct ctx *c, size_t index)
 			if (s && (st = nv_add_stream(c->vol, mref, sname)) != NV_OK) {
 				if (st == NV_ERR_NO_SPACE)
 					goto undo_full;
-				problem(c, "%s:%s: cannot add the stream: %s", f->path, sname, nv_last_error());
+				nv_problem(c, st, "%s:%s: cannot add the stream: %s", f->path, sname,
+					   nv_last_error());
 				continue;
 			}
 			struct write_ctx w = { c, mref, sname, 0, f->sparse && !s, NV_OK };
 			enum st_status rs = st_reader_read(c->r, index, s, write_chunk, &w);
 			if (w.st == NV_ERR_NO_SPACE)
 				goto undo_full;
-			if (rs == ST_ERR_NOMEM) {
+			if (rs == ST_ERR_NOMEM || w.st == NV_ERR_NOMEM) {
 				nv_unlink(c->vol, parent, used);
 				goto nomem;
 			}
@@ -875,7 +884,7 @@ restore_file(struct ctx *c, size_t index)
 			    (st = nv_truncate(c->vol, mref, NULL, f->streams[0].size)) != NV_OK) {
 				if (st == NV_ERR_NO_SPACE)
 					goto undo_full;
-				problem(c, "%s: not restored: its length (%llu bytes, the end a hole) could "
+				nv_problem(c, st, "%s: not restored: its length (%llu bytes, the end a hole) could "
 					"not be set: %s", f->path, (unsigned long long)f->streams[0].size,
 					nv_last_error());
 				nv_unlink(c->vol, parent, used);
@@ -890,8 +899,8 @@ restore_file(struct ctx *c, size_t index)
 		if (f->raw_efs && (st = nv_set_efs_info(c->vol, mref, efs_info, efs_len)) != NV_OK) {
 			if (st == NV_ERR_NO_SPACE)
 				goto undo_full;
-			problem(c, "%s: not restored: it could not be made EFS-encrypted again from its "
-				"raw form: %s", f->path, nv_last_error());
+			nv_problem(c, st, "%s: not restored: it could not be made EFS-encrypted again "
+				   "from its raw form: %s", f->path, nv_last_error());
 			nv_unlink(c->vol, parent, used);
 			goto out;
 		}
@@ -914,21 +923,26 @@ restore_file(struct ctx *c, size_t index)
 			nv_unlink(c->vol, parent, used);
 			goto out;
 		}
-		nv_unlink(c->vol, parent, used);
+		/* A temporary name left would be a second name of the file. */
+		if ((st = nv_unlink(c->vol, parent, used)) != NV_OK)
+			nv_problem(c, st, "%s: restored, but its temporary name %s/%s could not be "
+				   "removed: %s", f->path, dir, used, nv_last_error());
 		free(used);
 		used = final;
 		if (f->reparse_len && !cloud_tag(f) &&
-		    nv_set_reparse(c->vol, mref, f->reparse, f->reparse_len) != NV_OK)
-			problem(c, "%s: its reparse data could not be set: %s", f->path, nv_last_error());
+		    (st = nv_set_reparse(c->vol, mref, f->reparse, f->reparse_len)) != NV_OK)
+			nv_problem(c, st, "%s: its reparse data could not be set: %s", f->path,
+				   nv_last_error());
 	}
 	if (cloud_tag(f) && plain_cloud_file(c, f, mref) == NV_ERR_NO_SPACE)
 		goto full;
 	set_security(c, f, mref, parent, owner);
 	/* A failed write here must not pass for a restored file (found by fault injection). */
-	if (nv_set_attributes(c->vol, mref, (f->attributes & SETTABLE_ATTRS) |
-				(f->sparse ? NV_ATTR_SPARSE : 0)) != NV_OK ||
-	    nv_set_times(c->vol, mref, f->times) != NV_OK)
-		problem(c, "%s: its attributes or times could not be set: %s", f->path, nv_last_error());
+	if ((st = nv_set_attributes(c->vol, mref, (f->attributes & SETTABLE_ATTRS) |
+				      (f->sparse ? NV_ATTR_SPARSE : 0))) != NV_OK ||
+	    (st = nv_set_times(c->vol, mref, f->times)) != NV_OK)
+		nv_problem(c, st, "%s: its attributes or times could not be set: %s", f->path,
+			   nv_last_error());
 	release_held(c, &held, f->path);
 	uint64_t taken_by;
 	if (twin == SIZE_MAX && used && strcmp(used, name) &&

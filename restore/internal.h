@@ -106,6 +106,8 @@ void outcome(struct ctx *c, enum restore_outcome o, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 enum restore_outcome nomem(struct ctx *c);
 void problem(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void nv_problem(struct ctx *c, enum nv_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 void logf_(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *xstrdup(const char *s);
 char *joinp(const char *a, const char *b);
