@@ -45,7 +45,8 @@ vproblem(struct ctx *c, const char *fmt, va_list ap)
 	char *s = NULL;
 	if (vasprintf(&s, fmt, ap) < 0)
 		s = NULL;
-	char **grown = s ? realloc(c->res->problems, (c->res->problem_count + 1) * sizeof(*grown)) : NULL;
+	size_t n = c->res->problem_count + 1;
+	char **grown = s ? realloc(c->res->problems, n * sizeof(*grown)) : NULL;
 	if (!grown) {
 		free(s);
 		c->res->skipped++;
@@ -263,18 +264,17 @@ ensure_dir(struct ctx *c, const char *root, uint64_t root_mref, const char *path
 					if (nv_stat(c->vol, cur, &pin) == NV_OK) {
 						uint8_t *sd;
 						size_t sl;
-						errno = 0; /* how restore_sd_inherit says out of memory */
-						int inherited = pin->security
-								? restore_sd_inherit(pin->security, pin->security_len,
-										     owner, true, &sd, &sl)
-								: 1;
-						if (inherited == 0) {
-							/* Not left with libntfs-3g's default descriptor. */
+						/* errno: how restore_sd_inherit says out of memory */
+						errno = 0;
+						int inh = pin->security ? restore_sd_inherit(pin->security,
+								pin->security_len, owner, true, &sd, &sl) : 1;
+						/* Not left with libntfs-3g's default descriptor. */
+						if (inh == 0)
 							st = nv_set_security(c->vol, m, sd, sl);
-							free(sd);
-						} else if (inherited < 0 && errno == ENOMEM) {
+						else if (inh < 0 && errno == ENOMEM)
 							st = NV_ERR_NOMEM;
-						}
+						if (inh == 0)
+							free(sd);
 						nv_inode_free(pin);
 					}
 				}

@@ -266,7 +266,8 @@ release_held(struct ctx *c, uint64_t *held, const char *path)
 {
 	enum nv_status st;
 	if (*held != NO_MREF && (st = nv_release(c->vol, *held)) != NV_OK)
-		nv_problem(c, st, "%s: its link or metadata could not be written: %s", path, nv_last_error());
+		nv_problem(c, st, "%s: its link or metadata could not be written: %s", path,
+			   nv_last_error());
 	*held = NO_MREF;
 }
 
@@ -347,9 +348,9 @@ plain_cloud_file(struct ctx *c, const struct st_file *f, uint64_t mref)
 {
 	enum nv_status st = NV_OK;
 	if (c->info->format == ST_FORMAT_HARDLINK && (st = nv_remove_reparse(c->vol, mref)) != NV_OK) {
-		nv_problem(c, st, "%s: linked, but its cloud reparse data (tag 0x%08x) could not be removed, so "
-			"it may not open on the new Windows until OneDrive runs: %s", f->path,
-			cloud_tag(f), nv_last_error());
+		nv_problem(c, st, "%s: linked, but its cloud reparse data (tag 0x%08x) could not be "
+			   "removed, so it may not open on the new Windows until OneDrive runs: %s",
+			   f->path, cloud_tag(f), nv_last_error());
 		return st;
 	}
 	logf_(c, "%s: restored as a plain file: its cloud reparse data (tag 0x%08x) belongs to the "
@@ -578,10 +579,11 @@ restore_folder_ea(struct ctx *c, const struct st_file *f, const char *root, uint
 	if (st == NV_ERR_NO_SPACE)
 		return st;
 	if (st != NV_OK) {
-		nv_problem(c, st, "%s: its extended attributes were not restored: the folder %s %s", f->path,
-			dest, st == NV_ERR_UNSUPPORTED ? "passes through a junction or link on the target"
-			: st == NV_ERR_NOT_DIR     ? "is a file on the target"
-						   : nv_last_error());
+		nv_problem(c, st, "%s: its extended attributes were not restored: the folder %s %s",
+			   f->path, dest,
+			   st == NV_ERR_UNSUPPORTED ? "passes through a junction or link on the target"
+			   : st == NV_ERR_NOT_DIR   ? "is a file on the target"
+						    : nv_last_error());
 		return NV_OK;
 	}
 	struct nv_inode *in;

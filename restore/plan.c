@@ -370,8 +370,10 @@ plan_users(struct ctx *c)
 			const char *tbs = strrchr(o->mu[k].to, '\\');
 			mapped_name = strncasecmp(o->mu[k].to, "S-1-", 4) ? (tbs ? tbs + 1 : o->mu[k].to) : NULL;
 			if (mapped_name && tbs)
-				if (!(p->target_domain = strndup(o->mu[k].to, (size_t)(tbs - o->mu[k].to))))
+				if (!(p->target_domain = strndup(o->mu[k].to, (size_t)(tbs - o->mu[k].to)))) {
+					free(target);
 					return nomem(c);
+				}
 			if (!target && !strncasecmp(o->mu[k].to, "S-1-", 4)) {
 				outcome(c, RESTORE_USAGE, "/mu %s:%s: \"%s\" is not a valid SID", from,
 					o->mu[k].to, o->mu[k].to);
@@ -410,8 +412,10 @@ plan_users(struct ctx *c)
 			else
 				target = strdup(p->su->sid);
 		}
-		if (c->res->outcome != RESTORE_OK) /* out of memory finding the account */
+		if (c->res->outcome != RESTORE_OK) { /* out of memory finding the account */
+			free(target);
 			return c->res->outcome;
+		}
 		if (!target && (!p->local || target_profile_of(c, p->su->sid)) && !mapped)
 			return nomem(c);
 		if (!target && o->lac && p->su->name) {
