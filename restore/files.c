@@ -886,9 +886,9 @@ restore_file(struct ctx *c, size_t index)
 			    (st = nv_truncate(c->vol, mref, NULL, f->streams[0].size)) != NV_OK) {
 				if (st == NV_ERR_NO_SPACE)
 					goto undo_full;
-				nv_problem(c, st, "%s: not restored: its length (%llu bytes, the end a hole) could "
-					"not be set: %s", f->path, (unsigned long long)f->streams[0].size,
-					nv_last_error());
+				nv_problem(c, st, "%s: not restored: its length (%llu bytes, the end a "
+					   "hole) could not be set: %s", f->path,
+					   (unsigned long long)f->streams[0].size, nv_last_error());
 				nv_unlink(c->vol, parent, used);
 				goto out;
 			}
