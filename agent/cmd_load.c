@@ -1,9 +1,9 @@
 /*
  * winstate load STORE TARGET [options]     (LoadState)
  * loadstate StorePath /target:DISK[:PART] [USMT options]
- * winstate migrate-winold DISK             (capture from Windows.old + restore, linked)
+ * winstate migrate-winold DISK             (restore/winold.c: capture from Windows.old + restore)
  *
- * The engine is agent/restore.c; this file turns command lines into
+ * The engine is restore/ (restore/restore.h); this file turns command lines into
  * restore_options and outcomes into exit codes (winstate's or USMT's).
  */
 #include <getopt.h>
@@ -14,7 +14,6 @@
 #include "agent/commands.h"
 #include "formats/formats.h"
 #include "restore/restore.h"
-#include "capture/capture.h"
 #include "agent/usmt_args.h"
 #include "windows/windows.h"
 
@@ -443,52 +442,26 @@ cmd_migrate_winold(int argc, char **argv)
 		goto out;
 	}
 	const char *disk = argv[optind];
-	char volume_store[4096];
-	if (st_volume_store_path(store, volume_store, sizeof(volume_store)) != ST_OK) {
-		fprintf(stderr, "winstate migrate-winold: %s\n", st_last_error());
-		goto out;
-	}
-	store = volume_store;
-	struct capture_options so = {
-		.prog = "winstate migrate-winold", .source = disk, .windir = "Windows.old/Windows",
-		.store = store, .hardlink = true, .nocompress = true, .keep_going = keep_going,
-		.all = !nui && !nue, .ui = ui, .ue = ue, .nui = nui, .nue = nue,
-		.efs = CAPTURE_EFS_HARDLINK, .log = NULL,
+	struct restore_winold_options wo = {
+		.disk = disk, .store = store, .ui = ui, .ue = ue, .ui_count = nui, .ue_count = nue,
+		.mu = mu, .mu_count = nmu, .md = md, .md_count = nmd, .keep_going = keep_going,
+		.log = log_path,
 	};
-	enum capture_outcome sc = capture_run(&so);
-	if (sc != CAPTURE_OK && sc != CAPTURE_PARTIAL) {
-		fprintf(stderr, "winstate migrate-winold: the capture from Windows.old did not complete; "
-			"nothing was restored\n");
-		code = sc == CAPTURE_ERR_USAGE ? WS_EXIT_USAGE
-		       : sc == CAPTURE_ERR_INTERNAL ? WS_EXIT_INTERNAL
-		       : sc == CAPTURE_ERR_SOURCE || sc == CAPTURE_ERR_UNCLEAN || sc == CAPTURE_ERR_STORE_EXISTS ||
-				 sc == CAPTURE_ERR_STORE || sc == CAPTURE_ERR_HARDLINK
-			       ? WS_EXIT_INPUT
-			       : WS_EXIT_FAILED;
-		goto out;
+	struct restore_winold_result res;
+	restore_winold(&wo, &res);
+	code = mig_code(res.restore.outcome);
+	if (res.step != RESTORE_WINOLD_RESTORED) {
+		fprintf(stderr, "winstate migrate-winold: %s\n", res.restore.message);
+	} else {
+		print_result(&res.restore, json, "winstate migrate-winold");
+		if (res.capture_partial && code == WS_EXIT_OK)
+			code = WS_EXIT_PARTIAL;
+		if (!json)
+			printf("the hard-link store %s stays on the volume; once the users have checked "
+			       "their files, remove it with: winstate rmstore --target %s %s\n", res.store,
+			       disk, res.store);
 	}
-	FILE *log = log_path ? fopen(log_path, "w") : NULL;
-	if (log_path && !log) {
-		fprintf(stderr, "winstate migrate-winold: cannot write the log %s\n", log_path);
-		goto out;
-	}
-	struct restore_options o = {
-		.store = store, .target = disk, .hardlink = true, .keep_going = keep_going,
-		.all = !nui && !nue, .ui = ui, .ui_count = nui, .ue = ue, .ue_count = nue,
-		.mu = mu, .mu_count = nmu, .md = md, .md_count = nmd, .log = log,
-	};
-	struct restore_result res;
-	restore_run(&o, &res);
-	print_result(&res, json, "winstate migrate-winold");
-	code = mig_code(res.outcome);
-	if (sc == CAPTURE_PARTIAL && code == WS_EXIT_OK)
-		code = WS_EXIT_PARTIAL;
-	if (!json)
-		printf("the hard-link store %s stays on the volume; once the users have checked their "
-		       "files, remove it with: winstate rmstore --target %s %s\n", store, disk, store);
-	restore_result_free(&res);
-	if (log)
-		fclose(log);
+	restore_winold_free(&res);
 out:
 	free(ui);
 	free(ue);

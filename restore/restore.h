@@ -116,6 +116,44 @@ struct restore_result {
 int restore_run(const struct restore_options *opts, struct restore_result *res);
 void restore_result_free(struct restore_result *res);
 
+/* ------------------------------------------------- migrate-winold (winold.c) */
+
+/*
+ * After Windows was reinstalled without formatting: capture Windows.old's
+ * users into a hard-link store on the same volume (nothing is copied), then
+ * restore them into the new Windows by linking.  The store stays.
+ */
+struct restore_winold_options {
+	const char *disk;           /* DISK[:PART] */
+	const char *store;          /* the store's folder on the volume (default MigStore.winold) */
+	const char **ui, **ue;      /* none of either: every user */
+	size_t ui_count, ue_count;
+	const struct restore_map *mu, *md;
+	size_t mu_count, md_count;
+	bool keep_going;
+	const char *log;            /* the restore's log file, or NULL */
+};
+
+/* How far it went; each step before RESTORE_WINOLD_RESTORED ends it with
+ * restore.outcome and (but for the capture's, which said why) restore.message. */
+enum restore_winold_step {
+	RESTORE_WINOLD_STORE_PATH,  /* the store path is not a volume path */
+	RESTORE_WINOLD_CAPTURE,     /* the capture did not complete: nothing restored */
+	RESTORE_WINOLD_LOG,         /* the log cannot be written: nothing restored */
+	RESTORE_WINOLD_RESTORED,    /* the restore ran: restore says how it went */
+};
+
+struct restore_winold_result {
+	enum restore_winold_step step;
+	bool capture_partial;       /* the capture skipped items (listed by it) */
+	char store[4096];           /* the store's volume path */
+	struct restore_result restore;
+};
+
+/* 0 when the restore ran to RESTORE_OK, else -1; free with restore_winold_free. */
+int restore_winold(const struct restore_winold_options *opts, struct restore_winold_result *res);
+void restore_winold_free(struct restore_winold_result *res);
+
 /* ---------------------------------------------------- security descriptors */
 
 /* Parsing, SID mapping and inheritance of descriptors: fmt_sd_rewrite and

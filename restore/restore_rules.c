@@ -8,13 +8,13 @@
  *    (MIG_BUILD_IGNORE_DETECTION), so that each stored object is matched by
  *    the same patterns that took it at capture.
  *  - locationModify (RelativeMove, ExactMove, Move) gives a new source-side
- *    location; restore.c then sends it through the same relocation and the
+ *    location; files.c then sends it through the same relocation and the
  *    same checks as every other destination.
  *  - merge: SourcePriority / DestinationPriority (the others are reported
  *    and USMT's default is used).
  *  - destinationCleanup: registry and file patterns of components that have
  *    something in the store, deleted from the target before anything is
- *    restored (restore.c finds the hive or folder, inside the profile).
+ *    restored (rules_apply.c finds the hive or folder, inside the profile).
  *  - Config.xml: a file or value taken by a component with migrate="no" is
  *    not restored unless an enabled component takes it too; <ProfileControl>
  *    mappings come after /mu /md; <ErrorControl> says which failures skip.

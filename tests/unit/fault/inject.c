@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ntfs/ntfs.h"
 #include "tests/unit/fault/inject.h"
 
 ssize_t __real_write(int fd, const void *buf, size_t n);
@@ -20,6 +21,9 @@ ssize_t __real_pread64(int fd, void *buf, size_t n, off_t off);
 void *__real_malloc(size_t n);
 void *__real_calloc(size_t n, size_t m);
 void *__real_realloc(void *p, size_t n);
+enum nv_status __real_nv_set_security(struct nv_volume *vol, uint64_t mref, const void *sd, size_t len);
+enum nv_status __real_nv_truncate(struct nv_volume *vol, uint64_t mref, const char *stream,
+				  uint64_t size);
 
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_pwrite64(int fd, const void *buf, size_t n, off_t off);
@@ -34,6 +38,9 @@ ssize_t __wrap_pread64(int fd, void *buf, size_t n, off_t off);
 void *__wrap_malloc(size_t n);
 void *__wrap_calloc(size_t n, size_t m);
 void *__wrap_realloc(void *p, size_t n);
+enum nv_status __wrap_nv_set_security(struct nv_volume *vol, uint64_t mref, const void *sd, size_t len);
+enum nv_status __wrap_nv_truncate(struct nv_volume *vol, uint64_t mref, const char *stream,
+				  uint64_t size);
 
 static atomic_bool counting, short_io, fired;
 static atomic_ulong calls[FAULT_KINDS], renames, renames_at_fire;
@@ -99,7 +106,8 @@ fault_renames_before(void)
 const char *
 fault_kind_name(enum fault_kind kind)
 {
-	static const char *const names[] = { "write", "sync", "rename", "read", "allocation" };
+	static const char *const names[] = { "write", "sync", "rename", "read", "allocation",
+					     "nv_set_security", "nv_truncate" };
 	return kind < FAULT_KINDS ? names[kind] : "?";
 }
 
@@ -219,4 +227,16 @@ void *
 __wrap_realloc(void *p, size_t n)
 {
 	return should_fail(FAULT_ALLOC) ? NULL : __real_realloc(p, n);
+}
+
+enum nv_status
+__wrap_nv_set_security(struct nv_volume *vol, uint64_t mref, const void *sd, size_t len)
+{
+	return should_fail(FAULT_SET_SECURITY) ? NV_ERR_IO : __real_nv_set_security(vol, mref, sd, len);
+}
+
+enum nv_status
+__wrap_nv_truncate(struct nv_volume *vol, uint64_t mref, const char *stream, uint64_t size)
+{
+	return should_fail(FAULT_TRUNCATE) ? NV_ERR_IO : __real_nv_truncate(vol, mref, stream, size);
 }

@@ -6,7 +6,9 @@
  * inject.c first.  Product builds are untouched: there is no hook in the
  * modules themselves.  Calls made inside shared libraries (libntfs-3g's own
  * I/O goes through ntfs/volume.c's device, so it *is* seen; zstd's and
- * hivex's allocations are not) are not counted.
+ * hivex's allocations are not) are not counted.  Two calls of ntfs/ itself
+ * are wrapped too (nv_set_security, nv_truncate), so that a test can make the
+ * one call it means fail, as libntfs-3g's would on a failed write.
  */
 #ifndef WINSTATE_TESTS_FAULT_INJECT_H
 #define WINSTATE_TESTS_FAULT_INJECT_H
@@ -19,6 +21,8 @@ enum fault_kind {
 	FAULT_RENAME,  /* rename, link */
 	FAULT_READ,    /* read, pread */
 	FAULT_ALLOC,   /* malloc, calloc, realloc */
+	FAULT_SET_SECURITY, /* nv_set_security returns NV_ERR_IO */
+	FAULT_TRUNCATE,     /* nv_truncate returns NV_ERR_IO */
 	FAULT_KINDS
 };
 

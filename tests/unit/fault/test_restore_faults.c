@@ -14,6 +14,10 @@
  *    Default profile...) is still there, same size, times and content, and
  *    SOFTWARE still opens as a hive.  (Public is the system's share of the
  *    store, restored there like alice's profile.)
+ * The same for the N-th allocation of the run failing (RESTORE_INTERNAL,
+ * exit 5, or a complete result), and for the two writes whose failure used
+ * to go unnoticed: a new profile folder's descriptor and a sparse file's
+ * length.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -279,4 +283,171 @@ Test(restore_faults, write_error, .timeout = 900)
 Test(restore_faults, write_errors_from_then_on, .timeout = 900)
 {
 	write_faults(EIO, true, NULL);
+}
+
+/* ------------------------------------------------------- allocations -- */
+
+#define ALLOC_POINTS 24
+
+/*
+ * The N-th allocation of winstate's own code during the restore fails (that
+ * one only), for N over the whole run: the first ones one by one, then a
+ * stride (a point costs a copy of the target and a restore: about 1 s).  Never RESTORE_OK with something missing or different (a failure
+ * absorbed, by a cache, must leave the result complete), never a crash or a
+ * leak (the ASan build runs this too), what was on the target before is
+ * untouched, and a failure says why.  Out of memory in restore/ itself is
+ * RESTORE_INTERNAL (exit 5); the modules below it tell some of theirs only
+ * as another failure (win_open: "no Windows installation"; ntfs/: a name
+ * "not valid UTF-8"), which then stop the restore or are listed problems.
+ */
+Test(restore_faults, out_of_memory, .timeout = 900)
+{
+	struct env e;
+	struct restore_result res;
+	char why[1024];
+	uint64_t pre_ref, pre, mine_ref, mine;
+
+	make_env(&e);
+	cr_assert_eq(digest(e.base, "", true, &pre_ref, why, sizeof(why)), 0, "%s", why);
+	fresh_target(&e);
+	fault_count();
+	enum restore_outcome o = restore(&e, &res);
+	unsigned long allocs = fault_calls(FAULT_ALLOC);
+	fault_reset();
+	cr_assert_eq(o, RESTORE_OK, "clean restore: %s", res.message);
+	uint64_t files = res.files;
+	restore_result_free(&res);
+	cr_assert_gt(allocs, 100, "only %lu allocations counted: is the binary linked with --wrap?",
+		     allocs);
+	cr_assert_eq(digest(e.img, "Users/alice", false, &mine_ref, why, sizeof(why)), 0, "%s", why);
+
+	unsigned long internal = 0, other = 0, partial = 0, absorbed = 0, points = 0;
+	for (unsigned i = 0; i < ALLOC_POINTS; i++) {
+		unsigned long n = i < 4 ? i + 1 : 5 + (allocs - 5) * (i - 4) / (ALLOC_POINTS - 4);
+		fresh_target(&e);
+		fault_arm(FAULT_ALLOC, n, ENOMEM, false);
+		o = restore(&e, &res);
+		bool fired = fault_fired();
+		fault_reset();
+		points++;
+		if (o == RESTORE_OK) {
+			cr_assert_eq(res.files, files, "allocation %lu%s: done, but %llu files of %llu",
+				     n, fired ? "" : " (not reached)", (unsigned long long)res.files,
+				     (unsigned long long)files);
+			cr_assert_eq(digest(e.img, "Users/alice", false, &mine, why, sizeof(why)), 0,
+				     "allocation %lu: done, but the profile reads as: %s", n, why);
+			cr_assert_eq(mine, mine_ref, "allocation %lu: done, but alice's files differ", n);
+			absorbed++;
+		} else {
+			cr_assert(fired, "allocation %lu: outcome %d (%s) without the fault firing", n, o,
+				  res.message);
+			if (o == RESTORE_PARTIAL) {
+				cr_assert_gt(res.problem_count, 0, "allocation %lu: partial, nothing listed", n);
+				cr_assert_gt(strlen(res.problems[0]), 10);
+				partial++;
+			} else {
+				cr_assert(strlen(res.message) > 5, "allocation %lu: outcome %d without a "
+					  "sentence", n, o);
+				if (o == RESTORE_INTERNAL)
+					internal++;
+				else
+					other++;
+			}
+		}
+		restore_result_free(&res);
+		if (digest(e.img, "", true, &pre, why, sizeof(why)) < 0) {
+			/* See write_faults: a stop between $MFT and $MFTMirr. */
+			cr_assert(strstr(why, "$MFTMirr does not match"),
+				  "allocation %lu: the target no longer opens: %s", n, why);
+			cr_assert_eq(sh("ntfsfix -d '%s' >/dev/null 2>&1", e.img), 0, "ntfsfix failed");
+			cr_assert_eq(digest(e.img, "", true, &pre, why, sizeof(why)), 0, "%s", why);
+		}
+		cr_assert_eq(pre, pre_ref, "allocation %lu: files that were on the target changed", n);
+	}
+	printf("fault: restore, allocation: %lu in a clean run, %lu points tried, %lu out of memory "
+	       "(RESTORE_INTERNAL), %lu other failures with a sentence, %lu partial (listed), %lu "
+	       "absorbed (result complete)\n", allocs, points, internal, other, partial, absorbed);
+	fflush(stdout);
+	cr_assert_gt(internal, 0, "out of memory was never RESTORE_INTERNAL");
+	drop_env(&e);
+}
+
+/* ------------------------------------------- writes once left unchecked -- */
+
+static bool
+on_target(struct env *e, const char *path)
+{
+	struct nv_volume *v;
+	uint64_t m;
+	if (nv_open(e->img, NULL, &v) != NV_OK)
+		return false;
+	bool there = nv_lookup(v, path, &m) == NV_OK;
+	nv_close(v);
+	return there;
+}
+
+/* The new profile folder cannot get its own descriptor: it would stay open to
+ * every user of the machine under the one it inherits from Users, so the
+ * restore stops before any file is in it, says so, and removes the folder. */
+Test(restore_faults, profile_security_fails, .timeout = 300)
+{
+	struct env e;
+	struct restore_result res;
+	make_env(&e);
+	fresh_target(&e);
+	cr_assert_eq(restore(&e, &res), RESTORE_OK, "clean restore: %s", res.message);
+	cr_assert_eq(res.user_count, 1);
+	cr_assert(res.users[0].created && res.users[0].profile);
+	char profile[256];
+	snprintf(profile, sizeof(profile), "%s", res.users[0].profile);
+	restore_result_free(&res);
+
+	fresh_target(&e);
+	fault_arm(FAULT_SET_SECURITY, 1, EIO, false); /* the first descriptor set is the profile's */
+	enum restore_outcome o = restore(&e, &res);
+	cr_assert(fault_fired());
+	fault_reset();
+	cr_assert_eq(o, RESTORE_FAILED, "outcome %d: %s", o, res.message);
+	cr_assert(strstr(res.message, profile) && strstr(res.message, "security descriptor") &&
+		  strstr(res.message, "removed"), "the sentence: %s", res.message);
+	cr_assert_eq(res.files, 0);
+	cr_assert_not(on_target(&e, profile), "%s is still on the target", profile);
+	restore_result_free(&res);
+	drop_env(&e);
+}
+
+/* A sparse file's length (the hole at its end) cannot be set: that file is a
+ * problem, not restored short and counted as restored. */
+Test(restore_faults, sparse_length_fails, .timeout = 300)
+{
+	struct env e;
+	struct restore_result res;
+	make_env(&e);
+	fresh_target(&e);
+	fault_count();
+	cr_assert_eq(restore(&e, &res), RESTORE_OK, "clean restore: %s", res.message);
+	unsigned long truncates = fault_calls(FAULT_TRUNCATE);
+	fault_reset();
+	uint64_t files = res.files;
+	restore_result_free(&res);
+	cr_assert_geq(truncates, 1, "the fixture's sparse file (VMs/disk0.vhdx) was not restored");
+
+	fresh_target(&e);
+	fault_arm(FAULT_TRUNCATE, 1, EIO, false);
+	enum restore_outcome o = restore(&e, &res);
+	cr_assert(fault_fired());
+	fault_reset();
+	cr_assert_eq(o, RESTORE_PARTIAL, "outcome %d: %s", o, res.message);
+	cr_assert_eq(res.files, files - 1);
+	bool named = false;
+	for (size_t i = 0; i < res.problem_count; i++)
+		named |= strstr(res.problems[i], "disk0.vhdx") && strstr(res.problems[i], "length");
+	cr_assert(named, "no problem names the sparse file (%zu problems, first: %s)",
+		  res.problem_count, res.problem_count ? res.problems[0] : "-");
+	restore_result_free(&res);
+	cr_assert_not(on_target(&e, "Users/alice/Documents/VMs/disk0.vhdx"),
+		      "the short file is on the target");
+	cr_assert_not(on_target(&e, "Users/alice/Documents/VMs/winstate-restore.partial"),
+		      "the half file is left under its temporary name");
+	drop_env(&e);
 }
