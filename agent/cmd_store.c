@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <ftw.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "formats/formats.h"
 #include "agent/usmt_args.h"
 #include "registry/registry.h"
@@ -160,52 +160,65 @@ is_damaged(const struct damage *d, const char *path)
 	return false;
 }
 
-static const struct option key_opts[] = {
-	{ "target", required_argument, NULL, 't' }, { "key", required_argument, NULL, 'k' },
-	{ "keyfile", required_argument, NULL, 'K' }, { "json", no_argument, NULL, 'j' },
-	{ "user", required_argument, NULL, 'u' },    { "overwrite", no_argument, NULL, 'o' },
-	{ "force", no_argument, NULL, 'f' },         { "help", no_argument, NULL, 'h' },
-	{ 0 },
+enum { OPT_TARGET, OPT_KEY, OPT_KEYFILE, OPT_JSON, OPT_USER, OPT_OVERWRITE, OPT_FORCE };
+
+static const struct ws_option store_options[] = {
+	{ "--target", NULL, WS_OPT_VALUE, OPT_TARGET },  { "--key", NULL, WS_OPT_VALUE, OPT_KEY },
+	{ "--keyfile", NULL, WS_OPT_VALUE, OPT_KEYFILE }, { "--json", NULL, WS_OPT_FLAG, OPT_JSON },
+	{ "--user", NULL, WS_OPT_VALUE, OPT_USER },      { "--overwrite", NULL, WS_OPT_FLAG, OPT_OVERWRITE },
+	{ "--force", NULL, WS_OPT_FLAG, OPT_FORCE },     { NULL },
 };
 
 struct common {
 	const char *target, *key, *keyfile, *user;
 	bool json, overwrite, force;
+	const char *operand[3];
+	int count;
 };
 
-/* Parse the options every store tool shares; returns optind, or -1. */
+/*
+ * Parse the options every store tool shares: those of store_options named in
+ * @allowed ("--target --json"), and up to @operands operands (@hint says which
+ * when there are more).  Returns 0, 1 after --help or --version, or -1.
+ */
 static int
-parse_common(int argc, char **argv, const char *allowed, struct common *c, const char *usage)
+parse_common(int argc, char **argv, const char *allowed, int operands, const char *hint,
+	     struct common *c, const char *usage)
 {
-	int ch;
+	struct ws_option table[sizeof(store_options) / sizeof(store_options[0])];
+	size_t n = 0;
+	for (const struct ws_option *o = store_options; o->name; o++) {
+		const char *at = strstr(allowed, o->name);
+		size_t len = strlen(o->name);
+		if (at && (at[len] == ' ' || !at[len]))
+			table[n++] = *o;
+	}
+	table[n] = (struct ws_option){ NULL };
+	char prog[64];
+	snprintf(prog, sizeof(prog), "winstate %s", argv[0]);
+	struct ws_opts p;
+	ws_opts_init(&p, prog, argc, argv, table, usage);
+	p.max_operands = operands;
+	p.operands_hint = hint;
 	memset(c, 0, sizeof(*c));
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", key_opts, NULL)) != -1) {
-		if (ch == 'h') {
-			fputs(usage, stdout);
-			return -2;
-		}
-		if (ch == '?' || !strchr(allowed, ch)) {
-			fprintf(stderr, "winstate %s: unknown or incomplete option %s\n%s", argv[0],
-				argv[optind - 1], usage);
-			return -1;
-		}
-		switch (ch) {
-		case 't': c->target = optarg; break;
-		case 'k': c->key = optarg; break;
-		case 'K': c->keyfile = optarg; break;
-		case 'j': c->json = true; break;
-		case 'u': c->user = optarg; break;
-		case 'o': c->overwrite = true; break;
-		case 'f': c->force = true; break;
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		switch (id) {
+		case WS_OPTS_EXIT: return p.exit_code == WS_EXIT_OK ? 1 : -1;
+		case WS_OPTS_OPERAND: c->operand[c->count++] = p.value; break;
+		case OPT_TARGET: c->target = p.value; break;
+		case OPT_KEY: c->key = p.value; break;
+		case OPT_KEYFILE: c->keyfile = p.value; break;
+		case OPT_JSON: c->json = true; break;
+		case OPT_USER: c->user = p.value; break;
+		case OPT_OVERWRITE: c->overwrite = true; break;
+		case OPT_FORCE: c->force = true; break;
 		}
 	}
 	if (c->key && c->keyfile) {
 		fprintf(stderr, "winstate %s: give the key one way: --key or --keyfile\n", argv[0]);
 		return -1;
 	}
-	return optind;
+	return 0;
 }
 
 /* A junction or folder-link entry: "junction"/"symlink" and its target (or
@@ -232,30 +245,30 @@ link_entry(const struct st_file *f, char *kind, size_t kindlen, char *target, si
 
 /*
  * The start of `verify` and `list`: the common options, exactly one STORE,
- * opened for reading.  Returns the index of STORE in argv, or -1 with the
- * exit code in *code (0 after --help).
+ * opened for reading.  Returns 0, or -1 with the exit code in *code (0 after
+ * --help).
  */
 static int
 open_one_store(const char *cmd, int argc, char **argv, const char *usage, struct common *c,
 	       struct store_handle *h, int *code)
 {
-	int i = parse_common(argc, argv, "tkKj", c, usage);
-	if (i == -2) {
-		*code = WS_EXIT_OK;
+	int i = parse_common(argc, argv, "--target --key --keyfile --json", 1, "give one store", c,
+			     usage);
+	if (i) {
+		*code = i > 0 ? WS_EXIT_OK : WS_EXIT_USAGE;
 		return -1;
 	}
-	if (i < 0 || argc - i != 1) {
-		if (i >= 0)
-			fprintf(stderr, "%s: give one store\n%s", cmd, usage);
+	if (c->count != 1) {
+		fprintf(stderr, "%s: give one store\n%s", cmd, usage);
 		*code = WS_EXIT_USAGE;
 		return -1;
 	}
-	enum st_status st = open_store(cmd, argv[i], c->target, false, c->key, c->keyfile, h);
+	enum st_status st = open_store(cmd, c->operand[0], c->target, false, c->key, c->keyfile, h);
 	if (st != ST_OK) {
 		*code = exit_for(st);
 		return -1;
 	}
-	return i;
+	return 0;
 }
 
 int
@@ -265,8 +278,8 @@ cmd_verify(int argc, char **argv)
 		"usage: winstate verify STORE [--target DISK[:PART]] [--key K | --keyfile F] [--json]\n";
 	struct common c;
 	struct store_handle h;
-	int code, i = open_one_store("winstate verify", argc, argv, usage, &c, &h, &code);
-	if (i < 0)
+	int code;
+	if (open_one_store("winstate verify", argc, argv, usage, &c, &h, &code) < 0)
 		return code;
 	enum st_status st;
 	struct damage d = { 0 };
@@ -274,7 +287,7 @@ cmd_verify(int argc, char **argv)
 	st = st_reader_verify(h.r, on_damage, &d, &vr);
 	if (c.json) {
 		printf("{\"store\": ");
-		fmt_json_string(stdout, argv[i]);
+		fmt_json_string(stdout, c.operand[0]);
 		printf(", \"format\": ");
 		fmt_json_string(stdout, st_format_name(st_reader_info(h.r)->format));
 		printf(", \"files_ok\": %llu, \"files_damaged\": %llu, \"catalog_ok\": %s, \"damaged\": [",
@@ -293,7 +306,7 @@ cmd_verify(int argc, char **argv)
 			printf("DAMAGED %s: %s\n", d.paths[k], d.whys[k]);
 		if (d.catalog_bad)
 			printf("DAMAGED catalog: %s\n", d.catalog_why);
-		printf("%s: %llu files intact, %llu damaged, catalog %s\n", argv[i],
+		printf("%s: %llu files intact, %llu damaged, catalog %s\n", c.operand[0],
 		       (unsigned long long)vr.files_ok, (unsigned long long)vr.files_damaged,
 		       vr.catalog_ok && !d.catalog_bad ? "intact" : "damaged");
 	}
@@ -314,8 +327,8 @@ cmd_list(int argc, char **argv)
 		"usage: winstate list STORE [--target DISK[:PART]] [--key K | --keyfile F] [--json]\n";
 	struct common c;
 	struct store_handle h;
-	int code, i = open_one_store("winstate list", argc, argv, usage, &c, &h, &code);
-	if (i < 0)
+	int code;
+	if (open_one_store("winstate list", argc, argv, usage, &c, &h, &code) < 0)
 		return code;
 	const struct st_store_info *info = st_reader_info(h.r);
 	size_t nu = st_reader_user_count(h.r), nf = st_reader_file_count(h.r);
@@ -402,7 +415,7 @@ cmd_list(int argc, char **argv)
 		}
 		printf("]}\n");
 	} else {
-		printf("store: %s, format %s (version %u)%s, from %s (%s)\n", argv[i],
+		printf("store: %s, format %s (version %u)%s, from %s (%s)\n", c.operand[0],
 		       st_format_name(info->format), info->version, info->encrypted ? ", encrypted" : "",
 		       info->computer ? info->computer : "?",
 		       info->windows_version ? info->windows_version : "?");
@@ -530,20 +543,20 @@ cmd_extract(int argc, char **argv)
 		"usage: winstate extract STORE [--user SID] [--key K | --keyfile F] [--overwrite] PATTERN DEST\n"
 		"  PATTERN is matched against store paths (Users/alice/Documents/*.docx; '*' crosses '/')\n";
 	struct common c;
-	int i = parse_common(argc, argv, "kKuo", &c, usage);
-	if (i == -2)
-		return WS_EXIT_OK;
-	if (i < 0 || argc - i != 3) {
-		if (i >= 0)
-			fprintf(stderr, "winstate extract: give the store, a pattern and a destination folder\n%s",
-				usage);
+	int i = parse_common(argc, argv, "--key --keyfile --user --overwrite", 3,
+			     "give the store, a pattern and a destination folder", &c, usage);
+	if (i)
+		return i > 0 ? WS_EXIT_OK : WS_EXIT_USAGE;
+	if (c.count != 3) {
+		fprintf(stderr, "winstate extract: give the store, a pattern and a destination folder\n%s",
+			usage);
 		return WS_EXIT_USAGE;
 	}
 	struct store_handle h;
-	enum st_status st = open_store("winstate extract", argv[i], NULL, false, c.key, c.keyfile, &h);
+	enum st_status st = open_store("winstate extract", c.operand[0], NULL, false, c.key, c.keyfile, &h);
 	if (st != ST_OK)
 		return exit_for(st);
-	const char *pattern = argv[i + 1], *dest = argv[i + 2];
+	const char *pattern = c.operand[1], *dest = c.operand[2];
 	unsigned flags = c.overwrite ? ST_EXTRACT_OVERWRITE : 0;
 	size_t count = 0;
 	struct extract_report x = { "winstate extract", dest, 0, 0, 0 };
@@ -854,17 +867,16 @@ cmd_rmstore(int argc, char **argv)
 		"  with --target, STORE is a hard-link store's folder on that volume: only the store's\n"
 		"  own names are removed; files that exist only in the store are kept unless --force\n";
 	struct common c;
-	int i = parse_common(argc, argv, "tf", &c, usage);
-	if (i == -2)
-		return WS_EXIT_OK;
-	if (i < 0 || argc - i != 1) {
-		if (i >= 0)
-			fprintf(stderr, "winstate rmstore: give one store\n%s", usage);
+	int i = parse_common(argc, argv, "--target --force", 1, "give one store", &c, usage);
+	if (i)
+		return i > 0 ? WS_EXIT_OK : WS_EXIT_USAGE;
+	if (c.count != 1) {
+		fprintf(stderr, "winstate rmstore: give one store\n%s", usage);
 		return WS_EXIT_USAGE;
 	}
 	if (c.target)
-		return rm_volume_store("winstate rmstore", argv[i], c.target, c.force, false);
-	return rm_local_store("winstate rmstore", argv[i], false);
+		return rm_volume_store("winstate rmstore", c.operand[0], c.target, c.force, false);
+	return rm_local_store("winstate rmstore", c.operand[0], false);
 }
 
 /* ---------------------------------------------------------------- usmtutils -- */
