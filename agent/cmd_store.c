@@ -10,16 +10,11 @@
  * folder on that volume).  The reader checks everything it reads, so these
  * tools are also how a damaged or hostile store is inspected safely.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <fnmatch.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "agent/commands.h"
 #include "agent/options.h"
@@ -604,259 +599,70 @@ cmd_extract(int argc, char **argv)
 
 /* --------------------------------------------------------------- rmstore -- */
 
-struct rm_entry {
-	char *path;      /* relative to the store folder */
-	char *name;
-	uint64_t parent, mref;
-	bool dir, only_name;
-	unsigned depth;
-};
-
-struct rm_walk {
-	struct rm_entry *e;
-	size_t n;
-	bool failed;
-	char *unexpected;  /* first entry that is not the store's */
-};
-
+/* The exit code (winstate's, or USMT's with @usmt) of a refused or failed removal. */
 static int
-collect(const struct nv_entry *e, void *ctx)
+removal_code(const struct st_removal *r, enum st_status st, bool usmt)
 {
-	struct rm_walk *w = ctx;
-	if (!e->inode) {
-		w->failed = true;
-		return NV_WALK_STOP;
-	}
-	struct rm_entry *g = realloc(w->e, (w->n + 1) * sizeof(*g));
-	if (!g) {
-		w->failed = true;
-		return NV_WALK_STOP;
-	}
-	w->e = g;
-	g[w->n] = (struct rm_entry){ strdup(e->path), strdup(e->name), e->parent, e->mref,
-				     (e->inode->kind & NV_IS_DIR) && !e->inode->reparse_tag,
-				     e->inode->name_count <= 1, e->depth };
-	w->n++;
-	/* A junction or symlink (captured as such) is removed as a name, never entered. */
-	return e->inode->reparse_tag ? NV_WALK_SKIP : NV_WALK_CONTINUE;
-}
-
-static int
-by_depth_desc(const void *a, const void *b)
-{
-	const struct rm_entry *x = a, *y = b;
-	return (int)y->depth - (int)x->depth;
-}
-
-static bool
-top_level_extra(const char *path)
-{
-	static const char *const ok[] = { "catalog", "catalog.tmp", "USMT" };
-	for (size_t i = 0; i < 3; i++)
-		if (!strcasecmp(path, ok[i]))
-			return true;
-	const char *dot = strrchr(path, '.');
-	return !strchr(path, '/') && dot && (!strcasecmp(dot, ".json") || !strcasecmp(dot, ".log") ||
-					     !strcasecmp(dot, ".txt") || !strcasecmp(dot, ".xml"));
-}
-
-/* The store's own names: "f<path>" for each file entry, "d<path>" for each folder above one. */
-struct owned {
-	char **names;
-	size_t n;
-};
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-owned_build(struct st_reader *r, struct owned *o)
-{
-	size_t cap = 0;
-	o->names = NULL;
-	o->n = 0;
-	for (size_t i = 0; i < st_reader_file_count(r); i++) {
-		const char *path = st_reader_file(r, i)->path;
-		for (const char *p = path;; p++) {
-			if (*p != '/' && *p)
-				continue;
-			if (o->n == cap) {
-				cap = cap ? cap * 2 : 256;
-				char **g = realloc(o->names, cap * sizeof(*g));
-				if (!g)
-					return -1;
-				o->names = g;
-			}
-			if (asprintf(&o->names[o->n], "%c%.*s", *p ? 'd' : 'f', (int)(p - path), path) < 0)
-				return -1;
-			o->n++;
-			if (!*p)
-				break;
-		}
-	}
-	qsort(o->names, o->n, sizeof(*o->names), cmp_str);
-	return 0;
-}
-
-static void
-owned_free(struct owned *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		free(o->names[i]);
-	free(o->names);
-}
-
-/* Is @rel (relative to the store folder) one of the store's own names? */
-static bool
-store_owns(const struct owned *o, char letter, const char *rel, bool dir)
-{
-	char prefix[16];
-	snprintf(prefix, sizeof(prefix), "USMT/File/%c$", letter);
-	if (dir && (!strcasecmp(rel, "USMT") || !strcasecmp(rel, "USMT/File") || !strcasecmp(rel, prefix)))
-		return true;
-	size_t pl = strlen(prefix);
-	if (strncasecmp(rel, prefix, pl) || rel[pl] != '/')
-		return !dir && top_level_extra(rel);
-	char *key;
-	if (asprintf(&key, "%c%s", dir ? 'd' : 'f', rel + pl + 1) < 0)
-		return false;
-	bool found = bsearch(&key, o->names, o->n, sizeof(*o->names), cmp_str) != NULL;
-	free(key);
-	return found;
+	if (!r->is_store)
+		return usmt ? usmt_for(st) : exit_for(st);
+	return usmt ? 35 : WS_EXIT_FAILED;
 }
 
 static int
 rm_volume_store(const char *self, const char *store, const char *target, bool force, bool usmt)
 {
-	struct store_handle h;
 	char volume_store[4096];
 	if (st_volume_store_path(store, volume_store, sizeof(volume_store)) != ST_OK) {
 		fprintf(stderr, "%s: %s; nothing was removed\n", self, st_last_error());
 		return usmt ? 27 : WS_EXIT_USAGE;
 	}
 	store = volume_store;
-	enum st_status st = open_store(self, store, target, true, NULL, NULL, &h);
+	char *disk;
+	int part;
+	if (nv_split_target(target, &disk, &part) != NV_OK) {
+		fprintf(stderr, "%s: %s: not a DISK[:PARTITION]; nothing was removed\n", self, target);
+		return usmt ? usmt_for(ST_ERR_INVALID) : exit_for(ST_ERR_INVALID);
+	}
+	struct nv_open_options o = { .read_write = true, .partition = part };
+	struct nv_volume *vol;
+	enum nv_status ns = nv_open(disk, &o, &vol);
+	free(disk);
+	if (ns != NV_OK) {
+		fprintf(stderr, "%s: %s: %s; nothing was removed\n", self, target, nv_last_error());
+		return usmt ? usmt_for(ST_ERR_NOT_FOUND) : exit_for(ST_ERR_NOT_FOUND);
+	}
+	struct st_removal r;
+	enum st_status st = st_remove_volume_store(vol, store, force, &r);
+	for (size_t i = 0; i < r.only_copy_count && i < 10; i++)
+		fprintf(stderr, "%s: %s/%s is the file's only name: removing it deletes the data "
+			"(it was not restored)\n", self, store, r.only_copies[i]);
+	int code = 0;
 	if (st != ST_OK) {
-		fprintf(stderr, "%s: %s does not look like a winstate store; nothing was removed\n", self,
-			store);
-		return usmt ? usmt_for(st) : exit_for(st);
+		fprintf(stderr, "%s: %s\n", self, st_last_error());
+		code = removal_code(&r, st, usmt);
+	} else {
+		printf("removed the store %s (%zu names; the files themselves stay where they were "
+		       "restored)\n", store, r.names);
 	}
-	char letter = st_reader_info(h.r)->volume_letter ? st_reader_info(h.r)->volume_letter : 'C';
-	struct rm_walk w = { 0 };
-	int code = usmt ? 35 : WS_EXIT_FAILED;
-	nv_walk(h.vol, store, collect, &w);
-	if (w.failed) {
-		fprintf(stderr, "%s: %s cannot be read whole; nothing was removed\n", self, store);
-		goto out;
-	}
-	struct owned own;
-	if (owned_build(h.r, &own) < 0) {
-		owned_free(&own);
-		fprintf(stderr, "%s: out of memory\n", self);
-		goto out;
-	}
-	for (size_t i = 0; i < w.n && !w.unexpected; i++)
-		if (!store_owns(&own, letter, w.e[i].path, w.e[i].dir))
-			w.unexpected = strdup(w.e[i].path);
-	owned_free(&own);
-	if (w.unexpected) {
-		fprintf(stderr, "%s: %s/%s is not part of the store; nothing was "
-			"removed. Move it out first\n", self, store, w.unexpected);
-		goto out;
-	}
-	size_t lonely = 0;
-	for (size_t i = 0; i < w.n; i++)
-		if (!w.e[i].dir && w.e[i].only_name && strncasecmp(w.e[i].path, "USMT/", 5) == 0) {
-			if (lonely++ < 10)
-				fprintf(stderr, "%s: %s/%s is the file's only name: removing it deletes the data "
-					"(it was not restored)\n", self, store, w.e[i].path);
-		}
-	if (lonely && !force) {
-		fprintf(stderr, "%s: %zu files exist only in the store; nothing was removed (restore them, "
-			"or give --force to delete them)\n", self, lonely);
-		goto out;
-	}
-	qsort(w.e, w.n, sizeof(*w.e), by_depth_desc);
-	for (size_t i = 0; i < w.n; i++)
-		if (nv_unlink(h.vol, w.e[i].parent, w.e[i].name) != NV_OK) {
-			fprintf(stderr, "%s: cannot remove %s/%s: %s\n", self, store, w.e[i].path,
-				nv_last_error());
-			goto out;
-		}
-	char *parent_path = strdup(store), *slash = parent_path ? strrchr(parent_path, '/') : NULL;
-	uint64_t parent;
-	const char *base = slash ? slash + 1 : store;
-	if (slash)
-		*slash = '\0';
-	if (nv_lookup(h.vol, slash ? parent_path : "", &parent) != NV_OK ||
-	    nv_unlink(h.vol, parent, base) != NV_OK) {
-		fprintf(stderr, "%s: cannot remove the store folder %s: %s\n", self, store, nv_last_error());
-		free(parent_path);
-		goto out;
-	}
-	free(parent_path);
-	printf("removed the store %s (%zu names; the files themselves stay where they were restored)\n",
-	       store, w.n);
-	code = 0;
-out:
-	for (size_t i = 0; i < w.n; i++) {
-		free(w.e[i].path);
-		free(w.e[i].name);
-	}
-	free(w.e);
-	free(w.unexpected);
-	close_store(&h);
+	st_removal_free(&r);
+	nv_close(vol);
 	return code;
-}
-
-static const char *rm_root;
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (strncmp(path, rm_root, strlen(rm_root)))
-		return -1;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int
 rm_local_store(const char *self, const char *store, bool usmt)
 {
-	struct stat sb;
-	char p[4096];
-	snprintf(p, sizeof(p), "%s/USMT", store);
-	bool has_usmt = lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-	DIR *d = opendir(store);
-	if (!d || !has_usmt) {
-		if (d)
-			closedir(d);
-		fprintf(stderr, "%s: %s does not look like a winstate store (no USMT folder); nothing "
-			"was removed\n", self, store);
-		return usmt ? 27 : WS_EXIT_INPUT;
+	struct st_removal r;
+	enum st_status st = st_remove_local_store(store, &r);
+	int code = 0;
+	if (st != ST_OK) {
+		fprintf(stderr, "%s: %s\n", self, st_last_error());
+		code = removal_code(&r, st, usmt);
+	} else {
+		printf("removed the store %s\n", store);
 	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (!top_level_extra(e->d_name)) {
-			fprintf(stderr, "%s: %s/%s is not part of a store; nothing was removed\n", self,
-				store, e->d_name);
-			closedir(d);
-			return usmt ? 35 : WS_EXIT_FAILED;
-		}
-	}
-	closedir(d);
-	rm_root = store;
-	if (nftw(store, rm_one, 32, FTW_DEPTH | FTW_PHYS) != 0) {
-		fprintf(stderr, "%s: cannot remove all of %s: %s\n", self, store, strerror(errno));
-		return usmt ? 35 : WS_EXIT_FAILED;
-	}
-	printf("removed the store %s\n", store);
-	return 0;
+	st_removal_free(&r);
+	return code;
 }
 
 int
