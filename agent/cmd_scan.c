@@ -11,13 +11,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "agent/commands.h"
 #include "agent/options.h"
 #include "capture/capture.h"
 #include "agent/usmt_args.h"
+#include "rules/rules.h"
 #include "windows/windows.h"
 
 static const char scan_help[] =
@@ -391,76 +389,31 @@ out:
 
 /* ------------------------------------------------------------ scanstate -- */
 
-/* "DISK[:PART][:\Windows]" -> disk spec and Windows folder (volume path). */
-static int
-split_offline_source(const char *spec, char **disk, char **windir)
-{
-	*disk = *windir = NULL;
-	const char *sep = strstr(spec, ":\\");
-	if (!sep)
-		sep = strstr(spec, ":/");
-	if (sep) {
-		*disk = strndup(spec, (size_t)(sep - spec));
-		const char *w = sep + 2;
-		if (*w) {
-			*windir = strdup(w);
-			for (char *c = *windir; *c; c++)
-				if (*c == '\\')
-					*c = '/';
-			size_t n = strlen(*windir);
-			while (n && (*windir)[n - 1] == '/')
-				(*windir)[--n] = 0;
-		}
-	} else {
-		*disk = strdup(spec);
-	}
-	return *disk && **disk ? 0 : -1;
-}
-
 /* /offline:offline.xml: the first <winDir><path> whose disk exists. */
 static int
 offline_xml_source(const char *file, char **disk, char **windir, char *err, size_t errlen)
 {
-	xmlDocPtr doc = xmlReadFile(file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-				    XML_PARSE_NOWARNING);
-	if (!doc) {
-		snprintf(err, errlen, "/offline:%s cannot be read as XML", file);
+	struct mig_offline list;
+	char why[900];
+	if (mig_offline_load(file, &list, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "/offline:%s", why);
 		return -1;
 	}
-	xmlNodePtr root = xmlDocGetRootElement(doc);
 	int rc = -1;
 	snprintf(err, errlen, "/offline:%s names no <winDir><path> whose disk exists", file);
-	if (!root || xmlStrcasecmp(root->name, BAD_CAST "offline")) {
-		snprintf(err, errlen, "/offline:%s is not an offline.xml (its root is not <offline>)", file);
-		goto done;
-	}
-	for (xmlNodePtr wd = root->children; wd && rc; wd = wd->next) {
-		if (wd->type != XML_ELEMENT_NODE || xmlStrcasecmp(wd->name, BAD_CAST "winDir"))
-			continue;
-		for (xmlNodePtr p = wd->children; p && rc; p = p->next) {
-			if (p->type != XML_ELEMENT_NODE || xmlStrcasecmp(p->name, BAD_CAST "path"))
-				continue;
-			xmlChar *t = xmlNodeGetContent(p);
-			char *d = NULL, *w = NULL;
-			if (t && split_offline_source((const char *)t, &d, &w) == 0) {
-				char *path = NULL;
-				int part;
-				struct stat sb;
-				if (nv_split_target(d, &path, &part) == NV_OK && stat(path, &sb) == 0) {
-					*disk = d;
-					*windir = w;
-					d = w = NULL;
-					rc = 0;
-				}
-				free(path);
-			}
-			free(d);
-			free(w);
-			xmlFree(t);
+	for (size_t i = 0; i < list.count && rc; i++) {
+		char *path = NULL;
+		int part;
+		struct stat sb;
+		if (nv_split_target(list.windows[i].disk, &path, &part) == NV_OK && stat(path, &sb) == 0) {
+			*disk = list.windows[i].disk;
+			*windir = list.windows[i].windir;
+			list.windows[i].disk = list.windows[i].windir = NULL;
+			rc = 0;
 		}
+		free(path);
 	}
-done:
-	xmlFreeDoc(doc);
+	mig_offline_free(&list);
 	return rc;
 }
 
@@ -485,7 +438,7 @@ usmt_scanstate(const struct usmt_args *a)
 	char *disk = NULL, *windir = NULL, err[1024];
 	if (a->offlinewindir || a->offlinewinold) {
 		const char *spec = a->offlinewindir ? a->offlinewindir : a->offlinewinold;
-		if (split_offline_source(spec, &disk, &windir) < 0) {
+		if (mig_offline_split(spec, &disk, &windir) < 0) {
 			fprintf(stderr, "%s: /offlinewin%s:%s: expected DISK[:PART] or DISK[:PART]:\\Windows\n%s",
 				prog, a->offlinewindir ? "dir" : "old", spec, scanstate_note);
 			free(disk);
