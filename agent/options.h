@@ -51,7 +51,8 @@ struct ws_opts {
 	int max_operands;               /* more is an "unexpected argument"; -1: no limit */
 	const char *operands_hint;      /* said after that sentence, may be NULL */
 	/* After each ws_opts_next: */
-	const char *value;  /* the option's value (NULL for a flag or an absent optional one), or the operand */
+	const char *value;  /* the operand, or the option's value (NULL for a flag or an
+			     * optional value not given) */
 	const char *name;   /* the option's name in the table ("--rules") */
 	int exit_code;      /* after WS_OPTS_EXIT */
 	/* Private. */

@@ -82,9 +82,11 @@ mig_offline_load(const char *file, struct mig_offline *out, char *err, size_t er
 	if (!doc) {
 		const struct mig_diag *g = mig_diags_count(d) ? mig_diags_get(d, 0) : NULL;
 		if (g && g->line)
-			snprintf(err, errlen, "%s cannot be read as XML: line %u: %s", file, g->line, g->msg);
+			snprintf(err, errlen, "%s cannot be read as XML: line %u: %s", file, g->line,
+				 g->msg);
 		else
-			snprintf(err, errlen, "%s cannot be read as XML: %s", file, g ? g->msg : "unknown error");
+			snprintf(err, errlen, "%s cannot be read as XML: %s", file,
+				 g ? g->msg : "unknown error");
 		mig_diags_free(d);
 		return -1;
 	}
