@@ -47,16 +47,24 @@ ws_opts_unexpected(const struct ws_opts *p, const char *arg, const char *hint)
 	return WS_EXIT_USAGE;
 }
 
-/* The table entry spelled @arg (its first @len bytes), or NULL. */
+/* The entry of @table spelled @arg (its first @len bytes), or NULL. */
 static const struct ws_option *
-find(const struct ws_opts *p, const char *arg, size_t len)
+find(const struct ws_option *table, const char *arg, size_t len)
 {
-	for (const struct ws_option *o = p->table; o && o->name; o++)
+	for (const struct ws_option *o = table; o && o->name; o++)
 		if ((strlen(o->name) == len && !strncmp(o->name, arg, len)) ||
 		    (o->alias && strlen(o->alias) == len && !strncmp(o->alias, arg, len)))
 			return o;
 	return NULL;
 }
+
+/* What every command answers itself (after its own table). */
+enum { BUILTIN_HELP = -100, BUILTIN_VERSION = -101 };
+static const struct ws_option builtin[] = {
+	{ "--help", "-h", WS_OPT_FLAG, BUILTIN_HELP },
+	{ "--version", NULL, WS_OPT_FLAG, BUILTIN_VERSION },
+	{ NULL },
+};
 
 int
 ws_opts_next(struct ws_opts *p)
@@ -80,16 +88,10 @@ ws_opts_next(struct ws_opts *p)
 	/* "--name=value" is a long option's name and value in one argument. */
 	const char *eq = arg[1] == '-' ? strchr(arg, '=') : NULL;
 	size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
-	const struct ws_option *o = find(p, arg, len);
+	const struct ws_option *o = find(p->table, arg, len);
+	if (!o)
+		o = find(builtin, arg, len);
 	if (!o) {
-		if (!eq && (!strcmp(arg, "--help") || !strcmp(arg, "-h"))) {
-			fputs(p->help, stdout);
-			return stop(p, WS_EXIT_OK);
-		}
-		if (!eq && !strcmp(arg, "--version")) {
-			ws_print_version();
-			return stop(p, WS_EXIT_OK);
-		}
 		fprintf(stderr, "%s: unknown option '%.*s' (see --help)\n", p->prog, (int)len, arg);
 		return stop(p, WS_EXIT_USAGE);
 	}
@@ -97,6 +99,14 @@ ws_opts_next(struct ws_opts *p)
 	if (eq && o->arg == WS_OPT_FLAG) {
 		fprintf(stderr, "%s: %s takes no value (got '%s')\n", p->prog, o->name, arg);
 		return stop(p, WS_EXIT_USAGE);
+	}
+	if (o->id == BUILTIN_HELP) {
+		fputs(p->help, stdout);
+		return stop(p, WS_EXIT_OK);
+	}
+	if (o->id == BUILTIN_VERSION) {
+		ws_print_version();
+		return stop(p, WS_EXIT_OK);
 	}
 	if (eq) {
 		p->value = eq + 1;

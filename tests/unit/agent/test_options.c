@@ -84,13 +84,15 @@ Test(agent_options, mistakes_are_usage_errors, .init = cr_redirect_stderr)
 	 * one-letter option's name. */
 	TRACE(-1, "exit=2", "--rul", "a.xml");
 	TRACE(-1, "exit=2", "-ofile");
+	TRACE(-1, "exit=2", "--help=me");
 	fflush(stderr);
 	cr_assert_stderr_eq_str("winstate test: --rules needs a value\n"
 				"winstate test: unknown option '--bogus' (see --help)\n"
 				"winstate test: --json takes no value (got '--json=yes')\n"
 				"winstate test: unexpected argument 'b': one thing only\n"
 				"winstate test: unknown option '--rul' (see --help)\n"
-				"winstate test: unknown option '-ofile' (see --help)\n");
+				"winstate test: unknown option '-ofile' (see --help)\n"
+				"winstate test: --help takes no value (got '--help=me')\n");
 }
 
 Test(agent_options, help_and_version, .init = cr_redirect_stdout)
