@@ -394,7 +394,7 @@ cmd_explain(int argc, char **argv)
 		{ "--ignore-detection", NULL, WS_OPT_FLAG, 'D' },
 		{ "--verbose", "-v", WS_OPT_FLAG, 'v' },
 		{ "--vars", NULL, WS_OPT_FLAG, 'V' },
-		{ NULL },
+		{ 0 },
 	};
 	struct ws_list rules = { 0 }, objects = { 0 };
 	const char *config = NULL, *user = "user";

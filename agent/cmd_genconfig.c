@@ -23,7 +23,7 @@ cmd_genconfig(int argc, char **argv)
 	static const struct ws_option table[] = {
 		{ "--rules", NULL, WS_OPT_VALUE, 'r' },
 		{ "-o", NULL, WS_OPT_VALUE, 'o' },
-		{ NULL },
+		{ 0 },
 	};
 	struct ws_list rules = { 0 };
 	const char *out = NULL;

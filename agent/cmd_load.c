@@ -224,7 +224,7 @@ cmd_load(int argc, char **argv)
 		{ "--ue", NULL, WS_OPT_VALUE, 'e' },        { "--uel", NULL, WS_OPT_VALUE, 'u' },
 		{ "--md", NULL, WS_OPT_VALUE, 'd' },        { "--mu", NULL, WS_OPT_VALUE, 'm' },
 		{ "--lac", NULL, WS_OPT_OPTIONAL, 'L' },    { "--lae", NULL, WS_OPT_FLAG, 'E' },
-		{ "--json", NULL, WS_OPT_FLAG, 'j' },       { NULL },
+		{ "--json", NULL, WS_OPT_FLAG, 'j' },       { 0 },
 	};
 	struct restore_options o = { 0 };
 	const char *key = NULL, *keyfile = NULL, *log_path = NULL, *progress_path = NULL;
@@ -389,7 +389,7 @@ cmd_migrate_winold(int argc, char **argv)
 		{ "--ue", NULL, WS_OPT_VALUE, 'e' },    { "--mu", NULL, WS_OPT_VALUE, 'm' },
 		{ "--md", NULL, WS_OPT_VALUE, 'd' },    { "--continue", NULL, WS_OPT_FLAG, 'C' },
 		{ "--log", NULL, WS_OPT_VALUE, 'l' },   { "--json", NULL, WS_OPT_FLAG, 'j' },
-		{ NULL },
+		{ 0 },
 	};
 	static const char usage[] =
 		"usage: winstate migrate-winold DISK[:PART] [--store PATH] [--ui USER]... [--ue USER]...\n"

@@ -245,7 +245,7 @@ cmd_ls(int argc, char **argv)
 	static const struct ws_option table[] = {
 		{ "--recursive", "-R", WS_OPT_FLAG, 'R' },
 		{ "--json", NULL, WS_OPT_FLAG, 'j' },
-		{ NULL },
+		{ 0 },
 	};
 	struct ws_opts p;
 	ws_opts_init(&p, "winstate ls", argc, argv, table, ls_help);

@@ -194,7 +194,7 @@ cmd_reg(int argc, char **argv)
 		{ "--json", NULL, WS_OPT_FLAG, 'j' },
 		{ "--user", NULL, WS_OPT_VALUE, 'u' },
 		{ "--recurse", "-s", WS_OPT_FLAG, 's' },
-		{ NULL },
+		{ 0 },
 	};
 	struct ws_opts p;
 	ws_opts_init(&p, "winstate reg", argc, argv, table, reg_help);

@@ -42,7 +42,7 @@ cmd_rules(int argc, char **argv)
 {
 	static const struct ws_option table[] = {
 		{ "--quiet", NULL, WS_OPT_FLAG, 'q' },
-		{ NULL },
+		{ 0 },
 	};
 	const char *action = NULL;
 	struct ws_list files = { 0 };

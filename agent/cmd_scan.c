@@ -270,7 +270,7 @@ cmd_scan(int argc, char **argv)
 		{ "--efs", NULL, WS_OPT_VALUE, O_EFS },
 		{ "--key", NULL, WS_OPT_VALUE, O_KEY },
 		{ "--keyfile", NULL, WS_OPT_VALUE, O_KEYFILE },
-		{ NULL },
+		{ 0 },
 	};
 	struct ws_opts p;
 	ws_opts_init(&p, prog, argc, argv, table, scan_help);

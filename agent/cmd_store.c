@@ -161,7 +161,7 @@ static const struct ws_option store_options[] = {
 	{ "--target", NULL, WS_OPT_VALUE, OPT_TARGET },  { "--key", NULL, WS_OPT_VALUE, OPT_KEY },
 	{ "--keyfile", NULL, WS_OPT_VALUE, OPT_KEYFILE }, { "--json", NULL, WS_OPT_FLAG, OPT_JSON },
 	{ "--user", NULL, WS_OPT_VALUE, OPT_USER },      { "--overwrite", NULL, WS_OPT_FLAG, OPT_OVERWRITE },
-	{ "--force", NULL, WS_OPT_FLAG, OPT_FORCE },     { NULL },
+	{ "--force", NULL, WS_OPT_FLAG, OPT_FORCE },     { 0 },
 };
 
 struct common {
@@ -188,7 +188,7 @@ parse_common(int argc, char **argv, const char *allowed, int operands, const cha
 		if (at && (at[len] == ' ' || !at[len]))
 			table[n++] = *o;
 	}
-	table[n] = (struct ws_option){ NULL };
+	table[n] = (struct ws_option){ 0 };
 	char prog[64];
 	snprintf(prog, sizeof(prog), "winstate %s", argv[0]);
 	struct ws_opts p;

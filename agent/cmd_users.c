@@ -213,7 +213,7 @@ cmd_users(int argc, char **argv)
 		{ "--no-sizes", NULL, WS_OPT_FLAG, 'S' },
 		{ "--folders", NULL, WS_OPT_FLAG, 'f' },
 		{ "--windir", NULL, WS_OPT_VALUE, 'w' },
-		{ NULL },
+		{ 0 },
 	};
 	struct ws_opts p;
 	ws_opts_init(&p, "winstate users", argc, argv, table, users_help);

@@ -164,7 +164,7 @@ cmd_volumes(int argc, char **argv)
 		"the volume is usable (hibernated, unclean, BitLocker, damaged).\n";
 	static const struct ws_option table[] = {
 		{ "--json", NULL, WS_OPT_FLAG, 'j' },
-		{ NULL },
+		{ 0 },
 	};
 	struct ws_opts p;
 	ws_opts_init(&p, "winstate volumes", argc, argv, table, help);

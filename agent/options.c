@@ -63,7 +63,7 @@ enum { BUILTIN_HELP = -100, BUILTIN_VERSION = -101 };
 static const struct ws_option builtin[] = {
 	{ "--help", "-h", WS_OPT_FLAG, BUILTIN_HELP },
 	{ "--version", NULL, WS_OPT_FLAG, BUILTIN_VERSION },
-	{ NULL },
+	{ 0 },
 };
 
 int

@@ -16,7 +16,7 @@ static const struct ws_option table[] = {
 	{ "--recursive", "-R", WS_OPT_FLAG, O_RECURSIVE },
 	{ "--lac", NULL, WS_OPT_OPTIONAL, O_LAC },
 	{ "-o", NULL, WS_OPT_VALUE, O_OUT },
-	{ NULL },
+	{ 0 },
 };
 
 /* Read @argv (NULL-terminated, argv[0] the command) into a trace such as
