@@ -15,32 +15,29 @@
 #include <sys/stat.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "windows/windows.h"
 #include "ntfs/ntfs.h"
 #include "rules/rules.h"
 
-static void
-usage(FILE *out)
-{
-	fprintf(out,
-		"usage: winstate explain [--rules FILE]... [--config FILE] [--user NAME|SID|FOLDER]\n"
-		"                        [--system-only] [--ignore-detection] [-v] [DISK[:PART]] OBJECT...\n\n"
-		"With DISK (an image or device holding the offline Windows), the user's\n"
-		"variables come from their own profile and hive (folders redirected to\n"
-		"OneDrive, ...), and detections ask the offline system whether an\n"
-		"application is installed.\n"
-		"OBJECT is a path (C:\\Users\\bob\\Documents\\a.docx; a trailing \\ means the\n"
-		"folder itself), a registry key (HKCU\\Control Panel\\Desktop) or an encoded\n"
-		"location \"node [leaf]\" (HKCU\\Control Panel\\Desktop [Wallpaper], [] = default\n"
-		"value).  Without --rules, winstate's default rules are used.  The user\n"
-		"defaults to 'user'; with DISK, --user takes the account name, the SID or\n"
-		"the profile folder's name; without, a name or a SID (profile C:\\Users\\<SID>).\n"
-		"--ignore-detection  treat every application as installed (like LoadState).\n"
-		"-v                  also print diagnostics (notes on dropped patterns ...)\n"
-		"                    and the defaults that stood in for missing hive values.\n"
-		"--vars              print the variables of each context (%%NAME%%=value, as\n"
-		"                    scan resolves them) instead of explaining objects.\n");
-}
+static const char explain_help[] =
+	"usage: winstate explain [--rules FILE]... [--config FILE] [--user NAME|SID|FOLDER]\n"
+	"                        [--system-only] [--ignore-detection] [-v] [DISK[:PART]] OBJECT...\n\n"
+	"With DISK (an image or device holding the offline Windows), the user's\n"
+	"variables come from their own profile and hive (folders redirected to\n"
+	"OneDrive, ...), and detections ask the offline system whether an\n"
+	"application is installed.\n"
+	"OBJECT is a path (C:\\Users\\bob\\Documents\\a.docx; a trailing \\ means the\n"
+	"folder itself), a registry key (HKCU\\Control Panel\\Desktop) or an encoded\n"
+	"location \"node [leaf]\" (HKCU\\Control Panel\\Desktop [Wallpaper], [] = default\n"
+	"value).  Without --rules, winstate's default rules are used.  The user\n"
+	"defaults to 'user'; with DISK, --user takes the account name, the SID or\n"
+	"the profile folder's name; without, a name or a SID (profile C:\\Users\\<SID>).\n"
+	"--ignore-detection  treat every application as installed (like LoadState).\n"
+	"-v                  also print diagnostics (notes on dropped patterns ...)\n"
+	"                    and the defaults that stood in for missing hive values.\n"
+	"--vars              print the variables of each context (%NAME%=value, as\n"
+	"                    scan resolves them) instead of explaining objects.\n";
 
 static void
 print_ref(const char *label, const struct mig_rule_ref *r)
@@ -212,63 +209,11 @@ explain_one(const mig_matcher *m, const char *what, enum mig_obj_type type, cons
 	}
 }
 
-int
-cmd_explain(int argc, char **argv)
+/* explain after its command line was read; @objs may be reordered. */
+static int
+explain(const struct ws_list *rules, const char *config, const char *user, bool system_only,
+	bool verbose, bool show_vars, unsigned flags, const char **objs, size_t nobjs)
 {
-	const char *rules[64];
-	size_t nrules = 0;
-	const char *config = NULL, *user = "user";
-	bool system_only = false, verbose = false, show_vars = false;
-	unsigned flags = 0;
-	const char *objs[256];
-	size_t nobjs = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		bool has_val = i + 1 < argc;
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			usage(stdout);
-			return WS_EXIT_OK;
-		} else if (!strcmp(a, "--rules") || !strcmp(a, "--config") || !strcmp(a, "--user")) {
-			if (!has_val) {
-				fprintf(stderr, "winstate explain: %s needs a value\n", a);
-				return WS_EXIT_USAGE;
-			}
-			const char *v = argv[++i];
-			if (!strcmp(a, "--rules")) {
-				if (nrules == 64) {
-					fprintf(stderr, "winstate explain: too many --rules\n");
-					return WS_EXIT_USAGE;
-				}
-				rules[nrules++] = v;
-			} else if (!strcmp(a, "--config")) {
-				if (config) {
-					fprintf(stderr, "winstate explain: --config given twice\n");
-					return WS_EXIT_USAGE;
-				}
-				config = v;
-			} else {
-				user = v;
-			}
-		} else if (!strcmp(a, "--system-only")) {
-			system_only = true;
-		} else if (!strcmp(a, "--ignore-detection")) {
-			flags |= MIG_BUILD_IGNORE_DETECTION;
-		} else if (!strcmp(a, "-v")) {
-			verbose = true;
-		} else if (!strcmp(a, "--vars")) {
-			show_vars = true;
-		} else if (a[0] == '-' && a[1] == '-') {
-			fprintf(stderr, "winstate explain: unknown option '%s'\n\n", a);
-			usage(stderr);
-			return WS_EXIT_USAGE;
-		} else {
-			if (nobjs == 256) {
-				fprintf(stderr, "winstate explain: too many objects\n");
-				return WS_EXIT_USAGE;
-			}
-			objs[nobjs++] = a;
-		}
-	}
 	/* A first argument that names a local image or device is the disk. */
 	const char *disk = NULL;
 	struct stat sb;
@@ -288,14 +233,14 @@ cmd_explain(int argc, char **argv)
 	}
 	if (!nobjs && !show_vars) {
 		fprintf(stderr, "winstate explain: no path or registry key given\n\n");
-		usage(stderr);
+		fputs(explain_help, stderr);
 		return WS_EXIT_USAGE;
 	}
 	mig_diags *d = mig_diags_new();
 	mig_ruleset *rs = mig_ruleset_new();
 	int rc = WS_EXIT_OK;
 	char failed[4096];
-	int lr = mig_ruleset_load_given_or_defaults(rs, (const char *const *)rules, nrules, d, NULL,
+	int lr = mig_ruleset_load_given_or_defaults(rs, rules->items, rules->count, d, NULL,
 						    NULL, failed, sizeof(failed));
 	if (lr == -2) {
 		fprintf(stderr, "winstate explain: no --rules given and no default rules found\n");
@@ -390,9 +335,17 @@ cmd_explain(int argc, char **argv)
 		goto done;
 	}
 	mig_matcher *ms = NULL, *mu = NULL;
-	mig_matcher_build(rs, cfg, MIG_CTX_SYSTEM, sys, hs, flags, &ms, d);
-	if (!system_only)
-		mig_matcher_build(rs, cfg, MIG_CTX_USER, usr, hu, flags, &mu, d);
+	if (mig_matcher_build(rs, cfg, MIG_CTX_SYSTEM, sys, hs, flags, &ms, d) < 0 ||
+	    (!system_only && mig_matcher_build(rs, cfg, MIG_CTX_USER, usr, hu, flags, &mu, d) < 0)) {
+		/* The files loaded, so an error here is theirs when said, else ours. */
+		bool said = mig_diags_count_level(d, MIG_DIAG_ERROR) > 0;
+		mig_diags_print(d, stderr, MIG_DIAG_ERROR);
+		fprintf(stderr, "winstate explain: the rules cannot be applied in the %s context; "
+			"nothing is explained\n", ms ? "user" : "system");
+		rc = said ? WS_EXIT_INPUT : WS_EXIT_INTERNAL;
+		mig_matcher_free(ms);
+		goto done;
+	}
 	if (verbose)
 		mig_diags_print(d, stderr, MIG_DIAG_NOTE);
 	else
@@ -427,5 +380,64 @@ done:
 out:
 	mig_ruleset_free(rs);
 	mig_diags_free(d);
+	return rc;
+}
+
+int
+cmd_explain(int argc, char **argv)
+{
+	static const struct ws_option table[] = {
+		{ "--rules", NULL, WS_OPT_VALUE, 'r' },
+		{ "--config", NULL, WS_OPT_VALUE, 'c' },
+		{ "--user", NULL, WS_OPT_VALUE, 'u' },
+		{ "--system-only", NULL, WS_OPT_FLAG, 's' },
+		{ "--ignore-detection", NULL, WS_OPT_FLAG, 'D' },
+		{ "--verbose", "-v", WS_OPT_FLAG, 'v' },
+		{ "--vars", NULL, WS_OPT_FLAG, 'V' },
+		{ 0 },
+	};
+	struct ws_list rules = { 0 }, objects = { 0 };
+	const char *config = NULL, *user = "user";
+	bool system_only = false, verbose = false, show_vars = false;
+	unsigned flags = 0;
+	int rc = WS_EXIT_USAGE;
+	struct ws_opts p;
+	ws_opts_init(&p, "winstate explain", argc, argv, table, explain_help);
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		switch (id) {
+		case WS_OPTS_EXIT:
+			rc = p.exit_code;
+			goto parsed;
+		case 'r':
+			if (ws_list_add(&rules, p.value) < 0)
+				goto no_memory;
+			break;
+		case 'c':
+			if (config) {
+				fprintf(stderr, "winstate explain: --config given twice\n");
+				goto parsed;
+			}
+			config = p.value;
+			break;
+		case 'u': user = p.value; break;
+		case 's': system_only = true; break;
+		case 'D': flags |= MIG_BUILD_IGNORE_DETECTION; break;
+		case 'v': verbose = true; break;
+		case 'V': show_vars = true; break;
+		case WS_OPTS_OPERAND:
+			if (ws_list_add(&objects, p.value) < 0)
+				goto no_memory;
+			break;
+		}
+	}
+	rc = explain(&rules, config, user, system_only, verbose, show_vars, flags, objects.items,
+		     objects.count);
+	goto parsed;
+no_memory:
+	fprintf(stderr, "winstate explain: out of memory\n");
+	rc = WS_EXIT_INTERNAL;
+parsed:
+	ws_list_free(&rules);
+	ws_list_free(&objects);
 	return rc;
 }

@@ -8,51 +8,46 @@
 #include <string.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "rules/rules.h"
 
-static void
-usage(FILE *out)
-{
-	fprintf(out,
-		"usage: winstate genconfig [--rules FILE]... [-o OUT]\n\n"
-		"Write a Config.xml for the rule files (default: winstate's own rules) to\n"
-		"stdout or OUT.  Edit migrate=\"yes\" to \"no\" to leave a component out.\n"
-		"Unlike ScanState, components are listed whether or not they are detected.\n");
-}
+static const char genconfig_help[] =
+	"usage: winstate genconfig [--rules FILE]... [-o OUT]\n\n"
+	"Write a Config.xml for the rule files (default: winstate's own rules) to\n"
+	"stdout or OUT.  Edit migrate=\"yes\" to \"no\" to leave a component out.\n"
+	"Unlike ScanState, components are listed whether or not they are detected.\n";
 
 int
 cmd_genconfig(int argc, char **argv)
 {
-	const char *rules[64], *out = NULL;
-	size_t nrules = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return WS_EXIT_OK;
-		} else if (!strcmp(argv[i], "--rules") || !strcmp(argv[i], "-o")) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "winstate genconfig: %s needs a value\n", argv[i]);
-				return WS_EXIT_USAGE;
-			}
-			if (!strcmp(argv[i], "-o"))
-				out = argv[++i];
-			else if (nrules < 64)
-				rules[nrules++] = argv[++i];
-			else {
-				fprintf(stderr, "winstate genconfig: too many --rules\n");
-				return WS_EXIT_USAGE;
-			}
-		} else {
-			fprintf(stderr, "winstate genconfig: unexpected argument '%s'\n\n", argv[i]);
-			usage(stderr);
-			return WS_EXIT_USAGE;
+	static const struct ws_option table[] = {
+		{ "--rules", NULL, WS_OPT_VALUE, 'r' },
+		{ "-o", NULL, WS_OPT_VALUE, 'o' },
+		{ 0 },
+	};
+	struct ws_list rules = { 0 };
+	const char *out = NULL;
+	struct ws_opts p;
+	ws_opts_init(&p, "winstate genconfig", argc, argv, table, genconfig_help);
+	p.max_operands = 0;
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		if (id == WS_OPTS_EXIT) {
+			ws_list_free(&rules);
+			return p.exit_code;
+		}
+		if (id == 'o')
+			out = p.value;
+		else if (id == 'r' && ws_list_add(&rules, p.value) < 0) {
+			ws_list_free(&rules);
+			fprintf(stderr, "winstate genconfig: out of memory\n");
+			return WS_EXIT_INTERNAL;
 		}
 	}
 	int rc = WS_EXIT_OK;
 	mig_diags *d = mig_diags_new();
 	mig_ruleset *rs = mig_ruleset_new();
 	char failed[4096];
-	int lr = mig_ruleset_load_given_or_defaults(rs, (const char *const *)rules, nrules, d, NULL,
+	int lr = mig_ruleset_load_given_or_defaults(rs, rules.items, rules.count, d, NULL,
 						    NULL, failed, sizeof(failed));
 	if (lr == -2) {
 		fprintf(stderr, "winstate genconfig: no --rules given and no default rules found\n");
@@ -81,5 +76,6 @@ cmd_genconfig(int argc, char **argv)
 	}
 	mig_ruleset_free(rs);
 	mig_diags_free(d);
+	ws_list_free(&rules);
 	return rc;
 }

@@ -6,12 +6,12 @@
  * The engine is restore/ (restore/restore.h); this file turns command lines into
  * restore_options and outcomes into exit codes (winstate's or USMT's).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "formats/formats.h"
 #include "restore/restore.h"
 #include "agent/usmt_args.h"
@@ -213,18 +213,17 @@ free_maps(struct restore_map *m, size_t n)
 int
 cmd_load(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "rules", required_argument, NULL, 'r' },  { "config", required_argument, NULL, 'c' },
-		{ "hardlink", no_argument, NULL, 'H' },     { "nocompress", no_argument, NULL, 'N' },
-		{ "key", required_argument, NULL, 'k' },    { "keyfile", required_argument, NULL, 'K' },
-		{ "continue", no_argument, NULL, 'C' },     { "log", required_argument, NULL, 'l' },
-		{ "verbosity", required_argument, NULL, 'v' }, { "progress", required_argument, NULL, 'p' },
-		{ "all", no_argument, NULL, 'a' },          { "ui", required_argument, NULL, 'i' },
-		{ "ue", required_argument, NULL, 'e' },     { "uel", required_argument, NULL, 'u' },
-		{ "md", required_argument, NULL, 'd' },     { "mu", required_argument, NULL, 'm' },
-		{ "lac", optional_argument, NULL, 'L' },    { "lae", no_argument, NULL, 'E' },
-		{ "json", no_argument, NULL, 'j' },         { "help", no_argument, NULL, 'h' },
-		{ 0 },
+	static const struct ws_option table[] = {
+		{ "--rules", NULL, WS_OPT_VALUE, 'r' },     { "--config", NULL, WS_OPT_VALUE, 'c' },
+		{ "--hardlink", NULL, WS_OPT_FLAG, 'H' },   { "--nocompress", NULL, WS_OPT_FLAG, 'N' },
+		{ "--key", NULL, WS_OPT_VALUE, 'k' },       { "--keyfile", NULL, WS_OPT_VALUE, 'K' },
+		{ "--continue", NULL, WS_OPT_FLAG, 'C' },   { "--log", NULL, WS_OPT_VALUE, 'l' },
+		{ "--verbosity", NULL, WS_OPT_VALUE, 'v' }, { "--progress", NULL, WS_OPT_VALUE, 'p' },
+		{ "--all", NULL, WS_OPT_FLAG, 'a' },        { "--ui", NULL, WS_OPT_VALUE, 'i' },
+		{ "--ue", NULL, WS_OPT_VALUE, 'e' },        { "--uel", NULL, WS_OPT_VALUE, 'u' },
+		{ "--md", NULL, WS_OPT_VALUE, 'd' },        { "--mu", NULL, WS_OPT_VALUE, 'm' },
+		{ "--lac", NULL, WS_OPT_OPTIONAL, 'L' },    { "--lae", NULL, WS_OPT_FLAG, 'E' },
+		{ "--json", NULL, WS_OPT_FLAG, 'j' },       { 0 },
 	};
 	struct restore_options o = { 0 };
 	const char *key = NULL, *keyfile = NULL, *log_path = NULL, *progress_path = NULL;
@@ -235,16 +234,22 @@ cmd_load(int argc, char **argv)
 	int code = WS_EXIT_USAGE, ch;
 	const char *self = "winstate load";
 
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		const char **grown;
+	const char *operand[2];
+	int noperands = 0;
+	struct ws_opts p;
+	ws_opts_init(&p, self, argc, argv, table, load_usage);
+	p.max_operands = 2;
+	p.operands_hint = "give the store and the target disk";
+	while ((ch = ws_opts_next(&p)) != WS_OPTS_END) {
+		const char **grown, *value = p.value;
 		switch (ch) {
+		case WS_OPTS_EXIT: code = p.exit_code; goto out;
+		case WS_OPTS_OPERAND: operand[noperands++] = value; break;
 		case 'r':
 			grown = realloc(rules, (nrules + 1) * sizeof(*grown));
 			if (!grown)
 				goto out;
-			grown[nrules++] = optarg;
+			grown[nrules++] = value;
 			rules = grown;
 			break;
 		case 'c':
@@ -252,21 +257,21 @@ cmd_load(int argc, char **argv)
 				fprintf(stderr, "%s: give --config once\n", self);
 				goto out;
 			}
-			config = optarg;
+			config = value;
 			break;
 		case 'H': o.hardlink = true; break;
 		case 'N': break;
-		case 'k': key = optarg; break;
-		case 'K': keyfile = optarg; break;
+		case 'k': key = value; break;
+		case 'K': keyfile = value; break;
 		case 'C': o.keep_going = true; break;
-		case 'l': log_path = optarg; break;
-		case 'v': o.verbosity = atoi(optarg); break;
-		case 'p': progress_path = optarg; break;
+		case 'l': log_path = value; break;
+		case 'v': o.verbosity = atoi(value); break;
+		case 'p': progress_path = value; break;
 		case 'a': o.all = true; break;
 		case 'i': case 'e': {
-			const char *bad = win_user_pattern_problem(optarg);
+			const char *bad = win_user_pattern_problem(value);
 			if (bad) {
-				fprintf(stderr, "%s: --u%c \"%s\" %s\n", self, ch, optarg, bad);
+				fprintf(stderr, "%s: --u%c \"%s\" %s\n", self, ch, value, bad);
 				goto out;
 			}
 			const char ***list = ch == 'i' ? &ui : &ue;
@@ -274,7 +279,7 @@ cmd_load(int argc, char **argv)
 			grown = realloc(*list, (*count + 1) * sizeof(*grown));
 			if (!grown)
 				goto out;
-			grown[(*count)++] = optarg;
+			grown[(*count)++] = value;
 			*list = grown;
 			break;
 		}
@@ -283,22 +288,18 @@ cmd_load(int argc, char **argv)
 				"each profile's last use; select users with --ui/--ue\n", self);
 			goto out;
 		case 'd': case 'm':
-			if (parse_map(optarg, ch == 'd' ? &md : &mu, ch == 'd' ? &nmd : &nmu) < 0) {
-				fprintf(stderr, "%s: --%s %s: expected %s\n", self, ch == 'd' ? "md" : "mu", optarg,
+			if (parse_map(value, ch == 'd' ? &md : &mu, ch == 'd' ? &nmd : &nmu) < 0) {
+				fprintf(stderr, "%s: --%s %s: expected %s\n", self, ch == 'd' ? "md" : "mu", value,
 					ch == 'd' ? "OLDDOMAIN:NEWDOMAIN" : "OLDDOMAIN\\user:NEWDOMAIN\\user (or :SID)");
 				goto out;
 			}
 			break;
-		case 'L': o.lac = true; o.lac_password = optarg; break;
+		case 'L': o.lac = true; o.lac_password = value; break;
 		case 'E': o.lae = true; break;
 		case 'j': json = true; break;
-		case 'h': fputs(load_usage, stdout); code = WS_EXIT_OK; goto out;
-		default:
-			fprintf(stderr, "%s: unknown or incomplete option %s\n%s", self, argv[optind - 1], load_usage);
-			goto out;
 		}
 	}
-	if (argc - optind != 2) {
+	if (noperands != 2) {
 		fprintf(stderr, "%s: give the store and the target disk\n%s", self, load_usage);
 		goto out;
 	}
@@ -319,8 +320,8 @@ cmd_load(int argc, char **argv)
 		code = WS_EXIT_INPUT;
 		goto out;
 	}
-	o.store = argv[optind];
-	o.target = argv[optind + 1];
+	o.store = operand[0];
+	o.target = operand[1];
 	char volume_store[4096];
 	if (o.hardlink) {
 		if (st_volume_store_path(o.store, volume_store, sizeof(volume_store)) != ST_OK) {
@@ -382,12 +383,12 @@ out:
 int
 cmd_migrate_winold(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "store", required_argument, NULL, 's' }, { "ui", required_argument, NULL, 'i' },
-		{ "ue", required_argument, NULL, 'e' },    { "mu", required_argument, NULL, 'm' },
-		{ "md", required_argument, NULL, 'd' },    { "continue", no_argument, NULL, 'C' },
-		{ "log", required_argument, NULL, 'l' },   { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },        { 0 },
+	static const struct ws_option table[] = {
+		{ "--store", NULL, WS_OPT_VALUE, 's' }, { "--ui", NULL, WS_OPT_VALUE, 'i' },
+		{ "--ue", NULL, WS_OPT_VALUE, 'e' },    { "--mu", NULL, WS_OPT_VALUE, 'm' },
+		{ "--md", NULL, WS_OPT_VALUE, 'd' },    { "--continue", NULL, WS_OPT_FLAG, 'C' },
+		{ "--log", NULL, WS_OPT_VALUE, 'l' },   { "--json", NULL, WS_OPT_FLAG, 'j' },
+		{ 0 },
 	};
 	static const char usage[] =
 		"usage: winstate migrate-winold DISK[:PART] [--store PATH] [--ui USER]... [--ue USER]...\n"
@@ -400,15 +401,21 @@ cmd_migrate_winold(int argc, char **argv)
 	size_t nui = 0, nue = 0, nmu = 0, nmd = 0;
 	bool keep_going = false, json = false;
 	int ch, code = WS_EXIT_USAGE;
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	const char *disk = NULL;
+	struct ws_opts p;
+	ws_opts_init(&p, "winstate migrate-winold", argc, argv, table, usage);
+	p.max_operands = 1;
+	p.operands_hint = "give the disk";
+	while ((ch = ws_opts_next(&p)) != WS_OPTS_END) {
+		const char *value = p.value;
 		switch (ch) {
-		case 's': store = optarg; break;
+		case WS_OPTS_EXIT: code = p.exit_code; goto out;
+		case WS_OPTS_OPERAND: disk = value; break;
+		case 's': store = value; break;
 		case 'i': case 'e': {
-			const char *bad = win_user_pattern_problem(optarg);
+			const char *bad = win_user_pattern_problem(value);
 			if (bad) {
-				fprintf(stderr, "winstate migrate-winold: --u%c \"%s\" %s\n", ch, optarg, bad);
+				fprintf(stderr, "winstate migrate-winold: --u%c \"%s\" %s\n", ch, value, bad);
 				goto out;
 			}
 			const char ***list = ch == 'i' ? &ui : &ue;
@@ -416,32 +423,26 @@ cmd_migrate_winold(int argc, char **argv)
 			const char **grown = realloc(*list, (*count + 1) * sizeof(*grown));
 			if (!grown)
 				goto out;
-			grown[(*count)++] = optarg;
+			grown[(*count)++] = value;
 			*list = grown;
 			break;
 		}
 		case 'm': case 'd':
-			if (parse_map(optarg, ch == 'd' ? &md : &mu, ch == 'd' ? &nmd : &nmu) < 0) {
+			if (parse_map(value, ch == 'd' ? &md : &mu, ch == 'd' ? &nmd : &nmu) < 0) {
 				fprintf(stderr, "winstate migrate-winold: --%s %s: bad mapping\n",
-					ch == 'd' ? "md" : "mu", optarg);
+					ch == 'd' ? "md" : "mu", value);
 				goto out;
 			}
 			break;
 		case 'C': keep_going = true; break;
-		case 'l': log_path = optarg; break;
+		case 'l': log_path = value; break;
 		case 'j': json = true; break;
-		case 'h': fputs(usage, stdout); code = WS_EXIT_OK; goto out;
-		default:
-			fprintf(stderr, "winstate migrate-winold: unknown or incomplete option %s\n%s",
-				argv[optind - 1], usage);
-			goto out;
 		}
 	}
-	if (argc - optind != 1) {
+	if (!disk) {
 		fprintf(stderr, "winstate migrate-winold: give the disk\n%s", usage);
 		goto out;
 	}
-	const char *disk = argv[optind];
 	struct restore_winold_options wo = {
 		.disk = disk, .store = store, .ui = ui, .ue = ue, .ui_count = nui, .ue_count = nue,
 		.mu = mu, .mu_count = nmu, .md = md, .md_count = nmd, .keep_going = keep_going,

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "formats/formats.h"
 #include "ntfs/ntfs.h"
 
@@ -217,21 +218,17 @@ visit(const struct nv_entry *e, void *ctx)
 	return s->recursive ? NV_WALK_CONTINUE : NV_WALK_SKIP;
 }
 
-static int
-usage(FILE *out, int code)
-{
-	fprintf(out, "usage: winstate ls DISK[:PART] [PATH] [-R] [--json]\n\n"
-		     "List PATH (default: the volume root) on the offline NTFS volume in DISK.\n"
-		     "Columns: attributes (R H S A D C E P L O T N = read-only, hidden, system,\n"
-		     "archive, directory, compressed, encrypted, sparse, reparse point, offline,\n"
-		     "temporary, not indexed), hard links, size, last write (UTC), path, then\n"
-		     "named streams as :name (size), junction/symlink targets, cloud (OneDrive)\n"
-		     "folders and files with [pinned]/[unpinned]. Junctions are never followed;\n"
-		     "cloud folders are listed like folders.\n"
-		     "  -R       list every folder below PATH\n"
-		     "  --json   one JSON array with every piece of metadata\n");
-	return code;
-}
+static const char ls_help[] =
+	"usage: winstate ls DISK[:PART] [PATH] [-R] [--json]\n\n"
+	"List PATH (default: the volume root) on the offline NTFS volume in DISK.\n"
+	"Columns: attributes (R H S A D C E P L O T N = read-only, hidden, system,\n"
+	"archive, directory, compressed, encrypted, sparse, reparse point, offline,\n"
+	"temporary, not indexed), hard links, size, last write (UTC), path, then\n"
+	"named streams as :name (size), junction/symlink targets, cloud (OneDrive)\n"
+	"folders and files with [pinned]/[unpinned]. Junctions are never followed;\n"
+	"cloud folders are listed like folders.\n"
+	"  -R       list every folder below PATH\n"
+	"  --json   one JSON array with every piece of metadata\n";
 
 int
 cmd_ls(int argc, char **argv)
@@ -245,27 +242,31 @@ cmd_ls(int argc, char **argv)
 	char *disk;
 	int rc = WS_EXIT_OK;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-R") || !strcmp(argv[i], "--recursive"))
+	static const struct ws_option table[] = {
+		{ "--recursive", "-R", WS_OPT_FLAG, 'R' },
+		{ "--json", NULL, WS_OPT_FLAG, 'j' },
+		{ 0 },
+	};
+	struct ws_opts p;
+	ws_opts_init(&p, "winstate ls", argc, argv, table, ls_help);
+	p.max_operands = 2;
+	p.operands_hint = "one path at a time";
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		if (id == WS_OPTS_EXIT)
+			return p.exit_code;
+		if (id == WS_OPTS_OPERAND && !spec)
+			spec = p.value;
+		else if (id == WS_OPTS_OPERAND)
+			path = p.value;
+		else if (id == 'R')
 			s.recursive = true;
-		else if (!strcmp(argv[i], "--json"))
+		else if (id == 'j')
 			s.json = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return usage(stdout, WS_EXIT_OK);
-		else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "winstate ls: unknown option %s\n", argv[i]);
-			return usage(stderr, WS_EXIT_USAGE);
-		} else if (!spec)
-			spec = argv[i];
-		else if (!path[0])
-			path = argv[i];
-		else {
-			fprintf(stderr, "winstate ls: one path at a time\n");
-			return WS_EXIT_USAGE;
-		}
 	}
-	if (!spec)
-		return usage(stderr, WS_EXIT_USAGE);
+	if (!spec) {
+		fputs(ls_help, stderr);
+		return WS_EXIT_USAGE;
+	}
 	if (nv_split_target(spec, &disk, &opts.partition) != NV_OK) {
 		fprintf(stderr, "winstate ls: %s\n", nv_last_error());
 		return WS_EXIT_USAGE;

@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "windows/windows.h"
 #include "formats/formats.h"
 #include "registry/registry.h"
@@ -28,18 +29,15 @@ struct reg_opts {
 	char last_key[1024];    /* text patterns: key line printed last */
 };
 
-static void
-usage(FILE *out)
-{
-	fprintf(out, "usage: winstate reg DISK[:PART] [--user NAME|SID|FOLDER] [--json] [-s] FULLKEY\n"
-		"       winstate reg --hive FILE [--json] [-s] [KEY]\n"
-		"       winstate reg --hive FILE [--json] 'KEY\\PAT* [VALUE*]'\n\n"
-		"Show the keys and values of an offline registry hive like `reg query`.\n"
-		"A dirty hive is read with its .LOG1/.LOG2 (or .LOG) replayed into a private\n"
-		"copy; the first line says whether that happened.  -s lists subkeys recursively.\n"
-		"With DISK, FULLKEY is HKLM\\Software\\..., HKLM\\System\\CurrentControlSet\\...,\n"
-		"HKLM\\SAM\\..., HKU\\<SID>\\..., or HKCU\\... for the profile named by --user.\n");
-}
+static const char reg_help[] =
+	"usage: winstate reg DISK[:PART] [--user NAME|SID|FOLDER] [--json] [-s] FULLKEY\n"
+	"       winstate reg --hive FILE [--json] [-s] [KEY]\n"
+	"       winstate reg --hive FILE [--json] 'KEY\\PAT* [VALUE*]'\n\n"
+	"Show the keys and values of an offline registry hive like `reg query`.\n"
+	"A dirty hive is read with its .LOG1/.LOG2 (or .LOG) replayed into a private\n"
+	"copy; the first line says whether that happened.  -s lists subkeys recursively.\n"
+	"With DISK, FULLKEY is HKLM\\Software\\..., HKLM\\System\\CurrentControlSet\\...,\n"
+	"HKLM\\SAM\\..., HKU\\<SID>\\..., or HKCU\\... for the profile named by --user.\n";
 
 static void
 print_value_text(const struct reg_value *v)
@@ -191,39 +189,39 @@ cmd_reg(int argc, char **argv)
 	char msg[400];
 	const char *disk_spec = NULL, *user = NULL;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			usage(stdout);
-			return WS_EXIT_OK;
-		} else if (!strcmp(argv[i], "--hive") && i + 1 < argc) {
-			hive_path = argv[++i];
-		} else if (!strncmp(argv[i], "--hive=", 7)) {
-			hive_path = argv[i] + 7;
-		} else if (!strcmp(argv[i], "--json")) {
-			o.json = 1;
-		} else if (!strcmp(argv[i], "--user") && i + 1 < argc) {
-			user = argv[++i];
-		} else if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "/s") || !strcmp(argv[i], "--recurse")) {
-			o.recurse = 1;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "winstate reg: unknown option '%s'\n\n", argv[i]);
-			usage(stderr);
-			return WS_EXIT_USAGE;
-		} else if (!hive_path && !disk_spec && !strchr(argv[i], '\\') &&
-			   strncasecmp(argv[i], "HK", 2)) {
-			disk_spec = argv[i];
-		} else if (!have_key) {
-			key = argv[i];
-			have_key = 1;
-		} else {
-			fprintf(stderr, "winstate reg: more than one KEY given\n\n");
-			usage(stderr);
-			return WS_EXIT_USAGE;
+	static const struct ws_option table[] = {
+		{ "--hive", NULL, WS_OPT_VALUE, 'H' },
+		{ "--json", NULL, WS_OPT_FLAG, 'j' },
+		{ "--user", NULL, WS_OPT_VALUE, 'u' },
+		{ "--recurse", "-s", WS_OPT_FLAG, 's' },
+		{ 0 },
+	};
+	struct ws_opts p;
+	ws_opts_init(&p, "winstate reg", argc, argv, table, reg_help);
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		const char *a = p.value;
+		switch (id) {
+		case WS_OPTS_EXIT: return p.exit_code;
+		case 'H': hive_path = a; break;
+		case 'j': o.json = 1; break;
+		case 'u': user = a; break;
+		case 's': o.recurse = 1; break;
+		case WS_OPTS_OPERAND:
+			if (!strcmp(a, "/s")) /* reg query's own spelling */
+				o.recurse = 1;
+			else if (!hive_path && !disk_spec && !strchr(a, '\\') && strncasecmp(a, "HK", 2))
+				disk_spec = a;
+			else if (!have_key) {
+				key = a;
+				have_key = 1;
+			} else
+				return ws_opts_unexpected(&p, a, "more than one KEY given");
+			break;
 		}
 	}
 	if (!hive_path && !disk_spec) {
 		fprintf(stderr, "winstate reg: name a disk (DISK[:PART] KEY) or a hive file (--hive FILE)\n\n");
-		usage(stderr);
+		fputs(reg_help, stderr);
 		return WS_EXIT_USAGE;
 	}
 	if (disk_spec)

@@ -9,23 +9,20 @@
 #include <string.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "rules/rules.h"
 
-static void
-usage(FILE *out)
-{
-	fprintf(out,
-		"usage: winstate rules check [--quiet] FILE...\n"
-		"       winstate rules defaults\n\n"
-		"check     parse MigXML rule files (MigApp.xml, MigUser.xml, custom ...) or a\n"
-		"          Config.xml, and list errors and unsupported constructs with file:line.\n"
-		"          Exit 0: all clean; 1: usable but some constructs are not supported,\n"
-		"          or a file has the urlid of one before it (USMT, like scan, then\n"
-		"          ignores the later file); 3: a file is unusable (malformed, unknown\n"
-		"          helper, bad arguments ...).\n"
-		"defaults  print the paths of winstate's own default rule files\n"
-		"          (set WINSTATE_RULES_DIR to use another folder).\n");
-}
+static const char rules_help[] =
+	"usage: winstate rules check [--quiet] FILE...\n"
+	"       winstate rules defaults\n\n"
+	"check     parse MigXML rule files (MigApp.xml, MigUser.xml, custom ...) or a\n"
+	"          Config.xml, and list errors and unsupported constructs with file:line.\n"
+	"          Exit 0: all clean; 1: usable but some constructs are not supported,\n"
+	"          or a file has the urlid of one before it (USMT, like scan, then\n"
+	"          ignores the later file); 3: a file is unusable (malformed, unknown\n"
+	"          helper, bad arguments ...).\n"
+	"defaults  print the paths of winstate's own default rule files\n"
+	"          (set WINSTATE_RULES_DIR to use another folder).\n";
 
 static bool
 is_config(const char *path)
@@ -43,15 +40,43 @@ is_config(const char *path)
 int
 cmd_rules(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
+	static const struct ws_option table[] = {
+		{ "--quiet", NULL, WS_OPT_FLAG, 'q' },
+		{ 0 },
+	};
+	const char *action = NULL;
+	struct ws_list files = { 0 };
+	bool quiet = false;
+	struct ws_opts p;
+	ws_opts_init(&p, "winstate rules", argc, argv, table, rules_help);
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		if (id == WS_OPTS_EXIT) {
+			ws_list_free(&files);
+			return p.exit_code;
+		}
+		if (id == 'q') {
+			quiet = true;
+		} else if (!action) {
+			action = p.value;
+			if (strcmp(action, "check") && strcmp(action, "defaults")) {
+				fprintf(stderr, "winstate rules: unknown action '%s'\n\n%s", action,
+					rules_help);
+				return WS_EXIT_USAGE;
+			}
+			p.prog = !strcmp(action, "check") ? "winstate rules check" : "winstate rules defaults";
+			/* defaults takes nothing more; check takes the files */
+			p.max_operands = strcmp(action, "check") ? 1 : -1;
+		} else if (ws_list_add(&files, p.value) < 0) {
+			ws_list_free(&files);
+			fprintf(stderr, "winstate rules: out of memory\n");
+			return WS_EXIT_INTERNAL;
+		}
+	}
+	if (!action) {
+		fputs(rules_help, stderr);
 		return WS_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(stdout);
-		return WS_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "defaults")) {
+	if (!strcmp(action, "defaults")) {
 		char *paths[32];
 		size_t n = mig_rules_default_paths(paths, 32);
 		for (size_t i = 0; i < n; i++) {
@@ -65,51 +90,31 @@ cmd_rules(int argc, char **argv)
 		}
 		return WS_EXIT_OK;
 	}
-	if (strcmp(argv[1], "check")) {
-		fprintf(stderr, "winstate rules: unknown action '%s'\n\n", argv[1]);
-		usage(stderr);
-		return WS_EXIT_USAGE;
-	}
-	bool quiet = false;
-	int first = 2;
-	if (argc > 2 && !strcmp(argv[2], "--quiet")) {
-		quiet = true;
-		first = 3;
-	}
-	if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
-		usage(stdout);
-		return WS_EXIT_OK;
-	}
-	if (first >= argc) {
-		fprintf(stderr, "winstate rules check: no file given\n\n");
-		usage(stderr);
+	if (!files.count) {
+		fprintf(stderr, "winstate rules check: no file given\n\n%s", rules_help);
 		return WS_EXIT_USAGE;
 	}
 	int rc = WS_EXIT_OK;
 	/* All the rule files together, as scan would load them: a later file
 	 * with an earlier one's urlid is ignored there, so say it here. */
 	mig_ruleset *together = mig_ruleset_new();
-	for (int i = first; i < argc; i++) {
-		if (argv[i][0] == '-') {
-			fprintf(stderr, "winstate rules check: unknown option '%s'\n", argv[i]);
-			mig_ruleset_free(together);
-			return WS_EXIT_USAGE;
-		}
+	for (size_t i = 0; i < files.count; i++) {
+		const char *file = files.items[i];
 		mig_diags *d = mig_diags_new();
 		bool usable;
 		size_t comps = 0;
 		const char *kept_instead = NULL;
-		if (is_config(argv[i])) {
-			mig_config *c = mig_config_load(argv[i], d);
+		if (is_config(file)) {
+			mig_config *c = mig_config_load(file, d);
 			usable = c != NULL;
 			mig_config_free(c);
 		} else {
 			mig_ruleset *rs = mig_ruleset_new();
-			usable = mig_ruleset_load(rs, argv[i], d) == 0;
+			usable = mig_ruleset_load(rs, file, d) == 0;
 			comps = mig_ruleset_component_count(rs);
 			mig_ruleset_free(rs);
 			size_t before = mig_ruleset_ignored_count(together);
-			if (usable && mig_ruleset_load(together, argv[i], NULL) == 0 &&
+			if (usable && mig_ruleset_load(together, file, NULL) == 0 &&
 			    mig_ruleset_ignored_count(together) > before) {
 				const struct mig_ignored_file *g = mig_ruleset_ignored(together, before);
 				printf("%s:%u: warning: urlid \"%s\" is also the urlid of %s, loaded before "
@@ -124,24 +129,25 @@ cmd_rules(int argc, char **argv)
 		size_t unsup = mig_diags_count_level(d, MIG_DIAG_UNSUPPORTED);
 		size_t errs = mig_diags_count_level(d, MIG_DIAG_ERROR);
 		if (!usable) {
-			printf("%s: UNUSABLE (%zu error%s)\n", argv[i], errs, errs == 1 ? "" : "s");
+			printf("%s: UNUSABLE (%zu error%s)\n", file, errs, errs == 1 ? "" : "s");
 			rc = WS_EXIT_INPUT;
 		} else if (unsup) {
-			printf("%s: usable, %zu unsupported construct%s listed above\n", argv[i], unsup,
+			printf("%s: usable, %zu unsupported construct%s listed above\n", file, unsup,
 				unsup == 1 ? "" : "s");
 			if (rc == WS_EXIT_OK)
 				rc = WS_EXIT_PARTIAL;
 		} else if (kept_instead) {
-			printf("%s: usable alone, but ignored after %s (same urlid)\n", argv[i],
+			printf("%s: usable alone, but ignored after %s (same urlid)\n", file,
 			       kept_instead);
 		} else if (!quiet) {
 			if (comps)
-				printf("%s: OK (%zu components)\n", argv[i], comps);
+				printf("%s: OK (%zu components)\n", file, comps);
 			else
-				printf("%s: OK\n", argv[i]);
+				printf("%s: OK\n", file);
 		}
 		mig_diags_free(d);
 	}
 	mig_ruleset_free(together);
+	ws_list_free(&files);
 	return rc;
 }

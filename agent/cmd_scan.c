@@ -11,12 +11,11 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "capture/capture.h"
 #include "agent/usmt_args.h"
+#include "rules/rules.h"
 #include "windows/windows.h"
 
 static const char scan_help[] =
@@ -245,38 +244,55 @@ cmd_scan(int argc, char **argv)
 	int rc = WS_EXIT_USAGE;
 	if (!o.rules || !o.ui || !o.ue)
 		goto out;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define TAKES(name) (!strcmp(a, name) && (v ? (i++, true) : (fprintf(stderr, \
-			"%s: %s needs a value\n", prog, name), false)))
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(scan_help, stdout);
-			rc = WS_EXIT_OK;
-			goto out;
-		} else if (!strcmp(a, "--hardlink")) {
-			o.hardlink = true;
-		} else if (!strcmp(a, "--nocompress")) {
-			o.nocompress = true;
-		} else if (!strcmp(a, "--overwrite")) {
-			o.overwrite = true;
-		} else if (!strcmp(a, "--continue")) {
-			o.keep_going = true;
-		} else if (!strcmp(a, "--all")) {
-			o.all = true;
-		} else if (!strcmp(a, "--json")) {
-			o.json = true;
-		} else if (!strcmp(a, "--encrypt")) {
-			encrypt = true;
-		} else if (!strcmp(a, "--force-unclean")) {
-			o.force_unclean = true;
-		} else if (TAKES("--rules")) {
-			o.rules[o.nrules++] = v;
-		} else if (TAKES("--config")) {
-			o.config = v;
-		} else if (TAKES("--log")) {
-			o.log = v;
-		} else if (TAKES("--verbosity")) {
+	enum { O_HARDLINK, O_NOCOMPRESS, O_OVERWRITE, O_CONTINUE, O_ALL, O_JSON, O_ENCRYPT,
+	       O_FORCE_UNCLEAN, O_RULES, O_CONFIG, O_LOG, O_VERBOSITY, O_PROGRESS, O_LISTFILES,
+	       O_ESTIMATE, O_UI, O_UE, O_UEL, O_WINDIR, O_EFS, O_KEY, O_KEYFILE };
+	static const struct ws_option table[] = {
+		{ "--hardlink", NULL, WS_OPT_FLAG, O_HARDLINK },
+		{ "--nocompress", NULL, WS_OPT_FLAG, O_NOCOMPRESS },
+		{ "--overwrite", NULL, WS_OPT_FLAG, O_OVERWRITE },
+		{ "--continue", NULL, WS_OPT_FLAG, O_CONTINUE },
+		{ "--all", NULL, WS_OPT_FLAG, O_ALL },
+		{ "--json", NULL, WS_OPT_FLAG, O_JSON },
+		{ "--encrypt", NULL, WS_OPT_FLAG, O_ENCRYPT },
+		{ "--force-unclean", NULL, WS_OPT_FLAG, O_FORCE_UNCLEAN },
+		{ "--rules", NULL, WS_OPT_VALUE, O_RULES },
+		{ "--config", NULL, WS_OPT_VALUE, O_CONFIG },
+		{ "--log", NULL, WS_OPT_VALUE, O_LOG },
+		{ "--verbosity", NULL, WS_OPT_VALUE, O_VERBOSITY },
+		{ "--progress", NULL, WS_OPT_VALUE, O_PROGRESS },
+		{ "--listfiles", NULL, WS_OPT_VALUE, O_LISTFILES },
+		{ "--estimate", NULL, WS_OPT_VALUE, O_ESTIMATE },
+		{ "--ui", NULL, WS_OPT_VALUE, O_UI },
+		{ "--ue", NULL, WS_OPT_VALUE, O_UE },
+		{ "--uel", NULL, WS_OPT_VALUE, O_UEL },
+		{ "--windir", NULL, WS_OPT_VALUE, O_WINDIR },
+		{ "--efs", NULL, WS_OPT_VALUE, O_EFS },
+		{ "--key", NULL, WS_OPT_VALUE, O_KEY },
+		{ "--keyfile", NULL, WS_OPT_VALUE, O_KEYFILE },
+		{ 0 },
+	};
+	struct ws_opts p;
+	ws_opts_init(&p, prog, argc, argv, table, scan_help);
+	p.max_operands = 2;
+	p.operands_hint = "give SOURCE and STORE only";
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		const char *v = p.value;
+		switch (id) {
+		case WS_OPTS_EXIT: rc = p.exit_code; goto out;
+		case WS_OPTS_OPERAND: pos[npos++] = v; break;
+		case O_HARDLINK: o.hardlink = true; break;
+		case O_NOCOMPRESS: o.nocompress = true; break;
+		case O_OVERWRITE: o.overwrite = true; break;
+		case O_CONTINUE: o.keep_going = true; break;
+		case O_ALL: o.all = true; break;
+		case O_JSON: o.json = true; break;
+		case O_ENCRYPT: encrypt = true; break;
+		case O_FORCE_UNCLEAN: o.force_unclean = true; break;
+		case O_RULES: o.rules[o.nrules++] = v; break;
+		case O_CONFIG: o.config = v; break;
+		case O_LOG: o.log = v; break;
+		case O_VERBOSITY: {
 			char *end;
 			long n = strtol(v, &end, 10);
 			if (*end || n < 0 || n > 13) {
@@ -284,25 +300,24 @@ cmd_scan(int argc, char **argv)
 				goto out;
 			}
 			o.verbosity = (int)n;
-		} else if (TAKES("--progress")) {
-			o.progress = v;
-		} else if (TAKES("--listfiles")) {
-			o.listfiles = v;
-		} else if (TAKES("--estimate")) {
-			o.estimate = v;
-		} else if (!strcmp(a, "--ui") || !strcmp(a, "--ue")) {
-			const char *bad = v ? win_user_pattern_problem(v) : NULL;
-			if (!TAKES(a))
-				goto out;
+			break;
+		}
+		case O_PROGRESS: o.progress = v; break;
+		case O_LISTFILES: o.listfiles = v; break;
+		case O_ESTIMATE: o.estimate = v; break;
+		case O_UI: case O_UE: {
+			const char *bad = win_user_pattern_problem(v);
 			if (bad) {
-				fprintf(stderr, "%s: %s \"%s\" %s\n", prog, a, v, bad);
+				fprintf(stderr, "%s: %s \"%s\" %s\n", prog, p.name, v, bad);
 				goto out;
 			}
-			if (a[3] == 'i')
+			if (id == O_UI)
 				o.ui[o.nui++] = v;
 			else
 				o.ue[o.nue++] = v;
-		} else if (TAKES("--uel")) {
+			break;
+		}
+		case O_UEL: {
 			int64_t c;
 			bool l;
 			if (win_parse_uel(v, 0, &c, &l) < 0) {
@@ -311,36 +326,19 @@ cmd_scan(int argc, char **argv)
 				goto out;
 			}
 			o.uel = v;
-		} else if (TAKES("--windir")) {
-			o.windir = v;
-		} else if (TAKES("--efs")) {
+			break;
+		}
+		case O_WINDIR: o.windir = v; break;
+		case O_EFS:
 			if (parse_efs(v, &o.efs) < 0) {
 				fprintf(stderr, "%s: --efs wants abort, skip, copyraw or hardlink, not \"%s\"\n",
 					prog, v);
 				goto out;
 			}
-		} else if (TAKES("--key")) {
-			key = v;
-		} else if (TAKES("--keyfile")) {
-			keyfile = v;
-		} else if (a[0] == '-' && a[1]) {
-			/* A value option without its value was reported by TAKES. */
-			static const char *const valued[] = { "--rules", "--config", "--log",
-				"--verbosity", "--progress", "--listfiles", "--estimate", "--ui", "--ue",
-				"--uel", "--windir", "--efs", "--key", "--keyfile" };
-			bool known = false;
-			for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
-				known |= !strcmp(a, valued[k]);
-			if (!known)
-				fprintf(stderr, "%s: unknown option '%s' (see --help)\n", prog, a);
-			goto out;
-		} else if (npos < 2) {
-			pos[npos++] = a;
-		} else {
-			fprintf(stderr, "%s: unexpected argument '%s': give SOURCE and STORE only\n", prog, a);
-			goto out;
+			break;
+		case O_KEY: key = v; break;
+		case O_KEYFILE: keyfile = v; break;
 		}
-#undef TAKES
 	}
 	if (npos < 2) {
 		fprintf(stderr, "%s: give the SOURCE disk and the STORE folder\n\n%s", prog, scan_help);
@@ -391,76 +389,31 @@ out:
 
 /* ------------------------------------------------------------ scanstate -- */
 
-/* "DISK[:PART][:\Windows]" -> disk spec and Windows folder (volume path). */
-static int
-split_offline_source(const char *spec, char **disk, char **windir)
-{
-	*disk = *windir = NULL;
-	const char *sep = strstr(spec, ":\\");
-	if (!sep)
-		sep = strstr(spec, ":/");
-	if (sep) {
-		*disk = strndup(spec, (size_t)(sep - spec));
-		const char *w = sep + 2;
-		if (*w) {
-			*windir = strdup(w);
-			for (char *c = *windir; *c; c++)
-				if (*c == '\\')
-					*c = '/';
-			size_t n = strlen(*windir);
-			while (n && (*windir)[n - 1] == '/')
-				(*windir)[--n] = 0;
-		}
-	} else {
-		*disk = strdup(spec);
-	}
-	return *disk && **disk ? 0 : -1;
-}
-
 /* /offline:offline.xml: the first <winDir><path> whose disk exists. */
 static int
 offline_xml_source(const char *file, char **disk, char **windir, char *err, size_t errlen)
 {
-	xmlDocPtr doc = xmlReadFile(file, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR |
-				    XML_PARSE_NOWARNING);
-	if (!doc) {
-		snprintf(err, errlen, "/offline:%s cannot be read as XML", file);
+	struct mig_offline list;
+	char why[900];
+	if (mig_offline_load(file, &list, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "/offline:%s", why);
 		return -1;
 	}
-	xmlNodePtr root = xmlDocGetRootElement(doc);
 	int rc = -1;
 	snprintf(err, errlen, "/offline:%s names no <winDir><path> whose disk exists", file);
-	if (!root || xmlStrcasecmp(root->name, BAD_CAST "offline")) {
-		snprintf(err, errlen, "/offline:%s is not an offline.xml (its root is not <offline>)", file);
-		goto done;
-	}
-	for (xmlNodePtr wd = root->children; wd && rc; wd = wd->next) {
-		if (wd->type != XML_ELEMENT_NODE || xmlStrcasecmp(wd->name, BAD_CAST "winDir"))
-			continue;
-		for (xmlNodePtr p = wd->children; p && rc; p = p->next) {
-			if (p->type != XML_ELEMENT_NODE || xmlStrcasecmp(p->name, BAD_CAST "path"))
-				continue;
-			xmlChar *t = xmlNodeGetContent(p);
-			char *d = NULL, *w = NULL;
-			if (t && split_offline_source((const char *)t, &d, &w) == 0) {
-				char *path = NULL;
-				int part;
-				struct stat sb;
-				if (nv_split_target(d, &path, &part) == NV_OK && stat(path, &sb) == 0) {
-					*disk = d;
-					*windir = w;
-					d = w = NULL;
-					rc = 0;
-				}
-				free(path);
-			}
-			free(d);
-			free(w);
-			xmlFree(t);
+	for (size_t i = 0; i < list.count && rc; i++) {
+		char *path = NULL;
+		int part;
+		struct stat sb;
+		if (nv_split_target(list.windows[i].disk, &path, &part) == NV_OK && stat(path, &sb) == 0) {
+			*disk = list.windows[i].disk;
+			*windir = list.windows[i].windir;
+			list.windows[i].disk = list.windows[i].windir = NULL;
+			rc = 0;
 		}
+		free(path);
 	}
-done:
-	xmlFreeDoc(doc);
+	mig_offline_free(&list);
 	return rc;
 }
 
@@ -485,7 +438,7 @@ usmt_scanstate(const struct usmt_args *a)
 	char *disk = NULL, *windir = NULL, err[1024];
 	if (a->offlinewindir || a->offlinewinold) {
 		const char *spec = a->offlinewindir ? a->offlinewindir : a->offlinewinold;
-		if (split_offline_source(spec, &disk, &windir) < 0) {
+		if (mig_offline_split(spec, &disk, &windir) < 0) {
 			fprintf(stderr, "%s: /offlinewin%s:%s: expected DISK[:PART] or DISK[:PART]:\\Windows\n%s",
 				prog, a->offlinewindir ? "dir" : "old", spec, scanstate_note);
 			free(disk);

@@ -10,19 +10,14 @@
  * folder on that volume).  The reader checks everything it reads, so these
  * tools are also how a damaged or hostile store is inspected safely.
  */
-#include <dirent.h>
-#include <errno.h>
 #include <fnmatch.h>
-#include <ftw.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "formats/formats.h"
 #include "agent/usmt_args.h"
 #include "registry/registry.h"
@@ -160,52 +155,65 @@ is_damaged(const struct damage *d, const char *path)
 	return false;
 }
 
-static const struct option key_opts[] = {
-	{ "target", required_argument, NULL, 't' }, { "key", required_argument, NULL, 'k' },
-	{ "keyfile", required_argument, NULL, 'K' }, { "json", no_argument, NULL, 'j' },
-	{ "user", required_argument, NULL, 'u' },    { "overwrite", no_argument, NULL, 'o' },
-	{ "force", no_argument, NULL, 'f' },         { "help", no_argument, NULL, 'h' },
-	{ 0 },
+enum { OPT_TARGET, OPT_KEY, OPT_KEYFILE, OPT_JSON, OPT_USER, OPT_OVERWRITE, OPT_FORCE };
+
+static const struct ws_option store_options[] = {
+	{ "--target", NULL, WS_OPT_VALUE, OPT_TARGET },  { "--key", NULL, WS_OPT_VALUE, OPT_KEY },
+	{ "--keyfile", NULL, WS_OPT_VALUE, OPT_KEYFILE }, { "--json", NULL, WS_OPT_FLAG, OPT_JSON },
+	{ "--user", NULL, WS_OPT_VALUE, OPT_USER },      { "--overwrite", NULL, WS_OPT_FLAG, OPT_OVERWRITE },
+	{ "--force", NULL, WS_OPT_FLAG, OPT_FORCE },     { 0 },
 };
 
 struct common {
 	const char *target, *key, *keyfile, *user;
 	bool json, overwrite, force;
+	const char *operand[3];
+	int count;
 };
 
-/* Parse the options every store tool shares; returns optind, or -1. */
+/*
+ * Parse the options every store tool shares: those of store_options named in
+ * @allowed ("--target --json"), and up to @operands operands (@hint says which
+ * when there are more).  Returns 0, 1 after --help or --version, or -1.
+ */
 static int
-parse_common(int argc, char **argv, const char *allowed, struct common *c, const char *usage)
+parse_common(int argc, char **argv, const char *allowed, int operands, const char *hint,
+	     struct common *c, const char *usage)
 {
-	int ch;
+	struct ws_option table[sizeof(store_options) / sizeof(store_options[0])];
+	size_t n = 0;
+	for (const struct ws_option *o = store_options; o->name; o++) {
+		const char *at = strstr(allowed, o->name);
+		size_t len = strlen(o->name);
+		if (at && (at[len] == ' ' || !at[len]))
+			table[n++] = *o;
+	}
+	table[n] = (struct ws_option){ 0 };
+	char prog[64];
+	snprintf(prog, sizeof(prog), "winstate %s", argv[0]);
+	struct ws_opts p;
+	ws_opts_init(&p, prog, argc, argv, table, usage);
+	p.max_operands = operands;
+	p.operands_hint = hint;
 	memset(c, 0, sizeof(*c));
-	optind = 1;
-	opterr = 0;
-	while ((ch = getopt_long(argc, argv, "", key_opts, NULL)) != -1) {
-		if (ch == 'h') {
-			fputs(usage, stdout);
-			return -2;
-		}
-		if (ch == '?' || !strchr(allowed, ch)) {
-			fprintf(stderr, "winstate %s: unknown or incomplete option %s\n%s", argv[0],
-				argv[optind - 1], usage);
-			return -1;
-		}
-		switch (ch) {
-		case 't': c->target = optarg; break;
-		case 'k': c->key = optarg; break;
-		case 'K': c->keyfile = optarg; break;
-		case 'j': c->json = true; break;
-		case 'u': c->user = optarg; break;
-		case 'o': c->overwrite = true; break;
-		case 'f': c->force = true; break;
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		switch (id) {
+		case WS_OPTS_EXIT: return p.exit_code == WS_EXIT_OK ? 1 : -1;
+		case WS_OPTS_OPERAND: c->operand[c->count++] = p.value; break;
+		case OPT_TARGET: c->target = p.value; break;
+		case OPT_KEY: c->key = p.value; break;
+		case OPT_KEYFILE: c->keyfile = p.value; break;
+		case OPT_JSON: c->json = true; break;
+		case OPT_USER: c->user = p.value; break;
+		case OPT_OVERWRITE: c->overwrite = true; break;
+		case OPT_FORCE: c->force = true; break;
 		}
 	}
 	if (c->key && c->keyfile) {
 		fprintf(stderr, "winstate %s: give the key one way: --key or --keyfile\n", argv[0]);
 		return -1;
 	}
-	return optind;
+	return 0;
 }
 
 /* A junction or folder-link entry: "junction"/"symlink" and its target (or
@@ -232,30 +240,30 @@ link_entry(const struct st_file *f, char *kind, size_t kindlen, char *target, si
 
 /*
  * The start of `verify` and `list`: the common options, exactly one STORE,
- * opened for reading.  Returns the index of STORE in argv, or -1 with the
- * exit code in *code (0 after --help).
+ * opened for reading.  Returns 0, or -1 with the exit code in *code (0 after
+ * --help).
  */
 static int
 open_one_store(const char *cmd, int argc, char **argv, const char *usage, struct common *c,
 	       struct store_handle *h, int *code)
 {
-	int i = parse_common(argc, argv, "tkKj", c, usage);
-	if (i == -2) {
-		*code = WS_EXIT_OK;
+	int i = parse_common(argc, argv, "--target --key --keyfile --json", 1, "give one store", c,
+			     usage);
+	if (i) {
+		*code = i > 0 ? WS_EXIT_OK : WS_EXIT_USAGE;
 		return -1;
 	}
-	if (i < 0 || argc - i != 1) {
-		if (i >= 0)
-			fprintf(stderr, "%s: give one store\n%s", cmd, usage);
+	if (c->count != 1) {
+		fprintf(stderr, "%s: give one store\n%s", cmd, usage);
 		*code = WS_EXIT_USAGE;
 		return -1;
 	}
-	enum st_status st = open_store(cmd, argv[i], c->target, false, c->key, c->keyfile, h);
+	enum st_status st = open_store(cmd, c->operand[0], c->target, false, c->key, c->keyfile, h);
 	if (st != ST_OK) {
 		*code = exit_for(st);
 		return -1;
 	}
-	return i;
+	return 0;
 }
 
 int
@@ -265,8 +273,8 @@ cmd_verify(int argc, char **argv)
 		"usage: winstate verify STORE [--target DISK[:PART]] [--key K | --keyfile F] [--json]\n";
 	struct common c;
 	struct store_handle h;
-	int code, i = open_one_store("winstate verify", argc, argv, usage, &c, &h, &code);
-	if (i < 0)
+	int code;
+	if (open_one_store("winstate verify", argc, argv, usage, &c, &h, &code) < 0)
 		return code;
 	enum st_status st;
 	struct damage d = { 0 };
@@ -274,7 +282,7 @@ cmd_verify(int argc, char **argv)
 	st = st_reader_verify(h.r, on_damage, &d, &vr);
 	if (c.json) {
 		printf("{\"store\": ");
-		fmt_json_string(stdout, argv[i]);
+		fmt_json_string(stdout, c.operand[0]);
 		printf(", \"format\": ");
 		fmt_json_string(stdout, st_format_name(st_reader_info(h.r)->format));
 		printf(", \"files_ok\": %llu, \"files_damaged\": %llu, \"catalog_ok\": %s, \"damaged\": [",
@@ -293,7 +301,7 @@ cmd_verify(int argc, char **argv)
 			printf("DAMAGED %s: %s\n", d.paths[k], d.whys[k]);
 		if (d.catalog_bad)
 			printf("DAMAGED catalog: %s\n", d.catalog_why);
-		printf("%s: %llu files intact, %llu damaged, catalog %s\n", argv[i],
+		printf("%s: %llu files intact, %llu damaged, catalog %s\n", c.operand[0],
 		       (unsigned long long)vr.files_ok, (unsigned long long)vr.files_damaged,
 		       vr.catalog_ok && !d.catalog_bad ? "intact" : "damaged");
 	}
@@ -314,8 +322,8 @@ cmd_list(int argc, char **argv)
 		"usage: winstate list STORE [--target DISK[:PART]] [--key K | --keyfile F] [--json]\n";
 	struct common c;
 	struct store_handle h;
-	int code, i = open_one_store("winstate list", argc, argv, usage, &c, &h, &code);
-	if (i < 0)
+	int code;
+	if (open_one_store("winstate list", argc, argv, usage, &c, &h, &code) < 0)
 		return code;
 	const struct st_store_info *info = st_reader_info(h.r);
 	size_t nu = st_reader_user_count(h.r), nf = st_reader_file_count(h.r);
@@ -402,7 +410,7 @@ cmd_list(int argc, char **argv)
 		}
 		printf("]}\n");
 	} else {
-		printf("store: %s, format %s (version %u)%s, from %s (%s)\n", argv[i],
+		printf("store: %s, format %s (version %u)%s, from %s (%s)\n", c.operand[0],
 		       st_format_name(info->format), info->version, info->encrypted ? ", encrypted" : "",
 		       info->computer ? info->computer : "?",
 		       info->windows_version ? info->windows_version : "?");
@@ -530,20 +538,20 @@ cmd_extract(int argc, char **argv)
 		"usage: winstate extract STORE [--user SID] [--key K | --keyfile F] [--overwrite] PATTERN DEST\n"
 		"  PATTERN is matched against store paths (Users/alice/Documents/*.docx; '*' crosses '/')\n";
 	struct common c;
-	int i = parse_common(argc, argv, "kKuo", &c, usage);
-	if (i == -2)
-		return WS_EXIT_OK;
-	if (i < 0 || argc - i != 3) {
-		if (i >= 0)
-			fprintf(stderr, "winstate extract: give the store, a pattern and a destination folder\n%s",
-				usage);
+	int i = parse_common(argc, argv, "--key --keyfile --user --overwrite", 3,
+			     "give the store, a pattern and a destination folder", &c, usage);
+	if (i)
+		return i > 0 ? WS_EXIT_OK : WS_EXIT_USAGE;
+	if (c.count != 3) {
+		fprintf(stderr, "winstate extract: give the store, a pattern and a destination folder\n%s",
+			usage);
 		return WS_EXIT_USAGE;
 	}
 	struct store_handle h;
-	enum st_status st = open_store("winstate extract", argv[i], NULL, false, c.key, c.keyfile, &h);
+	enum st_status st = open_store("winstate extract", c.operand[0], NULL, false, c.key, c.keyfile, &h);
 	if (st != ST_OK)
 		return exit_for(st);
-	const char *pattern = argv[i + 1], *dest = argv[i + 2];
+	const char *pattern = c.operand[1], *dest = c.operand[2];
 	unsigned flags = c.overwrite ? ST_EXTRACT_OVERWRITE : 0;
 	size_t count = 0;
 	struct extract_report x = { "winstate extract", dest, 0, 0, 0 };
@@ -591,259 +599,70 @@ cmd_extract(int argc, char **argv)
 
 /* --------------------------------------------------------------- rmstore -- */
 
-struct rm_entry {
-	char *path;      /* relative to the store folder */
-	char *name;
-	uint64_t parent, mref;
-	bool dir, only_name;
-	unsigned depth;
-};
-
-struct rm_walk {
-	struct rm_entry *e;
-	size_t n;
-	bool failed;
-	char *unexpected;  /* first entry that is not the store's */
-};
-
+/* The exit code (winstate's, or USMT's with @usmt) of a refused or failed removal. */
 static int
-collect(const struct nv_entry *e, void *ctx)
+removal_code(const struct st_removal *r, enum st_status st, bool usmt)
 {
-	struct rm_walk *w = ctx;
-	if (!e->inode) {
-		w->failed = true;
-		return NV_WALK_STOP;
-	}
-	struct rm_entry *g = realloc(w->e, (w->n + 1) * sizeof(*g));
-	if (!g) {
-		w->failed = true;
-		return NV_WALK_STOP;
-	}
-	w->e = g;
-	g[w->n] = (struct rm_entry){ strdup(e->path), strdup(e->name), e->parent, e->mref,
-				     (e->inode->kind & NV_IS_DIR) && !e->inode->reparse_tag,
-				     e->inode->name_count <= 1, e->depth };
-	w->n++;
-	/* A junction or symlink (captured as such) is removed as a name, never entered. */
-	return e->inode->reparse_tag ? NV_WALK_SKIP : NV_WALK_CONTINUE;
-}
-
-static int
-by_depth_desc(const void *a, const void *b)
-{
-	const struct rm_entry *x = a, *y = b;
-	return (int)y->depth - (int)x->depth;
-}
-
-static bool
-top_level_extra(const char *path)
-{
-	static const char *const ok[] = { "catalog", "catalog.tmp", "USMT" };
-	for (size_t i = 0; i < 3; i++)
-		if (!strcasecmp(path, ok[i]))
-			return true;
-	const char *dot = strrchr(path, '.');
-	return !strchr(path, '/') && dot && (!strcasecmp(dot, ".json") || !strcasecmp(dot, ".log") ||
-					     !strcasecmp(dot, ".txt") || !strcasecmp(dot, ".xml"));
-}
-
-/* The store's own names: "f<path>" for each file entry, "d<path>" for each folder above one. */
-struct owned {
-	char **names;
-	size_t n;
-};
-
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-owned_build(struct st_reader *r, struct owned *o)
-{
-	size_t cap = 0;
-	o->names = NULL;
-	o->n = 0;
-	for (size_t i = 0; i < st_reader_file_count(r); i++) {
-		const char *path = st_reader_file(r, i)->path;
-		for (const char *p = path;; p++) {
-			if (*p != '/' && *p)
-				continue;
-			if (o->n == cap) {
-				cap = cap ? cap * 2 : 256;
-				char **g = realloc(o->names, cap * sizeof(*g));
-				if (!g)
-					return -1;
-				o->names = g;
-			}
-			if (asprintf(&o->names[o->n], "%c%.*s", *p ? 'd' : 'f', (int)(p - path), path) < 0)
-				return -1;
-			o->n++;
-			if (!*p)
-				break;
-		}
-	}
-	qsort(o->names, o->n, sizeof(*o->names), cmp_str);
-	return 0;
-}
-
-static void
-owned_free(struct owned *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		free(o->names[i]);
-	free(o->names);
-}
-
-/* Is @rel (relative to the store folder) one of the store's own names? */
-static bool
-store_owns(const struct owned *o, char letter, const char *rel, bool dir)
-{
-	char prefix[16];
-	snprintf(prefix, sizeof(prefix), "USMT/File/%c$", letter);
-	if (dir && (!strcasecmp(rel, "USMT") || !strcasecmp(rel, "USMT/File") || !strcasecmp(rel, prefix)))
-		return true;
-	size_t pl = strlen(prefix);
-	if (strncasecmp(rel, prefix, pl) || rel[pl] != '/')
-		return !dir && top_level_extra(rel);
-	char *key;
-	if (asprintf(&key, "%c%s", dir ? 'd' : 'f', rel + pl + 1) < 0)
-		return false;
-	bool found = bsearch(&key, o->names, o->n, sizeof(*o->names), cmp_str) != NULL;
-	free(key);
-	return found;
+	if (!r->is_store)
+		return usmt ? usmt_for(st) : exit_for(st);
+	return usmt ? 35 : WS_EXIT_FAILED;
 }
 
 static int
 rm_volume_store(const char *self, const char *store, const char *target, bool force, bool usmt)
 {
-	struct store_handle h;
 	char volume_store[4096];
 	if (st_volume_store_path(store, volume_store, sizeof(volume_store)) != ST_OK) {
 		fprintf(stderr, "%s: %s; nothing was removed\n", self, st_last_error());
 		return usmt ? 27 : WS_EXIT_USAGE;
 	}
 	store = volume_store;
-	enum st_status st = open_store(self, store, target, true, NULL, NULL, &h);
+	char *disk;
+	int part;
+	if (nv_split_target(target, &disk, &part) != NV_OK) {
+		fprintf(stderr, "%s: %s: not a DISK[:PARTITION]; nothing was removed\n", self, target);
+		return usmt ? usmt_for(ST_ERR_INVALID) : exit_for(ST_ERR_INVALID);
+	}
+	struct nv_open_options o = { .read_write = true, .partition = part };
+	struct nv_volume *vol;
+	enum nv_status ns = nv_open(disk, &o, &vol);
+	free(disk);
+	if (ns != NV_OK) {
+		fprintf(stderr, "%s: %s: %s; nothing was removed\n", self, target, nv_last_error());
+		return usmt ? usmt_for(ST_ERR_NOT_FOUND) : exit_for(ST_ERR_NOT_FOUND);
+	}
+	struct st_removal r;
+	enum st_status st = st_remove_volume_store(vol, store, force, &r);
+	for (size_t i = 0; i < r.only_copy_count && i < 10; i++)
+		fprintf(stderr, "%s: %s/%s is the file's only name: removing it deletes the data "
+			"(it was not restored)\n", self, store, r.only_copies[i]);
+	int code = 0;
 	if (st != ST_OK) {
-		fprintf(stderr, "%s: %s does not look like a winstate store; nothing was removed\n", self,
-			store);
-		return usmt ? usmt_for(st) : exit_for(st);
+		fprintf(stderr, "%s: %s\n", self, st_last_error());
+		code = removal_code(&r, st, usmt);
+	} else {
+		printf("removed the store %s (%zu names; the files themselves stay where they were "
+		       "restored)\n", store, r.names);
 	}
-	char letter = st_reader_info(h.r)->volume_letter ? st_reader_info(h.r)->volume_letter : 'C';
-	struct rm_walk w = { 0 };
-	int code = usmt ? 35 : WS_EXIT_FAILED;
-	nv_walk(h.vol, store, collect, &w);
-	if (w.failed) {
-		fprintf(stderr, "%s: %s cannot be read whole; nothing was removed\n", self, store);
-		goto out;
-	}
-	struct owned own;
-	if (owned_build(h.r, &own) < 0) {
-		owned_free(&own);
-		fprintf(stderr, "%s: out of memory\n", self);
-		goto out;
-	}
-	for (size_t i = 0; i < w.n && !w.unexpected; i++)
-		if (!store_owns(&own, letter, w.e[i].path, w.e[i].dir))
-			w.unexpected = strdup(w.e[i].path);
-	owned_free(&own);
-	if (w.unexpected) {
-		fprintf(stderr, "%s: %s/%s is not part of the store; nothing was "
-			"removed. Move it out first\n", self, store, w.unexpected);
-		goto out;
-	}
-	size_t lonely = 0;
-	for (size_t i = 0; i < w.n; i++)
-		if (!w.e[i].dir && w.e[i].only_name && strncasecmp(w.e[i].path, "USMT/", 5) == 0) {
-			if (lonely++ < 10)
-				fprintf(stderr, "%s: %s/%s is the file's only name: removing it deletes the data "
-					"(it was not restored)\n", self, store, w.e[i].path);
-		}
-	if (lonely && !force) {
-		fprintf(stderr, "%s: %zu files exist only in the store; nothing was removed (restore them, "
-			"or give --force to delete them)\n", self, lonely);
-		goto out;
-	}
-	qsort(w.e, w.n, sizeof(*w.e), by_depth_desc);
-	for (size_t i = 0; i < w.n; i++)
-		if (nv_unlink(h.vol, w.e[i].parent, w.e[i].name) != NV_OK) {
-			fprintf(stderr, "%s: cannot remove %s/%s: %s\n", self, store, w.e[i].path,
-				nv_last_error());
-			goto out;
-		}
-	char *parent_path = strdup(store), *slash = parent_path ? strrchr(parent_path, '/') : NULL;
-	uint64_t parent;
-	const char *base = slash ? slash + 1 : store;
-	if (slash)
-		*slash = '\0';
-	if (nv_lookup(h.vol, slash ? parent_path : "", &parent) != NV_OK ||
-	    nv_unlink(h.vol, parent, base) != NV_OK) {
-		fprintf(stderr, "%s: cannot remove the store folder %s: %s\n", self, store, nv_last_error());
-		free(parent_path);
-		goto out;
-	}
-	free(parent_path);
-	printf("removed the store %s (%zu names; the files themselves stay where they were restored)\n",
-	       store, w.n);
-	code = 0;
-out:
-	for (size_t i = 0; i < w.n; i++) {
-		free(w.e[i].path);
-		free(w.e[i].name);
-	}
-	free(w.e);
-	free(w.unexpected);
-	close_store(&h);
+	st_removal_free(&r);
+	nv_close(vol);
 	return code;
-}
-
-static const char *rm_root;
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (strncmp(path, rm_root, strlen(rm_root)))
-		return -1;
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
 static int
 rm_local_store(const char *self, const char *store, bool usmt)
 {
-	struct stat sb;
-	char p[4096];
-	snprintf(p, sizeof(p), "%s/USMT", store);
-	bool has_usmt = lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-	DIR *d = opendir(store);
-	if (!d || !has_usmt) {
-		if (d)
-			closedir(d);
-		fprintf(stderr, "%s: %s does not look like a winstate store (no USMT folder); nothing "
-			"was removed\n", self, store);
-		return usmt ? 27 : WS_EXIT_INPUT;
+	struct st_removal r;
+	enum st_status st = st_remove_local_store(store, &r);
+	int code = 0;
+	if (st != ST_OK) {
+		fprintf(stderr, "%s: %s\n", self, st_last_error());
+		code = removal_code(&r, st, usmt);
+	} else {
+		printf("removed the store %s\n", store);
 	}
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (!top_level_extra(e->d_name)) {
-			fprintf(stderr, "%s: %s/%s is not part of a store; nothing was removed\n", self,
-				store, e->d_name);
-			closedir(d);
-			return usmt ? 35 : WS_EXIT_FAILED;
-		}
-	}
-	closedir(d);
-	rm_root = store;
-	if (nftw(store, rm_one, 32, FTW_DEPTH | FTW_PHYS) != 0) {
-		fprintf(stderr, "%s: cannot remove all of %s: %s\n", self, store, strerror(errno));
-		return usmt ? 35 : WS_EXIT_FAILED;
-	}
-	printf("removed the store %s\n", store);
-	return 0;
+	st_removal_free(&r);
+	return code;
 }
 
 int
@@ -854,17 +673,16 @@ cmd_rmstore(int argc, char **argv)
 		"  with --target, STORE is a hard-link store's folder on that volume: only the store's\n"
 		"  own names are removed; files that exist only in the store are kept unless --force\n";
 	struct common c;
-	int i = parse_common(argc, argv, "tf", &c, usage);
-	if (i == -2)
-		return WS_EXIT_OK;
-	if (i < 0 || argc - i != 1) {
-		if (i >= 0)
-			fprintf(stderr, "winstate rmstore: give one store\n%s", usage);
+	int i = parse_common(argc, argv, "--target --force", 1, "give one store", &c, usage);
+	if (i)
+		return i > 0 ? WS_EXIT_OK : WS_EXIT_USAGE;
+	if (c.count != 1) {
+		fprintf(stderr, "winstate rmstore: give one store\n%s", usage);
 		return WS_EXIT_USAGE;
 	}
 	if (c.target)
-		return rm_volume_store("winstate rmstore", argv[i], c.target, c.force, false);
-	return rm_local_store("winstate rmstore", argv[i], false);
+		return rm_volume_store("winstate rmstore", c.operand[0], c.target, c.force, false);
+	return rm_local_store("winstate rmstore", c.operand[0], false);
 }
 
 /* ---------------------------------------------------------------- usmtutils -- */

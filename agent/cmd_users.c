@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "windows/windows.h"
 #include "formats/formats.h"
 
@@ -185,21 +186,17 @@ print_table(const struct win_offline *w, bool sizes, bool folders)
 	}
 }
 
-static int
-usage(FILE *out, int code)
-{
-	fprintf(out, "usage: winstate users DISK[:PART] [--windir PATH] [--no-sizes] [--folders] [--json]\n\n"
-		     "List the user profiles of the offline Windows on DISK: SID, name (and where\n"
-		     "it came from: SAM, the user's hive, or the folder name), type, profile path,\n"
-		     "last use, the state of the user's registry hive (clean, replayed from its\n"
-		     "transaction logs, dirty, unrecoverable, missing) and the profile's size.\n"
-		     "  --windir PATH   the Windows folder to read when the volume has several\n"
-		     "                  (e.g. Windows.old/Windows)\n"
-		     "  --no-sizes      skip walking each profile for its size\n"
-		     "  --folders       also list each user's folders (Documents, Desktop, ...) as\n"
-		     "                  their own hive says, OneDrive and network redirections marked\n");
-	return code;
-}
+static const char users_help[] =
+	"usage: winstate users DISK[:PART] [--windir PATH] [--no-sizes] [--folders] [--json]\n\n"
+	"List the user profiles of the offline Windows on DISK: SID, name (and where\n"
+	"it came from: SAM, the user's hive, or the folder name), type, profile path,\n"
+	"last use, the state of the user's registry hive (clean, replayed from its\n"
+	"transaction logs, dirty, unrecoverable, missing) and the profile's size.\n"
+	"  --windir PATH   the Windows folder to read when the volume has several\n"
+	"                  (e.g. Windows.old/Windows)\n"
+	"  --no-sizes      skip walking each profile for its size\n"
+	"  --folders       also list each user's folders (Documents, Desktop, ...) as\n"
+	"                  their own hive says, OneDrive and network redirections marked\n";
 
 int
 cmd_users(int argc, char **argv)
@@ -211,29 +208,31 @@ cmd_users(int argc, char **argv)
 	struct win_offline *w;
 	char *disk, err[1024];
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
-			json = true;
-		else if (!strcmp(argv[i], "--no-sizes"))
-			sizes = false;
-		else if (!strcmp(argv[i], "--folders"))
-			folders = true;
-		else if (!strcmp(argv[i], "--windir") && i + 1 < argc)
-			windir = argv[++i];
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
-			return usage(stdout, WS_EXIT_OK);
-		else if (argv[i][0] == '-') {
-			fprintf(stderr, "winstate users: unknown option %s\n", argv[i]);
-			return usage(stderr, WS_EXIT_USAGE);
-		} else if (!spec)
-			spec = argv[i];
-		else {
-			fprintf(stderr, "winstate users: one disk at a time\n");
-			return WS_EXIT_USAGE;
+	static const struct ws_option table[] = {
+		{ "--json", NULL, WS_OPT_FLAG, 'j' },
+		{ "--no-sizes", NULL, WS_OPT_FLAG, 'S' },
+		{ "--folders", NULL, WS_OPT_FLAG, 'f' },
+		{ "--windir", NULL, WS_OPT_VALUE, 'w' },
+		{ 0 },
+	};
+	struct ws_opts p;
+	ws_opts_init(&p, "winstate users", argc, argv, table, users_help);
+	p.max_operands = 1;
+	p.operands_hint = "one disk at a time";
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		switch (id) {
+		case WS_OPTS_EXIT: return p.exit_code;
+		case WS_OPTS_OPERAND: spec = p.value; break;
+		case 'j': json = true; break;
+		case 'S': sizes = false; break;
+		case 'f': folders = true; break;
+		case 'w': windir = p.value; break;
 		}
 	}
-	if (!spec)
-		return usage(stderr, WS_EXIT_USAGE);
+	if (!spec) {
+		fputs(users_help, stderr);
+		return WS_EXIT_USAGE;
+	}
 	if (nv_split_target(spec, &disk, &opts.partition) != NV_OK) {
 		fprintf(stderr, "winstate users: %s\n", nv_last_error());
 		return WS_EXIT_USAGE;

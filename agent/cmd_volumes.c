@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "formats/formats.h"
 #include "ntfs/ntfs.h"
 
@@ -156,24 +157,26 @@ cmd_volumes(int argc, char **argv)
 	struct nv_disk *disk;
 	struct ntfs_report *reports;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json"))
+	static const char help[] =
+		"usage: winstate volumes DISK [--json]\n\n"
+		"List the partitions of DISK (an image file or block device, whole disk\n"
+		"or single volume) and, for NTFS, whether Windows is installed and whether\n"
+		"the volume is usable (hibernated, unclean, BitLocker, damaged).\n";
+	static const struct ws_option table[] = {
+		{ "--json", NULL, WS_OPT_FLAG, 'j' },
+		{ 0 },
+	};
+	struct ws_opts p;
+	ws_opts_init(&p, "winstate volumes", argc, argv, table, help);
+	p.max_operands = 1;
+	p.operands_hint = "one disk at a time";
+	for (int id; (id = ws_opts_next(&p)) != WS_OPTS_END;) {
+		if (id == WS_OPTS_EXIT)
+			return p.exit_code;
+		if (id == WS_OPTS_OPERAND)
+			path = p.value;
+		else if (id == 'j')
 			json = true;
-		else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: winstate volumes DISK [--json]\n\n"
-			       "List the partitions of DISK (an image file or block device, whole disk\n"
-			       "or single volume) and, for NTFS, whether Windows is installed and whether\n"
-			       "the volume is usable (hibernated, unclean, BitLocker, damaged).\n");
-			return WS_EXIT_OK;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "winstate volumes: unknown option %s\n", argv[i]);
-			return WS_EXIT_USAGE;
-		} else if (path) {
-			fprintf(stderr, "winstate volumes: one disk at a time (got %s and %s)\n", path,
-				argv[i]);
-			return WS_EXIT_USAGE;
-		} else
-			path = argv[i];
 	}
 	if (!path) {
 		fprintf(stderr, "usage: winstate volumes DISK [--json]\n");

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agent/commands.h"
+#include "agent/options.h"
 #include "agent/usmt_args.h"
 
 struct command {
@@ -40,7 +41,8 @@ usage(FILE *out)
 	fprintf(out, "usage: winstate <command> [options]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-15s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\n`winstate <command> --help` describes a command.\n");
+	fprintf(out, "\n`winstate <command> --help` describes a command; `winstate --version` "
+		"prints the version.\n");
 }
 
 /*
@@ -91,6 +93,10 @@ main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return WS_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		ws_print_version();
 		return WS_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

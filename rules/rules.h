@@ -388,4 +388,30 @@ int mig_ruleset_load_given_or_defaults(mig_ruleset *rs, const char *const *files
 				       mig_diags *diags, void (*each)(void *ctx, const char *path),
 				       void *ctx, char *failed, size_t failedlen);
 
+/* ---------------------------------------------------------------- offline.xml */
+
+/*
+ * USMT's offline.xml (ScanState /offline:FILE) names the Windows to capture
+ * in <offline><winDir><path> elements; here each <path> is a disk, as the
+ * /offlinewindir: value is: DISK[:PART] or DISK[:PART]:\Windows.
+ */
+struct mig_offline_windows {
+	char *disk;     /* "/dev/sda:3", "disk.img" */
+	char *windir;   /* the Windows folder as a volume path ("Windows"), NULL when not named */
+};
+struct mig_offline {
+	struct mig_offline_windows *windows;   /* in the file's order */
+	size_t count;
+};
+
+/* "DISK[:PART][:\Windows]" -> malloc'd disk and Windows folder ('/'-separated,
+ * no trailing '/'; NULL when not given).  0, or -1 when there is no disk. */
+int mig_offline_split(const char *spec, char **disk, char **windir);
+/* Every <winDir><path> of @file that names a disk (others are left out), read
+ * like a rule file (no network, no DTD, no entities).  0, or -1 with a
+ * sentence naming @file in @err: unreadable, not XML, or its root is not
+ * <offline>.  mig_offline_free after success. */
+int mig_offline_load(const char *file, struct mig_offline *out, char *err, size_t errlen);
+void mig_offline_free(struct mig_offline *o);
+
 #endif

@@ -343,4 +343,33 @@ enum st_status st_check_path(const char *path);
  */
 enum st_status st_volume_store_path(const char *arg, char *out, size_t outlen);
 
+/* -------------------------------------------------------------- removal -- */
+
+/* What a removal did (st_removal_free after either function). */
+struct st_removal {
+	bool is_store;          /* false: the folder is not a store (nothing was looked at further) */
+	size_t names;           /* hard-link store: the names removed */
+	char **only_copies;     /* hard-link store: files whose only name was the store's
+				 * (never restored), relative to the store folder */
+	size_t only_copy_count;
+};
+
+/*
+ * Remove the hard-link store @store (a volume path: st_volume_store_path) on
+ * @volume, opened read-write.  Only the store's own names go (the catalog's
+ * files, the folders above them, the catalog, report and logs); a name the
+ * store does not account for, an entry that cannot be read, or a file whose
+ * only name is the store's (listed in @out; removing it would delete the data)
+ * without @force stops it before anything is removed.  ST_OK, or a status with
+ * a sentence in st_last_error() that says whether anything was removed; a
+ * failure of st_reader_open_ntfs (@out->is_store false) keeps its status.
+ */
+enum st_status st_remove_volume_store(struct nv_volume *volume, const char *store, bool force,
+				      struct st_removal *out);
+/* Remove the store folder @store on a local filesystem: refused (nothing is
+ * removed) when it has no USMT folder (ST_ERR_NOT_FOUND, @out->is_store
+ * false) or holds anything at its top that a store does not. */
+enum st_status st_remove_local_store(const char *store, struct st_removal *out);
+void st_removal_free(struct st_removal *r);
+
 #endif
