@@ -455,7 +455,7 @@ cmd_migrate_winold(int argc, char **argv)
 		.all = !nui && !nue, .ui = ui, .ue = ue, .nui = nui, .nue = nue,
 		.efs = CAPTURE_EFS_HARDLINK, .log = NULL,
 	};
-	enum capture_outcome sc = capture_run(&so);
+	enum capture_outcome sc = agent_capture(&so);
 	if (sc != CAPTURE_OK && sc != CAPTURE_PARTIAL) {
 		fprintf(stderr, "winstate migrate-winold: the capture from Windows.old did not complete; "
 			"nothing was restored\n");

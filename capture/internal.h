@@ -138,6 +138,7 @@ struct seen_set {               /* registry values already stored: "owner|key|na
 
 struct scan {
 	const struct capture_options *o;
+	struct capture_result *res;
 	struct nv_volume *vol;
 	struct win_offline *w;
 	const char *root;           /* install root on the volume: "" or "Windows.old" */
@@ -172,11 +173,11 @@ struct scan {
 	struct seen_set seen;
 	struct unresolved_item *unres;
 	size_t nunres;
-	enum capture_outcome fail;
+	enum capture_outcome fail;  /* the run's failure (scan_fail), CAPTURE_OK while none */
 	char failmsg[2048];
+	bool walk_stopped;
 	uint8_t *buf;
 	double t0, last_tick;
-	bool tty;
 	time_t start;
 };
 
@@ -190,39 +191,46 @@ void scan_log(struct scan *s, const char *level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void scan_progress_line(struct scan *s, const char *kv1, const char *v1, const char *kv2,
 			const char *v2);
-/* The run's failure: the first one wins (its sentence is logged). */
-void scan_fail(struct scan *s, enum capture_outcome why, const char *fmt, ...)
+/* The run's failure: the first one wins (its sentence is logged); returns
+ * the run's outcome, so that a step can end with `return scan_fail(...)`. */
+enum capture_outcome scan_fail(struct scan *s, enum capture_outcome why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The one out-of-memory failure: CAPTURE_ERR_INTERNAL, "out of memory (@doing)". */
+enum capture_outcome scan_out_of_memory(struct scan *s, const char *doing);
+/* A sentence for the user (opts->say), while the capture runs. */
+void scan_say(struct scan *s, enum capture_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The caller's cancel flag is up. */
+bool scan_canceled(struct scan *s);
 void scan_decision_text(const struct mig_rule_ref *r, char *buf, size_t len);
 void scan_tick(struct scan *s, bool final);
 
 /* rules.c */
-int scan_load_rules(struct scan *s);
-int scan_build_matchers(struct scan *s);
+enum capture_outcome scan_load_rules(struct scan *s);
+enum capture_outcome scan_build_matchers(struct scan *s);
 
 /* users.c */
-int scan_select_users(struct scan *s);
+enum capture_outcome scan_select_users(struct scan *s);
 
 /* store.c */
 enum capture_outcome scan_create_store(struct scan *s);
-void scan_add_users_to_store(struct scan *s);
+enum capture_outcome scan_add_users_to_store(struct scan *s);
 
 /* registry.c */
-void scan_registry(struct scan *s, struct scan_user *u, const mig_matcher *m, reg_hive_set *hives);
+enum capture_outcome scan_registry(struct scan *s, struct scan_user *u, const mig_matcher *m, reg_hive_set *hives);
 void scan_seen_free(struct seen_set *set);
 
-/* walk.c: nv_walk's callback */
-int scan_walk_entry(const struct nv_entry *e, void *ctx);
+/* walk.c: the one walk of the volume, every entry decided and captured. */
+enum capture_outcome scan_walk(struct scan *s);
 
 /* report.c */
-int scan_plan_accounting(struct scan *s);
+enum capture_outcome scan_plan_accounting(struct scan *s);
 void scan_check_accounting(struct scan *s);
-void scan_print_accounting(struct scan *s);
+enum capture_outcome scan_summarise_accounting(struct scan *s);
 void scan_write_report(struct scan *s, FILE *out, bool complete);
-int scan_write_estimate(struct scan *s);
+enum capture_outcome scan_write_estimate(struct scan *s);
 
 /* run.c */
-extern volatile sig_atomic_t scan_stop_signal;
 enum capture_outcome scan_open_source(struct scan *s);
 
 #endif

@@ -64,17 +64,43 @@ scan_progress_line(struct scan *s, const char *kv1, const char *v1, const char *
 	fflush(s->prog);
 }
 
-void
+enum capture_outcome
 scan_fail(struct scan *s, enum capture_outcome why, const char *fmt, ...)
 {
 	if (s->fail)
-		return;
+		return s->fail;
 	s->fail = why;
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(s->failmsg, sizeof(s->failmsg), fmt, ap);
 	va_end(ap);
 	LOG_ERR(s, "%s", s->failmsg);
+	return why;
+}
+
+enum capture_outcome
+scan_out_of_memory(struct scan *s, const char *doing)
+{
+	return scan_fail(s, CAPTURE_ERR_INTERNAL, "out of memory (%s)", doing);
+}
+
+void
+scan_say(struct scan *s, enum capture_level level, const char *fmt, ...)
+{
+	if (!s->o->say)
+		return;
+	char text[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	s->o->say(s->o->ctx, level, text);
+}
+
+bool
+scan_canceled(struct scan *s)
+{
+	return s->o->cancel && *s->o->cancel;
 }
 
 
@@ -102,7 +128,7 @@ void
 scan_tick(struct scan *s, bool final)
 {
 	double t = scan_now();
-	if (!final && t - s->last_tick < (s->tty ? 0.25 : 10.0))
+	if (!final && t - s->last_tick < (s->o->progress_every > 0 ? s->o->progress_every : 10.0))
 		return;
 	s->last_tick = t;
 	double el = t - s->t0;
@@ -112,18 +138,14 @@ scan_tick(struct scan *s, bool final)
 		frac = 0.99;
 	if (final)
 		frac = 1;
-	char b1[32], b2[32], eta[32] = "";
-	if (frac > 0.02 && !final) {
-		long rem = (long)(el / frac - el);
-		snprintf(eta, sizeof(eta), ", ETA %ld:%02ld", rem / 60, rem % 60);
-	}
-	if (!s->o->json || s->tty) {
-		fprintf(stderr, "%s%s: %3.0f%%  %llu files, %s captured, %s/s%s%s", s->tty ? "\r" : "",
-			s->o->prog, frac * 100, (unsigned long long)(s->files + s->links),
-			fmt_size(s->bytes, b1, sizeof(b1)), fmt_size((uint64_t)rate, b2, sizeof(b2)),
-			eta, s->tty ? "\033[K" : "\n");
-		if (final && s->tty)
-			fputc('\n', stderr);
+	if (s->o->on_progress) {
+		struct capture_progress p = {
+			.fraction = frac, .files = s->files + s->links, .bytes = s->bytes,
+			.bytes_per_second = (uint64_t)rate,
+			.eta_seconds = frac > 0.02 && !final ? (long)(el / frac - el) : -1,
+			.final = final,
+		};
+		s->o->on_progress(s->o->ctx, &p);
 	}
 	if (s->prog) {
 		char pc[16], mins[16];

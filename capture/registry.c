@@ -16,15 +16,15 @@ hash_str(const char *s)
 	return h;
 }
 
-/* Insert; false when already there. */
-static bool
+/* Insert: 1, or 0 when already there, -1 when out of memory. */
+static int
 seen_add(struct seen_set *set, const char *key)
 {
 	if ((set->n + 1) * 2 > set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 256;
 		char **slots = calloc(cap, sizeof(*slots));
 		if (!slots)
-			return true;
+			return -1;
 		for (size_t i = 0; i < set->cap; i++)
 			if (set->slots[i]) {
 				size_t j = hash_str(set->slots[i]) & (cap - 1);
@@ -39,12 +39,13 @@ seen_add(struct seen_set *set, const char *key)
 	size_t j = hash_str(key) & (set->cap - 1);
 	while (set->slots[j]) {
 		if (!strcasecmp(set->slots[j], key))
-			return false;
+			return 0;
 		j = (j + 1) & (set->cap - 1);
 	}
-	set->slots[j] = strdup(key);
+	if (!(set->slots[j] = strdup(key)))
+		return -1;
 	set->n++;
-	return true;
+	return 1;
 }
 
 void
@@ -91,11 +92,17 @@ reg_value_cb(reg_hive *h, const char *key_path, reg_key k, const struct reg_valu
 	if (!v)
 		return 0;
 	char *full;
-	if (asprintf(&full, "%s%s%s", c->prefix, *key_path ? "\\" : "", key_path) < 0)
+	if (asprintf(&full, "%s%s%s", c->prefix, *key_path ? "\\" : "", key_path) < 0) {
+		scan_out_of_memory(s, "naming a registry value");
 		return 1;
+	}
 	struct mig_decision d;
 	const struct mig_rule_ref *rule = c->ref;
-	mig_matcher_decide(c->m, MIG_OBJ_REGISTRY, full, v->name, &d);
+	if (mig_matcher_decide(c->m, MIG_OBJ_REGISTRY, full, v->name, &d) < 0) {
+		scan_out_of_memory(s, "deciding a registry value against the rules");
+		free(full);
+		return 1;
+	}
 	if (d.outcome == MIG_EXCLUDED || d.outcome == MIG_UNCOND_EXCLUDED) {
 		if (VERBOSE(s))
 			LOG_INFO(s, "%s [%s]: %s", full, v->name, mig_outcome_name(d.outcome));
@@ -106,11 +113,15 @@ reg_value_cb(reg_hive *h, const char *key_path, reg_key k, const struct reg_valu
 		rule = d.rule;
 	const char *owner = c->user ? c->user->sid : ST_OWNER_SYSTEM;
 	char *key;
-	if (asprintf(&key, "%s|%s|%s", owner, full, v->name) < 0) {
+	int added;
+	if (asprintf(&key, "%s|%s|%s", owner, full, v->name) < 0 ||
+	    (added = seen_add(&s->seen, key)) < 0) {
+		scan_out_of_memory(s, "noting a registry value");
+		free(key);
 		free(full);
 		return 1;
 	}
-	if (seen_add(&s->seen, key)) {
+	if (added) {
 		char dec[600];
 		scan_decision_text(rule, dec, sizeof(dec));
 		if (VERBOSE(s))
@@ -135,25 +146,31 @@ reg_value_cb(reg_hive *h, const char *key_path, reg_key k, const struct reg_valu
 	return 0;
 }
 
-/* Split "node [leaf]" (no escapes handled beyond ^] ^[). */
+/* Split "node [leaf]" (no escapes handled beyond ^] ^[): 0, -1 when it is
+ * not that form, -2 when out of memory. */
 static int
 split_location(const char *pat, char **node, char **leaf)
 {
 	const char *br = strstr(pat, " [");
+	*leaf = NULL;
 	if (!br) {
 		*node = strdup(pat);
-		*leaf = NULL;
-		return 0;
+		return *node ? 0 : -2;
 	}
 	size_t n = strlen(pat);
 	if (pat[n - 1] != ']')
 		return -1;
 	*node = strndup(pat, (size_t)(br - pat));
 	*leaf = strndup(br + 2, n - (size_t)(br - pat) - 3);
+	if (!*node || !*leaf) {
+		free(*node);
+		free(*leaf);
+		return -2;
+	}
 	return 0;
 }
 
-void
+enum capture_outcome
 scan_registry(struct scan *s, struct scan_user *u, const mig_matcher *m, reg_hive_set *hives)
 {
 	for (size_t i = 0; i < mig_matcher_pattern_count(m) && !s->fail; i++) {
@@ -161,21 +178,32 @@ scan_registry(struct scan *s, struct scan_user *u, const mig_matcher *m, reg_hiv
 		if (!r || r->type != MIG_OBJ_REGISTRY || r->kind != MIG_RULE_INCLUDE)
 			continue;
 		char *node, *leaf;
-		if (split_location(r->pattern, &node, &leaf) < 0)
+		int sl = split_location(r->pattern, &node, &leaf);
+		if (sl == -2)
+			return scan_out_of_memory(s, "reading a registry rule");
+		if (sl < 0)
 			continue;
 		if (!leaf) { /* a key alone carries no value to store */
 			free(node);
 			continue;
 		}
 		struct reg_location loc;
-		if (reg_hive_set_resolve(hives, node, REG_VIEW_DEFAULT, &loc) == REG_OK && loc.hive) {
+		int rr = reg_hive_set_resolve(hives, node, REG_VIEW_DEFAULT, &loc);
+		if (rr == REG_OK && loc.hive) {
 			char *pat;
 			if (asprintf(&pat, "%s [%s]", loc.subpath, leaf) >= 0) {
 				struct reg_ctx c = { s, u, m, r, hive_prefix(loc.kind) };
-				reg_hive_match(loc.hive, pat, reg_value_cb, &c);
+				/* A hive damaged below a key only loses what it cannot
+				 * read there (as before); out of memory loses the run. */
+				if (reg_hive_match(loc.hive, pat, reg_value_cb, &c) == REG_ENOMEM)
+					scan_out_of_memory(s, "matching registry values");
 				free(pat);
+			} else {
+				scan_out_of_memory(s, "matching registry values");
 			}
 			free(loc.subpath);
+		} else if (rr == REG_ENOMEM) {
+			scan_out_of_memory(s, "finding a registry key");
 		} else if (VERBOSE(s)) {
 			LOG_INFO(s, "%s: no such hive or key on this Windows (%s)", r->pattern,
 				 reg_hive_set_errmsg(hives));
@@ -183,4 +211,5 @@ scan_registry(struct scan *s, struct scan_user *u, const mig_matcher *m, reg_hiv
 		free(node);
 		free(leaf);
 	}
+	return s->fail;
 }

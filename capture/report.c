@@ -15,14 +15,12 @@
 /* Which folder each user's account counts: its profile folder, except that a
  * folder two ProfileList entries name is counted once, for the selected one
  * (else the first).  Everything outside them is the system's. */
-int
+enum capture_outcome
 scan_plan_accounting(struct scan *s)
 {
 	s->profiles = calloc(s->nusers + 1, sizeof(*s->profiles));
-	if (!s->profiles) {
-		scan_fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
-		return -1;
-	}
+	if (!s->profiles)
+		return scan_out_of_memory(s, "planning the accounting");
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
 		const char *p = u->rel_profile && *u->rel_profile ? u->rel_profile : NULL;
@@ -35,7 +33,7 @@ scan_plan_accounting(struct scan *s)
 		}
 		s->profiles[i] = p;
 	}
-	return 0;
+	return CAPTURE_OK;
 }
 
 static void
@@ -77,10 +75,15 @@ write_accounting(struct scan *s, FILE *out)
 		fmt_json_string(out, u->u->name ? u->u->name : "");
 		fputs(", \"profile\": ", out);
 		char *win = NULL;
-		if (s->profiles && s->profiles[i] && asprintf(&win, "C:\\%s", s->profiles[i]) >= 0)
-			for (char *c = win; *c; c++)
+		if (s->profiles && s->profiles[i]) {
+			if (asprintf(&win, "C:\\%s", s->profiles[i]) < 0) {
+				win = NULL;
+				scan_out_of_memory(s, "writing report.json");
+			}
+			for (char *c = win; c && *c; c++)
 				if (*c == '/')
 					*c = '\\';
+		}
 		if (win)
 			fmt_json_string(out, win);
 		else
@@ -104,9 +107,9 @@ scan_check_accounting(struct scan *s)
 		if (acct_balanced(a))
 			continue;
 		const char *who = i < s->nusers ? s->users[i].sid : "the system";
-		fprintf(stderr, "%s: internal error: the accounting of %s does not balance (%llu found, "
-			"%llu captured, %llu excluded, %llu skipped, %llu not selected); please report "
-			"this\n", s->o->prog, who, (unsigned long long)a->found,
+		scan_say(s, CAPTURE_ERROR, "internal error: the accounting of %s does not balance (%llu "
+			 "found, %llu captured, %llu excluded, %llu skipped, %llu not selected); please "
+			 "report this", who, (unsigned long long)a->found,
 			(unsigned long long)a->captured, (unsigned long long)a->excluded,
 			(unsigned long long)a->skipped, (unsigned long long)a->not_selected);
 		LOG_ERR(s, "the accounting of %s does not balance", who);
@@ -114,9 +117,9 @@ scan_check_accounting(struct scan *s)
 }
 
 /* One line per selected user, per other profile that holds files, and for
- * the system; to stdout, and to the log. */
-void
-scan_print_accounting(struct scan *s)
+ * the system; to the log, and into the result for the caller to print. */
+enum capture_outcome
+scan_summarise_accounting(struct scan *s)
 {
 	char line[512], name[300];
 	for (size_t i = 0; i <= s->nusers; i++) {
@@ -131,10 +134,17 @@ scan_print_accounting(struct scan *s)
 			snprintf(name, sizeof(name), "system");
 		}
 		acct_line(line, sizeof(line), name, a, s->o->estimate != NULL);
-		if (!s->o->json)
-			printf("%s\n", line);
 		LOG_INFO(s, "%s", line);
+		struct capture_result *res = s->res;
+		char **grown = realloc(res->accounting, (res->accounting_count + 1) * sizeof(*grown));
+		if (!grown)
+			return scan_out_of_memory(s, "summing up the accounting");
+		res->accounting = grown;
+		if (!(grown[res->accounting_count] = strdup(line)))
+			return scan_out_of_memory(s, "summing up the accounting");
+		res->accounting_count++;
 	}
+	return CAPTURE_OK;
 }
 
 /* ------------------------------------------------------------- report -- */
@@ -254,14 +264,13 @@ scan_write_report(struct scan *s, FILE *out, bool complete)
 	fprintf(out, "\n}\n");
 }
 
-int
+enum capture_outcome
 scan_write_estimate(struct scan *s)
 {
 	FILE *f = fopen(s->o->estimate, "w");
 	if (!f) {
-		scan_fail(s, CAPTURE_ERR_OUTPUT, "the estimate file %s cannot be written: %s", s->o->estimate,
-		     strerror(errno));
-		return -1;
+		return scan_fail(s, CAPTURE_ERR_OUTPUT, "the estimate file %s cannot be written: %s",
+				 s->o->estimate, strerror(errno));
 	}
 	/* USMT's /p:file.xml format; a compressed store needs no temporary space. */
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<PreMigration>\n"
@@ -269,9 +278,8 @@ scan_write_estimate(struct scan *s)
 		"  <temporarySpace>\n    <size>0</size>\n  </temporarySpace>\n</PreMigration>\n",
 		s->cluster, (unsigned long long)s->est_bytes);
 	if (fclose(f)) {
-		scan_fail(s, CAPTURE_ERR_OUTPUT, "the estimate file %s cannot be written: %s", s->o->estimate,
-		     strerror(errno));
-		return -1;
+		return scan_fail(s, CAPTURE_ERR_OUTPUT, "the estimate file %s cannot be written: %s",
+				 s->o->estimate, strerror(errno));
 	}
-	return 0;
+	return CAPTURE_OK;
 }

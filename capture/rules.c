@@ -16,46 +16,47 @@ log_rule_file(void *ctx, const char *path)
 	LOG_INFO(s, "rules: %s", path);
 }
 
-int
+enum capture_outcome
 scan_load_rules(struct scan *s)
 {
 	const struct capture_options *o = s->o;
 	char failed[4096];
 	s->rs = mig_ruleset_new();
 	s->diags = mig_diags_new();
+	if (!s->rs || !s->diags)
+		return scan_out_of_memory(s, "loading the rules");
 	int lr = mig_ruleset_load_given_or_defaults(s->rs, o->rules, o->nrules, s->diags,
 						    log_rule_file, s, failed, sizeof(failed));
 	if (lr == -2) {
-		scan_fail(s, CAPTURE_ERR_RULES, "no rule files given and winstate's default rules were not "
-		     "found (set WINSTATE_RULES_DIR)");
-		return -1;
+		return scan_fail(s, CAPTURE_ERR_RULES, "no rule files given and winstate's default rules "
+				 "were not found (set WINSTATE_RULES_DIR)");
 	} else if (lr < 0) {
 		const char *why = mig_diags_first(s->diags, MIG_DIAG_ERROR);
-		scan_fail(s, CAPTURE_ERR_RULES, "the rule file %s is unusable: %s", failed,
-		     why ? why : "see the log");
-		return -1;
+		return scan_fail(s, CAPTURE_ERR_RULES, "the rule file %s is unusable: %s", failed,
+				 why ? why : "see the log");
 	}
 	for (size_t i = 0; i < mig_ruleset_ignored_count(s->rs); i++) {
 		const struct mig_ignored_file *g = mig_ruleset_ignored(s->rs, i);
-		fprintf(stderr, "%s: warning: %s: its urlid \"%s\" is the same as %s's, so it is "
-			"ignored as USMT does (listed in report.json)\n", o->prog, g->path, g->urlid,
-			g->kept);
+		scan_say(s, CAPTURE_WARNING, "%s: its urlid \"%s\" is the same as %s's, so it is "
+			 "ignored as USMT does (listed in report.json)", g->path, g->urlid, g->kept);
 		LOG_WARN(s, "rule file %s ignored: urlid \"%s\" already loaded from %s", g->path,
 			 g->urlid, g->kept);
 	}
 	if (o->config) {
 		mig_diags *cd = mig_diags_new();
+		if (!cd)
+			return scan_out_of_memory(s, "loading the configuration file");
 		s->cfg = mig_config_load(o->config, cd);
 		if (!s->cfg) {
 			const char *why = mig_diags_first(cd, MIG_DIAG_ERROR);
 			scan_fail(s, CAPTURE_ERR_CONFIG, "the configuration file %s is unusable: %s", o->config,
 			     why ? why : "it could not be read");
 			mig_diags_free(cd);
-			return -1;
+			return s->fail;
 		}
 		mig_diags_free(cd);
 	}
-	return 0;
+	return CAPTURE_OK;
 }
 
 static void
@@ -71,7 +72,7 @@ log_diags(struct scan *s)
 }
 
 /* Gather the undefined-variable patterns of one context, once per rule. */
-static void
+static enum capture_outcome
 collect_unresolved(struct scan *s, const mig_matcher *m, const char *context)
 {
 	for (size_t i = 0; i < mig_matcher_unresolved_count(m); i++) {
@@ -87,7 +88,7 @@ collect_unresolved(struct scan *s, const mig_matcher *m, const char *context)
 		char *ctx = NULL;
 		size_t len = 0;
 		if (!(f = open_memstream(&ctx, &len)))
-			continue;
+			return scan_out_of_memory(s, "listing undefined variables");
 		if (it && it->contexts) {
 			/* a generator makes several patterns on one line: one context entry */
 			char needle[512];
@@ -100,12 +101,16 @@ collect_unresolved(struct scan *s, const mig_matcher *m, const char *context)
 			fprintf(f, "%s, ", it->contexts);
 		}
 		fmt_json_string(f, context);
-		fclose(f);
+		bool lost = ferror(f);
+		if (fclose(f) || lost) {
+			free(ctx);
+			return scan_out_of_memory(s, "listing undefined variables");
+		}
 		if (!it) {
 			struct unresolved_item *grown = realloc(s->unres, (s->nunres + 1) * sizeof(*grown));
 			if (!grown) {
 				free(ctx);
-				continue;
+				return scan_out_of_memory(s, "listing undefined variables");
 			}
 			s->unres = grown;
 			it = &s->unres[s->nunres++];
@@ -115,6 +120,7 @@ collect_unresolved(struct scan *s, const mig_matcher *m, const char *context)
 		free(it->contexts);
 		it->contexts = ctx;
 	}
+	return CAPTURE_OK;
 }
 
 /* Say every undefined-variable pattern on the console (the first ones) and
@@ -134,55 +140,59 @@ report_unresolved(struct scan *s)
 			snprintf(what, sizeof(what), "the %s pattern \"%s\" is dropped",
 				 mig_rule_kind_name(u->kind), u->source);
 		if (i < SHOWN)
-			fprintf(stderr, "%s: warning: %s:%u: %%%s%% is not defined on this Windows "
-				"(context %s): %s\n", s->o->prog, u->file, u->line, u->variable,
-				s->unres[i].contexts, what);
+			scan_say(s, CAPTURE_WARNING, "%s:%u: %%%s%% is not defined on this Windows "
+				 "(context %s): %s", u->file, u->line, u->variable, s->unres[i].contexts,
+				 what);
 		LOG_WARN(s, "%s:%u: %%%s%% is not defined (context %s): %s", u->file, u->line,
 			 u->variable, s->unres[i].contexts, what);
 	}
 	if (s->nunres > SHOWN)
-		fprintf(stderr, "%s: warning: %zu more patterns with undefined variables: see "
-			"\"unresolved_variables\" in report.json\n", s->o->prog, s->nunres - SHOWN);
+		scan_say(s, CAPTURE_WARNING, "%zu more patterns with undefined variables: see "
+			 "\"unresolved_variables\" in report.json", s->nunres - SHOWN);
 }
 
-int
+enum capture_outcome
 scan_build_matchers(struct scan *s)
 {
-	if (win_rules_host_init(&s->syshost, s->w, NULL) < 0) {
-		scan_fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
-		return -1;
-	}
+	if (win_rules_host_init(&s->syshost, s->w, NULL) < 0)
+		return scan_out_of_memory(s, "preparing the system's rules");
 	s->syshost_ok = true;
-	s->sysvars = mig_vars_new();
+	if (!(s->sysvars = mig_vars_new()))
+		return scan_out_of_memory(s, "preparing the system's rules");
 	char *defaulted = NULL;
 	win_vars_for_system(s->sysvars, s->w, 'C', &defaulted);
 	if (defaulted)
 		LOG_WARN(s, "variables: the SOFTWARE hive lacks some values; Windows' defaults stand "
 			 "in: %s", defaulted);
 	free(defaulted);
-	mig_matcher_build(s->rs, s->cfg, MIG_CTX_SYSTEM, s->sysvars, &s->syshost.host, 0, &s->sysm,
-			 s->diags);
-	collect_unresolved(s, s->sysm, "system");
+	if (mig_matcher_build(s->rs, s->cfg, MIG_CTX_SYSTEM, s->sysvars, &s->syshost.host, 0,
+			      &s->sysm, s->diags) != 0)
+		return scan_fail(s, CAPTURE_ERR_INTERNAL, "internal error: the rules could not be "
+				 "compiled for the system");
+	if (collect_unresolved(s, s->sysm, "system") != CAPTURE_OK)
+		return s->fail;
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
 		if (!u->selected)
 			continue;
-		if (win_rules_host_init(&u->host, s->w, u->u) < 0) {
-			scan_fail(s, CAPTURE_ERR_INTERNAL, "out of memory");
-			return -1;
-		}
+		if (win_rules_host_init(&u->host, s->w, u->u) < 0)
+			return scan_out_of_memory(s, "preparing a user's rules");
 		u->host_ok = true;
-		u->vars = mig_vars_new();
+		if (!(u->vars = mig_vars_new()))
+			return scan_out_of_memory(s, "preparing a user's rules");
 		win_vars_for_user(u->vars, s->w, u->u, &defaulted);
 		if (defaulted)
 			LOG_WARN(s, "variables of %s: their hive lacks some folders; Windows' defaults "
 				 "stand in: %s", u->sid, defaulted);
 		free(defaulted);
-		mig_matcher_build(s->rs, s->cfg, MIG_CTX_USER, u->vars, &u->host.host, 0, &u->m,
-				 s->diags);
-		collect_unresolved(s, u->m, u->u->name ? u->u->name : u->sid);
+		if (mig_matcher_build(s->rs, s->cfg, MIG_CTX_USER, u->vars, &u->host.host, 0, &u->m,
+				      s->diags) != 0)
+			return scan_fail(s, CAPTURE_ERR_INTERNAL, "internal error: the rules could not "
+					 "be compiled for %s", u->sid);
+		if (collect_unresolved(s, u->m, u->u->name ? u->u->name : u->sid) != CAPTURE_OK)
+			return s->fail;
 	}
 	log_diags(s);
 	report_unresolved(s);
-	return 0;
+	return CAPTURE_OK;
 }

@@ -1,6 +1,6 @@
 /* capture_run: the steps of a capture in order, and the summary. */
+#include <assert.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,14 +12,6 @@
 #include "capture/internal.h"
 #include "formats/formats.h"
 #include "rules/rules.h"
-
-volatile sig_atomic_t scan_stop_signal;
-
-static void
-on_signal(int sig)
-{
-	scan_stop_signal = sig;
-}
 
 /* ---------------------------------------------------------------- run -- */
 
@@ -79,10 +71,10 @@ scan_open_source(struct scan *s)
 		win_find_installs(s->vol, &all, &n);
 		for (size_t i = 0; i < n; i++)
 			if (all[i].is_windows_old) {
-				fprintf(stderr, "%s: note: %s also holds the previous Windows in %s; this "
-					"captures the current one (%s).  To capture the users of the previous "
-					"one, give %s\n", o->prog, o->source, all[i].windir,
-					s->w->install.windir, o->usmt ? "/offlinewinold" : "--windir Windows.old/Windows");
+				scan_say(s, CAPTURE_NOTE, "%s also holds the previous Windows in %s; this "
+					 "captures the current one (%s).  To capture the users of the previous "
+					 "one, give %s", o->source, all[i].windir, s->w->install.windir,
+					 o->usmt ? "/offlinewinold" : "--windir Windows.old/Windows");
 				LOG_WARN(s, "the volume also holds %s (not captured)", all[i].windir);
 			}
 		win_installs_free(all, n);
@@ -96,87 +88,193 @@ scan_open_source(struct scan *s)
 }
 
 
-static void
-print_summary(struct scan *s, enum capture_outcome rc)
+/* The log, the progress log and the file list: opened before anything else,
+ * so that a run that cannot write them does nothing. */
+static enum capture_outcome
+open_outputs(struct scan *s)
 {
-	if (s->o->json) {
-		scan_write_report(s, stdout, rc == CAPTURE_OK || rc == CAPTURE_PARTIAL);
-		if (rc == CAPTURE_OK || rc == CAPTURE_PARTIAL)
-			scan_print_accounting(s); /* to the log only */
-		return;
-	}
-	char b[32];
-	size_t sel = 0;
-	for (size_t i = 0; i < s->nusers; i++)
-		sel += s->users[i].selected;
-	if (rc != CAPTURE_OK && rc != CAPTURE_PARTIAL)
-		return;
-	if (s->o->estimate) {
-		printf("estimate: %llu files, %s on disk for %zu user(s) and the system; written to %s\n",
-		       (unsigned long long)s->est_files, fmt_size(s->est_bytes, b, sizeof(b)), sel,
-		       s->o->estimate);
-		scan_print_accounting(s);
-		return;
-	}
-	if (s->o->hardlink)
-		printf("linked %llu files (%s, nothing copied), %llu registry values, for %zu user(s) "
-		       "and the system into the hard-link store %s on %s\n",
-		       (unsigned long long)s->files, fmt_size(s->bytes, b, sizeof(b)),
-		       (unsigned long long)s->regs, sel, s->o->store, s->o->source);
-	else
-		printf("captured %llu files (%llu more hard links), %s, %llu registry values, for %zu "
-		       "user(s) and the system into %s\n",
-		       (unsigned long long)s->files, (unsigned long long)s->links,
-		       fmt_size(s->bytes, b, sizeof(b)), (unsigned long long)s->regs, sel, s->o->store);
-	if (s->links_stored)
-		printf("%llu junction(s) and folder link(s) stored as links (their targets were not "
-		       "followed)\n", (unsigned long long)s->links_stored);
-	if (s->nclouds)
-		printf("%zu cloud (OneDrive) folder(s) entered like plain folders; their cloud state is "
-		       "not stored (restored as plain folders): listed in report.json cloud_folders\n",
-		       s->nclouds);
-	if (s->not_captured)
-		printf("%llu item(s) were not captured on purpose (cloud placeholders, WOF, EFS ...): "
-		       "each is listed with its reason in report.json\n",
-		       (unsigned long long)s->not_captured);
-	if (s->errors)
-		printf("%llu item(s) could not be captured (errors continued past): listed in "
-		       "report.json\n", (unsigned long long)s->errors);
-	scan_print_accounting(s);
+	const struct capture_options *o = s->o;
+	if (o->log && !(s->log = fopen(o->log, "a")))
+		return scan_fail(s, CAPTURE_ERR_LOG, "the log file %s cannot be written: %s", o->log,
+				 strerror(errno));
+	if (o->progress && !(s->prog = fopen(o->progress, "a")))
+		return scan_fail(s, CAPTURE_ERR_PROGRESS, "the progress log %s cannot be written: %s",
+				 o->progress, strerror(errno));
+	if (o->listfiles && !(s->list = fopen(o->listfiles, "w")))
+		return scan_fail(s, CAPTURE_ERR_OUTPUT, "the file list %s cannot be written: %s",
+				 o->listfiles, strerror(errno));
+	return CAPTURE_OK;
 }
 
+/* report.json as it stands, into a string of its own; NULL when out of memory. */
+static char *
+report_text(struct scan *s, bool complete, size_t *len)
+{
+	char *text = NULL;
+	FILE *mem = open_memstream(&text, len);
+	if (!mem)
+		return NULL;
+	scan_write_report(s, mem, complete);
+	bool lost = ferror(mem);
+	if (fclose(mem) || lost) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/* report.json, then the catalog: the store is complete only after both. */
+static enum capture_outcome
+complete_store(struct scan *s)
+{
+	size_t len = 0;
+	char *rep = report_text(s, true, &len);
+	if (!rep || s->fail) {
+		free(rep);
+		return scan_out_of_memory(s, "writing report.json");
+	}
+	enum st_status st = st_writer_put_file(s->wr, "report.json", rep, len);
+	free(rep);
+	if (st == ST_ERR_NOMEM)
+		return scan_out_of_memory(s, "writing report.json");
+	if (st)
+		return scan_fail(s, CAPTURE_ERR_FAILED, "report.json could not be written into the "
+				 "store: %s", st_last_error());
+	st = st_writer_finish(s->wr, 0);
+	s->wr = NULL;
+	if (st == ST_ERR_NOMEM)
+		return scan_out_of_memory(s, "completing the store");
+	if (st)
+		return scan_fail(s, CAPTURE_ERR_FAILED, "the store could not be completed: %s",
+				 st_last_error());
+	return CAPTURE_OK;
+}
+
+/* The steps of a capture in order: each returns the run's outcome, and the
+ * first that fails ends it. */
+static enum capture_outcome
+run_steps(struct scan *s)
+{
+	const struct capture_options *o = s->o;
+	enum capture_outcome rc;
+	if (!(s->buf = malloc(READ_CHUNK)))
+		return scan_out_of_memory(s, "the read buffer");
+	if ((rc = scan_load_rules(s)) || (rc = scan_open_source(s)))
+		return rc;
+	if (s->w->info.computer_name)
+		scan_progress_line(s, "computerName", s->w->info.computer_name, NULL, NULL);
+	scan_progress_line(s, "PHASE", "Scanning", NULL, NULL);
+	if ((rc = scan_select_users(s)) || (rc = scan_build_matchers(s)) ||
+	    (rc = scan_plan_accounting(s)))
+		return rc;
+	if (!o->estimate && ((rc = scan_create_store(s)) || (rc = scan_add_users_to_store(s))))
+		return rc;
+	scan_progress_line(s, "PHASE", o->estimate ? "Estimating" : "Collecting", NULL, NULL);
+	/* Registry first: small, and a failure there costs no file data. */
+	for (size_t i = 0; i < s->nusers && !rc; i++)
+		if (s->users[i].selected && s->users[i].m)
+			rc = scan_registry(s, &s->users[i], s->users[i].m, s->users[i].host.hives);
+	if (!rc && s->sysm)
+		rc = scan_registry(s, NULL, s->sysm, s->syshost.hives);
+	if (!rc) {
+		scan_progress_line(s, "PHASE", o->estimate ? "Estimating" : "Saving", NULL, NULL);
+		rc = scan_walk(s);
+	}
+	scan_tick(s, true);
+	if (rc)
+		return rc;
+	scan_check_accounting(s);
+	return o->estimate ? scan_write_estimate(s) : complete_store(s);
+}
+
+/* The summary's figures, for the caller to print. */
+static void
+fill_counts(struct scan *s, struct capture_result *res)
+{
+	res->files = s->files;
+	res->links = s->links;
+	res->bytes = s->bytes;
+	res->registry_values = s->regs;
+	res->errors = s->errors;
+	res->not_captured = s->not_captured;
+	res->junctions = s->links_stored;
+	res->cloud_folders = s->nclouds;
+	res->estimate_files = s->est_files;
+	res->estimate_bytes = s->est_bytes;
+	for (size_t i = 0; i < s->nusers; i++)
+		res->users_selected += s->users[i].selected;
+}
+
+static void
+free_scan(struct scan *s)
+{
+	for (size_t i = 0; i < s->nusers; i++) {
+		struct scan_user *u = &s->users[i];
+		mig_matcher_free(u->m);
+		if (u->host_ok)
+			win_rules_host_fini(&u->host);
+		mig_vars_free(u->vars);
+		free(u->sid);
+		free(u->rel_profile);
+		for (size_t k = 0; k < u->ndomains; k++)
+			free(u->domains[k]);
+		acct_free(&u->acct);
+	}
+	free(s->users);
+	free(s->profiles);
+	acct_free(&s->sys_acct);
+	mig_matcher_free(s->sysm);
+	if (s->syshost_ok)
+		win_rules_host_fini(&s->syshost);
+	mig_vars_free(s->sysvars);
+	mig_config_free(s->cfg);
+	mig_ruleset_free(s->rs);
+	mig_diags_free(s->diags);
+	if (s->w)
+		win_close(s->w);
+	for (size_t i = 0; i < s->nskips; i++) {
+		free(s->skips[i].path);
+		free(s->skips[i].owner);
+		free(s->skips[i].reason);
+	}
+	free(s->skips);
+	for (size_t i = 0; i < s->nunres; i++)
+		free(s->unres[i].contexts);
+	free(s->unres);
+	for (size_t i = 0; i < s->nclouds; i++) {
+		free(s->clouds[i].path);
+		free(s->clouds[i].owner);
+		free(s->clouds[i].streams);
+	}
+	free(s->clouds);
+	scan_seen_free(&s->seen);
+	free(s->store_rel);
+	free(s->buf);
+}
+
+_Static_assert(sizeof(((struct capture_result *)0)->message) ==
+	       sizeof(((struct scan *)0)->failmsg), "the failure's sentence fits the result");
+
 enum capture_outcome
-capture_run(const struct capture_options *o)
+capture_run(const struct capture_options *o, struct capture_result *res)
 {
 	struct scan sc = { 0 }, *s = &sc;
+	memset(res, 0, sizeof(*res));
 	s->o = o;
+	s->res = res;
 	s->verbosity = o->verbosity;
 	s->t0 = s->last_tick = scan_now();
 	s->start = time(NULL);
-	s->tty = isatty(2);
-	scan_stop_signal = 0;
-	enum capture_outcome rc = CAPTURE_OK;
 
-	if (o->log && !(s->log = fopen(o->log, "a"))) {
-		fprintf(stderr, "%s: the log file %s cannot be written: %s\n", o->prog, o->log,
-			strerror(errno));
-		return CAPTURE_ERR_LOG;
-	}
-	if (o->progress && !(s->prog = fopen(o->progress, "a"))) {
-		fprintf(stderr, "%s: the progress log %s cannot be written: %s\n", o->prog, o->progress,
-			strerror(errno));
-		if (s->log)
-			fclose(s->log);
-		return CAPTURE_ERR_PROGRESS;
-	}
-	if (o->listfiles && !(s->list = fopen(o->listfiles, "w"))) {
-		fprintf(stderr, "%s: the file list %s cannot be written: %s\n", o->prog, o->listfiles,
-			strerror(errno));
+	enum capture_outcome step = open_outputs(s);
+	if (step != CAPTURE_OK) {
 		if (s->log)
 			fclose(s->log);
 		if (s->prog)
 			fclose(s->prog);
-		return CAPTURE_ERR_OUTPUT;
+		res->outcome = step;
+		memcpy(res->message, s->failmsg, sizeof(res->message));
+		return step;
 	}
 	LOG_INFO(s, "%s started: %s", o->prog, o->command_line ? o->command_line : "");
 	scan_progress_line(s, "program", "winstate scan", "productVersion", WINSTATE_VERSION);
@@ -184,88 +282,32 @@ capture_run(const struct capture_options *o)
 		scan_progress_line(s, "commandLine", o->command_line, NULL, NULL);
 	scan_progress_line(s, "PHASE", "Initializing", NULL, NULL);
 
-	struct sigaction sa = { 0 }, old_int, old_term;
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-
-	if (!(s->buf = malloc(READ_CHUNK))) {
-		rc = CAPTURE_ERR_INTERNAL;
-		goto done;
-	}
-	if (scan_load_rules(s) < 0 || scan_open_source(s) != CAPTURE_OK)
-		goto done;
-	if (s->w->info.computer_name)
-		scan_progress_line(s, "computerName", s->w->info.computer_name, NULL, NULL);
-	scan_progress_line(s, "PHASE", "Scanning", NULL, NULL);
-	if (scan_select_users(s) < 0 || scan_build_matchers(s) < 0 || scan_plan_accounting(s) < 0)
-		goto done;
-	if (!o->estimate) {
-		if (scan_create_store(s) != CAPTURE_OK)
-			goto done;
-		scan_add_users_to_store(s);
-	}
-	scan_progress_line(s, "PHASE", o->estimate ? "Estimating" : "Collecting", NULL, NULL);
-	/* Registry first: small, and a failure there costs no file data. */
-	for (size_t i = 0; i < s->nusers && !s->fail; i++)
-		if (s->users[i].selected && s->users[i].m)
-			scan_registry(s, &s->users[i], s->users[i].m, s->users[i].host.hives);
-	if (!s->fail && s->sysm)
-		scan_registry(s, NULL, s->sysm, s->syshost.hives);
-	if (!s->fail) {
-		scan_progress_line(s, "PHASE", o->estimate ? "Estimating" : "Saving", NULL, NULL);
-		enum nv_status ws = nv_walk(s->vol, s->root, scan_walk_entry, s);
-		if (ws != NV_OK && !s->fail)
-			scan_fail(s, CAPTURE_ERR_SOURCE, "the volume could not be walked: %s", nv_last_error());
-	}
-	if (!s->fail && scan_stop_signal)
-		scan_fail(s, CAPTURE_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
-		     (int)scan_stop_signal);
-	scan_tick(s, true);
-	if (!s->fail)
-		scan_check_accounting(s);
-	if (s->fail)
-		goto done;
-	if (o->estimate) {
-		scan_write_estimate(s);
-		goto done;
-	}
-	/* report.json, then the catalog: the store is complete only after both. */
-	char *rep = NULL;
-	size_t replen = 0;
-	FILE *mem = open_memstream(&rep, &replen);
-	if (mem) {
-		scan_write_report(s, mem, true);
-		fclose(mem);
-		if (st_writer_put_file(s->wr, "report.json", rep, replen))
-			scan_fail(s, CAPTURE_ERR_FAILED, "report.json could not be written into the store: %s",
-			     st_last_error());
-		free(rep);
-	}
-	if (!s->fail) {
-		enum st_status st = st_writer_finish(s->wr, 0);
-		s->wr = NULL;
-		if (st)
-			scan_fail(s, CAPTURE_ERR_FAILED, "the store could not be completed: %s", st_last_error());
-	}
-done:
+	step = run_steps(s);
 	if (s->wr) {
 		st_writer_abort(s->wr);
 		s->wr = NULL;
 	}
+	/* One way to fail: a step that failed is the run's failure, so the
+	 * run cannot end in OK after it, even if it forgot to say why. */
+	if (step != CAPTURE_OK && !s->fail)
+		scan_fail(s, CAPTURE_ERR_INTERNAL, "internal error: a step of the capture failed "
+			  "(outcome %d) without a reason", (int)step);
+	/* The summary: report.json's text for --json, and the accounting. */
+	res->complete = !s->fail;
+	size_t len;
+	res->report = report_text(s, res->complete, &len);
+	if (!res->report)
+		scan_out_of_memory(s, "writing the summary");
+	if (!s->fail)
+		scan_summarise_accounting(s);
 	if (s->fail)
-		rc = s->fail;
-	else if (s->errors)
-		rc = CAPTURE_PARTIAL;
+		res->complete = false;
+	enum capture_outcome rc = s->fail ? s->fail : s->errors ? CAPTURE_PARTIAL : CAPTURE_OK;
+	assert(rc != CAPTURE_OK || (step == CAPTURE_OK && !s->fail));
+	fill_counts(s, res);
 	if (s->fail)
-		fprintf(stderr, "%s%s: %s\n", s->tty ? "\n" : "", o->prog, s->failmsg);
-	if (rc == CAPTURE_ERR_CANCELED || rc == CAPTURE_ERR_STOPPED || rc == CAPTURE_ERR_FAILED ||
-	    rc == CAPTURE_ERR_EFS)
-		if (!o->estimate && !o->hardlink)
-			fprintf(stderr, "%s: the store in %s is incomplete and no restore will accept it; "
-				"run the capture again with %s to replace it\n", o->prog, o->store,
-				o->usmt ? "/o" : "--overwrite");
-	print_summary(s, rc);
+		memcpy(res->message, s->failmsg, sizeof(res->message));
+
 	if (s->log) {
 		if (s->errors || s->fail) {
 			fprintf(s->log, "\nUSMT ERROR SUMMARY\n  Error | Caused abort | Item\n");
@@ -292,57 +334,29 @@ done:
 	}
 	if (s->list)
 		fclose(s->list);
-	/* teardown */
-	for (size_t i = 0; i < s->nusers; i++) {
-		struct scan_user *u = &s->users[i];
-		mig_matcher_free(u->m);
-		if (u->host_ok)
-			win_rules_host_fini(&u->host);
-		mig_vars_free(u->vars);
-		free(u->sid);
-		free(u->rel_profile);
-		for (size_t k = 0; k < u->ndomains; k++)
-			free(u->domains[k]);
-		acct_free(&u->acct);
-	}
-	free(s->users);
-	free(s->profiles);
-	acct_free(&s->sys_acct);
-	mig_matcher_free(s->sysm);
-	if (s->syshost_ok)
-		win_rules_host_fini(&s->syshost);
-	mig_vars_free(s->sysvars);
-	mig_config_free(s->cfg);
-	mig_ruleset_free(s->rs);
-	mig_diags_free(s->diags);
-	if (s->w)
-		win_close(s->w);
+	free_scan(s);
 	if (s->vol) {
 		enum nv_status cs = nv_close(s->vol);
 		if (cs != NV_OK && (rc == CAPTURE_OK || rc == CAPTURE_PARTIAL)) {
-			fprintf(stderr, "%s: closing the volume failed: %s\n", o->prog, nv_last_error());
+			/* After the summary: the work was done, the volume's last
+			 * writes were not. */
+			snprintf(res->message, sizeof(res->message), "closing the volume failed: %s",
+				 nv_last_error());
 			rc = CAPTURE_ERR_FAILED;
 		}
 	}
-	for (size_t i = 0; i < s->nskips; i++) {
-		free(s->skips[i].path);
-		free(s->skips[i].owner);
-		free(s->skips[i].reason);
-	}
-	free(s->skips);
-	for (size_t i = 0; i < s->nunres; i++)
-		free(s->unres[i].contexts);
-	free(s->unres);
-	for (size_t i = 0; i < s->nclouds; i++) {
-		free(s->clouds[i].path);
-		free(s->clouds[i].owner);
-		free(s->clouds[i].streams);
-	}
-	free(s->clouds);
-	scan_seen_free(&s->seen);
-	free(s->store_rel);
-	free(s->buf);
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	res->outcome = rc;
 	return rc;
+}
+
+void
+capture_result_free(struct capture_result *res)
+{
+	for (size_t i = 0; i < res->accounting_count; i++)
+		free(res->accounting[i]);
+	free(res->accounting);
+	free(res->report);
+	res->accounting = NULL;
+	res->accounting_count = 0;
+	res->report = NULL;
 }

@@ -133,11 +133,14 @@ remove_link_store(struct scan *s, const char *rel)
 	if (nv_walk(s->vol, rel, collect_for_unlink, &l) != NV_OK) {
 		scan_fail(s, CAPTURE_ERR_STORE, "cannot list the old store %s: %s", rel, nv_last_error());
 		rc = -1;
+	} else if (l.stopped && !l.damaged) {
+		scan_out_of_memory(s, "listing the old store");
+		rc = -1;
 	} else if (l.stopped) {
 		scan_fail(s, CAPTURE_ERR_STORE, "cannot remove the old store %s: %s; the volume is damaged "
 		     "there (most likely by an interrupted capture). Nothing was removed: capture into "
 		     "another folder, and repair this volume with chkdsk /f from Windows", rel,
-		     l.damaged ? l.damaged : "out of memory");
+		     l.damaged);
 		rc = -1;
 	}
 	/* Children come after parents in the walk: remove in reverse. */
@@ -148,11 +151,14 @@ remove_link_store(struct scan *s, const char *rel)
 			rc = -1;
 		}
 	if (!rc) {
-		char *parent = strdup(rel), *slash = strrchr(parent, '/');
+		char *parent = strdup(rel), *slash = parent ? strrchr(parent, '/') : NULL;
 		const char *name = slash ? slash + 1 : rel;
 		if (slash)
 			*slash = 0;
-		if (nv_lookup(s->vol, slash ? parent : "", &mref) != NV_OK ||
+		if (!parent) {
+			scan_out_of_memory(s, "removing the old store");
+			rc = -1;
+		} else if (nv_lookup(s->vol, slash ? parent : "", &mref) != NV_OK ||
 		    nv_unlink(s->vol, mref, name) != NV_OK) {
 			scan_fail(s, CAPTURE_ERR_STORE, "cannot remove the old store folder %s: %s", rel,
 			     nv_last_error());
@@ -188,8 +194,10 @@ hardlink_store_path(struct scan *s)
 	}
 	/* Volume-relative, also for a Windows.old capture (the store sits beside it). */
 	char *out = strdup(p);
-	if (!out)
+	if (!out) {
+		scan_out_of_memory(s, "naming the hard-link store");
 		return NULL;
+	}
 	for (char *c = out; *c; c++)
 		if (*c == '\\')
 			*c = '/';
@@ -225,7 +233,7 @@ scan_create_store(struct scan *s)
 	co.kdf_mem = o->kdf_mem;
 	if (o->hardlink) {
 		if (!(s->store_rel = hardlink_store_path(s)))
-			return s->fail ? s->fail : CAPTURE_ERR_INTERNAL;
+			return s->fail;
 		uint64_t mref;
 		if (nv_lookup(s->vol, s->store_rel, &mref) == NV_OK) {
 			if (!o->overwrite) {
@@ -248,6 +256,8 @@ scan_create_store(struct scan *s)
 	}
 	enum st_status st = st_writer_create(&co, &s->wr);
 	if (st) {
+		if (st == ST_ERR_NOMEM)
+			return scan_out_of_memory(s, "creating the store");
 		scan_fail(s, st == ST_ERR_EXISTS ? CAPTURE_ERR_STORE_EXISTS : CAPTURE_ERR_STORE,
 		     "the store %s cannot be created: %s", o->store, st_last_error());
 		return s->fail;
@@ -255,7 +265,7 @@ scan_create_store(struct scan *s)
 	return CAPTURE_OK;
 }
 
-void
+enum capture_outcome
 scan_add_users_to_store(struct scan *s)
 {
 	for (size_t i = 0; i < s->nusers; i++) {
@@ -286,29 +296,35 @@ scan_add_users_to_store(struct scan *s)
 		if (!all || !keys) {
 			free(all);
 			free(keys);
-			LOG_WARN(s, "user %s could not be recorded: out of memory", u->sid);
-			continue;
+			return scan_out_of_memory(s, "recording the users in the store");
 		}
 		memcpy(all, kv, sizeof(kv));
 		for (size_t f = 0; f < u->u->folder_count; f++) {
 			const struct reg_user_folder *fo = &u->u->folders[f];
 			if (!fo->path || fo->is_unc || !fo->source ||
-			    strcmp(fo->source, "User Shell Folders") ||
-			    asprintf(&keys[f], "folder:%s", fo->name) < 0) {
-				keys[f] = NULL;
+			    strcmp(fo->source, "User Shell Folders"))
 				continue;
+			if (asprintf(&keys[f], "folder:%s", fo->name) < 0) {
+				keys[f] = NULL;
+				scan_out_of_memory(s, "recording the users in the store");
+				break;
 			}
 			all[nall].key = keys[f];
 			all[nall++].value = fo->path;
 		}
 		struct st_user su = { u->sid, u->u->name ? u->u->name : "", u->rel_profile, all,
 				      nall };
-		bool failed = st_writer_add_user(s->wr, &su) != ST_OK;
+		enum st_status st = s->fail ? ST_OK : st_writer_add_user(s->wr, &su);
 		for (size_t f = 0; f < u->u->folder_count; f++)
 			free(keys[f]);
 		free(keys);
 		free(all);
-		if (failed)
+		if (s->fail)
+			return s->fail;
+		if (st == ST_ERR_NOMEM)
+			return scan_out_of_memory(s, "recording the users in the store");
+		if (st)
 			LOG_WARN(s, "user %s could not be recorded: %s", u->sid, st_last_error());
 	}
+	return CAPTURE_OK;
 }

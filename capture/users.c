@@ -9,7 +9,21 @@
 
 /* -------------------------------------------------------------- users -- */
 
-int
+/* One more DOMAIN spelling of @su (up to the first dot); -1 when out of memory. */
+static int
+add_domain(struct scan_user *su, const char *domain)
+{
+	char *d = strdup(domain);
+	if (!d)
+		return -1;
+	char *dot = strchr(d, '.');
+	if (dot)
+		*dot = 0;
+	su->domains[su->ndomains++] = d;
+	return 0;
+}
+
+enum capture_outcome
 scan_select_users(struct scan *s)
 {
 	const struct capture_options *o = s->o;
@@ -17,18 +31,22 @@ scan_select_users(struct scan *s)
 	int64_t cutoff = 0;
 	bool latest_only = false;
 	if (o->uel && win_parse_uel(o->uel, (int64_t)time(NULL), &cutoff, &latest_only) < 0) {
-		scan_fail(s, CAPTURE_ERR_USAGE, "--uel/%s wants a number of days, a date YYYY/MM/DD or 0, "
-		     "not \"%s\"", "/uel", o->uel);
-		return -1;
+		return scan_fail(s, CAPTURE_ERR_USAGE, "--uel/%s wants a number of days, a date "
+				 "YYYY/MM/DD or 0, not \"%s\"", "/uel", o->uel);
 	}
 	s->users = calloc(w->user_count + 1, sizeof(*s->users));
 	if (!s->users)
-		return -1;
+		return scan_out_of_memory(s, "listing the users");
 	int64_t newest = 0;
 	for (size_t i = 0; i < w->user_count; i++)
 		if (w->users[i].last_use > newest && w->users[i].sid && w->users[i].folder_exists)
 			newest = w->users[i].last_use;
 	bool *ui_used = calloc(o->nui + 1, 1), *ue_used = calloc(o->nue + 1, 1);
+	if (!ui_used || !ue_used) {
+		free(ui_used);
+		free(ue_used);
+		return scan_out_of_memory(s, "listing the users");
+	}
 	size_t rootlen = strlen(s->root);
 	for (size_t i = 0; i < w->user_count; i++) {
 		const struct win_user *u = &w->users[i];
@@ -41,34 +59,38 @@ scan_select_users(struct scan *s)
 		if (u->type == WIN_USER_SERVICE || u->type == WIN_USER_DEFAULT)
 			continue;
 		su->u = u;
-		su->sid = strdup(u->sid);
+		/* Counted now, so that teardown frees what is made below. */
+		s->nusers++;
+		if (!(su->sid = strdup(u->sid)))
+			goto out_of_memory;
 		char *bak = strcasestr(su->sid, ".bak");
 		if (bak)
 			*bak = 0;
 		const char *vp = u->volume_path ? u->volume_path : "";
 		if (rootlen && !strncasecmp(vp, s->root, rootlen) && vp[rootlen] == '/')
 			vp += rootlen + 1;
-		su->rel_profile = strdup(vp);
+		if (!(su->rel_profile = strdup(vp)))
+			goto out_of_memory;
 		/* DOMAIN\user spellings this account answers to: the computer for
 		 * accounts of this machine, AzureAD for Entra ID, else the domain. */
 		size_t mlen = w->machine_sid ? strlen(w->machine_sid) : 0;
 		bool local = mlen && !strncasecmp(su->sid, w->machine_sid, mlen) && su->sid[mlen] == '-';
-		if (local && w->info.computer_name)
-			su->domains[su->ndomains++] = strdup(w->info.computer_name);
-		else if (u->type == WIN_USER_ENTRA || !strncmp(su->sid, "S-1-12-1-", 9))
-			su->domains[su->ndomains++] = strdup("AzureAD");
-		else if (!local) {
-			if (u->account_domain)
-				su->domains[su->ndomains++] = strdup(u->account_domain);
-			if (w->info.domain) {
-				su->domains[su->ndomains] = strdup(w->info.domain);
-				char *dot = strchr(su->domains[su->ndomains], '.');
-				if (dot)
-					*dot = 0;
+		if (local && w->info.computer_name) {
+			if (add_domain(su, w->info.computer_name) < 0)
+				goto out_of_memory;
+		} else if (u->type == WIN_USER_ENTRA || !strncmp(su->sid, "S-1-12-1-", 9)) {
+			if (add_domain(su, "AzureAD") < 0)
+				goto out_of_memory;
+		} else if (!local) {
+			/* The account's own domain is kept whole (a dot in it stays). */
+			if (u->account_domain) {
+				if (!(su->domains[su->ndomains] = strdup(u->account_domain)))
+					goto out_of_memory;
 				su->ndomains++;
 			}
+			if (w->info.domain && add_domain(su, w->info.domain) < 0)
+				goto out_of_memory;
 		}
-		s->nusers++;
 		const char *name = u->name;
 		bool in_ui = false, in_ue = false;
 		for (size_t k = 0; k < o->nui; k++)
@@ -108,17 +130,21 @@ scan_select_users(struct scan *s)
 	}
 	for (size_t k = 0; k < o->nui; k++)
 		if (!ui_used[k]) {
-			fprintf(stderr, "%s: warning: the user pattern \"%s\" (--ui) matches no profile on "
-				"this Windows\n", o->prog, o->ui[k]);
+			scan_say(s, CAPTURE_WARNING, "the user pattern \"%s\" (--ui) matches no profile on "
+				 "this Windows", o->ui[k]);
 			LOG_WARN(s, "user pattern \"%s\" (include) matches no profile", o->ui[k]);
 		}
 	for (size_t k = 0; k < o->nue; k++)
 		if (!ue_used[k]) {
-			fprintf(stderr, "%s: warning: the user pattern \"%s\" (--ue) matches no profile on "
-				"this Windows\n", o->prog, o->ue[k]);
+			scan_say(s, CAPTURE_WARNING, "the user pattern \"%s\" (--ue) matches no profile on "
+				 "this Windows", o->ue[k]);
 			LOG_WARN(s, "user pattern \"%s\" (exclude) matches no profile", o->ue[k]);
 		}
 	free(ui_used);
 	free(ue_used);
-	return 0;
+	return CAPTURE_OK;
+out_of_memory:
+	free(ui_used);
+	free(ue_used);
+	return scan_out_of_memory(s, "listing the users");
 }

@@ -76,7 +76,12 @@ add_skip(struct scan *s, const char *path, const char *owner, const char *reason
 		LOG_WARN(s, "%s not captured: %s", path, reason);
 	if (s->wr) {
 		struct st_skipped sk = { path, owner, reason };
-		st_writer_add_skipped(s->wr, &sk);
+		enum st_status st = st_writer_add_skipped(s->wr, &sk);
+		if (st == ST_ERR_NOMEM)
+			scan_out_of_memory(s, "recording a skipped item in the store");
+		else if (st)
+			scan_fail(s, CAPTURE_ERR_FAILED, "recording that %s was not captured in the store "
+				  "failed: %s", path, st_last_error());
 	}
 	if (error && s->prog) {
 		char msg[1200];
@@ -121,8 +126,10 @@ decide(struct scan *s, enum mig_obj_type type, const char *node, const char *lea
 	memset(pick, 0, sizeof(*pick));
 	struct owner_pick first = { 0 }, home = { 0 };
 	struct mig_query q; /* folded once for every user's matcher */
-	if (mig_query_init(&q, type, node, leaf) < 0)
+	if (mig_query_init(&q, type, node, leaf) < 0 || !q.node) {
+		scan_out_of_memory(s, "deciding a file against the rules");
 		return MIG_NOT_SELECTED;
+	}
 	for (size_t i = 0; i < s->nusers; i++) {
 		struct scan_user *u = &s->users[i];
 		if (!u->selected || !u->m)
@@ -216,7 +223,7 @@ copy_stream(struct scan *s, struct nv_reader *r, const char *path, const char *s
 		}
 		off += got;
 		*copied += got;
-		if (scan_stop_signal)
+		if (scan_canceled(s))
 			return ST_ERR_IO;
 	}
 	return ST_OK;
@@ -233,9 +240,8 @@ note_ea(struct scan *s, const struct nv_inode *in, const char *winpath)
 	if (nv_ea_check(in->ea, in->ea_len, &n) != NV_OK) {
 		LOG_WARN(s, "%s: its extended attributes are damaged (%s); stored as they are, a "
 			 "restore will not write them", winpath, nv_last_error());
-		fprintf(stderr, "%s: warning: %s: its extended attributes are damaged (%s); stored "
-			"as they are, a restore will not write them\n", s->o->prog, winpath,
-			nv_last_error());
+		scan_say(s, CAPTURE_WARNING, "%s: its extended attributes are damaged (%s); stored "
+			 "as they are, a restore will not write them", winpath, nv_last_error());
 	}
 	else if (VERBOSE(s))
 		LOG_INFO(s, "%s has %zu extended attribute%s (%zu bytes): stored", winpath, n,
@@ -598,13 +604,13 @@ is_always_excluded(struct scan *s, const char *rel, unsigned depth, bool dir, ui
 	return false;
 }
 
-int
+static int
 scan_walk_entry(const struct nv_entry *e, void *ctx)
 {
 	struct scan *s = ctx;
-	if (scan_stop_signal) {
+	if (scan_canceled(s)) {
 		scan_fail(s, CAPTURE_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
-		     (int)scan_stop_signal);
+			  (int)*s->o->cancel);
 		return NV_WALK_STOP;
 	}
 	s->entries++;
@@ -746,5 +752,25 @@ scan_walk_entry(const struct nv_entry *e, void *ctx)
 out:
 	free(win);
 	scan_tick(s, false);
+	/* Once the run has failed nothing more is captured; and a stop is
+	 * always the run's failure, so that it cannot end as done. */
+	if (s->fail)
+		ret = NV_WALK_STOP;
+	if (ret == NV_WALK_STOP)
+		s->walk_stopped = true;
 	return ret;
+}
+
+enum capture_outcome
+scan_walk(struct scan *s)
+{
+	enum nv_status ws = nv_walk(s->vol, s->root, scan_walk_entry, s);
+	if (ws != NV_OK && !s->fail)
+		scan_fail(s, CAPTURE_ERR_SOURCE, "the volume could not be walked: %s", nv_last_error());
+	if (scan_canceled(s))
+		scan_fail(s, CAPTURE_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
+			  (int)*s->o->cancel);
+	if (s->walk_stopped && !s->fail)
+		scan_fail(s, CAPTURE_ERR_INTERNAL, "internal error: the walk stopped without a reason");
+	return s->fail;
 }

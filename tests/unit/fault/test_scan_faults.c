@@ -70,6 +70,15 @@ slurp(const char *path)
 }
 
 static enum capture_outcome
+run_capture(const struct capture_options *o)
+{
+	struct capture_result res;
+	enum capture_outcome out = capture_run(o, &res);
+	capture_result_free(&res);
+	return out;
+}
+
+static enum capture_outcome
 capture(const char *img, const char *store, const char *log, bool directory)
 {
 	static const char *ui[] = { "alice" }, *ue[] = { "*" };
@@ -78,7 +87,7 @@ capture(const char *img, const char *store, const char *log, bool directory)
 		.overwrite = true, .keep_going = true, .log = log, .ui = ui, .nui = 1, .ue = ue,
 		.nue = 1, .efs = CAPTURE_EFS_SKIP,
 	};
-	return capture_run(&o);
+	return run_capture(&o);
 }
 
 /* The skipped item's Windows path "C:\a\b" as the directory store's file. */
@@ -198,7 +207,7 @@ hardlink_capture(const char *img)
 		.prog = "winstate scan", .source = img, .store = "MigStore", .hardlink = true,
 		.nocompress = true, .all = true, .efs = CAPTURE_EFS_SKIP,
 	};
-	return capture_run(&o);
+	return run_capture(&o);
 }
 
 /* 0 when the store is refused as not there or incomplete, 1 when it opens
