@@ -197,6 +197,9 @@ enum capture_outcome scan_fail(struct scan *s, enum capture_outcome why, const c
 	__attribute__((format(printf, 3, 4)));
 /* The one out-of-memory failure: CAPTURE_ERR_INTERNAL, "out of memory (@doing)". */
 enum capture_outcome scan_out_of_memory(struct scan *s, const char *doing);
+/* The store answered @st: out of memory, or CAPTURE_ERR_FAILED with the sentence. */
+enum capture_outcome scan_store_fail(struct scan *s, enum st_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* A sentence for the user (opts->say), while the capture runs. */
 void scan_say(struct scan *s, enum capture_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -84,6 +84,21 @@ scan_out_of_memory(struct scan *s, const char *doing)
 	return scan_fail(s, CAPTURE_ERR_INTERNAL, "out of memory (%s)", doing);
 }
 
+enum capture_outcome
+scan_store_fail(struct scan *s, enum st_status st, const char *fmt, ...)
+{
+	if (st == ST_ERR_NOMEM)
+		return scan_out_of_memory(s, "writing the store");
+	if (s->fail)
+		return s->fail;
+	char text[sizeof(s->failmsg)];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	return scan_fail(s, CAPTURE_ERR_FAILED, "%s", text);
+}
+
 void
 scan_say(struct scan *s, enum capture_level level, const char *fmt, ...)
 {

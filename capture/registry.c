@@ -130,7 +130,7 @@ reg_value_cb(reg_hive *h, const char *key_path, reg_key k, const struct reg_valu
 			struct st_reg_value rv = { owner, full, v->name, v->type, v->data, v->len, dec };
 			enum st_status st = st_writer_add_registry(s->wr, &rv);
 			if (st) {
-				scan_fail(s, CAPTURE_ERR_FAILED, "storing %s [%s] failed: %s", full, v->name,
+				scan_store_fail(s, st, "storing %s [%s] failed: %s", full, v->name,
 				     st_last_error());
 				free(key);
 				free(full);

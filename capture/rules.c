@@ -169,6 +169,9 @@ scan_build_matchers(struct scan *s)
 			      &s->sysm, s->diags) != 0)
 		return scan_fail(s, CAPTURE_ERR_INTERNAL, "internal error: the rules could not be "
 				 "compiled for the system");
+	/* A detection answered "absent" for lack of memory would drop a component. */
+	if (s->syshost.out_of_memory)
+		return scan_out_of_memory(s, "compiling the system's rules");
 	if (collect_unresolved(s, s->sysm, "system") != CAPTURE_OK)
 		return s->fail;
 	for (size_t i = 0; i < s->nusers; i++) {
@@ -189,6 +192,8 @@ scan_build_matchers(struct scan *s)
 				      s->diags) != 0)
 			return scan_fail(s, CAPTURE_ERR_INTERNAL, "internal error: the rules could not "
 					 "be compiled for %s", u->sid);
+		if (u->host.out_of_memory)
+			return scan_out_of_memory(s, "compiling a user's rules");
 		if (collect_unresolved(s, u->m, u->u->name ? u->u->name : u->sid) != CAPTURE_OK)
 			return s->fail;
 	}

@@ -21,12 +21,17 @@ scan_open_source(struct scan *s)
 	const struct capture_options *o = s->o;
 	char *path = NULL;
 	struct nv_open_options no = { .read_write = o->hardlink && !o->estimate };
-	if (nv_split_target(o->source, &path, &no.partition) != NV_OK) {
+	enum nv_status split = nv_split_target(o->source, &path, &no.partition);
+	if (split == NV_ERR_NOMEM)
+		return scan_out_of_memory(s, "reading the source's name");
+	if (split != NV_OK) {
 		scan_fail(s, CAPTURE_ERR_SOURCE, "%s is not DISK or DISK:PARTITION", o->source);
 		return s->fail;
 	}
 	enum nv_status st = nv_open(path, &no, &s->vol);
 	free(path);
+	if (st == NV_ERR_NOMEM)
+		return scan_out_of_memory(s, "opening the volume");
 	if (st == NV_ERR_HIBERNATED || st == NV_ERR_UNCLEAN) {
 		scan_fail(s, CAPTURE_ERR_UNCLEAN, "%s: %s.  A hard-link store writes to this volume, which is "
 		     "only safe on a volume Windows shut down completely: start Windows and shut it "

@@ -144,6 +144,15 @@ scan_select_users(struct scan *s)
 	free(ue_used);
 	return CAPTURE_OK;
 out_of_memory:
+	/* The user being listed is dropped whole: report.json reads every field. */
+	{
+		struct scan_user *su = &s->users[--s->nusers];
+		free(su->sid);
+		free(su->rel_profile);
+		for (size_t k = 0; k < su->ndomains; k++)
+			free(su->domains[k]);
+		memset(su, 0, sizeof(*su));
+	}
 	free(ui_used);
 	free(ue_used);
 	return scan_out_of_memory(s, "listing the users");

@@ -54,18 +54,26 @@ add_skip(struct scan *s, const char *path, const char *owner, const char *reason
 		s->skips = g;
 		s->capskips = n;
 	}
-	struct skip_item *it = &s->skips[s->nskips++];
+	struct skip_item *it = &s->skips[s->nskips];
 	it->path = strdup(path);
 	it->owner = strdup(owner);
 	it->reason = strdup(reason);
+	if (!it->path || !it->owner || !it->reason) {
+		/* Kept only whole: report.json and the log read every field. */
+		free(it->path);
+		free(it->owner);
+		free(it->reason);
+		scan_fail(s, CAPTURE_ERR_INTERNAL, "out of memory (recording that %s was not captured)",
+			  path);
+		return;
+	}
+	s->nskips++;
 	it->error = error;
 	it->kind = kind;
 	it->ctx = s->cur ? s->cur_ctx : -2;
 	struct acct *a = settle_entry(s);
 	if (a)
 		acct_skipped(a, kind);
-	if (!it->path || !it->owner || !it->reason)
-		scan_fail(s, CAPTURE_ERR_INTERNAL, "out of memory (recording that %s was not captured)", path);
 	if (error)
 		s->errors++;
 	else
@@ -207,7 +215,12 @@ copy_stream(struct scan *s, struct nv_reader *r, const char *path, const char *s
 	uint64_t off = 0;
 	for (;;) {
 		size_t got = 0;
-		if (nv_reader_pread(r, s->buf, READ_CHUNK, off, &got) != NV_OK) {
+		enum nv_status ns = nv_reader_pread(r, s->buf, READ_CHUNK, off, &got);
+		if (ns == NV_ERR_NOMEM) {
+			scan_out_of_memory(s, "reading a file on the volume");
+			return ST_ERR_NOMEM;
+		}
+		if (ns != NV_OK) {
 			snprintf(why, whylen, "reading %s%s failed at byte %llu of %llu (%s)",
 				 *stream ? "stream " : "its data", stream, (unsigned long long)off,
 				 (unsigned long long)nv_reader_size(r), nv_last_error());
@@ -217,7 +230,7 @@ copy_stream(struct scan *s, struct nv_reader *r, const char *path, const char *s
 			break;
 		enum st_status st = st_writer_write_data(s->wr, s->buf, got);
 		if (st) {
-			scan_fail(s, CAPTURE_ERR_FAILED, "writing %s into the store failed: %s", path,
+			scan_store_fail(s, st, "writing %s into the store failed: %s", path,
 			     st_last_error());
 			return st;
 		}
@@ -281,7 +294,13 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 	bool raw = !hardlink && (in->kind & NV_IS_ENCRYPTED) && s->o->efs == CAPTURE_EFS_COPYRAW;
 	uint8_t *efs_info = NULL;
 	size_t efs_len = 0;
-	if (raw && nv_efs_info(s->vol, in->mref, &efs_info, &efs_len) != NV_OK) {
+	enum nv_status ns;
+	if (raw && (ns = nv_efs_info(s->vol, in->mref, &efs_info, &efs_len)) != NV_OK) {
+		if (ns == NV_ERR_NOMEM) {
+			scan_out_of_memory(s, "reading a file's $EFS metadata");
+			ret = NV_WALK_STOP;
+			goto out;
+		}
 		char why[800];
 		snprintf(why, sizeof(why), "EFS-encrypted, and its $EFS metadata cannot be read: %s",
 			 nv_last_error());
@@ -291,8 +310,14 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 	if (!hardlink) {
 		for (size_t i = 0; i <= nstreams; i++) {
 			const char *name = i ? in->streams[i - 1].name : NULL;
-			if ((raw ? nv_reader_open_raw : nv_reader_open)(s->vol, in->mref, name,
-									&readers[i]) != NV_OK) {
+			ns = (raw ? nv_reader_open_raw : nv_reader_open)(s->vol, in->mref, name,
+									 &readers[i]);
+			if (ns == NV_ERR_NOMEM) {
+				scan_out_of_memory(s, "opening a file on the volume");
+				ret = NV_WALK_STOP;
+				goto out;
+			}
+			if (ns != NV_OK) {
 				char why[800];
 				snprintf(why, sizeof(why), "cannot be read%s%s: %s", name ? " (stream " : "",
 					 name ? name : "", nv_last_error());
@@ -330,7 +355,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		goto out;
 	}
 	if (st) {
-		scan_fail(s, CAPTURE_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
+		scan_store_fail(s, st, "the store refused %s: %s", winpath, st_last_error());
 		ret = NV_WALK_STOP;
 		goto out;
 	}
@@ -343,7 +368,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		for (size_t i = 0; i <= nstreams && !ret; i++) {
 			const char *name = i ? in->streams[i - 1].name : "";
 			if (i && (st = st_writer_begin_stream(s->wr, name))) {
-				scan_fail(s, CAPTURE_ERR_FAILED, "writing %s:%s into the store failed: %s", winpath,
+				scan_store_fail(s, st, "writing %s:%s into the store failed: %s", winpath,
 				     name, st_last_error());
 				ret = NV_WALK_STOP;
 				break;
@@ -352,7 +377,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 				ret = NV_WALK_STOP;
 		}
 		if (raw && !ret && (st = st_writer_add_stream(s->wr, ST_EFS_STREAM, efs_info, efs_len))) {
-			scan_fail(s, CAPTURE_ERR_FAILED, "writing the $EFS metadata of %s into the store failed: %s",
+			scan_store_fail(s, st, "writing the $EFS metadata of %s into the store failed: %s",
 			     winpath, st_last_error());
 			ret = NV_WALK_STOP;
 		}
@@ -364,7 +389,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		/* The source failed part-way: the store takes the file back, so it
 		 * never holds a partial copy, and the error is the file's own. */
 		if ((st = st_writer_cancel_file(s->wr))) {
-			scan_fail(s, CAPTURE_ERR_FAILED, "%s: %s, and the store could not drop the partial "
+			scan_store_fail(s, st, "%s: %s, and the store could not drop the partial "
 			     "copy: %s", winpath, read_why, st_last_error());
 			goto out;
 		}
@@ -372,7 +397,7 @@ capture_file(struct scan *s, const struct nv_entry *e, const char *rel, const ch
 		goto out;
 	}
 	if (!ret && (st = st_writer_end_file(s->wr))) {
-		scan_fail(s, CAPTURE_ERR_FAILED, "finishing %s in the store failed: %s", winpath, st_last_error());
+		scan_store_fail(s, st, "finishing %s in the store failed: %s", winpath, st_last_error());
 		ret = NV_WALK_STOP;
 	}
 	if (!ret) {
@@ -503,7 +528,7 @@ store_folder_entry(struct scan *s, const struct nv_inode *in, const char *rel, c
 	if (!st)
 		st = st_writer_end_file(s->wr);
 	if (st) {
-		scan_fail(s, CAPTURE_ERR_FAILED, "the store refused %s: %s", winpath, st_last_error());
+		scan_store_fail(s, st, "the store refused %s: %s", winpath, st_last_error());
 		*verdict = NV_WALK_STOP;
 		return -1;
 	}
@@ -629,6 +654,12 @@ scan_walk_entry(const struct nv_entry *e, void *ctx)
 	char *last = strrchr(win, '\\');
 	int ret = NV_WALK_CONTINUE;
 	const char *why;
+	if (!e->inode && e->status == NV_ERR_NOMEM) {
+		/* Not the entry's fault: never one of the items --continue goes past. */
+		scan_out_of_memory(s, "reading the volume");
+		ret = NV_WALK_STOP;
+		goto out;
+	}
 	if (!e->inode) {
 		/* An unreadable entry, or a folder that cannot be listed: one entry. */
 		enter_entry(s, rel);
@@ -765,7 +796,9 @@ enum capture_outcome
 scan_walk(struct scan *s)
 {
 	enum nv_status ws = nv_walk(s->vol, s->root, scan_walk_entry, s);
-	if (ws != NV_OK && !s->fail)
+	if (ws == NV_ERR_NOMEM)
+		scan_out_of_memory(s, "walking the volume");
+	else if (ws != NV_OK && !s->fail)
 		scan_fail(s, CAPTURE_ERR_SOURCE, "the volume could not be walked: %s", nv_last_error());
 	if (scan_canceled(s))
 		scan_fail(s, CAPTURE_ERR_CANCELED, "stopped by signal %d; the store was abandoned",
