@@ -1,6 +1,6 @@
 /*
  * Small shared utilities of the rules module: diagnostics list, growable
- * string buffers, allocation that aborts on exhaustion, and simple Unicode
+ * string buffers, allocation that ends the program on exhaustion, and simple Unicode
  * case folding of UTF-8 (MigXML matching is case-insensitive like NTFS).
  */
 #include <ctype.h>
@@ -10,14 +10,22 @@
 
 #include "rules/internal.h"
 
+/* The rule compiler cannot unwind from deep inside it, so running out of
+ * memory ends the program with winstate's out-of-memory exit code (5, as
+ * the README says), not a crash. */
+static _Noreturn void
+out_of_memory(void)
+{
+	fprintf(stderr, "winstate: out of memory\n");
+	exit(5);
+}
+
 void *
 ws__xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "winstate: out of memory\n");
-		abort();
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 
@@ -25,10 +33,8 @@ void *
 ws__xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
-	if (!p) {
-		fprintf(stderr, "winstate: out of memory\n");
-		abort();
-	}
+	if (!p)
+		out_of_memory();
 	return p;
 }
 
