@@ -1,5 +1,5 @@
 /*
- * Capture (agent/scan.c) on the fixture volume, checked through independent
+ * Capture (capture/) on the fixture volume, checked through independent
  * paths: the store is read back with st_reader, and every captured file's
  * metadata and data are compared with what the ntfs-3g FUSE driver shows for
  * the same file (system.ntfs_acl / ntfs_attrib / ntfs_times /
