@@ -233,7 +233,5 @@ enum capture_outcome scan_summarise_accounting(struct scan *s);
 void scan_write_report(struct scan *s, FILE *out, bool complete);
 enum capture_outcome scan_write_estimate(struct scan *s);
 
-/* run.c */
-enum capture_outcome scan_open_source(struct scan *s);
 
 #endif

@@ -6,7 +6,6 @@
 #include <time.h>
 
 #include "capture/internal.h"
-#include "formats/formats.h"
 #include "rules/rules.h"
 
 /* ------------------------------------------------------------ helpers -- */

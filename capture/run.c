@@ -10,12 +10,11 @@
 #include <unistd.h>
 
 #include "capture/internal.h"
-#include "formats/formats.h"
 #include "rules/rules.h"
 
 /* ---------------------------------------------------------------- run -- */
 
-enum capture_outcome
+static enum capture_outcome
 scan_open_source(struct scan *s)
 {
 	const struct capture_options *o = s->o;

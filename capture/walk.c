@@ -16,7 +16,6 @@
 #include <strings.h>
 
 #include "capture/internal.h"
-#include "formats/formats.h"
 #include "rules/rules.h"
 
 /* Accounting: the walk's current entry is counted as found in the profile
