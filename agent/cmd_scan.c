@@ -238,6 +238,11 @@ agent_capture(struct capture_options *o)
 	capture_result_free(&r);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
+	/* The console and the flag were this call's own. */
+	o->say = NULL;
+	o->on_progress = NULL;
+	o->ctx = NULL;
+	o->cancel = NULL;
 	return out;
 }
 
