@@ -76,7 +76,8 @@ $(foreach d,$(UNIT_DIRS),$(eval $(call unit_bin,$(d))))
 # tests/unit/fault: our own code's I/O and allocation calls go through the test's
 # fault injector (tests/unit/fault/inject.c); nothing changes in the product build.
 FAULT_WRAPPED := write pwrite64 ftruncate64 fsync fdatasync syncfs rename link read pread64 \
-	malloc calloc realloc nv_set_security nv_truncate
+	malloc calloc realloc strdup strndup asprintf vasprintf open_memstream nv_set_security \
+	nv_truncate
 LDFLAGS_unit_fault := $(foreach f,$(FAULT_WRAPPED),-Wl,--wrap=$(f))
 
 $(BUILD)/tools/%: $(BUILD)/obj/tests/fixtures/%.o

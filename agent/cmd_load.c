@@ -380,6 +380,14 @@ out:
  * copied), then restore it into the new Windows by linking.  The store stays
  * until `winstate rmstore --target DISK STORE` after the user has checked.
  */
+/* migrate-winold's capture, printed as `winstate scan` prints it. */
+static enum capture_outcome
+capture_printing(struct capture_options *o, void *ctx)
+{
+	(void)ctx;
+	return agent_capture(o);
+}
+
 int
 cmd_migrate_winold(int argc, char **argv)
 {
@@ -446,7 +454,7 @@ cmd_migrate_winold(int argc, char **argv)
 	struct restore_winold_options wo = {
 		.disk = disk, .store = store, .ui = ui, .ue = ue, .ui_count = nui, .ue_count = nue,
 		.mu = mu, .mu_count = nmu, .md = md, .md_count = nmd, .keep_going = keep_going,
-		.log = log_path,
+		.log = log_path, .capture = capture_printing,
 	};
 	struct restore_winold_result res;
 	restore_winold(&wo, &res);

@@ -1,21 +1,25 @@
 /*
  * Capture: `winstate scan SOURCE STORE [options]` and `scanstate STORE
  * /offlinewindir:SOURCE ...`.  Both fill struct capture_options for the engine
- * in agent/scan.c and map its outcome to their own exit codes
+ * (capture/capture.h), run it through agent_capture, which prints what it
+ * says and its summary, and map its outcome to their own exit codes
  * (docs/capture.md).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/commands.h"
 #include "agent/options.h"
 #include "capture/capture.h"
 #include "agent/usmt_args.h"
 #include "rules/rules.h"
+#include "formats/formats.h"
 #include "windows/windows.h"
 
 static const char scan_help[] =
@@ -111,6 +115,137 @@ usmt_code(enum capture_outcome o)
 	}
 	return 71;
 }
+
+/* ------------------------------------------------------ the console -- */
+
+static volatile sig_atomic_t cancel_signal;
+
+static void
+on_cancel(int sig)
+{
+	cancel_signal = sig;
+}
+
+struct console {
+	const char *prog;
+	bool tty;                   /* stderr is a terminal: the progress line redraws itself */
+	bool json;                  /* stdout carries the JSON summary */
+};
+
+static void
+console_say(void *ctx, enum capture_level level, const char *text)
+{
+	const struct console *c = ctx;
+	fprintf(stderr, "%s: %s%s\n", c->prog,
+		level == CAPTURE_NOTE ? "note: " : level == CAPTURE_WARNING ? "warning: " : "", text);
+}
+
+static void
+console_progress(void *ctx, const struct capture_progress *p)
+{
+	const struct console *c = ctx;
+	if (c->json && !c->tty)
+		return;
+	char b1[32], b2[32], eta[32] = "";
+	if (p->eta_seconds >= 0)
+		snprintf(eta, sizeof(eta), ", ETA %ld:%02ld", p->eta_seconds / 60, p->eta_seconds % 60);
+	fprintf(stderr, "%s%s: %3.0f%%  %llu files, %s captured, %s/s%s%s", c->tty ? "\r" : "",
+		c->prog, p->fraction * 100, (unsigned long long)p->files,
+		fmt_size(p->bytes, b1, sizeof(b1)), fmt_size(p->bytes_per_second, b2, sizeof(b2)),
+		eta, c->tty ? "\033[K" : "\n");
+	if (p->final && c->tty)
+		fputc('\n', stderr);
+}
+
+/* The summary on stdout: report.json's text with --json, else a few lines
+ * and the accounting (only for a run that finished). */
+static void
+print_summary(const struct capture_options *o, const struct capture_result *r)
+{
+	if (o->json) {
+		if (r->report)
+			fputs(r->report, stdout);
+		return;
+	}
+	if (!r->complete)
+		return;
+	char b[32];
+	if (o->estimate) {
+		printf("estimate: %llu files, %s on disk for %zu user(s) and the system; written to %s\n",
+		       (unsigned long long)r->estimate_files, fmt_size(r->estimate_bytes, b, sizeof(b)),
+		       r->users_selected, o->estimate);
+	} else {
+		if (o->hardlink)
+			printf("linked %llu files (%s, nothing copied), %llu registry values, for %zu "
+			       "user(s) and the system into the hard-link store %s on %s\n",
+			       (unsigned long long)r->files, fmt_size(r->bytes, b, sizeof(b)),
+			       (unsigned long long)r->registry_values, r->users_selected, o->store,
+			       o->source);
+		else
+			printf("captured %llu files (%llu more hard links), %s, %llu registry values, for "
+			       "%zu user(s) and the system into %s\n",
+			       (unsigned long long)r->files, (unsigned long long)r->links,
+			       fmt_size(r->bytes, b, sizeof(b)), (unsigned long long)r->registry_values,
+			       r->users_selected, o->store);
+		if (r->junctions)
+			printf("%llu junction(s) and folder link(s) stored as links (their targets were "
+			       "not followed)\n", (unsigned long long)r->junctions);
+		if (r->cloud_folders)
+			printf("%zu cloud (OneDrive) folder(s) entered like plain folders; their cloud "
+			       "state is not stored (restored as plain folders): listed in report.json "
+			       "cloud_folders\n", r->cloud_folders);
+		if (r->not_captured)
+			printf("%llu item(s) were not captured on purpose (cloud placeholders, WOF, EFS "
+			       "...): each is listed with its reason in report.json\n",
+			       (unsigned long long)r->not_captured);
+		if (r->errors)
+			printf("%llu item(s) could not be captured (errors continued past): listed in "
+			       "report.json\n", (unsigned long long)r->errors);
+	}
+	for (size_t i = 0; i < r->accounting_count; i++)
+		printf("%s\n", r->accounting[i]);
+}
+
+enum capture_outcome
+agent_capture(struct capture_options *o)
+{
+	struct console c = { .prog = o->prog, .tty = isatty(2), .json = o->json };
+	o->say = console_say;
+	o->on_progress = console_progress;
+	o->ctx = &c;
+	o->progress_every = c.tty ? 0.25 : 10.0;
+	cancel_signal = 0;
+	o->cancel = &cancel_signal;
+	struct sigaction sa = { 0 }, old_int, old_term;
+	sa.sa_handler = on_cancel;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	struct capture_result r;
+	enum capture_outcome out = capture_run(o, &r);
+	if (!r.complete && r.message[0]) {
+		fprintf(stderr, "%s%s: %s\n", c.tty ? "\n" : "", o->prog, r.message);
+		if ((out == CAPTURE_ERR_CANCELED || out == CAPTURE_ERR_STOPPED ||
+		     out == CAPTURE_ERR_FAILED || out == CAPTURE_ERR_EFS) && !o->estimate && !o->hardlink)
+			fprintf(stderr, "%s: the store in %s is incomplete and no restore will accept it; "
+				"run the capture again with %s to replace it\n", o->prog, o->store,
+				o->usmt ? "/o" : "--overwrite");
+	}
+	print_summary(o, &r);
+	if (r.complete && r.message[0]) /* the work was done, closing the volume failed */
+		fprintf(stderr, "%s: %s\n", o->prog, r.message);
+	capture_result_free(&r);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	/* The console and the flag were this call's own. */
+	o->say = NULL;
+	o->on_progress = NULL;
+	o->ctx = NULL;
+	o->cancel = NULL;
+	return out;
+}
+
+/* ---------------------------------------------------------- winstate scan -- */
 
 /* The key: --key is a passphrase; a key file holds 32 raw bytes, 64 hex
  * digits, or (USMT's /keyfile) a line of text used as the passphrase. */
@@ -374,7 +509,7 @@ cmd_scan(int argc, char **argv)
 	}
 	char *cl = join_args(argc - 1, argv + 1, "winstate scan");
 	o.command_line = cl;
-	rc = winstate_code(capture_run(&o));
+	rc = winstate_code(agent_capture(&o));
 	free(cl);
 	if (owned) {
 		memset(owned, 0, strlen(owned));
@@ -513,7 +648,7 @@ usmt_scanstate(const struct usmt_args *a)
 	}
 	char *cl = join_args(0, NULL, "scanstate");
 	o.command_line = cl;
-	rc = usmt_code(capture_run(&o));
+	rc = usmt_code(agent_capture(&o));
 	free(cl);
 out:
 	if (owned) {

@@ -6,6 +6,8 @@
 #ifndef WINSTATE_AGENT_COMMANDS_H
 #define WINSTATE_AGENT_COMMANDS_H
 
+#include "capture/capture.h"
+
 /* Exit codes of the `winstate` spelling (USMT's own numbers are used under
  * the scanstate/loadstate/usmtutils names). */
 enum ws_exit {
@@ -38,5 +40,10 @@ struct usmt_args;
 int usmt_scanstate(const struct usmt_args *args);
 int usmt_loadstate(const struct usmt_args *args);
 int usmt_utils(const struct usmt_args *args);
+
+/* agent/cmd_scan.c: run a capture as the scan commands do (SIGINT/SIGTERM
+ * cancel it; its sentences, progress and summary are printed) and return
+ * its outcome.  Sets the options' callbacks and cancel flag. */
+enum capture_outcome agent_capture(struct capture_options *o);
 
 #endif

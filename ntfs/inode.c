@@ -5,6 +5,7 @@
  * system.ntfs_* extended attributes, so what we report agrees with what a
  * FUSE mount shows (the tests compare the two).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -71,7 +72,10 @@ nv_name_to_ntfs(const char *name, ntfschar **out, int *len)
 		return nv_fail(NV_ERR_NAME, "\"%s\" cannot be a file name", name);
 	if (strpbrk(name, "/\\"))
 		return nv_fail(NV_ERR_NAME, "\"%s\": a name cannot contain / or \\", name);
+	errno = 0;
 	n = fmt_utf8_to_utf16(name, &u);
+	if (n < 0 && errno == ENOMEM) /* its only allocation failed: not the name's fault */
+		return nv_fail(NV_ERR_NOMEM, "out of memory");
 	if (n < 0)
 		return nv_fail(NV_ERR_NAME, "\"%s\" is not valid UTF-8", name);
 	if (n > 255) {

@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "capture/capture.h"
 #include "windows/windows.h"
 #include "rules/rules.h"
 #include "store/store.h"
@@ -132,6 +133,10 @@ struct restore_winold_options {
 	size_t mu_count, md_count;
 	bool keep_going;
 	const char *log;            /* the restore's log file, or NULL */
+	/* Runs the capture; NULL: capture_run, saying nothing.  The command line
+	 * passes its own, which prints what the capture says and handles signals. */
+	enum capture_outcome (*capture)(struct capture_options *o, void *ctx);
+	void *capture_ctx;
 };
 
 /* How far it went; each step before RESTORE_WINOLD_RESTORED ends it with

@@ -47,7 +47,14 @@ restore_winold(const struct restore_winold_options *o, struct restore_winold_res
 		.all = all, .ui = o->ui, .ue = o->ue, .nui = o->ui_count, .nue = o->ue_count,
 		.efs = CAPTURE_EFS_HARDLINK, .log = NULL,
 	};
-	enum capture_outcome sc = capture_run(&so);
+	enum capture_outcome sc;
+	if (o->capture) {
+		sc = o->capture(&so, o->capture_ctx);
+	} else {
+		struct capture_result cr;
+		sc = capture_run(&so, &cr);
+		capture_result_free(&cr);
+	}
 	if (sc != CAPTURE_OK && sc != CAPTURE_PARTIAL)
 		return stop(res, RESTORE_WINOLD_CAPTURE, capture_failure(sc),
 			    "the capture from Windows.old did not complete; nothing was restored");

@@ -10,13 +10,13 @@
 
 #include "rules/internal.h"
 
-/* The rule parser and matcher build many small strings; rather than thread a
- * failure through each, running out of memory ends the program with exit 5,
- * the code every engine's out-of-memory outcome maps to (docs/architecture.md). */
-static void
+/* The rule compiler cannot unwind from deep inside it, so running out of
+ * memory ends the program with winstate's out-of-memory exit code (5, as
+ * the README says), not a crash. */
+static _Noreturn void
 out_of_memory(void)
 {
-	fputs("winstate: out of memory\n", stderr);
+	fprintf(stderr, "winstate: out of memory\n");
 	exit(5);
 }
 
@@ -24,9 +24,8 @@ void *
 ws__xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
-	if (!p) {
+	if (!p)
 		out_of_memory();
-	}
 	return p;
 }
 
@@ -34,9 +33,8 @@ void *
 ws__xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
-	if (!p) {
+	if (!p)
 		out_of_memory();
-	}
 	return p;
 }
 

@@ -6,9 +6,10 @@
 
 #include "windows/windows.h"
 
-/* "C:\Users\x" -> volume path, or NULL when not on this volume. */
+/* "C:\Users\x" -> volume path, or NULL when not on this volume (or out of
+ * memory: then said in h->out_of_memory). */
 static char *
-to_volume(const struct win_rules_host *h, const char *path)
+to_volume(struct win_rules_host *h, const char *path)
 {
 	if (!path || strlen(path) < 2 || path[1] != ':' || (path[0] & ~0x20) != h->drive)
 		return NULL;
@@ -17,8 +18,10 @@ to_volume(const struct win_rules_host *h, const char *path)
 		rest++;
 	const char *root = h->w->install.root;
 	char *out;
-	if (asprintf(&out, "%s%s%s", root, *root && *rest ? "/" : "", rest) < 0)
+	if (asprintf(&out, "%s%s%s", root, *root && *rest ? "/" : "", rest) < 0) {
+		h->out_of_memory = true;
 		return NULL;
+	}
 	for (char *c = out; *c; c++)
 		if (*c == '\\')
 			*c = '/';
@@ -33,13 +36,16 @@ host_file_exists(void *opaque, const char *path, int *is_dir)
 	uint64_t mref;
 	struct nv_inode *in;
 	int found = 0;
-	if (vp && nv_lookup(h->w->vol, vp, &mref) == NV_OK) {
+	enum nv_status st = vp ? nv_lookup(h->w->vol, vp, &mref) : NV_ERR_NOT_FOUND;
+	if (st == NV_OK) {
 		found = 1;
-		if (is_dir && nv_stat(h->w->vol, mref, &in) == NV_OK) {
+		if (is_dir && (st = nv_stat(h->w->vol, mref, &in)) == NV_OK) {
 			*is_dir = (in->kind & NV_IS_DIR) != 0;
 			nv_inode_free(in);
 		}
 	}
+	if (st == NV_ERR_NOMEM)
+		h->out_of_memory = true;
 	free(vp);
 	return found;
 }
@@ -52,12 +58,13 @@ host_file_read(void *opaque, const char *path, size_t max, unsigned char **data,
 	uint64_t mref;
 	struct nv_reader *r;
 	int rc = -1;
-	if (vp && nv_lookup(h->w->vol, vp, &mref) == NV_OK &&
-	    nv_reader_open(h->w->vol, mref, NULL, &r) == NV_OK) {
+	enum nv_status st = vp ? nv_lookup(h->w->vol, vp, &mref) : NV_ERR_NOT_FOUND;
+	if (st == NV_OK && (st = nv_reader_open(h->w->vol, mref, NULL, &r)) == NV_OK) {
 		uint64_t size = nv_reader_size(r);
 		size_t want = size < max ? (size_t)size : max;
 		*data = malloc(want ? want : 1);
-		if (*data && nv_reader_pread(r, *data, want, 0, len) == NV_OK)
+		st = *data ? nv_reader_pread(r, *data, want, 0, len) : NV_ERR_NOMEM;
+		if (st == NV_OK)
 			rc = 0;
 		else {
 			free(*data);
@@ -65,6 +72,8 @@ host_file_read(void *opaque, const char *path, size_t max, unsigned char **data,
 		}
 		nv_reader_close(r);
 	}
+	if (st == NV_ERR_NOMEM)
+		h->out_of_memory = true;
 	free(vp);
 	return rc;
 }
@@ -73,9 +82,13 @@ host_file_read(void *opaque, const char *path, size_t max, unsigned char **data,
 static int
 locate(struct win_rules_host *h, const char *key, struct reg_location *loc, reg_key *k)
 {
-	if (reg_hive_set_resolve(h->hives, key, REG_VIEW_DEFAULT, loc) != REG_OK)
+	int err = reg_hive_set_resolve(h->hives, key, REG_VIEW_DEFAULT, loc);
+	if (err != REG_OK) {
+		h->out_of_memory |= err == REG_ENOMEM;
 		return -1;
-	if (reg_key_open(loc->hive, loc->subpath, k) != REG_OK) {
+	}
+	if ((err = reg_key_open(loc->hive, loc->subpath, k)) != REG_OK) {
+		h->out_of_memory |= err == REG_ENOMEM;
 		free(loc->subpath);
 		return -1;
 	}
@@ -91,7 +104,9 @@ host_reg_exists(void *opaque, const char *key, const char *value)
 	struct reg_value v = { 0 };
 	if (locate(h, key, &loc, &k) < 0)
 		return 0;
-	int found = !value || reg_key_get_value(loc.hive, k, value, &v) == REG_OK;
+	int err = value ? reg_key_get_value(loc.hive, k, value, &v) : REG_OK;
+	int found = err == REG_OK;
+	h->out_of_memory |= err == REG_ENOMEM;
 	reg_value_clear(&v);
 	free(loc.subpath);
 	return found;
@@ -108,7 +123,9 @@ host_reg_read(void *opaque, const char *key, const char *value, unsigned *type,
 	int rc = -1;
 	if (locate(h, key, &loc, &k) < 0)
 		return -1;
-	if (reg_key_get_value(loc.hive, k, value ? value : "", &v) == REG_OK) {
+	int err = reg_key_get_value(loc.hive, k, value ? value : "", &v);
+	h->out_of_memory |= err == REG_ENOMEM;
+	if (err == REG_OK) {
 		*type = v.type;
 		*len = v.len;
 		*data = v.data;
@@ -170,13 +187,16 @@ win_rules_host_init(struct win_rules_host *h, struct win_offline *w, const struc
 			{ "SAM", REG_HK_SAM }, { "SECURITY", REG_HK_SECURITY } };
 	for (size_t i = 0; i < sizeof(machine) / sizeof(machine[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", w->hives.path, machine[i].name);
-		reg_hive_set_add(h->hives, machine[i].kind, NULL, path);
+		if (reg_hive_set_add(h->hives, machine[i].kind, NULL, path) == REG_ENOMEM)
+			goto out_of_memory;
 	}
 	if (user && user->sid && user->ntuser_copy) {
-		reg_hive_set_add(h->hives, REG_HK_NTUSER, user->sid, user->ntuser_copy);
-		if (user->usrclass_copy)
-			reg_hive_set_add(h->hives, REG_HK_USRCLASS, user->sid, user->usrclass_copy);
-		reg_hive_set_current_user(h->hives, user->sid);
+		if (reg_hive_set_add(h->hives, REG_HK_NTUSER, user->sid, user->ntuser_copy) ==
+			    REG_ENOMEM ||
+		    (user->usrclass_copy && reg_hive_set_add(h->hives, REG_HK_USRCLASS, user->sid,
+							     user->usrclass_copy) == REG_ENOMEM) ||
+		    reg_hive_set_current_user(h->hives, user->sid) == REG_ENOMEM)
+			goto out_of_memory;
 	}
 	h->host.opaque = h;
 	h->host.file_exists = host_file_exists;
@@ -186,6 +206,10 @@ win_rules_host_init(struct win_rules_host *h, struct win_offline *w, const struc
 	h->host.os_version = host_os_version;
 	h->host.is_native_64bit = host_native_64;
 	return 0;
+out_of_memory:
+	reg_hive_set_free(h->hives);
+	h->hives = NULL;
+	return -1;
 }
 
 void

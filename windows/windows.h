@@ -138,6 +138,9 @@ struct win_rules_host {
 	struct win_offline *w;      /* borrowed */
 	reg_hive_set *hives;
 	char drive;                     /* the system drive letter, 'C' */
+	/* An answer was cut short by lack of memory ("absent" instead of the
+	 * truth): whatever was decided with this host is not to be trusted. */
+	bool out_of_memory;
 };
 
 /* @user (may be NULL) is the profile HKCU means. */

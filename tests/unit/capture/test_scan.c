@@ -1,5 +1,5 @@
 /*
- * Capture (agent/scan.c) on the fixture volume, checked through independent
+ * Capture (capture/) on the fixture volume, checked through independent
  * paths: the store is read back with st_reader, and every captured file's
  * metadata and data are compared with what the ntfs-3g FUSE driver shows for
  * the same file (system.ntfs_acl / ntfs_attrib / ntfs_times /
@@ -7,6 +7,8 @@
  * holds is compared with what `winstate explain` says about each file.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -163,6 +165,19 @@ fuse_sha(const char *path, char out[65])
 	free(o);
 }
 
+/* The outcome alone; the result is checked where a test needs it. */
+static enum capture_outcome
+run_capture(const struct capture_options *o)
+{
+	struct capture_result res;
+	enum capture_outcome out = capture_run(o, &res);
+	cr_assert_eq(out, res.outcome);
+	cr_assert(out == CAPTURE_OK || out == CAPTURE_PARTIAL || res.message[0],
+		  "outcome %d without a sentence", out);
+	capture_result_free(&res);
+	return out;
+}
+
 static enum capture_outcome
 capture(const char *source, const char *store, bool nocompress, bool hardlink, const char *log)
 {
@@ -170,7 +185,7 @@ capture(const char *source, const char *store, bool nocompress, bool hardlink, c
 				  .nocompress = nocompress, .hardlink = hardlink,
 				  .efs = hardlink ? CAPTURE_EFS_HARDLINK : CAPTURE_EFS_SKIP, .log = log,
 				  .verbosity = 1 };
-	return capture_run(&o);
+	return run_capture(&o);
 }
 
 /* What `winstate explain` says about a volume path in alice's context. */
@@ -547,7 +562,7 @@ Test(scan, encrypted_store_needs_its_key, .timeout = 300)
 				  .efs = CAPTURE_EFS_SKIP, .key = &key, .kdf_ops = 1,
 				  .kdf_mem = 8u << 20, .ui = (const char *[]){ "alice" }, .nui = 1,
 				  .ue = (const char *[]){ "*" }, .nue = 1 };
-	cr_assert_eq(capture_run(&o), CAPTURE_OK);
+	cr_assert_eq(run_capture(&o), CAPTURE_OK);
 	struct st_reader *r;
 	cr_assert_eq(st_reader_open(store, NULL, &r), ST_ERR_KEY, "opened without the key");
 	struct st_key wrong = { .kind = ST_KEY_PASSPHRASE, .passphrase = "wrong horse" };
@@ -578,21 +593,147 @@ Test(scan, refusals_before_anything_is_written)
 	fclose(f);
 	struct capture_options o = { .prog = "test", .source = img, .store = store,
 				  .efs = CAPTURE_EFS_SKIP, .rules = (const char *[]){ bad }, .nrules = 1 };
-	cr_assert_eq(capture_run(&o), CAPTURE_ERR_RULES);
+	cr_assert_eq(run_capture(&o), CAPTURE_ERR_RULES);
 	o.nrules = 0;
 	o.config = bad;
-	cr_assert_eq(capture_run(&o), CAPTURE_ERR_CONFIG);
+	cr_assert_eq(run_capture(&o), CAPTURE_ERR_CONFIG);
 	o.config = NULL;
 	o.log = "/nonexistent-dir/scan.log";
-	cr_assert_eq(capture_run(&o), CAPTURE_ERR_LOG);
+	cr_assert_eq(run_capture(&o), CAPTURE_ERR_LOG);
 	o.log = NULL;
 	o.progress = "/nonexistent-dir/p.log";
-	cr_assert_eq(capture_run(&o), CAPTURE_ERR_PROGRESS);
+	cr_assert_eq(run_capture(&o), CAPTURE_ERR_PROGRESS);
 	o.progress = NULL;
 	o.source = bad;
-	cr_assert_eq(capture_run(&o), CAPTURE_ERR_SOURCE);
+	cr_assert_eq(run_capture(&o), CAPTURE_ERR_SOURCE);
 	struct stat sb;
 	cr_assert_neq(stat(store, &sb), 0, "a refused capture created the store folder");
+	sh("rm -rf '%s'", dir);
+	free(dir);
+}
+
+/* ------------------------------------------------- what the engine hands out -- */
+
+struct heard {
+	char said[8][512];
+	enum capture_level level[8];
+	size_t nsaid;
+	size_t progress, finals;
+	double last_fraction;
+};
+
+static void
+hear(void *ctx, enum capture_level level, const char *text)
+{
+	struct heard *h = ctx;
+	if (h->nsaid < 8) {
+		snprintf(h->said[h->nsaid], sizeof(h->said[0]), "%s", text);
+		h->level[h->nsaid] = level;
+	}
+	h->nsaid++;
+}
+
+static void
+watch(void *ctx, const struct capture_progress *p)
+{
+	struct heard *h = ctx;
+	h->progress++;
+	h->finals += p->final;
+	h->last_fraction = p->fraction;
+}
+
+/* Run with stdout and stderr on a file of their own; what landed there. */
+static char *
+run_silenced(const struct capture_options *o, struct capture_result *res, const char *dir)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/console", dir);
+	fflush(stdout);
+	fflush(stderr);
+	int keep1 = dup(1), keep2 = dup(2), fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	cr_assert(keep1 >= 0 && keep2 >= 0 && fd >= 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	close(fd);
+	capture_run(o, res);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(keep1, 1);
+	dup2(keep2, 2);
+	close(keep1);
+	close(keep2);
+	return sh_out(NULL, "cat '%s'", path);
+}
+
+/* The engine prints nothing: its warnings come through say, its progress
+ * through on_progress, its summary in the result (counts that match the
+ * store, the accounting lines, report.json's text). */
+Test(scan, says_through_callbacks_and_prints_nothing, .timeout = 300)
+{
+	const char *fx = fixtures_dir();
+	char *dir = scratch(), img[4096], store[4200];
+	snprintf(img, sizeof(img), "%s/volume.img", fx);
+	snprintf(store, sizeof(store), "%s/store", dir);
+	struct heard h = { 0 };
+	struct capture_options o = { .prog = "test", .source = img, .store = store,
+				  .efs = CAPTURE_EFS_SKIP, .ui = (const char *[]){ "alice", "nobody" },
+				  .nui = 2, .ue = (const char *[]){ "*" }, .nue = 1, .say = hear,
+				  .on_progress = watch, .ctx = &h };
+	struct capture_result res;
+	char *console = run_silenced(&o, &res, dir);
+	cr_assert_eq(res.outcome, CAPTURE_OK, "%s", res.message);
+	cr_assert_str_empty(console, "the engine printed: %s", console);
+	cr_assert(res.complete);
+	cr_assert_str_empty(res.message);
+	cr_assert_eq(h.nsaid, 1, "%zu sentences, the first: %s", h.nsaid, h.said[0]);
+	cr_assert_eq(h.level[0], CAPTURE_WARNING);
+	cr_assert_str_eq(h.said[0], "the user pattern \"nobody\" (--ui) matches no profile on this "
+			 "Windows");
+	cr_assert_geq(h.progress, 1);
+	cr_assert_eq(h.finals, 1, "the final progress call came %zu times", h.finals);
+	cr_assert_float_eq(h.last_fraction, 1.0, 1e-9);
+	cr_assert_eq(res.users_selected, 1);
+	cr_assert_gt(res.accounting_count, 1, "alice and the system, at least");
+	cr_assert(strstr(res.accounting[res.accounting_count - 1], "system: "));
+	cr_assert_not_null(res.report);
+	cr_assert(strstr(res.report, "\"complete\": true"));
+	struct st_reader *r;
+	cr_assert_eq(st_reader_open(store, NULL, &r), ST_OK, "%s", st_last_error());
+	cr_assert_eq(st_reader_registry_count(r), res.registry_values);
+	cr_assert_eq(st_reader_user_count(r), 1);
+	st_reader_close(r);
+	capture_result_free(&res);
+	free(console);
+	sh("rm -rf '%s'", dir);
+	free(dir);
+}
+
+/* The caller's cancel flag stops the capture: the outcome names the signal,
+ * the store is abandoned, the result is no summary. */
+Test(scan, cancel_flag_abandons_the_store, .timeout = 300)
+{
+	const char *fx = fixtures_dir();
+	char *dir = scratch(), img[4096], store[4200];
+	snprintf(img, sizeof(img), "%s/volume.img", fx);
+	snprintf(store, sizeof(store), "%s/store", dir);
+	volatile sig_atomic_t cancel = SIGTERM;
+	struct capture_options o = { .prog = "test", .source = img, .store = store,
+				  .efs = CAPTURE_EFS_SKIP, .all = true, .cancel = &cancel };
+	struct capture_result res;
+	char *console = run_silenced(&o, &res, dir);
+	cr_assert_eq(res.outcome, CAPTURE_ERR_CANCELED, "outcome %d: %s", res.outcome, res.message);
+	cr_assert_str_empty(console, "the engine printed: %s", console);
+	char want[64];
+	snprintf(want, sizeof(want), "stopped by signal %d", SIGTERM);
+	cr_assert(strstr(res.message, want), "%s", res.message);
+	cr_assert_not(res.complete);
+	cr_assert_eq(res.accounting_count, 0);
+	cr_assert(res.report && strstr(res.report, "\"complete\": false"));
+	struct st_reader *r;
+	enum st_status st = st_reader_open(store, NULL, &r);
+	cr_assert(st == ST_ERR_INCOMPLETE || st == ST_ERR_NOT_FOUND, "the store opens (%d)", st);
+	capture_result_free(&res);
+	free(console);
 	sh("rm -rf '%s'", dir);
 	free(dir);
 }

@@ -1,8 +1,10 @@
 /* The --wrap side of inject.h.  Counters are atomic: the compressed store's
  * pool allocates from its worker threads. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "ntfs/ntfs.h"
@@ -24,6 +26,10 @@ void *__real_realloc(void *p, size_t n);
 enum nv_status __real_nv_set_security(struct nv_volume *vol, uint64_t mref, const void *sd, size_t len);
 enum nv_status __real_nv_truncate(struct nv_volume *vol, uint64_t mref, const char *stream,
 				  uint64_t size);
+char *__real_strdup(const char *s);
+char *__real_strndup(const char *s, size_t n);
+int __real_vasprintf(char **out, const char *fmt, va_list ap);
+FILE *__real_open_memstream(char **buf, size_t *len);
 
 ssize_t __wrap_write(int fd, const void *buf, size_t n);
 ssize_t __wrap_pwrite64(int fd, const void *buf, size_t n, off_t off);
@@ -41,6 +47,11 @@ void *__wrap_realloc(void *p, size_t n);
 enum nv_status __wrap_nv_set_security(struct nv_volume *vol, uint64_t mref, const void *sd, size_t len);
 enum nv_status __wrap_nv_truncate(struct nv_volume *vol, uint64_t mref, const char *stream,
 				  uint64_t size);
+char *__wrap_strdup(const char *s);
+char *__wrap_strndup(const char *s, size_t n);
+int __wrap_asprintf(char **out, const char *fmt, ...);
+int __wrap_vasprintf(char **out, const char *fmt, va_list ap);
+FILE *__wrap_open_memstream(char **buf, size_t *len);
 
 static atomic_bool counting, short_io, fired;
 static atomic_ulong calls[FAULT_KINDS], renames, renames_at_fire;
@@ -239,4 +250,42 @@ enum nv_status
 __wrap_nv_truncate(struct nv_volume *vol, uint64_t mref, const char *stream, uint64_t size)
 {
 	return should_fail(FAULT_TRUNCATE) ? NV_ERR_IO : __real_nv_truncate(vol, mref, stream, size);
+}
+
+/* libc's own allocations are out of --wrap's reach: the calls that allocate
+ * for their caller count as allocations themselves. */
+char *
+__wrap_strdup(const char *s)
+{
+	return should_fail(FAULT_ALLOC) ? NULL : __real_strdup(s);
+}
+
+char *
+__wrap_strndup(const char *s, size_t n)
+{
+	return should_fail(FAULT_ALLOC) ? NULL : __real_strndup(s, n);
+}
+
+int
+__wrap_vasprintf(char **out, const char *fmt, va_list ap)
+{
+	return should_fail(FAULT_ALLOC) ? -1 : __real_vasprintf(out, fmt, ap);
+}
+
+int
+__wrap_asprintf(char **out, const char *fmt, ...)
+{
+	if (should_fail(FAULT_ALLOC))
+		return -1;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = __real_vasprintf(out, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+FILE *
+__wrap_open_memstream(char **buf, size_t *len)
+{
+	return should_fail(FAULT_ALLOC) ? NULL : __real_open_memstream(buf, len);
 }

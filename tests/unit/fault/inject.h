@@ -20,7 +20,8 @@ enum fault_kind {
 	FAULT_SYNC,    /* fsync, fdatasync, syncfs */
 	FAULT_RENAME,  /* rename, link */
 	FAULT_READ,    /* read, pread */
-	FAULT_ALLOC,   /* malloc, calloc, realloc */
+	FAULT_ALLOC,   /* malloc, calloc, realloc, strdup, strndup, asprintf, vasprintf,
+			* open_memstream */
 	FAULT_SET_SECURITY, /* nv_set_security returns NV_ERR_IO */
 	FAULT_TRUNCATE,     /* nv_truncate returns NV_ERR_IO */
 	FAULT_KINDS
