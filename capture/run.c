@@ -62,8 +62,9 @@ scan_open_source(struct scan *s)
 	if (vi.state)
 		LOG_WARN(s, "%s was not shut down cleanly; captured anyway (--force-unclean)", o->source);
 	char err[1024];
-	if (win_open(s->vol, o->windir, false, &s->w, err, sizeof(err)) < 0) {
-		scan_fail(s, CAPTURE_ERR_SOURCE, "%s", err);
+	int wo = win_open(s->vol, o->windir, false, &s->w, err, sizeof(err));
+	if (wo < 0) {
+		scan_fail(s, wo == WIN_ERR_NOMEM ? CAPTURE_ERR_INTERNAL : CAPTURE_ERR_SOURCE, "%s", err);
 		return s->fail;
 	}
 	s->root = s->w->install.root;

@@ -80,8 +80,9 @@ restore_run(const struct restore_options *o, struct restore_result *res)
 		outcome(&c, RESTORE_TARGET, "%s: %s", o->target, nv_last_error());
 		goto early;
 	}
-	if (win_open(c.vol, "Windows", false, &c.win, err, sizeof(err)) < 0) {
-		if (!strcmp(err, "out of memory")) /* win_open's sentence for it */
+	int wo = win_open(c.vol, "Windows", false, &c.win, err, sizeof(err));
+	if (wo < 0) {
+		if (wo == WIN_ERR_NOMEM)
 			goto oom;
 		outcome(&c, RESTORE_TARGET, "%s: no Windows to restore into: %s", o->target, err);
 		goto done;

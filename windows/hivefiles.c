@@ -16,7 +16,7 @@ win_hive_dir_open(struct win_hive_dir *dir, char *err, size_t errlen)
 	if (asprintf(&dir->path, "%s/winstate-hives-XXXXXX", tmp && *tmp ? tmp : "/tmp") < 0) {
 		dir->path = NULL;
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return WIN_ERR_NOMEM;
 	}
 	if (!mkdtemp(dir->path)) {
 		snprintf(err, errlen, "cannot make a private folder for hive copies in %s: %s",

@@ -29,6 +29,7 @@ win_user_type_name(enum win_user_type t)
 struct root_dirs {
 	char **names;
 	size_t count;
+	bool out_of_memory;
 };
 
 static int
@@ -37,9 +38,14 @@ collect_dirs(const struct nv_entry *e, void *ctx)
 	struct root_dirs *r = ctx;
 	if (e->inode && (e->inode->kind & NV_IS_DIR) && !(e->inode->kind & NV_IS_REPARSE)) {
 		char **grown = realloc(r->names, (r->count + 1) * sizeof(*grown));
-		if (grown) {
+		char *name = grown ? strdup(e->name) : NULL;
+		if (name) {
 			r->names = grown;
-			r->names[r->count++] = strdup(e->name);
+			r->names[r->count++] = name;
+		} else {
+			if (grown)
+				r->names = grown;
+			r->out_of_memory = true;
 		}
 	}
 	return NV_WALK_SKIP;
@@ -108,6 +114,17 @@ win_installs_free(struct win_install *w, size_t n)
 
 /* --------------------------------------------------------------- hives -- */
 
+/* A copy of @s (NULL stays NULL); running out of memory is remembered, and
+ * win_open then fails as a whole rather than describe fewer users. */
+static char *
+keep(struct win_offline *w, const char *s)
+{
+	char *d = s ? strdup(s) : NULL;
+	if (s && !d)
+		w->out_of_memory = true;
+	return d;
+}
+
 /* Copy a hive out and open it; NULL with @state "missing"/"unreadable" otherwise. */
 static reg_hive *
 open_copy(struct win_offline *w, const char *volume_path, const char *local, char **copy,
@@ -123,20 +140,20 @@ open_copy(struct win_offline *w, const char *volume_path, const char *local, cha
 	if (win_hive_copy_out(w->vol, volume_path, &w->hives, local, copy) != NV_OK) {
 		snprintf(state, statelen, "missing");
 		if (detail)
-			*detail = strdup(win_hive_copy_error());
+			*detail = keep(w, win_hive_copy_error());
 		return NULL;
 	}
 	h = reg_hive_open(*copy, 0, &err, msg, sizeof(msg));
 	if (!h) {
 		snprintf(state, statelen, "unreadable");
 		if (detail)
-			*detail = strdup(msg);
+			*detail = keep(w, msg);
 		return NULL;
 	}
 	const struct reg_replay_report *rep = reg_hive_report(h);
 	snprintf(state, statelen, "%s", reg_hive_state_name(rep->state));
 	if (detail)
-		*detail = strdup(rep->detail);
+		*detail = keep(w, rep->detail);
 	return h;
 }
 
@@ -207,8 +224,10 @@ static struct win_user *
 new_user(struct win_offline *w)
 {
 	struct win_user *grown = realloc(w->users, (w->user_count + 1) * sizeof(*grown));
-	if (!grown)
+	if (!grown) {
+		w->out_of_memory = true;
 		return NULL;
+	}
 	w->users = grown;
 	memset(&grown[w->user_count], 0, sizeof(*grown));
 	return &grown[w->user_count++];
@@ -256,12 +275,12 @@ sum_sizes(const struct nv_entry *e, void *ctx)
 }
 
 static void
-set_name(struct win_user *u, const char *name, const char *source)
+set_name(struct win_offline *w, struct win_user *u, const char *name, const char *source)
 {
 	free(u->name);
 	free(u->name_source);
-	u->name = strdup(name);
-	u->name_source = strdup(source);
+	u->name = keep(w, name);
+	u->name_source = keep(w, source);
 }
 
 static const char *
@@ -285,7 +304,7 @@ account_names(struct win_offline *w, struct win_user *u, reg_hive *ntuser)
 		char source[300];
 		snprintf(source, sizeof(source), "%s%s", ntuser && strncmp(a.source, "IdentityStore", 13) &&
 			 strncmp(a.source, "LogonUI", 7) ? "hive: " : "SOFTWARE: ", a.source);
-		set_name(u, a.name, source);
+		set_name(w, u, a.name, source);
 	}
 	if (!u->display_name && a.display_name) {
 		u->display_name = a.display_name;
@@ -320,25 +339,25 @@ inspect_profile(struct win_offline *w, struct win_user *u, size_t index, bool si
 				continue;
 			char source[64];
 			snprintf(source, sizeof(source), "SAM (RID %u)", rid);
-			set_name(u, sam[i].name, source);
+			set_name(w, u, sam[i].name, source);
 			u->disabled = sam[i].disabled;
 			if (sam[i].full_name) {
-				u->display_name = strdup(sam[i].full_name);
-				u->display_source = strdup("SAM full name");
+				u->display_name = keep(w, sam[i].full_name);
+				u->display_source = keep(w, "SAM full name");
 			}
 		}
 	}
 	if (!u->folder_exists) {
 		account_names(w, u, NULL);
-		u->hive_state = strdup("-");
-		u->hive_detail = strdup(u->volume_path ? "the profile folder does not exist"
+		u->hive_state = keep(w, "-");
+		u->hive_detail = keep(w, u->volume_path ? "the profile folder does not exist"
 						       : "the profile is not on this volume");
 	} else {
 		snprintf(local, sizeof(local), "NTUSER-%zu.DAT", index);
 		snprintf(path, sizeof(path), "%s/NTUSER.DAT", u->volume_path);
 		reg_hive *h = open_copy(w, path, local, &u->ntuser_copy, state, sizeof(state),
 				       &u->hive_detail);
-		u->hive_state = strdup(state);
+		u->hive_state = keep(w, state);
 		if (h) {
 			if (u->profile_path)
 				reg_facts_user_folders(h, u->profile_path, &u->folders, &u->folder_count);
@@ -372,14 +391,14 @@ inspect_profile(struct win_offline *w, struct win_user *u, size_t index, bool si
 				  { "S-1-5-20", "NETWORK SERVICE" } };
 		for (size_t i = 0; u->sid && i < 3; i++)
 			if (!strcmp(u->sid, wellknown[i].sid))
-				set_name(u, wellknown[i].name, "well-known SID");
+				set_name(w, u, wellknown[i].name, "well-known SID");
 	}
 	if (!u->name && u->profile_path)
-		set_name(u, last_component(u->profile_path), "profile folder name");
+		set_name(w, u, last_component(u->profile_path), "profile folder name");
 	/* A temporary profile's folder is TEMP, which is no account's name. */
 	if (u->is_temp && u->name_source && !strcmp(u->name_source, "profile folder name")) {
 		free(u->name_source);
-		u->name_source = strdup("profile folder name (a temporary profile: not the account's)");
+		u->name_source = keep(w, "profile folder name (a temporary profile: not the account's)");
 	}
 }
 
@@ -401,7 +420,8 @@ add_folders_without_entries(struct win_offline *w, char drive, bool sizes)
 	(void)drive;
 	if (!users_dir)
 		return;
-	nv_walk(w->vol, users_dir, collect_dirs, &dirs);
+	if (nv_walk(w->vol, users_dir, collect_dirs, &dirs) == NV_ERR_NOMEM || dirs.out_of_memory)
+		w->out_of_memory = true;
 	for (size_t i = 0; i < dirs.count; i++) {
 		char *vp;
 		if (!strcasecmp(dirs.names[i], "Public") || asprintf(&vp, "%s/%s", users_dir,
@@ -417,11 +437,13 @@ add_folders_without_entries(struct win_offline *w, char drive, bool sizes)
 			break;
 		}
 		u->volume_path = vp;
-		if (asprintf(&u->profile_path, "%c:\\Users\\%s", 'C', dirs.names[i]) < 0)
+		if (asprintf(&u->profile_path, "%c:\\Users\\%s", 'C', dirs.names[i]) < 0) {
 			u->profile_path = NULL;
+			w->out_of_memory = true;
+		}
 		bool is_default = !strcasecmp(dirs.names[i], "Default");
 		u->type = is_default ? WIN_USER_DEFAULT : WIN_USER_UNKNOWN;
-		set_name(u, dirs.names[i], is_default ? "the Default profile (template for new users)"
+		set_name(w, u, dirs.names[i], is_default ? "the Default profile (template for new users)"
 						      : "profile folder name (no ProfileList entry)");
 		inspect_profile(w, u, w->user_count, sizes, NULL, 0);
 	}
@@ -484,7 +506,7 @@ win_open(struct nv_volume *vol, const char *windir, bool sizes, struct win_offli
 	if (!w) {
 		win_installs_free(installs, n);
 		seterr(err, errlen, "out of memory");
-		return -1;
+		return WIN_ERR_NOMEM;
 	}
 	w->vol = vol;
 	w->install.windir = strdup(chosen->windir);
@@ -494,11 +516,12 @@ win_open(struct nv_volume *vol, const char *windir, bool sizes, struct win_offli
 	if (!w->install.windir || !w->install.root) {
 		seterr(err, errlen, "out of memory");
 		win_close(w);
-		return -1;
+		return WIN_ERR_NOMEM;
 	}
-	if (win_hive_dir_open(&w->hives, err, errlen) < 0) {
+	int hd = win_hive_dir_open(&w->hives, err, errlen);
+	if (hd < 0) {
 		win_close(w);
-		return -1;
+		return hd;
 	}
 	static const char *const names[] = { "SOFTWARE", "SYSTEM", "SAM", "SECURITY" };
 	reg_hive **slots[] = { &w->software, &w->system, &w->sam, &w->security };
@@ -530,23 +553,26 @@ win_open(struct nv_volume *vol, const char *windir, bool sizes, struct win_offli
 
 	struct reg_local_user *sam = NULL;
 	size_t sam_count = 0;
-	if (w->sam)
-		reg_facts_sam_users(w->sam, &sam, &sam_count);
+	if (w->sam && reg_facts_sam_users(w->sam, &sam, &sam_count) == REG_ENOMEM)
+		w->out_of_memory = true;
 	struct reg_profile *profiles;
 	size_t np;
 	char drive = system_drive(w->software);
-	if (reg_facts_profiles(w->software, &profiles, &np) == REG_OK) {
+	int pr = reg_facts_profiles(w->software, &profiles, &np);
+	if (pr == REG_ENOMEM)
+		w->out_of_memory = true;
+	if (pr == REG_OK) {
 		for (size_t i = 0; i < np; i++) {
 			struct win_user *u = new_user(w);
 			if (!u)
 				break;
-			u->sid = strdup(profiles[i].sid);
+			u->sid = keep(w, profiles[i].sid);
 			u->in_profile_list = true;
 			u->is_bak = profiles[i].is_bak;
 			u->is_temp = profiles[i].is_temp;
 			u->state = profiles[i].state;
 			u->flags = profiles[i].flags;
-			u->profile_path = profiles[i].image_path ? strdup(profiles[i].image_path) : NULL;
+			u->profile_path = keep(w, profiles[i].image_path);
 			u->volume_path = volume_path_of(profiles[i].image_path, drive, w->install.root);
 			u->type = type_of(w, u->sid, u->is_temp);
 			u->last_use = profiles[i].unload_time > profiles[i].load_time
@@ -557,6 +583,11 @@ win_open(struct nv_volume *vol, const char *windir, bool sizes, struct win_offli
 	}
 	add_folders_without_entries(w, drive, sizes);
 	reg_local_users_free(sam, sam_count);
+	if (w->out_of_memory) {
+		seterr(err, errlen, "out of memory");
+		win_close(w);
+		return WIN_ERR_NOMEM;
+	}
 	*out = w;
 	return 0;
 }

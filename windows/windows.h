@@ -28,7 +28,8 @@ struct win_hive_dir {
 	char *path;     /* the private folder (mode 0700) */
 };
 
-/* Make a private folder under $TMPDIR; 0, or -1 with the reason in @err. */
+/* Make a private folder under $TMPDIR; 0, or -1 with the reason in @err
+ * (WIN_ERR_NOMEM when memory ran out). */
 int win_hive_dir_open(struct win_hive_dir *dir, char *err, size_t errlen);
 /* Remove the folder and everything in it. */
 void win_hive_dir_close(struct win_hive_dir *dir);
@@ -111,14 +112,16 @@ struct win_offline {
 	char *domain_sid;        /* from SECURITY Policy\PolPrDmS, or NULL */
 	struct win_user *users;
 	size_t user_count;
+	bool out_of_memory;      /* while reading: win_open then fails with WIN_ERR_NOMEM */
 };
 
 /*
  * Read the installation @windir (NULL: the only one on the volume; an error
  * naming them when there are several).  @sizes asks for each profile's size,
- * which needs a walk of every profile.  On failure prints nothing and fills
- * @err.
+ * which needs a walk of every profile.  0, or on failure (printing nothing)
+ * -1 with the reason in @err, or WIN_ERR_NOMEM when memory ran out.
  */
+#define WIN_ERR_NOMEM (-2)
 int win_open(struct nv_volume *vol, const char *windir, bool sizes,
 		 struct win_offline **out, char *err, size_t errlen);
 void win_close(struct win_offline *w);
