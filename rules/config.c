@@ -48,7 +48,7 @@ struct cctx {
 static void
 unsupported(struct cctx *k, xmlNodePtr n, xmlNodePtr parent)
 {
-	ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
+	mig__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, mig__line(n),
 		"unknown element <%s> inside <%s>: not supported, ignored", (const char *)n->name,
 		(const char *)parent->name);
 }
@@ -62,7 +62,7 @@ check_attrs(struct cctx *k, xmlNodePtr n, const char *allowed)
 		struct sbuf s = { 0 };
 		sb_fmt(&s, " %s ", allowed);
 		if (!strstr(s.p, want))
-			ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
+			mig__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, mig__line(n),
 				"unknown attribute %s= on <%s>: not supported, ignored",
 				(const char *)a->name, (const char *)n->name);
 		sb_free(&s);
@@ -75,17 +75,17 @@ components(struct cctx *k, xmlNodePtr parent, int parent_enabled)
 	for (xmlNodePtr n = parent->children; n; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (!ws__is(n, "component")) {
+		if (!mig__is(n, "component")) {
 			unsupported(k, n, parent);
 			continue;
 		}
 		check_attrs(k, n, "displayname migrate ID");
-		char *mig = ws__attr(n, "migrate");
+		char *mig = mig__attr(n, "migrate");
 		int en = 1;
 		if (mig) {
-			int b = ws__parse_bool(mig);
+			int b = mig__parse_bool(mig);
 			if (b < 0) {
-				ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n),
+				mig__diag(k->diags, MIG_DIAG_ERROR, k->file, mig__line(n),
 					"migrate=\"%s\": expected yes or no", mig);
 				k->errors++;
 			} else {
@@ -94,8 +94,8 @@ components(struct cctx *k, xmlNodePtr parent, int parent_enabled)
 		}
 		free(mig);
 		mig_config *c = k->c;
-		c->comps = ws__xrealloc(c->comps, (c->ncomps + 1) * sizeof(*c->comps));
-		c->comps[c->ncomps++] = (struct cfg_comp){ ws__attr(n, "ID"), ws__attr(n, "displayname"),
+		c->comps = mig__xrealloc(c->comps, (c->ncomps + 1) * sizeof(*c->comps));
+		c->comps[c->ncomps++] = (struct cfg_comp){ mig__attr(n, "ID"), mig__attr(n, "displayname"),
 			en && parent_enabled };
 		components(k, n, en && parent_enabled);
 	}
@@ -104,15 +104,15 @@ components(struct cctx *k, xmlNodePtr parent, int parent_enabled)
 static void
 add_pat(struct cctx *k, xmlNodePtr n, enum mig_obj_type type, int action, bool err_list)
 {
-	char *text = ws__text(n);
+	char *text = mig__text(n);
 	struct cfg_pat cp = { .type = type, .action = action, .any_code = true };
 	if (err_list) {
-		char *code = ws__attr(n, "errorCode");
+		char *code = mig__attr(n, "errorCode");
 		if (code && strcasecmp(code, "any")) {
 			char *end;
 			unsigned long v = strtoul(code, &end, 0);
 			if (*end || !*code) {
-				ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n),
+				mig__diag(k->diags, MIG_DIAG_ERROR, k->file, mig__line(n),
 					"errorCode=\"%s\": expected a number or \"any\"", code);
 				k->errors++;
 			}
@@ -126,20 +126,20 @@ add_pat(struct cctx *k, xmlNodePtr n, enum mig_obj_type type, int action, bool e
 	}
 	/* ErrorControl only knows the current OS's variables: expand what we can */
 	mig_vars *v = mig_vars_new();
-	char *x = ws__vars_expand(v, text, true, NULL);
+	char *x = mig__vars_expand(v, text, true, NULL);
 	mig_vars_free(v);
 	char err[512];
 	if (!x) {
-		ws__diag(k->diags, MIG_DIAG_WARNING, k->file, ws__line(n),
+		mig__diag(k->diags, MIG_DIAG_WARNING, k->file, mig__line(n),
 			"pattern '%s' uses a variable: never matches (use * instead)", text);
-	} else if (ws__pat_compile(type, x, &cp.p, err, sizeof(err)) < 0) {
-		ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n), "%s", err);
+	} else if (mig__pat_compile(type, x, &cp.p, err, sizeof(err)) < 0) {
+		mig__diag(k->diags, MIG_DIAG_ERROR, k->file, mig__line(n), "%s", err);
 		k->errors++;
 	} else {
 		mig_config *c = k->c;
 		struct cfg_pat **list = err_list ? &c->errs : &c->hls;
 		size_t *cnt = err_list ? &c->nerrs : &c->nhls;
-		*list = ws__xrealloc(*list, (*cnt + 1) * sizeof(**list));
+		*list = mig__xrealloc(*list, (*cnt + 1) * sizeof(**list));
 		(*list)[(*cnt)++] = cp;
 	}
 	free(x);
@@ -152,11 +152,11 @@ policies(struct cctx *k, xmlNodePtr pol)
 	for (xmlNodePtr n = pol->children; n; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (ws__is(n, "ErrorControl")) {
+		if (mig__is(n, "ErrorControl")) {
 			for (xmlNodePtr t = n->children; t; t = t->next) {
 				if (t->type != XML_ELEMENT_NODE)
 					continue;
-				bool file = ws__is(t, "fileError"), reg = ws__is(t, "registryError");
+				bool file = mig__is(t, "fileError"), reg = mig__is(t, "registryError");
 				if (!file && !reg) {
 					unsupported(k, t, n);
 					continue;
@@ -164,27 +164,27 @@ policies(struct cctx *k, xmlNodePtr pol)
 				for (xmlNodePtr e = t->children; e; e = e->next) {
 					if (e->type != XML_ELEMENT_NODE)
 						continue;
-					if (ws__is(e, "nonFatal") || ws__is(e, "fatal"))
+					if (mig__is(e, "nonFatal") || mig__is(e, "fatal"))
 						add_pat(k, e, file ? MIG_OBJ_FILE : MIG_OBJ_REGISTRY,
-							ws__is(e, "fatal") ? MIG_ERR_FATAL : MIG_ERR_NONFATAL, true);
+							mig__is(e, "fatal") ? MIG_ERR_FATAL : MIG_ERR_NONFATAL, true);
 					else
 						unsupported(k, e, t);
 				}
 			}
-		} else if (ws__is(n, "HardLinkStoreControl")) {
+		} else if (mig__is(n, "HardLinkStoreControl")) {
 			for (xmlNodePtr t = n->children; t; t = t->next) {
 				if (t->type != XML_ELEMENT_NODE)
 					continue;
-				if (!ws__is(t, "fileLocked")) {
+				if (!mig__is(t, "fileLocked")) {
 					unsupported(k, t, n);
 					continue;
 				}
 				for (xmlNodePtr e = t->children; e; e = e->next) {
 					if (e->type != XML_ELEMENT_NODE)
 						continue;
-					if (ws__is(e, "createHardLink") || ws__is(e, "errorHardLink"))
+					if (mig__is(e, "createHardLink") || mig__is(e, "errorHardLink"))
 						add_pat(k, e, MIG_OBJ_FILE,
-							ws__is(e, "createHardLink") ? MIG_HL_CREATE : MIG_HL_ERROR, false);
+							mig__is(e, "createHardLink") ? MIG_HL_CREATE : MIG_HL_ERROR, false);
 					else
 						unsupported(k, e, t);
 				}
@@ -201,21 +201,21 @@ mappings(struct cctx *k, xmlNodePtr n, const char *child, struct pair **list, si
 	for (xmlNodePtr e = n->children; e; e = e->next) {
 		if (e->type != XML_ELEMENT_NODE)
 			continue;
-		if (!ws__is(e, child)) {
+		if (!mig__is(e, child)) {
 			unsupported(k, e, n);
 			continue;
 		}
 		check_attrs(k, e, "from to");
-		char *from = ws__attr(e, "from"), *to = ws__attr(e, "to");
+		char *from = mig__attr(e, "from"), *to = mig__attr(e, "to");
 		if (!from || !to) {
-			ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(e), "<%s> needs from= and to=",
+			mig__diag(k->diags, MIG_DIAG_ERROR, k->file, mig__line(e), "<%s> needs from= and to=",
 				child);
 			k->errors++;
 			free(from);
 			free(to);
 			continue;
 		}
-		*list = ws__xrealloc(*list, (*cnt + 1) * sizeof(**list));
+		*list = mig__xrealloc(*list, (*cnt + 1) * sizeof(**list));
 		(*list)[(*cnt)++] = (struct pair){ from, to };
 	}
 }
@@ -223,37 +223,37 @@ mappings(struct cctx *k, xmlNodePtr n, const char *child, struct pair **list, si
 mig_config *
 mig_config_load_memory(const char *name, const char *buf, size_t len, mig_diags *diags)
 {
-	xmlDocPtr doc = ws__xml_read(name, buf, len, diags);
+	xmlDocPtr doc = mig__xml_read(name, buf, len, diags);
 	if (!doc)
 		return NULL;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
-	if (!ws__is(root, "Configuration")) {
-		ws__diag(diags, MIG_DIAG_ERROR, name, root ? ws__line(root) : 0,
+	if (!mig__is(root, "Configuration")) {
+		mig__diag(diags, MIG_DIAG_ERROR, name, root ? mig__line(root) : 0,
 			"not a Config.xml: root element is <%s>, expected <Configuration>",
 			root ? (const char *)root->name : "(none)");
 		xmlFreeDoc(doc);
 		return NULL;
 	}
-	mig_config *c = ws__xmalloc(sizeof(*c));
+	mig_config *c = mig__xmalloc(sizeof(*c));
 	memset(c, 0, sizeof(*c));
 	struct cctx k = { c, name, diags, 0 };
 	for (xmlNodePtr n = root->children; n; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (ws__is(n, "Applications") || ws__is(n, "Documents") || ws__is(n, "WindowsComponents")) {
+		if (mig__is(n, "Applications") || mig__is(n, "Documents") || mig__is(n, "WindowsComponents")) {
 			components(&k, n, 1);
-		} else if (ws__is(n, "Policies")) {
+		} else if (mig__is(n, "Policies")) {
 			policies(&k, n);
-		} else if (ws__is(n, "ProfileControl")) {
+		} else if (mig__is(n, "ProfileControl")) {
 			for (xmlNodePtr p = n->children; p; p = p->next) {
 				if (p->type != XML_ELEMENT_NODE)
 					continue;
-				if (ws__is(p, "domains"))
+				if (mig__is(p, "domains"))
 					mappings(&k, p, "domain", &c->domains, &c->ndomains);
-				else if (ws__is(p, "users"))
+				else if (mig__is(p, "users"))
 					mappings(&k, p, "user", &c->users, &c->nusers);
-				else if (ws__is(p, "localGroups"))
-					ws__diag(diags, MIG_DIAG_UNSUPPORTED, name, ws__line(p),
+				else if (mig__is(p, "localGroups"))
+					mig__diag(diags, MIG_DIAG_UNSUPPORTED, name, mig__line(p),
 						"<localGroups> (group membership changes) is not supported: ignored");
 				else
 					unsupported(&k, p, n);
@@ -274,7 +274,7 @@ mig_config *
 mig_config_load(const char *path, mig_diags *diags)
 {
 	size_t len;
-	char *buf = ws__read_file(path, &len, diags);
+	char *buf = mig__read_file(path, &len, diags);
 	if (!buf)
 		return NULL;
 	mig_config *c = mig_config_load_memory(path, buf, len, diags);
@@ -292,9 +292,9 @@ mig_config_free(mig_config *c)
 		free(c->comps[i].dn);
 	}
 	for (size_t i = 0; i < c->nerrs; i++)
-		ws__pat_free(&c->errs[i].p);
+		mig__pat_free(&c->errs[i].p);
 	for (size_t i = 0; i < c->nhls; i++)
-		ws__pat_free(&c->hls[i].p);
+		mig__pat_free(&c->hls[i].p);
 	for (size_t i = 0; i < c->ndomains; i++) {
 		free(c->domains[i].from);
 		free(c->domains[i].to);
@@ -317,11 +317,11 @@ mig_config_component_enabled(const mig_config *c, const char *id, const char *di
 	if (!c)
 		return -1;
 	for (size_t i = 0; i < c->ncomps; i++)
-		if (id && c->comps[i].id && ws__ieq(c->comps[i].id, id))
+		if (id && c->comps[i].id && mig__ieq(c->comps[i].id, id))
 			return c->comps[i].enabled;
 	for (size_t i = 0; i < c->ncomps; i++)
 		if (display_name && !c->comps[i].id && c->comps[i].dn &&
-			ws__ieq(c->comps[i].dn, display_name))
+			mig__ieq(c->comps[i].dn, display_name))
 			return c->comps[i].enabled;
 	return -1;
 }
@@ -331,15 +331,15 @@ first_match(const struct cfg_pat *list, size_t n, enum mig_obj_type type, const 
 	const char *leaf, bool check_code, unsigned code)
 {
 	char *fn, *fl;
-	ws__obj_fold(type, node, leaf, &fn, &fl);
+	mig__obj_fold(type, node, leaf, &fn, &fl);
 	int act = 0;
 	for (size_t i = 0; i < n && !act; i++) {
 		const struct cfg_pat *p = &list[i];
 		if (p->type != type || (check_code && !p->any_code && p->code != code))
 			continue;
 		/* "* [*]" also covers containers: their leaf test is skipped */
-		bool ok = fl || !p->p.leaf ? ws__pat_match(&p->p, fn, strlen(fn), fl, fl ? strlen(fl) : 0)
-			: ws__node_match(p->p.node, p->p.node_len, fn, strlen(fn));
+		bool ok = fl || !p->p.leaf ? mig__pat_match(&p->p, fn, strlen(fn), fl, fl ? strlen(fl) : 0)
+			: mig__node_match(p->p.node, p->p.node_len, fn, strlen(fn));
 		if (ok)
 			act = p->action;
 	}
@@ -430,7 +430,7 @@ section(const mig_ruleset *rs, FILE *out, const char *name, const char *t1, cons
 	for (size_t i = 0; i < rs->ncomps; i++) {
 		const struct mig_component_info *ci = &rs->comps[i].info;
 		if (rs->comps[i].parent < 0 && !ci->hidden &&
-			(ws__ieq(ci->type, t1) || (t2 && ws__ieq(ci->type, t2)))) {
+			(mig__ieq(ci->type, t1) || (t2 && mig__ieq(ci->type, t2)))) {
 			if (!any)
 				fprintf(out, "  <%s>\n", name);
 			any = true;

@@ -12,7 +12,7 @@
 #include "rules/internal.h"
 
 uint64_t
-ws__hash(const char *p, size_t n)
+mig__hash(const char *p, size_t n)
 {
 	uint64_t h = 1469598103934665603ull;
 	for (size_t i = 0; i < n; i++) {
@@ -25,13 +25,13 @@ ws__hash(const char *p, size_t n)
 mig_vars *
 mig_vars_new(void)
 {
-	mig_vars *v = ws__xmalloc(sizeof(*v));
+	mig_vars *v = mig__xmalloc(sizeof(*v));
 	memset(v, 0, sizeof(*v));
 	return v;
 }
 
 mig_vars *
-ws__vars_child(const mig_vars *parent)
+mig__vars_child(const mig_vars *parent)
 {
 	mig_vars *v = mig_vars_new();
 	v->parent = parent;
@@ -57,9 +57,9 @@ static char *
 fold_name(const char *name, uint64_t *hash)
 {
 	struct sbuf s = { 0 };
-	ws__fold(name, strlen(name), &s);
+	mig__fold(name, strlen(name), &s);
 	char *k = sb_steal(&s);
-	*hash = ws__hash(k, strlen(k));
+	*hash = mig__hash(k, strlen(k));
 	return k;
 }
 
@@ -82,7 +82,7 @@ rehash(mig_vars *v)
 {
 	size_t ns = v->nslots ? v->nslots * 2 : 64;
 	free(v->slots);
-	v->slots = ws__xmalloc(ns * sizeof(uint32_t));
+	v->slots = mig__xmalloc(ns * sizeof(uint32_t));
 	memset(v->slots, 0, ns * sizeof(uint32_t));
 	v->nslots = ns;
 	for (size_t k = 0; k < v->n; k++) {
@@ -104,14 +104,14 @@ mig_vars_set(mig_vars *v, const char *name, const char *value)
 	if (i >= 0) {
 		free(key);
 		free(v->v[i].value);
-		v->v[i].value = ws__strdup(value);
+		v->v[i].value = mig__strdup(value);
 		return 0;
 	}
 	if (v->n == v->cap) {
 		v->cap = v->cap ? v->cap * 2 : 32;
-		v->v = ws__xrealloc(v->v, v->cap * sizeof(*v->v));
+		v->v = mig__xrealloc(v->v, v->cap * sizeof(*v->v));
 	}
-	v->v[v->n] = (struct mig_var_ent){ ws__strdup(name), key, ws__strdup(value), h };
+	v->v[v->n] = (struct mig_var_ent){ mig__strdup(name), key, mig__strdup(value), h };
 	v->n++;
 	if (v->n * 2 > v->nslots)
 		rehash(v);
@@ -130,9 +130,9 @@ get_n(const mig_vars *v, const char *name, size_t n)
 	char buf[256];
 	if (n >= sizeof(buf))
 		return NULL;
-	ws__fold_into(name, n, buf);
+	mig__fold_into(name, n, buf);
 	buf[n] = 0;
-	uint64_t h = ws__hash(buf, n);
+	uint64_t h = mig__hash(buf, n);
 	for (; v; v = v->parent) {
 		ssize_t i = find_local(v, buf, h);
 		if (i >= 0)
@@ -203,14 +203,14 @@ expand(const mig_vars *v, const char *in, bool escape, bool wild, char **missing
 		const char *val = get_n(v, pc + 1, n);
 		if (!val && wild) {
 			if (missing && !*missing)
-				*missing = ws__strndup(pc + 1, n);
+				*missing = mig__strndup(pc + 1, n);
 			sb_addc(&s, '*');
 			p = end + 1;
 			continue;
 		}
 		if (!val) {
 			if (missing)
-				*missing = ws__strndup(pc + 1, n);
+				*missing = mig__strndup(pc + 1, n);
 			sb_free(&s);
 			return NULL;
 		}
@@ -225,13 +225,13 @@ expand(const mig_vars *v, const char *in, bool escape, bool wild, char **missing
 }
 
 char *
-ws__vars_expand(const mig_vars *v, const char *in, bool escape, char **missing)
+mig__vars_expand(const mig_vars *v, const char *in, bool escape, char **missing)
 {
 	return expand(v, in, escape, false, missing);
 }
 
 char *
-ws__vars_expand_wild(const mig_vars *v, const char *in, bool escape, char **missing)
+mig__vars_expand_wild(const mig_vars *v, const char *in, bool escape, char **missing)
 {
 	if (missing)
 		*missing = NULL;
@@ -243,7 +243,7 @@ mig_vars_expand(const mig_vars *v, const char *in, char **missing)
 {
 	if (missing)
 		*missing = NULL;
-	return in ? ws__vars_expand(v, in, false, missing) : NULL;
+	return in ? mig__vars_expand(v, in, false, missing) : NULL;
 }
 
 /* ---------------------------------------------------------------- resolver */
@@ -417,11 +417,11 @@ apply_defs(mig_vars *out, const struct def *d, unsigned build, const mig_vars *s
 		char *val = NULL, *missing = NULL;
 		if (given && *given) {
 			/* Hive values say %SystemDrive%, %ProgramData%, %PUBLIC% ...: defined above. */
-			val = ws__vars_expand(out, given, false, &missing);
+			val = mig__vars_expand(out, given, false, &missing);
 			free(missing);
 		}
 		if (!val) {
-			val = ws__vars_expand(out, d->tmpl, false, NULL);
+			val = mig__vars_expand(out, d->tmpl, false, NULL);
 			if (val && fallback && (d->stated || given))
 				fallback(ctx, d->name, val, given);
 		}
@@ -435,13 +435,13 @@ static char *
 drive_of(const char *drive)
 {
 	if (!drive || !*drive)
-		return ws__strdup("C:");
-	char *d = ws__strndup(drive, strlen(drive));
+		return mig__strdup("C:");
+	char *d = mig__strndup(drive, strlen(drive));
 	size_t n = strlen(d);
 	while (n > 2 && d[n - 1] == '\\')
 		d[--n] = 0;
 	if (n == 1) {
-		char *x = ws__xmalloc(3);
+		char *x = mig__xmalloc(3);
 		x[0] = d[0];
 		x[1] = ':';
 		x[2] = 0;
@@ -510,7 +510,7 @@ mig_vars_default_user(mig_vars *v, const char *drive, const char *user, const ch
 }
 
 bool
-ws__vars_is_user_name(const char *name)
+mig__vars_is_user_name(const char *name)
 {
 	static const char *const base[] = { "USERPROFILE", "USERNAME", "HOMEDRIVE", "HOMEPATH",
 		"USERSID", NULL };

@@ -20,17 +20,17 @@
 #define MAX_PE_READ (64u << 20)
 
 void
-ws__found_add(struct mig_found_list *l, enum mig_obj_type t, const char *node, const char *leaf)
+mig__found_add(struct mig_found_list *l, enum mig_obj_type t, const char *node, const char *leaf)
 {
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 8;
-		l->v = ws__xrealloc(l->v, l->cap * sizeof(*l->v));
+		l->v = mig__xrealloc(l->v, l->cap * sizeof(*l->v));
 	}
-	l->v[l->n++] = (struct mig_found){ t, ws__strdup(node), ws__strdup(leaf) };
+	l->v[l->n++] = (struct mig_found){ t, mig__strdup(node), mig__strdup(leaf) };
 }
 
 void
-ws__found_free(struct mig_found_list *l)
+mig__found_free(struct mig_found_list *l)
 {
 	for (size_t i = 0; i < l->n; i++) {
 		free(l->v[i].node);
@@ -41,7 +41,7 @@ ws__found_free(struct mig_found_list *l)
 }
 
 void
-ws__free_args(char **a, unsigned n)
+mig__free_args(char **a, unsigned n)
 {
 	for (unsigned i = 0; a && i < n; i++)
 		free(a[i]);
@@ -49,17 +49,17 @@ ws__free_args(char **a, unsigned n)
 }
 
 int
-ws__expand_args(const mig_vars *v, const struct mig_call *c, char ***out)
+mig__expand_args(const mig_vars *v, const struct mig_call *c, char ***out)
 {
-	char **a = ws__xmalloc((c->nargs + 1) * sizeof(char *));
+	char **a = mig__xmalloc((c->nargs + 1) * sizeof(char *));
 	int rc = 0;
 	for (unsigned i = 0; i < c->nargs; i++) {
 		a[i] = NULL;
 		if (!c->args[i])
 			continue;
-		a[i] = ws__vars_expand(v, c->args[i], false, NULL);
+		a[i] = mig__vars_expand(v, c->args[i], false, NULL);
 		if (!a[i]) {
-			a[i] = ws__strdup(c->args[i]);
+			a[i] = mig__strdup(c->args[i]);
 			rc = -1;
 		}
 	}
@@ -86,13 +86,13 @@ static int
 split_obj(enum mig_obj_type t, const char *loc, char **node, char **leaf)
 {
 	char *rn, *rl;
-	if (ws__loc_split(loc, &rn, &rl) < 0)
+	if (mig__loc_split(loc, &rn, &rl) < 0)
 		return -1;
-	char *un = ws__unescape(rn);
-	*node = ws__norm_node(t, un);
+	char *un = mig__unescape(rn);
+	*node = mig__norm_node(t, un);
 	free(un);
 	free(rn);
-	*leaf = rl ? ws__unescape(rl) : NULL;
+	*leaf = rl ? mig__unescape(rl) : NULL;
 	free(rl);
 	return 0;
 }
@@ -116,7 +116,7 @@ static int
 emit_found(void *ctx, const char *node, const char *leaf)
 {
 	struct first_ctx *f = ctx;
-	ws__found_add(f->out, f->t, node, leaf);
+	mig__found_add(f->out, f->t, node, leaf);
 	return f->first_only;
 }
 
@@ -137,15 +137,15 @@ find_impl(const struct mig_eval *e, enum mig_obj_type t, const char *loc, bool f
 	} else if (t == MIG_OBJ_FILE) {
 		char *path = join_path(node, leaf);
 		if (h && h->file_exists && h->file_exists(h->opaque, path, NULL) == 1)
-			ws__found_add(out, t, node, leaf);
+			mig__found_add(out, t, node, leaf);
 		free(path);
 	} else if (t == MIG_OBJ_REGISTRY) {
 		if (h && h->reg_exists && h->reg_exists(h->opaque, node, leaf) == 1)
-			ws__found_add(out, t, node, leaf);
+			mig__found_add(out, t, node, leaf);
 	} else {
-		char *s = ws__string_content(e, "Ini", loc, false);
+		char *s = mig__string_content(e, "Ini", loc, false);
 		if (s)
-			ws__found_add(out, t, node, leaf);
+			mig__found_add(out, t, node, leaf);
 		free(s);
 	}
 	free(node);
@@ -153,19 +153,19 @@ find_impl(const struct mig_eval *e, enum mig_obj_type t, const char *loc, bool f
 }
 
 void
-ws__find_objects(const struct mig_eval *e, enum mig_obj_type t, const char *loc,
+mig__find_objects(const struct mig_eval *e, enum mig_obj_type t, const char *loc,
 	struct mig_found_list *out)
 {
 	find_impl(e, t, loc, false, out);
 }
 
 int
-ws__object_exists(const struct mig_eval *e, enum mig_obj_type t, const char *loc)
+mig__object_exists(const struct mig_eval *e, enum mig_obj_type t, const char *loc)
 {
 	struct mig_found_list l = { 0 };
 	find_impl(e, t, loc, true, &l);
 	int r = l.n > 0;
-	ws__found_free(&l);
+	mig__found_free(&l);
 	return r;
 }
 
@@ -203,14 +203,14 @@ ini_lookup(const char *text, const char *section, const char *key)
 	while (*p && !res) {
 		const char *e = strchr(p, '\n');
 		size_t n = e ? (size_t)(e - p) : strlen(p);
-		char *line = ws__strndup(p, n);
-		char *t = ws__trim(line);
+		char *line = mig__strndup(p, n);
+		char *t = mig__trim(line);
 		free(line);
 		if (*t == '[') {
 			char *c = strchr(t, ']');
 			if (c) {
 				*c = 0;
-				char *s = ws__trim(t + 1);
+				char *s = mig__trim(t + 1);
 				in = !strcasecmp(s, section);
 				free(s);
 			}
@@ -218,9 +218,9 @@ ini_lookup(const char *text, const char *section, const char *key)
 			char *eq = strchr(t, '=');
 			if (eq) {
 				*eq = 0;
-				char *k = ws__trim(t);
+				char *k = mig__trim(t);
 				if (!strcasecmp(k, key))
-					res = ws__trim(eq + 1);
+					res = mig__trim(eq + 1);
 				free(k);
 			}
 		}
@@ -231,7 +231,7 @@ ini_lookup(const char *text, const char *section, const char *key)
 }
 
 char *
-ws__string_content(const struct mig_eval *e, const char *type, const char *loc, bool expand)
+mig__string_content(const struct mig_eval *e, const char *type, const char *loc, bool expand)
 {
 	int t = obj_type(type);
 	const struct mig_rules_host *h = e->host;
@@ -257,7 +257,7 @@ ws__string_content(const struct mig_eval *e, const char *type, const char *loc, 
 				if (len >= 2 && d[0] == 0xFF && d[1] == 0xFE)
 					text = fmt_utf16le_to_utf8(d + 2, len - 2);
 				else
-					text = ws__strndup((const char *)d, len);
+					text = mig__strndup((const char *)d, len);
 				res = ini_lookup(text, bar + 1, leaf);
 				free(text);
 			}
@@ -267,7 +267,7 @@ ws__string_content(const struct mig_eval *e, const char *type, const char *loc, 
 	free(node);
 	free(leaf);
 	if (res && expand) {
-		char *x = ws__vars_expand(e->vars, res, false, NULL);
+		char *x = mig__vars_expand(e->vars, res, false, NULL);
 		if (x) {
 			free(res);
 			res = x;
@@ -321,9 +321,9 @@ static bool
 wild_icase(const char *pat, const char *s)
 {
 	struct sbuf a = { 0 }, b = { 0 };
-	ws__fold(pat, strlen(pat), &a);
-	ws__fold(s, strlen(s), &b);
-	bool r = ws__wild(a.p, a.n, b.p, b.n);
+	mig__fold(pat, strlen(pat), &a);
+	mig__fold(s, strlen(s), &b);
+	bool r = mig__wild(a.p, a.n, b.p, b.n);
 	sb_free(&a);
 	sb_free(&b);
 	return r;
@@ -347,8 +347,8 @@ static bool
 contains_icase(const char *hay, const char *needle)
 {
 	struct sbuf a = { 0 }, b = { 0 };
-	ws__fold(hay, strlen(hay), &a);
-	ws__fold(needle, strlen(needle), &b);
+	mig__fold(hay, strlen(hay), &a);
+	mig__fold(needle, strlen(needle), &b);
 	bool r = strstr(a.p, b.p) != NULL;
 	sb_free(&a);
 	sb_free(&b);
@@ -356,12 +356,12 @@ contains_icase(const char *hay, const char *needle)
 }
 
 int
-ws__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned line)
+mig__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned line)
 {
 	char **a;
-	if (ws__expand_args(e->vars, c, &a) < 0) {
+	if (mig__expand_args(e->vars, c, &a) < 0) {
 		/* an undefined variable: the object cannot exist */
-		ws__free_args(a, c->nargs);
+		mig__free_args(a, c->nargs);
 		return 0;
 	}
 	const char *n = c->def->name;
@@ -374,7 +374,7 @@ ws__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned 
 		r = e->ctx == MIG_CTX_SYSTEM;
 	} else if (!strcmp(n, "DoesObjectExist")) {
 		int t = obj_type(a[0]);
-		r = t >= 0 && a[1] && ws__object_exists(e, (enum mig_obj_type)t, a[1]);
+		r = t >= 0 && a[1] && mig__object_exists(e, (enum mig_obj_type)t, a[1]);
 	} else if (!strcmp(n, "DoesFileVersionMatch") || !strcmp(n, "IsFileVersionAbove") ||
 		!strcmp(n, "IsFileVersionBelow")) {
 		char *fv = a[0] && a[1] ? file_version(e, a[0], a[1]) : NULL;
@@ -402,7 +402,7 @@ ws__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned 
 			r = n[4] == 'L' ? ver_cmp(v, w) >= 0 : ver_cmp(v, w) < 0;
 		}
 	} else if (!strcmp(n, "DoesStringContentEqual") || !strcmp(n, "DoesStringContentContain")) {
-		char *s = ws__string_content(e, a[0], a[1], false);
+		char *s = mig__string_content(e, a[0], a[1], false);
 		if (s && a[2])
 			r = n[17] == 'E' ? !strcasecmp(s, a[2]) : contains_icase(s, a[2]);
 		free(s);
@@ -412,7 +412,7 @@ ws__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned 
 			char *n1, *l1, *n2, *l2;
 			if (!split_obj((enum mig_obj_type)t, a[1], &n1, &l1)) {
 				if (!split_obj((enum mig_obj_type)t, a[2], &n2, &l2)) {
-					r = ws__object_exists(e, (enum mig_obj_type)t, a[1]) &&
+					r = mig__object_exists(e, (enum mig_obj_type)t, a[1]) &&
 						!strcasecmp(n1, n2) && ((!l1 && !l2) || (l1 && l2 && !strcasecmp(l1, l2)));
 					free(n2);
 					free(l2);
@@ -422,30 +422,30 @@ ws__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned 
 			}
 		}
 	} else if (!strcmp(n, "IsSameContent") || !strcmp(n, "IsSameStringContent")) {
-		char *s1 = ws__string_content(e, a[0], a[1], false);
-		char *s2 = ws__string_content(e, a[2], a[3], false);
+		char *s1 = mig__string_content(e, a[0], a[1], false);
+		char *s2 = mig__string_content(e, a[2], a[3], false);
 		r = s1 && s2 && (n[6] == 'S' ? !strcasecmp(s1, s2) : !strcmp(s1, s2));
 		free(s1);
 		free(s2);
 	} else {
-		ws__diag(e->diags, MIG_DIAG_UNSUPPORTED, e->file, line,
+		mig__diag(e->diags, MIG_DIAG_UNSUPPORTED, e->file, line,
 			"condition helper %s is not evaluated: taken as false", n);
 	}
-	ws__free_args(a, c->nargs);
+	mig__free_args(a, c->nargs);
 	return r;
 }
 
 char *
-ws__eval_string(const struct mig_eval *e, const struct mig_call *c, unsigned line)
+mig__eval_string(const struct mig_eval *e, const struct mig_call *c, unsigned line)
 {
 	char **a;
 	char *r = NULL;
 	if (c->nargs > 3)
-		ws__diag(e->diags, MIG_DIAG_NOTE, e->file, line,
+		mig__diag(e->diags, MIG_DIAG_NOTE, e->file, line,
 			"GetStringContent: arguments 4 and 5 are undocumented and ignored");
-	if (ws__expand_args(e->vars, c, &a) == 0 && !strcmp(c->def->name, "GetStringContent"))
-		r = ws__string_content(e, a[0], a[1], c->nargs > 2 && a[2] && ws__parse_bool(a[2]) == 1);
-	ws__free_args(a, c->nargs);
+	if (mig__expand_args(e->vars, c, &a) == 0 && !strcmp(c->def->name, "GetStringContent"))
+		r = mig__string_content(e, a[0], a[1], c->nargs > 2 && a[2] && mig__parse_bool(a[2]) == 1);
+	mig__free_args(a, c->nargs);
 	return r;
 }
 
@@ -454,8 +454,8 @@ ws__eval_string(const struct mig_eval *e, const struct mig_call *c, unsigned lin
 static void
 push(char ***out, size_t *n, const char *s)
 {
-	*out = ws__xrealloc(*out, (*n + 1) * sizeof(char *));
-	(*out)[(*n)++] = ws__strdup(s);
+	*out = mig__xrealloc(*out, (*n + 1) * sizeof(char *));
+	(*out)[(*n)++] = mig__strdup(s);
 }
 
 static void
@@ -476,7 +476,7 @@ drives(const struct mig_eval *e, char ***list, size_t *n)
 		d = mig_vars_get(e->vars, "SYSTEMDRIVE");
 	if (!d)
 		d = "C:";
-	char *t = ws__strdup(d);
+	char *t = mig__strdup(d);
 	for (char *tok = strtok(t, ";, "); tok; tok = strtok(NULL, ";, ")) {
 		size_t k = strlen(tok);
 		while (k > 2 && tok[k - 1] == '\\')
@@ -509,9 +509,9 @@ static const char *const doc_sys_exc[] = {
 static int
 gen_doc(const struct mig_eval *e, char **a, unsigned na, char ***out, size_t *nout)
 {
-	bool scan_pf = na > 0 && a[0] && ws__parse_bool(a[0]) == 1;
-	bool include = !(na > 1 && a[1] && ws__parse_bool(a[1]) == 0);
-	bool sysdrive_only = na > 2 && a[2] && ws__parse_bool(a[2]) == 1;
+	bool scan_pf = na > 0 && a[0] && mig__parse_bool(a[0]) == 1;
+	bool include = !(na > 1 && a[1] && mig__parse_bool(a[1]) == 0);
+	bool sysdrive_only = na > 2 && a[2] && mig__parse_bool(a[2]) == 1;
 	bool user = e->ctx == MIG_CTX_USER;
 	const char *const *list = user ? (include ? doc_user_inc : doc_user_exc)
 		: (include ? doc_sys_inc : doc_sys_exc);
@@ -552,12 +552,12 @@ gen_doc(const struct mig_eval *e, char **a, unsigned na, char ***out, size_t *no
 }
 
 int
-ws__eval_generator(const struct mig_eval *e, const struct mig_call *c, unsigned line,
+mig__eval_generator(const struct mig_eval *e, const struct mig_call *c, unsigned line,
 	char ***out, size_t *nout)
 {
 	const char *n = c->def->name;
 	char **a;
-	ws__expand_args(e->vars, c, &a);
+	mig__expand_args(e->vars, c, &a);
 	int rc = 0;
 	if (!strcmp(n, "GenerateDrivePatterns")) {
 		if (a[0] && a[1] && !strcasecmp(a[1], "Fixed")) {
@@ -584,11 +584,11 @@ ws__eval_generator(const struct mig_eval *e, const struct mig_call *c, unsigned 
 	} else if (!strcmp(n, "GenerateDocPatterns")) {
 		rc = gen_doc(e, a, c->nargs, out, nout);
 	} else if (!strcmp(n, "GenerateUserPatterns")) {
-		bool cur = c->nargs > 2 && a[2] && ws__parse_bool(a[2]) == 1;
+		bool cur = c->nargs > 2 && a[2] && mig__parse_bool(a[2]) == 1;
 		const char *profiles = mig_vars_get(e->vars, "WS_USER_PROFILES");
 		const char *me = mig_vars_get(e->vars, "USERPROFILE");
 		if (a[0] && !strcasecmp(a[0], "File") && profiles && c->args[1]) {
-			char *t = ws__strdup(profiles);
+			char *t = mig__strdup(profiles);
 			for (char *p = strtok(t, ";"); p; p = strtok(NULL, ";")) {
 				if (!cur && me && !strcasecmp(p, me))
 					continue;
@@ -598,18 +598,18 @@ ws__eval_generator(const struct mig_eval *e, const struct mig_call *c, unsigned 
 			}
 			free(t);
 		} else if (a[0] && strcasecmp(a[0], "File")) {
-			ws__diag(e->diags, MIG_DIAG_UNSUPPORTED, e->file, line,
+			mig__diag(e->diags, MIG_DIAG_UNSUPPORTED, e->file, line,
 				"GenerateUserPatterns(\"%s\", ...) generates nothing yet (File only)", a[0]);
 		}
 	} else if (!strcmp(n, "GetStringContent")) {
-		char *s = ws__string_content(e, a[0], a[1], c->nargs > 2 && a[2] && ws__parse_bool(a[2]) == 1);
+		char *s = mig__string_content(e, a[0], a[1], c->nargs > 2 && a[2] && mig__parse_bool(a[2]) == 1);
 		if (s)
 			push(out, nout, s);
 		free(s);
 	} else {
 		rc = -1;
 	}
-	ws__free_args(a, c->nargs);
+	mig__free_args(a, c->nargs);
 	return rc;
 }
 
@@ -624,15 +624,15 @@ path_of(const struct mig_eval *e, const char *s, const char *seps)
 	char *p;
 	if (*s == '"') {
 		const char *q = strchr(s + 1, '"');
-		p = ws__strndup(s + 1, q ? (size_t)(q - s - 1) : strlen(s + 1));
+		p = mig__strndup(s + 1, q ? (size_t)(q - s - 1) : strlen(s + 1));
 	} else {
 		size_t n = seps ? strcspn(s, seps) : strlen(s);
-		p = ws__strndup(s, n);
+		p = mig__strndup(s, n);
 	}
 	/* ",0" icon indexes and trailing blanks */
-	char *t = ws__trim(p);
+	char *t = mig__trim(p);
 	free(p);
-	char *x = ws__vars_expand(e->vars, t, false, NULL);
+	char *x = mig__vars_expand(e->vars, t, false, NULL);
 	if (x) {
 		free(t);
 		t = x;
@@ -649,11 +649,11 @@ add_file_if_exists(const struct mig_eval *e, const char *path, const char *hints
 		return;
 	char *cand = NULL;
 	if (strchr(path, '\\')) {
-		cand = ws__strdup(path);
+		cand = mig__strdup(path);
 	} else if (hints) {
-		char *t = ws__strdup(hints);
+		char *t = mig__strdup(hints);
 		for (char *d = strtok(t, ";"); d && !cand; d = strtok(NULL, ";")) {
-			char *x = ws__vars_expand(e->vars, d, false, NULL);
+			char *x = mig__vars_expand(e->vars, d, false, NULL);
 			char *j = join_path(x ? x : d, path);
 			free(x);
 			if (h->file_exists(h->opaque, j, NULL) == 1)
@@ -669,23 +669,23 @@ add_file_if_exists(const struct mig_eval *e, const char *path, const char *hints
 	if (h->file_exists(h->opaque, cand, &dir) == 1) {
 		char *bs = strrchr(cand, '\\');
 		if (dir) {
-			ws__found_add(out, MIG_OBJ_FILE, cand, NULL);
+			mig__found_add(out, MIG_OBJ_FILE, cand, NULL);
 		} else if (bs) {
 			*bs = 0;
-			ws__found_add(out, MIG_OBJ_FILE, *cand ? cand : "\\", bs + 1);
+			mig__found_add(out, MIG_OBJ_FILE, *cand ? cand : "\\", bs + 1);
 		}
 	}
 	free(cand);
 }
 
 int
-ws__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned line,
+mig__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned line,
 	const struct mig_found_list *in, struct mig_found_list *out)
 {
 	(void)line;
 	const char *n = c->def->name;
 	char **a;
-	ws__expand_args(e->vars, c, &a);
+	mig__expand_args(e->vars, c, &a);
 	const char *seps = c->nargs > 0 ? a[0] : NULL;
 	const char *hints = c->nargs > 1 ? a[1] : NULL;
 	if (hints && !strcasecmp(hints, "NULL"))
@@ -702,7 +702,7 @@ ws__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned li
 			continue;
 		char *s = NULL;
 		if (!strcmp(n, "ExtractSingleFileAnsiBin"))
-			s = ws__strndup((const char *)d, strnlen((const char *)d, len));
+			s = mig__strndup((const char *)d, strnlen((const char *)d, len));
 		else if (!strcmp(n, "ExtractSingleFileUnicodeBin"))
 			s = fmt_utf16le_to_utf8(d, len);
 		else
@@ -712,7 +712,7 @@ ws__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned li
 			continue;
 		if (!strcmp(n, "ExtractMultipleFiles")) {
 			const char *sp = seps ? seps : ";";
-			char *t = ws__strdup(s);
+			char *t = mig__strdup(s);
 			for (char *tok = strtok(t, sp); tok; tok = strtok(NULL, sp)) {
 				char *p = path_of(e, tok, NULL);
 				add_file_if_exists(e, p, hints, out);
@@ -735,14 +735,14 @@ ws__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned li
 					sb_add(&b, a[2]);
 					char *nn, *ll;
 					if (!split_obj(MIG_OBJ_FILE, b.p, &nn, &ll)) {
-						ws__found_add(out, MIG_OBJ_FILE, nn, ll);
+						mig__found_add(out, MIG_OBJ_FILE, nn, ll);
 						free(nn);
 						free(ll);
 					}
 					sb_free(&b);
 				} else {
-					char *nn = ws__norm_node(MIG_OBJ_FILE, p);
-					ws__found_add(out, MIG_OBJ_FILE, nn, NULL);
+					char *nn = mig__norm_node(MIG_OBJ_FILE, p);
+					mig__found_add(out, MIG_OBJ_FILE, nn, NULL);
 					free(nn);
 				}
 			}
@@ -754,6 +754,6 @@ ws__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned li
 		}
 		free(s);
 	}
-	ws__free_args(a, c->nargs);
+	mig__free_args(a, c->nargs);
 	return 0;
 }

@@ -24,7 +24,7 @@ struct mig_diags {
 	size_t n, cap;
 };
 
-void ws__diag(mig_diags *d, enum mig_diag_level level, const char *file, unsigned line,
+void mig__diag(mig_diags *d, enum mig_diag_level level, const char *file, unsigned line,
 	const char *fmt, ...) WS_PRINTF(5, 6);
 
 struct sbuf {
@@ -38,20 +38,20 @@ void sb_fmt(struct sbuf *s, const char *fmt, ...) WS_PRINTF(2, 3);
 char *sb_steal(struct sbuf *s);        /* NUL-terminated, never NULL */
 void sb_free(struct sbuf *s);
 
-void *ws__xmalloc(size_t n);
-void *ws__xrealloc(void *p, size_t n);
-char *ws__strdup(const char *s);
-char *ws__strndup(const char *s, size_t n);
-bool ws__ieq(const char *a, const char *b);    /* ASCII case-insensitive equality */
+void *mig__xmalloc(size_t n);
+void *mig__xrealloc(void *p, size_t n);
+char *mig__strdup(const char *s);
+char *mig__strndup(const char *s, size_t n);
+bool mig__ieq(const char *a, const char *b);    /* ASCII case-insensitive equality */
 /* Simple Unicode case folding (to lower case) of UTF-8, appended to out.
  * Only mappings that keep the UTF-8 length are applied. */
-void ws__fold(const char *in, size_t len, struct sbuf *out);
+void mig__fold(const char *in, size_t len, struct sbuf *out);
 /* Fold into buf (at least len bytes); returns false if buf too small. */
-void ws__fold_into(const char *in, size_t len, char *out);
+void mig__fold_into(const char *in, size_t len, char *out);
 /* 1 for 1/TRUE/Yes, 0 for 0/FALSE/No (any case), -1 otherwise. */
-int ws__parse_bool(const char *s);
+int mig__parse_bool(const char *s);
 /* Trim ASCII white space; returns malloc'd copy. */
-char *ws__trim(const char *s);
+char *mig__trim(const char *s);
 
 /* ---------------------------------------------------------------- env.c */
 
@@ -68,16 +68,16 @@ struct mig_vars {
 	size_t nslots;
 	const struct mig_vars *parent;   /* lookups fall back to it */
 };
-mig_vars *ws__vars_child(const mig_vars *parent);
-uint64_t ws__hash(const char *p, size_t n);
+mig_vars *mig__vars_child(const mig_vars *parent);
+uint64_t mig__hash(const char *p, size_t n);
 /* Expand; values are ^-escaped when `escape` (for use inside patterns). */
-char *ws__vars_expand(const mig_vars *v, const char *in, bool escape, char **missing);
+char *mig__vars_expand(const mig_vars *v, const char *in, bool escape, char **missing);
 /* Is this one of the user-context variables (USERPROFILE, CSIDL_PERSONAL,
  * TEMP ...), which the system context never defines? */
-bool ws__vars_is_user_name(const char *name);
+bool mig__vars_is_user_name(const char *name);
 /* Same, but an undefined variable becomes '*' (the first one's name goes to
  * *missing); never NULL.  For excludes that must match more, never less. */
-char *ws__vars_expand_wild(const mig_vars *v, const char *in, bool escape, char **missing);
+char *mig__vars_expand_wild(const mig_vars *v, const char *in, bool escape, char **missing);
 
 /* ---------------------------------------------------------------- script.c */
 
@@ -111,13 +111,13 @@ struct mig_call {
 };
 
 /* Parse "Lib.Name (arg, 'arg', NULL)".  0 ok, else -1 and a message in err. */
-int ws__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen);
-void ws__call_free(struct mig_call *c);
-const struct mig_helper *ws__helper_find(const char *lib, const char *name);
+int mig__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen);
+void mig__call_free(struct mig_call *c);
+const struct mig_helper *mig__helper_find(const char *lib, const char *name);
 /* Parse and check against the table and the place of use; diag on error. */
-int ws__call_check(const char *text, unsigned use, struct mig_call *c, mig_diags *diags,
+int mig__call_check(const char *text, unsigned use, struct mig_call *c, mig_diags *diags,
 	const char *file, unsigned line);
-const char *ws__use_name(unsigned use);
+const char *mig__use_name(unsigned use);
 
 /* ---------------------------------------------------------------- pattern.c */
 
@@ -135,25 +135,25 @@ struct mig_pat {
 
 /* Split an encoded location "node [leaf]" (escapes kept); leaf NULL if no brackets.
  * Returns -1 on a syntax error (unbalanced bracket). */
-int ws__loc_split(const char *text, char **node, char **leaf);
+int mig__loc_split(const char *text, char **node, char **leaf);
 /* Resolve ^ escapes. */
-char *ws__unescape(const char *s);
+char *mig__unescape(const char *s);
 /* Normalise a node (hive names, duplicate and trailing backslashes). */
-char *ws__norm_node(enum mig_obj_type type, const char *node);
+char *mig__norm_node(enum mig_obj_type type, const char *node);
 /* Compile expanded text into p.  -1 on syntax error (msg in err). */
-int ws__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p, char *err,
+int mig__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p, char *err,
 	size_t errlen);
-void ws__pat_free(struct mig_pat *p);
-uint64_t ws__mask(const char *s, size_t n);
+void mig__pat_free(struct mig_pat *p);
+uint64_t mig__mask(const char *s, size_t n);
 /* Wildcard match of folded strings ('*' only). */
-bool ws__wild(const char *pat, size_t plen, const char *s, size_t slen);
+bool mig__wild(const char *pat, size_t plen, const char *s, size_t slen);
 /* Node match honouring "dir\*" also matching "dir" itself. */
-bool ws__node_match(const char *pat, size_t plen, const char *s, size_t slen);
+bool mig__node_match(const char *pat, size_t plen, const char *s, size_t slen);
 /* Match a compiled pattern against folded node/leaf. */
-bool ws__pat_match(const struct mig_pat *p, const char *node, size_t nlen, const char *leaf,
+bool mig__pat_match(const struct mig_pat *p, const char *node, size_t nlen, const char *leaf,
 	size_t llen);
 /* Fold and normalise an object; out strings malloc'd. */
-void ws__obj_fold(enum mig_obj_type type, const char *node, const char *leaf, char **fnode,
+void mig__obj_fold(enum mig_obj_type type, const char *node, const char *leaf, char **fnode,
 	char **fleaf);
 
 /* ---------------------------------------------------------------- parse.c */
@@ -182,18 +182,18 @@ struct mig_ruleset {
 };
 
 /* Safe XML loading shared with config.c: NULL on error (diag added). */
-xmlDocPtr ws__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags);
+xmlDocPtr mig__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags);
 /* Read a whole file (limit 64 MiB); NULL on error (diag added). */
-char *ws__read_file(const char *path, size_t *len, mig_diags *diags);
+char *mig__read_file(const char *path, size_t *len, mig_diags *diags);
 /* Element helpers. */
-bool ws__is(xmlNodePtr n, const char *name);
-char *ws__attr(xmlNodePtr n, const char *name);       /* malloc'd or NULL */
-char *ws__text(xmlNodePtr n);                         /* malloc'd, trimmed */
-unsigned ws__line(xmlNodePtr n);
+bool mig__is(xmlNodePtr n, const char *name);
+char *mig__attr(xmlNodePtr n, const char *name);       /* malloc'd or NULL */
+char *mig__text(xmlNodePtr n);                         /* malloc'd, trimmed */
+unsigned mig__line(xmlNodePtr n);
 /* Find a <namedElements> child `elem` with name= in the file of root. */
-xmlNodePtr ws__named(xmlNodePtr root, const char *elem, const char *name);
+xmlNodePtr mig__named(xmlNodePtr root, const char *elem, const char *name);
 /* Is this element a named reference (name= and no element children)? */
-bool ws__is_ref(xmlNodePtr n);
+bool mig__is_ref(xmlNodePtr n);
 
 /* ---------------------------------------------------------------- helpers.c */
 
@@ -215,31 +215,31 @@ struct mig_found_list {
 	struct mig_found *v;
 	size_t n, cap;
 };
-void ws__found_add(struct mig_found_list *l, enum mig_obj_type t, const char *node,
+void mig__found_add(struct mig_found_list *l, enum mig_obj_type t, const char *node,
 	const char *leaf);
-void ws__found_free(struct mig_found_list *l);
+void mig__found_free(struct mig_found_list *l);
 
 /* Evaluate a condition helper with variable-expanded args: 1 true, 0 false. */
-int ws__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned line);
+int mig__eval_condition(const struct mig_eval *e, const struct mig_call *c, unsigned line);
 /* String helper (GetStringContent): malloc'd or NULL. */
-char *ws__eval_string(const struct mig_eval *e, const struct mig_call *c, unsigned line);
+char *mig__eval_string(const struct mig_eval *e, const struct mig_call *c, unsigned line);
 /* Pattern generator: appends pattern texts (unexpanded, may contain %vars%). */
-int ws__eval_generator(const struct mig_eval *e, const struct mig_call *c, unsigned line,
+int mig__eval_generator(const struct mig_eval *e, const struct mig_call *c, unsigned line,
 	char ***out, size_t *nout);
 /* Content filter applied to found registry objects: appends file objects. */
-int ws__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned line,
+int mig__eval_content(const struct mig_eval *e, const struct mig_call *c, unsigned line,
 	const struct mig_found_list *in, struct mig_found_list *out);
 /* Registry/Ini string content, malloc'd or NULL. */
-char *ws__string_content(const struct mig_eval *e, const char *type, const char *loc,
+char *mig__string_content(const struct mig_eval *e, const char *type, const char *loc,
 	bool expand);
 /* Existence of an expanded encoded location. */
-int ws__object_exists(const struct mig_eval *e, enum mig_obj_type t, const char *loc);
+int mig__object_exists(const struct mig_eval *e, enum mig_obj_type t, const char *loc);
 /* Find objects matching an expanded pattern (existence or enumeration). */
-void ws__find_objects(const struct mig_eval *e, enum mig_obj_type t, const char *loc,
+void mig__find_objects(const struct mig_eval *e, enum mig_obj_type t, const char *loc,
 	struct mig_found_list *out);
 /* Expand every argument of a call with the variables; NULL stays NULL.
  * Returns -1 if a variable is undefined. */
-int ws__expand_args(const mig_vars *v, const struct mig_call *c, char ***out);
-void ws__free_args(char **a, unsigned n);
+int mig__expand_args(const mig_vars *v, const struct mig_call *c, char ***out);
+void mig__free_args(char **a, unsigned n);
 
 #endif

@@ -61,9 +61,9 @@ pool(mig_matcher *m, const char *s)
 		return NULL;
 	if (m->npool == m->cappool) {
 		m->cappool = m->cappool ? m->cappool * 2 : 256;
-		m->pool = ws__xrealloc(m->pool, m->cappool * sizeof(char *));
+		m->pool = mig__xrealloc(m->pool, m->cappool * sizeof(char *));
 	}
-	return m->pool[m->npool++] = ws__strdup(s);
+	return m->pool[m->npool++] = mig__strdup(s);
 }
 
 static void *
@@ -71,9 +71,9 @@ pool_mem(mig_matcher *m, size_t n)
 {
 	if (m->npool == m->cappool) {
 		m->cappool = m->cappool ? m->cappool * 2 : 256;
-		m->pool = ws__xrealloc(m->pool, m->cappool * sizeof(char *));
+		m->pool = mig__xrealloc(m->pool, m->cappool * sizeof(char *));
 	}
-	void *p = ws__xmalloc(n);
+	void *p = mig__xmalloc(n);
 	memset(p, 0, n);
 	m->pool[m->npool++] = p;
 	return p;
@@ -86,7 +86,7 @@ new_node(mig_matcher *m)
 {
 	if (m->nnodes == m->capnodes) {
 		m->capnodes = m->capnodes ? m->capnodes * 2 : 256;
-		m->nodes = ws__xrealloc(m->nodes, m->capnodes * sizeof(*m->nodes));
+		m->nodes = mig__xrealloc(m->nodes, m->capnodes * sizeof(*m->nodes));
 	}
 	memset(&m->nodes[m->nnodes], 0, sizeof(struct tnode));
 	return (uint32_t)m->nnodes++;
@@ -95,7 +95,7 @@ new_node(mig_matcher *m)
 static uint64_t
 edge_hash(uint32_t parent, const char *s, size_t n)
 {
-	return ws__hash(s, n) ^ ((uint64_t)parent * 0x9E3779B97F4A7C15ull);
+	return mig__hash(s, n) ^ ((uint64_t)parent * 0x9E3779B97F4A7C15ull);
 }
 
 static ssize_t
@@ -132,7 +132,7 @@ child_of(mig_matcher *m, uint32_t parent, const char *s, size_t n)
 		size_t old = m->nslots;
 		struct edge *oe = m->edges;
 		m->nslots = old ? old * 2 : 1024;
-		m->edges = ws__xmalloc(m->nslots * sizeof(struct edge));
+		m->edges = mig__xmalloc(m->nslots * sizeof(struct edge));
 		memset(m->edges, 0, m->nslots * sizeof(struct edge));
 		for (size_t i = 0; i < old; i++)
 			if (oe[i].name)
@@ -140,7 +140,7 @@ child_of(mig_matcher *m, uint32_t parent, const char *s, size_t n)
 		free(oe);
 	}
 	uint32_t child = new_node(m);
-	edge_insert_raw(m, (struct edge){ h, parent, child, ws__strndup(s, n), (uint32_t)n });
+	edge_insert_raw(m, (struct edge){ h, parent, child, mig__strndup(s, n), (uint32_t)n });
 	m->nedges++;
 	return child;
 }
@@ -161,7 +161,7 @@ index_pattern(mig_matcher *m, uint32_t idx)
 	struct tnode *t = &m->nodes[node];
 	if (t->n == t->cap) {
 		t->cap = t->cap ? t->cap * 2 : 4;
-		t->pats = ws__xrealloc(t->pats, t->cap * sizeof(uint32_t));
+		t->pats = mig__xrealloc(t->pats, t->cap * sizeof(uint32_t));
 	}
 	t->pats[t->n++] = idx;
 }
@@ -185,10 +185,10 @@ struct build {
 static bool
 ctx_ok(const struct build *b, xmlNodePtr n)
 {
-	char *c = ws__attr(n, "context");
+	char *c = mig__attr(n, "context");
 	bool ok = true;
 	if (c) {
-		char *t = ws__trim(c);
+		char *t = mig__trim(c);
 		if (!strcasecmp(t, "User"))
 			ok = b->ctx == MIG_CTX_USER;
 		else if (!strcasecmp(t, "System"))
@@ -202,10 +202,10 @@ ctx_ok(const struct build *b, xmlNodePtr n)
 static xmlNodePtr
 resolve(const struct build *b, xmlNodePtr n)
 {
-	if (!ws__is_ref(n))
+	if (!mig__is_ref(n))
 		return n;
-	char *name = ws__attr(n, "name");
-	xmlNodePtr d = ws__named(b->root, (const char *)n->name, name);
+	char *name = mig__attr(n, "name");
+	xmlNodePtr d = mig__named(b->root, (const char *)n->name, name);
 	free(name);
 	return d;
 }
@@ -221,17 +221,17 @@ static int eval_conditions(const struct build *b, const mig_vars *v, xmlNodePtr 
 static int
 eval_condition(const struct build *b, const mig_vars *v, xmlNodePtr n)
 {
-	char *t = ws__text(n);
+	char *t = mig__text(n);
 	struct mig_call c;
 	int r = 0;
-	if (ws__call_check(t, H_COND, &c, NULL, NULL, 0) == 0) {
+	if (mig__call_check(t, H_COND, &c, NULL, NULL, 0) == 0) {
 		struct mig_eval e = evalctx(b, v);
-		r = ws__eval_condition(&e, &c, ws__line(n));
-		ws__call_free(&c);
+		r = mig__eval_condition(&e, &c, mig__line(n));
+		mig__call_free(&c);
 	}
 	free(t);
-	char *neg = ws__attr(n, "negation");
-	if (neg && ws__parse_bool(neg) == 1)
+	char *neg = mig__attr(n, "negation");
+	if (neg && mig__parse_bool(neg) == 1)
 		r = !r;
 	free(neg);
 	return r;
@@ -243,15 +243,15 @@ eval_conditions(const struct build *b, const mig_vars *v, xmlNodePtr n)
 	n = resolve(b, n);
 	if (!n)
 		return 0;
-	char *op = ws__attr(n, "operation");
+	char *op = mig__attr(n, "operation");
 	bool is_or = op && !strcasecmp(op, "OR");
 	free(op);
 	bool any = false;
 	for (xmlNodePtr c = n->children; c; c = c->next) {
 		int r;
-		if (ws__is(c, "condition"))
+		if (mig__is(c, "condition"))
 			r = eval_condition(b, v, c);
-		else if (ws__is(c, "conditions"))
+		else if (mig__is(c, "conditions"))
 			r = eval_conditions(b, v, c);
 		else
 			continue;
@@ -272,45 +272,45 @@ static void
 item_found(const struct build *b, const mig_vars *v, xmlNodePtr c, struct mig_found_list *out)
 {
 	struct mig_eval e = evalctx(b, v);
-	if (ws__is(c, "pattern")) {
-		char *type = ws__attr(c, "type"), *t = ws__text(c);
+	if (mig__is(c, "pattern")) {
+		char *type = mig__attr(c, "type"), *t = mig__text(c);
 		enum mig_obj_type ot = type && !strcasecmp(type, "Registry") ? MIG_OBJ_REGISTRY :
 			type && !strcasecmp(type, "Ini") ? MIG_OBJ_INI : MIG_OBJ_FILE;
-		char *x = ws__vars_expand(v, t, true, NULL);
+		char *x = mig__vars_expand(v, t, true, NULL);
 		if (x)
-			ws__find_objects(&e, ot, x, out);
+			mig__find_objects(&e, ot, x, out);
 		free(x);
 		free(t);
 		free(type);
-	} else if (ws__is(c, "content")) {
-		char *f = ws__attr(c, "filter");
+	} else if (mig__is(c, "content")) {
+		char *f = mig__attr(c, "filter");
 		struct mig_call call;
-		if (f && ws__call_check(f, H_CONTENT, &call, NULL, NULL, 0) == 0) {
+		if (f && mig__call_check(f, H_CONTENT, &call, NULL, NULL, 0) == 0) {
 			struct mig_found_list in = { 0 };
 			for (xmlNodePtr o = c->children; o; o = o->next)
-				if (ws__is(o, "objectSet"))
+				if (mig__is(o, "objectSet"))
 					objset_found(b, v, o, &in);
-			ws__eval_content(&e, &call, ws__line(c), &in, out);
-			ws__found_free(&in);
-			ws__call_free(&call);
+			mig__eval_content(&e, &call, mig__line(c), &in, out);
+			mig__found_free(&in);
+			mig__call_free(&call);
 		}
 		free(f);
-	} else if (ws__is(c, "script")) {
-		char *t = ws__text(c);
+	} else if (mig__is(c, "script")) {
+		char *t = mig__text(c);
 		struct mig_call call;
-		if (ws__call_check(t, H_GEN, &call, NULL, NULL, 0) == 0) {
+		if (mig__call_check(t, H_GEN, &call, NULL, NULL, 0) == 0) {
 			char **pats = NULL;
 			size_t np = 0;
-			ws__eval_generator(&e, &call, ws__line(c), &pats, &np);
+			mig__eval_generator(&e, &call, mig__line(c), &pats, &np);
 			for (size_t i = 0; i < np; i++) {
-				char *x = ws__vars_expand(v, pats[i], true, NULL);
+				char *x = mig__vars_expand(v, pats[i], true, NULL);
 				if (x)
-					ws__find_objects(&e, MIG_OBJ_FILE, x, out);
+					mig__find_objects(&e, MIG_OBJ_FILE, x, out);
 				free(x);
 				free(pats[i]);
 			}
 			free(pats);
-			ws__call_free(&call);
+			mig__call_free(&call);
 		}
 		free(t);
 	}
@@ -321,9 +321,9 @@ objset_conditions(const struct build *b, const mig_vars *v, xmlNodePtr os)
 {
 	bool has = false, any_true = false;
 	for (xmlNodePtr c = os->children; c; c = c->next) {
-		if (ws__is(c, "conditions"))
+		if (mig__is(c, "conditions"))
 			return eval_conditions(b, v, c);
-		if (ws__is(c, "condition")) {
+		if (mig__is(c, "condition")) {
 			has = true;
 			any_true |= eval_condition(b, v, c) != 0;
 		}
@@ -349,16 +349,16 @@ eval_detect(const struct build *b, const mig_vars *v, xmlNodePtr d)
 		return d ? 1 : 0;
 	bool any = false;
 	for (xmlNodePtr c = d->children; c; c = c->next) {
-		if (ws__is(c, "condition")) {
+		if (mig__is(c, "condition")) {
 			any = true;
 			if (eval_condition(b, v, c))
 				return 1;
-		} else if (ws__is(c, "objectSet")) {
+		} else if (mig__is(c, "objectSet")) {
 			any = true;
 			struct mig_found_list l = { 0 };
 			objset_found(b, v, c, &l);
 			size_t n = l.n;
-			ws__found_free(&l);
+			mig__found_free(&l);
 			if (n)
 				return 1;
 		}
@@ -375,7 +375,7 @@ eval_detects(const struct build *b, const mig_vars *v, xmlNodePtr d)
 	if (!ctx_ok(b, d))
 		return 1;
 	for (xmlNodePtr c = d->children; c; c = c->next)
-		if (ws__is(c, "detect") && !eval_detect(b, v, c))
+		if (mig__is(c, "detect") && !eval_detect(b, v, c))
 			return 0;
 	return 1;
 }
@@ -387,7 +387,7 @@ eval_detection(const struct build *b, const mig_vars *v, xmlNodePtr d)
 	if (!d)
 		return 0;
 	for (xmlNodePtr c = d->children; c; c = c->next)
-		if (ws__is(c, "conditions"))
+		if (mig__is(c, "conditions"))
 			return eval_conditions(b, v, c);
 	return 1;
 }
@@ -400,13 +400,13 @@ detected(const struct build *b, const mig_vars *v, xmlNodePtr role)
 		return true;
 	bool has_det = false, det = false, dets = true;
 	for (xmlNodePtr c = role->children; c; c = c->next) {
-		if (ws__is(c, "detection")) {
+		if (mig__is(c, "detection")) {
 			xmlNodePtr r = resolve(b, c);
 			if (r && !ctx_ok(b, r))
 				continue;
 			has_det = true;
 			det = det || eval_detection(b, v, c);
-		} else if (ws__is(c, "detects")) {
+		} else if (mig__is(c, "detects")) {
 			dets = dets && eval_detects(b, v, c);
 		}
 	}
@@ -420,28 +420,28 @@ eval_environment(const struct build *b, mig_vars *v, xmlNodePtr env)
 	if (!env || !ctx_ok(b, env))
 		return;
 	for (xmlNodePtr c = env->children; c; c = c->next)
-		if (ws__is(c, "conditions") && !eval_conditions(b, v, c))
+		if (mig__is(c, "conditions") && !eval_conditions(b, v, c))
 			return;
 	struct mig_eval e = evalctx(b, v);
 	for (xmlNodePtr var = env->children; var; var = var->next) {
-		if (!ws__is(var, "variable"))
+		if (!mig__is(var, "variable"))
 			continue;
-		char *name = ws__attr(var, "name");
+		char *name = mig__attr(var, "name");
 		char *val = NULL;
 		for (xmlNodePtr c = var->children; c && !val; c = c->next) {
-			if (ws__is(c, "text")) {
-				char *t = ws__text(c);
-				val = ws__vars_expand(v, t, false, NULL);
+			if (mig__is(c, "text")) {
+				char *t = mig__text(c);
+				val = mig__vars_expand(v, t, false, NULL);
 				free(t);
-			} else if (ws__is(c, "script")) {
-				char *t = ws__text(c);
+			} else if (mig__is(c, "script")) {
+				char *t = mig__text(c);
 				struct mig_call call;
-				if (ws__call_check(t, H_STR, &call, NULL, NULL, 0) == 0) {
-					val = ws__eval_string(&e, &call, ws__line(c));
-					ws__call_free(&call);
+				if (mig__call_check(t, H_STR, &call, NULL, NULL, 0) == 0) {
+					val = mig__eval_string(&e, &call, mig__line(c));
+					mig__call_free(&call);
 				}
 				free(t);
-			} else if (ws__is(c, "objectSet")) {
+			} else if (mig__is(c, "objectSet")) {
 				struct mig_found_list l = { 0 };
 				objset_found(b, v, c, &l);
 				if (l.n) {
@@ -453,7 +453,7 @@ eval_environment(const struct build *b, mig_vars *v, xmlNodePtr env)
 					}
 					val = sb_steal(&s);
 				}
-				ws__found_free(&l);
+				mig__found_free(&l);
 			}
 		}
 		if (name && val)
@@ -479,11 +479,11 @@ add_pat(struct build *b, const mig_vars *v, const struct action *a, enum mig_obj
 {
 	char *missing = NULL;
 	/* v == NULL: the text is a literal found on the system, not expanded */
-	char *x = v ? ws__vars_expand(v, text, true, &missing) : ws__strdup(text);
+	char *x = v ? mig__vars_expand(v, text, true, &missing) : mig__strdup(text);
 	/* A user's folder in the system context: the rule is for the user
 	 * contexts, on every Windows alike, so it is simply not used here. */
-	if (!x && b->ctx == MIG_CTX_SYSTEM && ws__vars_is_user_name(missing)) {
-		ws__diag(b->diags, MIG_DIAG_NOTE, b->file, line, "pattern '%s' not used in the system "
+	if (!x && b->ctx == MIG_CTX_SYSTEM && mig__vars_is_user_name(missing)) {
+		mig__diag(b->diags, MIG_DIAG_NOTE, b->file, line, "pattern '%s' not used in the system "
 			"context: %%%s%% is a user variable", text, missing);
 		free(missing);
 		return;
@@ -493,22 +493,22 @@ add_pat(struct build *b, const mig_vars *v, const struct action *a, enum mig_obj
 	bool exclude = a->kind == MIG_RULE_EXCLUDE || a->kind == MIG_RULE_UNCOND_EXCLUDE;
 	if (!x && exclude) {
 		free(missing);
-		x = ws__vars_expand_wild(v, text, true, &missing);
+		x = mig__vars_expand_wild(v, text, true, &missing);
 	}
 	if (!x || missing) {
 		mig_matcher *m = b->m;
 		if (m->nunres == m->capunres) {
 			m->capunres = m->capunres ? m->capunres * 2 : 16;
-			m->unres = ws__xrealloc(m->unres, m->capunres * sizeof(*m->unres));
+			m->unres = mig__xrealloc(m->unres, m->capunres * sizeof(*m->unres));
 		}
 		m->unres[m->nunres++] = (struct mig_unresolved){ b->file, line, b->comp_name, a->kind,
 			pool(m, missing), pool(m, source), pool(m, x), x != NULL };
 		if (x)
-			ws__diag(b->diags, MIG_DIAG_NOTE, b->file, line, "%s pattern '%s': variable %%%s%% "
+			mig__diag(b->diags, MIG_DIAG_NOTE, b->file, line, "%s pattern '%s': variable %%%s%% "
 				"is not defined here; kept as '%s', ahead of every include of its component",
 				mig_rule_kind_name(a->kind), text, missing, x);
 		else
-			ws__diag(b->diags, MIG_DIAG_NOTE, b->file, line,
+			mig__diag(b->diags, MIG_DIAG_NOTE, b->file, line,
 				"pattern '%s' dropped: variable %%%s%% is not defined here", text, missing);
 		if (!x) {
 			free(missing);
@@ -517,8 +517,8 @@ add_pat(struct build *b, const mig_vars *v, const struct action *a, enum mig_obj
 	}
 	struct mig_pat p;
 	char err[512];
-	if (ws__pat_compile(type, x, &p, err, sizeof(err)) < 0) {
-		ws__diag(b->diags, MIG_DIAG_WARNING, b->file, line, "%s", err);
+	if (mig__pat_compile(type, x, &p, err, sizeof(err)) < 0) {
+		mig__diag(b->diags, MIG_DIAG_WARNING, b->file, line, "%s", err);
 		free(x);
 		free(missing);
 		return;
@@ -545,7 +545,7 @@ add_pat(struct build *b, const mig_vars *v, const struct action *a, enum mig_obj
 	free(x);
 	if (m->npats == m->cappats) {
 		m->cappats = m->cappats ? m->cappats * 2 : 1024;
-		m->pats = ws__xrealloc(m->pats, m->cappats * sizeof(*m->pats));
+		m->pats = mig__xrealloc(m->pats, m->cappats * sizeof(*m->pats));
 	}
 	m->pats[m->npats] = (struct cpat){ p, b->comp, (uint8_t)a->kind, r };
 	m->npats++;
@@ -568,30 +568,30 @@ compile_objset(struct build *b, const mig_vars *v, const struct action *a, xmlNo
 		return;
 	struct mig_eval e = evalctx(b, v);
 	for (xmlNodePtr c = os->children; c; c = c->next) {
-		if (ws__is(c, "pattern")) {
-			char *type = ws__attr(c, "type"), *t = ws__text(c);
-			add_pat(b, v, a, type_of(type), t, t, ws__line(c));
+		if (mig__is(c, "pattern")) {
+			char *type = mig__attr(c, "type"), *t = mig__text(c);
+			add_pat(b, v, a, type_of(type), t, t, mig__line(c));
 			free(type);
 			free(t);
-		} else if (ws__is(c, "script")) {
-			char *t = ws__text(c);
+		} else if (mig__is(c, "script")) {
+			char *t = mig__text(c);
 			struct mig_call call;
-			if (ws__call_check(t, H_GEN, &call, NULL, NULL, 0) == 0) {
+			if (mig__call_check(t, H_GEN, &call, NULL, NULL, 0) == 0) {
 				char **pats = NULL;
 				size_t np = 0;
-				ws__eval_generator(&e, &call, ws__line(c), &pats, &np);
+				mig__eval_generator(&e, &call, mig__line(c), &pats, &np);
 				for (size_t i = 0; i < np; i++) {
-					add_pat(b, v, a, MIG_OBJ_FILE, t, pats[i], ws__line(c));
+					add_pat(b, v, a, MIG_OBJ_FILE, t, pats[i], mig__line(c));
 					free(pats[i]);
 				}
 				free(pats);
-				ws__call_free(&call);
+				mig__call_free(&call);
 			}
 			free(t);
-		} else if (ws__is(c, "content")) {
+		} else if (mig__is(c, "content")) {
 			struct mig_found_list l = { 0 };
 			item_found(b, v, c, &l);
-			char *f = ws__attr(c, "filter");
+			char *f = mig__attr(c, "filter");
 			for (size_t i = 0; i < l.n; i++) {
 				struct sbuf s = { 0 };
 				for (const char *q = l.v[i].node; *q; q++) {
@@ -608,11 +608,11 @@ compile_objset(struct build *b, const mig_vars *v, const struct action *a, xmlNo
 					}
 					sb_addc(&s, ']');
 				}
-				add_pat(b, NULL, a, l.v[i].type, f, s.p, ws__line(c));
+				add_pat(b, NULL, a, l.v[i].type, f, s.p, mig__line(c));
 				sb_free(&s);
 			}
 			free(f);
-			ws__found_free(&l);
+			mig__found_free(&l);
 		}
 	}
 }
@@ -637,27 +637,27 @@ static void
 compile_rule_elem(struct build *b, const mig_vars *v, xmlNodePtr n, size_t k)
 {
 	struct action a = { rule_elems[k].kind, NULL, 0, NULL, NULL };
-	char *val = ws__attr(n, rule_elems[k].attr);
+	char *val = mig__attr(n, rule_elems[k].attr);
 	if (val && !strcmp(rule_elems[k].attr, "attributes")) {
 		a.attributes = pool(b->m, val);
 	} else if (val) {
 		struct mig_call c;
-		if (ws__call_parse(val, &c, (char[256]){ 0 }, 256) == 0) {
+		if (mig__call_parse(val, &c, (char[256]){ 0 }, 256) == 0) {
 			a.helper = pool(b->m, c.name);
 			a.nargs = c.nargs;
 			const char **args = pool_mem(b->m, (c.nargs + 1) * sizeof(char *));
 			char **ex;
-			ws__expand_args(v, &c, &ex);
+			mig__expand_args(v, &c, &ex);
 			for (unsigned i = 0; i < c.nargs; i++)
 				args[i] = pool(b->m, ex[i]);
-			ws__free_args(ex, c.nargs);
+			mig__free_args(ex, c.nargs);
 			a.args = args;
-			ws__call_free(&c);
+			mig__call_free(&c);
 		}
 	}
 	free(val);
 	for (xmlNodePtr os = n->children; os; os = os->next)
-		if (ws__is(os, "objectSet"))
+		if (mig__is(os, "objectSet"))
 			compile_objset(b, v, &a, os);
 }
 
@@ -672,21 +672,21 @@ compile_rules(struct build *b, const mig_vars *v, xmlNodePtr rules, int depth)
 	if (!ctx_ok(b, rules) || (r != rules && !ctx_ok(b, r)))
 		return;
 	for (xmlNodePtr c = r->children; c; c = c->next) {
-		if (ws__is(c, "conditions") && !eval_conditions(b, v, c))
+		if (mig__is(c, "conditions") && !eval_conditions(b, v, c))
 			return;
-		if (ws__is(c, "detects") && !(b->flags & MIG_BUILD_IGNORE_DETECTION) &&
+		if (mig__is(c, "detects") && !(b->flags & MIG_BUILD_IGNORE_DETECTION) &&
 			!eval_detects(b, v, c))
 			return;
 	}
 	for (xmlNodePtr c = r->children; c; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		if (ws__is(c, "rules")) {
+		if (mig__is(c, "rules")) {
 			compile_rules(b, v, c, depth + 1);
 			continue;
 		}
 		for (size_t k = 0; k < sizeof(rule_elems) / sizeof(rule_elems[0]); k++)
-			if (ws__is(c, rule_elems[k].elem))
+			if (mig__is(c, rule_elems[k].elem))
 				compile_rule_elem(b, v, c, k);
 	}
 }
@@ -711,16 +711,16 @@ process_component(struct build *b, const mig_vars *parent, xmlNodePtr comp)
 		return;
 	if (!ctx_ok(b, comp))
 		return;
-	mig_vars *v = ws__vars_child(parent);
+	mig_vars *v = mig__vars_child(parent);
 	for (xmlNodePtr c = comp->children; c; c = c->next)
-		if (ws__is(c, "environment"))
+		if (mig__is(c, "environment"))
 			eval_environment(b, v, c);
 	for (xmlNodePtr role = comp->children; role; role = role->next) {
-		if (!ws__is(role, "role"))
+		if (!mig__is(role, "role"))
 			continue;
-		mig_vars *rv = ws__vars_child(v);
+		mig_vars *rv = mig__vars_child(v);
 		for (xmlNodePtr c = role->children; c; c = c->next)
-			if (ws__is(c, "environment"))
+			if (mig__is(c, "environment"))
 				eval_environment(b, rv, c);
 		if (detected(b, rv, role)) {
 			b->comp_name = pool(b->m, info->display_name);
@@ -728,15 +728,15 @@ process_component(struct build *b, const mig_vars *parent, xmlNodePtr comp)
 			b->comp = (uint32_t)ci;
 			bool counted = false;
 			for (xmlNodePtr c = role->children; c; c = c->next) {
-				if (ws__is(c, "rules")) {
+				if (mig__is(c, "rules")) {
 					b->comp_name = pool(b->m, info->display_name);
 					b->comp_id = pool(b->m, info->id);
 					b->comp = (uint32_t)ci;
 					compile_rules(b, rv, c, 0);
 					counted = true;
-				} else if (ws__is(c, "component")) {
+				} else if (mig__is(c, "component")) {
 					process_component(b, rv, c);
-				} else if (ws__is(c, "destinationCleanup")) {
+				} else if (mig__is(c, "destinationCleanup")) {
 					b->comp_name = pool(b->m, info->display_name);
 					b->comp_id = pool(b->m, info->id);
 					b->comp = (uint32_t)ci;
@@ -750,23 +750,23 @@ process_component(struct build *b, const mig_vars *parent, xmlNodePtr comp)
 	}
 	/* <extensions><extension>*.doc</extension> = GenerateDrivePatterns("* [*.doc]","Fixed") */
 	for (xmlNodePtr x = comp->children; x; x = x->next) {
-		if (!ws__is(x, "extensions"))
+		if (!mig__is(x, "extensions"))
 			continue;
 		b->comp_name = pool(b->m, info->display_name);
 		b->comp_id = pool(b->m, info->id);
 		b->comp = (uint32_t)ci;
 		struct action a = { MIG_RULE_INCLUDE, NULL, 0, NULL, NULL };
 		for (xmlNodePtr e = x->children; e; e = e->next) {
-			if (!ws__is(e, "extension"))
+			if (!mig__is(e, "extension"))
 				continue;
-			char *t = ws__text(e);
+			char *t = mig__text(e);
 			const char *ext = t[0] == '*' && t[1] == '.' ? t + 2 : t[0] == '.' ? t + 1 : t;
 			const char *d = mig_vars_get(v, "WS_FIXED_DRIVES");
-			char *dl = ws__strdup(d ? d : "C:");
+			char *dl = mig__strdup(d ? d : "C:");
 			for (char *tok = strtok(dl, ";, "); tok; tok = strtok(NULL, ";, ")) {
 				struct sbuf s = { 0 };
 				sb_fmt(&s, "%s\\* [*.%s]", tok, ext);
-				add_pat(b, v, &a, MIG_OBJ_FILE, t, s.p, ws__line(e));
+				add_pat(b, v, &a, MIG_OBJ_FILE, t, s.p, mig__line(e));
 				sb_free(&s);
 			}
 			free(dl);
@@ -784,7 +784,7 @@ mig_matcher_build(const mig_ruleset *rs, const mig_config *cfg, enum mig_ctx ctx
 	*out = NULL;
 	if (!rs || (ctx != MIG_CTX_SYSTEM && ctx != MIG_CTX_USER))
 		return -1;
-	mig_matcher *m = ws__xmalloc(sizeof(*m));
+	mig_matcher *m = mig__xmalloc(sizeof(*m));
 	memset(m, 0, sizeof(*m));
 	for (int i = 0; i < 3; i++)
 		new_node(m);
@@ -798,7 +798,7 @@ mig_matcher_build(const mig_ruleset *rs, const mig_config *cfg, enum mig_ctx ctx
 		b.root = rs->files[f].root;
 		b.file = pool(m, rs->files[f].path);
 		for (xmlNodePtr c = b.root->children; c; c = c->next)
-			if (ws__is(c, "component"))
+			if (mig__is(c, "component"))
 				process_component(&b, vars, c);
 	}
 	mig_vars_free(empty);
@@ -814,7 +814,7 @@ mig_matcher_free(mig_matcher *m)
 	if (!m)
 		return;
 	for (size_t i = 0; i < m->npats; i++)
-		ws__pat_free(&m->pats[i].p);
+		mig__pat_free(&m->pats[i].p);
 	free(m->pats);
 	for (size_t i = 0; i < m->nnodes; i++)
 		free(m->nodes[i].pats);
@@ -911,9 +911,9 @@ decide_folded(const mig_matcher *m, enum mig_obj_type type, const char *node, si
 				continue;
 			if (!p->leaf != !leaf)
 				continue;
-			if (p->leaf && (p->leaf_lit > llen || !ws__wild(p->leaf, p->leaf_len, leaf, llen)))
+			if (p->leaf && (p->leaf_lit > llen || !mig__wild(p->leaf, p->leaf_len, leaf, llen)))
 				continue;
-			if (!ws__node_match(p->node + p->prefix_len, p->node_len - p->prefix_len,
+			if (!mig__node_match(p->node + p->prefix_len, p->node_len - p->prefix_len,
 				node + p->prefix_len, nlen - p->prefix_len))
 				continue;
 			int32_t idx = (int32_t)t->pats[i];
@@ -925,10 +925,10 @@ decide_folded(const mig_matcher *m, enum mig_obj_type type, const char *node, si
 					if (nslots == capslots) {
 						capslots *= 2;
 						if (slots == stack_slots) {
-							slots = ws__xmalloc(capslots * sizeof(*slots));
+							slots = mig__xmalloc(capslots * sizeof(*slots));
 							memcpy(slots, stack_slots, sizeof(stack_slots));
 						} else {
-							slots = ws__xrealloc(slots, capslots * sizeof(*slots));
+							slots = mig__xrealloc(slots, capslots * sizeof(*slots));
 						}
 					}
 					slots[nslots++] = (struct slot){ c->comp, -1, -1 };
@@ -998,24 +998,24 @@ mig_query_init(struct mig_query *q, enum mig_obj_type type, const char *node, co
 	bool simple = n + l + 2 <= sizeof(q->buf) && n > 0 && node[n - 1] != '\\' &&
 		!strstr(node, "\\\\") && node[0] != ' ' && type != MIG_OBJ_REGISTRY;
 	if (simple) {
-		ws__fold_into(node, n, q->buf);
+		mig__fold_into(node, n, q->buf);
 		q->buf[n] = 0;
 		q->node = q->buf;
 		if (leaf) {
-			ws__fold_into(leaf, l, q->buf + n + 1);
+			mig__fold_into(leaf, l, q->buf + n + 1);
 			q->buf[n + 1 + l] = 0;
 			q->leaf = q->buf + n + 1;
 		}
 	} else {
-		ws__obj_fold(type, node, leaf, &q->node, &q->leaf);
+		mig__obj_fold(type, node, leaf, &q->node, &q->leaf);
 		q->heap = true;
 		n = strlen(q->node);
 		l = q->leaf ? strlen(q->leaf) : 0;
 	}
 	q->nlen = n;
 	q->llen = l;
-	q->nmask = ws__mask(q->node, n);
-	q->lmask = q->leaf ? ws__mask(q->leaf, l) : 0;
+	q->nmask = mig__mask(q->node, n);
+	q->lmask = q->leaf ? mig__mask(q->leaf, l) : 0;
 	return 0;
 }
 
@@ -1056,9 +1056,9 @@ mig_matcher_decide_location(const mig_matcher *m, enum mig_obj_type type, const 
 	struct mig_decision *d)
 {
 	char *rn, *rl;
-	if (!location || ws__loc_split(location, &rn, &rl) < 0)
+	if (!location || mig__loc_split(location, &rn, &rl) < 0)
 		return -1;
-	char *node = ws__unescape(rn), *leaf = rl ? ws__unescape(rl) : NULL;
+	char *node = mig__unescape(rn), *leaf = rl ? mig__unescape(rl) : NULL;
 	free(rn);
 	free(rl);
 	int r = mig_matcher_decide(m, type, node, leaf, d);

@@ -76,8 +76,8 @@ mig_offline_load(const char *file, struct mig_offline *out, char *err, size_t er
 	memset(out, 0, sizeof(*out));
 	mig_diags *d = mig_diags_new();
 	size_t len;
-	char *buf = ws__read_file(file, &len, d);
-	xmlDocPtr doc = buf ? ws__xml_read(file, buf, len, d) : NULL;
+	char *buf = mig__read_file(file, &len, d);
+	xmlDocPtr doc = buf ? mig__xml_read(file, buf, len, d) : NULL;
 	free(buf);
 	if (!doc) {
 		const struct mig_diag *g = mig_diags_count(d) ? mig_diags_get(d, 0) : NULL;
@@ -103,7 +103,7 @@ mig_offline_load(const char *file, struct mig_offline *out, char *err, size_t er
 		for (xmlNodePtr p = wd->children; p && !rc; p = p->next) {
 			if (!named(p, "path"))
 				continue;
-			char *text = ws__text(p);
+			char *text = mig__text(p);
 			if (!text || add_path(out, text) < 0) {
 				snprintf(err, errlen, "%s: out of memory", file);
 				rc = -1;

@@ -52,10 +52,10 @@ line_at(const char *buf, size_t at)
 }
 
 xmlDocPtr
-ws__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags)
+mig__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags)
 {
 	if (len > MAX_XML_BYTES) {
-		ws__diag(diags, MIG_DIAG_ERROR, name, 0, "file too large (%zu bytes, limit %u)", len,
+		mig__diag(diags, MIG_DIAG_ERROR, name, 0, "file too large (%zu bytes, limit %u)", len,
 			MAX_XML_BYTES);
 		return NULL;
 	}
@@ -65,13 +65,13 @@ ws__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags)
 	for (int b = 0; b < 2; b++) {
 		size_t at;
 		if (find_seq(buf, len, bad[b], 1, 0, &at)) {
-			ws__diag(diags, MIG_DIAG_ERROR, name, line_at(buf, at),
+			mig__diag(diags, MIG_DIAG_ERROR, name, line_at(buf, at),
 				"refused: %s declaration (DTDs and entities are not allowed in rule files)",
 				bad[b] + 2);
 			return NULL;
 		}
 		if (find_seq(buf, len, bad[b], 2, 0, &at) || find_seq(buf, len, bad[b], 2, 1, &at)) {
-			ws__diag(diags, MIG_DIAG_ERROR, name, 0,
+			mig__diag(diags, MIG_DIAG_ERROR, name, 0,
 				"refused: %s declaration (DTDs and entities are not allowed in rule files)",
 				bad[b] + 2);
 			return NULL;
@@ -79,7 +79,7 @@ ws__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags)
 	}
 	xmlParserCtxtPtr ctxt = xmlNewParserCtxt();
 	if (!ctxt) {
-		ws__diag(diags, MIG_DIAG_ERROR, name, 0, "out of memory");
+		mig__diag(diags, MIG_DIAG_ERROR, name, 0, "out of memory");
 		return NULL;
 	}
 	/* No XML_PARSE_NOENT (no substitution), no DTDLOAD, no network. */
@@ -94,7 +94,7 @@ ws__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags)
 			while (n && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
 				msg[--n] = 0;
 		}
-		ws__diag(diags, MIG_DIAG_ERROR, name, e ? (unsigned)e->line : 0, "malformed XML: %s",
+		mig__diag(diags, MIG_DIAG_ERROR, name, e ? (unsigned)e->line : 0, "malformed XML: %s",
 			msg);
 		if (doc)
 			xmlFreeDoc(doc);
@@ -103,7 +103,7 @@ ws__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags)
 	}
 	xmlFreeParserCtxt(ctxt);
 	if (doc->intSubset || doc->extSubset) {
-		ws__diag(diags, MIG_DIAG_ERROR, name, 1, "refused: documents with a DTD are not allowed");
+		mig__diag(diags, MIG_DIAG_ERROR, name, 1, "refused: documents with a DTD are not allowed");
 		xmlFreeDoc(doc);
 		return NULL;
 	}
@@ -111,11 +111,11 @@ ws__xml_read(const char *name, const char *buf, size_t len, mig_diags *diags)
 }
 
 char *
-ws__read_file(const char *path, size_t *len, mig_diags *diags)
+mig__read_file(const char *path, size_t *len, mig_diags *diags)
 {
 	FILE *f = fopen(path, "rb");
 	if (!f) {
-		ws__diag(diags, MIG_DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
+		mig__diag(diags, MIG_DIAG_ERROR, path, 0, "cannot open: %s", strerror(errno));
 		return NULL;
 	}
 	struct sbuf s = { 0 };
@@ -129,7 +129,7 @@ ws__read_file(const char *path, size_t *len, mig_diags *diags)
 	bool err = ferror(f);
 	fclose(f);
 	if (err) {
-		ws__diag(diags, MIG_DIAG_ERROR, path, 0, "read error");
+		mig__diag(diags, MIG_DIAG_ERROR, path, 0, "read error");
 		sb_free(&s);
 		return NULL;
 	}
@@ -140,18 +140,18 @@ ws__read_file(const char *path, size_t *len, mig_diags *diags)
 /* ---------------------------------------------------------------- DOM helpers */
 
 bool
-ws__is(xmlNodePtr n, const char *name)
+mig__is(xmlNodePtr n, const char *name)
 {
 	return n && n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name);
 }
 
 char *
-ws__attr(xmlNodePtr n, const char *name)
+mig__attr(xmlNodePtr n, const char *name)
 {
 	for (xmlAttrPtr a = n->properties; a; a = a->next) {
 		if (!strcasecmp((const char *)a->name, name)) {
 			xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
-			char *r = ws__strdup(v ? (const char *)v : "");
+			char *r = mig__strdup(v ? (const char *)v : "");
 			xmlFree(v);
 			return r;
 		}
@@ -160,25 +160,25 @@ ws__attr(xmlNodePtr n, const char *name)
 }
 
 char *
-ws__text(xmlNodePtr n)
+mig__text(xmlNodePtr n)
 {
 	xmlChar *v = xmlNodeGetContent(n);
-	char *r = ws__trim(v ? (const char *)v : "");
+	char *r = mig__trim(v ? (const char *)v : "");
 	xmlFree(v);
 	return r;
 }
 
 unsigned
-ws__line(xmlNodePtr n)
+mig__line(xmlNodePtr n)
 {
 	long l = xmlGetLineNo(n);
 	return l > 0 ? (unsigned)l : 0;
 }
 
 bool
-ws__is_ref(xmlNodePtr n)
+mig__is_ref(xmlNodePtr n)
 {
-	char *name = ws__attr(n, "name");
+	char *name = mig__attr(n, "name");
 	if (!name)
 		return false;
 	free(name);
@@ -189,15 +189,15 @@ ws__is_ref(xmlNodePtr n)
 }
 
 xmlNodePtr
-ws__named(xmlNodePtr root, const char *elem, const char *name)
+mig__named(xmlNodePtr root, const char *elem, const char *name)
 {
 	for (xmlNodePtr ne = root->children; ne; ne = ne->next) {
-		if (!ws__is(ne, "namedElements"))
+		if (!mig__is(ne, "namedElements"))
 			continue;
 		for (xmlNodePtr c = ne->children; c; c = c->next) {
-			if (!ws__is(c, elem))
+			if (!mig__is(c, elem))
 				continue;
-			char *nm = ws__attr(c, "name");
+			char *nm = mig__attr(c, "name");
 			bool hit = nm && !strcasecmp(nm, name);
 			free(nm);
 			if (hit)
@@ -325,21 +325,21 @@ struct chk {
 static void
 err(struct chk *k, xmlNodePtr n, const char *fmt, const char *a, const char *b)
 {
-	ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n), fmt, a, b);
+	mig__diag(k->diags, MIG_DIAG_ERROR, k->file, mig__line(n), fmt, a, b);
 	k->errors++;
 }
 
 static void
 check_enum(struct chk *k, xmlNodePtr n, const char *attr, const char *allowed)
 {
-	char *v = ws__attr(n, attr);
+	char *v = mig__attr(n, attr);
 	if (v) {
-		char *t = ws__trim(v);
+		char *t = mig__trim(v);
 		if (!in_list(allowed, t, true)) {
 			struct sbuf s = { 0 };
 			sb_fmt(&s, "<%s %s=\"%s\">: expected one of: %s", (const char *)n->name, attr, t,
 				allowed);
-			ws__diag(k->diags, MIG_DIAG_ERROR, k->file, ws__line(n), "%s", s.p);
+			mig__diag(k->diags, MIG_DIAG_ERROR, k->file, mig__line(n), "%s", s.p);
 			k->errors++;
 			sb_free(&s);
 		}
@@ -351,8 +351,8 @@ check_enum(struct chk *k, xmlNodePtr n, const char *attr, const char *allowed)
 static void
 check_bool(struct chk *k, xmlNodePtr n, const char *attr)
 {
-	char *v = ws__attr(n, attr);
-	if (v && ws__parse_bool(v) < 0)
+	char *v = mig__attr(n, attr);
+	if (v && mig__parse_bool(v) < 0)
 		err(k, n, "attribute %s=\"%s\" is not a boolean (TRUE/FALSE, Yes/No, 1/0)", attr, v);
 	free(v);
 }
@@ -361,16 +361,16 @@ static void
 check_call(struct chk *k, xmlNodePtr n, const char *text, unsigned use)
 {
 	struct mig_call c;
-	if (ws__call_check(text, use, &c, k->diags, k->file, ws__line(n)) < 0)
+	if (mig__call_check(text, use, &c, k->diags, k->file, mig__line(n)) < 0)
 		k->errors++;
 	else
-		ws__call_free(&c);
+		mig__call_free(&c);
 }
 
 static void
 check_attr_call(struct chk *k, xmlNodePtr n, const char *attr, unsigned use, bool required)
 {
-	char *v = ws__attr(n, attr);
+	char *v = mig__attr(n, attr);
 	if (!v) {
 		if (required)
 			err(k, n, "<%s> needs a %s= attribute", (const char *)n->name, attr);
@@ -383,8 +383,8 @@ check_attr_call(struct chk *k, xmlNodePtr n, const char *attr, unsigned use, boo
 static void
 check_pattern(struct chk *k, xmlNodePtr n, const char *typeattr)
 {
-	char *type = ws__attr(n, typeattr);
-	char *text = ws__text(n);
+	char *type = mig__attr(n, typeattr);
+	char *text = mig__text(n);
 	if (!type)
 		err(k, n, "<%s> needs a type= attribute (File, Registry or Ini)", (const char *)n->name, "");
 	else if (!in_list("File Registry Ini", type, true))
@@ -393,7 +393,7 @@ check_pattern(struct chk *k, xmlNodePtr n, const char *typeattr)
 		err(k, n, "empty <%s>%s", (const char *)n->name, "");
 	} else {
 		char *node, *leaf;
-		if (ws__loc_split(text, &node, &leaf) < 0)
+		if (mig__loc_split(text, &node, &leaf) < 0)
 			err(k, n, "bad location '%s'%s: brackets must enclose the leaf at the end "
 				"(escape [ and ] in names with ^)", text, "");
 		free(node);
@@ -413,11 +413,11 @@ check_children(struct chk *k, xmlNodePtr n, const struct elem_def *d)
 			if (!in_list(d->children, (const char *)c->name, false)) {
 				const struct elem_def *cd = find_elem((const char *)c->name);
 				if (cd)
-					ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(c),
+					mig__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, mig__line(c),
 						"element <%s> is not allowed inside <%s>: ignored",
 						(const char *)c->name, (const char *)n->name);
 				else
-					ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(c),
+					mig__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, mig__line(c),
 						"unknown element <%s> inside <%s>: not supported, ignored",
 						(const char *)c->name, (const char *)n->name);
 				continue;
@@ -435,12 +435,12 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 	const char *name = (const char *)n->name;
 	const struct elem_def *d = find_elem(name);
 	if (!d) {
-		ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
+		mig__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, mig__line(n),
 			"unknown element <%s>: not supported, ignored", name);
 		return;
 	}
 	if (d->sup == SUP_UNSUPPORTED) {
-		ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
+		mig__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, mig__line(n),
 			"<%s> is not supported (%s): ignored", name, d->why);
 		return;
 	}
@@ -448,14 +448,14 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 		if (a->ns)       /* xml:space, xmlns:* ... */
 			continue;
 		if (!in_list(d->attrs, (const char *)a->name, true))
-			ws__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, ws__line(n),
+			mig__diag(k->diags, MIG_DIAG_UNSUPPORTED, k->file, mig__line(n),
 				"unknown attribute %s= on <%s>: not supported, ignored",
 				(const char *)a->name, name);
 	}
 	/* attribute values and helper calls */
 	if (!strcmp(name, "component")) {
 		check_enum(k, n, "type", "System Application Device Documents");
-		char *t = ws__attr(n, "type");
+		char *t = mig__attr(n, "type");
 		if (!t)
 			err(k, n, "<component> needs a type= attribute%s%s", "", "");
 		free(t);
@@ -464,22 +464,22 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 		check_bool(k, n, "hidden");
 		bool has_dn = false;
 		for (xmlNodePtr c = n->children; c; c = c->next)
-			has_dn |= ws__is(c, "displayName");
+			has_dn |= mig__is(c, "displayName");
 		if (!has_dn)
-			ws__diag(k->diags, MIG_DIAG_WARNING, k->file, ws__line(n),
+			mig__diag(k->diags, MIG_DIAG_WARNING, k->file, mig__line(n),
 				"<component> without <displayName>: it cannot be named in Config.xml");
 	} else if (!strcmp(name, "role")) {
 		check_enum(k, n, "role", "Container Binaries Settings Data");
-		char *t = ws__attr(n, "role");
+		char *t = mig__attr(n, "role");
 		if (!t)
 			err(k, n, "<role> needs a role= attribute%s%s", "", "");
 		free(t);
 	} else if (!strcmp(name, "rules") || !strcmp(name, "detect") || !strcmp(name, "detects") ||
 		!strcmp(name, "detection") || !strcmp(name, "environment")) {
 		check_enum(k, n, "context", "User System UserAndSystem");
-		if (ws__is_ref(n) && !ws__is(parent, "namedElements")) {
-			char *nm = ws__attr(n, "name");
-			xmlNodePtr def = ws__named(xmlDocGetRootElement(n->doc), name, nm);
+		if (mig__is_ref(n) && !mig__is(parent, "namedElements")) {
+			char *nm = mig__attr(n, "name");
+			xmlNodePtr def = mig__named(xmlDocGetRootElement(n->doc), name, nm);
 			if (!def)
 				err(k, n, "<%s name=\"%s\"> refers to nothing in <namedElements>", name, nm);
 			free(nm);
@@ -488,13 +488,13 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 		check_enum(k, n, "operation", "AND OR");
 	} else if (!strcmp(name, "condition")) {
 		check_bool(k, n, "negation");
-		char *t = ws__text(n);
+		char *t = mig__text(n);
 		check_call(k, n, t, H_COND);
 		free(t);
 	} else if (!strcmp(name, "script")) {
-		char *t = ws__text(n);
-		unsigned use = ws__is(parent, "variable") ? H_STR :
-			ws__is(parent, "processing") ? H_PROC : H_GEN;
+		char *t = mig__text(n);
+		unsigned use = mig__is(parent, "variable") ? H_STR :
+			mig__is(parent, "processing") ? H_PROC : H_GEN;
 		check_call(k, n, t, use);
 		free(t);
 	} else if (!strcmp(name, "include") || !strcmp(name, "exclude") ||
@@ -511,12 +511,12 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 	} else if (!strcmp(name, "content")) {
 		check_attr_call(k, n, "filter", H_CONTENT, true);
 	} else if (!strcmp(name, "includeAttributes") || !strcmp(name, "excludeAttributes")) {
-		char *v = ws__attr(n, "attributes");
+		char *v = mig__attr(n, "attributes");
 		if (!v) {
 			err(k, n, "<%s> needs attributes=\"Security|TimeFields|Security,TimeFields\"%s",
 				name, "");
 		} else {
-			char *t = ws__strdup(v);
+			char *t = mig__strdup(v);
 			for (char *tok = strtok(t, ", "); tok; tok = strtok(NULL, ", "))
 				if (strcasecmp(tok, "Security") && strcasecmp(tok, "TimeFields"))
 					err(k, n, "unknown attribute class '%s'%s (Security, TimeFields)", tok, "");
@@ -532,9 +532,9 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 	} else if (!strcmp(name, "bytes")) {
 		check_bool(k, n, "string");
 		check_bool(k, n, "expand");
-		char *s = ws__attr(n, "string");
-		if (!s || ws__parse_bool(s) != 1) {
-			char *t = ws__text(n);
+		char *s = mig__attr(n, "string");
+		if (!s || mig__parse_bool(s) != 1) {
+			char *t = mig__text(n);
 			for (const char *p = t; *p; p++)
 				if (!isxdigit((unsigned char)*p) && !isspace((unsigned char)*p)) {
 					err(k, n, "<bytes> '%s' is not hexadecimal (use string=\"Yes\" for text)%s",
@@ -546,12 +546,12 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 		free(s);
 	} else if (!strcmp(name, "variable")) {
 		check_bool(k, n, "remap");
-		char *nm = ws__attr(n, "name");
+		char *nm = mig__attr(n, "name");
 		if (!nm || !*nm)
 			err(k, n, "<variable> needs a name=%s%s", "", "");
 		free(nm);
 	} else if (!strcmp(name, "extension")) {
-		char *t = ws__text(n);
+		char *t = mig__text(n);
 		if (!*t || strchr(t, '\\'))
 			err(k, n, "bad <extension> '%s'%s", t, "");
 		free(t);
@@ -565,7 +565,7 @@ check_elem(struct chk *k, xmlNodePtr n, xmlNodePtr parent)
 mig_ruleset *
 mig_ruleset_new(void)
 {
-	mig_ruleset *rs = ws__xmalloc(sizeof(*rs));
+	mig_ruleset *rs = mig__xmalloc(sizeof(*rs));
 	memset(rs, 0, sizeof(*rs));
 	return rs;
 }
@@ -631,7 +631,7 @@ static char *
 lower_dup(const char *s)
 {
 	struct sbuf b = { 0 };
-	ws__fold(s, strlen(s), &b);
+	mig__fold(s, strlen(s), &b);
 	return sb_steal(&b);
 }
 
@@ -639,45 +639,45 @@ static void
 add_components(mig_ruleset *rs, size_t file, xmlNodePtr parent_elem, ssize_t parent, int depth)
 {
 	for (xmlNodePtr c = parent_elem->children; c; c = c->next) {
-		if (!ws__is(c, "component"))
+		if (!mig__is(c, "component"))
 			continue;
 		char *dn = NULL, *role = NULL;
 		for (xmlNodePtr x = c->children; x; x = x->next) {
-			if (ws__is(x, "displayName") && !dn)
-				dn = ws__text(x);
-			if (ws__is(x, "role") && !role)
-				role = ws__attr(x, "role");
+			if (mig__is(x, "displayName") && !dn)
+				dn = mig__text(x);
+			if (mig__is(x, "role") && !role)
+				role = mig__attr(x, "role");
 		}
 		if (!dn)
-			dn = ws__strdup("");
+			dn = mig__strdup("");
 		if (!role)
-			role = ws__strdup("");
+			role = mig__strdup("");
 		struct sbuf id = { 0 };
 		char *ldn = lower_dup(dn), *lrole = lower_dup(role);
 		sb_fmt(&id, "%s/%s/%s", rs->files[file].urlid, ldn, lrole);
 		free(ldn);
 		free(lrole);
 		free(role);
-		rs->comps = ws__xrealloc(rs->comps, (rs->ncomps + 1) * sizeof(*rs->comps));
+		rs->comps = mig__xrealloc(rs->comps, (rs->ncomps + 1) * sizeof(*rs->comps));
 		struct mig_comp *wc = &rs->comps[rs->ncomps];
 		memset(wc, 0, sizeof(*wc));
-		char *type = ws__attr(c, "type"), *ctx = ws__attr(c, "context"),
-			*hidden = ws__attr(c, "hidden");
+		char *type = mig__attr(c, "type"), *ctx = mig__attr(c, "context"),
+			*hidden = mig__attr(c, "hidden");
 		wc->info.display_name = dn;
 		wc->info.id = sb_steal(&id);
-		wc->info.type = type ? type : ws__strdup("");
-		wc->info.context = ctx ? ctx : ws__strdup("UserAndSystem");
+		wc->info.type = type ? type : mig__strdup("");
+		wc->info.context = ctx ? ctx : mig__strdup("UserAndSystem");
 		wc->info.file = rs->files[file].path;
-		wc->info.line = ws__line(c);
+		wc->info.line = mig__line(c);
 		wc->info.depth = depth;
-		wc->info.hidden = hidden && ws__parse_bool(hidden) == 1;
+		wc->info.hidden = hidden && mig__parse_bool(hidden) == 1;
 		free(hidden);
 		wc->node = c;
 		wc->file = file;
 		wc->parent = parent;
 		ssize_t me = (ssize_t)rs->ncomps++;
 		for (xmlNodePtr r = c->children; r; r = r->next)
-			if (ws__is(r, "role"))
+			if (mig__is(r, "role"))
 				add_components(rs, file, r, me, depth + 1);
 	}
 }
@@ -686,33 +686,33 @@ int
 mig_ruleset_load_memory(mig_ruleset *rs, const char *name, const char *buf, size_t len,
 	mig_diags *diags)
 {
-	xmlDocPtr doc = ws__xml_read(name, buf, len, diags);
+	xmlDocPtr doc = mig__xml_read(name, buf, len, diags);
 	if (!doc)
 		return -1;
 	xmlNodePtr root = xmlDocGetRootElement(doc);
-	if (!root || !ws__is(root, "migration")) {
-		ws__diag(diags, MIG_DIAG_ERROR, name, root ? ws__line(root) : 0,
+	if (!root || !mig__is(root, "migration")) {
+		mig__diag(diags, MIG_DIAG_ERROR, name, root ? mig__line(root) : 0,
 			"not a MigXML rule file: root element is <%s>, expected <migration>%s",
 			root ? (const char *)root->name : "(none)",
-			root && ws__is(root, "Configuration") ? " (this is a Config.xml: use --config)" : "");
+			root && mig__is(root, "Configuration") ? " (this is a Config.xml: use --config)" : "");
 		xmlFreeDoc(doc);
 		return -1;
 	}
-	char *urlid = ws__attr(root, "urlid");
+	char *urlid = mig__attr(root, "urlid");
 	if (!urlid || !*urlid) {
-		ws__diag(diags, MIG_DIAG_ERROR, name, ws__line(root), "<migration> needs a urlid=");
+		mig__diag(diags, MIG_DIAG_ERROR, name, mig__line(root), "<migration> needs a urlid=");
 		free(urlid);
 		xmlFreeDoc(doc);
 		return -1;
 	}
 	for (size_t i = 0; i < rs->nfiles; i++) {
 		if (!strcasecmp(rs->files[i].urlid, urlid)) {
-			ws__diag(diags, MIG_DIAG_WARNING, name, ws__line(root),
+			mig__diag(diags, MIG_DIAG_WARNING, name, mig__line(root),
 				"urlid '%s' already loaded from %s: this file is ignored (as USMT does)",
 				urlid, rs->files[i].path);
-			rs->ignored = ws__xrealloc(rs->ignored, (rs->nignored + 1) * sizeof(*rs->ignored));
-			rs->ignored[rs->nignored++] = (struct mig_ignored_file){ ws__strdup(name),
-				ws__line(root), urlid, ws__strdup(rs->files[i].path) };
+			rs->ignored = mig__xrealloc(rs->ignored, (rs->nignored + 1) * sizeof(*rs->ignored));
+			rs->ignored[rs->nignored++] = (struct mig_ignored_file){ mig__strdup(name),
+				mig__line(root), urlid, mig__strdup(rs->files[i].path) };
 			urlid = NULL;
 			xmlFreeDoc(doc);
 			return 0;
@@ -725,8 +725,8 @@ mig_ruleset_load_memory(mig_ruleset *rs, const char *name, const char *buf, size
 		xmlFreeDoc(doc);
 		return -1;
 	}
-	rs->files = ws__xrealloc(rs->files, (rs->nfiles + 1) * sizeof(*rs->files));
-	rs->files[rs->nfiles] = (struct mig_rfile){ ws__strdup(name), urlid, doc, root };
+	rs->files = mig__xrealloc(rs->files, (rs->nfiles + 1) * sizeof(*rs->files));
+	rs->files[rs->nfiles] = (struct mig_rfile){ mig__strdup(name), urlid, doc, root };
 	rs->nfiles++;
 	add_components(rs, rs->nfiles - 1, root, -1, 0);
 	return 0;
@@ -736,7 +736,7 @@ int
 mig_ruleset_load(mig_ruleset *rs, const char *path, mig_diags *diags)
 {
 	size_t len;
-	char *buf = ws__read_file(path, &len, diags);
+	char *buf = mig__read_file(path, &len, diags);
 	if (!buf)
 		return -1;
 	int r = mig_ruleset_load_memory(rs, path, buf, len, diags);

@@ -33,7 +33,7 @@ mig_rules_default_dir(void)
 {
 	const char *env = getenv("WINSTATE_RULES_DIR");
 	if (env && *env)
-		return has_default(env) ? ws__strdup(env) : NULL;
+		return has_default(env) ? mig__strdup(env) : NULL;
 	char exe[4096];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
@@ -52,7 +52,7 @@ mig_rules_default_dir(void)
 			}
 		}
 	}
-	return has_default(WS_RULES_DIR) ? ws__strdup(WS_RULES_DIR) : NULL;
+	return has_default(WS_RULES_DIR) ? mig__strdup(WS_RULES_DIR) : NULL;
 }
 
 static int

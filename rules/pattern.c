@@ -17,7 +17,7 @@
 #include "rules/internal.h"
 
 int
-ws__loc_split(const char *text, char **node, char **leaf)
+mig__loc_split(const char *text, char **node, char **leaf)
 {
 	*node = *leaf = NULL;
 	while (isspace((unsigned char)*text))
@@ -40,7 +40,7 @@ ws__loc_split(const char *text, char **node, char **leaf)
 		}
 	}
 	if (open < 0) {
-		*node = ws__strndup(text, n);
+		*node = mig__strndup(text, n);
 		return 0;
 	}
 	if (close < open || (size_t)close != n - 1)
@@ -48,13 +48,13 @@ ws__loc_split(const char *text, char **node, char **leaf)
 	size_t e = (size_t)open;
 	while (e && isspace((unsigned char)text[e - 1]))
 		e--;
-	*node = ws__strndup(text, e);
-	*leaf = ws__strndup(text + open + 1, (size_t)(close - open - 1));
+	*node = mig__strndup(text, e);
+	*leaf = mig__strndup(text + open + 1, (size_t)(close - open - 1));
 	return 0;
 }
 
 char *
-ws__unescape(const char *s)
+mig__unescape(const char *s)
 {
 	struct sbuf b = { 0 };
 	for (; *s; s++) {
@@ -72,7 +72,7 @@ static const struct { const char *longname, *shortname; } hives[] = {
 };
 
 char *
-ws__norm_node(enum mig_obj_type type, const char *node)
+mig__norm_node(enum mig_obj_type type, const char *node)
 {
 	struct sbuf b = { 0 };
 	while (isspace((unsigned char)*node))
@@ -100,7 +100,7 @@ ws__norm_node(enum mig_obj_type type, const char *node)
 }
 
 uint64_t
-ws__mask(const char *s, size_t n)
+mig__mask(const char *s, size_t n)
 {
 	uint64_t m = 0;
 	for (size_t i = 0; i < n; i++)
@@ -110,7 +110,7 @@ ws__mask(const char *s, size_t n)
 }
 
 bool
-ws__wild(const char *pat, size_t plen, const char *s, size_t slen)
+mig__wild(const char *pat, size_t plen, const char *s, size_t slen)
 {
 	size_t p = 0, i = 0, star = (size_t)-1, mark = 0;
 	while (i < slen) {
@@ -133,25 +133,25 @@ ws__wild(const char *pat, size_t plen, const char *s, size_t slen)
 }
 
 bool
-ws__node_match(const char *pat, size_t plen, const char *s, size_t slen)
+mig__node_match(const char *pat, size_t plen, const char *s, size_t slen)
 {
-	if (ws__wild(pat, plen, s, slen))
+	if (mig__wild(pat, plen, s, slen))
 		return true;
 	return plen >= 2 && pat[plen - 1] == '*' && pat[plen - 2] == '\\' &&
-		ws__wild(pat, plen - 2, s, slen);
+		mig__wild(pat, plen - 2, s, slen);
 }
 
 bool
-ws__pat_match(const struct mig_pat *p, const char *node, size_t nlen, const char *leaf,
+mig__pat_match(const struct mig_pat *p, const char *node, size_t nlen, const char *leaf,
 	size_t llen)
 {
 	if (p->leaf) {
-		if (!leaf || !ws__wild(p->leaf, p->leaf_len, leaf, llen))
+		if (!leaf || !mig__wild(p->leaf, p->leaf_len, leaf, llen))
 			return false;
 	} else if (leaf) {
 		return false;
 	}
-	return ws__node_match(p->node, p->node_len, node, nlen);
+	return mig__node_match(p->node, p->node_len, node, nlen);
 }
 
 static uint64_t
@@ -162,18 +162,18 @@ clamp(uint64_t v, unsigned bits)
 }
 
 int
-ws__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p, char *err,
+mig__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p, char *err,
 	size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	char *rn, *rl;
-	if (ws__loc_split(expanded, &rn, &rl) < 0) {
+	if (mig__loc_split(expanded, &rn, &rl) < 0) {
 		snprintf(err, errlen, "bad pattern '%s': brackets must enclose the leaf at the end "
 			"(escape [ and ] in names with ^)", expanded);
 		return -1;
 	}
-	char *un = ws__unescape(rn);
-	char *nn = ws__norm_node(type, un);
+	char *un = mig__unescape(rn);
+	char *nn = mig__norm_node(type, un);
 	free(un);
 	free(rn);
 	if (!*nn) {
@@ -183,14 +183,14 @@ ws__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p,
 		return -1;
 	}
 	struct sbuf b = { 0 };
-	ws__fold(nn, strlen(nn), &b);
+	mig__fold(nn, strlen(nn), &b);
 	free(nn);
 	p->node_len = (uint32_t)b.n;
 	p->node = sb_steal(&b);
 	if (rl) {
-		char *ul = ws__unescape(rl);
+		char *ul = mig__unescape(rl);
 		free(rl);
-		ws__fold(ul, strlen(ul), &b);
+		mig__fold(ul, strlen(ul), &b);
 		free(ul);
 		p->leaf_len = (uint32_t)b.n;
 		p->leaf = sb_steal(&b);
@@ -212,7 +212,7 @@ ws__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p,
 	for (size_t i = 0; i < p->node_len; i++)
 		p->node_lit += p->node[i] != '*';
 	/* "dir\*" also matches "dir": its last '\' is optional */
-	p->node_mask = ws__mask(p->node, rec ? p->node_len - 2 : p->node_len);
+	p->node_mask = mig__mask(p->node, rec ? p->node_len - 2 : p->node_len);
 	if (rec) {
 		p->node_lit--;
 		if (before == p->node_len - 1)
@@ -222,7 +222,7 @@ ws__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p,
 	if (p->leaf) {
 		for (size_t i = 0; i < p->leaf_len; i++)
 			p->leaf_lit += p->leaf[i] != '*';
-		p->leaf_mask = ws__mask(p->leaf, p->leaf_len);
+		p->leaf_mask = mig__mask(p->leaf, p->leaf_len);
 		leaf_exact = !memchr(p->leaf, '*', p->leaf_len);
 	}
 	p->spec = clamp(before, 20) << 44 | (uint64_t)(star == NULL) << 43 |
@@ -231,7 +231,7 @@ ws__pat_compile(enum mig_obj_type type, const char *expanded, struct mig_pat *p,
 }
 
 void
-ws__pat_free(struct mig_pat *p)
+mig__pat_free(struct mig_pat *p)
 {
 	free(p->node);
 	free(p->leaf);
@@ -239,17 +239,17 @@ ws__pat_free(struct mig_pat *p)
 }
 
 void
-ws__obj_fold(enum mig_obj_type type, const char *node, const char *leaf, char **fnode,
+mig__obj_fold(enum mig_obj_type type, const char *node, const char *leaf, char **fnode,
 	char **fleaf)
 {
-	char *nn = ws__norm_node(type, node ? node : "");
+	char *nn = mig__norm_node(type, node ? node : "");
 	struct sbuf b = { 0 };
-	ws__fold(nn, strlen(nn), &b);
+	mig__fold(nn, strlen(nn), &b);
 	free(nn);
 	*fnode = sb_steal(&b);
 	*fleaf = NULL;
 	if (leaf) {
-		ws__fold(leaf, strlen(leaf), &b);
+		mig__fold(leaf, strlen(leaf), &b);
 		*fleaf = sb_steal(&b);
 	}
 }

@@ -113,7 +113,7 @@ static const struct mig_helper helpers[] = {
 };
 
 const char *
-ws__use_name(unsigned use)
+mig__use_name(unsigned use)
 {
 	switch (use) {
 	case H_COND: return "a <condition>";
@@ -131,7 +131,7 @@ ws__use_name(unsigned use)
 }
 
 const struct mig_helper *
-ws__helper_find(const char *lib, const char *name)
+mig__helper_find(const char *lib, const char *name)
 {
 	const struct mig_helper *any = NULL;
 	for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++) {
@@ -146,7 +146,7 @@ ws__helper_find(const char *lib, const char *name)
 }
 
 void
-ws__call_free(struct mig_call *c)
+mig__call_free(struct mig_call *c)
 {
 	free(c->lib);
 	free(c->name);
@@ -157,7 +157,7 @@ ws__call_free(struct mig_call *c)
 }
 
 int
-ws__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen)
+mig__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
 	const char *p = text;
@@ -175,10 +175,10 @@ ws__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen)
 		if (*q == '.')
 			dot = q;
 	if (dot) {
-		c->lib = ws__strndup(id, (size_t)(dot - id));
-		c->name = ws__strndup(dot + 1, (size_t)(p - dot - 1));
+		c->lib = mig__strndup(id, (size_t)(dot - id));
+		c->name = mig__strndup(dot + 1, (size_t)(p - dot - 1));
 	} else {
-		c->name = ws__strndup(id, (size_t)(p - id));
+		c->name = mig__strndup(id, (size_t)(p - id));
 	}
 	while (isspace((unsigned char)*p))
 		p++;
@@ -203,14 +203,14 @@ ws__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen)
 				snprintf(err, errlen, "unterminated string in arguments of %s", c->name);
 				goto fail;
 			}
-			arg = ws__strndup(p, (size_t)(e - p));
+			arg = mig__strndup(p, (size_t)(e - p));
 			p = e + 1;
 		} else {
 			const char *s = p;
 			while (*p && *p != ',' && *p != ')')
 				p++;
-			char *raw = ws__strndup(s, (size_t)(p - s));
-			char *t = ws__trim(raw);
+			char *raw = mig__strndup(s, (size_t)(p - s));
+			char *t = mig__trim(raw);
 			free(raw);
 			if (!*t) {
 				free(t);
@@ -224,7 +224,7 @@ ws__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen)
 		}
 		if (c->nargs == cap) {
 			cap = cap ? cap * 2 : 4;
-			c->args = ws__xrealloc(c->args, cap * sizeof(char *));
+			c->args = mig__xrealloc(c->args, cap * sizeof(char *));
 		}
 		c->args[c->nargs++] = arg;
 		while (isspace((unsigned char)*p))
@@ -248,53 +248,53 @@ ws__call_parse(const char *text, struct mig_call *c, char *err, size_t errlen)
 	}
 	return 0;
 fail:
-	ws__call_free(c);
+	mig__call_free(c);
 	return -1;
 }
 
 int
-ws__call_check(const char *text, unsigned use, struct mig_call *c, mig_diags *diags,
+mig__call_check(const char *text, unsigned use, struct mig_call *c, mig_diags *diags,
 	const char *file, unsigned line)
 {
 	char err[512];
-	if (!text || ws__call_parse(text, c, err, sizeof(err)) < 0) {
-		ws__diag(diags, MIG_DIAG_ERROR, file, line, "%s", text ? err : "empty helper call");
+	if (!text || mig__call_parse(text, c, err, sizeof(err)) < 0) {
+		mig__diag(diags, MIG_DIAG_ERROR, file, line, "%s", text ? err : "empty helper call");
 		return -1;
 	}
 	if (c->lib && strcasecmp(c->lib, X) && strcasecmp(c->lib, S)) {
-		ws__diag(diags, MIG_DIAG_ERROR, file, line,
+		mig__diag(diags, MIG_DIAG_ERROR, file, line,
 			"unknown helper library '%s' in '%s.%s' (known: MigXmlHelper, MigSysHelper)",
 			c->lib, c->lib, c->name);
 		goto fail;
 	}
-	c->def = ws__helper_find(c->lib, c->name);
+	c->def = mig__helper_find(c->lib, c->name);
 	if (!c->def) {
-		ws__diag(diags, MIG_DIAG_ERROR, file, line, "unknown helper function '%s%s%s'",
+		mig__diag(diags, MIG_DIAG_ERROR, file, line, "unknown helper function '%s%s%s'",
 			c->lib ? c->lib : "", c->lib ? "." : "", c->name);
 		goto fail;
 	}
 	if (!(c->def->uses & use)) {
-		ws__diag(diags, MIG_DIAG_ERROR, file, line, "helper %s cannot be used in %s",
-			c->def->name, ws__use_name(use));
+		mig__diag(diags, MIG_DIAG_ERROR, file, line, "helper %s cannot be used in %s",
+			c->def->name, mig__use_name(use));
 		goto fail;
 	}
 	if (c->nargs < c->def->min || c->nargs > c->def->max) {
 		if (c->def->min == c->def->max)
-			ws__diag(diags, MIG_DIAG_ERROR, file, line,
+			mig__diag(diags, MIG_DIAG_ERROR, file, line,
 				"helper %s takes %u argument%s, %u given", c->def->name, c->def->min,
 				c->def->min == 1 ? "" : "s", c->nargs);
 		else if (c->def->max == ANY)
-			ws__diag(diags, MIG_DIAG_ERROR, file, line,
+			mig__diag(diags, MIG_DIAG_ERROR, file, line,
 				"helper %s takes at least %u arguments, %u given", c->def->name,
 				c->def->min, c->nargs);
 		else
-			ws__diag(diags, MIG_DIAG_ERROR, file, line,
+			mig__diag(diags, MIG_DIAG_ERROR, file, line,
 				"helper %s takes %u to %u arguments, %u given", c->def->name,
 				c->def->min, c->def->max, c->nargs);
 		goto fail;
 	}
 	return 0;
 fail:
-	ws__call_free(c);
+	mig__call_free(c);
 	return -1;
 }

@@ -21,7 +21,7 @@ out_of_memory(void)
 }
 
 void *
-ws__xmalloc(size_t n)
+mig__xmalloc(size_t n)
 {
 	void *p = malloc(n ? n : 1);
 	if (!p)
@@ -30,7 +30,7 @@ ws__xmalloc(size_t n)
 }
 
 void *
-ws__xrealloc(void *p, size_t n)
+mig__xrealloc(void *p, size_t n)
 {
 	p = realloc(p, n ? n : 1);
 	if (!p)
@@ -39,22 +39,22 @@ ws__xrealloc(void *p, size_t n)
 }
 
 char *
-ws__strndup(const char *s, size_t n)
+mig__strndup(const char *s, size_t n)
 {
-	char *p = ws__xmalloc(n + 1);
+	char *p = mig__xmalloc(n + 1);
 	memcpy(p, s, n);
 	p[n] = 0;
 	return p;
 }
 
 char *
-ws__strdup(const char *s)
+mig__strdup(const char *s)
 {
-	return s ? ws__strndup(s, strlen(s)) : NULL;
+	return s ? mig__strndup(s, strlen(s)) : NULL;
 }
 
 bool
-ws__ieq(const char *a, const char *b)
+mig__ieq(const char *a, const char *b)
 {
 	if (!a || !b)
 		return a == b;
@@ -71,7 +71,7 @@ sb_grow(struct sbuf *s, size_t more)
 	size_t cap = s->cap ? s->cap : 64;
 	while (cap < s->n + more + 1)
 		cap *= 2;
-	s->p = ws__xrealloc(s->p, cap);
+	s->p = mig__xrealloc(s->p, cap);
 	s->cap = cap;
 }
 
@@ -115,7 +115,7 @@ sb_fmt(struct sbuf *s, const char *fmt, ...)
 char *
 sb_steal(struct sbuf *s)
 {
-	char *p = s->p ? s->p : ws__strdup("");
+	char *p = s->p ? s->p : mig__strdup("");
 	s->p = NULL;
 	s->n = s->cap = 0;
 	return p;
@@ -134,7 +134,7 @@ sb_free(struct sbuf *s)
 mig_diags *
 mig_diags_new(void)
 {
-	mig_diags *d = ws__xmalloc(sizeof(*d));
+	mig_diags *d = mig__xmalloc(sizeof(*d));
 	memset(d, 0, sizeof(*d));
 	return d;
 }
@@ -156,11 +156,11 @@ void
 mig_diags_add(mig_diags *d, enum mig_diag_level level, const char *file, unsigned line,
 	const char *msg)
 {
-	ws__diag(d, level, file, line, "%s", msg ? msg : "");
+	mig__diag(d, level, file, line, "%s", msg ? msg : "");
 }
 
 void
-ws__diag(mig_diags *d, enum mig_diag_level level, const char *file, unsigned line,
+mig__diag(mig_diags *d, enum mig_diag_level level, const char *file, unsigned line,
 	const char *fmt, ...)
 {
 	if (!d)
@@ -172,17 +172,17 @@ ws__diag(mig_diags *d, enum mig_diag_level level, const char *file, unsigned lin
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	char *msg = ws__xmalloc((size_t)n + 1);
+	char *msg = mig__xmalloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(msg, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	sb_free(&s);
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
-		d->v = ws__xrealloc(d->v, d->cap * sizeof(*d->v));
+		d->v = mig__xrealloc(d->v, d->cap * sizeof(*d->v));
 	}
 	d->v[d->n].level = level;
-	d->v[d->n].file = ws__strdup(file);
+	d->v[d->n].file = mig__strdup(file);
 	d->v[d->n].line = line;
 	d->v[d->n].msg = msg;
 	d->n++;
@@ -248,7 +248,7 @@ mig_diags_first(const mig_diags *d, enum mig_diag_level min)
 /* ---------------------------------------------------------------- strings */
 
 int
-ws__parse_bool(const char *s)
+mig__parse_bool(const char *s)
 {
 	if (!s)
 		return -1;
@@ -268,14 +268,14 @@ ws__parse_bool(const char *s)
 }
 
 char *
-ws__trim(const char *s)
+mig__trim(const char *s)
 {
 	while (isspace((unsigned char)*s))
 		s++;
 	size_t n = strlen(s);
 	while (n && isspace((unsigned char)s[n - 1]))
 		n--;
-	return ws__strndup(s, n);
+	return mig__strndup(s, n);
 }
 
 /* Simple case folding for the code points of the BMP in common use: the
@@ -325,7 +325,7 @@ utf8_len_of(uint32_t c)
 }
 
 void
-ws__fold_into(const char *in, size_t len, char *out)
+mig__fold_into(const char *in, size_t len, char *out)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t i = 0;
@@ -367,10 +367,10 @@ ws__fold_into(const char *in, size_t len, char *out)
 }
 
 void
-ws__fold(const char *in, size_t len, struct sbuf *out)
+mig__fold(const char *in, size_t len, struct sbuf *out)
 {
 	sb_grow(out, len);
-	ws__fold_into(in, len, out->p + out->n);
+	mig__fold_into(in, len, out->p + out->n);
 	out->n += len;
 	out->p[out->n] = 0;
 }
