@@ -10,6 +10,7 @@
 #ifndef WINSTATE_FORMATS_H
 #define WINSTATE_FORMATS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -208,9 +209,16 @@ char *fmt_pe_version_string(const uint8_t *pe, size_t len, const char *tag);
 
 /*
  * Small shared helpers for what commands print: JSON strings, sizes, times
- * and attribute letters, so every command spells them the same way.
+ * and attribute letters, so every command spells them the same way; and the
+ * sentence every module keeps for its last error.
  */
 
+/* Format into @dest, whose old text @fmt's arguments may name (a caller often
+ * passes the module's last error itself): formatted aside first, at most
+ * 2047 bytes. */
+void fmt_vsentence(char *dest, size_t len, const char *fmt, va_list ap);
+void fmt_sentence(char *dest, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Write @s as a JSON string literal (quotes included). */
 void fmt_json_string(FILE *out, const char *s);

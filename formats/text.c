@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include <string.h>
 #include <time.h>
 
@@ -113,4 +114,24 @@ fmt_attribute_letters(uint32_t a, char *buf, size_t len)
 		buf[i] = (a & letters[i].bit) ? letters[i].letter : '-';
 	buf[n] = '\0';
 	return buf;
+}
+
+void
+fmt_vsentence(char *dest, size_t len, const char *fmt, va_list ap)
+{
+	char text[2048];
+
+	if (!len)
+		return;
+	vsnprintf(text, sizeof(text) < len ? sizeof(text) : len, fmt, ap);
+	memcpy(dest, text, strlen(text) + 1);
+}
+
+void
+fmt_sentence(char *dest, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fmt_vsentence(dest, len, fmt, ap);
+	va_end(ap);
 }

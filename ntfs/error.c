@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "formats/formats.h"
 #include "ntfs/internal.h"
 
 static _Thread_local char last_error[1024];
@@ -51,13 +52,10 @@ nv_status_name(enum nv_status status)
 enum nv_status
 nv_fail(enum nv_status status, const char *fmt, ...)
 {
-	/* Formatted aside first: a caller may pass nv_last_error() itself. */
-	char text[sizeof(last_error)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	fmt_vsentence(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
-	memcpy(last_error, text, sizeof(last_error));
 	return status;
 }
 

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "formats/formats.h"
 #include "restore/restore.h"
 #include "windows/windows.h"
 
@@ -62,7 +63,7 @@ set_why(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
+	fmt_vsentence(buf, len, fmt, ap);
 	va_end(ap);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "formats/formats.h"
 #include "store/internal.h"
 
 static _Thread_local char last_error[1024];
@@ -51,13 +52,10 @@ st_format_name(enum st_format format)
 enum st_status
 st_fail(enum st_status status, const char *fmt, ...)
 {
-	/* Formatted aside first: callers often pass st_last_error() itself. */
-	char text[sizeof(last_error)];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
+	fmt_vsentence(last_error, sizeof(last_error), fmt, ap);
 	va_end(ap);
-	memcpy(last_error, text, sizeof(last_error));
 	return status;
 }
 

@@ -12,7 +12,7 @@ seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	fmt_vsentence(err, errlen, fmt, ap);
 	va_end(ap);
 }
 

@@ -163,3 +163,17 @@ Test(formats_sid, bad_sids_are_refused)
 	cr_expect_eq(fmt_sid_len(b, sizeof(b)), 0, "16 sub-authorities");
 	cr_expect_eq(fmt_sid_len(NULL, 8), 0);
 }
+
+/* Every module's "last error" is set through fmt_sentence, and callers often
+ * pass the old sentence into the new one. */
+Test(formats_sentence, may_name_its_own_old_text)
+{
+	char last[64] = "cannot read MFT";
+	fmt_sentence(last, sizeof(last), "%s: while opening %s", last, "disk.img");
+	cr_expect_str_eq(last, "cannot read MFT: while opening disk.img");
+	fmt_sentence(last, 8, "%s", "a long sentence that does not fit");
+	cr_expect_str_eq(last, "a long ");
+	char one[1] = { 'x' };
+	fmt_sentence(one, 1, "%s", "anything");
+	cr_expect_eq(one[0], '\0');
+}
