@@ -39,4 +39,18 @@ mnt() {
 	for _ in $(seq 1 200); do mountpoint -q "$2" && return 0; sleep 0.05; done
 	fail "cannot mount $1: $(tail -3 "$WORK/ntfs-3g.log")"
 }
-umnt() { umount "$1" || fail "cannot unmount $1"; wait "${MNT_PID[$1]}"; }
+# FUSE's umount returns before the daemon has written and closed the image:
+# wait (30 s at most) for that ntfs-3g process to exit.
+umnt() {
+	local pid=${MNT_PID[$1]:-}
+	[ -n "$pid" ] || fail "umnt $1: not mounted by mnt"
+	umount "$1" || fail "cannot unmount $1"
+	local i
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill -0 "$pid" 2>/dev/null && fail "ntfs-3g for $1 (pid $pid) still runs 30 s after umount"
+	wait "$pid"
+	unset "MNT_PID[$1]"
+}

@@ -9,9 +9,7 @@ vol=$(fixture volume.img)
 img="$WORK/users.img"
 cp --sparse=always "$vol" "$img"
 mnt="$WORK/mnt"
-mkdir -p "$mnt"
-
-ntfs-3g "$img" "$mnt" || fail "mount"
+mnt "$img" "$mnt" rw
 head -c 65536 /dev/urandom >"$mnt/$ALICE_PROFILE/NTUSER.DAT"
 shared_hives="$WS_SHARED/hives"
 replay=0
@@ -21,7 +19,7 @@ if [ -f "$shared_hives/transactions_NTUSER.DAT.xz" ]; then
 	xz -dc "$shared_hives/transactions_ntuser.dat.log2.xz" >"$mnt/$BOB_PROFILE/ntuser.dat.LOG2"
 	replay=1
 fi
-umount "$mnt" || fail "umount"
+umnt "$mnt"
 before=$(sha256sum <"$img")
 
 run 0 "$WS_BIN" users "$img" --no-sizes --json

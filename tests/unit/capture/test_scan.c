@@ -19,6 +19,7 @@
 #include "capture/capture.h"
 #include "store/store.h"
 #include "windows/windows.h"
+#include "tests/unit/fuse_wait.h"
 
 /* ---------------------------------------------------------- helpers -- */
 
@@ -365,7 +366,7 @@ mount_ro(const char *img, const char *mnt)
 static void
 umount_dir(const char *mnt)
 {
-	sh("umount '%s' 2>/dev/null || umount -l '%s' 2>/dev/null", mnt, mnt);
+	cr_assert_eq(umount_and_wait(mnt), 0, "cannot unmount %s", mnt);
 }
 
 static void

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "tests/unit/ntfs/helpers.h"
+#include "tests/unit/fuse_wait.h"
 
 char *
 scratch_dir(void)
@@ -89,7 +90,7 @@ fuse_mount(const char *image, const char *mnt, bool ro)
 void
 fuse_umount(const char *mnt)
 {
-	sh("umount '%s' 2>/dev/null || fusermount -u '%s' 2>/dev/null", mnt, mnt);
+	cr_assert_eq(umount_and_wait(mnt), 0, "cannot unmount %s", mnt);
 }
 
 uint8_t *

@@ -11,6 +11,7 @@
 
 #include "store/internal.h"
 #include "tests/unit/store/helpers.h"
+#include "tests/unit/fuse_wait.h"
 
 static char *dir, img[4200], mnt[4200];
 static struct nv_volume *vol;
@@ -35,7 +36,7 @@ setup(void)
 			"mkdir Users/bob/links && for i in $(seq 1 1023); do "
 			"ln Users/bob/many.txt Users/bob/links/l$i; done && "
 			"printf 'efs' > Users/bob/efs.txt", mnt), 0);
-	cr_assert_eq(sh("umount '%s'", mnt), 0);
+	cr_assert_eq(umount_and_wait(mnt), 0);
 	struct nv_open_options rw = { .read_write = true };
 	cr_assert_eq(nv_open(img, &rw, &vol), NV_OK, "%s", nv_last_error());
 }
@@ -158,7 +159,7 @@ Test(store_linkstore, links_catalog_attributes_and_refusals)
 	free(big);
 	free(attr);
 	free(acl);
-	sh("umount '%s'", mnt);
+	cr_assert_eq(umount_and_wait(mnt), 0);
 }
 
 Test(store_linkstore, unfinished_and_existing_stores)
