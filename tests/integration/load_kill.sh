@@ -20,7 +20,7 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-command -v hivexget >/dev/null || skip "hivexget (libhivex-bin) is not installed"
+command -v hivexget >/dev/null || fail "hivexget (libhivex-bin) is not installed (make deps installs it)"
 command -v strace >/dev/null || fail "strace is not installed (make deps installs it)"
 TRIALS=${WS_KILL_TRIALS:-6}  # per store kind
 # LeakSanitizer cannot run under ptrace: traced runs of an ASan build skip it

@@ -111,7 +111,7 @@ fixture(const char *name)
 	const char *dir = getenv("WS_FIXTURES");
 	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/fixtures", name);
 	if (access(path, R_OK) != 0)
-		cr_skip_test("fixture %s is not built (run `make fixtures`)", path);
+		cr_assert_fail("fixture %s is not built (run `make fixtures`)", path);
 	return path;
 }
 
@@ -141,7 +141,7 @@ fixture_env(const char *key)
 		return out;
 	}
 	fclose(f);
-	cr_skip_test("fixture.env has no %s", key);
+	cr_assert_fail("fixture.env has no %s", key);
 	return NULL;
 }
 
