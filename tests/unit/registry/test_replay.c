@@ -591,3 +591,23 @@ Test(registry_replay, synthetic_bad_hash_rejected)
 	cr_expect_eq(rep.entries_rejected, 1);
 	cr_expect(strstr(rep.detail, "checksum"), "%s", rep.detail);
 }
+
+Test(registry_replay, synthetic_corrupted_hive_clear_error)
+{
+	struct synthetic s;
+	int err = 0;
+	char msg[320] = "";
+
+	make_synthetic(&s);
+	/* the clean hive with its first hbin's signature destroyed */
+	FILE *f = fopen(s.clean, "r+b");
+	cr_assert(f);
+	cr_assert_eq(fseek(f, 4096, SEEK_SET), 0);
+	cr_assert_eq(fwrite("XXXX", 1, 4, f), 4);
+	fclose(f);
+	reg_hive *h = reg_hive_open(s.clean, 0, &err, msg, sizeof(msg));
+	cr_expect_null(h);
+	cr_expect_eq(err, REG_EFORMAT);
+	cr_expect(strstr(msg, "cannot open"), "%s", msg);
+	reg_hive_close(h);
+}
