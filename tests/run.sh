@@ -111,12 +111,20 @@ finish_script() {
 	esac
 }
 
-# wait_one: wait for any running script and report it.
+# wait_one: wait for any running script and report it.  (Polled: bash's
+# wait -n misses a job that ended before it was called; wait PID does not.)
 wait_one() {
-	local pid rc
-	wait -n -p pid "${!RUNNING[@]}"
-	rc=$?
-	finish_script "$pid" "$rc"
+	local pid
+	while :; do
+		for pid in "${!RUNNING[@]}"; do
+			if ! kill -0 "$pid" 2>/dev/null; then
+				wait "$pid"
+				finish_script "$pid" $?
+				return
+			fi
+		done
+		sleep 0.2
+	done
 }
 
 boot_running() {
