@@ -3,6 +3,8 @@
 #   make          build build/winstate
 #   make check    install missing packages, build, run every test, then again under ASan+UBSan,
 #                 then each fuzzer for 10 s
+#   make unit     build, fixtures, run the unit binaries
+#   make check-quick  build, fixtures, unit binaries and every integration script but the boots
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make demo     install missing packages, build, make a sample Windows disk and show it
 #   make deps     install the Debian packages the project needs (only those missing)
@@ -151,6 +153,16 @@ check: deps
 	$(MAKE) check-asan
 	$(MAKE) check-fuzz
 	@tests/run.sh --summary build/results-plain build/asan/results-asan build/fuzz/results-fuzz
+
+# The fast inner loop (no packages installed, no image, no ASan, no fuzzing):
+# `make unit` runs the unit binaries; `make check-quick` adds every integration
+# script that does not boot the image.
+.PHONY: unit check-quick
+unit: tests fixtures
+	tests/run.sh --run $(BUILD) $(BUILD)/fixtures $(BUILD)/results-unit \
+		$(patsubst $(BUILD)/tests/%,--only %,$(UNIT_BINS))
+check-quick: tests fixtures
+	tests/run.sh --run $(BUILD) $(BUILD)/fixtures $(BUILD)/results-quick --no-boot
 
 check-plain: tests fixtures image
 	tests/run.sh --run $(BUILD) build/fixtures build/results-plain

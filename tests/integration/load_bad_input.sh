@@ -22,7 +22,8 @@ echo "behind the junction" >"$WORK/rw/Users/alice/Documents/My Music/evil.txt"
 umnt "$WORK/rw"
 run 0 "$WS_BIN" scan "$WORK/src.img" "$WORK/store" --efs skip --ui alice --ue '*'
 run 0 "$WS_BIN" list "$WORK/store"
-grep -qF "My Music/evil.txt" <<<"$OUT" || skip "capture did not take Documents/My Music/evil.txt"
+grep -qF "My Music/evil.txt" <<<"$OUT" ||
+	fail "the capture did not take Documents/My Music/evil.txt, which the junction cases below restore: $OUT"
 cp --sparse=always "$vol" "$WORK/other.img"
 run 1 "$WS_BIN" load "$WORK/store" "$WORK/other.img" --json
 python3 -c '

@@ -14,16 +14,15 @@
 # file comes back as name(1)), a folder whose index block was never written
 # (the rerun must name it and exit 1).  Compressed store and hard-link store,
 # WS_KILL_TRIALS (6) each; kill points are a seeded spread of the clean run's
-# writes (strace -e inject=...:signal=SIGKILL), or of its duration without strace.
+# writes to the image (strace -e inject=pwrite64:signal=SIGKILL:when=N stops
+# the restore on entering its Nth pwrite64: no timing involved).
 . "$(dirname "$0")/common.bash"
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-command -v hivexget >/dev/null || skip "hivexget (libhivex-bin) is not installed"
+command -v hivexget >/dev/null || fail "hivexget (libhivex-bin) is not installed (make deps installs it)"
+command -v strace >/dev/null || fail "strace is not installed (make deps installs it)"
 TRIALS=${WS_KILL_TRIALS:-6}  # per store kind
-# With strace, each kill lands exactly at a chosen write to the image;
-# without it, after a delay (coarser: the hard-link restore takes ~50 ms).
-STRACE=$(command -v strace || true)
 # LeakSanitizer cannot run under ptrace: traced runs of an ASan build skip it
 # (the untraced reruns keep it).
 traced() { ASAN_OPTIONS="${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}detect_leaks=0" strace "$@"; }
@@ -104,44 +103,29 @@ trials() {
 	listing "$WORK/m" >pre.txt
 	umnt "$WORK/m"
 	cp --sparse=always "$img0" ref.img
-	local t0 t1 writes=0
-	t0=$(date +%s%N)
-	if [ -n "$STRACE" ]; then
-		run 0 traced -f -o "$WORK/strace.txt" -e trace=pwrite64 "$WS_BIN" load "$store" ref.img "$@"
-		writes=$(grep -c 'pwrite64(' "$WORK/strace.txt")
-	else
-		run 0 "$WS_BIN" load "$store" ref.img "$@"
-	fi
-	t1=$(date +%s%N)
-	local dur_ms=$(((t1 - t0) / 1000000))
+	local writes
+	run 0 traced -f -o "$WORK/strace.txt" -e trace=pwrite64 "$WS_BIN" load "$store" ref.img "$@"
+	writes=$(grep -c 'pwrite64(' "$WORK/strace.txt")
+	[ "$writes" -ge "$TRIALS" ] || fail "$kind: the clean restore made only $writes writes to the image"
 	mnt ref.img "$WORK/m"
 	listing "$WORK/m" >ref.txt
 	umnt "$WORK/m"
 	grep -q '/Documents/' ref.txt || fail "$kind: the reference restore restored no documents"
-	echo "$kind: a clean restore makes $writes writes to the image in $dur_ms ms; $(grep -vc '/$' ref.txt) files below Users"
+	echo "$kind: a clean restore makes $writes writes to the image; $(grep -vc '/$' ref.txt) files below Users"
 
 	local i at rc
 	for i in $(seq 1 "$TRIALS"); do
 		cp --sparse=always "$img0" t.img
-		# Spread over the run: somewhere in the i-th slice of it (seeded).
-		if [ -n "$STRACE" ]; then
-			# SIGKILL delivered by strace exactly at the at-th pwrite64 of the image.
-			at=$((1 + (writes * (i - 1)) / TRIALS + RANDOM % (writes / TRIALS + 1)))
-			traced -f -o /dev/null -e trace=pwrite64 -e "inject=pwrite64:signal=SIGKILL:when=$at" \
-				"$WS_BIN" load "$store" t.img "$@" >kill.out 2>&1 &
-			where="at write $at of $writes"
-		else
-			at=$(((dur_ms * (i - 1)) / TRIALS + RANDOM % (dur_ms / TRIALS + 1)))
-			"$WS_BIN" load "$store" t.img "$@" >kill.out 2>&1 &
-			where="after $at ms"
-		fi
-		local pid=$!
-		[ -n "$STRACE" ] || sleep "$(printf '%d.%03d' $((at / 1000)) $((at % 1000)))"
-		[ -n "$STRACE" ] || kill -KILL "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
+		# Spread over the run: somewhere in the i-th slice of it (seeded); SIGKILL
+		# delivered by strace exactly at the at-th pwrite64 of the image.
+		at=$((1 + (writes * (i - 1)) / TRIALS + RANDOM % (writes / TRIALS + 1)))
+		[ "$at" -le "$writes" ] || at=$writes
+		where="at write $at of $writes"
+		traced -f -o /dev/null -e trace=pwrite64 -e "inject=pwrite64:signal=SIGKILL:when=$at" \
+			"$WS_BIN" load "$store" t.img "$@" >kill.out 2>&1
 		rc=$?
-		[ $rc -eq 0 ] || [ $rc -eq 137 ] || fail "$kind trial $i: load exited $rc before the kill: $(cat kill.out)"
-		[ $rc -eq 137 ] && killed_rc=$((killed_rc + 1))
+		[ $rc -eq 137 ] || fail "$kind trial $i: load was not killed $where (exit $rc): $(tail -3 kill.out)"
+		killed_rc=$((killed_rc + 1))
 		# libntfs-3g writes an MFT record 0-3 to $MFT, then to $MFTMirr: a kill
 		# between the two leaves them different, and libntfs-3g (and the
 		# ntfs-3g driver) refuse the volume until ntfsfix copies the record over.

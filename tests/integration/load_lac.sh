@@ -10,8 +10,8 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-command -v hivexget >/dev/null || skip "hivexget (libhivex-bin) is not installed"
-command -v chntpw >/dev/null || skip "chntpw (Debian package chntpw) is not installed"
+command -v hivexget >/dev/null || fail "hivexget (libhivex-bin) is not installed (make deps installs it)"
+command -v chntpw >/dev/null || fail "chntpw (Debian package chntpw) is not installed (make deps installs it)"
 
 sidhex() { python3 -c '
 import sys

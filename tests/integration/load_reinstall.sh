@@ -9,7 +9,7 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-command -v hivexget >/dev/null || skip "hivexget (libhivex-bin) is not installed"
+command -v hivexget >/dev/null || fail "hivexget (libhivex-bin) is not installed (make deps installs it)"
 
 NEW_ALICE=S-1-5-21-3777777777-3888888888-399999999-1001
 NEW_BOB=S-1-5-21-3777777777-3888888888-399999999-1002

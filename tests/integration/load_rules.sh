@@ -22,7 +22,7 @@
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
 command -v hivexget >/dev/null && command -v hivexregedit >/dev/null ||
-	skip "hivexget/hivexregedit (libhivex-bin) are not installed"
+	fail "hivexget/hivexregedit (libhivex-bin) are not installed (make deps installs them)"
 DEFAULT_XML="$WS_TOP/rules/xml/winstate-default.xml"
 NEW_SID=S-1-5-21-3777777777-3888888888-399999999-1104
 ln -sf "$WS_BIN" "$WORK/loadstate"

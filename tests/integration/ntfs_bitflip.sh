@@ -11,7 +11,7 @@
 . "$(dirname "$0")/common.bash"
 
 vol=$(fixture volume.img)
-command -v python3 >/dev/null || skip "python3 is needed"
+command -v python3 >/dev/null || fail "python3 is needed (make deps installs it)"
 TRIALS=${WS_BITFLIP_TRIALS:-30}
 cp --sparse=always "$vol" "$WORK/v.img"
 cd "$WORK" || fail "cd"

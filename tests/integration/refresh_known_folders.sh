@@ -29,14 +29,13 @@ rc=$?
 manifest=$(fixture manifest.tsv)
 orig=$(awk -F'\t' -v d="$BOB_ONEDRIVE_DOCS/bob-notes-" 'index($1, d) == 1' "$manifest" | wc -l)
 want=$(awk -F'\t' -v p="$BOB_ONEDRIVE_DOCS/bob-notes-0.docx" '$1 == p { print $9 }' "$manifest")
-mkdir -p "$WORK/mnt"
-ntfs-3g -o ro "$WORK/pc.img" "$WORK/mnt" || fail "mount"
+mnt "$WORK/pc.img" "$WORK/mnt"
 found=$(find "$WORK/mnt/Users/bob/Documents" -maxdepth 1 -name 'bob-notes-*' | wc -l)
 leftover=$(find "$WORK/mnt/Users/bob" -path '*/OneDrive/Documents/bob-notes-*' | wc -l)
 got=$(sha256sum <"$WORK/mnt/Users/bob/Documents/bob-notes-0.docx" | cut -d' ' -f1)
 [ -n "$want" ] && [ "$got" = "$want" ]
 same=$?
-umount "$WORK/mnt"
+umnt "$WORK/mnt"
 [ "$orig" -gt 0 ] || fail "the fixture has no bob-notes in OneDrive\\Documents"
 [ "$found" -eq "$orig" ] || fail "$found of $orig documents reached Users/bob/Documents"
 [ "$leftover" -eq 0 ] || fail "documents were restored under OneDrive too"

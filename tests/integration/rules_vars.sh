@@ -14,7 +14,7 @@ X=${WS_SHARED:-}/usmt-xml
 [ -n "${WS_SHARED:-}" ] && [ -f "$X/MigDocs.xml" ] && [ -f "$X/MigUser.xml" ] &&
 	[ -f "$X/MigApp.xml" ] || skip "Microsoft's MigDocs/MigUser/MigApp are not in \$WS_SHARED/usmt-xml"
 for t in hivexregedit hivexget ntfs-3g; do
-	command -v $t >/dev/null || skip "$t is not installed"
+	command -v $t >/dev/null || fail "$t is not installed (make deps installs it)"
 done
 vol=$(fixture volume.img)
 RULES=(--rules "$X/MigDocs.xml" --rules "$X/MigUser.xml" --rules "$X/MigApp.xml")

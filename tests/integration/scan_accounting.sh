@@ -18,7 +18,7 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-command -v python3 >/dev/null || skip "python3 is needed"
+command -v python3 >/dev/null || fail "python3 is needed (make deps installs it)"
 SS="$WORK/bin/scanstate"
 mkdir -p "$WORK/bin" && ln -s "$WS_BIN" "$SS"
 cd "$WORK" || fail "cd"

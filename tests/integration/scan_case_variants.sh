@@ -16,7 +16,7 @@
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
 raw=$WS_TOOLS/ntfsraw
-[ -x "$raw" ] || skip "$raw is not built (make tests)"
+[ -x "$raw" ] || fail "$raw is not built (make tests)"
 
 touch "$WORK/probe"
 [ ! -e "$WORK/PROBE" ] || skip "$WORK folds case: a directory store there refuses the second twin (tests/unit/store/test_case_variants.c covers that); set TMPDIR to a case-sensitive folder"

@@ -191,14 +191,12 @@ contains "$OUT" "$(basename "$ZONE_FILE")"
 # store: without --continue the capture stops (4 / 61), with it the file is
 # listed as an error and the rest is captured (1 / 3)
 cp --sparse=always "$vol" full.img
-mkdir -p mnt
-ntfs-3g full.img mnt || fail "mount full.img"
+mnt full.img "$WORK/mnt" rw
 mkdir mnt/links
 doc="mnt/${ZONE_FILE%/*/*}/Documents/many-links.txt"
 echo data >"$doc"
 for i in $(seq 1 1023); do ln "$doc" "mnt/links/l$i" || fail "ln $i"; done
-umount mnt || umount -l mnt
-sleep 0.5
+umnt "$WORK/mnt"
 run 4 "$WS_BIN" scan full.img MigStore --hardlink --nocompress --efs skip
 contains "$ERR" "many-links.txt"
 contains "$ERR" "--continue"

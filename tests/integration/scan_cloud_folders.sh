@@ -12,8 +12,8 @@
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
 manifest=$(fixture manifest.tsv)
-command -v getfattr >/dev/null || skip "getfattr (attr) is not installed"
-[ -n "${CLOUD_ROOT:-}" ] || skip "the fixtures predate the cloud folders (make fixtures)"
+command -v getfattr >/dev/null || fail "getfattr (attr) is not installed (make deps installs it)"
+[ -n "${CLOUD_ROOT:-}" ] || fail "the fixtures predate the cloud folders (make fixtures)"
 NEW_BOB=S-1-5-21-3777777777-3888888888-399999999-1002
 IFS='|' read -r -a FOLDERS <<<"$CLOUD_FOLDERS"
 IFS='|' read -r -a TAGS <<<"$CLOUD_FOLDER_TAGS"

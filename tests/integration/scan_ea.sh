@@ -11,8 +11,8 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-[ -n "${EA_PATHS:-}" ] || skip "fixture.env has no EA_PATHS (make fixtures)"
-command -v getfattr >/dev/null || skip "getfattr is not installed (attr)"
+[ -n "${EA_PATHS:-}" ] || fail "fixture.env has no EA_PATHS (make fixtures)"
+command -v getfattr >/dev/null || fail "getfattr is not installed (attr; make deps installs it)"
 NEW_ALICE=S-1-5-21-3777777777-3888888888-399999999-1001
 IFS='|' read -ra EAS <<<"$EA_PATHS"
 

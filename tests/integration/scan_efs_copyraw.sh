@@ -13,7 +13,7 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-command -v getfattr >/dev/null || skip "getfattr (attr) is not installed"
+command -v getfattr >/dev/null || fail "getfattr (attr) is not installed (make deps installs it)"
 SS="$WORK/bin/scanstate"
 mkdir -p "$WORK/bin" && ln -s "$WS_BIN" "$SS"
 cd "$WORK" || fail "cd"

@@ -13,7 +13,7 @@ cp --sparse=always "$vol" hl.img
 mkdir mnt
 
 listing() { # IMAGE OUT
-	ntfs-3g -o ro,streams_interface=xattr "$1" mnt || fail "ntfs-3g could not mount $1"
+	mnt "$1" "$WORK/mnt" ro,streams_interface=xattr
 	python3 - mnt "$2" <<'EOF'
 import hashlib, os, sys
 root, out = sys.argv[1], sys.argv[2]
@@ -53,8 +53,7 @@ with open(out, "w") as f:
                     row.append("unreadable:%d" % e.errno)
             f.write("\t".join(row) + "\n")
 EOF
-	umount mnt || umount -l mnt
-	sleep 0.3
+	umnt "$WORK/mnt"
 }
 
 listing hl.img before.tsv
@@ -63,11 +62,11 @@ listing hl.img after.tsv
 [ "$(wc -l <before.tsv)" -gt 1000 ] || fail "the listing is too short: $(wc -l <before.tsv) lines"
 diff before.tsv after.tsv >diff.txt || fail "a hard-link capture changed files outside its store: $(head -20 diff.txt)"
 # And the store is there, holding links (not copies) of the captured files.
-ntfs-3g -o ro hl.img mnt || fail "mount"
+mnt hl.img "$WORK/mnt"
 [ -f mnt/MigStore/catalog ] || fail "no catalog in the hard-link store"
 n=$(find mnt/MigStore/USMT/File -type f | wc -l)
 [ "$n" -gt 100 ] || fail "only $n files in the hard-link store"
-umount mnt || umount -l mnt
+umnt "$WORK/mnt"
 # The store verifies, EFS files included (their ciphertext cannot be read
 # offline; their links are what is checked).
 run 0 "$WS_BIN" verify --target hl.img MigStore

@@ -10,8 +10,8 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-command -v getfattr >/dev/null || skip "getfattr is not installed (attr)"
-[ -n "${MACHINE_B_SOMEONE_SID:-}" ] || skip "fixture.env has no MACHINE_B_* keys (make fixtures)"
+command -v getfattr >/dev/null || fail "getfattr is not installed (attr; make deps installs it)"
+[ -n "${MACHINE_B_SOMEONE_SID:-}" ] || fail "fixture.env has no MACHINE_B_* keys (make fixtures)"
 NEW_ALICE=S-1-5-21-3777777777-3888888888-399999999-1001
 DOCS=Users/alice/Documents
 

@@ -15,9 +15,9 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-[ -n "${LONG_NAME_CJK:-}" ] || skip "fixture.env has no LONG_NAME_CJK: rebuild the fixtures (make fixtures)"
+[ -n "${LONG_NAME_CJK:-}" ] || fail "fixture.env has no LONG_NAME_CJK: rebuild the fixtures (make fixtures)"
 raw=$WS_TOOLS/ntfsraw
-[ -x "$raw" ] || skip "$raw is not built (make tests)"
+[ -x "$raw" ] || fail "$raw is not built (make tests)"
 
 U=Users/alice/Documents/Unicode
 cp --sparse=always "$vol" "$WORK/src.img"

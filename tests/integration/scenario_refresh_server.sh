@@ -22,7 +22,7 @@
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
 for t in hivexregedit hivexml getfattr; do
-	command -v $t >/dev/null || skip "$t is not installed (libhivex-bin, attr)"
+	command -v $t >/dev/null || fail "$t is not installed (libhivex-bin, attr; make deps installs them)"
 done
 NEW_ALICE=S-1-5-21-3777777777-3888888888-399999999-1001
 NEW_BOB=S-1-5-21-3777777777-3888888888-399999999-1002

@@ -20,9 +20,9 @@
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
 for t in hivexregedit hivexml getfattr; do
-	command -v $t >/dev/null || skip "$t is not installed (libhivex-bin, attr)"
+	command -v $t >/dev/null || fail "$t is not installed (libhivex-bin, attr; make deps installs them)"
 done
-[ -n "${MACHINE_B_SOMEONE_SID:-}" ] || skip "fixture.env has no MACHINE_B_* keys (make fixtures)"
+[ -n "${MACHINE_B_SOMEONE_SID:-}" ] || fail "fixture.env has no MACHINE_B_* keys (make fixtures)"
 
 # PC A: capture alice and bob, their Classes values included.
 classes_rules "$WORK/classes.xml"

@@ -21,8 +21,8 @@
 
 vol=$(fixture volume.img)
 . "$(fixture fixture.env)"
-command -v hivexget >/dev/null || skip "hivexget (libhivex-bin) is not installed"
-command -v hivexregedit >/dev/null || skip "hivexregedit (libwin-hivex-perl) is not installed"
+command -v hivexget >/dev/null || fail "hivexget (libhivex-bin) is not installed (make deps installs it)"
+command -v hivexregedit >/dev/null || fail "hivexregedit (libwin-hivex-perl) is not installed (make deps installs it)"
 
 # merge HIVEFILE PREFIX REGTEXT: apply .reg text (keys relative to the hive's
 # root; parents must exist) to a hive file.

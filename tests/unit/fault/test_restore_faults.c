@@ -62,7 +62,7 @@ make_env(struct env *e)
 	char vol[4096];
 	if (!fx || !bin || !tools || !top ||
 	    snprintf(vol, sizeof(vol), "%s/volume.img", fx) >= (int)sizeof(vol) || access(vol, R_OK))
-		cr_skip_test("WS_FIXTURES/volume.img, WS_BIN, WS_TOOLS and WS_TOP are needed "
+		cr_assert_fail("WS_FIXTURES/volume.img, WS_BIN, WS_TOOLS and WS_TOP are needed "
 			     "(make fixtures, and run through tests/run.sh)");
 	snprintf(e->dir, sizeof(e->dir), "/tmp/ws-restore-fault-XXXXXX");
 	cr_assert(mkdtemp(e->dir));

@@ -113,7 +113,7 @@ read_faults(bool directory)
 	char vol[4096], dir[] = "/tmp/ws-scan-fault-XXXXXX", img[4200], store[4200], log[4200];
 	if (!fx || snprintf(vol, sizeof(vol), "%s/volume.img", fx) >= (int)sizeof(vol) ||
 	    access(vol, R_OK))
-		cr_skip_test("WS_FIXTURES/volume.img is needed (make fixtures, and run through "
+		cr_assert_fail("WS_FIXTURES/volume.img is needed (make fixtures, and run through "
 			     "tests/run.sh)");
 	cr_assert(mkdtemp(dir));
 	snprintf(img, sizeof(img), "%s/src.img", dir);
@@ -246,7 +246,7 @@ hardlink_write_faults(int err, bool sticky)
 	char vol[4096], dir[] = "/tmp/ws-hl-fault-XXXXXX", img[4200], why[1024];
 	if (!fx || snprintf(vol, sizeof(vol), "%s/volume.img", fx) >= (int)sizeof(vol) ||
 	    access(vol, R_OK))
-		cr_skip_test("WS_FIXTURES/volume.img is needed (make fixtures, and run through "
+		cr_assert_fail("WS_FIXTURES/volume.img is needed (make fixtures, and run through "
 			     "tests/run.sh)");
 	cr_assert(mkdtemp(dir));
 	snprintf(img, sizeof(img), "%s/src.img", dir);

@@ -30,7 +30,7 @@ volume_image(void)
 #define NEED_VOLUME()                                                                     \
 	const char *img = volume_image();                                                 \
 	if (!img)                                                                          \
-		cr_skip_test("WS_FIXTURES/volume.img not found (make fixtures, and run through " \
+		cr_assert_fail("WS_FIXTURES/volume.img not found (make fixtures, and run through " \
 			     "tests/run.sh)")
 
 /* Open read-only, find the SOFTWARE hive and read it whole. */

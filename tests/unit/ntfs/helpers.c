@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "tests/unit/ntfs/helpers.h"
+#include "tests/unit/fuse_wait.h"
 
 char *
 scratch_dir(void)
@@ -89,7 +90,7 @@ fuse_mount(const char *image, const char *mnt, bool ro)
 void
 fuse_umount(const char *mnt)
 {
-	sh("umount '%s' 2>/dev/null || fusermount -u '%s' 2>/dev/null", mnt, mnt);
+	cr_assert_eq(umount_and_wait(mnt), 0, "cannot unmount %s", mnt);
 }
 
 uint8_t *
@@ -110,7 +111,7 @@ fixture(const char *name)
 	const char *dir = getenv("WS_FIXTURES");
 	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "build/fixtures", name);
 	if (access(path, R_OK) != 0)
-		cr_skip_test("fixture %s is not built (run `make fixtures`)", path);
+		cr_assert_fail("fixture %s is not built (run `make fixtures`)", path);
 	return path;
 }
 
@@ -140,7 +141,7 @@ fixture_env(const char *key)
 		return out;
 	}
 	fclose(f);
-	cr_skip_test("fixture.env has no %s", key);
+	cr_assert_fail("fixture.env has no %s", key);
 	return NULL;
 }
 

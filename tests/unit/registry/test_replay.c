@@ -408,3 +408,206 @@ Test(registry_replay, old_format_log)
 	free(bb);
 	free(lg);
 }
+
+/*
+ * The same cases on a hive and log our fixture tool makes, so they run without
+ * ../shared: mkhive writes an empty hive, hivex's own hivexregedit makes two
+ * changes (key A with a DWORD, then B\C with a string), and mkhive --dirty
+ * writes the hive as it was before them (dirty) and a new-format LOG1 with one
+ * HvLE entry per change.  It prints each entry's place in the log.
+ */
+struct synthetic {
+	char hive[4200], log[4200], clean[4200];
+	unsigned long off[2], size[2], pages[2];
+};
+
+static void
+make_synthetic(struct synthetic *s)
+{
+	const char *tools = getenv("WS_TOOLS"), *dir = t_tmpdir();
+	char cmd[16384];
+	int status;
+
+	if (!tools)
+		cr_assert_fail("WS_TOOLS is not set (make tests, and run through tests/run.sh)");
+	snprintf(s->hive, sizeof(s->hive), "%s/SYNTH.DAT", dir);
+	snprintf(s->log, sizeof(s->log), "%s/SYNTH.DAT.LOG1", dir);
+	snprintf(s->clean, sizeof(s->clean), "%s/s2.hiv", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "cd '%s' && command -v hivexregedit >/dev/null && '%s/mkhive' s0.hiv ROOT && "
+		 "printf 'Windows Registry Editor Version 5.00\\n\\n[\\\\A]\\n\"One\"=dword:00000001\\n' >m1.reg && "
+		 "printf 'Windows Registry Editor Version 5.00\\n\\n[\\\\B]\\n\\n[\\\\B\\\\C]\\n\"Two\"=\"log only\"\\n' >m2.reg && "
+		 "cp s0.hiv s1.hiv && hivexregedit --merge s1.hiv m1.reg && "
+		 "cp s1.hiv s2.hiv && hivexregedit --merge s2.hiv m2.reg && "
+		 "'%s/mkhive' --dirty SYNTH.DAT SYNTH.DAT.LOG1 s0.hiv s1.hiv s2.hiv",
+		 dir, tools, tools);
+	char *out = t_run(cmd, &status);
+	cr_assert_eq(status, 0, "mkhive/hivexregedit (make tests, make deps) failed: %s", out);
+	unsigned long seq[2];
+	cr_assert_eq(sscanf(out, "%lu %lu %lu %lu\n%lu %lu %lu %lu", &seq[0], &s->off[0], &s->size[0],
+			    &s->pages[0], &seq[1], &s->off[1], &s->size[1], &s->pages[1]), 8,
+		     "mkhive --dirty printed: %s", out);
+	cr_assert_eq(seq[1], seq[0] + 1);
+	free(out);
+}
+
+/* Whether the key holds the value (the change of step 1 or 2 is there). */
+static bool
+has_value(reg_hive *h, const char *key, const char *name)
+{
+	struct reg_value v;
+	if (reg_hive_get_value(h, key, name, &v) != REG_OK)
+		return false;
+	reg_value_clear(&v);
+	return true;
+}
+
+Test(registry_replay, synthetic_log_only_values)
+{
+	struct synthetic s;
+	struct reg_replay_report rep;
+	char out[4300];
+	uint32_t p, q;
+	int err;
+	char msg[320];
+
+	make_synthetic(&s);
+	uint64_t before[2] = { t_file_hash(s.hive), t_file_hash(s.log) };
+	snprintf(out, sizeof(out), "%s/replayed", t_tmpdir());
+	cr_assert_eq(reg_hive_replay(s.hive, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_REPLAYED, "%s", rep.detail);
+	cr_expect_eq(rep.format, REG_LOG_NEW);
+	cr_expect_eq(rep.logs_found, 1);
+	cr_expect_eq(rep.entries_applied, 2);
+	cr_expect_eq(rep.entries_rejected, 0);
+	cr_expect_eq(rep.pages_applied, s.pages[0] + s.pages[1]);
+	read_header(out, &p, &q);
+	cr_expect_eq(p, q, "sequence numbers agree after replay");
+	cr_expect_eq(p, rep.final_seq);
+
+	reg_hive *h = reg_hive_open(s.hive, 0, &err, msg, sizeof(msg));
+	cr_assert(h, "%s", msg);
+	cr_expect_eq(reg_hive_report(h)->state, REG_HIVE_REPLAYED);
+	struct reg_value v;
+	char *str;
+	uint32_t d;
+	cr_assert_eq(reg_hive_get_value(h, "B\\C", "Two", &v), REG_OK, "%s", reg_hive_errmsg(h));
+	cr_assert_eq(reg_value_string(&v, &str), REG_OK);
+	cr_expect_str_eq(str, "log only");
+	free(str);
+	reg_value_clear(&v);
+	cr_assert_eq(reg_hive_get_value(h, "A", "One", &v), REG_OK, "%s", reg_hive_errmsg(h));
+	cr_assert_eq(reg_value_u32(&v, &d), REG_OK);
+	cr_expect_eq(d, 1);
+	reg_value_clear(&v);
+	reg_hive_close(h);
+
+	/* Neither change is in the hive itself: the test fails if replay is skipped. */
+	h = reg_hive_open(s.hive, REG_HIVE_OPEN_NO_REPLAY, &err, msg, sizeof(msg));
+	cr_assert(h, "%s", msg);
+	cr_expect_eq(reg_hive_report(h)->state, REG_HIVE_DIRTY_NOT_REPLAYED);
+	cr_expect_not(has_value(h, "A", "One"));
+	cr_expect_not(has_value(h, "B\\C", "Two"));
+	reg_hive_close(h);
+	cr_expect_eq(t_file_hash(s.hive), before[0], "the hive is unchanged");
+	cr_expect_eq(t_file_hash(s.log), before[1], "the log is unchanged");
+}
+
+Test(registry_replay, synthetic_clean_and_dirty_without_logs)
+{
+	struct synthetic s;
+	struct reg_replay_report rep;
+	char out[4300];
+	int err;
+	char msg[320];
+
+	make_synthetic(&s);
+	snprintf(out, sizeof(out), "%s/out", t_tmpdir());
+	cr_assert_eq(reg_hive_replay(s.clean, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_CLEAN, "%s", rep.detail);
+	cr_expect_neq(access(out, F_OK), 0, "nothing written for a clean hive");
+
+	cr_assert_eq(unlink(s.log), 0);
+	reg_hive *h = reg_hive_open(s.hive, 0, &err, msg, sizeof(msg));
+	cr_assert(h, "%s", msg);
+	cr_expect_eq(reg_hive_report(h)->state, REG_HIVE_DIRTY_NOT_REPLAYED);
+	cr_expect(strstr(reg_hive_report(h)->detail, "no transaction log"), "%s", reg_hive_report(h)->detail);
+	reg_hive_close(h);
+}
+
+Test(registry_replay, synthetic_truncated_log)
+{
+	struct synthetic s;
+	struct reg_replay_report rep;
+	char out[4300];
+	int err;
+	char msg[320];
+
+	make_synthetic(&s);
+	/* cut in the middle of the second entry: the first change only */
+	cr_assert_eq(truncate(s.log, (off_t)(s.off[1] + s.size[1] / 2)), 0);
+	snprintf(out, sizeof(out), "%s/out", t_tmpdir());
+	cr_assert_eq(reg_hive_replay(s.hive, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_REPLAYED, "%s", rep.detail);
+	cr_expect_eq(rep.entries_applied, 1);
+	cr_expect_eq(rep.entries_rejected, 1);
+	cr_expect_eq(rep.pages_applied, s.pages[0]);
+	reg_hive *h = reg_hive_open(s.hive, 0, &err, msg, sizeof(msg));
+	cr_assert(h, "%s", msg);
+	cr_expect(has_value(h, "A", "One"), "the first change is replayed");
+	cr_expect_not(has_value(h, "B\\C", "Two"), "the cut second change is not");
+	reg_hive_close(h);
+
+	/* a log cut inside its base block is ignored: dirty, not replayed */
+	cr_assert_eq(truncate(s.log, 100), 0);
+	cr_assert_eq(reg_hive_replay(s.hive, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_DIRTY_NOT_REPLAYED, "%s", rep.detail);
+	cr_expect_eq(rep.entries_applied, 0);
+	h = reg_hive_open(s.hive, 0, &err, msg, sizeof(msg));
+	cr_assert(h, "%s", msg);
+	reg_hive_close(h);
+}
+
+Test(registry_replay, synthetic_bad_hash_rejected)
+{
+	struct synthetic s;
+	struct reg_replay_report rep;
+	char out[4300];
+
+	make_synthetic(&s);
+	/* one byte of the first entry's first page */
+	long at = (long)(s.off[0] + 0x28 + 8 * s.pages[0] + 0x100);
+	FILE *f = fopen(s.log, "r+b");
+	cr_assert(f);
+	cr_assert_eq(fseek(f, at, SEEK_SET), 0);
+	int c = getc(f);
+	cr_assert_eq(fseek(f, at, SEEK_SET), 0);
+	putc(c ^ 0x5A, f);
+	fclose(f);
+	snprintf(out, sizeof(out), "%s/out", t_tmpdir());
+	cr_assert_eq(reg_hive_replay(s.hive, out, &rep), REG_OK);
+	cr_expect_eq(rep.state, REG_HIVE_DIRTY_NOT_REPLAYED, "%s", rep.detail);
+	cr_expect_eq(rep.entries_applied, 0);
+	cr_expect_eq(rep.entries_rejected, 1);
+	cr_expect(strstr(rep.detail, "checksum"), "%s", rep.detail);
+}
+
+Test(registry_replay, synthetic_corrupted_hive_clear_error)
+{
+	struct synthetic s;
+	int err = 0;
+	char msg[320] = "";
+
+	make_synthetic(&s);
+	/* the clean hive with its first hbin's signature destroyed */
+	FILE *f = fopen(s.clean, "r+b");
+	cr_assert(f);
+	cr_assert_eq(fseek(f, 4096, SEEK_SET), 0);
+	cr_assert_eq(fwrite("XXXX", 1, 4, f), 4);
+	fclose(f);
+	reg_hive *h = reg_hive_open(s.clean, 0, &err, msg, sizeof(msg));
+	cr_expect_null(h);
+	cr_expect_eq(err, REG_EFORMAT);
+	cr_expect(strstr(msg, "cannot open"), "%s", msg);
+	reg_hive_close(h);
+}

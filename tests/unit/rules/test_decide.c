@@ -311,7 +311,7 @@ Test(rules_decide, default_rules_table)
 	struct fixture f;
 	const char *files[] = { "rules/xml/winstate-default.xml" };
 	if (build(&f, files, 1) < 0)
-		cr_skip_test("rules/xml/winstate-default.xml not found: run from the repository root");
+		cr_assert_fail("rules/xml/winstate-default.xml not found: run from the repository root");
 	run_table(&f, default_rows, sizeof(default_rows) / sizeof(default_rows[0]));
 	teardown(&f);
 }

@@ -217,7 +217,7 @@ Test(rules_bad, unsupported_constructs_are_named)
 Test(rules_load, default_rules_clean)
 {
 	if (access("rules/xml/winstate-default.xml", R_OK) != 0)
-		cr_skip_test("rules/xml/winstate-default.xml not found: run from the repository root");
+		cr_assert_fail("rules/xml/winstate-default.xml not found: run from the repository root");
 	mig_diags *d = mig_diags_new();
 	mig_ruleset *rs = mig_ruleset_new();
 	cr_assert_eq(mig_ruleset_load(rs, "rules/xml/winstate-default.xml", d), 0);
