@@ -84,6 +84,7 @@ struct unlink_list {
 	char *damaged; /* the first entry that could not be read, with why */
 	bool stopped;  /* the list is incomplete: nothing may be removed */
 	const char *root; /* the store's path, for the sentence */
+	struct nv_volume *vol;
 };
 
 static int
@@ -114,6 +115,27 @@ collect_for_unlink(const struct nv_entry *e, void *ctx)
 		}
 		l->cap = cap;
 	}
+	/* A capture killed inside a rename (libntfs-3g has no journal) can leave
+	 * a record naming a link its folder does not list, which libntfs-3g then
+	 * cannot unlink: found here, before anything is removed. */
+	for (size_t i = 0; i < e->inode->name_count; i++) {
+		const struct nv_name *nm = &e->inode->names[i];
+		uint64_t found;
+		if (nm->parent != e->parent || !strcmp(nm->name, e->name))
+			continue;
+		enum nv_status st = nv_lookup_in(l->vol, nm->parent, nm->name, &found);
+		if (st == NV_OK && found == e->mref)
+			continue;
+		if (st == NV_ERR_NOMEM) {
+			l->stopped = true;
+			return NV_WALK_STOP;
+		}
+		if (asprintf(&l->damaged, "%s/%s: its record also names it \"%s\", which its folder "
+			     "does not list", l->root, e->path, nm->name) < 0)
+			l->damaged = NULL;
+		l->stopped = true;
+		return NV_WALK_STOP;
+	}
 	l->parents[l->n] = e->parent;
 	if (!(l->names[l->n] = strdup(e->name))) {
 		l->stopped = true;
@@ -127,7 +149,7 @@ collect_for_unlink(const struct nv_entry *e, void *ctx)
 static int
 remove_link_store(struct scan *s, const char *rel)
 {
-	struct unlink_list l = { .root = rel };
+	struct unlink_list l = { .root = rel, .vol = s->vol };
 	int rc = 0;
 	uint64_t mref;
 	if (nv_walk(s->vol, rel, collect_for_unlink, &l) != NV_OK) {
@@ -146,8 +168,10 @@ remove_link_store(struct scan *s, const char *rel)
 	/* Children come after parents in the walk: remove in reverse. */
 	for (size_t i = l.n; i-- > 0 && !rc;)
 		if (nv_unlink(s->vol, l.parents[i], l.names[i]) != NV_OK) {
-			scan_fail(s, CAPTURE_ERR_STORE, "cannot remove %s from the old store %s: %s", l.names[i],
-			     rel, nv_last_error());
+			scan_fail(s, CAPTURE_ERR_STORE, "cannot remove %s from the old store %s: %s; %zu of its "
+			     "%zu names were removed before it, so the store is no longer whole: capture into "
+			     "another folder, and repair this volume with chkdsk /f from Windows", l.names[i],
+			     rel, nv_last_error(), l.n - 1 - i, l.n);
 			rc = -1;
 		}
 	if (!rc) {
