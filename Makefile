@@ -4,7 +4,7 @@
 #   make check    install missing packages, build, run every test, then again under ASan+UBSan,
 #                 then each fuzzer for 10 s
 #   make unit     build, fixtures, run the unit binaries
-#   make check-quick  build, fixtures, unit binaries and every integration script but the boots
+#   make check-quick  build, check-deps, fixtures, unit binaries and every integration script but the boots
 #   make fuzz     run each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make demo     install missing packages, build, make a sample Windows disk and show it
 #   make deps     install the Debian packages the project needs (only those missing)
@@ -161,7 +161,7 @@ check: deps
 unit: tests fixtures
 	tests/run.sh --run $(BUILD) $(BUILD)/fixtures $(BUILD)/results-unit \
 		$(patsubst $(BUILD)/tests/%,--only %,$(UNIT_BINS))
-check-quick: tests fixtures
+check-quick: tests fixtures check-deps
 	tests/run.sh --run $(BUILD) $(BUILD)/fixtures $(BUILD)/results-quick --no-boot
 
 check-plain: tests fixtures image
