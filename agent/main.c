@@ -11,6 +11,7 @@
 #include "agent/commands.h"
 #include "agent/options.h"
 #include "agent/usmt_args.h"
+#include "rules/rules.h"
 
 struct command {
 	const char *name;
@@ -59,6 +60,7 @@ usmt_main(const char *self, int argc, char **argv)
 	char err[512];
 	int code = usmt_parse(tool, argc - 1, argv + 1, &args, err, sizeof(err));
 
+	mig_set_out_of_memory_exit(71); /* USMT_INIT_OPERATING_ENVIRONMENT_FAILED */
 	if (code == USMT_DISPLAY_HELP)
 		fputs(usmt_usage(tool), stdout);
 	else if (code != USMT_SUCCESS)

@@ -375,6 +375,11 @@ int mig_matcher_decide_location(const mig_matcher *m, enum mig_obj_type type,
  * none found.
  */
 size_t mig_rules_default_paths(char **paths, size_t max);
+/* The rule compiler ends the program when memory runs out (it cannot unwind
+ * from deep inside): with exit code 5, winstate's, unless the program sets
+ * its own spelling's code here (USMT's 71 under scanstate/loadstate). */
+void mig_set_out_of_memory_exit(int code);
+
 /* The directory chosen by the search above (malloc'd) or NULL. */
 char *mig_rules_default_dir(void);
 /*

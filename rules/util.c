@@ -13,11 +13,19 @@
 /* The rule compiler cannot unwind from deep inside it, so running out of
  * memory ends the program with winstate's out-of-memory exit code (5, as
  * the README says), not a crash. */
+static int out_of_memory_exit = 5;
+
+void
+mig_set_out_of_memory_exit(int code)
+{
+	out_of_memory_exit = code;
+}
+
 static _Noreturn void
 out_of_memory(void)
 {
 	fprintf(stderr, "winstate: out of memory\n");
-	exit(5);
+	exit(out_of_memory_exit);
 }
 
 void *
