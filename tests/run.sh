@@ -17,8 +17,9 @@
 # stdout) or anything else (fail).  A RESULTS file holds "passed failed skipped".
 #
 # Each integration script works in its own temporary folder, so two can run
-# side by side; the boot_* scripts share the servers' ports and run one at a
-# time (beside one other script).  A script's output is kept until it ends and
+# side by side; the boot_* scripts run alone, one at a time, once nothing else
+# runs: they share the servers' ports, and a guest under software emulation
+# must not compete for the CPU (its own time limits would pass).  A script's output is kept until it ends and
 # printed whole, so the lines of two scripts never mix.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -194,15 +195,16 @@ run() {
 		unit_binary "$bin" "$logs/unit.log"
 	done
 
-	# Fill free slots in queue order; a boot script waits while another boot
-	# script runs (the slot goes to the next script that is not a boot).
+	# Fill free slots in queue order; a boot script starts only when nothing
+	# runs, and nothing starts beside it (the slot goes to the next script
+	# that is not a boot, so the boots run last).
 	local i started
 	while [ ${#queue[@]} -gt 0 ] || [ ${#RUNNING[@]} -gt 0 ]; do
 		started=0
-		if [ ${#RUNNING[@]} -lt "$jobs" ]; then
+		if [ ${#RUNNING[@]} -lt "$jobs" ] && ! boot_running; then
 			for i in "${!queue[@]}"; do
 				name=$(basename "${queue[$i]}" .sh)
-				if [[ $name == boot_* ]] && boot_running; then continue; fi
+				if [[ $name == boot_* ]] && [ ${#RUNNING[@]} -gt 0 ]; then continue; fi
 				start_script "${queue[$i]}"
 				unset "queue[$i]"
 				queue=("${queue[@]}")
