@@ -22,6 +22,7 @@
 #include "store/store.h"
 #include "windows/windows.h"
 #include "tests/unit/fuse_wait.h"
+#include "tests/unit/fixture_env.h"
 
 /* ---------------------------------------------------------- helpers -- */
 
@@ -84,31 +85,9 @@ fixtures_dir(void)
 static const char *
 env(const char *key)
 {
-	static char value[16][4096];
-	static int next;
-	char path[4096], line[8192];
+	char path[4096];
 	snprintf(path, sizeof(path), "%s/fixture.env", fixtures_dir());
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f);
-	size_t kl = strlen(key);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, kl) || line[kl] != '=')
-			continue;
-		char *v = line + kl + 1;
-		v[strcspn(v, "\n")] = 0;
-		size_t vl = strlen(v);
-		if (vl >= 2 && v[0] == '\'' && v[vl - 1] == '\'') {
-			v[vl - 1] = 0;
-			v++;
-		}
-		char *out = value[next++ % 16];
-		snprintf(out, 4096, "%s", v);
-		fclose(f);
-		return out;
-	}
-	fclose(f);
-	cr_assert_fail("fixture.env has no %s", key);
-	return NULL;
+	return fixture_env_value(path, key);
 }
 
 static char *

@@ -296,9 +296,10 @@ Test(restore_faults, write_errors_from_then_on, .timeout = 900)
  * absorbed, by a cache, must leave the result complete), never a crash or a
  * leak (the ASan build runs this too), what was on the target before is
  * untouched, and a failure says why.  Out of memory in restore/ itself is
- * RESTORE_INTERNAL (exit 5); the modules below it tell some of theirs only
- * as another failure (win_open: "no Windows installation"; ntfs/: a name
- * "not valid UTF-8"), which then stop the restore or are listed problems.
+ * RESTORE_INTERNAL (exit 5), and so is win_open's (WIN_ERR_NOMEM); the
+ * modules below tell some of theirs only as another failure (a Windows
+ * installation not found among the volume's folders; a name "not valid
+ * UTF-8"), which then stop the restore or are listed problems.
  */
 Test(restore_faults, out_of_memory, .timeout = 900)
 {

@@ -9,6 +9,7 @@
 
 #include "tests/unit/ntfs/helpers.h"
 #include "tests/unit/fuse_wait.h"
+#include "tests/unit/fixture_env.h"
 
 char *
 scratch_dir(void)
@@ -118,31 +119,7 @@ fixture(const char *name)
 const char *
 fixture_env(const char *key)
 {
-	static char value[8][4096];
-	static int next;
-	char line[8192];
-	FILE *f = fopen(fixture("fixture.env"), "r");
-	size_t klen = strlen(key);
-	cr_assert_not_null(f);
-	while (fgets(line, sizeof(line), f)) {
-		if (strncmp(line, key, klen) || line[klen] != '=')
-			continue;
-		char *v = line + klen + 1;
-		v[strcspn(v, "\n")] = 0;
-		/* fixture.env is sourced by the shell: strip one layer of quotes. */
-		size_t vl = strlen(v);
-		if (vl >= 2 && (v[0] == '\'' || v[0] == '"') && v[vl - 1] == v[0]) {
-			v[vl - 1] = 0;
-			v++;
-		}
-		char *out = value[next++ % 8];
-		snprintf(out, 4096, "%s", v);
-		fclose(f);
-		return out;
-	}
-	fclose(f);
-	cr_assert_fail("fixture.env has no %s", key);
-	return NULL;
+	return fixture_env_value(fixture("fixture.env"), key);
 }
 
 char *
