@@ -76,6 +76,16 @@ const char *st_format_name(enum st_format format);
  * FILE_ATTRIBUTE_ENCRYPTED. */
 #define ST_EFS_STREAM "::$EFS"
 
+/* A stream's checksum the store's way (st_stream.hash), for callers that
+ * check data outside the store: a restore recognising what it already wrote,
+ * verify reading a restored target back. */
+struct st_hasher {
+	_Alignas(64) unsigned char state[384]; /* libsodium's crypto_generichash_state */
+};
+void st_hash_begin(struct st_hasher *h);
+void st_hash_update(struct st_hasher *h, const void *data, size_t len);
+void st_hash_end(struct st_hasher *h, uint8_t out[ST_HASH_BYTES]);
+
 /* ------------------------------------------------------------- records -- */
 /* The same structs describe what goes in and what a reader lists.  In a
  * reader's lists every pointer is owned by the reader. */

@@ -395,3 +395,26 @@ st_volume_store_path(const char *arg, char *out, size_t outlen)
 		return st_fail(ST_ERR_INVALID, "a hard-link store cannot be the volume's root (%s)", arg);
 	return ST_OK;
 }
+
+/* ---------------------------------------------------------- checksums -- */
+
+_Static_assert(sizeof(((struct st_hasher *)0)->state) >= sizeof(crypto_generichash_state),
+	       "st_hasher must hold libsodium's state");
+
+void
+st_hash_begin(struct st_hasher *h)
+{
+	crypto_generichash_init((crypto_generichash_state *)h->state, NULL, 0, ST_HASH_BYTES);
+}
+
+void
+st_hash_update(struct st_hasher *h, const void *data, size_t len)
+{
+	crypto_generichash_update((crypto_generichash_state *)h->state, data, len);
+}
+
+void
+st_hash_end(struct st_hasher *h, uint8_t out[ST_HASH_BYTES])
+{
+	crypto_generichash_final((crypto_generichash_state *)h->state, out, ST_HASH_BYTES);
+}
